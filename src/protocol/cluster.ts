@@ -1,0 +1,46 @@
+/**
+ * The wire shapes of the cluster as the allocator sees it: nodes, users and
+ * the status document shown by `qpy status` (and `qpy-admin status`).
+ */
+import { arrayOf, bool, int, nullable, num, obj, str, type Infer } from './schema.js';
+
+export const nodeViewSchema = obj({
+  name: str,
+  address: str,
+  cores: int,
+  /** Cores held by qpy slots on this node. */
+  usedCores: int,
+  /** Busy processes not started by qpy (from probing; 0 when not probed). */
+  outsiders: int,
+  load: num,
+  totalMemGB: num,
+  usedMemGB: num,
+  /** Memory promised to slots plus the node's fixed reserve. */
+  reqMemGB: num,
+  disk: nullable(obj({ usedGB: num, totalGB: num })),
+  attributes: arrayOf(str),
+  up: bool,
+  prefMulticore: bool,
+});
+export type NodeView = Infer<typeof nodeViewSchema>;
+
+export const userViewSchema = obj({
+  name: str,
+  usedCores: int,
+  queueSize: int,
+  minCores: int,
+  extraCores: int,
+});
+export type UserView = Infer<typeof userViewSchema>;
+
+export const clusterStatusSchema = obj({
+  users: arrayOf(userViewSchema),
+  nodes: arrayOf(nodeViewSchema),
+  /** Sum of the cores of all nodes. */
+  totalCores: int,
+  /** Cores in use: qpy slots plus outsiders. */
+  usedCores: int,
+  /** Problems the operator should see (a bad nodes file, say), one line each. */
+  warnings: arrayOf(str),
+});
+export type ClusterStatus = Infer<typeof clusterStatusSchema>;

@@ -1,0 +1,24 @@
+/**
+ * Every error code qpy can put on the wire or print. Codes are stable: tests
+ * and scripts assert them, so never rename one; add new ones instead.
+ */
+export const ERROR_CODES = [
+  'BAD_FRAME', // not JSON, too big, or not a known message
+  'BAD_REQUEST', // a known message with invalid content
+  'UNAUTHENTICATED', // handshake missing, late or wrong
+  'VERSION_MISMATCH', // peer speaks another protocol version
+  'NOT_FOUND', // no job matched
+  'INVALID_ARGUMENT', // a user-supplied value is wrong
+  'INVALID_EXPRESSION', // attribute expression does not parse
+  'UNSATISFIABLE', // no node could ever run this job
+  'NODES_FILE', // the nodes file is wrong
+  'RULES_FILE', // the distribution_rules file is wrong
+  'ILLEGAL_TRANSITION', // a job is not in a state that allows this
+  'MASTER_UNREACHABLE', // the CLI cannot reach or start the master
+  'ALREADY_RUNNING', // a second daemon for the same directory
+  'STORE', // the database failed
+  'LAUNCH_FAILED', // a job could not be started on its node
+  'SHUTTING_DOWN', // the daemon is finishing
+  'INTERNAL', // a bug: reported, never fatal to a daemon
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,71 @@
+/**
+ * The wire shape of a job: what was asked (JobSpec) and where it stands
+ * (JobState, one variant per status carrying exactly its own data).
+ *
+ * EDITORS: these shapes are also what the master stores in SQLite. Changing a
+ * field means bumping SCHEMA_VERSION in src/store/schema.ts and adding a
+ * migration, and adding a fixture under test/fixtures/.
+ */
+import { arrayOf, int, literal, nullable, num, obj, oneOf, str, strMax, tagged, type Infer, bool, optional } from './schema.js';
+
+/** Every status a job can have, in the order `check` documents them. */
+export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses after which a job never changes again (and may be cleaned). */
+export const FINAL_STATUSES = ['done', 'failed', 'killed', 'undone'] as const satisfies readonly JobStatus[];
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export const MAX_COMMAND_LENGTH = 128 * 1024;
+export const MAX_PATH_LENGTH = 4096;
+
+/** How a job's process ended: an exit code, a signal, or unknown (its record vanished). */
+export const outcomeSchema = tagged({
+  exit: obj({ type: literal('exit'), code: int }),
+  signal: obj({ type: literal('signal'), signal: strMax(32) }),
+  lost: obj({ type: literal('lost') }),
+});
+export type Outcome = Infer<typeof outcomeSchema>;
+
+/** What the user asked for. `command` is a shell command line, run by `sh -c`. */
+export const jobSpecSchema = obj({
+  command: strMax(MAX_COMMAND_LENGTH),
+  cwd: strMax(MAX_PATH_LENGTH),
+  cores: int,
+  memGB: num,
+  /** The attribute expression as typed (after config defaults), or null for "any node". */
+  attrs: nullable(strMax(4096)),
+  /** Path of the copied script, when the script was copied at submission. */
+  script: optional(nullable(strMax(MAX_PATH_LENGTH))),
+});
+export type JobSpec = Infer<typeof jobSpecSchema>;
+
+/** Times are milliseconds since the epoch. */
+export const jobStateSchema = tagged({
+  queue: obj({ type: literal('queue') }),
+  running: obj({
+    type: literal('running'),
+    node: str,
+    startedAt: num,
+    /** Process group of the job's wrapper on its node; null until the launch is confirmed. */
+    pid: nullable(int),
+    /** Set when a kill was asked for: the job ends as `killed` whatever its exit. */
+    killRequested: bool,
+  }),
+  done: obj({ type: literal('done'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
+  failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
+  killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
+  undone: obj({ type: literal('undone'), endedAt: num }),
+});
+export type JobState = Infer<typeof jobStateSchema>;
+
+export const jobSchema = obj({
+  id: int,
+  spec: jobSpecSchema,
+  queuedAt: num,
+  state: jobStateSchema,
+});
+export type Job = Infer<typeof jobSchema>;
+
+export const jobStatusSchema = oneOf(JOB_STATUSES);
+export const jobListSchema = arrayOf(jobSchema);

@@ -1,0 +1,46 @@
+/**
+ * The link between a master and an allocator (embedded in the master by
+ * default, or the global `qpy-multiuser` daemon). Requests go master →
+ * allocator and each gets exactly one reply.
+ */
+import { arrayOf, int, literal, nullable, num, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
+import { clusterStatusSchema } from './cluster.js';
+import { errorReplySchema } from './user-master.js';
+
+const id = int;
+const user = strMax(256);
+
+/** A granted core/memory slot that a job holds on a node. */
+export const slotSchema = obj({ jobId: int, node: strMax(256), cores: int, memGB: num });
+export type Slot = Infer<typeof slotSchema>;
+
+/** What a job needs, as the allocator sees it. */
+export const demandSchema = obj({ cores: int, memGB: num, attrs: nullable(strMax(4096)) });
+export type Demand = Infer<typeof demandSchema>;
+
+export const masterToAllocatorSchema = tagged({
+  /** Sent on (re)connect: the slots the master's running jobs hold. */
+  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize: int }),
+  /** Ask for a slot for one queued job. */
+  request: obj({ type: literal('request'), id, user, jobId: int, demand: demandSchema, queueSize: int }),
+  /** A job ended: give its slot back. */
+  release: obj({ type: literal('release'), id, user, jobId: int, queueSize: int }),
+  /** Could any node ever run this? Asked at submission, so impossible jobs are refused at once. */
+  feasible: obj({ type: literal('feasible'), id, user, demand: demandSchema }),
+  status: obj({ type: literal('status'), id, user }),
+});
+export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
+
+export const REFUSALS = ['no_room', 'no_node'] as const;
+
+export const allocatorToMasterSchema = tagged({
+  registered: obj({ type: literal('registered'), id }),
+  granted: obj({ type: literal('granted'), id, jobId: int, node: strMax(256), address: strMax(1024) }),
+  /** no_room: the user's share or the cluster is full now; no_node: no node fits this job now. */
+  refused: obj({ type: literal('refused'), id, jobId: int, reason: oneOf(REFUSALS) }),
+  released: obj({ type: literal('released'), id, found: literal(true) }),
+  feasibility: obj({ type: literal('feasibility'), id, problem: nullable(strMax(4096)) }),
+  status: obj({ type: literal('status'), id, status: clusterStatusSchema }),
+  error: errorReplySchema,
+});
+export type AllocatorToMaster = Infer<typeof allocatorToMasterSchema>;

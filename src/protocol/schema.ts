@@ -1,0 +1,122 @@
+/**
+ * A tiny runtime validator library for untrusted JSON frames.
+ *
+ * Every boundary (CLI↔master, master↔allocator) parses frames with schemas
+ * built from these combinators, so a TypeScript type and its runtime check are
+ * written once and cannot drift. No dependencies: the protocol module is a leaf.
+ */
+
+/** A validator: returns the typed value or throws a SchemaError naming the path. */
+export type Schema<T> = (value: unknown, path: string) => T;
+
+/** The TypeScript type a schema checks. */
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+/** Raised by validators; `path` points at the offending field (e.g. `$.spec.cores`). */
+export class SchemaError extends Error {
+  constructor(readonly path: string, readonly expected: string) {
+    super(`${path}: expected ${expected}`);
+  }
+}
+
+export const str: Schema<string> = (v, p) => {
+  if (typeof v !== 'string') throw new SchemaError(p, 'a string');
+  return v;
+};
+
+/** A string of at most `max` UTF-16 units. */
+export const strMax = (max: number): Schema<string> => (v, p) => {
+  if (typeof v !== 'string' || v.length > max) throw new SchemaError(p, `a string of at most ${max} characters`);
+  return v;
+};
+
+export const bool: Schema<boolean> = (v, p) => {
+  if (typeof v !== 'boolean') throw new SchemaError(p, 'a boolean');
+  return v;
+};
+
+export const num: Schema<number> = (v, p) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SchemaError(p, 'a finite number');
+  return v;
+};
+
+export const int: Schema<number> = (v, p) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new SchemaError(p, 'an integer');
+  return v;
+};
+
+export function literal<const L extends string | number | boolean>(lit: L): Schema<L> {
+  return (v, p) => {
+    if (v !== lit) throw new SchemaError(p, JSON.stringify(lit));
+    return lit;
+  };
+}
+
+export function oneOf<const L extends string>(values: readonly L[]): Schema<L> {
+  return (v, p) => {
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+      throw new SchemaError(p, `one of ${values.join(', ')}`);
+    }
+    return v as L;
+  };
+}
+
+export function nullable<T>(s: Schema<T>): Schema<T | null> {
+  return (v, p) => (v === null ? null : s(v, p));
+}
+
+export function optional<T>(s: Schema<T>): Schema<T | undefined> {
+  return (v, p) => (v === undefined ? undefined : s(v, p));
+}
+
+export function arrayOf<T>(s: Schema<T>, maxLength = 1_000_000): Schema<T[]> {
+  return (v, p) => {
+    if (!Array.isArray(v) || v.length > maxLength) throw new SchemaError(p, `an array of at most ${maxLength} items`);
+    return v.map((item, i) => s(item, `${p}[${i}]`));
+  };
+}
+
+export function tuple<A, B>(a: Schema<A>, b: Schema<B>): Schema<[A, B]> {
+  return (v, p) => {
+    if (!Array.isArray(v) || v.length !== 2) throw new SchemaError(p, 'a pair');
+    return [a(v[0], `${p}[0]`), b(v[1], `${p}[1]`)];
+  };
+}
+
+type Shape = Record<string, Schema<unknown>>;
+type ObjOf<S extends Shape> = { [K in keyof S as undefined extends Infer<S[K]> ? never : K]: Infer<S[K]> } & {
+  [K in keyof S as undefined extends Infer<S[K]> ? K : never]?: Infer<S[K]>;
+};
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/** An object with exactly these fields (unknown fields are rejected, not ignored). */
+export function obj<S extends Shape>(shape: S): Schema<Flatten<ObjOf<S>>> {
+  return (v, p) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SchemaError(p, 'an object');
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) {
+      if (!(key in shape)) throw new SchemaError(`${p}.${key}`, 'no such field');
+    }
+    for (const [key, s] of Object.entries(shape)) {
+      const val = s((v as Record<string, unknown>)[key], `${p}.${key}`);
+      if (val !== undefined) out[key] = val;
+    }
+    return out as Flatten<ObjOf<S>>;
+  };
+}
+
+/**
+ * A union discriminated by the string field `type`: the right branch is
+ * chosen by that field, so errors name the real problem instead of "no branch".
+ */
+export function tagged<M extends Record<string, Schema<{ type: string }>>>(
+  branches: M,
+): Schema<Infer<M[keyof M]>> {
+  return (v, p) => {
+    const t = typeof v === 'object' && v !== null ? (v as { type?: unknown }).type : undefined;
+    if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(branches, t)) {
+      throw new SchemaError(`${p}.type`, `one of ${Object.keys(branches).join(', ')}`);
+    }
+    return branches[t]!(v, p) as Infer<M[keyof M]>;
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Which jobs a command is about: the union (OR) of status words, submission
+ * directories and ID ranges. An empty selector matches nothing for kill and
+ * clean, and everything for check.
+ */
+import { arrayOf, int, obj, oneOf, strMax, tuple, type Infer } from './schema.js';
+import { JOB_STATUSES, MAX_PATH_LENGTH } from './job.js';
+
+export const SELECTOR_WORDS = [...JOB_STATUSES, 'all'] as const;
+
+export const selectorSchema = obj({
+  statuses: arrayOf(oneOf(SELECTOR_WORDS), 16),
+  dirs: arrayOf(strMax(MAX_PATH_LENGTH), 1000),
+  /** Inclusive ranges [first, last]; last < first is an empty range. */
+  ranges: arrayOf(tuple(int, int), 100_000),
+});
+export type Selector = Infer<typeof selectorSchema>;

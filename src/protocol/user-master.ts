@@ -1,0 +1,70 @@
+/**
+ * The link between the user's CLI (`qpy`) and their master (`qpy-master`):
+ * one request union (CliToMaster) and one reply union (MasterToCli). Every
+ * request carries an `id` that its reply echoes.
+ */
+import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
+import { jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
+import { selectorSchema } from './selector.js';
+import { clusterStatusSchema } from './cluster.js';
+import { ERROR_CODES } from './error-codes.js';
+
+const id = int;
+
+export const submitSchema = obj({
+  type: literal('submit'),
+  id,
+  command: strMax(MAX_COMMAND_LENGTH),
+  cwd: strMax(MAX_PATH_LENGTH),
+  cores: int,
+  memGB: num,
+  attrs: nullable(strMax(4096)),
+  /** Copy the script (first word) now, and run the copy: true/false, or null for the config default. */
+  copyScript: nullable(bool),
+});
+export type SubmitRequest = Infer<typeof submitSchema>;
+
+export const cliToMasterSchema = tagged({
+  submit: submitSchema,
+  check: obj({ type: literal('check'), id, selector: selectorSchema }),
+  kill: obj({ type: literal('kill'), id, selector: selectorSchema }),
+  clean: obj({ type: literal('clean'), id, selector: selectorSchema }),
+  status: obj({ type: literal('status'), id }),
+  finish: obj({ type: literal('finish'), id }),
+});
+export type CliToMaster = Infer<typeof cliToMasterSchema>;
+export type CliRequestType = CliToMaster['type'];
+
+export const errorReplySchema = obj({
+  type: literal('error'),
+  id: nullable(int),
+  code: oneOf(ERROR_CODES),
+  message: strMax(8192),
+  hint: optional(strMax(8192)),
+});
+export type ErrorReply = Infer<typeof errorReplySchema>;
+
+export const masterToCliSchema = tagged({
+  submitted: obj({ type: literal('submitted'), id, jobId: int }),
+  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool }),
+  killed: obj({ type: literal('killed'), id, unqueued: arrayOf(int, 10_000_000), killing: arrayOf(int, 10_000_000) }),
+  cleaned: obj({ type: literal('cleaned'), id, ids: arrayOf(int, 10_000_000) }),
+  status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
+  finishing: obj({ type: literal('finishing'), id, pid: int, running: int }),
+  error: errorReplySchema,
+});
+export type MasterToCli = Infer<typeof masterToCliSchema>;
+
+/** The reply type that answers each request type. */
+export interface ReplyFor {
+  submit: Extract<MasterToCli, { type: 'submitted' }>;
+  check: Extract<MasterToCli, { type: 'jobs' }>;
+  kill: Extract<MasterToCli, { type: 'killed' }>;
+  clean: Extract<MasterToCli, { type: 'cleaned' }>;
+  status: Extract<MasterToCli, { type: 'status' }>;
+  finish: Extract<MasterToCli, { type: 'finishing' }>;
+}
+
+export const CHECK_WORDS = ['queue', 'running', 'done', 'failed', 'killed', 'undone'] as const;
+export const KILL_WORDS = ['queue', 'running', 'all'] as const;
+export const CLEAN_WORDS = ['done', 'failed', 'killed', 'undone', 'all'] as const;
