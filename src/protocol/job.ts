@@ -6,7 +6,7 @@
  * field means bumping SCHEMA_VERSION in src/store/schema.ts and adding a
  * migration, and adding a fixture under test/fixtures/.
  */
-import { arrayOf, int, literal, nullable, num, obj, oneOf, str, strMax, tagged, type Infer, bool, optional } from './schema.js';
+import { arrayOf, int, literal, nullable, num, obj, oneOf, str, strMax, tagged, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
 export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone'] as const;
@@ -35,8 +35,6 @@ export const jobSpecSchema = obj({
   memGB: num,
   /** The attribute expression as typed (after config defaults), or null for "any node". */
   attrs: nullable(strMax(4096)),
-  /** Path of the copied script, when the script was copied at submission. */
-  script: optional(nullable(strMax(MAX_PATH_LENGTH))),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 

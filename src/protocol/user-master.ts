@@ -19,8 +19,6 @@ export const submitSchema = obj({
   cores: int,
   memGB: num,
   attrs: nullable(strMax(4096)),
-  /** Copy the script (first word) now, and run the copy: true/false, or null for the config default. */
-  copyScript: nullable(bool),
 });
 export type SubmitRequest = Infer<typeof submitSchema>;
 

@@ -4,7 +4,7 @@ import { parseFrame } from '../../src/protocol/parse.js';
 import { cliToMasterSchema } from '../../src/protocol/user-master.js';
 
 test('a valid submit frame parses', () => {
-  const r = parseFrame(JSON.stringify({ type: 'submit', id: 1, command: 'true', cwd: '/tmp', cores: 1, memGB: 5, attrs: null, copyScript: null }), cliToMasterSchema, 1000);
+  const r = parseFrame(JSON.stringify({ type: 'submit', id: 1, command: 'true', cwd: '/tmp', cores: 1, memGB: 5, attrs: null }), cliToMasterSchema, 1000);
   assert.equal(r.ok, true);
 });
 

@@ -1,0 +1,74 @@
+/**
+ * Shared pieces of the bench scripts: a private QPY_DIR, a started master,
+ * direct protocol clients (to measure the master rather than process start),
+ * and percentiles. Benches print figures and conditions; they assert nothing.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, type Connection } from '../src/transport/client.js';
+import { readKey } from '../src/transport/key.js';
+import { masterToCliSchema, type CliToMaster, type MasterToCli } from '../src/protocol/user-master.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const QPY = join(ROOT, 'bin', 'qpy');
+
+export interface BenchUser {
+  dir: string;
+  qpyDir: string;
+  work: string;
+  env: NodeJS.ProcessEnv;
+  qpy(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  client(): Promise<Connection<CliToMaster, MasterToCli>>;
+  cleanup(): void;
+}
+
+export function benchUser(nodes?: string): BenchUser {
+  const dir = mkdtempSync(join(tmpdir(), 'qpy-bench-'));
+  const qpyDir = join(dir, 'qpy');
+  const work = join(dir, 'work');
+  mkdirSync(qpyDir, { mode: 0o700 });
+  mkdirSync(work);
+  if (nodes) writeFileSync(join(qpyDir, 'nodes'), nodes);
+  const env = { ...process.env, QPY_DIR: qpyDir };
+  const qpy = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+      execFile(QPY, args, { cwd: work, env, maxBuffer: 1 << 30 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, stdout, stderr }));
+    });
+  return {
+    dir,
+    qpyDir,
+    work,
+    env,
+    qpy,
+    async client() {
+      const d = JSON.parse(readFileSync(join(qpyDir, 'master.json'), 'utf8')) as { host: string; port: number };
+      return connect<CliToMaster, MasterToCli>({ url: `ws://${d.host}:${d.port}/`, key: readKey(join(qpyDir, 'master.key')), role: 'user', user: 'bench', replySchema: masterToCliSchema, timeoutMs: 5000 });
+    },
+    cleanup() {
+      try {
+        const d = JSON.parse(readFileSync(join(qpyDir, 'master.json'), 'utf8')) as { pid: number };
+        process.kill(d.pid, 'SIGKILL');
+      } catch {
+        /* not running */
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function summary(samples: number[]): string {
+  const s = [...samples].sort((a, b) => a - b);
+  return `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms (n=${s.length}, min ${s[0]!.toFixed(1)}, max ${s.at(-1)!.toFixed(1)})`;
+}
+
+export function conditions(): string {
+  return `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`;
+}

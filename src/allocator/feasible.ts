@@ -1,0 +1,61 @@
+/**
+ * Feasibility: could any configured node ever run a job, whatever is running
+ * now? Asked at submission so an impossible job (too many cores, too much
+ * memory, an attribute no node has, an invalid expression) is refused at
+ * once with a sentence saying why, instead of waiting in the queue forever.
+ */
+import { expressionNames, matchesNode, parseAttrExpr } from './attributes.js';
+import { MEM_RESERVE_GB, type AllocatorState, type NodeState } from './state.js';
+
+export interface FeasibilityDemand {
+  cores: number;
+  memGB: number;
+  attrs: string | null;
+}
+
+/** A number of GB for people: at most two decimals, no trailing zeros. */
+export function formatGB(gb: number): string {
+  return String(Math.round(gb * 100) / 100);
+}
+
+/** Memory a node can ever promise to jobs (its total minus the fixed reserve). */
+export function jobMemory(node: NodeState): number {
+  return node.spec.memGB - MEM_RESERVE_GB;
+}
+
+/**
+ * null when some node (up or down) has at least `cores` cores, more than
+ * `memGB` GB of job memory (§3.6 requires avail_mem > m) and matching
+ * attributes; otherwise the reason, e.g. `no node has 64 cores (the largest
+ * has 8)`, `no node has attribute "bigmem"`, `no node has more than 21.6 GB
+ * of memory for jobs`, or the expression's parse error.
+ */
+export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand): string | null {
+  if (!Number.isSafeInteger(demand.cores) || demand.cores < 1) return `a job needs at least 1 core, not ${demand.cores}`;
+  if (!Number.isFinite(demand.memGB) || demand.memGB < 0) return `memory must be 0 GB or more, not ${demand.memGB}`;
+  const parsed = parseAttrExpr(demand.attrs);
+  if (!parsed.ok) return parsed.message;
+  const expr = parsed.expr;
+  if (state.nodes.length === 0) return 'no nodes are configured';
+
+  const matching = state.nodes.filter((n) => matchesNode(expr, n.spec.name, n.spec.attributes));
+  const text = (demand.attrs ?? '').trim();
+  if (matching.length === 0) {
+    const known = (name: string): boolean => state.nodes.some((n) => n.spec.name === name || n.spec.attributes.includes(name));
+    const unknown = expressionNames(expr).filter((name) => !known(name));
+    if (expr !== null && expr.kind === 'attr') return `no node has attribute "${expr.name}"`;
+    const why = unknown.length === 0 ? '' : ` (no node has ${unknown.length === 1 ? 'attribute' : 'attributes'} ${unknown.map((u) => `"${u}"`).join(', ')})`;
+    return `no node matches the attributes "${text}"${why}`;
+  }
+
+  const scope = expr === null ? '' : ` matching "${text}"`;
+  const withCores = matching.filter((n) => n.spec.cores >= demand.cores);
+  if (withCores.length === 0) {
+    const largest = Math.max(...matching.map((n) => n.spec.cores));
+    return `no node${scope} has ${demand.cores} cores (the largest has ${largest})`;
+  }
+  if (withCores.some((n) => jobMemory(n) > demand.memGB)) return null;
+  const most = Math.max(...withCores.map(jobMemory));
+  const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
+  return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
+}

@@ -1,0 +1,194 @@
+/**
+ * The `distribution_rules` file and the share computation of §3.4: how many
+ * cores each user is guaranteed (min) and may use beyond it (extra).
+ *
+ * File format: the first non-blank, non-comment line is
+ * `even [minimum N]` or `explicit [minimum N]`. An explicit file then has one
+ * line per user, `user spec` or `user=spec`, where spec is `[min+]N` or
+ * `[min+]P%`. `#` starts a comment. An `even` file may hold nothing else.
+ *
+ * Decisions where the original was broken or undocumented:
+ * - The remainder of an explicit distribution is spread ±1 round-robin over
+ *   the listed *registered* users in file order, as at HEAD. When no listed
+ *   user is registered, the remainder is NOT distributed (HEAD looped
+ *   forever). A negative remainder (over-allocation) only takes from users
+ *   whose extra is still positive, so extras never go negative and the loop
+ *   always ends (the positive extras always cover the deficit).
+ * - Unlisted registered users get min = the global minimum and extra 0, as at
+ *   HEAD; they can still borrow idle users' cores (§3.6).
+ * - Percentages may be fractional (`12.5%`); the result is floored.
+ */
+
+export interface RuleEntry {
+  user: string;
+  /** Overrides the global minimum for this user; null keeps it. */
+  min: number | null;
+  /** Cores, or a percentage of what is left after all minimums. */
+  amount: number;
+  percent: boolean;
+  line: number;
+}
+
+export interface Rules {
+  type: 'even' | 'explicit';
+  /** Cores guaranteed to every user unless an explicit line overrides it. */
+  minimum: number;
+  /** Explicit lines, in file order (always empty for `even`). */
+  entries: RuleEntry[];
+}
+
+export interface Share {
+  min: number;
+  extra: number;
+}
+
+export type RulesResult = { ok: true; rules: Rules } | { ok: false; line: number; message: string };
+export type DistributeResult = { ok: true; shares: Map<string, Share> } | { ok: false; message: string };
+
+/** The rules used when the administrator wrote none: everyone equal, no minimum. */
+export const DEFAULT_RULES: Rules = { type: 'even', minimum: 0, entries: [] };
+
+const NON_NEG_INT = /^[0-9]+$/;
+const SPEC = /^(?:([0-9]+)\+)?([0-9]+(?:\.[0-9]+)?)(%?)$/;
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
+
+function fail(line: number, message: string): RulesResult {
+  return { ok: false, line, message: `line ${line}: ${message}` };
+}
+
+function parseHeader(tokens: string[], line: number): Rules | RulesResult {
+  const [type, word, count, ...extra] = tokens as [string, ...string[]];
+  if (type !== 'even' && type !== 'explicit') {
+    return fail(line, `unknown type of distribution "${type}" (expected "even" or "explicit")`);
+  }
+  let minimum = 0;
+  if (word !== undefined) {
+    if (word !== 'minimum') return fail(line, `expected "minimum" after "${type}", got "${word}"`);
+    if (count === undefined || !NON_NEG_INT.test(count) || !Number.isSafeInteger(Number(count))) {
+      return fail(line, `"minimum" needs a non-negative integer number of cores, got ${count === undefined ? 'nothing' : `"${count}"`}`);
+    }
+    minimum = Number(count);
+    if (extra.length > 0) return fail(line, `unexpected "${extra[0]}" after "minimum ${count}"`);
+  }
+  return { type, minimum, entries: [] };
+}
+
+function parseEntry(content: string, line: number): RuleEntry | RulesResult {
+  const tokens = content.split(/\s+/);
+  let user: string;
+  let spec: string;
+  if (tokens.length === 1 && content.includes('=')) {
+    const eq = content.indexOf('=');
+    user = content.slice(0, eq);
+    spec = content.slice(eq + 1);
+  } else if (tokens.length === 2) {
+    [user, spec] = tokens as [string, string];
+  } else {
+    return fail(line, `expected "<user> <share>" or "<user>=<share>", got "${content}"`);
+  }
+  if (!USER.test(user)) return fail(line, `invalid user name "${user}"`);
+  const m = SPEC.exec(spec);
+  if (m === null) {
+    return fail(line, `invalid share "${spec}" for user ${user} (expected N, P%, min+N or min+P%)`);
+  }
+  const amount = Number(m[2]);
+  const percent = m[3] === '%';
+  if (!percent && !Number.isInteger(amount)) return fail(line, `the share of user ${user} must be a whole number of cores or a percentage`);
+  if (percent && amount > 100) return fail(line, `the share of user ${user} is more than 100%`);
+  return { user, min: m[1] === undefined ? null : Number(m[1]), amount, percent, line };
+}
+
+/** Parse a rules file. Errors name the 1-based line. */
+export function parseRules(text: string): RulesResult {
+  let rules: Rules | null = null;
+  const lines = text.split(/\r?\n/);
+  for (let idx = 0; idx < lines.length; idx++) {
+    const lineNo = idx + 1;
+    const raw = lines[idx]!;
+    const hash = raw.indexOf('#');
+    const content = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
+    if (content === '') continue;
+    if (rules === null) {
+      const header = parseHeader(content.split(/\s+/), lineNo);
+      if ('ok' in header) return header;
+      rules = header;
+      continue;
+    }
+    if (rules.type === 'even') return fail(lineNo, `an "even" distribution takes no user lines (use "explicit" to give users their own shares)`);
+    const entry = parseEntry(content, lineNo);
+    if ('ok' in entry) return entry;
+    const dup = rules.entries.find((e) => e.user === entry.user);
+    if (dup !== undefined) return fail(lineNo, `user ${entry.user} is already listed on line ${dup.line}`);
+    rules.entries.push(entry);
+  }
+  if (rules === null) return { ok: false, line: 1, message: 'the distribution rules file is empty (it must start with "even" or "explicit")' };
+  return { ok: true, rules };
+}
+
+const EXCEEDS = 'Requirement exceeds the number of cores';
+
+/**
+ * Compute every registered user's min and extra from the rules, `totalCores`
+ * (the sum of the nodes' cores) and the users in registration order (which
+ * decides who gets the remainder of an even split). Pure and always
+ * terminating; see the header for the remainder rule.
+ */
+export function distribute(rules: Rules, totalCores: number, usersInRegistrationOrder: string[]): DistributeResult {
+  const users = usersInRegistrationOrder;
+  const shares = new Map<string, Share>();
+  for (const u of users) shares.set(u, { min: rules.minimum, extra: 0 });
+  let left = totalCores - rules.minimum * users.length;
+  if (left < 0) {
+    return { ok: false, message: `${EXCEEDS}: ${users.length} users × minimum ${rules.minimum} = ${rules.minimum * users.length} > ${totalCores} cores` };
+  }
+  if (rules.type === 'even') {
+    if (users.length === 0) return { ok: true, shares };
+    const each = Math.floor(left / users.length);
+    let remainder = left - each * users.length;
+    for (const u of users) {
+      const share = shares.get(u)!;
+      share.extra = each + (remainder > 0 ? 1 : 0);
+      if (remainder > 0) remainder--;
+    }
+    return { ok: true, shares };
+  }
+  const listed = rules.entries.filter((e) => shares.has(e.user));
+  for (const e of listed) {
+    if (e.min !== null) {
+      left += rules.minimum - e.min;
+      shares.get(e.user)!.min = e.min;
+    }
+  }
+  if (left < 0) {
+    const mins = [...shares.values()].reduce((s, x) => s + x.min, 0);
+    return { ok: false, message: `${EXCEEDS}: the minimums add up to ${mins} > ${totalCores} cores` };
+  }
+  const base = left;
+  for (const e of listed) {
+    const extra = e.percent ? Math.floor((e.amount * base) / 100) : e.amount;
+    shares.get(e.user)!.extra = extra;
+    left -= extra;
+  }
+  spreadRemainder(listed.map((e) => shares.get(e.user)!), left);
+  return { ok: true, shares };
+}
+
+/** Spread `left` (±) one core at a time over `targets`, round-robin; never below 0. */
+function spreadRemainder(targets: Share[], left: number): void {
+  if (targets.length === 0) return;
+  let i = 0;
+  while (left > 0) {
+    targets[i % targets.length]!.extra++;
+    left--;
+    i++;
+  }
+  // Σ extra = base − left > −left here, so the positive extras cover the deficit.
+  while (left < 0 && targets.some((t) => t.extra > 0)) {
+    const t = targets[i % targets.length]!;
+    if (t.extra > 0) {
+      t.extra--;
+      left++;
+    }
+    i++;
+  }
+}

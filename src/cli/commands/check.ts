@@ -1,0 +1,19 @@
+/** `qpy check [STATUS|IDS|DIR]...`: list jobs (all, or those matching any filter). */
+import type { CommandDef } from '../command.js';
+import { CHECK_WORDS } from '../../protocol/user-master.js';
+import { selectorFromArgs } from '../selector-args.js';
+import { DEFAULT_CHECK_FORMAT, formatCheck } from '../format-check.js';
+
+export const check: CommandDef = {
+  name: 'check',
+  summary: `List jobs, all or those matching: status words (${CHECK_WORDS.join(' ')}), IDs (3 10-14,20) or directories`,
+  configure(cmd) {
+    cmd.argument('[filters...]', 'status words, ID lists or directories (OR-combined)');
+  },
+  async run(ctx, args) {
+    const selector = selectorFromArgs(args, CHECK_WORDS, ctx.cwd, 'Unknown pattern for checking jobs');
+    const master = await ctx.master();
+    const reply = await master.request({ type: 'check', selector });
+    if (reply.type === 'jobs') ctx.out(formatCheck(reply.jobs, DEFAULT_CHECK_FORMAT, Date.now(), reply.paused));
+  },
+};

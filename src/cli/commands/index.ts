@@ -1,0 +1,10 @@
+/** The command table: the one list that builds the CLI's parser and help. */
+import type { CommandDef } from '../command.js';
+import { sub } from './sub.js';
+import { check } from './check.js';
+import { kill } from './kill.js';
+import { clean } from './clean.js';
+import { status } from './status.js';
+import { finish, restart } from './lifecycle.js';
+
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, restart, finish];

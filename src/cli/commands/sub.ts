@@ -1,0 +1,81 @@
+/**
+ * `qpy sub [-n N] [-m GB] [-a EXPR] COMMAND [ARGS...]`: submit a job.
+ * Options end at the first non-option word or `--`. `#QPY` directives in a
+ * script named as the first word apply where no flag was given (flags win).
+ */
+import { Option, type Command } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { homedir } from 'node:os';
+import { invalid } from '../../errors.js';
+import type { CommandDef } from '../command.js';
+import { joinCommand } from '../command-line.js';
+import { looksLikeText, parseDirectives, scriptWord } from '../directives.js';
+import { formatSubmitted } from '../format-replies.js';
+
+export const DEFAULT_CORES = 1;
+export const DEFAULT_MEM_GB = 5;
+
+/** Parse a core count: a whole number ≥ 1. */
+export function parseCores(raw: string, what = '-n'): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw invalid(`${what} needs a whole number of cores of 1 or more, not '${raw}'`);
+  return Number(raw);
+}
+
+/** Parse a memory amount in GB: a number ≥ 0. */
+export function parseMem(raw: string, what = '-m'): number {
+  const t = raw.trim();
+  if (!/^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t)) throw invalid(`${what} needs an amount of memory in GB (0 or more), not '${raw}'`);
+  return Number(t);
+}
+
+/** The script named by the command's first word, if it is a readable text file. */
+function readScript(command: string, cwd: string): string | null {
+  const word = scriptWord(command);
+  if (!word) return null;
+  const path = word.startsWith('~/') ? join(homedir(), word.slice(2)) : isAbsolute(word) ? word : join(cwd, word);
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > 4 * 1024 * 1024) return null;
+    const buf = readFileSync(path);
+    return looksLikeText(buf) ? buf.toString('utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
+export const sub: CommandDef = {
+  name: 'sub',
+  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-a EXPR] COMMAND [ARGS...]',
+  configure(cmd: Command) {
+    cmd
+      .argument('<command...>', 'the command to run (one argument: a shell command line; several: words passed exactly)')
+      .option('-n, --cores <N>', `number of cores (default ${DEFAULT_CORES})`)
+      .option('-m, --mem <GB>', `memory in GB (default ${DEFAULT_MEM_GB})`)
+      .addOption(new Option('--memory <GB>').hideHelp())
+      .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
+      .addOption(new Option('--node_attr <EXPR>').hideHelp())
+      .passThroughOptions();
+  },
+  async run(ctx, args, opts) {
+    const command = joinCommand(args);
+    const memFlag = (opts['mem'] ?? opts['memory']) as string | undefined;
+    const attrFlag = (opts['attributes'] ?? opts['node_attr']) as string | undefined;
+    let cores = opts['cores'] === undefined ? undefined : parseCores(opts['cores'] as string);
+    let memGB = memFlag === undefined ? undefined : parseMem(memFlag);
+    let attrs = attrFlag;
+    const script = readScript(command, ctx.cwd);
+    if (script !== null) {
+      const d = parseDirectives(script);
+      if (!d.ok) throw invalid(`${scriptWord(command)}: ${d.message}`);
+      cores ??= d.values.cores;
+      memGB ??= d.values.memGB;
+      attrs ??= d.values.attrs;
+    }
+    if (cores !== undefined && (!Number.isSafeInteger(cores) || cores < 1)) throw invalid(`invalid number of cores: ${cores}`);
+    if (memGB !== undefined && !(memGB >= 0)) throw invalid(`invalid memory: ${memGB}`);
+    const master = await ctx.master();
+    const reply = await master.request({ type: 'submit', command, cwd: ctx.cwd, cores: cores ?? DEFAULT_CORES, memGB: memGB ?? DEFAULT_MEM_GB, attrs: attrs ?? null });
+    if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));
+  },
+};

@@ -1,0 +1,72 @@
+/**
+ * Finding this user's master: read the discovery file, connect and
+ * authenticate; if no master runs, start one (detached) and connect to it.
+ * A discovery file whose process is dead is stale and ignored.
+ */
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { QpyError } from '../errors.js';
+import { timing, userName, userPaths, type UserPaths } from '../config.js';
+import { pidAlive, readDiscovery, type Discovery } from '../discovery.js';
+import { launchDetached } from '../launch-master.js';
+import { connect, type Connection } from '../transport/client.js';
+import { readKey } from '../transport/key.js';
+import { masterToCliSchema, type CliToMaster, type MasterToCli } from '../protocol/user-master.js';
+
+export type MasterConnection = Connection<CliToMaster, MasterToCli>;
+
+export interface ConnectContext {
+  /** The package root, to find bin/qpy-master. */
+  root: string;
+  paths?: UserPaths;
+}
+
+/** Connect to the master described by `d`. */
+export function connectTo(d: Discovery, paths: UserPaths): Promise<MasterConnection> {
+  return connect<CliToMaster, MasterToCli>({
+    url: `ws://${d.host.includes(':') ? `[${d.host}]` : d.host}:${d.port}/`,
+    key: readKey(paths.key),
+    role: 'user',
+    user: userName(),
+    replySchema: masterToCliSchema,
+    timeoutMs: 5000,
+  });
+}
+
+/** The running master, or null if none runs (stale discovery files are ignored). */
+export async function findMaster(paths: UserPaths): Promise<MasterConnection | null> {
+  const d = readDiscovery(paths.discovery);
+  if (!d || !pidAlive(d.pid)) return null;
+  try {
+    return await connectTo(d, paths);
+  } catch (err) {
+    if (err instanceof QpyError && err.code === 'MASTER_UNREACHABLE' && !pidAlive(d.pid)) return null;
+    if (err instanceof QpyError && err.code === 'MASTER_UNREACHABLE') {
+      throw new QpyError('MASTER_UNREACHABLE', `qpy-master (pid ${d.pid}) is not answering`, 'try: qpy restart');
+    }
+    throw err;
+  }
+}
+
+/** Connect to the master, starting it first if it is not running. */
+export async function connectMaster(ctx: ConnectContext): Promise<MasterConnection> {
+  const paths = ctx.paths ?? userPaths();
+  const found = await findMaster(paths);
+  if (found) return found;
+  return startAndConnect(ctx.root, paths);
+}
+
+/** Start a master (or find the one another CLI started at the same moment) and connect. */
+export async function startAndConnect(root: string, paths: UserPaths): Promise<MasterConnection> {
+  const report = await launchDetached(join(root, 'bin', 'qpy-master'));
+  if (report.type === 'error' && report.code !== 'ALREADY_RUNNING') {
+    throw new QpyError(report.code as never, report.message, report.hint ?? `see ${paths.log}`);
+  }
+  const deadline = Date.now() + timing.masterStartMs;
+  for (;;) {
+    const conn = await findMaster(paths).catch(() => null);
+    if (conn) return conn;
+    if (Date.now() > deadline) throw new QpyError('MASTER_UNREACHABLE', 'qpy-master did not start in time', `see ${paths.log}`);
+    await delay(25);
+  }
+}

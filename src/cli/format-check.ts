@@ -1,0 +1,172 @@
+/**
+ * Rendering of jobs for `qpy check` with the user's checkFMT pattern
+ * (spec §5.4). Pure: the current time is passed in as `now`.
+ *
+ * Differences from the original, on purpose:
+ * - One left-to-right scan: text inserted by a code (a command containing
+ *   `%d`, say) is never itself replaced. `%%` gives `%`; unknown codes and a
+ *   lone trailing `%` stay as they are.
+ * - New codes `%x` (how the job ended) and `%e` (`; ` + `%x` for ended jobs),
+ *   used by the default format to show exit codes.
+ * - Times print in local time as `YYYY-MM-DD HH:MM:SS.ffffff` always with six
+ *   fraction digits (jobs store milliseconds, so the last three are usually
+ *   `000`); durations print like Python's timedelta but without the fraction:
+ *   `H:MM:SS` or `N day(s), H:MM:SS`, truncated to whole seconds; a negative
+ *   duration (clock skew) prints with a leading `-`.
+ */
+import type { Job, Outcome } from '../protocol/job.js';
+
+/**
+ * The default checkFMT: the original's plus `%e` inside the parentheses, so
+ * an ended job shows how it ended: `3 (failed):x (on node1; wd: /w; exit 3)`.
+ */
+export const DEFAULT_CHECK_FORMAT = '%j (%s):%c (on %n; wd: %d%e)\n';
+
+/** Appended by `formatCheck` when job submission is paused. */
+export const PAUSED_LINE = 'Job submission is paused.\n';
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** A time (ms since the epoch) as `YYYY-MM-DD HH:MM:SS.ffffff`, local time. */
+export function formatTime(ms: number): string {
+  const totalUs = Math.round(ms * 1000);
+  const us = ((totalUs % 1_000_000) + 1_000_000) % 1_000_000;
+  const d = new Date((totalUs - us) / 1000);
+  return (
+    `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(us, 6)}`
+  );
+}
+
+/** A duration in ms as `H:MM:SS` or `N day(s), H:MM:SS` (whole seconds, truncated). */
+export function formatDuration(ms: number): string {
+  if (ms < 0) return '-' + formatDuration(-ms);
+  const secs = Math.floor(ms / 1000);
+  const days = Math.floor(secs / 86400);
+  const rest = secs % 86400;
+  const hms = `${Math.floor(rest / 3600)}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`;
+  return days === 0 ? hms : `${days} day${days === 1 ? '' : 's'}, ${hms}`;
+}
+
+/** A number as Python's `repr(float)` writes it: `5.0`, `0.01`, `1e-05`, `1.5e+16`. */
+export function pyFloat(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mantissa = '', expText = '0'] = x.toExponential().split('e');
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 16) {
+    return `${mantissa}e${exp < 0 ? '-' : '+'}${pad(Math.abs(exp))}`;
+  }
+  const s = String(x);
+  return s.includes('.') ? s : s + '.0';
+}
+
+/** How a job's process ended, as `%x` shows it: `exit 3`, `signal KILL`, `lost`. */
+export function formatOutcome(outcome: Outcome): string {
+  switch (outcome.type) {
+    case 'exit':
+      return `exit ${outcome.code}`;
+    case 'signal':
+      return `signal ${outcome.signal.replace(/^SIG/, '')}`;
+    case 'lost':
+      return 'lost';
+  }
+}
+
+interface Times {
+  node: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+  outcome: Outcome | null;
+}
+
+function timesOf(job: Job): Times {
+  const s = job.state;
+  switch (s.type) {
+    case 'queue':
+      return { node: null, startedAt: null, endedAt: null, outcome: null };
+    case 'running':
+      return { node: s.node, startedAt: s.startedAt, endedAt: null, outcome: null };
+    case 'done':
+    case 'failed':
+    case 'killed':
+      return { node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome: s.outcome };
+    case 'undone':
+      return { node: null, startedAt: null, endedAt: s.endedAt, outcome: null };
+  }
+}
+
+/** `%R`: queued for queued jobs, running time for running ones, end − start otherwise. */
+function elapsed(job: Job, t: Times, now: number): string {
+  if (job.state.type === 'queue') return formatDuration(now - job.queuedAt);
+  if (t.startedAt === null) return 'None';
+  return formatDuration((t.endedAt ?? now) - t.startedAt);
+}
+
+/**
+ * Formats one job with a checkFMT pattern. Codes: `%K` (newline + note, or
+ * empty), `%j` ID, `%s` status, `%c` command, `%d` directory, `%a`
+ * attributes, `%N` cores, `%m` memory (`5.0`), `%n` node or `None`, `%A` node
+ * or `[attributes]`, `%Q` queue time, `%S` start time or `None`, `%E` end
+ * time or `None`, `%R` elapsed time or `None`, `%x` how it ended (empty if it
+ * has not), `%e` `; ` + `%x` when it ended (else empty), `%%` a `%`.
+ */
+export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
+  const t = timesOf(job);
+  const attrs = job.spec.attrs ?? '';
+  const ended = t.outcome === null ? '' : formatOutcome(t.outcome);
+  const code = (c: string): string | null => {
+    switch (c) {
+      case 'K': return note === undefined || note === '' ? '' : '\n' + note;
+      case 'j': return String(job.id);
+      case 's': return job.state.type;
+      case 'c': return job.spec.command;
+      case 'd': return job.spec.cwd;
+      case 'a': return attrs;
+      case 'N': return String(job.spec.cores);
+      case 'm': return pyFloat(job.spec.memGB);
+      case 'n': return t.node ?? 'None';
+      case 'A': return t.node ?? `[${attrs}]`;
+      case 'Q': return formatTime(job.queuedAt);
+      case 'S': return t.startedAt === null ? 'None' : formatTime(t.startedAt);
+      case 'E': return t.endedAt === null ? 'None' : formatTime(t.endedAt);
+      case 'R': return elapsed(job, t, now);
+      case 'x': return ended;
+      case 'e': return ended === '' ? '' : '; ' + ended;
+      case '%': return '%';
+      default: return null;
+    }
+  };
+  let out = '';
+  let i = 0;
+  while (i < fmt.length) {
+    const p = fmt.indexOf('%', i);
+    if (p < 0 || p === fmt.length - 1) {
+      out += fmt.slice(i);
+      break;
+    }
+    out += fmt.slice(i, p);
+    const c = fmt.charAt(p + 1);
+    const value = code(c);
+    out += value ?? '%' + c;
+    i = p + 2;
+  }
+  return out;
+}
+
+/**
+ * Formats the whole `check` reply: each job with `fmt` (notes by job ID, if
+ * given, feed `%K`), then `Job submission is paused.\n` when paused.
+ */
+export function formatCheck(
+  jobs: readonly Job[],
+  fmt: string,
+  now: number,
+  paused: boolean,
+  notes?: ReadonlyMap<number, string>,
+): string {
+  let out = '';
+  for (const job of jobs) out += formatJob(job, fmt, now, notes?.get(job.id));
+  return paused ? out + PAUSED_LINE : out;
+}

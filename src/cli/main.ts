@@ -1,0 +1,69 @@
+/**
+ * `qpy`, the user's CLI: builds the commander program from the command table,
+ * runs one command against the user's master, and maps every expected failure
+ * to one line on stderr and exit status 1 (no stack traces).
+ */
+import { Command, CommanderError } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { QpyError } from '../errors.js';
+import type { CliContext } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { connectMaster, type MasterConnection } from './connect.js';
+
+/** Run the CLI; `root` is the package root (where bin/ lives). Resolves with the exit status. */
+export async function cliMain(argv: string[], root: string | URL): Promise<number> {
+  const rootPath = typeof root === 'string' ? root : fileURLToPath(root);
+  const held: { conn: MasterConnection | null } = { conn: null };
+  const ctx: CliContext = {
+    root: rootPath,
+    cwd: physicalCwd(),
+    out: (text) => void process.stdout.write(text),
+    master: async () => (held.conn ??= await connectMaster({ root: rootPath })),
+  };
+  const program = new Command('qpy')
+    .description('qpy: queue and run jobs on your cluster, fairly shared')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) })
+    .showSuggestionAfterError(true);
+  for (const def of COMMANDS) {
+    const cmd = program.command(def.name).summary(def.summary).description(def.summary);
+    def.configure(cmd);
+    cmd.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) });
+    cmd.action(async (...a: unknown[]) => {
+      const command = a[a.length - 1] as Command;
+      await def.run(ctx, command.args, command.opts(), command);
+    });
+  }
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return 1;
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return report(err);
+  } finally {
+    held.conn?.close();
+  }
+}
+
+function physicalCwd(): string {
+  // process.cwd() is already the physical path on Linux; PWD may hold symlinks.
+  return process.cwd();
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+    process.stderr.write(`qpy: ${err.message.replace(/^error: /, '')} (see qpy --help)\n`);
+    return 1;
+  }
+  if (err instanceof QpyError) {
+    process.stderr.write(`qpy: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`qpy: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return 2;
+}

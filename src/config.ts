@@ -1,0 +1,67 @@
+/**
+ * Well-known paths and tunables. `QPY_DIR` (default ~/.qpy) is the user
+ * directory; `QPY_MULTIUSER_DIR` (default ~/.qpy-multiuser) the admin
+ * directory. Tests, and several simulated users on one account, set these to
+ * keep their state apart.
+ */
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The files of one user's qpy directory. */
+export interface UserPaths {
+  dir: string;
+  db: string;
+  key: string;
+  discovery: string;
+  log: string;
+  nodes: string;
+  run: string;
+  scripts: string;
+}
+
+export function userDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['QPY_DIR'];
+  return resolve(fromEnv && fromEnv.length > 0 ? fromEnv : join(homedir(), '.qpy'));
+}
+
+export function multiuserDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['QPY_MULTIUSER_DIR'];
+  return resolve(fromEnv && fromEnv.length > 0 ? fromEnv : join(homedir(), '.qpy-multiuser'));
+}
+
+export function userPaths(dir = userDir()): UserPaths {
+  return {
+    dir,
+    db: join(dir, 'master.db'),
+    key: join(dir, 'master.key'),
+    discovery: join(dir, 'master.json'),
+    log: join(dir, 'master.log'),
+    nodes: join(dir, 'nodes'),
+    run: join(dir, 'run'),
+    scripts: join(dir, 'scripts'),
+  };
+}
+
+/** The logical user name: `QPY_USER` if set (simulated users), else the login name. */
+export function userName(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['QPY_USER'];
+  return fromEnv && fromEnv.length > 0 ? fromEnv : userInfo().username;
+}
+
+/** Timing defaults, overridable through the environment for tests. */
+export const timing = {
+  /** Unauthenticated sockets are closed after this long. */
+  handshakeMs: envInt('QPY_HANDSHAKE_MS', 5000),
+  /** Grace between TERM and KILL when killing a job. */
+  killGraceMs: envInt('QPY_KILL_GRACE_MS', 5000),
+  /** How long the CLI waits for a master to start. */
+  masterStartMs: envInt('QPY_MASTER_START_MS', 15000),
+  /** Safety-net poll of running jobs (ends are normally seen at once). */
+  pollMs: envInt('QPY_POLL_MS', 1000),
+};
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+}

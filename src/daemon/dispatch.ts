@@ -1,0 +1,155 @@
+/**
+ * Running the queue: on every event that can free or need a slot (submit, job
+ * end, kill, restore) one dispatch pass walks the queue in order, asks the
+ * allocator for a slot per job, marks granted jobs running, commits them in
+ * one transaction, and only then launches them — so a master killed at any
+ * moment never runs a job twice. A job that does not fit now never blocks a
+ * later one that does.
+ */
+import type { Job, Outcome } from '../protocol/job.js';
+import * as life from '../master/lifecycle.js';
+import { update, type MasterState } from '../master/state.js';
+import type { Committer } from '../store/group-commit.js';
+import type { Executor } from '../executor/executor.js';
+import type { AllocatorLink } from './allocator-link.js';
+import type { Log } from './log.js';
+
+export interface Runtime {
+  state: MasterState;
+  user: string;
+  committer: Committer;
+  executor: Executor;
+  allocator: AllocatorLink;
+  log: Log;
+  now(): number;
+  killGraceMs: number;
+  /** Set while the master shuts down: nothing new is started. */
+  stopping: boolean;
+}
+
+export interface Dispatcher {
+  /** Ask for a dispatch pass soon (coalesced: many events, one pass). */
+  poke(): void;
+  /** Record that a job's process ended. */
+  ended(jobId: number, outcome: Outcome): void;
+  /** Resolves when no pass is running or pending. */
+  idle(): Promise<void>;
+}
+
+export function createDispatcher(rt: Runtime): Dispatcher {
+  let running = false;
+  let again = false;
+  let idleWaiters: (() => void)[] = [];
+
+  function poke(): void {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    setImmediate(() => {
+      pass()
+        .catch((err) => rt.log(`dispatch failed: ${(err as Error).stack ?? err}`))
+        .finally(() => {
+          running = false;
+          if (again) {
+            again = false;
+            poke();
+          } else {
+            const w = idleWaiters;
+            idleWaiters = [];
+            for (const f of w) f();
+          }
+        });
+    });
+  }
+
+  async function pass(): Promise<void> {
+    const { state } = rt;
+    if (state.paused || rt.stopping || state.queue.length === 0) return;
+    const granted: Job[] = [];
+    let noRoomFrom = Infinity; // smallest core count refused for lack of room
+    for (const id of [...state.queue]) {
+      const job = state.jobs.get(id);
+      if (!job || job.state.type !== 'queue' || job.spec.cores >= noRoomFrom) continue;
+      const reply = await rt.allocator.request({
+        type: 'request',
+        user: rt.user,
+        jobId: id,
+        demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs },
+        queueSize: state.queue.length,
+      });
+      if (rt.stopping || state.paused) break;
+      if (reply.type === 'granted') {
+        const current = state.jobs.get(id);
+        if (!current || current.state.type !== 'queue') {
+          // Killed while we asked: give the slot straight back.
+          void release(id);
+          continue;
+        }
+        const started = update(state, life.start(current, reply.node, rt.now()));
+        rt.committer.putJob(started, null);
+        granted.push(started);
+      } else if (reply.type === 'refused') {
+        if (reply.reason === 'no_room') {
+          noRoomFrom = job.spec.cores;
+          if (noRoomFrom <= 1) break;
+        }
+      } else {
+        rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
+        break;
+      }
+    }
+    if (granted.length === 0) return;
+    await rt.committer.flush();
+    await Promise.all(granted.map(launch));
+  }
+
+  async function launch(job: Job): Promise<void> {
+    if (job.state.type !== 'running') return;
+    const { spec } = job;
+    try {
+      const { pid } = await rt.executor.launch({
+        jobId: job.id,
+        command: spec.command,
+        cwd: spec.cwd,
+        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: String(spec.memGB) },
+      });
+      const current = rt.state.jobs.get(job.id);
+      if (current?.state.type === 'running' && current.state.pid === null) {
+        const withPid = update(rt.state, life.launched(current, pid));
+        rt.committer.putJob(withPid, null);
+        if (withPid.state.type === 'running' && withPid.state.killRequested) {
+          void rt.executor.kill(job.id, pid, rt.killGraceMs);
+        }
+      }
+    } catch (err) {
+      // The wrapper could not be started at all: the job never ran; it ends as failed, with the reason logged.
+      rt.log(`launch of job ${job.id} failed: ${(err as Error).message}`);
+      ended(job.id, { type: 'lost' });
+    }
+  }
+
+  async function release(jobId: number): Promise<void> {
+    const reply = await rt.allocator.request({ type: 'release', user: rt.user, jobId, queueSize: rt.state.queue.length });
+    if (reply.type === 'error') rt.log(`release of job ${jobId}: ${reply.message}`);
+  }
+
+  function ended(jobId: number, outcome: Outcome): void {
+    const job = rt.state.jobs.get(jobId);
+    if (!job || job.state.type !== 'running') return;
+    const done = update(rt.state, life.end(job, outcome, rt.now()));
+    rt.committer.putJob(done, null);
+    rt.committer.flush().then(
+      () => rt.executor.forget(jobId),
+      () => undefined,
+    );
+    void release(jobId).finally(poke);
+  }
+
+  return {
+    poke,
+    ended,
+    idle: () => (running ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
+  };
+}

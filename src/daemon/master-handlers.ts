@@ -1,0 +1,100 @@
+/**
+ * The master's answers to CLI requests, one function per request type and an
+ * exhaustive switch. Each change is committed before it is acknowledged.
+ */
+import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
+import type { JobSpec } from '../protocol/job.js';
+import { QpyError } from '../errors.js';
+import * as life from '../master/lifecycle.js';
+import { planClean, planKill, selectForCheck } from '../master/select.js';
+import { remove, submit, update } from '../master/state.js';
+import { validateSpec } from '../master/validate.js';
+import { parseAttrExpr } from '../allocator/attributes.js';
+import type { Dispatcher, Runtime } from './dispatch.js';
+
+export interface HandlerContext extends Runtime {
+  dispatcher: Dispatcher;
+  /** A problem that stops new jobs from being accepted (a bad nodes file), or null. */
+  configProblem: QpyError | null;
+  /** Begin a graceful stop (after the reply is sent). */
+  finish(): void;
+}
+
+export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<MasterToCli> {
+  switch (req.type) {
+    case 'submit':
+      return onSubmit(ctx, req);
+    case 'check':
+      return { type: 'jobs', id: req.id, jobs: selectForCheck(ctx.state.jobs.values(), req.selector), paused: ctx.state.paused };
+    case 'kill':
+      return onKill(ctx, req);
+    case 'clean':
+      return onClean(ctx, req);
+    case 'status': {
+      const reply = await ctx.allocator.request({ type: 'status', user: ctx.user });
+      if (reply.type !== 'status') throw new QpyError('INTERNAL', `allocator answered ${reply.type} to status`);
+      const warnings = ctx.configProblem ? [...reply.status.warnings, ctx.configProblem.message] : reply.status.warnings;
+      return { type: 'status', id: req.id, user: ctx.user, status: { ...reply.status, warnings } };
+    }
+    case 'finish': {
+      let runningJobs = 0;
+      for (const j of ctx.state.jobs.values()) if (j.state.type === 'running') runningJobs++;
+      setImmediate(() => ctx.finish());
+      return { type: 'finishing', id: req.id, pid: process.pid, running: runningJobs };
+    }
+  }
+}
+
+async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submit' }>): Promise<MasterToCli> {
+  if (ctx.stopping) throw new QpyError('SHUTTING_DOWN', 'qpy-master is stopping', 'submit again in a moment');
+  if (ctx.configProblem) throw ctx.configProblem;
+  const spec: JobSpec = { command: req.command, cwd: req.cwd, cores: req.cores, memGB: req.memGB, attrs: req.attrs === null || req.attrs.trim() === '' ? null : req.attrs.trim() };
+  const bad = validateSpec(spec);
+  if (bad) throw bad;
+  const expr = parseAttrExpr(spec.attrs);
+  if (!expr.ok) throw new QpyError('INVALID_EXPRESSION', expr.message, 'attributes combine with and, or, not and parentheses, e.g. -a "big and not gpu"');
+  const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } });
+  if (feasible.type === 'feasibility' && feasible.problem !== null) {
+    throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');
+  }
+  const job = submit(ctx.state, spec, ctx.now());
+  ctx.committer.putJob(job, job.id);
+  ctx.committer.setMeta('next_id', String(ctx.state.nextId));
+  await ctx.committer.flush();
+  ctx.dispatcher.poke();
+  return { type: 'submitted', id: req.id, jobId: job.id };
+}
+
+async function onKill(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'kill' }>): Promise<MasterToCli> {
+  const plan = planKill(ctx.state.jobs.values(), req.selector);
+  if (plan.unqueue.length === 0 && plan.kill.length === 0) {
+    throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
+  }
+  const now = ctx.now();
+  for (const job of plan.unqueue) ctx.committer.putJob(update(ctx.state, life.unqueue(job, now)), null);
+  const toSignal: { id: number; pid: number | null }[] = [];
+  for (const job of plan.kill) {
+    const marked = update(ctx.state, life.requestKill(job));
+    ctx.committer.putJob(marked, null);
+    if (marked.state.type === 'running') toSignal.push({ id: marked.id, pid: marked.state.pid });
+  }
+  await ctx.committer.flush();
+  for (const { id, pid } of toSignal) {
+    // A job whose pid is not known yet is killed as soon as its launch reports it (see dispatch).
+    if (pid !== null) {
+      ctx.executor.kill(id, pid, ctx.killGraceMs).catch((err) => ctx.log(`kill of job ${id}: ${(err as Error).message}`));
+    }
+  }
+  if (plan.unqueue.length > 0) ctx.dispatcher.poke();
+  return { type: 'killed', id: req.id, unqueued: plan.unqueue.map((j) => j.id), killing: plan.kill.map((j) => j.id) };
+}
+
+async function onClean(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'clean' }>): Promise<MasterToCli> {
+  const jobs = planClean(ctx.state.jobs.values(), req.selector);
+  if (jobs.length === 0) throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
+  const ids = jobs.map((j) => j.id);
+  remove(ctx.state, ids);
+  for (const id of ids) ctx.committer.removeJob(id);
+  await ctx.committer.flush();
+  return { type: 'cleaned', id: req.id, ids };
+}

@@ -1,0 +1,47 @@
+/**
+ * The discovery file (`$QPY_DIR/master.json`) tells the CLI where this
+ * user's master listens: pid, host, port, protocol version. The master writes
+ * it atomically only after it is listening, and removes it when it stops; the
+ * CLI treats a file whose pid is dead as stale.
+ */
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { int, obj, str, num } from './protocol/schema.js';
+
+export const discoverySchema = obj({ pid: int, host: str, port: int, protocol: int, startedAt: num });
+export type Discovery = ReturnType<typeof discoverySchema>;
+
+export function writeDiscovery(path: string, d: Discovery): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(d) + '\n', { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** The discovery record, or null if the file is missing or unreadable. */
+export function readDiscovery(path: string): Discovery | null {
+  try {
+    return discoverySchema(JSON.parse(readFileSync(path, 'utf8')), '$');
+  } catch {
+    return null;
+  }
+}
+
+/** Remove the file if it still describes process `pid`. */
+export function removeDiscovery(path: string, pid: number): void {
+  const d = readDiscovery(path);
+  if (d && d.pid !== pid) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Is process `pid` alive (and ours to signal)? */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

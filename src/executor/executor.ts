@@ -1,0 +1,58 @@
+/**
+ * The executor interface: how the master starts, watches and kills jobs on a
+ * node. Shared by the local executor (this machine) and the SSH executor
+ * (remote nodes). Jobs are started DETACHED: they survive the master's death,
+ * and a restarted master re-adopts them with `adopt`.
+ */
+import type { Outcome } from '../protocol/job.js';
+
+/** Everything needed to start one job. */
+export interface LaunchSpec {
+  jobId: number;
+  /** Shell command line, run by `sh -c`. */
+  command: string;
+  /** Absolute directory the job runs in; `job_<ID>.out` / `job_<ID>.err` are written there. */
+  cwd: string;
+  /** Exported to the job: QPY_JOB_ID, QPY_NODE, QPY_N_CORES, QPY_MEM… Names must be valid shell names. */
+  env: Record<string, string>;
+}
+
+/** A job's end, as reported through `onEnded`. */
+export interface JobEnded {
+  jobId: number;
+  outcome: Outcome;
+  /**
+   * Set when the wrapper could not run the command at all (its directory is
+   * missing or not accessible, or the output files cannot be created): a
+   * human-readable reason. The outcome is then `{ type: 'exit', code: 126 }`.
+   */
+  error?: string;
+}
+
+/** What `adopt` found: see `Executor.adopt`. */
+export type AdoptResult = 'running' | 'ended' | 'never_started';
+
+/** Starts, watches and kills detached jobs on one node. */
+export interface Executor {
+  /** Start the job detached; resolves with the job's process group id once the process exists. */
+  launch(spec: LaunchSpec): Promise<{ pid: number }>;
+  /**
+   * Watch a job started by an earlier master life. pid may be null when the
+   * master died between recording the launch and learning the pid.
+   * 'never_started' means it is now guaranteed the job will NEVER start (so
+   * the master may queue it again); 'ended' means its end will be (or was)
+   * reported through onEnded.
+   */
+  adopt(jobId: number, pid: number | null): Promise<AdoptResult>;
+  /**
+   * TERM to the whole process group, then KILL after graceMs if anything of
+   * it is still alive. Killing a job that already ended is not an error.
+   */
+  kill(jobId: number, pid: number, graceMs: number): Promise<void>;
+  /** Subscribe to job ends (exactly once per job per executor life). */
+  onEnded(listener: (e: JobEnded) => void): void;
+  /** Forget a job's run files once the master recorded its end durably. */
+  forget(jobId: number): void;
+  /** Stop watching. Running jobs are NOT killed: they keep running detached. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,241 @@
+/**
+ * The local executor: runs jobs on this machine through the POSIX wrapper
+ * (wrapper.ts), detached with setsid so they survive the master's death.
+ *
+ * End detection: jobs launched in this life are children of this process,
+ * so their 'exit' event fires at once and the status file is read then.
+ * Adopted jobs (from an earlier life) are watched with fs.watch on the run
+ * directory plus a poll every `pollMs` (status file, else is the wrapper
+ * alive?); the watcher and timer exist only while adopted jobs are watched.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
+import { CLAIM_FAILED_STATUS, wrapperArgv } from './wrapper.js';
+import {
+  attemptKey, createExclusive, identify, isAlive, lastAttempt, readEnd, readRunFile, removeRunFiles, runPath, type EndRecord, type ProcRecord,
+} from './run-files.js';
+
+/** Options of `createLocalExecutor`. */
+export interface LocalExecutorOptions {
+  /** Absolute directory for the run files (the master uses `$QPY_DIR/run`). */
+  runDir: string;
+  /** This node's name: QPY_NODE unless the launch spec sets it. */
+  nodeName: string;
+  /** Poll period for adopted jobs (ms). */
+  pollMs?: number;
+  /** How long `adopt` waits for a half-written claim to be completed (ms). */
+  claimWaitMs?: number;
+}
+
+interface Tracked {
+  jobId: number;
+  key: string;
+  pid: number;
+  proc: ProcRecord | null;
+  child: ChildProcess | null;
+  ended: boolean;
+  killSent: boolean;
+}
+
+const KILLED: EndRecord = { outcome: { type: 'signal', signal: 'KILL' } };
+const LOST: EndRecord = { outcome: { type: 'lost' } };
+
+/** Create an executor that runs jobs on this machine. */
+export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
+  const { nodeName, pollMs = 1000, claimWaitMs = 2000 } = opts;
+  if (!opts.runDir.startsWith('/')) throw new Error(`run directory must be absolute: ${opts.runDir}`);
+  mkdirSync(opts.runDir, { recursive: true, mode: 0o700 });
+  // Canonical, so that every life passes the wrapper the same RUN (its identity check relies on it).
+  const runDir = realpathSync(opts.runDir);
+
+  const listeners: ((e: JobEnded) => void)[] = [];
+  const jobs = new Map<number, Tracked>();
+  const adopted = new Map<string, Tracked>(); // by run key
+  const reported = new Set<number>();
+  let watcher: FSWatcher | null = null;
+  let poller: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  function end(t: Tracked, rec: EndRecord): void {
+    if (t.ended || closed) return;
+    t.ended = true;
+    if (jobs.get(t.jobId) === t) jobs.delete(t.jobId);
+    unwatch(t);
+    reported.add(t.jobId);
+    const e: JobEnded = { jobId: t.jobId, outcome: rec.outcome };
+    if (rec.error !== undefined) e.error = rec.error;
+    for (const l of listeners) l(e);
+  }
+
+  function onChildExit(t: Tracked, code: number | null, signal: NodeJS.Signals | null): void {
+    const status = readEnd(runDir, t.key);
+    if (status) return end(t, status);
+    if (signal) return end(t, { outcome: { type: 'signal', signal: signal.replace(/^SIG/, '') } });
+    if (code === CLAIM_FAILED_STATUS) return end(t, { outcome: { type: 'lost' }, error: 'launch blocked: claim file already existed' });
+    end(t, t.killSent ? KILLED : LOST);
+  }
+
+  /** Check an adopted job; with `liveness`, also decide a dead wrapper's fate. */
+  function check(t: Tracked, liveness: boolean): void {
+    if (t.ended) return;
+    const status = readEnd(runDir, t.key);
+    if (status) return end(t, status);
+    if (!liveness || (t.proc && isAlive(t.proc))) return;
+    end(t, readEnd(runDir, t.key) ?? (t.killSent ? KILLED : LOST));
+  }
+
+  function watchAdopted(t: Tracked): void {
+    adopted.set(t.key, t);
+    if (!watcher) {
+      try {
+        watcher = watch(runDir, { persistent: false }, (_event, name) => {
+          const f = name?.toString();
+          if (f?.endsWith('.run')) {
+            const t2 = adopted.get(f.slice(0, -'.run'.length));
+            if (t2) check(t2, false);
+          }
+        });
+        watcher.on('error', () => undefined); // the poll still covers everything
+      } catch {
+        watcher = null;
+      }
+    }
+    if (!poller) {
+      poller = setInterval(() => {
+        for (const t2 of [...adopted.values()]) check(t2, true);
+      }, pollMs);
+      poller.unref();
+    }
+  }
+
+  function unwatch(t: Tracked): void {
+    if (!adopted.delete(t.key) || adopted.size > 0) return;
+    watcher?.close();
+    watcher = null;
+    if (poller) clearInterval(poller);
+    poller = null;
+  }
+
+  /** Read the run file of `key`, waiting a little for a half-written claim. */
+  async function readClaim(key: string) {
+    const deadline = performance.now() + claimWaitMs;
+    for (;;) {
+      const claim = readRunFile(runDir, key);
+      if (claim?.kind !== 'incomplete' || performance.now() > deadline) return claim;
+      await delay(10);
+    }
+  }
+
+  async function adopt(jobId: number, pid: number | null): Promise<AdoptResult> {
+    if (closed) throw new Error('executor is closed');
+    if (jobs.has(jobId)) return 'running';
+    if (reported.has(jobId)) return 'ended';
+    for (;;) {
+      const last = lastAttempt(runDir, jobId);
+      const claim = last < 0 ? null : await readClaim(attemptKey(jobId, last));
+      // No claim, a blocked attempt, or a claim by another process than the one the
+      // master knows: the launch in question (attempt last+1) has not claimed yet. Block it.
+      if (!claim || claim.kind === 'none' || (claim.kind === 'pid' && pid !== null && claim.pid !== pid)) {
+        if (createExclusive(runPath(runDir, attemptKey(jobId, last + 1)), 'none\n')) return 'never_started';
+        continue; // a wrapper claimed it just now: look again
+      }
+      const key = attemptKey(jobId, last);
+      const knownPid = claim.kind === 'pid' ? claim.pid : pid;
+      const status = claim.kind === 'pid' ? claim.end : readEnd(runDir, key);
+      const proc = status || knownPid === null ? null : identify(knownPid, runDir, key);
+      const t: Tracked = { jobId, key, pid: knownPid ?? 0, proc, child: null, ended: false, killSent: false };
+      jobs.set(jobId, t);
+      if (proc) {
+        watchAdopted(t);
+        return 'running';
+      }
+      const rec = status ?? readEnd(runDir, key) ?? LOST;
+      setImmediate(() => end(t, rec));
+      return 'ended';
+    }
+  }
+
+  async function launch(spec: LaunchSpec): Promise<{ pid: number }> {
+    if (closed) throw new Error('executor is closed');
+    if (jobs.has(spec.jobId)) throw new Error(`job ${spec.jobId} is already running`);
+    reported.delete(spec.jobId);
+    const key = attemptKey(spec.jobId, lastAttempt(runDir, spec.jobId) + 1);
+    const argv = wrapperArgv({
+      runDir, key, jobId: spec.jobId, cwd: spec.cwd, command: spec.command,
+      env: { QPY_NODE: nodeName, ...spec.env },
+    });
+    const child = spawn('/bin/sh', argv, { detached: true, stdio: 'ignore' });
+    const pid = child.pid;
+    if (pid === undefined) {
+      const err = await new Promise<Error>((resolve) => child.once('error', resolve));
+      throw new Error(`cannot start job ${spec.jobId}: ${err.message}`);
+    }
+    child.on('error', () => undefined);
+    child.unref();
+    const t: Tracked = { jobId: spec.jobId, key, pid, proc: null, child, ended: false, killSent: false };
+    jobs.set(spec.jobId, t);
+    child.once('exit', (code, signal) => onChildExit(t, code, signal));
+    return { pid };
+  }
+
+  async function kill(jobId: number, pid: number, graceMs: number): Promise<void> {
+    if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
+    const t = jobs.get(jobId);
+    if (!t) {
+      // Unknown in this life: if its status exists it ended, and its pgid may be reused: leave it.
+      const last = lastAttempt(runDir, jobId);
+      if (reported.has(jobId) || (last >= 0 && readEnd(runDir, attemptKey(jobId, last)))) return;
+    }
+    if (!signalGroup(pid, 'SIGTERM')) return;
+    const deadline = performance.now() + graceMs;
+    for (let wait = 5; performance.now() < deadline; wait = Math.min(wait * 2, 100)) {
+      await delay(Math.min(wait, Math.max(1, deadline - performance.now())));
+      if (!groupAlive(pid)) return;
+    }
+    if (t) t.killSent = true;
+    if (signalGroup(pid, 'SIGKILL') && t && !t.child) setTimeout(() => check(t, true), 50).unref();
+  }
+
+  return {
+    launch,
+    adopt,
+    kill,
+    onEnded(listener) {
+      listeners.push(listener);
+    },
+    forget(jobId) {
+      if (jobs.has(jobId)) return; // still running: its files are needed
+      reported.delete(jobId);
+      removeRunFiles(runDir, jobId);
+    },
+    async close() {
+      closed = true;
+      for (const t of jobs.values()) t.child?.removeAllListeners('exit');
+      jobs.clear();
+      adopted.clear();
+      watcher?.close();
+      watcher = null;
+      if (poller) clearInterval(poller);
+      poller = null;
+    },
+  };
+}
+
+/** Send a signal to a process group; false if the group no longer exists. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** Does any process of the group still exist? */
+function groupAlive(pgid: number): boolean {
+  return pgid > 0 && signalGroup(pgid, 0);
+}
+

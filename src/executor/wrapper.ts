@@ -1,0 +1,113 @@
+/**
+ * The POSIX sh wrapper that runs every job, locally or over SSH, and the
+ * helpers that build its arguments.
+ *
+ * Invocation: `sh -c WRAPPER qpy-job RUN KEY ID WD CMD [NAME=VALUE…]`
+ *   RUN  absolute run directory (the master uses `$QPY_DIR/run`)
+ *   KEY  run-file prefix for this launch attempt (`<id>` or `<id>.a<n>`, see run-files.ts)
+ *   ID   job id (names the output files)
+ *   WD   absolute job directory
+ *   CMD  the command line, run by `/bin/sh -c "$CMD"`
+ *
+ * Steps, all with shell builtins only (dash has no builtin mkdir or mv, and an
+ * external process costs ~1 ms of CPU per job, which the 400 jobs/s target
+ * cannot afford):
+ * 1. Claim the launch: create the run file `RUN/KEY.run` exclusively (`set -C`, which
+ *    both dash and bash implement with O_CREAT|O_EXCL, atomic also on NFSv3+).
+ *    If it exists, exit 125 without running anything: this is how a restarted
+ *    master that finds a launch with no pid prevents a late start (it creates
+ *    the file itself, containing `none`).
+ *    The claim line is `$$\n`, the wrapper's pid (also its process group id,
+ *    since it is started by setsid), written by one write(2): readers treat a
+ *    claim without its final newline as "not written yet". A reused pid is
+ *    told apart by the wrapper's own argv (`qpy-job RUN KEY …`, unique per
+ *    launch), which the reader checks in /proc/<pid>/cmdline; the wrapper
+ *    reads nothing from /proc itself (dash's `read` costs a syscall per byte).
+ * 2. `trap : TERM INT HUP` in the wrapper only: it outlives a group kill long
+ *    enough to record the status. Children get default handlers (a trap with
+ *    a command is reset in children; an ignored signal would be inherited).
+ * 3. Export the NAME=VALUE arguments, cd to WD (failure => `error cwd-…`).
+ * 4. Run `/bin/sh -c "$CMD"` in the foreground with stdin </dev/null and
+ *    stdout/stderr truncated into `job_<ID>.out` / `job_<ID>.err`; failure to
+ *    open them => `error output`.
+ * 5. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
+ *    `error <reason>\n`), one write(2), complete only with its final newline
+ *    (appending creates no inode: see run-files.ts); exit with the status.
+ *
+ * Exit-status convention: sh reports a command killed by signal N as 128+N,
+ * so a status 128+N where N is a known signal is reported as that signal.
+ * LIMITATION: a command that runs `exit 137` is indistinguishable from one
+ * killed by SIGKILL (POSIX sh offers no way to tell them apart).
+ */
+
+/** The wrapper script. Every line is a complete command, so `WRAPPER_ONE_LINE` is equivalent. */
+const LINES = [
+  'RUN=$1; KEY=$2; ID=$3; WD=$4; CMD=$5; shift 5',
+  'set -C; { echo $$ >"$RUN/$KEY.run"; } 2>/dev/null || exit 125; set +C',
+  'trap : TERM INT HUP',
+  'for A do export "$A"; done',
+  'cd "$WD" 2>/dev/null || { E=cwd-missing; [ -e "$WD" ] && E=cwd-notdir; [ -d "$WD" ] && E=cwd-denied; printf \'error %s\\n\' "$E" >>"$RUN/$KEY.run"; exit 126; }',
+  'R=x; { /bin/sh -c "$CMD"; R=$?; } </dev/null >"job_$ID.out" 2>"job_$ID.err"',
+  '[ "$R" = x ] && { printf \'error output\\n\' >>"$RUN/$KEY.run"; exit 126; }',
+  'printf \'exit %s\\n\' "$R" >>"$RUN/$KEY.run"; exit "$R"',
+];
+
+/** The wrapper source, for `sh -c WRAPPER qpy-job …`. */
+export const WRAPPER = LINES.join('\n');
+/** The same script on one line (safe for login shells that dislike newlines inside quotes). */
+export const WRAPPER_ONE_LINE = LINES.join('; ');
+/** `$0` of the wrapper; makes jobs easy to spot in `ps`. */
+export const WRAPPER_NAME = 'qpy-job';
+/** Wrapper exit status when the claim already existed (the launch was blocked). */
+export const CLAIM_FAILED_STATUS = 125;
+
+/** Inputs of one wrapper run. */
+export interface WrapperInput {
+  runDir: string;
+  key: string;
+  jobId: number;
+  cwd: string;
+  command: string;
+  env: Record<string, string>;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The positional arguments after `qpy-job` (validated: absolute paths, shell names, no NUL). */
+export function wrapperArgs(input: WrapperInput): string[] {
+  const { runDir, key, jobId, cwd, command, env } = input;
+  if (!Number.isSafeInteger(jobId) || jobId < 0) throw new Error(`invalid job id ${jobId}`);
+  if (!/^[0-9]+(\.a[0-9]+)?$/.test(key)) throw new Error(`invalid run key ${JSON.stringify(key)}`);
+  if (!runDir.startsWith('/')) throw new Error(`run directory must be absolute: ${runDir}`);
+  if (!cwd.startsWith('/')) throw new Error(`job directory must be absolute: ${cwd}`);
+  const args = [runDir, key, String(jobId), cwd, command];
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
+    args.push(`${name}=${value}`);
+  }
+  for (const a of args) if (a.includes('\0')) throw new Error('arguments must not contain NUL characters');
+  return args;
+}
+
+/** The full argv for a local spawn: `spawn('/bin/sh', wrapperArgv(input))`. */
+export function wrapperArgv(input: WrapperInput): string[] {
+  return ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs(input)];
+}
+
+/** Single-quote one word for a POSIX shell (also correct for csh-family shells). */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * One command string running the wrapper, for a remote shell (ssh exec).
+ * With `detach`, it is started with setsid and all three descriptors
+ * redirected (so the ssh channel closes at once), and prints the wrapper pid.
+ * Note: arguments containing newlines (command, env values) stay inside
+ * single quotes, which POSIX shells accept but csh-family login shells reject.
+ */
+export function wrapperCommandLine(input: WrapperInput, { detach = false }: { detach?: boolean } = {}): string {
+  const words = ['sh', '-c', WRAPPER_ONE_LINE, WRAPPER_NAME, ...wrapperArgs(input)].map((w, i) => (i === 0 ? w : shellQuote(w)));
+  const line = words.join(' ');
+  return detach ? `setsid ${line} </dev/null >/dev/null 2>&1 & echo $!` : line;
+}

@@ -1,0 +1,71 @@
+/**
+ * The job state machine: one verb per transition, each a pure function from
+ * a job (and the facts it needs: node, time, outcome) to the next job. A
+ * transition not in the table is refused with ILLEGAL_TRANSITION.
+ *
+ *   queue ──start──▶ running ──end──▶ done | failed | killed
+ *     │                 │  ▲
+ *     │ unqueue         │  └─ requeue (the launch provably never happened)
+ *     ▼                 └─ requestKill (stays running, ends as killed)
+ *   undone
+ */
+import type { Job, JobSpec, JobState, Outcome } from '../protocol/job.js';
+import { QpyError } from '../errors.js';
+
+type StateOf<T extends JobState['type']> = Extract<JobState, { type: T }>;
+
+function expect<T extends JobState['type']>(job: Job, verb: string, ...types: T[]): StateOf<T> {
+  if (!(types as string[]).includes(job.state.type)) {
+    throw new QpyError('ILLEGAL_TRANSITION', `job ${job.id} is ${job.state.type}: cannot ${verb} it`);
+  }
+  return job.state as StateOf<T>;
+}
+
+/** A new queued job. */
+export function newJob(id: number, spec: JobSpec, now: number): Job {
+  return { id, spec, queuedAt: now, state: { type: 'queue' } };
+}
+
+/** queue → running on `node`; the pid is learnt after the launch. */
+export function start(job: Job, node: string, now: number): Job {
+  expect(job, 'start', 'queue');
+  return { ...job, state: { type: 'running', node, startedAt: now, pid: null, killRequested: false } };
+}
+
+/** Record the process group of a running job. */
+export function launched(job: Job, pid: number): Job {
+  const s = expect(job, 'record the launch of', 'running');
+  return { ...job, state: { ...s, pid } };
+}
+
+/** running → queue, only when the launch provably never happened. */
+export function requeue(job: Job): Job {
+  expect(job, 'requeue', 'running');
+  return { ...job, state: { type: 'queue' } };
+}
+
+/** Mark a running job for killing: however it ends, it ends as killed. */
+export function requestKill(job: Job): Job {
+  const s = expect(job, 'kill', 'running');
+  return { ...job, state: { ...s, killRequested: true } };
+}
+
+/** running → done (exit 0), failed (anything else) or killed (a kill was asked for). */
+export function end(job: Job, outcome: Outcome, now: number): Job {
+  const s = expect(job, 'end', 'running');
+  const base = { node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt), outcome };
+  if (s.killRequested) return { ...job, state: { type: 'killed', ...base } };
+  if (outcome.type === 'exit' && outcome.code === 0) return { ...job, state: { type: 'done', ...base } };
+  return { ...job, state: { type: 'failed', ...base } };
+}
+
+/** queue → undone (killed before it ran). */
+export function unqueue(job: Job, now: number): Job {
+  expect(job, 'remove from the queue', 'queue');
+  return { ...job, state: { type: 'undone', endedAt: now } };
+}
+
+/** Final jobs never change again and may be cleaned. */
+export function isFinal(job: Job): boolean {
+  return job.state.type !== 'queue' && job.state.type !== 'running';
+}

@@ -1,0 +1,56 @@
+/**
+ * Which jobs a selector names (status words, directories, ID ranges; OR-ed),
+ * and the plans for `kill` and `clean` built on it.
+ */
+import type { Job } from '../protocol/job.js';
+import type { Selector } from '../protocol/selector.js';
+import { isFinal } from './lifecycle.js';
+
+function inRanges(id: number, ranges: [number, number][]): boolean {
+  for (const [a, b] of ranges) if (id >= a && id <= b) return true;
+  return false;
+}
+
+function underDir(cwd: string, dirs: string[]): boolean {
+  return dirs.includes(cwd);
+}
+
+/** Does `job` match any part of `sel`? `all` matches every job. */
+export function matches(job: Job, sel: Selector): boolean {
+  return (
+    sel.statuses.includes('all') ||
+    sel.statuses.includes(job.state.type) ||
+    underDir(job.spec.cwd, sel.dirs) ||
+    inRanges(job.id, sel.ranges)
+  );
+}
+
+export function isEmpty(sel: Selector): boolean {
+  return sel.statuses.length === 0 && sel.dirs.length === 0 && sel.ranges.length === 0;
+}
+
+/** Jobs for `check`: all of them for an empty selector. */
+export function selectForCheck(jobs: Iterable<Job>, sel: Selector): Job[] {
+  const out: Job[] = [];
+  const all = isEmpty(sel);
+  for (const job of jobs) if (all || matches(job, sel)) out.push(job);
+  return out;
+}
+
+/** What `kill` will do: queued jobs to unqueue, running jobs to kill (not already being killed). */
+export function planKill(jobs: Iterable<Job>, sel: Selector): { unqueue: Job[]; kill: Job[] } {
+  const plan = { unqueue: [] as Job[], kill: [] as Job[] };
+  for (const job of jobs) {
+    if (!matches(job, sel)) continue;
+    if (job.state.type === 'queue') plan.unqueue.push(job);
+    else if (job.state.type === 'running' && !job.state.killRequested) plan.kill.push(job);
+  }
+  return plan;
+}
+
+/** The final jobs `clean` removes. */
+export function planClean(jobs: Iterable<Job>, sel: Selector): Job[] {
+  const out: Job[] = [];
+  for (const job of jobs) if (isFinal(job) && matches(job, sel)) out.push(job);
+  return out;
+}

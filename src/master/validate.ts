@@ -1,0 +1,23 @@
+/**
+ * Checks on what a user submits, before anything is stored: the values a
+ * scheduler must refuse (no cores, negative memory, an empty command…).
+ */
+import type { JobSpec } from '../protocol/job.js';
+import { QpyError, invalid } from '../errors.js';
+
+/** The largest core count and memory one job may ask for (sanity bounds). */
+export const MAX_CORES = 100_000;
+export const MAX_MEM_GB = 1_000_000;
+
+export function validateSpec(spec: JobSpec): QpyError | null {
+  if (spec.command.trim() === '') return invalid('the command is empty', 'usage: qpy sub [options] COMMAND [ARGS...]');
+  if (!Number.isSafeInteger(spec.cores) || spec.cores < 1 || spec.cores > MAX_CORES) {
+    return invalid(`invalid number of cores: ${spec.cores} (must be a whole number from 1 to ${MAX_CORES})`);
+  }
+  if (!Number.isFinite(spec.memGB) || spec.memGB < 0 || spec.memGB > MAX_MEM_GB) {
+    return invalid(`invalid memory: ${spec.memGB} (must be a number of GB, 0 or more)`);
+  }
+  if (!spec.cwd.startsWith('/')) return invalid(`the submission directory must be absolute: ${spec.cwd}`);
+  if (spec.command.includes('\0') || spec.cwd.includes('\0')) return invalid('NUL characters are not allowed');
+  return null;
+}

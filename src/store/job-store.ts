@@ -1,0 +1,100 @@
+/**
+ * The master's durable state in SQLite (better-sqlite3): jobs, queue order,
+ * the ID counter and small settings. WAL journal with
+ * `locking_mode=EXCLUSIVE`: the owning master holds the database lock for its
+ * whole life, which is also what makes a second master for the same
+ * directory fail at once (and, without shared memory, it holds on NFS).
+ * It stores rows and knows no qpy rules.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { jobSchema, type Job } from '../protocol/job.js';
+import { QpyError } from '../errors.js';
+import { migrate } from './schema.js';
+
+/** One transaction's worth of changes. */
+export interface Batch {
+  /** Jobs to insert or replace, each with its queue position (null when not queued). */
+  put: Map<number, { job: Job; pos: number | null }>;
+  remove: Set<number>;
+  meta: Map<string, string>;
+}
+
+export function emptyBatch(): Batch {
+  return { put: new Map(), remove: new Set(), meta: new Map() };
+}
+
+export interface Loaded {
+  jobs: Job[];
+  /** IDs of queued jobs, in queue order. */
+  queue: number[];
+  meta: Map<string, string>;
+  /** Rows that could not be read (logged, skipped; never fatal). */
+  skipped: string[];
+}
+
+export interface JobStore {
+  load(): Loaded;
+  write(batch: Batch): void;
+  close(): void;
+}
+
+/** Open (creating if needed) the store at `path`. Throws ALREADY_RUNNING if another process holds it. */
+export function openJobStore(path: string): JobStore {
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  const db = new Database(path, { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    // Take the exclusive lock now, not at the first write.
+    db.exec('BEGIN IMMEDIATE; COMMIT;');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new QpyError('ALREADY_RUNNING', `another qpy-master is already running for ${path}`, 'use it, or stop it first with: qpy finish');
+    }
+    throw new QpyError('STORE', `cannot open ${path}: ${(err as Error).message}`);
+  }
+  const putJob = db.prepare('INSERT OR REPLACE INTO jobs (id, status, pos, doc) VALUES (?, ?, ?, ?)');
+  const delJob = db.prepare('DELETE FROM jobs WHERE id = ?');
+  const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  const writeTx = db.transaction((batch: Batch) => {
+    for (const id of batch.remove) delJob.run(id);
+    for (const [id, { job, pos }] of batch.put) putJob.run(id, job.state.type, pos, JSON.stringify(job));
+    for (const [k, v] of batch.meta) putMeta.run(k, v);
+  });
+  return {
+    load() {
+      const jobs: Job[] = [];
+      const queued: { id: number; pos: number }[] = [];
+      const skipped: string[] = [];
+      for (const row of db.prepare('SELECT id, pos, doc FROM jobs ORDER BY id').iterate() as Iterable<{ id: number; pos: number | null; doc: string }>) {
+        try {
+          const job = jobSchema(JSON.parse(row.doc), '$');
+          jobs.push(job);
+          if (job.state.type === 'queue') queued.push({ id: job.id, pos: row.pos ?? job.id });
+        } catch (err) {
+          skipped.push(`job row ${row.id}: ${(err as Error).message}`);
+        }
+      }
+      queued.sort((a, b) => a.pos - b.pos || a.id - b.id);
+      const meta = new Map<string, string>();
+      for (const row of db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) meta.set(row.key, row.value);
+      return { jobs, queue: queued.map((q) => q.id), meta, skipped };
+    },
+    write(batch) {
+      try {
+        writeTx(batch);
+      } catch (err) {
+        throw new QpyError('STORE', `cannot write the job database: ${(err as Error).message}`);
+      }
+    },
+    close() {
+      db.close();
+    },
+  };
+}

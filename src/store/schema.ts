@@ -1,0 +1,39 @@
+/**
+ * The master's SQLite schema and its migrations. `PRAGMA user_version` holds
+ * the schema version. EDITORS: to change the schema, append a migration (never
+ * edit a released one), bump SCHEMA_VERSION, and add a fixture database made
+ * by the previous version under test/fixtures/.
+ */
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+/** migrations[i] takes a database at version i to version i + 1. */
+const migrations: ((db: Database.Database) => void)[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        status TEXT NOT NULL,
+        pos REAL,            -- queue position (queued jobs only); smaller runs first
+        doc TEXT NOT NULL    -- the Job as JSON (src/protocol/job.ts)
+      );
+      CREATE INDEX jobs_status ON jobs(status);
+    `);
+  },
+];
+
+/** Bring `db` to SCHEMA_VERSION; refuses a database made by a newer qpy. */
+export function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`the database has schema version ${version}, newer than this qpy (${SCHEMA_VERSION}): upgrade qpy`);
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      migrations[v]!(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The client end of an authenticated WebSocket link: connect, prove the key
+ * (and check the server's proof), then send requests and match replies by
+ * id. Replies are validated with the link's reply schema.
+ */
+import WebSocket from 'ws';
+import { helloSchema, welcomeSchema } from '../protocol/handshake.js';
+import { parseFrame } from '../protocol/parse.js';
+import type { Schema } from '../protocol/schema.js';
+import { MAX_REPLY_BYTES, PROTOCOL_VERSION, type Role } from '../protocol/version.js';
+import { errorReplySchema } from '../protocol/user-master.js';
+import { QpyError } from '../errors.js';
+import { clientProof, freshNonce, sameMac, serverProof } from './auth.js';
+
+export interface ConnectOptions<Out> {
+  url: string;
+  key: Buffer;
+  role: Role;
+  user: string;
+  replySchema: Schema<Out>;
+  timeoutMs: number;
+  /** Unsolicited frames (pushes) from the server. */
+  onPush?(frame: Out): void;
+  onClose?(): void;
+}
+
+export interface Connection<In, Out> {
+  /** Send a request (an `id` is added) and wait for its reply. An error reply rejects with a QpyError. */
+  request(message: DistributiveOmit<In, 'id'>, timeoutMs?: number): Promise<Out>;
+  close(): void;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Open and authenticate a connection; rejects with a QpyError (MASTER_UNREACHABLE, UNAUTHENTICATED, VERSION_MISMATCH). */
+export function connect<In, Out extends { type: string; id?: number | null }>(opts: ConnectOptions<Out>): Promise<Connection<In, Out>> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(opts.url, { perMessageDeflate: false, maxPayload: MAX_REPLY_BYTES, handshakeTimeout: opts.timeoutMs });
+    const pending = new Map<number, { resolve(v: Out): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
+    let nextId = 1;
+    let state: 'hello' | 'welcome' | 'open' | 'closed' = 'hello';
+    const clientNonce = freshNonce();
+    let serverNonce = '';
+    const timer = setTimeout(() => fail(new QpyError('MASTER_UNREACHABLE', `no answer from ${opts.url} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+
+    function fail(err: QpyError): void {
+      clearTimeout(timer);
+      if (state !== 'open') reject(err);
+      state = 'closed';
+      for (const p of pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(err);
+      }
+      pending.clear();
+      ws.terminate();
+    }
+
+    ws.on('error', (err) => fail(new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
+    ws.on('close', () => {
+      const wasOpen = state === 'open';
+      if (state !== 'closed') fail(new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));
+      if (wasOpen) opts.onClose?.();
+    });
+    ws.on('message', (data) => {
+      const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (state === 'hello') {
+        const hello = parseFrame(raw, helloSchema, 4096);
+        if (!hello.ok) return fail(new QpyError('BAD_FRAME', `unexpected greeting from ${opts.url}`));
+        if (hello.value.protocol !== PROTOCOL_VERSION) {
+          return fail(new QpyError('VERSION_MISMATCH', `${hello.value.server} speaks protocol ${hello.value.protocol}, this client ${PROTOCOL_VERSION}`, 'restart the daemon after an upgrade: qpy restart'));
+        }
+        serverNonce = hello.value.nonce;
+        state = 'welcome';
+        ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: opts.role, user: opts.user, nonce: clientNonce, mac: clientProof(opts.key, opts.role, serverNonce, clientNonce) }));
+        return;
+      }
+      if (state === 'welcome') {
+        const welcome = parseFrame(raw, welcomeSchema, 4096);
+        if (!welcome.ok) {
+          const err = parseFrame(raw, errorReplySchema, 16384);
+          return fail(err.ok ? QpyError.fromReply(err.value) : new QpyError('UNAUTHENTICATED', 'handshake failed'));
+        }
+        if (!sameMac(welcome.value.mac, serverProof(opts.key, serverNonce, clientNonce))) {
+          return fail(new QpyError('UNAUTHENTICATED', `the server at ${opts.url} does not know the key`, 'another program may be using the port'));
+        }
+        clearTimeout(timer);
+        state = 'open';
+        resolve({
+          request(message, timeoutMs = 60_000) {
+            if (state !== 'open') return Promise.reject(new QpyError('MASTER_UNREACHABLE', 'the connection is closed'));
+            const id = nextId++;
+            return new Promise<Out>((res, rej) => {
+              const t = setTimeout(() => {
+                pending.delete(id);
+                rej(new QpyError('MASTER_UNREACHABLE', `no reply within ${timeoutMs} ms`));
+              }, timeoutMs);
+              pending.set(id, { resolve: res, reject: rej, timer: t });
+              ws.send(JSON.stringify({ ...message, id }));
+            });
+          },
+          close() {
+            state = 'closed';
+            ws.close();
+          },
+        });
+        return;
+      }
+      const reply = parseFrame(raw, opts.replySchema, MAX_REPLY_BYTES);
+      if (!reply.ok) {
+        const id = reply.id;
+        const p = id === null ? undefined : pending.get(id);
+        if (p) {
+          pending.delete(id!);
+          clearTimeout(p.timer);
+          p.reject(new QpyError('BAD_FRAME', `bad reply: ${reply.message}`));
+        }
+        return;
+      }
+      const msg = reply.value;
+      const p = typeof msg.id === 'number' ? pending.get(msg.id) : undefined;
+      if (!p) return opts.onPush?.(msg);
+      pending.delete(msg.id as number);
+      clearTimeout(p.timer);
+      if (msg.type === 'error') p.reject(QpyError.fromReply(msg as never));
+      else p.resolve(msg);
+    });
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * Secret keys on disk: 32 random bytes, hex, in a file of mode 0600 inside a
+ * directory of mode 0700. Created on first use; refused if readable by others.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { QpyError } from '../errors.js';
+
+/** Make `dir` (and parents) exist with mode 0700 for the leaf. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/** Read the key at `path`, creating it (exclusively, 0600) if absent. */
+export function loadOrCreateKey(path: string): Buffer {
+  ensurePrivateDir(dirname(path));
+  try {
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeSync(fd, randomBytes(32).toString('hex') + '\n');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return readKey(path);
+}
+
+/** Read an existing key; a missing, malformed or group/world-readable key is a QpyError. */
+export function readKey(path: string): Buffer {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if ((st.mode & 0o077) !== 0) {
+      throw new QpyError('UNAUTHENTICATED', `key file ${path} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`, `run: chmod 600 ${path}`);
+    }
+    text = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if (err instanceof QpyError) throw err;
+    throw new QpyError('UNAUTHENTICATED', `cannot read key file ${path}: ${(err as Error).message}`);
+  }
+  if (!/^[0-9a-f]{64}$/.test(text)) throw new QpyError('UNAUTHENTICATED', `key file ${path} is malformed`);
+  return Buffer.from(text, 'hex');
+}

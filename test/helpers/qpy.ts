@@ -1,0 +1,124 @@
+/**
+ * Running qpy as a user would in tests: the installed executables under
+ * bin/, a private QPY_DIR per simulated user, and a disposable handle that
+ * SIGKILLs the user's master (and any job left behind) when the test ends.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir, type TempDir } from './temp.js';
+
+/** The package root (dist/test/helpers → ../../..). */
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+export const QPY = join(ROOT, 'bin', 'qpy');
+export const QPY_MASTER = join(ROOT, 'bin', 'qpy-master');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface QpyUser extends AsyncDisposable {
+  /** Scratch directory holding qpyDir and work/. */
+  readonly home: string;
+  readonly qpyDir: string;
+  /** A work directory to submit from. */
+  readonly work: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Run `qpy ARGS` in `cwd` (default: work). */
+  qpy(args: string[], cwd?: string): Promise<RunResult>;
+  /** Run `qpy ARGS` and fail unless it exits 0; returns stdout. */
+  ok(args: string[], cwd?: string): Promise<string>;
+  /** The pid in the discovery file, or null. */
+  masterPid(): number | null;
+  /** SIGKILL the master (jobs live on). */
+  killMaster(): void;
+}
+
+export interface UserOptions {
+  /** Contents of the personal nodes file (none: this machine). */
+  nodes?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((res) => {
+    execFile(file, args, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+export function qpyUser(opts: UserOptions = {}): QpyUser {
+  const tmp: TempDir = tempDir('qpy-user-');
+  const qpyDir = join(tmp.path, 'qpy');
+  const work = join(tmp.path, 'work');
+  mkdirSync(qpyDir, { mode: 0o700 });
+  mkdirSync(work);
+  if (opts.nodes !== undefined) writeFileSync(join(qpyDir, 'nodes'), opts.nodes);
+  const env: NodeJS.ProcessEnv = { ...process.env, QPY_DIR: qpyDir, QPY_KILL_GRACE_MS: '1000', ...opts.env };
+  const masterPid = (): number | null => {
+    try {
+      return (JSON.parse(readFileSync(join(qpyDir, 'master.json'), 'utf8')) as { pid: number }).pid;
+    } catch {
+      return null;
+    }
+  };
+  const killMaster = () => {
+    const pid = masterPid();
+    if (pid !== null) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  const user: QpyUser = {
+    home: tmp.path,
+    qpyDir,
+    work,
+    env,
+    qpy: (args, cwd = work) => run(QPY, args, cwd, env),
+    async ok(args, cwd = work) {
+      const r = await run(QPY, args, cwd, env);
+      if (r.code !== 0) throw new Error(`qpy ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
+    masterPid,
+    killMaster,
+    async [Symbol.asyncDispose]() {
+      killMaster();
+      killLeftoverJobs(join(qpyDir, 'run'));
+      await tmp[Symbol.asyncDispose]();
+    },
+  };
+  return user;
+}
+
+/** SIGKILL the process group of every job whose pid file is still in `runDir`. */
+function killLeftoverJobs(runDir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(runDir, { recursive: true }) as string[];
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.claim')) continue;
+    try {
+      const pid = Number(/\d+/.exec(readFileSync(join(runDir, name), 'utf8'))?.[0]);
+      if (Number.isSafeInteger(pid) && pid > 1) process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* not a pid file, or already gone */
+    }
+  }
+}
+
+/** Start `qpy-master --foreground` as a child (for tests that want the process itself). */
+export function spawnMasterForeground(env: NodeJS.ProcessEnv) {
+  return spawn(QPY_MASTER, ['--foreground'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+}

@@ -1,0 +1,72 @@
+/**
+ * The wrapper itself under dash and bash, both as an argv and as the single
+ * quoted command string the SSH executor sends to a remote shell.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WRAPPER, WRAPPER_NAME, wrapperArgs, wrapperCommandLine, type WrapperInput } from '../../../src/executor/wrapper.js';
+import { readEnd, readRunFile } from '../../../src/executor/run-files.js';
+import { tempDir } from '../../helpers/temp.js';
+
+const SHELLS = ['dash', 'bash'].filter((sh) => spawnSync('sh', ['-c', `command -v ${sh}`]).status === 0);
+
+function input(dir: string, jobId: number, command: string): WrapperInput {
+  const cwd = join(dir, `w d/it's "q"`);
+  mkdirSync(cwd, { recursive: true });
+  return { runDir: join(dir, 'run'), key: String(jobId), jobId, cwd, command, env: { QPY_JOB_ID: String(jobId), V: `x'y"z\n$w` } };
+}
+
+function check(i: WrapperInput, code: number | null): void {
+  assert.equal(code, 7);
+  assert.deepEqual(readEnd(i.runDir, i.key), { outcome: { type: 'exit', code: 7 } });
+  assert.equal(readFileSync(join(i.cwd, `job_${i.jobId}.out`), 'utf8'), `a  b|${i.jobId}|x'y"z\n$w|0\n`);
+  assert.equal(readRunFile(i.runDir, i.key)?.kind, 'pid');
+}
+
+const CMD = `printf '%s|%s|%s|%s\\n' 'a  b' "$QPY_JOB_ID" "$V" "$#"; exit 7`;
+
+for (const sh of SHELLS) {
+  test(`the wrapper runs under ${sh} from an argv`, async () => {
+    await using tmp = tempDir();
+    const i = input(tmp.path, 1, CMD);
+    mkdirSync(i.runDir);
+    const r = spawnSync(sh, ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs(i)], { stdio: 'ignore' });
+    check(i, r.status);
+    // A second start of the same launch is refused by the claim.
+    const again = spawnSync(sh, ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs({ ...i, command: 'touch ran' })], { stdio: 'ignore' });
+    assert.equal(again.status, 125);
+    assert.equal(existsSync(join(i.cwd, 'ran')), false);
+  });
+
+  test(`the wrapper runs under ${sh} from one quoted command string`, async () => {
+    await using tmp = tempDir();
+    const i = input(tmp.path, 2, CMD);
+    mkdirSync(i.runDir);
+    const r = spawnSync(sh, ['-c', wrapperCommandLine(i)], { stdio: 'ignore' });
+    check(i, r.status);
+  });
+}
+
+test('an output directory that cannot be written is reported', async (t) => {
+  if (process.getuid?.() === 0) return t.skip('root can write anywhere');
+  await using tmp = tempDir();
+  const i = input(tmp.path, 3, 'true');
+  mkdirSync(i.runDir);
+  spawnSync('chmod', ['a-w', i.cwd]);
+  const r = spawnSync('sh', ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs(i)], { stdio: 'ignore' });
+  spawnSync('chmod', ['u+w', i.cwd]);
+  assert.equal(r.status, 126);
+  assert.match(readEnd(i.runDir, i.key)?.error ?? '', /cannot create/);
+});
+
+test('invalid inputs are refused before anything runs', () => {
+  const ok: WrapperInput = { runDir: '/r', key: '1', jobId: 1, cwd: '/w', command: 'true', env: {} };
+  assert.throws(() => wrapperArgs({ ...ok, cwd: 'relative' }));
+  assert.throws(() => wrapperArgs({ ...ok, runDir: 'run' }));
+  assert.throws(() => wrapperArgs({ ...ok, env: { 'A-B': 'x' } }));
+  assert.throws(() => wrapperArgs({ ...ok, command: 'a\0b' }));
+  assert.throws(() => wrapperArgs({ ...ok, key: '../x' }));
+});

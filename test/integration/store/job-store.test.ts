@@ -1,0 +1,75 @@
+/**
+ * The SQLite store, for real: one owner at a time, group commit, schema
+ * version, and unreadable rows skipped instead of fatal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { openJobStore } from '../../../src/store/job-store.js';
+import { createCommitter } from '../../../src/store/group-commit.js';
+import { SCHEMA_VERSION } from '../../../src/store/schema.js';
+import type { Job } from '../../../src/protocol/job.js';
+import { QpyError } from '../../../src/errors.js';
+import { tempDir } from '../../helpers/temp.js';
+
+const job = (id: number): Job => ({ id, spec: { command: `echo ${id}`, cwd: '/tmp', cores: 1, memGB: 1, attrs: null }, queuedAt: 1000 + id, state: { type: 'queue' } });
+
+test('a second opener is refused while the first holds the store', async () => {
+  await using t = tempDir();
+  const path = join(t.path, 'master.db');
+  const a = openJobStore(path);
+  assert.throws(() => openJobStore(path), (e: unknown) => e instanceof QpyError && e.code === 'ALREADY_RUNNING');
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  a.close();
+  openJobStore(path).close();
+});
+
+test('group commit: many writes in one turn share one transaction; everything reloads in order', async () => {
+  await using t = tempDir();
+  const path = join(t.path, 'master.db');
+  const store = openJobStore(path);
+  let writes = 0;
+  const counting = { ...store, write: (b: Parameters<typeof store.write>[0]) => (writes++, store.write(b)) };
+  const c = createCommitter(counting, () => undefined);
+  const acks: Promise<void>[] = [];
+  for (let id = 1; id <= 100; id++) {
+    c.putJob(job(id), 101 - id); // reversed queue order
+    acks.push(c.flush());
+  }
+  c.setMeta('next_id', '101');
+  await Promise.all(acks);
+  assert.equal(writes, 1);
+  c.removeJob(50);
+  await c.flush();
+  store.close();
+  const again = openJobStore(path);
+  const loaded = again.load();
+  assert.equal(loaded.jobs.length, 99);
+  assert.equal(loaded.queue[0], 100);
+  assert.equal(loaded.queue.at(-1), 1);
+  assert.equal(loaded.meta.get('next_id'), '101');
+  again.close();
+  const db = new Database(path);
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  db.close();
+});
+
+test('a corrupt row is skipped and reported, not fatal', async () => {
+  await using t = tempDir();
+  const path = join(t.path, 'master.db');
+  const s = openJobStore(path);
+  const c = createCommitter(s, () => undefined);
+  c.putJob(job(1), 1);
+  await c.flush();
+  s.close();
+  const db = new Database(path);
+  db.prepare("INSERT INTO jobs (id, status, pos, doc) VALUES (2, 'queue', 2, '{broken')").run();
+  db.close();
+  const s2 = openJobStore(path);
+  const loaded = s2.load();
+  assert.equal(loaded.jobs.length, 1);
+  assert.equal(loaded.skipped.length, 1);
+  s2.close();
+});
