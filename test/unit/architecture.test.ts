@@ -1,0 +1,66 @@
+/**
+ * The dependency rules of manual/architecture (and design/architecture.md),
+ * checked mechanically: every import under src/ is read and each edge must be
+ * allowed. Cores stay pure; adapters never reach into cores; only daemon/
+ * wires cores to adapters; CLIs reach daemons only over the wire.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const SRC = join(ROOT, 'src');
+
+/** Top-level module of a path under src/ ('protocol', 'cli', 'errors.ts' → 'errors', …). */
+function moduleOf(path: string): string {
+  const first = relative(SRC, path).split('/')[0]!;
+  return first.replace(/\.ts$/, '');
+}
+
+const allowed: Record<string, string[]> = {
+  protocol: ['protocol'],
+  errors: ['protocol'],
+  allocator: ['allocator', 'protocol', 'errors'],
+  master: ['master', 'protocol', 'errors'],
+  config: ['protocol', 'errors'],
+  discovery: ['protocol', 'errors', 'config'],
+  'launch-master': [],
+  store: ['store', 'protocol', 'errors'],
+  transport: ['transport', 'protocol', 'errors'],
+  executor: ['executor', 'protocol', 'errors'],
+  daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master'],
+  cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
+};
+const PURE = new Set(['protocol', 'allocator', 'master']);
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+test('imports under src/ follow the dependency rules', () => {
+  const problems: string[] = [];
+  for (const file of files(SRC)) {
+    const from = moduleOf(file);
+    const text = readFileSync(file, 'utf8');
+    const rules = allowed[from];
+    if (!rules) {
+      problems.push(`${relative(ROOT, file)}: module "${from}" has no rule in this test`);
+      continue;
+    }
+    for (const m of text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) {
+        const to = moduleOf(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+        if (!rules.includes(to) && to !== from) problems.push(`${relative(ROOT, file)} imports ${spec} (${from} → ${to})`);
+      } else if (PURE.has(from)) {
+        problems.push(`${relative(ROOT, file)} is pure but imports ${spec}`);
+      }
+    }
+    if (PURE.has(from) && /Date\.now\(|Math\.random\(|setTimeout\(|setInterval\(/.test(text)) {
+      problems.push(`${relative(ROOT, file)} is pure but reads the clock, randomness or timers`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
