@@ -73,3 +73,22 @@ test('a corrupt row is skipped and reported, not fatal', async () => {
   assert.equal(loaded.skipped.length, 1);
   s2.close();
 });
+
+test('the released v1 database (test/fixtures/master-v1.db) still loads', async () => {
+  await using t = tempDir();
+  const { copyFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const fixture = fileURLToPath(new URL('../../../../test/fixtures/master-v1.db', import.meta.url));
+  const path = join(t.path, 'master.db');
+  copyFileSync(fixture, path);
+  const s = openJobStore(path);
+  const loaded = s.load();
+  s.close();
+  assert.deepEqual(loaded.skipped, []);
+  assert.deepEqual(loaded.jobs.map((j) => [j.id, j.state.type]), [[1, 'done'], [2, 'running'], [3, 'queue'], [4, 'failed']]);
+  assert.deepEqual(loaded.queue, [3]);
+  assert.equal(loaded.meta.get('next_id'), '5');
+  const j2 = loaded.jobs[1]!;
+  assert.equal(j2.spec.attrs, 'big and not gpu');
+  assert.deepEqual(j2.state, { type: 'running', node: 'node1', startedAt: 1763700001500, pid: 4242, killRequested: false });
+});

@@ -1,0 +1,50 @@
+/**
+ * The queue and the personal nodes file: a job that cannot fit now does not
+ * block later jobs that can; freed cores are used at once; a nodes file with
+ * a remote node is refused with a clear message and shown by status.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { qpyUser } from '../helpers/qpy.js';
+import { waitFor } from '../helpers/wait.js';
+
+const statusOf = (out: string, id: number) => new RegExp(`^${id} \\((\\w+)\\)`, 'm').exec(out)?.[1];
+
+test('a job that does not fit waits without blocking later jobs; freed cores are used at once', { timeout: 60_000 }, async () => {
+  await using u = qpyUser({ nodes: 'node1 cores=2 memory=32 address=localhost\n' });
+  await u.ok(['sub', '-m', '0.1', 'while [ ! -e go1 ]; do sleep 0.05; done']); // 1: holds one core
+  await u.ok(['sub', '-m', '0.1', '-n', '2', 'echo big']); // 2: needs both cores
+  await u.ok(['sub', '-m', '0.1', 'while [ ! -e go3 ]; do sleep 0.05; done']); // 3: fits beside 1
+  const both = await waitFor(async () => {
+    const out = await u.ok(['check']);
+    return statusOf(out, 1) === 'running' && statusOf(out, 3) === 'running' ? out : null;
+  }, { what: 'jobs 1 and 3 running' });
+  assert.equal(statusOf(both, 2), 'queue');
+  assert.match(both, /^1 \(running\):.* \(on node1; /m);
+  writeFileSync(join(u.work, 'go1'), '');
+  writeFileSync(join(u.work, 'go3'), '');
+  await waitFor(async () => statusOf(await u.ok(['check']), 2) === 'done', { what: 'job 2 done once cores were freed', timeoutMs: 5000 });
+  const status = await u.ok(['status']);
+  assert.match(status, /^node1 +0 +2 /m);
+  assert.match(status, /There are 0 out of a total of 2 cores being used\./);
+});
+
+test('a nodes file with a remote node is refused clearly; status says why', { timeout: 60_000 }, async () => {
+  await using u = qpyUser({ nodes: '# my machines\nlocalhost cores=2\nfar cores=8 address=far.example.org\n' });
+  const r = await u.qpy(['sub', 'true']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /node far has address far\.example\.org; remote nodes need SSH/);
+  const s = await u.ok(['status']);
+  assert.match(s, /warning: .*remote nodes need SSH/);
+  // A syntax error names the line.
+  writeFileSync(join(u.qpyDir, 'nodes'), 'localhost cores=two\n');
+  await u.ok(['restart']);
+  const r2 = await u.qpy(['sub', 'true']);
+  assert.match(r2.stderr, /nodes, line 1: /);
+  // Fixed file, restart: jobs run.
+  writeFileSync(join(u.qpyDir, 'nodes'), 'localhost 2 big\n');
+  await u.ok(['restart']);
+  assert.equal(await u.ok(['sub', '-m', '0.1', '-a', 'big', 'true']), 'Job 1 received.\n');
+});
