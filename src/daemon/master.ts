@@ -88,7 +88,12 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   for (const job of adopted) {
     if (job.state.type !== 'running') continue;
     const result = await executor.adopt(job.id, job.state.pid);
-    if (result === 'never_started') {
+    if (result === 'never_started' && job.state.killRequested) {
+      // Killed before its launch happened: it never ran, so it ends as undone.
+      const gone = update(state, life.unqueue(update(state, life.requeue(job), { front: true }), Date.now()));
+      committer.putJob(gone, null);
+      log(`job ${job.id} was killed before it started: undone`);
+    } else if (result === 'never_started') {
       const again = update(state, life.requeue(job), { front: true });
       committer.putJob(again, -job.id);
       log(`job ${job.id} was never started: queued again`);

@@ -23,7 +23,8 @@ export function emptyState(): MasterState {
 
 /**
  * Rebuild the state from stored rows. Repairs: the ID counter is never below
- * the largest stored ID + 1; queued jobs missing from the order are appended.
+ * the largest stored ID + 1 (an unreadable counter is ignored); queued jobs
+ * missing from the order are appended. A job stored twice: the last copy wins.
  */
 export function restoreState(jobs: Job[], queue: number[], nextId: number, paused: boolean): MasterState {
   const state = emptyState();
@@ -39,8 +40,8 @@ export function restoreState(jobs: Job[], queue: number[], nextId: number, pause
       state.queue.push(id);
     }
   }
-  for (const job of jobs) if (job.state.type === 'queue' && !seen.has(job.id)) state.queue.push(job.id);
-  state.nextId = Math.max(nextId, maxId + 1, 1);
+  for (const job of state.jobs.values()) if (job.state.type === 'queue' && !seen.has(job.id)) state.queue.push(job.id);
+  state.nextId = Math.max(Number.isSafeInteger(nextId) ? nextId : 1, maxId + 1, 1);
   state.paused = paused;
   return state;
 }

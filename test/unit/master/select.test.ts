@@ -1,0 +1,161 @@
+/**
+ * Tests for src/master/select.ts: selector matching (status words, 'all',
+ * submission directories, inclusive ID ranges incl. empty B<A ranges; all
+ * OR-ed), the empty selector (everything for check, nothing for kill and
+ * clean), planKill (queued -> unqueue, running -> kill, final and
+ * already-being-killed jobs skipped) and planClean (final jobs only).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isEmpty, matches, planClean, planKill, selectForCheck } from '../../../src/master/select.js';
+import { JOB_STATUSES } from '../../../src/protocol/job.js';
+import { ALL_STATES, ids, job, sel } from './fixtures.js';
+
+/** One job per status (IDs 1..7 in ALL_STATES order), each in its own directory. */
+const ZOO = ALL_STATES.map((s, i) => job(i + 1, s, { cwd: `/w/${s}` }));
+const byId = (id: number) => ZOO[id - 1]!;
+
+test('each status word matches exactly the jobs with that status', () => {
+  for (const status of JOB_STATUSES) {
+    const matched = ZOO.filter((j) => matches(j, sel({ statuses: [status] })));
+    assert.deepEqual(
+      matched.map((j) => j.state.type),
+      ZOO.filter((j) => j.state.type === status).map((j) => j.state.type),
+      status,
+    );
+    assert.ok(matched.length >= 1);
+  }
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, sel({ statuses: ['running'] })))), [2, 3], 'running includes being killed');
+});
+
+test("'all' matches every job, alone or with other words", () => {
+  for (const j of ZOO) {
+    assert.ok(matches(j, sel({ statuses: ['all'] })));
+    assert.ok(matches(j, sel({ statuses: ['done', 'all'], ranges: [[100, 100]] })));
+  }
+});
+
+test('several status words are OR-ed', () => {
+  const s = sel({ statuses: ['done', 'undone', 'queue'] });
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [1, 4, 7]);
+});
+
+test('a directory matches jobs submitted exactly there', () => {
+  const j = job(1, 'queue', { cwd: '/home/u/a' });
+  assert.ok(matches(j, sel({ dirs: ['/home/u/a'] })));
+  assert.ok(matches(j, sel({ dirs: ['/x', '/home/u/a'] })));
+  assert.ok(!matches(j, sel({ dirs: ['/home/u'] })), 'a parent directory does not match');
+  assert.ok(!matches(j, sel({ dirs: ['/home/u/a/b'] })), 'a subdirectory does not match');
+  assert.ok(!matches(j, sel({ dirs: ['/home/u/ab'] })), 'a prefix-sharing sibling does not match');
+});
+
+test('ranges are inclusive at both ends', () => {
+  const s = sel({ ranges: [[3, 5]] });
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [3, 4, 5]);
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, sel({ ranges: [[6, 6]] })))), [6]);
+});
+
+test('an empty range (last < first) matches nothing', () => {
+  for (const j of ZOO) {
+    assert.ok(!matches(j, sel({ ranges: [[5, 4]] })));
+    assert.ok(!matches(j, sel({ ranges: [[7, 1]] })));
+  }
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, sel({ ranges: [[5, 4], [3, 3]] })))), [3], 'other ranges still count');
+});
+
+test('several ranges, overlapping or not, are OR-ed', () => {
+  const s = sel({ ranges: [[1, 2], [2, 3], [6, 100]] });
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [1, 2, 3, 6, 7]);
+  assert.ok(!matches(job(101), s));
+});
+
+test('statuses, directories and ranges are OR-ed with one another', () => {
+  const s = sel({ statuses: ['failed'], dirs: ['/w/queue'], ranges: [[7, 7]] });
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [1, 5, 7]);
+});
+
+test('matches on an empty selector is false', () => {
+  for (const j of ZOO) assert.ok(!matches(j, sel()));
+});
+
+test('isEmpty: only with no status, directory or range; an empty range is not empty', () => {
+  assert.ok(isEmpty(sel()));
+  assert.ok(!isEmpty(sel({ statuses: ['all'] })));
+  assert.ok(!isEmpty(sel({ dirs: ['/'] })));
+  assert.ok(!isEmpty(sel({ ranges: [[2, 1]] })));
+});
+
+test('selectForCheck: the empty selector lists every job, in iteration order', () => {
+  assert.deepEqual(ids(selectForCheck(ZOO, sel())), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(selectForCheck([], sel()), []);
+});
+
+test('selectForCheck: a selector filters, keeping iteration order', () => {
+  assert.deepEqual(ids(selectForCheck([...ZOO].reverse(), sel({ statuses: ['done', 'queue'] }))), [4, 1]);
+  assert.deepEqual(ids(selectForCheck(ZOO, sel({ ranges: [[4, 3]] }))), [], 'only an empty range: nothing');
+  assert.deepEqual(ids(selectForCheck(ZOO, sel({ ranges: [[99, 120]] }))), []);
+});
+
+test('selectForCheck accepts any iterable (a Map of jobs)', () => {
+  const m = new Map(ZOO.map((j) => [j.id, j]));
+  assert.deepEqual(ids(selectForCheck(m.values(), sel({ statuses: ['killed'] }))), [6]);
+});
+
+test("planKill 'all': queued jobs unqueued, running ones killed; final and killing ones skipped", () => {
+  const plan = planKill(ZOO, sel({ statuses: ['all'] }));
+  assert.deepEqual(ids(plan.unqueue), [1]);
+  assert.deepEqual(ids(plan.kill), [2]);
+});
+
+test('planKill: naming final jobs or jobs being killed directly still plans nothing for them', () => {
+  const plan = planKill(ZOO, sel({ ranges: [[3, 7]], statuses: ['done', 'failed', 'killed', 'undone'] }));
+  assert.deepEqual(plan, { unqueue: [], kill: [] });
+  assert.deepEqual(planKill([byId(3)], sel({ statuses: ['running'] })), { unqueue: [], kill: [] });
+});
+
+test('planKill: the empty selector kills nothing', () => {
+  assert.deepEqual(planKill(ZOO, sel()), { unqueue: [], kill: [] });
+});
+
+test('planKill: only matching jobs, in iteration order', () => {
+  const jobs = [job(1, 'running'), job(2, 'queue'), job(3, 'running', { cwd: '/d' }), job(4, 'queue'), job(5, 'queue', { cwd: '/d' })];
+  const plan = planKill(jobs, sel({ ranges: [[1, 2]], dirs: ['/d'] }));
+  assert.deepEqual(ids(plan.unqueue), [2, 5]);
+  assert.deepEqual(ids(plan.kill), [1, 3]);
+  assert.equal(plan.kill[0], jobs[0], 'the plan holds the given job objects');
+});
+
+test('planKill: status words pick their side of the plan', () => {
+  assert.deepEqual(ids(planKill(ZOO, sel({ statuses: ['queue'] })).kill), []);
+  assert.deepEqual(ids(planKill(ZOO, sel({ statuses: ['queue'] })).unqueue), [1]);
+  assert.deepEqual(ids(planKill(ZOO, sel({ statuses: ['running'] })).unqueue), []);
+  assert.deepEqual(ids(planKill(ZOO, sel({ statuses: ['running'] })).kill), [2]);
+});
+
+test("planClean 'all': exactly the final jobs", () => {
+  assert.deepEqual(ids(planClean(ZOO, sel({ statuses: ['all'] }))), [4, 5, 6, 7]);
+});
+
+test('planClean: never queued or running jobs, however named', () => {
+  const s = sel({ statuses: ['queue', 'running'], dirs: ['/w/queue', '/w/running', '/w/killing'], ranges: [[1, 3]] });
+  assert.deepEqual(planClean(ZOO, s), []);
+});
+
+test('planClean: the empty selector cleans nothing', () => {
+  assert.deepEqual(planClean(ZOO, sel()), []);
+});
+
+test('planClean: by status, directory, range (OR-ed), in iteration order', () => {
+  assert.deepEqual(ids(planClean(ZOO, sel({ statuses: ['failed'] }))), [5]);
+  assert.deepEqual(ids(planClean(ZOO, sel({ dirs: ['/w/undone'] }))), [7]);
+  assert.deepEqual(ids(planClean(ZOO, sel({ ranges: [[1, 4], [6, 5]] }))), [4]);
+  assert.deepEqual(ids(planClean([...ZOO].reverse(), sel({ statuses: ['done'], ranges: [[6, 7]] }))), [7, 6, 4]);
+});
+
+test('the plans do not modify the jobs', () => {
+  const copy = structuredClone(ZOO);
+  planKill(ZOO, sel({ statuses: ['all'] }));
+  planClean(ZOO, sel({ statuses: ['all'] }));
+  selectForCheck(ZOO, sel());
+  assert.deepEqual(ZOO, copy);
+});
