@@ -80,14 +80,14 @@ export function createExclusive(path: string, text: string): boolean {
   return true;
 }
 
-/** Parse a run file's text. */
+/** Parse a run file's text (never throws: a corrupt claim reads as incomplete). */
 export function parseRunFile(text: string): RunFile {
   const nl = text.indexOf('\n');
   if (nl < 0) return { kind: 'incomplete' };
   const word = text.slice(0, nl);
   if (word === 'none') return { kind: 'none' };
   const pid = Number(word);
-  if (!/^[0-9]+$/.test(word) || !Number.isSafeInteger(pid) || pid <= 1) throw new Error(`corrupt run file: ${JSON.stringify(text)}`);
+  if (!/^[0-9]+$/.test(word) || !Number.isSafeInteger(pid) || pid <= 1) return { kind: 'incomplete' }; // corrupt: never a valid claim
   return { kind: 'pid', pid, end: parseStatus(text.slice(nl + 1)) };
 }
 
@@ -134,8 +134,8 @@ export function parseStatus(text: string): EndRecord | null {
   if (!text.endsWith('\n')) return null;
   const [kind, value = ''] = text.trim().split(/\s+/);
   if (kind === 'exit' && /^[0-9]+$/.test(value)) return { outcome: statusToOutcome(Number(value)) };
-  if (kind === 'error') return { outcome: { type: 'exit', code: 126 }, error: SETUP_ERRORS[value] ?? `wrapper error: ${value}` };
-  throw new Error(`corrupt status line: ${JSON.stringify(text)}`);
+  if (kind === 'error') return { outcome: { type: 'exit', code: 126 }, error: Object.hasOwn(SETUP_ERRORS, value) ? SETUP_ERRORS[value] : `wrapper error: ${value}` };
+  return { outcome: { type: 'lost' }, error: `corrupt status line ${JSON.stringify(text.slice(0, 80))}` };
 }
 
 /** Remove every run file of a job (all attempts). */

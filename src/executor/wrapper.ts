@@ -11,26 +11,32 @@
  *
  * Steps, all with shell builtins only (dash has no builtin mkdir or mv, and an
  * external process costs ~1 ms of CPU per job, which the 400 jobs/s target
- * cannot afford):
- * 1. Claim the launch: create the run file `RUN/KEY.run` exclusively (`set -C`, which
- *    both dash and bash implement with O_CREAT|O_EXCL, atomic also on NFSv3+).
- *    If it exists, exit 125 without running anything: this is how a restarted
- *    master that finds a launch with no pid prevents a late start (it creates
- *    the file itself, containing `none`).
+ * cannot afford). The wrapper's own variables are named `_qw_*` (env names
+ * with that prefix are refused) so exported job variables cannot clobber them.
+ * 1. `trap` TERM INT HUP, first thing, in the wrapper only: the handler just
+ *    notes the signal, so the wrapper outlives a group TERM long enough to
+ *    record the status. Children get default handlers (a trap with a command
+ *    is reset in children; an ignored signal would be inherited).
+ * 2. Claim the launch: create the run file `RUN/KEY.run` exclusively (`set -C`,
+ *    which both dash and bash implement with O_CREAT|O_EXCL, atomic also on
+ *    NFSv3+). If it exists, exit 125 without running anything: this is how a
+ *    restarted master that finds a launch with no pid prevents a late start
+ *    (it creates the file itself, containing `none`).
  *    The claim line is `$$\n`, the wrapper's pid (also its process group id,
  *    since it is started by setsid), written by one write(2): readers treat a
  *    claim without its final newline as "not written yet". A reused pid is
  *    told apart by the wrapper's own argv (`qpy-job RUN KEY …`, unique per
  *    launch), which the reader checks in /proc/<pid>/cmdline; the wrapper
  *    reads nothing from /proc itself (dash's `read` costs a syscall per byte).
- * 2. `trap : TERM INT HUP` in the wrapper only: it outlives a group kill long
- *    enough to record the status. Children get default handlers (a trap with
- *    a command is reset in children; an ignored signal would be inherited).
  * 3. Export the NAME=VALUE arguments, cd to WD (failure => `error cwd-…`).
- * 4. Run `/bin/sh -c "$CMD"` in the foreground with stdin </dev/null and
+ * 4. If a signal came before the command started, record it as the status
+ *    (128+N) without running the command. (A signal in the microseconds
+ *    between this check and the command's exec is absorbed; kill()'s KILL
+ *    fallback covers that.)
+ * 5. Run `/bin/sh -c "$CMD"` in the foreground with stdin </dev/null and
  *    stdout/stderr truncated into `job_<ID>.out` / `job_<ID>.err`; failure to
  *    open them => `error output`.
- * 5. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
+ * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
  *    `error <reason>\n`), one write(2), complete only with its final newline
  *    (appending creates no inode: see run-files.ts); exit with the status.
  *
@@ -42,14 +48,15 @@
 
 /** The wrapper script. Every line is a complete command, so `WRAPPER_ONE_LINE` is equivalent. */
 const LINES = [
-  'RUN=$1; KEY=$2; ID=$3; WD=$4; CMD=$5; shift 5',
-  'set -C; { echo $$ >"$RUN/$KEY.run"; } 2>/dev/null || exit 125; set +C',
-  'trap : TERM INT HUP',
-  'for A do export "$A"; done',
-  'cd "$WD" 2>/dev/null || { E=cwd-missing; [ -e "$WD" ] && E=cwd-notdir; [ -d "$WD" ] && E=cwd-denied; printf \'error %s\\n\' "$E" >>"$RUN/$KEY.run"; exit 126; }',
-  'R=x; { /bin/sh -c "$CMD"; R=$?; } </dev/null >"job_$ID.out" 2>"job_$ID.err"',
-  '[ "$R" = x ] && { printf \'error output\\n\' >>"$RUN/$KEY.run"; exit 126; }',
-  'printf \'exit %s\\n\' "$R" >>"$RUN/$KEY.run"; exit "$R"',
+  '_qw_sig=; trap "_qw_sig=143" TERM; trap "_qw_sig=130" INT; trap "_qw_sig=129" HUP',
+  '_qw_f=$1/$2.run; _qw_id=$3; _qw_wd=$4; _qw_cmd=$5; shift 5',
+  'set -C; { echo $$ >"$_qw_f"; } 2>/dev/null || exit 125; set +C',
+  'for _qw_a do export "$_qw_a"; done',
+  'cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; printf \'error %s\\n\' "$_qw_e" >>"$_qw_f"; exit 126; }',
+  '[ -n "$_qw_sig" ] && { printf \'exit %s\\n\' "$_qw_sig" >>"$_qw_f"; exit "$_qw_sig"; }',
+  '_qw_rc=x; { /bin/sh -c "$_qw_cmd"; _qw_rc=$?; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
+  '[ "$_qw_rc" = x ] && { printf \'error output\\n\' >>"$_qw_f"; exit 126; }',
+  'printf \'exit %s\\n\' "$_qw_rc" >>"$_qw_f"; exit "$_qw_rc"',
 ];
 
 /** The wrapper source, for `sh -c WRAPPER qpy-job …`. */
@@ -82,7 +89,7 @@ export function wrapperArgs(input: WrapperInput): string[] {
   if (!cwd.startsWith('/')) throw new Error(`job directory must be absolute: ${cwd}`);
   const args = [runDir, key, String(jobId), cwd, command];
   for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name)) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
+    if (!ENV_NAME.test(name) || name.startsWith('_qw_')) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
     args.push(`${name}=${value}`);
   }
   for (const a of args) if (a.includes('\0')) throw new Error('arguments must not contain NUL characters');

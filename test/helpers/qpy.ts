@@ -99,7 +99,7 @@ export function qpyUser(opts: UserOptions = {}): QpyUser {
   return user;
 }
 
-/** SIGKILL the process group of every job whose pid file is still in `runDir`. */
+/** SIGKILL the process group of every job whose run file (pid on its first line) is still in `runDir`. */
 function killLeftoverJobs(runDir: string): void {
   let names: string[] = [];
   try {
@@ -108,7 +108,7 @@ function killLeftoverJobs(runDir: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.endsWith('.claim')) continue;
+    if (!name.endsWith('.run')) continue;
     try {
       const pid = Number(/\d+/.exec(readFileSync(join(runDir, name), 'utf8'))?.[0]);
       if (Number.isSafeInteger(pid) && pid > 1) process.kill(-pid, 'SIGKILL');

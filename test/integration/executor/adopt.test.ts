@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createLocalExecutor } from '../../../src/executor/local.js';
@@ -119,5 +119,17 @@ test('an adopted job that ignores TERM is KILLed and reported as KILL', async ()
   await b.ex.kill(7, pid, 200);
   assert.deepEqual((await b.ended(7)).outcome, { type: 'signal', signal: 'KILL' });
   await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
+  await b.ex.close();
+});
+
+test('a claim whose pid now belongs to another process is not mistaken for the job', async () => {
+  await using tmp = tempDir();
+  const runDir = join(tmp.path, 'run');
+  mkdirSync(runDir);
+  writeFileSync(runPath(runDir, '8'), `${process.pid}\n`); // the wrapper died; its pid was reused by us
+  const b = life(runDir);
+  assert.equal(await b.ex.adopt(8, process.pid), 'ended');
+  assert.deepEqual((await b.ended(8)).outcome, { type: 'lost' });
+  await b.ex.kill(8, process.pid, 100); // must not signal the unrelated process (this test!)
   await b.ex.close();
 });

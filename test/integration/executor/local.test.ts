@@ -32,8 +32,11 @@ test('a command killed by an external kill -9 is reported as signal KILL', async
   const { ex, ended } = setup(tmp.path);
   const { pid } = await ex.launch(spec(3, 'sleep 300; echo after', tmp.path));
   const [cmd] = await waitFor(() => { const c = childrenOf(pid); return c.length ? c : null; }, { what: 'command process' });
-  process.kill(cmd!, 'SIGKILL');
+  process.kill(cmd!, 'SIGKILL'); // the command's shell; its `sleep` child is orphaned
   assert.deepEqual((await ended(3)).outcome, { type: 'signal', signal: 'KILL' });
+  await ex.kill(3, pid, 1_000); // the job ended: kill() must not signal its group any more
+  assert.notDeepEqual(groupMembers(pid), []);
+  process.kill(-pid, 'SIGKILL'); // clean up the orphan
   await ex.close();
 });
 
@@ -89,6 +92,19 @@ test('kill() of a job that ignores TERM KILLs it after the grace period', async 
   assert.ok(performance.now() - t0 >= 290, 'KILL came after the grace');
   assert.deepEqual((await ended(8)).outcome, { type: 'signal', signal: 'KILL' });
   await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
+  await ex.close();
+});
+
+test('kill() right after launch ends the job with TERM, before the grace', async () => {
+  await using tmp = tempDir();
+  const { ex, ended } = setup(tmp.path);
+  for (let id = 20; id < 30; id++) {
+    const { pid } = await ex.launch(spec(id, 'sleep 300', tmp.path));
+    const t0 = performance.now();
+    await ex.kill(id, pid, 10_000);
+    assert.ok(performance.now() - t0 < 5_000, 'no KILL was needed');
+    assert.deepEqual((await ended(id)).outcome, { type: 'signal', signal: 'TERM' });
+  }
   await ex.close();
 });
 
