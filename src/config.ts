@@ -16,7 +16,6 @@ export interface UserPaths {
   log: string;
   nodes: string;
   run: string;
-  scripts: string;
 }
 
 export function userDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,7 +37,6 @@ export function userPaths(dir = userDir()): UserPaths {
     log: join(dir, 'master.log'),
     nodes: join(dir, 'nodes'),
     run: join(dir, 'run'),
-    scripts: join(dir, 'scripts'),
   };
 }
 

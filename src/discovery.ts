@@ -36,12 +36,18 @@ export function removeDiscovery(path: string, pid: number): void {
   }
 }
 
-/** Is process `pid` alive (and ours to signal)? */
+/** Is process `pid` alive? A zombie (exited, not yet reaped by its parent) is not. */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..." — the state letter follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }

@@ -71,6 +71,8 @@ export function formatOutcome(outcome: Outcome): string {
       return `signal ${outcome.signal.replace(/^SIG/, '')}`;
     case 'lost':
       return 'lost';
+    case 'error':
+      return `not started: ${outcome.message}`;
   }
 }
 

@@ -30,8 +30,10 @@ export interface Runtime {
 export interface Dispatcher {
   /** Ask for a dispatch pass soon (coalesced: many events, one pass). */
   poke(): void;
-  /** Record that a job's process ended. */
+  /** Record that a job's process ended (after its kill, if one is under way, has finished). */
   ended(jobId: number, outcome: Outcome): void;
+  /** Kill a running job whose kill was recorded: TERM, then KILL after the grace period. */
+  kill(job: Job): void;
   /** Resolves when no pass is running or pending. */
   idle(): Promise<void>;
 }
@@ -79,7 +81,10 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs },
         queueSize: state.queue.length,
       });
-      if (rt.stopping || state.paused) break;
+      if (rt.stopping || state.paused) {
+        if (reply.type === 'granted') void release(id);
+        break;
+      }
       if (reply.type === 'granted') {
         const current = state.jobs.get(id);
         if (!current || current.state.type !== 'queue') {
@@ -101,7 +106,17 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       }
     }
     if (granted.length === 0) return;
-    await rt.committer.flush();
+    try {
+      await rt.committer.flush();
+    } catch {
+      // Not durable, so not launched: back to the head of the queue, slots returned.
+      for (const job of granted.reverse()) {
+        const current = state.jobs.get(job.id);
+        if (current?.state.type === 'running' && current.state.pid === null) update(state, life.requeue(current), { front: true });
+        void release(job.id);
+      }
+      return;
+    }
     await Promise.all(granted.map(launch));
   }
 
@@ -113,20 +128,18 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         jobId: job.id,
         command: spec.command,
         cwd: spec.cwd,
-        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: String(spec.memGB) },
+        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB) },
       });
       const current = rt.state.jobs.get(job.id);
       if (current?.state.type === 'running' && current.state.pid === null) {
         const withPid = update(rt.state, life.launched(current, pid));
         rt.committer.putJob(withPid, null);
-        if (withPid.state.type === 'running' && withPid.state.killRequested) {
-          void rt.executor.kill(job.id, pid, rt.killGraceMs);
-        }
+        if (withPid.state.type === 'running' && withPid.state.killRequested) kill(withPid);
       }
     } catch (err) {
       // The wrapper could not be started at all: the job never ran; it ends as failed, with the reason logged.
       rt.log(`launch of job ${job.id} failed: ${(err as Error).message}`);
-      ended(job.id, { type: 'lost' });
+      ended(job.id, { type: 'error', message: (err as Error).message });
     }
   }
 
@@ -135,7 +148,24 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     if (reply.type === 'error') rt.log(`release of job ${jobId}: ${reply.message}`);
   }
 
+  /** Kills under way: a job's end is recorded only once its whole process group is gone. */
+  const killing = new Map<number, Promise<void>>();
+
+  function kill(job: Job): void {
+    if (job.state.type !== 'running' || job.state.pid === null || killing.has(job.id)) return;
+    const done = rt.executor
+      .kill(job.id, job.state.pid, rt.killGraceMs)
+      .catch((err) => rt.log(`kill of job ${job.id}: ${(err as Error).message}`))
+      .finally(() => killing.delete(job.id));
+    killing.set(job.id, done);
+  }
+
   function ended(jobId: number, outcome: Outcome): void {
+    const pending = killing.get(jobId);
+    if (pending) {
+      void pending.then(() => ended(jobId, outcome));
+      return;
+    }
     const job = rt.state.jobs.get(jobId);
     if (!job || job.state.type !== 'running') return;
     const done = update(rt.state, life.end(job, outcome, rt.now()));
@@ -150,6 +180,12 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   return {
     poke,
     ended,
+    kill,
     idle: () => (running ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
   };
+}
+
+/** QPY_MEM as the original wrote it (a Python float: 5.0, 0.01). */
+export function memText(gb: number): string {
+  return Number.isInteger(gb) ? gb.toFixed(1) : String(gb);
 }

@@ -35,7 +35,7 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
     throw new QpyError('NODES_FILE', `cannot read ${path}: ${(err as Error).message}`);
   }
   const parsed = parseNodesFile(text);
-  if (!parsed.ok) throw new QpyError('NODES_FILE', `${path}, line ${parsed.line}: ${parsed.message}`);
+  if (!parsed.ok) throw new QpyError('NODES_FILE', `${path}, ${parsed.message}`);
   if (parsed.nodes.length === 0) throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
   const nodes: NodeSpec[] = [];
   for (const n of parsed.nodes) {

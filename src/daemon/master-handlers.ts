@@ -52,7 +52,7 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   const bad = validateSpec(spec);
   if (bad) throw bad;
   const expr = parseAttrExpr(spec.attrs);
-  if (!expr.ok) throw new QpyError('INVALID_EXPRESSION', expr.message, 'attributes combine with and, or, not and parentheses, e.g. -a "big and not gpu"');
+  if (!expr.ok) throw new QpyError('INVALID_EXPRESSION', expr.message);
   const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } });
   if (feasible.type === 'feasibility' && feasible.problem !== null) {
     throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');
@@ -60,7 +60,15 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   const job = submit(ctx.state, spec, ctx.now());
   ctx.committer.putJob(job, job.id);
   ctx.committer.setMeta('next_id', String(ctx.state.nextId));
-  await ctx.committer.flush();
+  try {
+    await ctx.committer.flush();
+  } catch (err) {
+    // Not durable, so not accepted: forget it (its ID is simply skipped).
+    const i = ctx.state.queue.indexOf(job.id);
+    if (i >= 0) ctx.state.queue.splice(i, 1);
+    ctx.state.jobs.delete(job.id);
+    throw err;
+  }
   ctx.dispatcher.poke();
   return { type: 'submitted', id: req.id, jobId: job.id };
 }
@@ -72,19 +80,14 @@ async function onKill(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'ki
   }
   const now = ctx.now();
   for (const job of plan.unqueue) ctx.committer.putJob(update(ctx.state, life.unqueue(job, now)), null);
-  const toSignal: { id: number; pid: number | null }[] = [];
-  for (const job of plan.kill) {
-    const marked = update(ctx.state, life.requestKill(job));
-    ctx.committer.putJob(marked, null);
-    if (marked.state.type === 'running') toSignal.push({ id: marked.id, pid: marked.state.pid });
-  }
+  const marked = plan.kill.map((job) => {
+    const m = update(ctx.state, life.requestKill(job));
+    ctx.committer.putJob(m, null);
+    return m;
+  });
   await ctx.committer.flush();
-  for (const { id, pid } of toSignal) {
-    // A job whose pid is not known yet is killed as soon as its launch reports it (see dispatch).
-    if (pid !== null) {
-      ctx.executor.kill(id, pid, ctx.killGraceMs).catch((err) => ctx.log(`kill of job ${id}: ${(err as Error).message}`));
-    }
-  }
+  // A job whose pid is not known yet is killed as soon as its launch reports it (see dispatch).
+  for (const job of marked) ctx.dispatcher.kill(job);
   if (plan.unqueue.length > 0) ctx.dispatcher.poke();
   return { type: 'killed', id: req.id, unqueued: plan.unqueue.map((j) => j.id), killing: plan.kill.map((j) => j.id) };
 }

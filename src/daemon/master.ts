@@ -15,8 +15,7 @@ import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
 import { startServer, type RunningServer } from '../transport/server.js';
 import { openJobStore, type JobStore } from '../store/job-store.js';
 import { createCommitter } from '../store/group-commit.js';
-import { restoreState, update, running } from '../master/state.js';
-import * as life from '../master/lifecycle.js';
+import { restoreState, running } from '../master/state.js';
 import { createAllocator } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
 import { createLocalExecutor } from '../executor/local.js';
@@ -24,6 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { embeddedLink } from './allocator-link.js';
 import { loadEmbeddedNodes, defaultNodes } from './embedded-nodes.js';
 import { createDispatcher, type Runtime } from './dispatch.js';
+import { adoptRunning } from './adopt.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
 import { fileLog, type Log } from './log.js';
 
@@ -81,29 +81,16 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const rt: Runtime = { state, user, committer, executor, allocator, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false };
   const dispatcher = createDispatcher(rt);
-  executor.onEnded((e) => dispatcher.ended(e.jobId, e.outcome));
+  executor.onEnded((e) => {
+    if (e.error !== undefined) log(`job ${e.jobId} could not start: ${e.error}`);
+    dispatcher.ended(e.jobId, e.error !== undefined ? { type: 'error', message: e.error } : e.outcome);
+  });
 
-  // Re-adopt what an earlier life left running; requeue launches that provably never happened.
+  // Register the slots of every job an earlier life left running, then re-adopt them.
   const adopted = running(state);
-  for (const job of adopted) {
-    if (job.state.type !== 'running') continue;
-    const result = await executor.adopt(job.id, job.state.pid);
-    if (result === 'never_started' && job.state.killRequested) {
-      // Killed before its launch happened: it never ran, so it ends as undone.
-      const gone = update(state, life.unqueue(update(state, life.requeue(job), { front: true }), Date.now()));
-      committer.putJob(gone, null);
-      log(`job ${job.id} was killed before it started: undone`);
-    } else if (result === 'never_started') {
-      const again = update(state, life.requeue(job), { front: true });
-      committer.putJob(again, -job.id);
-      log(`job ${job.id} was never started: queued again`);
-    } else if (job.state.killRequested && job.state.pid !== null && result === 'running') {
-      void executor.kill(job.id, job.state.pid, timing.killGraceMs);
-    }
-  }
-  await committer.flush();
-  const slots = running(state).flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
+  const slots = adopted.flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
   await allocator.request({ type: 'register', user, running: slots, queueSize: state.queue.length });
+  await adoptRunning(rt, dispatcher, adopted);
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));

@@ -49,6 +49,8 @@ export interface Executor {
    * it is still alive. Killing a job that already ended is not an error.
    */
   kill(jobId: number, pid: number, graceMs: number): Promise<void>;
+  /** The process group of a job this executor watches (launched or adopted), or null. */
+  pidOf(jobId: number): number | null;
   /** Subscribe to job ends (exactly once per job per executor life). */
   onEnded(listener: (e: JobEnded) => void): void;
   /** Forget a job's run files once the master recorded its end durably. */

@@ -184,6 +184,11 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     return { pid };
   }
 
+  function pidOf(jobId: number): number | null {
+    const t = jobs.get(jobId);
+    return t && t.pid > 1 ? t.pid : null;
+  }
+
   async function kill(jobId: number, pid: number, graceMs: number): Promise<void> {
     if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
     const t = jobs.get(jobId);
@@ -206,6 +211,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     launch,
     adopt,
     kill,
+    pidOf,
     onEnded(listener) {
       listeners.push(listener);
     },

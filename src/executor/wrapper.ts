@@ -7,7 +7,7 @@
  *   KEY  run-file prefix for this launch attempt (`<id>` or `<id>.a<n>`, see run-files.ts)
  *   ID   job id (names the output files)
  *   WD   absolute job directory
- *   CMD  the command line, run by `/bin/sh -c "$CMD"`
+ *   CMD  the command line, run by `/bin/sh -c -- "$CMD"` (the `--` keeps a command starting with `-` a command)
  *
  * Steps, all with shell builtins only (dash has no builtin mkdir or mv, and an
  * external process costs ~1 ms of CPU per job, which the 400 jobs/s target
@@ -33,7 +33,7 @@
  *    (128+N) without running the command. (A signal in the microseconds
  *    between this check and the command's exec is absorbed; kill()'s KILL
  *    fallback covers that.)
- * 5. Run `/bin/sh -c "$CMD"` in the foreground with stdin </dev/null and
+ * 5. Run `/bin/sh -c -- "$CMD"` in the foreground with stdin </dev/null and
  *    stdout/stderr truncated into `job_<ID>.out` / `job_<ID>.err`; failure to
  *    open them => `error output`.
  * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
@@ -54,7 +54,7 @@ const LINES = [
   'for _qw_a do export "$_qw_a"; done',
   'cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; printf \'error %s\\n\' "$_qw_e" >>"$_qw_f"; exit 126; }',
   '[ -n "$_qw_sig" ] && { printf \'exit %s\\n\' "$_qw_sig" >>"$_qw_f"; exit "$_qw_sig"; }',
-  '_qw_rc=x; { /bin/sh -c "$_qw_cmd"; _qw_rc=$?; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
+  '_qw_rc=x; { /bin/sh -c -- "$_qw_cmd"; _qw_rc=$?; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
   '[ "$_qw_rc" = x ] && { printf \'error output\\n\' >>"$_qw_f"; exit 126; }',
   'printf \'exit %s\\n\' "$_qw_rc" >>"$_qw_f"; exit "$_qw_rc"',
 ];

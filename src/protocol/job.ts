@@ -19,11 +19,16 @@ export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export const MAX_COMMAND_LENGTH = 128 * 1024;
 export const MAX_PATH_LENGTH = 4096;
 
-/** How a job's process ended: an exit code, a signal, or unknown (its record vanished). */
+/**
+ * How a job's process ended: an exit code, a signal, unknown (its record
+ * vanished: the node rebooted, say), or an error that kept the command from
+ * running at all (its directory is gone, its output files cannot be created).
+ */
 export const outcomeSchema = tagged({
   exit: obj({ type: literal('exit'), code: int }),
   signal: obj({ type: literal('signal'), signal: strMax(32) }),
   lost: obj({ type: literal('lost') }),
+  error: obj({ type: literal('error'), message: strMax(1024) }),
 });
 export type Outcome = Infer<typeof outcomeSchema>;
 

@@ -26,7 +26,7 @@ test('quoting, odd directories, environment and directives', { timeout: 60_000 }
   writeFileSync(join(u.work, 'bad.sh'), '#!/bin/sh\n#QPY n_cores=two\n', { mode: 0o755 });
   const bad = await u.qpy(['sub', './bad.sh']);
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /bad\.sh: .*n_cores/);
+  assert.match(bad.stderr, /bad\.sh, line 2: Invalid value for n_cores: two/);
 
   await waitFor(async () => settled(await u.ok(['check'])), { what: 'jobs settled' });
   assert.equal(readFileSync(join(odd, 'job_1.out'), 'utf8'), 'a  b|$HOME|');

@@ -67,7 +67,7 @@ export const sub: CommandDef = {
     const script = readScript(command, ctx.cwd);
     if (script !== null) {
       const d = parseDirectives(script);
-      if (!d.ok) throw invalid(`${scriptWord(command)}: ${d.message}`);
+      if (!d.ok) throw invalid(`${scriptWord(command)}, line ${d.line}: ${d.message}`);
       cores ??= d.values.cores;
       memGB ??= d.values.memGB;
       attrs ??= d.values.attrs;
