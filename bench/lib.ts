@@ -9,6 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Connection } from '../src/transport/client.js';
+import { lightSocket } from '../src/transport/light-socket.js';
 import { readKey } from '../src/transport/key.js';
 import { masterToCliSchema, type CliToMaster, type MasterToCli } from '../src/protocol/user-master.js';
 
@@ -25,8 +26,11 @@ export interface BenchUser {
   cleanup(): void;
 }
 
+/** Where benches keep their QPY_DIR and work directory: BENCH_DIR, else the system temp dir. */
+export const BENCH_BASE = process.env['BENCH_DIR'] ?? tmpdir();
+
 export function benchUser(nodes?: string): BenchUser {
-  const dir = mkdtempSync(join(tmpdir(), 'qpy-bench-'));
+  const dir = mkdtempSync(join(BENCH_BASE, 'qpy-bench-'));
   const qpyDir = join(dir, 'qpy');
   const work = join(dir, 'work');
   mkdirSync(qpyDir, { mode: 0o700 });
@@ -45,7 +49,7 @@ export function benchUser(nodes?: string): BenchUser {
     qpy,
     async client() {
       const d = JSON.parse(readFileSync(join(qpyDir, 'master.json'), 'utf8')) as { host: string; port: number };
-      return connect<CliToMaster, MasterToCli>({ url: `ws://${d.host}:${d.port}/`, key: readKey(join(qpyDir, 'master.key')), role: 'user', user: 'bench', replySchema: masterToCliSchema, timeoutMs: 5000 });
+      return connect<CliToMaster, MasterToCli>({ socket: lightSocket, url: `ws://${d.host}:${d.port}/`, key: readKey(join(qpyDir, 'master.key')), role: 'user', user: 'bench', replySchema: masterToCliSchema, timeoutMs: 5000 });
     },
     cleanup() {
       try {
@@ -70,5 +74,15 @@ export function summary(samples: number[]): string {
 }
 
 export function conditions(): string {
-  return `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`;
+  return `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}; files under ${BENCH_BASE} (creating a file there: ${fileCreateMicros()} µs)`;
+}
+
+/** Mean cost of creating (and removing) a small file under BENCH_BASE: file systems differ by 20x on some VMs. */
+export function fileCreateMicros(n = 500): string {
+  const d = mkdtempSync(join(BENCH_BASE, 'qpy-probe-'));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) writeFileSync(join(d, `f${i}`), 'x\n', { flag: 'wx' });
+  const us = ((performance.now() - t0) / n) * 1000;
+  rmSync(d, { recursive: true, force: true });
+  return us.toFixed(0);
 }

@@ -4,13 +4,14 @@
  * /dev/null, so nothing that started it is held open; it reports `ready` or
  * its start-up error once over an IPC channel, which it then closes.
  */
-import { spawn } from 'node:child_process';
 
 /** What the daemon reports to its launcher. */
 export type StartReport = { type: 'ready'; pid: number; port: number } | { type: 'error'; code: string; message: string; hint?: string };
 
 /** Spawn `node <entry> --detached-child` detached and wait for its report. */
-export function launchDetached(entry: string, env: NodeJS.ProcessEnv = restoredEnv()): Promise<StartReport> {
+export async function launchDetached(entry: string, env: NodeJS.ProcessEnv = restoredEnv()): Promise<StartReport> {
+  // Loaded only when a master must be started: most qpy commands never need it.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [entry, '--detached-child'], { detached: true, env, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     let settled = false;

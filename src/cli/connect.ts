@@ -10,6 +10,7 @@ import { timing, userName, userPaths, type UserPaths } from '../config.js';
 import { pidAlive, readDiscovery, type Discovery } from '../discovery.js';
 import { launchDetached } from '../launch-master.js';
 import { connect, type Connection } from '../transport/client.js';
+import { lightSocket } from '../transport/light-socket.js';
 import { readKey } from '../transport/key.js';
 import { masterToCliSchema, type CliToMaster, type MasterToCli } from '../protocol/user-master.js';
 
@@ -24,6 +25,7 @@ export interface ConnectContext {
 /** Connect to the master described by `d`. */
 export function connectTo(d: Discovery, paths: UserPaths): Promise<MasterConnection> {
   return connect<CliToMaster, MasterToCli>({
+    socket: lightSocket,
     url: `ws://${d.host.includes(':') ? `[${d.host}]` : d.host}:${d.port}/`,
     key: readKey(paths.key),
     role: 'user',

