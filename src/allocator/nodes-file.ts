@@ -12,6 +12,7 @@
  * therefore cannot appear inside a value. Every problem is reported with its
  * line number, and nothing is half-loaded: the result is all nodes or an error.
  */
+import { configLines } from './config-lines.js';
 import { ATTR_KEYWORDS, isValidAttrName } from './attributes.js';
 
 /** One node as written in the file. `cores`/`memGB` null: detect on the node. */
@@ -138,16 +139,10 @@ function parseLine(tokens: string[]): NodeConfig {
 export function parseNodesFile(text: string): NodesFileResult {
   const nodes: NodeConfig[] = [];
   const firstLine = new Map<string, number>();
-  const lines = text.split(/\r?\n/);
-  for (let idx = 0; idx < lines.length; idx++) {
-    const lineNo = idx + 1;
-    const raw = lines[idx]!;
-    const hash = raw.indexOf('#');
-    const content = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
-    if (content === '') continue;
+  for (const { lineNo, words } of configLines(text)) {
     let node: NodeConfig;
     try {
-      node = parseLine(content.split(/\s+/));
+      node = parseLine(words);
     } catch (err) {
       if (err instanceof LineError) return { ok: false, line: lineNo, message: `line ${lineNo}: ${err.message}` };
       throw err;

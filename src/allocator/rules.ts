@@ -19,6 +19,8 @@
  * - Percentages may be fractional (`12.5%`); the result is floored.
  */
 
+import { configLines } from './config-lines.js';
+
 export interface RuleEntry {
   user: string;
   /** Overrides the global minimum for this user; null keeps it. */
@@ -101,15 +103,9 @@ function parseEntry(content: string, line: number): RuleEntry | RulesResult {
 /** Parse a rules file. Errors name the 1-based line. */
 export function parseRules(text: string): RulesResult {
   let rules: Rules | null = null;
-  const lines = text.split(/\r?\n/);
-  for (let idx = 0; idx < lines.length; idx++) {
-    const lineNo = idx + 1;
-    const raw = lines[idx]!;
-    const hash = raw.indexOf('#');
-    const content = (hash >= 0 ? raw.slice(0, hash) : raw).trim();
-    if (content === '') continue;
+  for (const { lineNo, content, words } of configLines(text)) {
     if (rules === null) {
-      const header = parseHeader(content.split(/\s+/), lineNo);
+      const header = parseHeader(words, lineNo);
       if ('ok' in header) return header;
       rules = header;
       continue;

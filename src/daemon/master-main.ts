@@ -12,7 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { QpyError } from '../errors.js';
 import { userPaths } from '../config.js';
-import { startMaster } from './master.js';
+import { startMaster, type RunningMaster } from './master.js';
 import { launchDetached, type StartReport } from '../launch-master.js';
 
 export async function masterMain(argv: string[]): Promise<void> {
@@ -38,7 +38,7 @@ async function runChild(): Promise<void> {
     const m = await startMaster({ foreground: false });
     process.send?.({ type: 'ready', pid: m.pid, port: m.port } satisfies StartReport);
     process.disconnect?.();
-    installSignals(m.stop);
+    installSignals(m);
     await m.stopped;
     process.exit(0);
   } catch (err) {
@@ -50,7 +50,7 @@ async function runChild(): Promise<void> {
 async function runForeground(): Promise<void> {
   try {
     const m = await startMaster({ foreground: true });
-    installSignals(m.stop);
+    installSignals(m);
     await m.stopped;
     process.exit(0);
   } catch (err) {
@@ -58,12 +58,11 @@ async function runForeground(): Promise<void> {
   }
 }
 
-function installSignals(stop: () => Promise<void>): void {
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void stop());
-  process.on('uncaughtException', (err) => {
-    // A bug must not take the daemon down with the jobs' bookkeeping half done; it is logged.
-    process.stderr.write(`qpy-master: internal error: ${err.stack ?? err}\n`);
-  });
+function installSignals(m: RunningMaster): void {
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void m.stop());
+  // A bug must not take the daemon down with the jobs' bookkeeping half done: it is logged.
+  process.on('uncaughtException', (err) => m.log(`internal error: ${err.stack ?? err}`));
+  process.on('unhandledRejection', (err) => m.log(`internal error (promise): ${(err as Error)?.stack ?? err}`));
 }
 
 function fail(err: unknown): void {

@@ -37,6 +37,8 @@ export interface MasterOptions {
 export interface RunningMaster {
   readonly port: number;
   readonly pid: number;
+  /** The master's log (master.log, and stderr in the foreground). */
+  readonly log: Log;
   /** Resolves when the master has stopped (after `stop` or a `finish` request). */
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
@@ -126,5 +128,5 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   writeDiscovery(paths.discovery, { pid: process.pid, host: opts.host ?? '127.0.0.1', port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
   log(`started: pid ${process.pid}, port ${server.port}, ${state.jobs.size} jobs (${adopted.length} running), nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}`);
   dispatcher.poke();
-  return { port: server.port, pid: process.pid, stopped, stop };
+  return { port: server.port, pid: process.pid, log, stopped, stop };
 }

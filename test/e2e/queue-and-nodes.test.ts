@@ -48,3 +48,20 @@ test('a nodes file with a remote node is refused clearly; status says why', { ti
   await u.ok(['restart']);
   assert.equal(await u.ok(['sub', '-m', '0.1', '-a', 'big', 'true']), 'Job 1 received.\n');
 });
+
+test('a job whose directory vanished before it started fails and says why', { timeout: 60_000 }, async () => {
+  await using u = qpyUser({ nodes: 'localhost cores=1 memory=32\n' });
+  const { mkdirSync, rmSync } = await import('node:fs');
+  const gone = join(u.work, 'gone');
+  mkdirSync(gone);
+  await u.ok(['sub', '-m', '0.1', 'while [ ! -e go ]; do sleep 0.05; done']);
+  await u.ok(['sub', '-m', '0.1', 'true'], gone);
+  await waitFor(async () => statusOf(await u.ok(['check']), 1) === 'running', { what: 'job 1 running' });
+  rmSync(gone, { recursive: true });
+  writeFileSync(join(u.work, 'go'), '');
+  const out = await waitFor(async () => {
+    const s = await u.ok(['check', '2']);
+    return statusOf(s, 2) === 'failed' ? s : null;
+  }, { what: 'job 2 failed' });
+  assert.match(out, /; not started: job directory does not exist\)$/m);
+});
