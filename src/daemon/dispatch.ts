@@ -132,8 +132,9 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       });
       const current = rt.state.jobs.get(job.id);
       if (current?.state.type === 'running' && current.state.pid === null) {
+        // Kept in memory only: a restarted master learns the pid from the job's run file
+        // (adopt), so one write per job is saved on the hot path.
         const withPid = update(rt.state, life.launched(current, pid));
-        rt.committer.putJob(withPid, null);
         if (withPid.state.type === 'running' && withPid.state.killRequested) kill(withPid);
       }
     } catch (err) {

@@ -16,11 +16,11 @@ type FromWorker =
   | { type: 'exit'; pid: number; code: number | null; signal: NodeJS.Signals | null };
 
 /**
- * `threads` workers take spawns in turn: most of a spawn's time is spent
- * waiting for the child to be scheduled and exec, so a few threads overlap
- * those waits.
+ * `threads` workers take spawns in turn. One is the default: measured on a
+ * 2-core machine, three threads started no more jobs per second and cost
+ * more CPU (every fork copies a bigger process).
  */
-export function createSpawner(env: NodeJS.ProcessEnv, threads = 3): Spawner {
+export function createSpawner(env: NodeJS.ProcessEnv, threads = 1): Spawner {
   const workers = Array.from({ length: threads }, () => new Worker(new URL('./spawn-worker.js', import.meta.url), { workerData: { env } }));
   let seq = 0;
   const starting = new Map<number, { resolve(pid: number): void; reject(e: Error): void; onExit: (code: number | null, signal: NodeJS.Signals | null) => void }>();
