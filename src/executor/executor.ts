@@ -9,7 +9,7 @@ import type { Outcome } from '../protocol/job.js';
 /** Everything needed to start one job. */
 export interface LaunchSpec {
   jobId: number;
-  /** Shell command line, run by `sh -c`. */
+  /** Shell command line, run by a POSIX sh (see wrapper.ts). */
   command: string;
   /** Absolute directory the job runs in; `job_<ID>.out` / `job_<ID>.err` are written there. */
   cwd: string;

@@ -7,7 +7,7 @@
  *   KEY  run-file prefix for this launch attempt (`<id>` or `<id>.a<n>`, see run-files.ts)
  *   ID   job id (names the output files)
  *   WD   absolute job directory
- *   CMD  the command line, run by `/bin/sh -c -- "$CMD"` (the `--` keeps a command starting with `-` a command)
+ *   CMD  the command line, run by `eval` in a subshell of the wrapper
  *
  * Steps, all with shell builtins only (dash has no builtin mkdir or mv, and an
  * external process costs ~1 ms of CPU per job, which the 400 jobs/s target
@@ -33,7 +33,7 @@
  *    (128+N) without running the command. (A signal in the microseconds
  *    between this check and the command's exec is absorbed; kill()'s KILL
  *    fallback covers that.)
- * 5. Run `/bin/sh -c -- "$CMD"` in the foreground with stdin </dev/null and
+ * 5. Run `(trap - TERM INT HUP; set --; eval "$CMD")` in the foreground with stdin </dev/null and
  *    stdout/stderr truncated into `job_<ID>.out` / `job_<ID>.err`; failure to
  *    open them => `error output`.
  * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
@@ -56,7 +56,9 @@ const LINES = [
   '[ -n "$_qw_sig" ] && { printf \'exit %s\\n\' "$_qw_sig" >>"$_qw_f"; exit "$_qw_sig"; }',
   // The signal is checked again once the output files are open (opening them can take a while): a TERM
   // that arrived meanwhile must stop the command from starting, not be swallowed by the trap.
-  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else /bin/sh -c -- "$_qw_cmd"; _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
+  // The command runs in a subshell (a fork, no exec of a new sh: a third less process-creation cost per
+  // job), with the wrapper's traps and arguments cleared.
+  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else (trap - TERM INT HUP; set --; eval "$_qw_cmd"); _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
   '[ "$_qw_rc" = x ] && { printf \'error output\\n\' >>"$_qw_f"; exit 126; }',
   'printf \'exit %s\\n\' "$_qw_rc" >>"$_qw_f"; exit "$_qw_rc"',
 ];

@@ -32,7 +32,7 @@ export const outcomeSchema = tagged({
 });
 export type Outcome = Infer<typeof outcomeSchema>;
 
-/** What the user asked for. `command` is a shell command line, run by `sh -c`. */
+/** What the user asked for. `command` is a shell command line, run by a POSIX `sh`. */
 export const jobSpecSchema = obj({
   command: strMax(MAX_COMMAND_LENGTH),
   cwd: strMax(MAX_PATH_LENGTH),
