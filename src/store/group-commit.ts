@@ -3,6 +3,10 @@
  * written in one transaction (one fsync), and every caller is told once that
  * transaction is durable. This is what lets many concurrent `qpy sub` share
  * one disk flush while each is acknowledged only after its commit.
+ *
+ * Changes that need no acknowledgement (a job's end: its run file stays on
+ * disk until the end is committed, so a crash loses nothing) wait up to
+ * `lazyMs` for company, so a burst of job ends shares one flush too.
  */
 import type { Job } from '../protocol/job.js';
 import { emptyBatch, type Batch, type JobStore } from './job-store.js';
@@ -11,21 +15,32 @@ export interface Committer {
   putJob(job: Job, pos: number | null): void;
   removeJob(id: number): void;
   setMeta(key: string, value: string): void;
-  /** Resolves when everything asked for so far is committed. */
+  /** Commit now (this turn of the event loop); resolves when everything asked for so far is committed. */
   flush(): Promise<void>;
+  /** Commit within `lazyMs`; resolves when committed. Unflushed changes are committed this way too. */
+  flushSoon(): Promise<void>;
 }
 
-export function createCommitter(store: JobStore, onError: (err: Error) => void): Committer {
+export function createCommitter(store: JobStore, onError: (err: Error) => void, lazyMs = 20): Committer {
   let batch = emptyBatch();
   let waiters: { resolve(): void; reject(e: Error): void }[] = [];
-  let scheduled = false;
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
+  let immediate = false;
+  let timer: NodeJS.Timeout | null = null;
+  const scheduleNow = () => {
+    if (immediate) return;
+    immediate = true;
     setImmediate(run);
   };
+  const scheduleSoon = () => {
+    if (immediate || timer) return;
+    timer = setTimeout(run, lazyMs);
+    timer.unref();
+  };
   function run(): void {
-    scheduled = false;
+    immediate = false;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (batch.put.size === 0 && batch.remove.size === 0 && batch.meta.size === 0 && waiters.length === 0) return;
     const current: Batch = batch;
     const toWake = waiters;
     batch = emptyBatch();
@@ -42,21 +57,27 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void):
     putJob(job, pos) {
       batch.remove.delete(job.id);
       batch.put.set(job.id, { job, pos });
-      schedule();
+      scheduleSoon();
     },
     removeJob(id) {
       batch.put.delete(id);
       batch.remove.add(id);
-      schedule();
+      scheduleSoon();
     },
     setMeta(key, value) {
       batch.meta.set(key, value);
-      schedule();
+      scheduleSoon();
     },
     flush() {
       return new Promise((resolve, reject) => {
         waiters.push({ resolve, reject });
-        schedule();
+        scheduleNow();
+      });
+    },
+    flushSoon() {
+      return new Promise((resolve, reject) => {
+        waiters.push({ resolve, reject });
+        scheduleSoon();
       });
     },
   };

@@ -92,3 +92,25 @@ test('the released v1 database (test/fixtures/master-v1.db) still loads', async 
   assert.equal(j2.spec.attrs, 'big and not gpu');
   assert.deepEqual(j2.state, { type: 'running', node: 'node1', startedAt: 1763700001500, pid: 4242, killRequested: false });
 });
+
+test('flushSoon gathers changes for a few milliseconds; flush commits at once', async () => {
+  await using t = tempDir();
+  const store = openJobStore(join(t.path, 'master.db'));
+  let writes = 0;
+  const counting = { ...store, write: (b: Parameters<typeof store.write>[0]) => (writes++, store.write(b)) };
+  const c = createCommitter(counting, () => undefined, 30);
+  const soon: Promise<void>[] = [];
+  for (let id = 1; id <= 5; id++) {
+    c.putJob(job(id), id);
+    soon.push(c.flushSoon());
+    await new Promise((r) => setImmediate(r)); // separate turns of the event loop
+  }
+  assert.equal(writes, 0, 'nothing written before the lazy window closes');
+  await Promise.all(soon);
+  assert.equal(writes, 1, 'five changes from five turns, one transaction');
+  c.putJob(job(6), 6);
+  await c.flush();
+  assert.equal(writes, 2);
+  assert.equal(store.load().jobs.length, 6);
+  store.close();
+});
