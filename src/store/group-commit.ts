@@ -34,7 +34,6 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
   const scheduleSoon = () => {
     if (immediate || timer) return;
     timer = setTimeout(run, lazyMs);
-    timer.unref();
   };
   function run(): void {
     immediate = false;
