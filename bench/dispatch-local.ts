@@ -18,22 +18,25 @@ try {
   await u.qpy(['check']);
   const c = await u.client();
 
-  // Throughput: submit JOBS `/bin/true` jobs as fast as the master acknowledges them, time until all have ended.
-  const t0 = performance.now();
+  // Throughput: submit JOBS `/bin/true` jobs as fast as the master acknowledges them; the time is
+  // from the first submission to the last job's recorded end (the master's endedAt), so the
+  // polling below (every 250 ms, kept rare because listing thousands of unfinished jobs is not free
+  // for the master) does not pad the figure.
+  const t0 = Date.now();
   const acks: Promise<unknown>[] = [];
   for (let i = 0; i < JOBS; i++) acks.push(c.request({ type: 'submit', command: '/bin/true', cwd: u.work, cores: 1, memGB: 0, attrs: null }));
   await Promise.all(acks);
-  const tSubmitted = performance.now();
+  const tSubmitted = Date.now();
   for (;;) {
     const r = await c.request({ type: 'check', selector: { statuses: ['queue', 'running'], dirs: [], ranges: [] } });
     if (r.type === 'jobs' && r.jobs.length === 0) break;
-    // Polled every 50 ms: a `check` listing thousands of unfinished jobs is not free for the master.
-    await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 250));
   }
-  const t1 = performance.now();
-  const check = await c.request({ type: 'check', selector: { statuses: ['done'], dirs: [], ranges: [] } });
-  const done = check.type === 'jobs' ? check.jobs.length : 0;
-  console.log(`local dispatch: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, all ended after ${((t1 - t0) / 1000).toFixed(2)} s: ${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`);
+  const check = await c.request({ type: 'check', selector: { statuses: ['all'], dirs: [], ranges: [] } });
+  const jobs = check.type === 'jobs' ? check.jobs : [];
+  const done = jobs.filter((j) => j.state.type === 'done').length;
+  const t1 = Math.max(...jobs.map((j) => ('endedAt' in j.state ? j.state.endedAt : 0)));
+  console.log(`local dispatch: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`);
   await c.request({ type: 'clean', selector: { statuses: ['all'], dirs: [], ranges: [] } });
 
   // Completion delay: each job records the moment it is about to exit; `check` is polled every 2 ms.
