@@ -16,7 +16,9 @@ export async function cliMain(argv: string[], root: string | URL): Promise<numbe
   const held: { conn: MasterConnection | null } = { conn: null };
   const ctx: CliContext = {
     root: rootPath,
-    cwd: physicalCwd(),
+    get cwd() {
+      return physicalCwd();
+    },
     out: (text) => void process.stdout.write(text),
     master: async () => (held.conn ??= await connectMaster({ root: rootPath })),
   };
@@ -49,9 +51,13 @@ export async function cliMain(argv: string[], root: string | URL): Promise<numbe
   }
 }
 
+/** The physical current directory (process.cwd() resolves symlinks on Linux; PWD may not). */
 function physicalCwd(): string {
-  // process.cwd() is already the physical path on Linux; PWD may hold symlinks.
-  return process.cwd();
+  try {
+    return process.cwd();
+  } catch {
+    throw new QpyError('INVALID_ARGUMENT', 'the current directory no longer exists', 'cd to an existing directory');
+  }
 }
 
 function report(err: unknown): number {

@@ -3,14 +3,27 @@
  * directory of mode 0700. Created on first use; refused if readable by others.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { QpyError } from '../errors.js';
 
-/** Make `dir` (and parents) exist with mode 0700 for the leaf. */
+/**
+ * Make `dir` (and missing parents) exist with mode 0700 for the leaf. Parents
+ * are created one by one (Node's recursive mkdir can spin forever on special
+ * file systems such as /proc); a failure is a QpyError naming the directory.
+ */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  try {
+    for (const d of missing) mkdirSync(d, { mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (err) {
+    throw new QpyError('STORE', `cannot create the directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check QPY_DIR');
+  }
 }
 
 /** Read the key at `path`, creating it (exclusively, 0600) if absent. */

@@ -96,3 +96,24 @@ test('garbage frames and wrong keys are refused; the master keeps serving', { ti
   await waitFor(async () => (await u.qpy(['check'])).code === 0, { what: 'master still serving' });
   assert.match(await u.ok(['sub', 'true']), /^Job 1 received\.\n$/);
 });
+
+test('an unusable QPY_DIR or a vanished working directory is one clear error, not a hang', { timeout: 60_000 }, async () => {
+  await using u = qpyUser();
+  const { run, QPY } = await import('../helpers/qpy.js');
+  const bad = await run(QPY, ['check'], u.work, { ...u.env, QPY_DIR: '/proc/qpy-no-such-dir' });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /qpy: cannot create the directory \/proc\/qpy-no-such-dir/);
+  const { mkdirSync } = await import('node:fs');
+  const gone = join(u.work, 'gone');
+  mkdirSync(gone);
+  const { spawn } = await import('node:child_process');
+  // A shell whose working directory is deleted under it, as happens to users.
+  const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const sh = spawn('/bin/sh', ['-c', `rmdir "${gone}" && "${QPY}" check`], { cwd: gone, env: u.env });
+    let err = '';
+    sh.stderr.on('data', (d) => (err += d));
+    sh.on('close', (code) => resolve({ code, err }));
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.err, /qpy: the current directory no longer exists/);
+});
