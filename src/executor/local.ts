@@ -12,7 +12,7 @@
  * else as `lost`.
  */
 import { createSpawner } from './spawner.js';
-import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { CLAIM_FAILED_STATUS, wrapperArgv } from './wrapper.js';
@@ -42,6 +42,9 @@ interface Tracked {
   ended: boolean;
   killSent: boolean;
 }
+
+/** When `kill` sends its second TERM (see there). */
+const TERM_REPEAT_MS = 250;
 
 const KILLED: EndRecord = { outcome: { type: 'signal', signal: 'KILL' } };
 const LOST: EndRecord = { outcome: { type: 'lost' } };
@@ -198,10 +201,19 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       if (reported.has(jobId) || (last >= 0 && readEnd(runDir, attemptKey(jobId, last)))) return;
     }
     if (!signalGroup(pid, 'SIGTERM')) return;
-    const deadline = performance.now() + graceMs;
+    const start = performance.now();
+    const deadline = start + graceMs;
+    let repeated = false;
     for (let wait = 5; performance.now() < deadline; wait = Math.min(wait * 2, 100)) {
       await delay(Math.min(wait, Math.max(1, deadline - performance.now())));
       if (!groupAlive(pid)) return;
+      // One more TERM after a moment: a POSIX shell cannot block signals, so a TERM that reaches
+      // the wrapper's freshly forked subshell before it has dropped the wrapper's trap is
+      // swallowed, and the command then starts anyway (seen on a loaded machine).
+      if (!repeated && performance.now() - start >= TERM_REPEAT_MS && performance.now() < deadline) {
+        repeated = true;
+        if (!readEnd(runDir, attemptKey(jobId, lastAttempt(runDir, jobId)))) signalGroup(pid, 'SIGTERM');
+      }
     }
     if (t) t.killSent = true;
     if (signalGroup(pid, 'SIGKILL') && t && !t.child) setTimeout(() => check(t, true), 50).unref();
@@ -244,8 +256,32 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Does any process of the group still exist? */
+/**
+ * Does any live process of the group still exist? Zombies do not count: a
+ * job's child whose parent died first is re-parented to init, and an init
+ * that reaps slowly (as in some containers and VMs) would otherwise keep a
+ * finished group looking alive until the KILL deadline.
+ */
 function groupAlive(pgid: number): boolean {
-  return pgid > 0 && signalGroup(pgid, 0);
+  if (pgid <= 0 || !signalGroup(pgid, 0)) return false;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+  for (const p of pids) {
+    if (p.charCodeAt(0) < 48 || p.charCodeAt(0) > 57) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp …": fields after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
+  }
+  return false;
 }
 

@@ -98,7 +98,8 @@ test('kill() of a job that ignores TERM KILLs it after the grace period', async 
 test('kill() right after launch ends the job, almost always with TERM', async () => {
   // A TERM that lands in the microseconds between the wrapper's last check and its fork of the
   // command is caught by the wrapper's trap and cannot stop the command (POSIX sh cannot block
-  // signals): on a loaded machine a few launches in a hundred then need the KILL after the grace.
+  // signals): on a loaded machine a rare launch then needs the KILL after the grace. (Zombies left
+  // to a slow init must not count as alive: that once made most of these need the KILL.)
   await using tmp = tempDir();
   const { ex, ended } = setup(tmp.path);
   let termed = 0;
@@ -109,7 +110,7 @@ test('kill() right after launch ends the job, almost always with TERM', async ()
     assert.equal(outcome.type, 'signal');
     if (outcome.type === 'signal' && outcome.signal === 'TERM') termed++;
   }
-  assert.ok(termed >= 7, `${termed} of 10 ended by TERM`);
+  assert.ok(termed >= 8, `${termed} of 10 ended by TERM`);
   await ex.close();
 });
 
