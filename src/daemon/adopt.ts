@@ -19,7 +19,7 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
     if (job.state.type !== 'running') continue;
     const result = await executor.adopt(job.id, job.state.pid);
     if (result === 'never_started') {
-      await rt.allocator.request({ type: 'release', user: rt.user, jobId: job.id, queueSize: state.queue.length });
+      await dispatcher.release(job.id);
       const queued = update(state, life.requeue(job));
       if (job.state.killRequested) {
         committer.putJob(update(state, life.unqueue(queued, rt.now())), null);

@@ -37,6 +37,8 @@ export interface Dispatcher {
   ended(jobId: number, outcome: Outcome): void;
   /** Kill a running job whose kill was recorded: TERM, then KILL after the grace period. */
   kill(job: Job): void;
+  /** Give a job's slot back to the allocator. */
+  release(jobId: number): Promise<void>;
   /** Resolves when no pass is running or pending. */
   idle(): Promise<void>;
 }
@@ -193,6 +195,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     poke,
     ended,
     kill,
+    release,
     idle: () => (running ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
   };
 }

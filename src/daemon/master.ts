@@ -18,10 +18,11 @@ import { createCommitter } from '../store/group-commit.js';
 import { restoreState, running } from '../master/state.js';
 import { createAllocator } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
+import type { NodeSpec } from '../allocator/state.js';
 import { createLocalExecutor } from '../executor/local.js';
 import { mkdirSync } from 'node:fs';
 import { embeddedLink } from './allocator-link.js';
-import { loadEmbeddedNodes, defaultNodes } from './embedded-nodes.js';
+import { loadEmbeddedNodes } from './embedded-nodes.js';
 import { createDispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
@@ -67,13 +68,13 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
 
   let configProblem: QpyError | null = null;
-  let nodes;
+  let nodes: NodeSpec[];
   try {
     nodes = loadEmbeddedNodes(paths.nodes).nodes;
   } catch (err) {
     if (!(err instanceof QpyError)) throw err;
     configProblem = err;
-    nodes = defaultNodes().slice(0, 0);
+    nodes = [];
     log(`nodes file problem: ${err.message}`);
   }
   const allocatorState = createAllocator(nodes, DEFAULT_RULES);

@@ -12,12 +12,12 @@
  * else as `lost`.
  */
 import { createSpawner } from './spawner.js';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { CLAIM_FAILED_STATUS, wrapperArgv } from './wrapper.js';
 import {
-  attemptKey, createExclusive, identify, isAlive, lastAttempt, readEnd, readRunFile, removeRunFiles, runPath, type EndRecord, type ProcRecord,
+  attemptKey, createExclusive, groupAlive, identify, isAlive, lastAttempt, readEnd, readRunFile, removeRunFiles, runPath, type EndRecord, type ProcRecord,
 } from './run-files.js';
 
 /** Options of `createLocalExecutor`. */
@@ -246,7 +246,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
 }
 
 /** Send a signal to a process group; false if the group no longer exists. */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
@@ -254,34 +254,5 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw err;
   }
-}
-
-/**
- * Does any live process of the group still exist? Zombies do not count: a
- * job's child whose parent died first is re-parented to init, and an init
- * that reaps slowly (as in some containers and VMs) would otherwise keep a
- * finished group looking alive until the KILL deadline.
- */
-function groupAlive(pgid: number): boolean {
-  if (pgid <= 0 || !signalGroup(pgid, 0)) return false;
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc');
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-  for (const p of pids) {
-    if (p.charCodeAt(0) < 48 || p.charCodeAt(0) > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${p}/stat`, 'latin1');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid pgrp …": fields after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
-  }
-  return false;
 }
 

@@ -14,7 +14,7 @@
  * attempt can never run, and a relaunch uses the next key.
  */
 import { constants as osConstants } from 'node:os';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome } from '../protocol/job.js';
 import { WRAPPER_NAME } from './wrapper.js';
@@ -151,12 +151,32 @@ export function removeRunFiles(runDir: string, jobId: number): void {
 
 const HAVE_PROC = readText('/proc/self/stat') !== null;
 
-/** State letter and start time of a process from /proc, or null if it is gone. */
-function procStat(pid: number): { state: string; start: string } | null {
+/** State letter, process group and start time of a process from /proc, or null if it is gone. */
+function procStat(pid: number | string): { state: string; pgrp: number; start: string } | null {
   const stat = readText(`/proc/${pid}/stat`);
   if (stat === null) return null;
+  // "pid (comm) state ppid pgrp …": the fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', start: fields[19] ?? '' };
+  return { state: fields[0] ?? '', pgrp: Number(fields[2]), start: fields[19] ?? '' };
+}
+
+const dead = (state: string): boolean => state === 'Z' || state === 'X';
+
+/**
+ * Does any live process of group `pgid` still exist? Zombies do not count: a
+ * job's child whose parent died first is re-parented to init, and an init
+ * that reaps slowly (as in some containers and VMs) would otherwise keep a
+ * finished group looking alive until the KILL deadline.
+ */
+export function groupAlive(pgid: number): boolean {
+  if (pgid <= 0 || !signal0(-pgid)) return false;
+  if (!HAVE_PROC) return true;
+  for (const p of readdirSync('/proc')) {
+    if (p.charCodeAt(0) < 48 || p.charCodeAt(0) > 57) continue;
+    const st = procStat(p);
+    if (st && st.pgrp === pgid && !dead(st.state)) return true;
+  }
+  return false;
 }
 
 /**
@@ -168,7 +188,7 @@ function procStat(pid: number): { state: string; start: string } | null {
 export function identify(pid: number, runDir: string, key: string): ProcRecord | null {
   if (!HAVE_PROC) return signal0(pid) ? { pid, start: null } : null;
   const st = procStat(pid);
-  if (!st || st.state === 'Z' || st.state === 'X') return null;
+  if (!st || dead(st.state)) return null;
   const needle = Buffer.from(`\0${WRAPPER_NAME}\0${runDir}\0${key}\0`).toString('latin1');
   if (!readText(`/proc/${pid}/cmdline`)?.includes(needle)) return null;
   return { pid, start: st.start };
@@ -178,7 +198,7 @@ export function identify(pid: number, runDir: string, key: string): ProcRecord |
 export function isAlive(rec: ProcRecord): boolean {
   if (rec.start === null) return signal0(rec.pid);
   const st = procStat(rec.pid);
-  return st !== null && st.state !== 'Z' && st.state !== 'X' && st.start === rec.start;
+  return st !== null && !dead(st.state) && st.start === rec.start;
 }
 
 function signal0(pid: number): boolean {

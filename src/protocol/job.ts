@@ -6,15 +6,12 @@
  * field means bumping SCHEMA_VERSION in src/store/schema.ts and adding a
  * migration, and adding a fixture under test/fixtures/.
  */
-import { arrayOf, int, literal, nullable, num, obj, oneOf, str, strMax, tagged, type Infer, bool } from './schema.js';
+import { int, literal, nullable, num, obj, str, strMax, tagged, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
 export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** Statuses after which a job never changes again (and may be cleaned). */
-export const FINAL_STATUSES = ['done', 'failed', 'killed', 'undone'] as const satisfies readonly JobStatus[];
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
 
 export const MAX_COMMAND_LENGTH = 128 * 1024;
 export const MAX_PATH_LENGTH = 4096;
@@ -70,5 +67,3 @@ export const jobSchema = obj({
 });
 export type Job = Infer<typeof jobSchema>;
 
-export const jobStatusSchema = oneOf(JOB_STATUSES);
-export const jobListSchema = arrayOf(jobSchema);

@@ -3,7 +3,7 @@
  * bin/, a private QPY_DIR per simulated user, and a disposable handle that
  * SIGKILLs the user's master (and any job left behind) when the test ends.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,9 +116,4 @@ function killLeftoverJobs(runDir: string): void {
       /* not a pid file, or already gone */
     }
   }
-}
-
-/** Start `qpy-master --foreground` as a child (for tests that want the process itself). */
-export function spawnMasterForeground(env: NodeJS.ProcessEnv) {
-  return spawn(QPY_MASTER, ['--foreground'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
 }

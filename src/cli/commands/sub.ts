@@ -72,8 +72,6 @@ export const sub: CommandDef = {
       memGB ??= d.values.memGB;
       attrs ??= d.values.attrs;
     }
-    if (cores !== undefined && (!Number.isSafeInteger(cores) || cores < 1)) throw invalid(`invalid number of cores: ${cores}`);
-    if (memGB !== undefined && !(memGB >= 0)) throw invalid(`invalid memory: ${memGB}`);
     const master = await ctx.master();
     const reply = await master.request({ type: 'submit', command, cwd: ctx.cwd, cores: cores ?? DEFAULT_CORES, memGB: memGB ?? DEFAULT_MEM_GB, attrs: attrs ?? null });
     if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));
