@@ -1,23 +1,26 @@
 /**
  * The local executor: runs jobs on this machine through the POSIX wrapper
- * (wrapper.ts), detached with setsid so they survive the master's death.
+ * (wrapper.ts), started in batches by small detached shells (launcher.ts),
+ * each job in a process group of its own, so they survive the master's death.
  *
- * End detection: jobs launched in this life are children of this process
- * (spawned from a worker thread, see spawner.ts, so that forking costs the
- * event loop nothing), so their exit is known at once and the run file's
- * status line is read then. Adopted jobs (from an earlier life) are watched with fs.watch on the
- * run directory plus a poll every `pollMs` (status line, else is the wrapper
- * still alive?); watcher and timer exist only while adopted jobs are watched.
- * A dead wrapper without a status line ends as KILL if this life KILLed it,
- * else as `lost`.
+ * End detection: a job launched in this life notifies its end on its batch's
+ * pipe, and the run file's status line is read then; the pipe's EOF settles
+ * any wrapper of the batch that died without notifying. Adopted jobs (from an
+ * earlier life) are watched with fs.watch on the run directory. A poll every
+ * `pollMs` covers everything else (status line, else is the wrapper still
+ * alive?); watcher and timer exist only while jobs are watched. A dead
+ * wrapper without a status line ends as KILL if this life KILLed it, else as
+ * `lost`.
  */
-import { createSpawner } from './spawner.js';
 import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
-import { CLAIM_FAILED_STATUS, wrapperArgv } from './wrapper.js';
+import { CLAIM_FAILED_STATUS, wrapperArgs } from './wrapper.js';
+import type { BatchMode } from './launch-batch.js';
+import { createLauncher, findBatchShell } from './launcher.js';
 import {
-  attemptKey, createExclusive, groupAlive, identify, isAlive, lastAttempt, readEnd, readRunFile, removeRunFiles, runPath, type EndRecord, type ProcRecord,
+  attemptKey, createExclusive, groupAlive, identify, isAlive, lastAttempt, readEnd, readRunFile, removeRunFiles, runPath, statusToOutcome,
+  type EndRecord, type ProcRecord,
 } from './run-files.js';
 
 /** Options of `createLocalExecutor`. */
@@ -30,38 +33,58 @@ export interface LocalExecutorOptions {
   pollMs?: number;
   /** How long `adopt` waits for a half-written claim to be completed (ms). */
   claimWaitMs?: number;
+  /** Force how batch shells start wrappers (tests); default: bash if present, else sh + setsid. */
+  batchMode?: BatchMode;
+  /** A job launched in this life is polled only once this old (ms): its notification is the fast path. */
+  launchedPollAfterMs?: number;
 }
 
 interface Tracked {
   jobId: number;
   key: string;
   pid: number;
+  /** Identified process (adopted at once; launched once its claim is written). */
   proc: ProcRecord | null;
-  /** Launched in this life: a child of this process, whose exit event reports its end. */
-  child: boolean;
+  /** Launched in this life (its end is notified) at this performance.now(); 0 if adopted. */
+  launchedAt: number;
   ended: boolean;
-  killSent: boolean;
+  /** The last signal this life sent to the job's group: what a wrapper that died without a status line died of. */
+  signalSent: 'TERM' | 'KILL' | null;
 }
 
 /** When `kill` sends its second TERM (see there). */
 const TERM_REPEAT_MS = 250;
 
-const KILLED: EndRecord = { outcome: { type: 'signal', signal: 'KILL' } };
 const LOST: EndRecord = { outcome: { type: 'lost' } };
+const BLOCKED: EndRecord = { outcome: { type: 'lost' }, error: 'launch blocked: claim file already existed' };
 
 /** Create an executor that runs jobs on this machine. */
 export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
-  const { nodeName, pollMs = 1000, claimWaitMs = 2000 } = opts;
+  const { nodeName, pollMs = 1000, claimWaitMs = 2000, launchedPollAfterMs = 5000 } = opts;
   if (!opts.runDir.startsWith('/')) throw new Error(`run directory must be absolute: ${opts.runDir}`);
   mkdirSync(opts.runDir, { recursive: true, mode: 0o700 });
   // Canonical, so that every life passes the wrapper the same RUN (its identity check relies on it).
   const runDir = realpathSync(opts.runDir);
-  // A snapshot: building the environment from process.env on every spawn costs ~15% of a launch.
-  const spawner = createSpawner({ ...process.env });
+  const shell = findBatchShell();
+  if (!shell) throw new Error('cannot start local jobs: this machine has neither bash nor setsid');
+  if (opts.batchMode) shell.mode = opts.batchMode;
+  const launcher = createLauncher({ ...process.env }, shell, {
+    ended(key, status) {
+      const t = byKey.get(key);
+      if (t) end(t, readEnd(runDir, key) ?? (status === CLAIM_FAILED_STATUS ? BLOCKED : { outcome: statusToOutcome(status) }));
+    },
+    closed(keys) {
+      for (const key of keys) {
+        const t = byKey.get(key);
+        if (t) end(t, readEnd(runDir, key) ?? silentEnd(t));
+      }
+    },
+  });
 
   const listeners: ((e: JobEnded) => void)[] = [];
   const jobs = new Map<number, Tracked>();
-  const adopted = new Map<string, Tracked>(); // by run key
+  const byKey = new Map<string, Tracked>();
+  const adopted = new Map<string, Tracked>(); // watched through fs.watch, by run key
   const reported = new Set<number>();
   let watcher: FSWatcher | null = null;
   let poller: NodeJS.Timeout | null = null;
@@ -71,6 +94,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     if (t.ended || closed) return;
     t.ended = true;
     if (jobs.get(t.jobId) === t) jobs.delete(t.jobId);
+    byKey.delete(t.key);
     unwatch(t);
     reported.add(t.jobId);
     const e: JobEnded = { jobId: t.jobId, outcome: rec.outcome };
@@ -78,25 +102,41 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     for (const l of listeners) l(e);
   }
 
-  function onChildExit(t: Tracked, code: number | null, signal: NodeJS.Signals | null): void {
-    const status = readEnd(runDir, t.key);
-    if (status) return end(t, status);
-    if (signal) return end(t, { outcome: { type: 'signal', signal: signal.replace(/^SIG/, '') } });
-    if (code === CLAIM_FAILED_STATUS) return end(t, { outcome: { type: 'lost' }, error: 'launch blocked: claim file already existed' });
-    end(t, t.killSent ? KILLED : LOST);
-  }
-
-  /** Check an adopted job; with `liveness`, also decide a dead wrapper's fate. */
+  /** Check a job's run file; with `liveness`, also decide a dead wrapper's fate. */
   function check(t: Tracked, liveness: boolean): void {
     if (t.ended) return;
     const status = readEnd(runDir, t.key);
     if (status) return end(t, status);
-    if (!liveness || (t.proc && isAlive(t.proc))) return;
-    end(t, readEnd(runDir, t.key) ?? (t.killSent ? KILLED : LOST));
+    if (!liveness) return;
+    if (!t.proc) {
+      // Launched in this life: identifiable once claimed (until its exec, the process's argv is the batch shell's).
+      const claim = readRunFile(runDir, t.key);
+      if (claim?.kind !== 'pid') return;
+      t.proc = identify(claim.pid, runDir, t.key);
+      if (t.proc) return;
+    } else if (isAlive(t.proc)) return;
+    end(t, readEnd(runDir, t.key) ?? silentEnd(t));
+  }
+
+  /** Poll every tracked job now and then, adopted ones at once, launched ones once they are a few seconds old. */
+  function poll(): void {
+    const now = performance.now();
+    for (const t of [...jobs.values()]) if (t.launchedAt === 0 || now - t.launchedAt > launchedPollAfterMs) check(t, true);
+    if (jobs.size === 0 && poller) {
+      clearInterval(poller);
+      poller = null;
+    }
+  }
+
+  function startPolling(): void {
+    if (poller) return;
+    poller = setInterval(poll, pollMs);
+    poller.unref();
   }
 
   function watchAdopted(t: Tracked): void {
     adopted.set(t.key, t);
+    startPolling();
     if (!watcher) {
       try {
         watcher = watch(runDir, { persistent: false }, (_event, name) => {
@@ -111,20 +151,12 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
         watcher = null;
       }
     }
-    if (!poller) {
-      poller = setInterval(() => {
-        for (const t2 of [...adopted.values()]) check(t2, true);
-      }, pollMs);
-      poller.unref();
-    }
   }
 
   function unwatch(t: Tracked): void {
     if (!adopted.delete(t.key) || adopted.size > 0) return;
     watcher?.close();
     watcher = null;
-    if (poller) clearInterval(poller);
-    poller = null;
   }
 
   /** Read the run file of `key`, waiting a little for a half-written claim. */
@@ -154,8 +186,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       const knownPid = claim.kind === 'pid' ? claim.pid : pid;
       const status = claim.kind === 'pid' ? claim.end : readEnd(runDir, key);
       const proc = status || knownPid === null ? null : identify(knownPid, runDir, key);
-      const t: Tracked = { jobId, key, pid: knownPid ?? 0, proc, child: false, ended: false, killSent: false };
+      const t: Tracked = { jobId, key, pid: knownPid ?? 0, proc, launchedAt: 0, ended: false, signalSent: null };
       jobs.set(jobId, t);
+      byKey.set(key, t);
       if (proc) {
         watchAdopted(t);
         return 'running';
@@ -171,20 +204,32 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     if (jobs.has(spec.jobId)) throw new Error(`job ${spec.jobId} is already running`);
     reported.delete(spec.jobId);
     const key = attemptKey(spec.jobId, lastAttempt(runDir, spec.jobId) + 1);
-    const argv = wrapperArgv({
+    const args = wrapperArgs({
       runDir, key, jobId: spec.jobId, cwd: spec.cwd, command: spec.command,
       env: { QPY_NODE: nodeName, ...spec.env },
     });
-    const t: Tracked = { jobId: spec.jobId, key, pid: 0, proc: null, child: true, ended: false, killSent: false };
+    const t: Tracked = { jobId: spec.jobId, key, pid: 0, proc: null, launchedAt: performance.now(), ended: false, signalSent: null };
     jobs.set(spec.jobId, t);
+    byKey.set(key, t);
+    startPolling();
     try {
-      t.pid = await spawner.spawn('/bin/sh', argv, (code, signal) => onChildExit(t, code, signal));
+      t.pid = await launcher.launch(key, args);
     } catch (err) {
-      jobs.delete(spec.jobId);
+      // The batch shell died without reporting this start: did the wrapper claim anyway? Else block it for good.
+      for (;;) {
+        const claim = readRunFile(runDir, key);
+        if (claim?.kind === 'pid') {
+          t.pid = claim.pid;
+          if (!t.ended) check(t, true);
+          return { pid: claim.pid };
+        }
+        if (claim || createExclusive(runPath(runDir, key), 'none\n')) break;
+      }
+      if (jobs.get(spec.jobId) === t) jobs.delete(spec.jobId);
+      byKey.delete(key);
       throw new Error(`cannot start job ${spec.jobId}: ${(err as Error).message}`);
     }
-    const pid = t.pid;
-    return { pid };
+    return { pid: t.pid };
   }
 
   function pidOf(jobId: number): number | null {
@@ -200,9 +245,15 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       const last = lastAttempt(runDir, jobId);
       if (reported.has(jobId) || (last >= 0 && readEnd(runDir, attemptKey(jobId, last)))) return;
     }
-    if (!signalGroup(pid, 'SIGTERM')) return;
     const start = performance.now();
     const deadline = start + graceMs;
+    // Through `setsid`, a just-started job is reported a moment before its group exists: while the job
+    // is watched and has not ended, a missing group means "not yet", not "gone".
+    while (!signalGroup(pid, 'SIGTERM')) {
+      if (!t || t.ended || !isAlivePid(pid) || performance.now() > deadline) return;
+      await delay(2);
+    }
+    if (t) t.signalSent = 'TERM';
     let repeated = false;
     for (let wait = 5; performance.now() < deadline; wait = Math.min(wait * 2, 100)) {
       await delay(Math.min(wait, Math.max(1, deadline - performance.now())));
@@ -215,8 +266,8 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
         if (!readEnd(runDir, attemptKey(jobId, lastAttempt(runDir, jobId)))) signalGroup(pid, 'SIGTERM');
       }
     }
-    if (t) t.killSent = true;
-    if (signalGroup(pid, 'SIGKILL') && t && !t.child) setTimeout(() => check(t, true), 50).unref();
+    if (t) t.signalSent = 'KILL';
+    if (signalGroup(pid, 'SIGKILL') && t) setTimeout(() => check(t, true), 50).unref();
   }
 
   return {
@@ -234,8 +285,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     },
     async close() {
       closed = true;
-      await spawner.close();
+      await launcher.close();
       jobs.clear();
+      byKey.clear();
       adopted.clear();
       watcher?.close();
       watcher = null;
@@ -243,6 +295,24 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       poller = null;
     },
   };
+}
+
+/**
+ * How a wrapper that died without a status line ended: of the signal this life
+ * sent (a TERM can land before the wrapper has set its trap: the job then
+ * never started), else nobody knows.
+ */
+function silentEnd(t: Tracked): EndRecord {
+  return t.signalSent ? { outcome: { type: 'signal', signal: t.signalSent } } : LOST;
+}
+
+function isAlivePid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Send a signal to a process group; false if the group no longer exists. */

@@ -42,12 +42,13 @@ export function attemptKey(jobId: number, attempt: number): string {
 /** Path of a key's run file. */
 export const runPath = (runDir: string, key: string): string => join(runDir, `${key}.run`);
 
-/** A file's text, or null when it does not exist. */
+/** A file's text, or null when it does not exist (a /proc file of a process that died while being read: ESRCH). */
 export function readText(path: string): string | null {
   try {
     return readFileSync(path, 'latin1');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return null;
     throw err;
   }
 }

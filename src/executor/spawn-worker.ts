@@ -1,13 +1,15 @@
 /**
- * The spawning thread of the local executor. `child_process.spawn` blocks
- * its thread for about a millisecond per child (fork, then waiting until the
- * child has exec'd); done here, on a worker thread, it costs the master's
- * event loop nothing, so dispatch and replies go on meanwhile. The children
- * stay children of the master's process: their exit is seen at once.
+ * The spawning thread of the local launcher (launcher.ts).
+ * `child_process.spawn` blocks its thread for about 2 ms per child on a
+ * 2-core VM (fork of a large process, then waiting for the exec); done here,
+ * it costs the master's event loop nothing. Each spawn is one batch shell
+ * (launch-batch.ts), detached into its own session; its stdout (the pipe the
+ * wrappers notify on) is read here and forwarded line by line.
  *
- * Messages in:  { seq, file, args }           start a detached child
- * Messages out: { type: 'spawned', seq, pid } | { type: 'failed', seq, message }
- *               { type: 'exit', pid, code, signal }
+ * Messages in:  { batch, file, args }          start one batch shell
+ * Messages out: { type: 'lines', batch, lines } complete lines from its pipe
+ *               { type: 'closed', batch }       the pipe's EOF: every writer exited
+ *               { type: 'failed', batch, message } the shell could not be started
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
@@ -15,20 +17,23 @@ import { spawn } from 'node:child_process';
 const env = (workerData as { env: NodeJS.ProcessEnv }).env;
 const port = parentPort!;
 
-port.on('message', (m: { seq: number; file: string; args: string[] }) => {
+port.on('message', (m: { batch: number; file: string; args: string[] }) => {
   let child;
   try {
-    child = spawn(m.file, m.args, { detached: true, stdio: 'ignore', env });
+    child = spawn(m.file, m.args, { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env });
   } catch (err) {
-    port.postMessage({ type: 'failed', seq: m.seq, message: (err as Error).message });
+    port.postMessage({ type: 'failed', batch: m.batch, message: (err as Error).message });
     return;
   }
-  const pid = child.pid;
-  if (pid === undefined) {
-    child.once('error', (err) => port.postMessage({ type: 'failed', seq: m.seq, message: err.message }));
-    return;
-  }
-  child.on('error', () => undefined);
-  child.once('exit', (code, signal) => port.postMessage({ type: 'exit', pid, code, signal }));
-  port.postMessage({ type: 'spawned', seq: m.seq, pid });
+  child.on('error', (err) => port.postMessage({ type: 'failed', batch: m.batch, message: err.message }));
+  const out = child.stdout!;
+  out.setEncoding('utf8');
+  let rest = '';
+  out.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    if (lines.length > 0) port.postMessage({ type: 'lines', batch: m.batch, lines });
+  });
+  out.on('error', () => undefined);
+  out.on('close', () => port.postMessage({ type: 'closed', batch: m.batch }));
 });

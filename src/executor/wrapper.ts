@@ -22,8 +22,8 @@
  *    NFSv3+). If it exists, exit 125 without running anything: this is how a
  *    restarted master that finds a launch with no pid prevents a late start
  *    (it creates the file itself, containing `none`).
- *    The claim line is `$$\n`, the wrapper's pid (also its process group id,
- *    since it is started by setsid), written by one write(2): readers treat a
+ *    The claim line is `$$\n`, the wrapper's pid (also its process group id:
+ *    the launcher starts it in a group of its own), written by one write(2): readers treat a
  *    claim without its final newline as "not written yet". A reused pid is
  *    told apart by the wrapper's own argv (`qpy-job RUN KEY …`, unique per
  *    launch), which the reader checks in /proc/<pid>/cmdline; the wrapper
@@ -38,7 +38,11 @@
  *    open them => `error output`.
  * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
  *    `error <reason>\n`), one write(2), complete only with its final newline
- *    (appending creates no inode: see run-files.ts); exit with the status.
+ *    (appending creates no inode: see run-files.ts).
+ * 7. Notify: write `E KEY STATUS\n` to descriptor 3 if it is open (one
+ *    write(2) to a pipe, so atomic), then exit with the status. Every exit
+ *    path notifies, the blocked claim (125) included. The launcher (see
+ *    launcher.ts) reads these lines from a pipe; the run file stays the record.
  *
  * Exit-status convention: sh reports a command killed by signal N as 128+N,
  * so a status 128+N where N is a known signal is reported as that signal.
@@ -49,18 +53,21 @@
 /** The wrapper script. Every line is a complete command, so `WRAPPER_ONE_LINE` is equivalent. */
 const LINES = [
   '_qw_sig=; trap "_qw_sig=143" TERM; trap "_qw_sig=130" INT; trap "_qw_sig=129" HUP',
-  '_qw_f=$1/$2.run; _qw_id=$3; _qw_wd=$4; _qw_cmd=$5; shift 5',
-  'set -C; { echo $$ >"$_qw_f"; } 2>/dev/null || exit 125; set +C',
+  '_qw_f=$1/$2.run; _qw_k=$2; _qw_id=$3; _qw_wd=$4; _qw_cmd=$5; shift 5',
+  // The last act of every path: append the status line (when the claim is ours), notify fd 3, exit.
+  // SIGPIPE is ignored only now, so a notifier that has gone away cannot kill the wrapper early.
+  '_qw_end() { [ -n "$2" ] && printf \'%s\\n\' "$2" >>"$_qw_f"; trap "" PIPE; printf \'E %s %s\\n\' "$_qw_k" "$1" >&3; exit "$1"; } 2>/dev/null',
+  'set -C; { echo $$ >"$_qw_f"; } 2>/dev/null || _qw_end 125; set +C',
   'for _qw_a do export "$_qw_a"; done',
-  'cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; printf \'error %s\\n\' "$_qw_e" >>"$_qw_f"; exit 126; }',
-  '[ -n "$_qw_sig" ] && { printf \'exit %s\\n\' "$_qw_sig" >>"$_qw_f"; exit "$_qw_sig"; }',
+  'cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; _qw_end 126 "error $_qw_e"; }',
+  '[ -n "$_qw_sig" ] && _qw_end "$_qw_sig" "exit $_qw_sig"',
   // The signal is checked again once the output files are open (opening them can take a while): a TERM
   // that arrived meanwhile must stop the command from starting, not be swallowed by the trap.
   // The command runs in a subshell (a fork, no exec of a new sh: a third less process-creation cost per
-  // job), with the wrapper's traps and arguments cleared.
-  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else (trap - TERM INT HUP; set --; eval "$_qw_cmd"); _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
-  '[ "$_qw_rc" = x ] && { printf \'error output\\n\' >>"$_qw_f"; exit 126; }',
-  'printf \'exit %s\\n\' "$_qw_rc" >>"$_qw_f"; exit "$_qw_rc"',
+  // job), with the wrapper's traps, arguments and notification descriptor cleared.
+  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else (trap - TERM INT HUP; set --; eval "$_qw_cmd") 3>&-; _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
+  '[ "$_qw_rc" = x ] && _qw_end 126 "error output"',
+  '_qw_end "$_qw_rc" "exit $_qw_rc"',
 ];
 
 /** The wrapper source, for `sh -c WRAPPER qpy-job …`. */
