@@ -17,7 +17,7 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
   const requeued: number[] = [];
   for (const job of jobs) {
     if (job.state.type !== 'running') continue;
-    const result = await executor.adopt(job.id, job.state.pid);
+    const result = await executor.adopt(job.id, job.state.pid, job.state.node);
     if (result === 'never_started') {
       await dispatcher.release(job.id);
       const queued = update(state, life.requeue(job));

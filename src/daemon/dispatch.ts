@@ -138,6 +138,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     try {
       const { pid } = await rt.executor.launch({
         jobId: job.id,
+        node: job.state.node,
         command: spec.command,
         cwd: spec.cwd,
         env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB) },

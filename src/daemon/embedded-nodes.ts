@@ -1,9 +1,9 @@
 /**
  * The nodes of the embedded default: the user's own `nodes` file if there is
- * one, else this machine alone. Nodes at `localhost` run jobs locally; a node
- * without `cores=` or `memory=` gets this machine's count. Remote addresses
- * need the SSH executor, which is not part of this version: such a node is
- * refused with a clear message.
+ * one, else this machine alone. Nodes at `localhost` run jobs locally, and
+ * one without `cores=` or `memory=` gets this machine's count. Any other
+ * address (a host name, an IP, an ssh_config alias) is reached over SSH
+ * (executor/ssh.ts) and must state its cores and memory.
  */
 import { availableParallelism, totalmem, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,9 @@ import type { NodeSpec } from '../allocator/state.js';
 import { QpyError } from '../errors.js';
 
 export const LOCAL_ADDRESSES = ['localhost', '127.0.0.1', '::1'];
+
+/** Does this address mean this machine (jobs run without SSH)? */
+export const isLocalAddress = (address: string): boolean => LOCAL_ADDRESSES.includes(address);
 
 export function localMachineGB(): number {
   return Math.round((totalmem() / 1024 ** 3) * 10) / 10;
@@ -39,10 +42,12 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
   if (parsed.nodes.length === 0) throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
   const nodes: NodeSpec[] = [];
   for (const n of parsed.nodes) {
-    if (!LOCAL_ADDRESSES.includes(n.address)) {
-      throw new QpyError('NODES_FILE', `${path}: node ${n.name} has address ${n.address}; remote nodes need SSH, which this qpy version does not support yet`, 'use address=localhost');
-    }
-    nodes.push({ ...n, cores: n.cores ?? availableParallelism(), memGB: n.memGB ?? localMachineGB() });
+    if (!isLocalAddress(n.address)) {
+      if (n.cores == null || n.memGB == null) {
+        throw new QpyError('NODES_FILE', `${path}: remote node ${n.name} needs its cores and memory`, `for example: ${n.name} address=${n.address} cores=16 memory=64`);
+      }
+      nodes.push({ ...n, cores: n.cores, memGB: n.memGB });
+    } else nodes.push({ ...n, cores: n.cores ?? availableParallelism(), memGB: n.memGB ?? localMachineGB() });
   }
   return { nodes, fromFile: true };
 }

@@ -20,9 +20,12 @@ import { createAllocator } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
 import type { NodeSpec } from '../allocator/state.js';
 import { createLocalExecutor } from '../executor/local.js';
+import { createSshExecutor } from '../executor/ssh.js';
+import { createRouter } from '../executor/router.js';
+import type { Executor } from '../executor/executor.js';
 import { mkdirSync } from 'node:fs';
 import { embeddedLink } from './allocator-link.js';
-import { loadEmbeddedNodes } from './embedded-nodes.js';
+import { isLocalAddress, loadEmbeddedNodes } from './embedded-nodes.js';
 import { createDispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
@@ -61,6 +64,20 @@ export async function startMaster(opts: MasterOptions = {}): Promise<RunningMast
   }
 }
 
+/** The local executor for nodes at this machine, an SSH executor per remote node, behind one router. */
+function nodeExecutors(nodes: NodeSpec[], runDir: string, pollMs: number, log: Log): Executor {
+  let local: Executor | null = null;
+  const byNode = new Map<string, Executor>();
+  for (const n of nodes) {
+    if (isLocalAddress(n.address)) byNode.set(n.name, (local ??= createLocalExecutor({ runDir, nodeName: n.name, pollMs })));
+    else {
+      const onLink = (problem: string | null) => log(problem === null ? `node ${n.name}: connected` : `node ${n.name}: ${problem}`);
+      byNode.set(n.name, createSshExecutor({ nodeName: n.name, address: n.address, runDir, pollMs, onLink }));
+    }
+  }
+  return createRouter(byNode);
+}
+
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
   const user = userName();
   const loaded = store.load();
@@ -79,7 +96,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   }
   const allocatorState = createAllocator(nodes, DEFAULT_RULES);
   const allocator = embeddedLink(allocatorState);
-  const executor = createLocalExecutor({ runDir: paths.run, nodeName: 'localhost', pollMs: timing.pollMs });
+  const executor = nodeExecutors(nodes, paths.run, timing.pollMs, log);
   const committer = createCommitter(store, (err) => log(`store write failed: ${err.message}`));
 
   const rt: Runtime = { state, user, committer, executor, allocator, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false };

@@ -9,6 +9,8 @@ import type { Outcome } from '../protocol/job.js';
 /** Everything needed to start one job. */
 export interface LaunchSpec {
   jobId: number;
+  /** The node it was granted (the router picks that node's executor; single-node executors ignore it). */
+  node?: string;
   /** Shell command line, run by a POSIX sh (see wrapper.ts). */
   command: string;
   /** Absolute directory the job runs in; `job_<ID>.out` / `job_<ID>.err` are written there. */
@@ -43,7 +45,7 @@ export interface Executor {
    * the master may queue it again); 'ended' means its end will be (or was)
    * reported through onEnded.
    */
-  adopt(jobId: number, pid: number | null): Promise<AdoptResult>;
+  adopt(jobId: number, pid: number | null, node?: string): Promise<AdoptResult>;
   /**
    * TERM to the whole process group, then KILL after graceMs if anything of
    * it is still alive. Killing a job that already ended is not an error.

@@ -18,6 +18,12 @@ export const ERROR_CODES = [
   'ALREADY_RUNNING', // a second daemon for the same directory
   'STORE', // the database failed
   'LAUNCH_FAILED', // a job could not be started on its node
+  'SSH_CONFIG', // a node's SSH settings cannot be resolved or are not supported
+  'SSH_AUTH', // no usable key, or the node refused every key
+  'SSH_CONNECT', // the node cannot be reached
+  'HOST_KEY', // a node's host key is unknown, changed or revoked
+  'NODE_UNREACHABLE', // the connection to a node was lost
+  'NODE_AGENT', // the node agent could not start (setsid missing, run directory not writable)
   'SHUTTING_DOWN', // the daemon is finishing
   'INTERNAL', // a bug: reported, never fatal to a daemon
 ] as const;

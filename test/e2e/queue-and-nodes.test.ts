@@ -31,13 +31,13 @@ test('a job that does not fit waits without blocking later jobs; freed cores are
   assert.match(status, /There are 0 out of a total of 2 cores being used\./);
 });
 
-test('a nodes file with a remote node is refused clearly; status says why', { timeout: 60_000 }, async () => {
+test('a nodes file with a remote node lacking its size is refused clearly; status says why', { timeout: 60_000 }, async () => {
   await using u = qpyUser({ nodes: '# my machines\nlocalhost cores=2\nfar cores=8 address=far.example.org\n' });
   const r = await u.qpy(['sub', 'true']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /node far has address far\.example\.org; remote nodes need SSH/);
+  assert.match(r.stderr, /remote node far needs its cores and memory/);
   const s = await u.ok(['status']);
-  assert.match(s, /warning: .*remote nodes need SSH/);
+  assert.match(s, /warning: .*remote node far needs its cores and memory/);
   // A syntax error names the line.
   writeFileSync(join(u.qpyDir, 'nodes'), 'localhost cores=two\n');
   await u.ok(['restart']);

@@ -29,7 +29,8 @@ const allowed: Record<string, string[]> = {
   'launch-master': [],
   store: ['store', 'protocol', 'errors'],
   transport: ['transport', 'protocol', 'errors'],
-  executor: ['executor', 'protocol', 'errors'],
+  ssh: ['ssh', 'protocol', 'errors'],
+  executor: ['executor', 'ssh', 'protocol', 'errors'],
   daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master'],
   cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
 };

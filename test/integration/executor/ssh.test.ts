@@ -1,0 +1,128 @@
+/**
+ * The SSH executor against real OpenSSH sshd nodes on loopback
+ * (test/helpers/sshd-cluster.ts): jobs on each node, exit codes, quoting,
+ * remote kill of a process tree, adoption by a new executor, host keys.
+ */
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSshExecutor } from '../../../src/executor/ssh.js';
+import type { Executor } from '../../../src/executor/executor.js';
+import { SSHD, startCluster, type Cluster } from '../../helpers/sshd-cluster.js';
+import { tempDir } from '../../helpers/temp.js';
+import { waitFor } from '../../helpers/wait.js';
+import { collect, groupMembers, spec } from './util.js';
+
+const skip = SSHD ? false : 'sshd is not installed';
+let cluster: Cluster;
+
+before(async () => {
+  if (skip) return;
+  cluster = await startCluster(4);
+  process.env['QPY_SSH_CONFIG'] = cluster.sshConfig;
+});
+after(async () => {
+  delete process.env['QPY_SSH_CONFIG'];
+  await cluster?.close();
+});
+
+/** An SSH executor for `node`, closed at the end of the test even when it fails (an open connection would hold the process). */
+const open: Executor[] = [];
+function executor(dir: string, node: string, extra: { pollMs?: number } = {}) {
+  const ex = createSshExecutor({ nodeName: node, address: node, runDir: join(dir, 'run'), pollMs: extra.pollMs ?? 100 });
+  open.push(ex);
+  return { ex, ...collect(ex) };
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((ex) => ex.close()));
+});
+
+test('a job on each node: each can tell which node ran it; exit codes and quoting kept', { skip }, async () => {
+  await using tmp = tempDir();
+  const wd = join(tmp.path, `a dir/it's "x"`);
+  mkdirSync(wd, { recursive: true });
+  for (const [i, node] of cluster.nodes.entries()) {
+    const { ex, ended } = executor(tmp.path, node.name);
+    await ex.launch(spec(10 + i, `printf '%s|%s|%s\\n' "$QPY_TEST_NODE" "$QPY_NODE" 'a  b'; exit ${i}`, wd));
+    assert.deepEqual((await ended(10 + i)).outcome, { type: 'exit', code: i });
+    assert.equal(readFileSync(join(wd, `job_${10 + i}.out`), 'utf8'), `${node.name}|${node.name}|a  b\n`);
+    await ex.close();
+  }
+});
+
+test('200 short jobs over 4 nodes all end with the right exit code, one connection per node', { skip }, async () => {
+  await using tmp = tempDir();
+  const before = cluster.nodes.map((_, i) => cluster.connections(i));
+  const exs = cluster.nodes.map((n) => executor(tmp.path, n.name));
+  await Promise.all(Array.from({ length: 200 }, (_, i) => exs[i % 4]!.ex.launch(spec(1000 + i, `exit ${i % 7}`, tmp.path))));
+  for (let i = 0; i < 200; i++) assert.deepEqual((await exs[i % 4]!.ended(1000 + i)).outcome, { type: 'exit', code: i % 7 });
+  await waitFor(() => cluster.nodes.every((_, i) => cluster.connections(i) === before[i]! + 1), { what: 'one connection per node', timeoutMs: 2000 }).catch(() => undefined);
+  assert.deepEqual(cluster.nodes.map((_, i) => cluster.connections(i) - before[i]!), [1, 1, 1, 1]);
+  for (const e of exs) await e.ex.close();
+});
+
+test('a missing directory is a clear failure', { skip }, async () => {
+  await using tmp = tempDir();
+  const { ex, ended } = executor(tmp.path, 'node2');
+  await ex.launch(spec(5, 'touch ran', join(tmp.path, 'nope')));
+  const e = await ended(5);
+  assert.deepEqual(e.outcome, { type: 'exit', code: 126 });
+  assert.match(e.error ?? '', /does not exist/);
+  await ex.close();
+});
+
+test('remote kill of a job that forks children leaves no process of it', { skip }, async () => {
+  await using tmp = tempDir();
+  const { ex, ended } = executor(tmp.path, 'node3');
+  const { pid } = await ex.launch(spec(7, 'sleep 300 & sleep 300 & wait', tmp.path));
+  await waitFor(() => groupMembers(pid).length >= 4, { what: 'job processes' });
+  await ex.kill(7, pid, 5_000);
+  assert.deepEqual((await ended(7)).outcome, { type: 'signal', signal: 'TERM' });
+  await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
+  const { pid: p2 } = await ex.launch(spec(8, `trap '' TERM; sleep 300 & wait`, tmp.path));
+  await waitFor(() => groupMembers(p2).length >= 3, { what: 'job processes' });
+  await ex.kill(8, p2, 300);
+  assert.deepEqual((await ended(8)).outcome, { type: 'signal', signal: 'KILL' });
+  await waitFor(() => groupMembers(p2).length === 0, { what: 'no process of the group' });
+  await ex.close();
+});
+
+test('a new executor adopts running and ended jobs; a launch it never saw is blocked', { skip }, async () => {
+  await using tmp = tempDir();
+  const first = executor(tmp.path, 'node4');
+  const { pid: longPid } = await first.ex.launch(spec(1, 'sleep 300', tmp.path));
+  const { pid: shortPid } = await first.ex.launch(spec(2, 'sleep 0.3; exit 4', tmp.path));
+  await first.ex.close(); // the master "dies": jobs go on
+  await waitFor(() => groupMembers(shortPid).length === 0, { what: 'short job over' });
+  const second = executor(tmp.path, 'node4');
+  assert.equal(await second.ex.adopt(1, longPid), 'running');
+  assert.equal(await second.ex.adopt(2, null), 'ended');
+  assert.deepEqual((await second.ended(2)).outcome, { type: 'exit', code: 4 });
+  assert.equal(await second.ex.adopt(3, null), 'never_started');
+  assert.equal(readFileSync(join(tmp.path, 'run', '3.run'), 'utf8'), 'none\n');
+  await second.ex.kill(1, longPid, 2_000);
+  assert.deepEqual((await second.ended(1)).outcome, { type: 'signal', signal: 'TERM' });
+  // The relaunch of job 3 gets the next attempt key and runs.
+  await second.ex.launch(spec(3, 'exit 0', tmp.path));
+  assert.deepEqual((await second.ended(3)).outcome, { type: 'exit', code: 0 });
+  await second.ex.close();
+});
+
+test('an unknown host key is refused with a clear error naming the node', { skip }, async () => {
+  await using tmp = tempDir();
+  const config = join(tmp.path, 'ssh_config');
+  writeFileSync(config, readFileSync(cluster.sshConfig, 'utf8').replaceAll(cluster.knownHosts, join(tmp.path, 'empty_known_hosts')));
+  process.env['QPY_SSH_CONFIG'] = config;
+  try {
+    const { ex } = executor(tmp.path, 'node5');
+    await assert.rejects(ex.launch(spec(1, 'true', tmp.path)), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'HOST_KEY');
+      assert.match(err.message, /node node5 .*not in known_hosts/);
+      return true;
+    });
+    await ex.close();
+  } finally {
+    process.env['QPY_SSH_CONFIG'] = cluster.sshConfig;
+  }
+});
