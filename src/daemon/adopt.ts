@@ -5,19 +5,30 @@
  * no master ran has its end reported through the executor; one whose launch
  * provably never happened goes back to the head of the queue in its old
  * order, or ends `undone` if it was killed meanwhile. Nothing is ever run
- * twice and nothing running is killed.
+ * twice and nothing running is killed. A job whose node cannot be reached
+ * now stays `running` and is adopted again every RETRY_MS until it can.
  */
 import type { Job } from '../protocol/job.js';
 import * as life from '../master/lifecycle.js';
 import { queuePositions, update } from '../master/state.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
+const RETRY_MS = 5000;
+
 export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Job[]): Promise<void> {
   const { state, executor, committer, log } = rt;
   const requeued: number[] = [];
+  const unreachable: Job[] = [];
   for (const job of jobs) {
     if (job.state.type !== 'running') continue;
-    const result = await executor.adopt(job.id, job.state.pid, job.state.node);
+    let result;
+    try {
+      result = await executor.adopt(job.id, job.state.pid, job.state.node);
+    } catch (err) {
+      log(`job ${job.id} on node ${job.state.node} cannot be adopted now (${(err as Error).message}); trying again in ${RETRY_MS / 1000} s`);
+      unreachable.push(job);
+      continue;
+    }
     if (result === 'never_started') {
       await dispatcher.release(job.id);
       const queued = update(state, life.requeue(job));
@@ -44,4 +55,14 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
     for (const [id, pos] of queuePositions(state)) committer.putJob(state.jobs.get(id)!, pos);
   }
   await committer.flush();
+  if (unreachable.length > 0) {
+    setTimeout(() => {
+      if (rt.stopping) return;
+      const still = unreachable.flatMap((j) => {
+        const current = state.jobs.get(j.id);
+        return current?.state.type === 'running' ? [current] : [];
+      });
+      void adoptRunning(rt, dispatcher, still).catch((err: Error) => log(`adoption retry failed: ${err.message}`));
+    }, RETRY_MS).unref();
+  }
 }

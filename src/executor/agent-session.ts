@@ -82,13 +82,21 @@ export async function startAgent(node: string, client: Client, runDir: string, o
   ch.write(agentInit(runDir));
   await readyP;
 
+  // Requests of one event-loop turn go out in one write: one SSH packet, one read by the agent.
+  let outgoing = '';
+  const send = () => {
+    if (dead === null && outgoing) ch.write(outgoing);
+    outgoing = '';
+  };
+
   return {
     request(build) {
       if (dead !== null) return Promise.reject(new QpyError('NODE_UNREACHABLE', `node ${node}: ${dead}`));
       const t = ++tag;
       return new Promise((resolve, reject) => {
         waiting.set(t, { lines: [], resolve, reject });
-        ch.write(build(t));
+        if (!outgoing) setImmediate(send);
+        outgoing += build(t);
       });
     },
     closed,

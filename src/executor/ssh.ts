@@ -70,6 +70,8 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
   let opening: Promise<AgentSession> | null = null;
   let poller: NodeJS.Timeout | null = null;
   let closed = false;
+  /** The last failed connection attempt: later calls fail fast until `retryAt` (backoff 1 s → 30 s). */
+  let failure: { error: Error; retryAt: number; backoffMs: number } | null = null;
 
   function end(t: Tracked, rec: EndRecord): void {
     if (t.ended || closed) return;
@@ -96,6 +98,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
   async function session(): Promise<AgentSession> {
     if (closed) throw new Error('executor is closed');
     if (agent) return agent;
+    if (failure && performance.now() < failure.retryAt) throw failure.error;
     opening ??= (async () => {
       try {
         const settings = await resolveSsh(opts.address);
@@ -106,6 +109,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
         });
         client = c;
         agent = a;
+        failure = null;
         opts.onLink?.(null);
         void a.closed.then((why) => {
           if (agent !== a) return;
@@ -118,6 +122,10 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
           if (jobs.size > 0) startPolling();
         });
         return a;
+      } catch (err) {
+        const backoffMs = Math.min((failure?.backoffMs ?? 500) * 2, 30_000);
+        failure = { error: err as Error, retryAt: performance.now() + backoffMs, backoffMs };
+        throw err;
       } finally {
         opening = null;
       }

@@ -1,0 +1,62 @@
+/**
+ * The dispatch figures both dispatch benches print: jobs/s for JOBS `/bin/true`
+ * jobs submitted at once, and the delay from a job's exit to `check` showing
+ * its end. Shared by bench/dispatch-local and bench/dispatch-ssh.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { summary, type BenchUser } from './lib.js';
+
+const JOBS = Number(process.env['BENCH_JOBS'] ?? 2000);
+const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
+
+export async function measureDispatch(u: BenchUser, label: string): Promise<void> {
+  await u.qpy(['check']);
+  const c = await u.client();
+
+  // Throughput: submit JOBS `/bin/true` jobs as fast as the master acknowledges them; the time is
+  // from the first submission to the last job's recorded end (the master's endedAt), so the
+  // polling below (every 250 ms, kept rare because listing thousands of unfinished jobs is not free
+  // for the master) does not pad the figure.
+  const t0 = Date.now();
+  const acks: Promise<unknown>[] = [];
+  for (let i = 0; i < JOBS; i++) acks.push(c.request({ type: 'submit', command: '/bin/true', cwd: u.work, cores: 1, memGB: 0, attrs: null }));
+  await Promise.all(acks);
+  const tSubmitted = Date.now();
+  for (;;) {
+    const r = await c.request({ type: 'check', selector: { statuses: ['queue', 'running'], dirs: [], ranges: [] } });
+    if (r.type === 'jobs' && r.jobs.length === 0) break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  const check = await c.request({ type: 'check', selector: { statuses: ['all'], dirs: [], ranges: [] } });
+  const jobs = check.type === 'jobs' ? check.jobs : [];
+  const done = jobs.filter((j) => j.state.type === 'done').length;
+  const t1 = Math.max(...jobs.map((j) => ('endedAt' in j.state ? j.state.endedAt : 0)));
+  console.log(`${label}: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`);
+  await c.request({ type: 'clean', selector: { statuses: ['all'], dirs: [], ranges: [] } });
+
+  // Completion delay: each job records the moment it is about to exit; `check` is polled every 2 ms.
+  const delays: number[] = [];
+  const BATCH = 10;
+  for (let b = 0; b < SAMPLES / BATCH; b++) {
+    const ids: number[] = [];
+    for (let i = 0; i < BATCH; i++) {
+      const r = await c.request({ type: 'submit', command: 'sleep 0.1; date +%s%3N > t.$QPY_JOB_ID', cwd: u.work, cores: 1, memGB: 0, attrs: null });
+      if (r.type === 'submitted') ids.push(r.jobId);
+    }
+    const seen = new Map<number, number>();
+    while (seen.size < ids.length) {
+      const r = await c.request({ type: 'check', selector: { statuses: [], dirs: [], ranges: ids.map((id) => [id, id] as [number, number]) } });
+      const now = Date.now();
+      if (r.type === 'jobs') for (const j of r.jobs) if (!seen.has(j.id) && j.state.type !== 'queue' && j.state.type !== 'running') seen.set(j.id, now);
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    for (const id of ids) {
+      const f = join(u.work, `t.${id}`);
+      if (!existsSync(f)) continue;
+      delays.push(seen.get(id)! - Number(readFileSync(f, 'utf8')));
+    }
+  }
+  console.log(`exit → check shows it ended: ${summary(delays)} (the job's last act is writing its clock; check polled every 2 ms)`);
+  c.close();
+}
