@@ -25,7 +25,7 @@
  * or busybox), which, called from a non-leader, calls setsid(2) and execs in
  * place, so `$!` is still the wrapper's pid and process group.
  */
-import { shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
+import { parseEndNotice, shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
 
 /** How the batch shell puts each wrapper in a group of its own. */
 export type BatchMode = 'bash' | 'setsid';
@@ -74,7 +74,7 @@ export function parseBatchLine(line: string): BatchEvent | null {
   if (m) return { type: 'started', index: Number(m[1]), pid: Number(m[2]) };
   m = /^W (\d+) (\d+)$/.exec(line);
   if (m) return { type: 'reaped', pid: Number(m[1]), status: Number(m[2]) };
-  m = /^E ([0-9]+(?:\.a[0-9]+)?) (\d+)$/.exec(line);
-  if (m) return { type: 'ended', key: m[1]!, status: Number(m[2]) };
+  const notice = parseEndNotice(line);
+  if (notice) return { type: 'ended', ...notice };
   return null;
 }

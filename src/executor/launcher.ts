@@ -55,7 +55,8 @@ export function findBatchShell(path = process.env['PATH'] ?? ''): { file: string
   };
   const bash = which('bash');
   if (bash) return { file: bash, mode: 'bash' };
-  return which('setsid') && which('sh') ? { file: which('sh')!, mode: 'setsid' } : null;
+  const sh = which('sh');
+  return sh && which('setsid') ? { file: sh, mode: 'setsid' } : null;
 }
 
 export function createLauncher(env: NodeJS.ProcessEnv, shell: { file: string; mode: BatchMode }, events: LauncherEvents): Launcher {

@@ -15,11 +15,12 @@
 import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
-import { CLAIM_FAILED_STATUS, wrapperArgs } from './wrapper.js';
+import { wrapperArgs } from './wrapper.js';
+import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './group-kill.js';
 import type { BatchMode } from './launch-batch.js';
 import { createLauncher, findBatchShell } from './launcher.js';
 import {
-  attemptKey, createExclusive, groupAlive, identify, isAlive, lastAttempt, readEnd, readRunFile, removeRunFiles, runPath, statusToOutcome,
+  attemptKey, createExclusive, groupAlive, identify, isAlive, lastAttempt, pidExists, readEnd, readRunFile, removeRunFiles, runPath,
   type EndRecord, type ProcRecord,
 } from './run-files.js';
 
@@ -49,14 +50,8 @@ interface Tracked {
   launchedAt: number;
   ended: boolean;
   /** The last signal this life sent to the job's group: what a wrapper that died without a status line died of. */
-  signalSent: 'TERM' | 'KILL' | null;
+  signalSent: KillSignal | null;
 }
-
-/** When `kill` sends its second TERM (see there). */
-const TERM_REPEAT_MS = 250;
-
-const LOST: EndRecord = { outcome: { type: 'lost' } };
-const BLOCKED: EndRecord = { outcome: { type: 'lost' }, error: 'launch blocked: claim file already existed' };
 
 /** Create an executor that runs jobs on this machine. */
 export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
@@ -71,12 +66,12 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   const launcher = createLauncher({ ...process.env }, shell, {
     ended(key, status) {
       const t = byKey.get(key);
-      if (t) end(t, readEnd(runDir, key) ?? (status === CLAIM_FAILED_STATUS ? BLOCKED : { outcome: statusToOutcome(status) }));
+      if (t) end(t, readEnd(runDir, key) ?? notifiedEnd(status));
     },
     closed(keys) {
       for (const key of keys) {
         const t = byKey.get(key);
-        if (t) end(t, readEnd(runDir, key) ?? silentEnd(t));
+        if (t) end(t, readEnd(runDir, key) ?? silentEnd(t.signalSent));
       }
     },
   });
@@ -115,7 +110,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       t.proc = identify(claim.pid, runDir, t.key);
       if (t.proc) return;
     } else if (isAlive(t.proc)) return;
-    end(t, readEnd(runDir, t.key) ?? silentEnd(t));
+    end(t, readEnd(runDir, t.key) ?? silentEnd(t.signalSent));
   }
 
   /** Poll every tracked job now and then, adopted ones at once, launched ones once they are a few seconds old. */
@@ -245,29 +240,18 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       const last = lastAttempt(runDir, jobId);
       if (reported.has(jobId) || (last >= 0 && readEnd(runDir, attemptKey(jobId, last)))) return;
     }
-    const start = performance.now();
-    const deadline = start + graceMs;
-    // Through `setsid`, a just-started job is reported a moment before its group exists: while the job
-    // is watched and has not ended, a missing group means "not yet", not "gone".
-    while (!signalGroup(pid, 'SIGTERM')) {
-      if (!t || t.ended || !isAlivePid(pid) || performance.now() > deadline) return;
-      await delay(2);
-    }
-    if (t) t.signalSent = 'TERM';
-    let repeated = false;
-    for (let wait = 5; performance.now() < deadline; wait = Math.min(wait * 2, 100)) {
-      await delay(Math.min(wait, Math.max(1, deadline - performance.now())));
-      if (!groupAlive(pid)) return;
-      // One more TERM after a moment: a POSIX shell cannot block signals, so a TERM that reaches
-      // the wrapper's freshly forked subshell before it has dropped the wrapper's trap is
-      // swallowed, and the command then starts anyway (seen on a loaded machine).
-      if (!repeated && performance.now() - start >= TERM_REPEAT_MS && performance.now() < deadline) {
-        repeated = true;
-        if (!readEnd(runDir, attemptKey(jobId, lastAttempt(runDir, jobId)))) signalGroup(pid, 'SIGTERM');
-      }
-    }
-    if (t) t.signalSent = 'KILL';
-    if (signalGroup(pid, 'SIGKILL') && t) setTimeout(() => check(t, true), 50).unref();
+    await killGroup({
+      signal: (sig) => signalGroup(pid, `SIG${sig}`),
+      gone: () => !groupAlive(pid),
+      // Through `setsid`, a just-started job is reported a moment before its group exists.
+      mayAppear: () => t !== undefined && !t.ended && pidExists(pid),
+      sent(sig) {
+        if (!t) return;
+        t.signalSent = sig;
+        if (sig === 'KILL') setTimeout(() => check(t, true), 50).unref();
+      },
+      repeatTerm: () => !readEnd(runDir, attemptKey(jobId, lastAttempt(runDir, jobId))),
+    }, graceMs);
   }
 
   return {
@@ -295,24 +279,6 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       poller = null;
     },
   };
-}
-
-/**
- * How a wrapper that died without a status line ended: of the signal this life
- * sent (a TERM can land before the wrapper has set its trap: the job then
- * never started), else nobody knows.
- */
-function silentEnd(t: Tracked): EndRecord {
-  return t.signalSent ? { outcome: { type: 'signal', signal: t.signalSent } } : LOST;
-}
-
-function isAlivePid(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Send a signal to a process group; false if the group no longer exists. */

@@ -15,7 +15,7 @@
  *   A <tag> <0|1>                 answer of alive / group / block / kill / remove
  *   D <tag>                       end of a multi-line answer
  */
-import { shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
+import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
 
 /** The command the SSH channel executes; the login shell only execs sh, which then reads stdin. */
 export const AGENT_COMMAND = 'exec sh -s';
@@ -64,7 +64,6 @@ export function launchCommand(tag: number, wrapperArgs: readonly string[]): stri
   return `_q_launch ${tag} ${wrapperArgs.slice(2).map(shellQuote).join(' ')}\n`;
 }
 
-const KEY = /^[0-9]+(\.a[0-9]+)?$/;
 const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', '0']);
 
 function word(w: string | number): string {
@@ -73,13 +72,18 @@ function word(w: string | number): string {
   return s;
 }
 
+function runKey(key: string): string {
+  if (!isRunKey(key)) throw new Error(`invalid run key ${JSON.stringify(key)}`);
+  return key;
+}
+
 export const agentCommand = {
   runs: (tag: number, jobId: number) => `_q_runs ${tag} ${word(jobId)}\n`,
-  poll: (tag: number, keys: readonly string[]) => `_q_poll ${tag} ${keys.map((k) => (KEY.test(k) ? k : word('!'))).join(' ')}\n`,
-  alive: (tag: number, pid: number, key: string) => `_q_alive ${tag} ${word(pid)} ${KEY.test(key) ? key : word('!')}\n`,
+  poll: (tag: number, keys: readonly string[]) => `_q_poll ${tag} ${keys.map(runKey).join(' ')}\n`,
+  alive: (tag: number, pid: number, key: string) => `_q_alive ${tag} ${word(pid)} ${runKey(key)}\n`,
   group: (tag: number, pgid: number) => `_q_group ${tag} ${word(pgid)}\n`,
   kill: (tag: number, signal: string, pgid: number) => `_q_kill ${tag} ${SIGNALS.has(signal) ? signal : word('!')} ${word(pgid)}\n`,
-  block: (tag: number, key: string) => `_q_block ${tag} ${KEY.test(key) ? key : word('!')}\n`,
+  block: (tag: number, key: string) => `_q_block ${tag} ${runKey(key)}\n`,
   remove: (tag: number, jobId: number) => `_q_rm ${tag} ${word(jobId)}\n`,
 };
 
@@ -92,14 +96,18 @@ export type AgentLine =
   | { type: 'answer'; tag: number; yes: boolean }
   | { type: 'done'; tag: number };
 
+const STARTED = new RegExp(`^S (\\d+) (\\d+) (${RUN_KEY})$`);
+const FILE = new RegExp(`^F (\\d+) (${RUN_KEY}) (.*)$`);
+
 /** Parse one line of the agent's stdout; null for anything else. */
 export function parseAgentLine(line: string): AgentLine | null {
   let m: RegExpExecArray | null;
   if ((m = /^R (\d+)$/.exec(line))) return { type: 'ready', pid: Number(m[1]) };
   if ((m = /^X (.*)$/.exec(line))) return { type: 'failed', reason: m[1]! };
-  if ((m = /^S (\d+) (\d+) ([0-9]+(?:\.a[0-9]+)?)$/.exec(line))) return { type: 'started', tag: Number(m[1]), pid: Number(m[2]), key: m[3]! };
-  if ((m = /^E ([0-9]+(?:\.a[0-9]+)?) (\d+)$/.exec(line))) return { type: 'ended', key: m[1]!, status: Number(m[2]) };
-  if ((m = /^F (\d+) ([0-9]+(?:\.a[0-9]+)?) (.*)$/.exec(line))) return { type: 'file', tag: Number(m[1]), key: m[2]!, content: m[3]!.replace(/\|/g, '\n') };
+  if ((m = STARTED.exec(line))) return { type: 'started', tag: Number(m[1]), pid: Number(m[2]), key: m[3]! };
+  const notice = parseEndNotice(line);
+  if (notice) return { type: 'ended', ...notice };
+  if ((m = FILE.exec(line))) return { type: 'file', tag: Number(m[1]), key: m[2]!, content: m[3]!.replace(/\|/g, '\n') };
   if ((m = /^A (\d+) ([01])$/.exec(line))) return { type: 'answer', tag: Number(m[1]), yes: m[2] === '1' };
   if ((m = /^D (\d+)$/.exec(line))) return { type: 'done', tag: Number(m[1]) };
   return null;

@@ -170,7 +170,7 @@ const dead = (state: string): boolean => state === 'Z' || state === 'X';
  * finished group looking alive until the KILL deadline.
  */
 export function groupAlive(pgid: number): boolean {
-  if (pgid <= 0 || !signal0(-pgid)) return false;
+  if (pgid <= 0 || !pidExists(-pgid)) return false;
   if (!HAVE_PROC) return true;
   for (const p of readdirSync('/proc')) {
     if (p.charCodeAt(0) < 48 || p.charCodeAt(0) > 57) continue;
@@ -187,7 +187,7 @@ export function groupAlive(pgid: number): boolean {
  * reused pid is never mistaken for the job. Without /proc: kill(pid, 0).
  */
 export function identify(pid: number, runDir: string, key: string): ProcRecord | null {
-  if (!HAVE_PROC) return signal0(pid) ? { pid, start: null } : null;
+  if (!HAVE_PROC) return pidExists(pid) ? { pid, start: null } : null;
   const st = procStat(pid);
   if (!st || dead(st.state)) return null;
   const needle = Buffer.from(`\0${WRAPPER_NAME}\0${runDir}\0${key}\0`).toString('latin1');
@@ -197,12 +197,13 @@ export function identify(pid: number, runDir: string, key: string): ProcRecord |
 
 /** Is the process identified earlier still alive (not a zombie, not a reused pid)? */
 export function isAlive(rec: ProcRecord): boolean {
-  if (rec.start === null) return signal0(rec.pid);
+  if (rec.start === null) return pidExists(rec.pid);
   const st = procStat(rec.pid);
   return st !== null && !dead(st.state) && st.start === rec.start;
 }
 
-function signal0(pid: number): boolean {
+/** Does a process with this pid exist (zombies included)? */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -13,9 +13,11 @@
  * (`onLink` reports each loss and recovery).
  */
 import type { Client } from 'ssh2';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
-import { CLAIM_FAILED_STATUS, wrapperArgs } from './wrapper.js';
-import { attemptKey, parseRunFile, statusToOutcome, type EndRecord, type RunFile } from './run-files.js';
+import { wrapperArgs } from './wrapper.js';
+import { attemptKey, parseRunFile, type EndRecord, type RunFile } from './run-files.js';
+import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './group-kill.js';
 import { agentCommand, launchCommand, type AgentLine } from './remote-agent.js';
 import { startAgent, type AgentSession } from './agent-session.js';
 import { connectSsh } from '../ssh/connection.js';
@@ -43,15 +45,11 @@ interface Tracked {
   /** performance.now() at launch (0 if adopted): notified jobs are polled too once a few seconds old. */
   launchedAt: number;
   ended: boolean;
-  signalSent: 'TERM' | 'KILL' | null;
+  signalSent: KillSignal | null;
 }
 
-const TERM_REPEAT_MS = 250;
 /** A wrapper SIGKILLed behind the master's back cannot notify: notified jobs are polled once this old. */
 const NOTIFIED_POLL_AFTER_MS = 5000;
-const LOST: EndRecord = { outcome: { type: 'lost' } };
-const BLOCKED: EndRecord = { outcome: { type: 'lost' }, error: 'launch blocked: claim file already existed' };
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const files = (lines: AgentLine[]): Map<string, RunFile> =>
   new Map(lines.flatMap((l) => (l.type === 'file' ? [[l.key, parseRunFile(l.content)] as [string, RunFile]] : [])));
@@ -84,15 +82,12 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     for (const l of listeners) l(e);
   }
 
-  const silentEnd = (t: Tracked): EndRecord => (t.signalSent ? { outcome: { type: 'signal', signal: t.signalSent } } : LOST);
-
   function onNotified(key: string, status: number): void {
     const t = byKey.get(key);
     if (!t) return void early.set(key, status);
-    if (status === CLAIM_FAILED_STATUS) return end(t, BLOCKED);
     // 126 may carry a reason (`error cwd-missing`…) in the run file: read it.
     if (status === 126) return void readEnds([t]);
-    end(t, { outcome: statusToOutcome(status) });
+    end(t, notifiedEnd(status));
   }
 
   async function session(): Promise<AgentSession> {
@@ -159,7 +154,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
       if (pid > 0 && yes(await ask((tag) => agentCommand.alive(tag, pid, t.key)))) continue;
       if (f?.kind !== 'pid' && t.pid === 0) continue; // not claimed yet
       const again = files(await ask((tag) => agentCommand.poll(tag, [t.key]))).get(t.key);
-      end(t, again?.kind === 'pid' && again.end ? again.end : silentEnd(t));
+      end(t, again?.kind === 'pid' && again.end ? again.end : silentEnd(t.signalSent));
     }
   }
 
@@ -241,32 +236,21 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
     const t = jobs.get(jobId);
     if (!t && reported.has(jobId)) return;
-    const start = performance.now();
-    const deadline = start + graceMs;
-    const signal = async (sig: 'TERM' | 'KILL') => yes(await ask((tag) => agentCommand.kill(tag, sig, pid)));
-    // Through setsid, a just-started job is reported a moment before its group exists.
-    while (!(await signal('TERM'))) {
-      if (!t || t.ended || performance.now() > deadline) return;
-      await delay(5);
-    }
-    if (t) t.signalSent = 'TERM';
-    let repeated = false;
-    for (let wait = 10; performance.now() < deadline; wait = Math.min(wait * 2, 100)) {
-      await delay(Math.min(wait, Math.max(1, deadline - performance.now())));
-      if (t?.ended || !yes(await ask((tag) => agentCommand.group(tag, pid)))) return;
-      if (!repeated && performance.now() - start >= TERM_REPEAT_MS) {
-        repeated = true;
-        await signal('TERM');
-      }
-    }
-    await signal('KILL');
-    if (t) {
-      // A KILLed wrapper cannot notify: watch it by polling.
-      t.signalSent = 'KILL';
-      t.notified = false;
-      startPolling();
-      setTimeout(() => void poll().catch(() => undefined), 50).unref();
-    }
+    await killGroup({
+      signal: async (sig) => yes(await ask((tag) => agentCommand.kill(tag, sig, pid))),
+      gone: async () => t?.ended === true || !yes(await ask((tag) => agentCommand.group(tag, pid))),
+      // Through setsid, a just-started job is reported a moment before its group exists.
+      mayAppear: () => t !== undefined && !t.ended,
+      sent(sig) {
+        if (!t) return;
+        t.signalSent = sig;
+        if (sig !== 'KILL') return;
+        // A KILLed wrapper cannot notify: watch it by polling.
+        t.notified = false;
+        startPolling();
+        setTimeout(() => void poll().catch(() => undefined), 50).unref();
+      },
+    }, graceMs);
   }
 
   return {

@@ -79,6 +79,20 @@ export const WRAPPER_NAME = 'qpy-job';
 /** Wrapper exit status when the claim already existed (the launch was blocked). */
 export const CLAIM_FAILED_STATUS = 125;
 
+/** A run key (`<id>` or `<id>.a<n>`, see run-files.ts), as a regular-expression source. */
+export const RUN_KEY = '[0-9]+(?:\\.a[0-9]+)?';
+const RUN_KEY_ONLY = new RegExp(`^${RUN_KEY}$`);
+const END_NOTICE = new RegExp(`^E (${RUN_KEY}) (\\d+)$`);
+
+/** Is `key` a well-formed run key? */
+export const isRunKey = (key: string): boolean => RUN_KEY_ONLY.test(key);
+
+/** The wrapper's end notice on descriptor 3 (`E KEY STATUS`, step 7), parsed; null for any other line. */
+export function parseEndNotice(line: string): { key: string; status: number } | null {
+  const m = END_NOTICE.exec(line);
+  return m ? { key: m[1]!, status: Number(m[2]) } : null;
+}
+
 /** Inputs of one wrapper run. */
 export interface WrapperInput {
   runDir: string;
@@ -95,7 +109,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function wrapperArgs(input: WrapperInput): string[] {
   const { runDir, key, jobId, cwd, command, env } = input;
   if (!Number.isSafeInteger(jobId) || jobId < 0) throw new Error(`invalid job id ${jobId}`);
-  if (!/^[0-9]+(\.a[0-9]+)?$/.test(key)) throw new Error(`invalid run key ${JSON.stringify(key)}`);
+  if (!isRunKey(key)) throw new Error(`invalid run key ${JSON.stringify(key)}`);
   if (!runDir.startsWith('/')) throw new Error(`run directory must be absolute: ${runDir}`);
   if (!cwd.startsWith('/')) throw new Error(`job directory must be absolute: ${cwd}`);
   const args = [runDir, key, String(jobId), cwd, command];
