@@ -98,7 +98,7 @@ test('flushSoon gathers changes for a few milliseconds; flush commits at once', 
   const store = openJobStore(join(t.path, 'master.db'));
   let writes = 0;
   const counting = { ...store, write: (b: Parameters<typeof store.write>[0]) => (writes++, store.write(b)) };
-  const c = createCommitter(counting, () => undefined, 30);
+  const c = createCommitter(counting, () => undefined, 500); // a wide window: a loaded machine may stall the five turns below
   const soon: Promise<void>[] = [];
   for (let id = 1; id <= 5; id++) {
     c.putJob(job(id), id);
