@@ -56,6 +56,8 @@ export const timing = {
   masterStartMs: envInt('QPY_MASTER_START_MS', 15000),
   /** Safety-net poll of running jobs (ends are normally seen at once). */
   pollMs: envInt('QPY_POLL_MS', 1000),
+  /** A node unreachable this long is down: its running jobs become node_failed. */
+  nodeDownAfterMs: envInt('QPY_NODE_DOWN_AFTER_MS', 60_000),
 };
 
 function envInt(name: string, fallback: number): number {

@@ -46,10 +46,11 @@ export function hasRoom(state: AllocatorState, user: UserState, cores: number): 
  * or null. A 1-core job first goes to the up, non-multicore-preferred node
  * with the most free cores (ties to the earliest) whose promised and real
  * memory both exceed the job's; otherwise (and for bigger jobs) the first up
- * node in file order with enough free cores and promised memory.
+ * node in file order with enough free cores and promised memory. Nodes in
+ * `avoid` (those the user's master cannot reach) are skipped.
  */
-export function chooseNode(state: AllocatorState, cores: number, memGB: number, expr: AttrExpr | null): NodeState | null {
-  const matches = (n: NodeState): boolean => matchesNode(expr, n.spec.name, n.spec.attributes);
+export function chooseNode(state: AllocatorState, cores: number, memGB: number, expr: AttrExpr | null, avoid: ReadonlySet<string> = new Set()): NodeState | null {
+  const matches = (n: NodeState): boolean => !avoid.has(n.spec.name) && matchesNode(expr, n.spec.name, n.spec.attributes);
   if (cores === 1) {
     let best: NodeState | null = null;
     let bestFree = 0;
@@ -102,7 +103,7 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return { ok: false, reason: 'invalid', code: 'INVALID_EXPRESSION', message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };
-  const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr);
+  const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable);
   if (node === null) return { ok: false, reason: 'no_node' };
   const slot = chargeSlot(state, user, { jobId, node: node.spec.name, cores: demand.cores, memGB: demand.memGB });
   return { ok: true, slot, node };

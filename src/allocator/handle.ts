@@ -83,6 +83,15 @@ function onRelease(state: AllocatorState, msg: Msg<'release'>): AllocatorToMaste
   return { type: 'released', id: msg.id, found: true };
 }
 
+/** The master reports whether it can reach a node; known or not, the report is kept (nodes may be added later). */
+function onNodeLink(state: AllocatorState, msg: Msg<'nodeLink'>): AllocatorToMaster {
+  const user = state.userByName.get(msg.user);
+  if (user === undefined) return notRegistered(msg.id, msg.user);
+  if (msg.reachable) user.unreachable.delete(msg.node);
+  else user.unreachable.add(msg.node);
+  return { type: 'noted', id: msg.id };
+}
+
 /**
  * Handle one message from a master and return its reply. Unknown users may
  * ask `feasible` and `status`; `request` and `release` need a registration.
@@ -99,6 +108,8 @@ export function handleMasterMessage(state: AllocatorState, msg: MasterToAllocato
       return { type: 'feasibility', id: msg.id, problem: checkFeasible(state, msg.demand) };
     case 'status':
       return { type: 'status', id: msg.id, status: buildStatus(state) };
+    case 'nodeLink':
+      return onNodeLink(state, msg);
     default: {
       const unreachable: never = msg;
       return badRequest((unreachable as { id: number }).id, 'unknown message');

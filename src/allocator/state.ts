@@ -54,6 +54,8 @@ export interface UserState {
   queueSize: number;
   /** Slots by job id, in the order they were charged. */
   slots: Map<number, SlotRecord>;
+  /** Nodes this user's master reports it cannot reach: no grants there for this user. */
+  unreachable: Set<string>;
 }
 
 export interface AllocatorState {
@@ -185,7 +187,7 @@ export function setRules(state: AllocatorState, rules: Rules): void {
 export function addUser(state: AllocatorState, name: string, queueSize = 0): UserState {
   const known = state.userByName.get(name);
   if (known !== undefined) return known;
-  const user: UserState = { name, min: 0, extra: 0, usedCores: 0, queueSize, slots: new Map() };
+  const user: UserState = { name, min: 0, extra: 0, usedCores: 0, queueSize, slots: new Map(), unreachable: new Set() };
   state.users.push(user);
   state.userByName.set(name, user);
   redistribute(state);

@@ -76,6 +76,9 @@ export function formatOutcome(outcome: Outcome): string {
   }
 }
 
+/** `%x` of a node_failed job: how its process ended is unknown. */
+export const NODE_WENT_DOWN = 'node went down';
+
 interface Times {
   node: string | null;
   startedAt: number | null;
@@ -96,6 +99,8 @@ function timesOf(job: Job): Times {
       return { node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome: s.outcome };
     case 'undone':
       return { node: null, startedAt: null, endedAt: s.endedAt, outcome: null };
+    case 'node_failed':
+      return { node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome: null };
   }
 }
 
@@ -117,7 +122,7 @@ function elapsed(job: Job, t: Times, now: number): string {
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
-  const ended = t.outcome === null ? '' : formatOutcome(t.outcome);
+  const ended = job.state.type === 'node_failed' ? NODE_WENT_DOWN : t.outcome === null ? '' : formatOutcome(t.outcome);
   const code = (c: string): string | null => {
     switch (c) {
       case 'K': return note === undefined || note === '' ? '' : '\n' + note;

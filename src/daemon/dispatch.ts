@@ -10,7 +10,9 @@ import type { Job, Outcome } from '../protocol/job.js';
 import * as life from '../master/lifecycle.js';
 import { update, type MasterState } from '../master/state.js';
 import type { Committer } from '../store/group-commit.js';
-import type { Executor } from '../executor/executor.js';
+import { nodeNotReached, type Executor } from '../executor/executor.js';
+import { QpyError } from '../errors.js';
+import { adoptRunning } from './adopt.js';
 import type { AllocatorLink } from './allocator-link.js';
 import type { Log } from './log.js';
 
@@ -151,9 +153,28 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         if (withPid.state.type === 'running' && withPid.state.killRequested) kill(withPid);
       }
     } catch (err) {
+      launchFailed(job.id, err as Error);
+    }
+  }
+
+  function launchFailed(jobId: number, err: Error): void {
+    const current = rt.state.jobs.get(jobId);
+    if (current?.state.type !== 'running' || current.state.pid !== null) return; // its node went down meanwhile
+    if (nodeNotReached(err)) {
+      // Nothing started (the node is now reported unreachable to the allocator): queue it again, first in line.
+      rt.log(`job ${jobId} not started, node ${current.state.node} unreachable: queued again`);
+      const queued = update(rt.state, life.requeue(current), { front: true });
+      if (current.state.killRequested) rt.committer.putJob(update(rt.state, life.unqueue(queued, rt.now())), null);
+      else rt.committer.putJob(queued, queued.id); // stored by submission order; first in line until a restart
+      void release(jobId).finally(poke);
+    } else if (err instanceof QpyError && err.code === 'NODE_LINK_LOST') {
+      // The link died mid-launch: the job may run. Find out as for a restarted master.
+      rt.log(`launch of job ${jobId}: ${err.message}; adopting it when the node answers`);
+      void adoptRunning(rt, dispatcher, [current]).catch((e: Error) => rt.log(`adoption of job ${jobId} failed: ${e.message}`));
+    } else {
       // The wrapper could not be started at all: the job never ran; it ends as failed, with the reason logged.
-      rt.log(`launch of job ${job.id} failed: ${(err as Error).message}`);
-      ended(job.id, { type: 'error', message: (err as Error).message });
+      rt.log(`launch of job ${jobId} failed: ${err.message}`);
+      ended(jobId, { type: 'error', message: err.message });
     }
   }
 
@@ -181,6 +202,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       return;
     }
     const job = rt.state.jobs.get(jobId);
+    // A node_failed job's end, seen when its node came back: already final, only its run record goes.
+    if (job?.state.type === 'node_failed') return rt.executor.forget(jobId);
     if (!job || job.state.type !== 'running') return;
     const done = update(rt.state, life.end(job, outcome, rt.now()));
     rt.committer.putJob(done, null);
@@ -192,13 +215,14 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     void release(jobId).finally(poke);
   }
 
-  return {
+  const dispatcher: Dispatcher = {
     poke,
     ended,
     kill,
     release,
     idle: () => (running ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
   };
+  return dispatcher;
 }
 
 /** QPY_MEM as the original wrote it (a Python float: 5.0, 0.01). */

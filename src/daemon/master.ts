@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../transport/server.js';
 import { openJobStore, type JobStore } from '../store/job-store.js';
 import { createCommitter } from '../store/group-commit.js';
 import { restoreState, running } from '../master/state.js';
-import { createAllocator } from '../allocator/state.js';
+import { createAllocator, setNodeMetrics } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
 import type { NodeSpec } from '../allocator/state.js';
 import { createLocalExecutor } from '../executor/local.js';
@@ -28,6 +28,7 @@ import { embeddedLink } from './allocator-link.js';
 import { isLocalAddress, loadEmbeddedNodes } from './embedded-nodes.js';
 import { createDispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
+import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
 import { fileLog, type Log } from './log.js';
 
@@ -64,16 +65,16 @@ export async function startMaster(opts: MasterOptions = {}): Promise<RunningMast
   }
 }
 
-/** The local executor for nodes at this machine, an SSH executor per remote node, behind one router. */
-function nodeExecutors(nodes: NodeSpec[], runDir: string, pollMs: number, log: Log): Executor {
+/**
+ * The local executor for nodes at this machine, an SSH executor per remote
+ * node, behind one router. Remote links are reported to `onLink`.
+ */
+function nodeExecutors(nodes: NodeSpec[], runDir: string, pollMs: number, onLink: (node: string, problem: string | null) => void): Executor {
   let local: Executor | null = null;
   const byNode = new Map<string, Executor>();
   for (const n of nodes) {
     if (isLocalAddress(n.address)) byNode.set(n.name, (local ??= createLocalExecutor({ runDir, nodeName: n.name, pollMs })));
-    else {
-      const onLink = (problem: string | null) => log(problem === null ? `node ${n.name}: connected` : `node ${n.name}: ${problem}`);
-      byNode.set(n.name, createSshExecutor({ nodeName: n.name, address: n.address, runDir, pollMs, onLink }));
-    }
+    else byNode.set(n.name, createSshExecutor({ nodeName: n.name, address: n.address, runDir, pollMs, onLink: (problem) => onLink(n.name, problem) }));
   }
   return createRouter(byNode);
 }
@@ -96,7 +97,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   }
   const allocatorState = createAllocator(nodes, DEFAULT_RULES);
   const allocator = embeddedLink(allocatorState);
-  const executor = nodeExecutors(nodes, paths.run, timing.pollMs, log);
+  let health: NodeHealth | null = null;
+  const executor = nodeExecutors(nodes, paths.run, timing.pollMs, (node, problem) => health?.link(node, problem));
   const committer = createCommitter(store, (err) => log(`store write failed: ${err.message}`));
 
   const rt: Runtime = { state, user, committer, executor, allocator, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false };
@@ -110,6 +112,13 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const adopted = running(state);
   const slots = adopted.flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
   await allocator.request({ type: 'register', user, running: slots, queueSize: state.queue.length });
+  // From here on, link losses and recoveries of remote nodes are acted on (see node-health.ts).
+  health = createNodeHealth(rt, dispatcher, {
+    nodes: nodes.map((n) => n.name),
+    downAfterMs: timing.nodeDownAfterMs,
+    showDown: (node, down) => void setNodeMetrics(allocatorState, node, { up: !down }),
+    storedLeftovers: loaded.meta.get('leftovers'),
+  });
   await adoptRunning(rt, dispatcher, adopted);
 
   let resolveStopped!: () => void;
@@ -121,6 +130,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       rt.stopping = true;
       log('stopping (running jobs keep running)');
       await server?.close();
+      health?.close();
       await dispatcher.idle();
       await committer.flush().catch(() => undefined);
       await executor.close();

@@ -38,7 +38,8 @@ export async function startAgent(node: string, client: Client, runDir: string, o
   const die = (why: string) => {
     if (dead !== null) return;
     dead = why;
-    for (const w of waiting.values()) w.reject(new QpyError('NODE_UNREACHABLE', `node ${node}: ${why}`));
+    // Requests in flight may or may not have been carried out.
+    for (const w of waiting.values()) w.reject(new QpyError('NODE_LINK_LOST', `node ${node}: ${why}`));
     waiting.clear();
     ready.reject(new QpyError('NODE_AGENT', `node ${node}: ${why}`));
     onClosed(why);

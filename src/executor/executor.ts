@@ -5,6 +5,20 @@
  * and a restarted master re-adopts them with `adopt`.
  */
 import type { Outcome } from '../protocol/job.js';
+import type { ErrorCode } from '../protocol/error-codes.js';
+import { QpyError } from '../errors.js';
+
+/**
+ * Codes of a launch that provably reached nothing on its node (it could not
+ * be connected to, or refused us): the job may simply be queued again.
+ * A launch failing with NODE_LINK_LOST may have started: adopt it.
+ */
+const NODE_NOT_REACHED: ReadonlySet<ErrorCode> = new Set(['NODE_UNREACHABLE', 'SSH_CONNECT', 'SSH_AUTH', 'SSH_CONFIG', 'HOST_KEY', 'NODE_AGENT']);
+
+/** Did this launch failure certainly start nothing, because the node could not be reached? */
+export function nodeNotReached(err: unknown): boolean {
+  return err instanceof QpyError && NODE_NOT_REACHED.has(err.code);
+}
 
 /** Everything needed to start one job. */
 export interface LaunchSpec {
@@ -36,7 +50,11 @@ export type AdoptResult = 'running' | 'ended' | 'never_started';
 
 /** Starts, watches and kills detached jobs on one node. */
 export interface Executor {
-  /** Start the job detached; resolves with the job's process group id once the process exists. */
+  /**
+   * Start the job detached; resolves with the job's process group id once the
+   * process exists. Rejects as `nodeNotReached` when nothing was started, or
+   * with NODE_LINK_LOST when the link died mid-launch (the job may run).
+   */
   launch(spec: LaunchSpec): Promise<{ pid: number }>;
   /**
    * Watch a job started by an earlier master life. pid may be null when the

@@ -9,8 +9,9 @@
  * the agent's channel (`E key status`): one stream per node, no channel per
  * job, no polling. Jobs adopted from an earlier master life, and jobs whose
  * agent was lost with its connection, are polled every `pollMs` with one
- * request for all of them. A lost connection is reopened with backoff
- * (`onLink` reports each loss and recovery).
+ * request for all of them. A lost connection, or a failed attempt to open
+ * one, is retried in the background with backoff (1 s doubling to 30 s) until
+ * it succeeds; `onLink` reports every loss or failed attempt, and recovery.
  */
 import type { Client } from 'ssh2';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +22,7 @@ import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './grou
 import { agentCommand, launchCommand, type AgentLine } from './remote-agent.js';
 import { startAgent, type AgentSession } from './agent-session.js';
 import { connectSsh } from '../ssh/connection.js';
+import { QpyError } from '../errors.js';
 import { resolveSsh } from '../ssh/ssh-config.js';
 
 export interface SshExecutorOptions {
@@ -32,7 +34,7 @@ export interface SshExecutorOptions {
   runDir: string;
   pollMs?: number;
   keepaliveMs?: number;
-  /** Told when the link is lost (with the reason) and when it is back (null). */
+  /** Told when the link is lost or an attempt to open it fails (with the reason), and when it is back (null). */
   onLink?: (problem: string | null) => void;
 }
 
@@ -67,6 +69,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
   let agent: AgentSession | null = null;
   let opening: Promise<AgentSession> | null = null;
   let poller: NodeJS.Timeout | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
   let closed = false;
   /** The last failed connection attempt: later calls fail fast until `retryAt` (backoff 1 s → 30 s). */
   let failure: { error: Error; retryAt: number; backoffMs: number } | null = null;
@@ -113,19 +116,38 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
           client = null;
           // Ends of running jobs can no longer be notified: poll them from now on.
           for (const t of jobs.values()) t.notified = false;
-          if (!closed) opts.onLink?.(why);
+          if (closed) return;
+          opts.onLink?.(why);
           if (jobs.size > 0) startPolling();
+          reconnectLater();
         });
         return a;
       } catch (err) {
         const backoffMs = Math.min((failure?.backoffMs ?? 500) * 2, 30_000);
-        failure = { error: err as Error, retryAt: performance.now() + backoffMs, backoffMs };
-        throw err;
+        // Nothing was sent to the node: callers may count on that (see nodeNotReached).
+        const error = err instanceof QpyError ? err : new QpyError('NODE_UNREACHABLE', `node ${nodeName}: ${(err as Error).message}`);
+        failure = { error, retryAt: performance.now() + backoffMs, backoffMs };
+        if (!closed) {
+          opts.onLink?.(error.message);
+          reconnectLater();
+        }
+        throw error;
       } finally {
         opening = null;
       }
     })();
     return opening;
+  }
+
+  /** Try the link again once the backoff allows, until it is open (a node that comes back is used again). */
+  function reconnectLater(): void {
+    if (closed || reconnectTimer) return;
+    const wait = failure ? Math.max(0, failure.retryAt - performance.now()) : 0;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      session().catch(() => undefined); // a failure schedules the next attempt
+    }, wait);
+    reconnectTimer.unref();
   }
 
   async function ask(build: (tag: number) => string): Promise<AgentLine[]> {
@@ -272,6 +294,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     async close() {
       closed = true;
       if (poller) clearInterval(poller);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
       poller = null;
       agent?.close();
       client?.end();

@@ -4,7 +4,7 @@
  * transition not in the table is refused with ILLEGAL_TRANSITION.
  *
  *   queue ──start──▶ running ──end──▶ done | failed | killed
- *     │                 │  ▲
+ *     │                 │  ▲   └─nodeFailed──▶ node_failed (its node went down)
  *     │ unqueue         │  └─ requeue (the launch provably never happened)
  *     ▼                 └─ requestKill (stays running, ends as killed)
  *   undone
@@ -57,6 +57,12 @@ export function end(job: Job, outcome: Outcome, now: number): Job {
   if (s.killRequested) return { ...job, state: { type: 'killed', ...base } };
   if (outcome.type === 'exit' && outcome.code === 0) return { ...job, state: { type: 'done', ...base } };
   return { ...job, state: { type: 'failed', ...base } };
+}
+
+/** running → node_failed: its node stayed unreachable past the down timeout, so how it ends is unknown. */
+export function nodeFailed(job: Job, now: number): Job {
+  const s = expect(job, 'fail the node of', 'running');
+  return { ...job, state: { type: 'node_failed', node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt) } };
 }
 
 /** queue → undone (killed before it ran). */

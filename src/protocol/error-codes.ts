@@ -22,7 +22,8 @@ export const ERROR_CODES = [
   'SSH_AUTH', // no usable key, or the node refused every key
   'SSH_CONNECT', // the node cannot be reached
   'HOST_KEY', // a node's host key is unknown, changed or revoked
-  'NODE_UNREACHABLE', // the connection to a node was lost
+  'NODE_UNREACHABLE', // a node cannot be reached now: nothing was sent to it
+  'NODE_LINK_LOST', // the link to a node died with a request in flight: its effect is unknown
   'NODE_AGENT', // the node agent could not start (setsid missing, run directory not writable)
   'SHUTTING_DOWN', // the daemon is finishing
   'INTERNAL', // a bug: reported, never fatal to a daemon

@@ -9,7 +9,7 @@
 import { int, literal, nullable, num, obj, str, strMax, tagged, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
-export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone'] as const;
+export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 
@@ -56,6 +56,12 @@ export const jobStateSchema = tagged({
   failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
   killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
   undone: obj({ type: literal('undone'), endedAt: num }),
+  /**
+   * Its node stayed unreachable past the down timeout while it ran: how it
+   * ended is unknown. Anything of it still running when the node comes back
+   * is killed then.
+   */
+  node_failed: obj({ type: literal('node_failed'), node: str, startedAt: num, endedAt: num }),
 });
 export type JobState = Infer<typeof jobStateSchema>;
 

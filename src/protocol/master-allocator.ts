@@ -3,7 +3,7 @@
  * default, or the global `qpy-multiuser` daemon). Requests go master →
  * allocator and each gets exactly one reply.
  */
-import { arrayOf, int, literal, nullable, num, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 
@@ -28,6 +28,11 @@ export const masterToAllocatorSchema = tagged({
   /** Could any node ever run this? Asked at submission, so impossible jobs are refused at once. */
   feasible: obj({ type: literal('feasible'), id, user, demand: demandSchema }),
   status: obj({ type: literal('status'), id, user }),
+  /**
+   * The master cannot reach `node` (reachable false) or can again (true).
+   * The user gets no grants on a node it cannot reach; others are unaffected.
+   */
+  nodeLink: obj({ type: literal('nodeLink'), id, user, node: strMax(256), reachable: bool }),
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 
@@ -41,6 +46,7 @@ export const allocatorToMasterSchema = tagged({
   released: obj({ type: literal('released'), id, found: literal(true) }),
   feasibility: obj({ type: literal('feasibility'), id, problem: nullable(strMax(4096)) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema }),
+  noted: obj({ type: literal('noted'), id }),
   error: errorReplySchema,
 });
 export type AllocatorToMaster = Infer<typeof allocatorToMasterSchema>;

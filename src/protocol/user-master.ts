@@ -63,6 +63,6 @@ export interface ReplyFor {
   finish: Extract<MasterToCli, { type: 'finishing' }>;
 }
 
-export const CHECK_WORDS = ['queue', 'running', 'done', 'failed', 'killed', 'undone'] as const;
+export const CHECK_WORDS = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 export const KILL_WORDS = ['queue', 'running', 'all'] as const;
-export const CLEAN_WORDS = ['done', 'failed', 'killed', 'undone', 'all'] as const;
+export const CLEAN_WORDS = ['done', 'failed', 'killed', 'undone', 'node_failed', 'all'] as const;

@@ -7,7 +7,7 @@
  * All nodes share this machine's file system and process table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -31,10 +31,51 @@ export interface Cluster {
   knownHosts: string;
   /** Connections accepted by node i so far. */
   connections(i: number): number;
+  /** Stop node i's listener; sessions already open go on (as when sshd is restarted). */
   stop(i: number): Promise<void>;
+  /**
+   * Node i dies as seen from the network: its listener and every sshd
+   * process of its open sessions are SIGKILLed, so its connections drop and
+   * new ones are refused. Jobs started there keep running (they are not sshd).
+   */
+  crash(i: number): Promise<void>;
   start(i: number): Promise<void>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `root` and its descendants whose command name starts with sshd (listener, session processes). */
+function sshdTree(root: number): number[] {
+  const children = new Map<number, { pid: number; comm: string }[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const m = /^\d+ \((.*)\) \S+ (\d+)/s.exec(stat);
+    if (!m) continue;
+    const ppid = Number(m[2]);
+    const list = children.get(ppid) ?? [];
+    list.push({ pid: Number(entry), comm: m[1]! });
+    children.set(ppid, list);
+  }
+  const out = [root];
+  for (let k = 0; k < out.length; k++) {
+    for (const c of children.get(out[k]!) ?? []) if (c.comm.startsWith('sshd')) out.push(c.pid);
+  }
+  return out;
 }
 
 function freePort(host: string): Promise<number> {
@@ -133,6 +174,23 @@ export async function startCluster(n = 4): Promise<Cluster> {
     await gone;
   }
 
+  async function crash(i: number): Promise<void> {
+    const p = procs[i];
+    if (!p || p.exitCode !== null || p.pid === undefined) return;
+    const victims = sshdTree(p.pid);
+    procs[i] = null;
+    const gone = new Promise((r) => p.once('exit', r));
+    for (const pid of victims) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await gone;
+    await waitFor(() => victims.every((pid) => !alive(pid)), { what: `sshd processes of ${nodes[i]!.name} gone`, timeoutMs: 10_000 });
+  }
+
   async function close(): Promise<void> {
     await Promise.all(nodes.map((_, i) => stop(i)));
     rmSync(dir, { recursive: true, force: true });
@@ -151,6 +209,7 @@ export async function startCluster(n = 4): Promise<Cluster> {
     knownHosts: join(dir, 'known_hosts'),
     connections: (i) => nodes[i]!.log.filter((l) => l.includes('Accepted publickey')).length,
     stop,
+    crash,
     start,
     close,
     [Symbol.asyncDispose]: close,

@@ -1,4 +1,4 @@
-/** `qpy clean IDS|done|failed|killed|undone|all|DIR...`: forget finished jobs. */
+/** `qpy clean IDS|done|failed|killed|undone|node_failed|all|DIR...`: forget finished jobs. */
 import type { CommandDef } from '../command.js';
 import { CLEAN_WORDS } from '../../protocol/user-master.js';
 import { invalid } from '../../errors.js';
@@ -7,9 +7,9 @@ import { formatClean } from '../format-replies.js';
 
 export const clean: CommandDef = {
   name: 'clean',
-  summary: 'Remove finished jobs from the list: IDs, done, failed, killed, undone, all, or directories',
+  summary: 'Remove finished jobs from the list: IDs, done, failed, killed, undone, node_failed, all, or directories',
   configure(cmd) {
-    cmd.argument('[targets...]', 'job IDs, done, failed, killed, undone, all, or directories');
+    cmd.argument('[targets...]', 'job IDs, done, failed, killed, undone, node_failed, all, or directories');
   },
   async run(ctx, args) {
     if (args.length === 0) throw invalid('say which finished jobs to clean', 'e.g. qpy clean done or qpy clean all');

@@ -220,3 +220,16 @@ test('the embedded default: one user registered by its master gets the whole clu
   for (let j = 1; j <= 4; j++) assert.equal(request(s, 'me', j, 5 - j), 'localhost');
   assert.equal(request(s, 'me', 5, 1), 'no_room');
 });
+
+test('nodeLink: a node the master cannot reach gets none of its jobs, other users are unaffected, and it is used again once reachable', () => {
+  const s = allocator([node('n1', 4), node('n2', 4)]);
+  register(s, 'A');
+  register(s, 'B');
+  assert.deepEqual(send(s, { type: 'nodeLink', user: 'A', node: 'n1', reachable: false }), { type: 'noted', id: nextId - 1 });
+  for (let j = 1; j <= 4; j++) assert.equal(request(s, 'A', j, 10), 'n2', `job ${j} of A avoids n1`);
+  assert.equal(request(s, 'A', 5, 6, demand(1, 1, 'n1')), 'no_node', 'a job only n1 can run waits');
+  assert.equal(request(s, 'B', 100, 1), 'n1', 'B still reaches n1');
+  send(s, { type: 'nodeLink', user: 'A', node: 'n1', reachable: true });
+  assert.equal(request(s, 'A', 5, 6, demand(1, 1, 'n1')), 'n1');
+  assert.match(JSON.stringify(send(s, { type: 'nodeLink', user: 'C', node: 'n1', reachable: false })), /not registered/);
+});

@@ -32,6 +32,7 @@ const killed = job(5, {
 }, { attrs: 'big', memGB: 0.01 });
 const lost = job(6, { type: 'done', node: 'node1', startedAt: T0, endedAt: T0 + 1, outcome: { type: 'lost' } });
 const undone = job(7, { type: 'undone', endedAt: T0 + 500 }, { attrs: 'big or infiband', memGB: 0.01 });
+const nodeFailed = job(8, { type: 'node_failed', node: 'node2', startedAt: T0, endedAt: T0 + 61_000 });
 
 test('default format, as in the brief', () => {
   const now = T0 + 60_000;
@@ -42,6 +43,8 @@ test('default format, as in the brief', () => {
   assert.equal(formatJob(killed, DEFAULT_CHECK_FORMAT, now), '5 (killed):sleep 30 (on node1; wd: /tmp/w; signal KILL)\n');
   assert.equal(formatJob(lost, DEFAULT_CHECK_FORMAT, now), '6 (done):sleep 30 (on node1; wd: /tmp/w; lost)\n');
   assert.equal(formatJob(undone, DEFAULT_CHECK_FORMAT, now), '7 (undone):sleep 30 (on None; wd: /tmp/w)\n');
+  assert.equal(formatJob(nodeFailed, DEFAULT_CHECK_FORMAT, now), '8 (node_failed):sleep 30 (on node2; wd: /tmp/w; node went down)\n');
+  assert.equal(formatJob(nodeFailed, '%n|%A|%S|%E|%R|%x', now), 'node2|node2|2024-01-02 03:04:05.678000|2024-01-02 03:05:06.678000|0:01:01|node went down');
 });
 
 test('the observed pipe-separated rows of §5.4', () => {

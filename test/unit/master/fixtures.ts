@@ -30,6 +30,8 @@ export function stateOf(status: JobStatus | 'killing'): JobState {
       return { type: 'killed', ...ended, outcome: { type: 'signal', signal: 'SIGTERM' } };
     case 'undone':
       return { type: 'undone', endedAt: 50 };
+    case 'node_failed':
+      return { type: 'node_failed', ...ended };
   }
 }
 
@@ -45,7 +47,7 @@ export function sel(over: Partial<Selector> = {}): Selector {
 export const EXIT0: Outcome = { type: 'exit', code: 0 };
 
 /** Every status a test can put a job in, including running-with-kill-requested. */
-export const ALL_STATES = ['queue', 'running', 'killing', 'done', 'failed', 'killed', 'undone'] as const;
+export const ALL_STATES = ['queue', 'running', 'killing', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 
 /** Asserts that `fn` throws a QpyError with code ILLEGAL_TRANSITION. */
 export function assertIllegal(fn: () => unknown): void {

@@ -20,6 +20,7 @@ const VERBS: { name: string; run: (j: Job) => Job; legal: From[] }[] = [
   { name: 'requestKill', run: (j) => life.requestKill(j), legal: ['running', 'killing'] },
   { name: 'end', run: (j) => life.end(j, EXIT0, 500), legal: ['running', 'killing'] },
   { name: 'unqueue', run: (j) => life.unqueue(j, 500), legal: ['queue'] },
+  { name: 'nodeFailed', run: (j) => life.nodeFailed(j, 500), legal: ['running', 'killing'] },
 ];
 
 for (const verb of VERBS) {
@@ -68,6 +69,15 @@ test('launched: records the pid and keeps everything else, including a kill requ
   assert.deepEqual(life.launched(started, 4321).state, { ...started.state, pid: 4321 });
   const killing = life.requestKill(started);
   assert.deepEqual(life.launched(killing, 9).state, { type: 'running', node: 'n', startedAt: 100, pid: 9, killRequested: true });
+});
+
+test('nodeFailed: final, on the same node and start time, ended at now (never before the start)', () => {
+  const started = life.start(job(4), 'n3', 100);
+  const failed = life.nodeFailed(life.launched(started, 55), 900);
+  assert.deepEqual(failed.state, { type: 'node_failed', node: 'n3', startedAt: 100, endedAt: 900 });
+  assert.ok(life.isFinal(failed));
+  assert.deepEqual(life.nodeFailed(started, 50).state, { type: 'node_failed', node: 'n3', startedAt: 100, endedAt: 100 });
+  assert.equal(life.nodeFailed(life.requestKill(started), 900).state.type, 'node_failed', 'a job being killed fails with its node too');
 });
 
 test('requeue: back to a bare queue state (node, times and pid dropped)', () => {
@@ -131,7 +141,7 @@ test('end: works whether or not the pid was learnt', () => {
 
 test('isFinal: only queue and running are not final', () => {
   const finals = ALL_STATES.filter((s) => life.isFinal(job(1, s)));
-  assert.deepEqual(finals, ['done', 'failed', 'killed', 'undone']);
+  assert.deepEqual(finals, ['done', 'failed', 'killed', 'undone', 'node_failed']);
 });
 
 test('a full life: queue -> running -> launched -> kill -> killed, then nothing more', () => {

@@ -1,0 +1,192 @@
+/**
+ * Node failure, the adapter around master/node-links.ts: executors report
+ * link losses and recoveries here; this module keeps the down timers, tells
+ * the allocator which nodes this master cannot reach, turns the running jobs
+ * of a node that stays unreachable into node_failed (slots released), and
+ * when such a node answers again kills whatever is left of those jobs before
+ * it gets new ones.
+ *
+ * The jobs whose leftovers must be killed are kept in the store (meta key
+ * `leftovers`, written in the same commit as their node_failed state), so a
+ * restarted master still reclaims them, even after they were cleaned.
+ */
+import * as life from '../master/lifecycle.js';
+import { update } from '../master/state.js';
+import { downDeadline, LINK_UP, linkBack, linkLost, linkReclaimed, linkTick, type LinkAction, type LinkStep, type NodeLink } from '../master/node-links.js';
+import type { Dispatcher, Runtime } from './dispatch.js';
+
+const LEFTOVERS_KEY = 'leftovers';
+
+export interface NodeHealth {
+  /** An executor's report: `problem` is why the link is lost or could not be opened; null when it is open. */
+  link(node: string, problem: string | null): void;
+  close(): void;
+}
+
+export interface NodeHealthOptions {
+  /** The configured nodes: leftovers on any other node are dropped (nothing can reach them). */
+  nodes: readonly string[];
+  downAfterMs: number;
+  /** Show the node as down (or not) wherever the cluster status is built. */
+  showDown(node: string, down: boolean): void;
+  /** The stored `leftovers` meta value, if any. */
+  storedLeftovers: string | undefined;
+}
+
+/** Parse the stored leftovers: node → IDs of its node_failed jobs not yet reclaimed. A bad value is dropped. */
+export function parseLeftovers(text: string | undefined): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  if (text === undefined) return out;
+  try {
+    const doc = JSON.parse(text) as unknown;
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return out;
+    for (const [node, ids] of Object.entries(doc)) {
+      if (Array.isArray(ids)) out.set(node, new Set(ids.filter((id): id is number => Number.isSafeInteger(id) && id > 0)));
+    }
+  } catch {
+    // unreadable: nothing to reclaim
+  }
+  return out;
+}
+
+const formatLeftovers = (m: Map<string, Set<number>>): string => JSON.stringify(Object.fromEntries([...m].filter(([, ids]) => ids.size > 0).map(([n, ids]) => [n, [...ids]])));
+
+export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: NodeHealthOptions): NodeHealth {
+  const links = new Map<string, NodeLink>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const leftovers = parseLeftovers(opts.storedLeftovers);
+  for (const node of leftovers.keys()) {
+    if (!opts.nodes.includes(node)) {
+      rt.log(`node ${node} is no longer configured: leftovers of its node_failed jobs (${[...leftovers.get(node)!].join(' ')}) are not checked`);
+      leftovers.delete(node);
+    }
+  }
+  let closed = false;
+
+  const linkOf = (node: string): NodeLink => links.get(node) ?? LINK_UP;
+
+  function apply(node: string, step: LinkStep): void {
+    if (closed) return;
+    const before = linkOf(node);
+    links.set(node, step.link);
+    if (step.link.kind !== before.kind) logChange(node, before, step.link);
+    armTimer(node);
+    for (const a of step.actions) act(node, a);
+  }
+
+  function logChange(node: string, before: NodeLink, now: NodeLink): void {
+    if (now.kind === 'lost') rt.log(`node ${node} unreachable (${now.why}): no new jobs there; its running jobs are kept for ${opts.downAfterMs / 1000} s`);
+    else if (now.kind === 'down' && before.kind === 'lost') rt.log(`node ${node} is down: unreachable for ${opts.downAfterMs / 1000} s (${now.why})`);
+    else if (now.kind === 'returning') rt.log(`node ${node} answers again: killing what is left of its node_failed jobs`);
+    else if (now.kind === 'up') rt.log(`node ${node} is back in use`);
+  }
+
+  function armTimer(node: string): void {
+    const at = downDeadline(linkOf(node), opts.downAfterMs);
+    const old = timers.get(node);
+    if (at === null) {
+      if (old) clearTimeout(old);
+      timers.delete(node);
+      return;
+    }
+    if (old) return; // the deadline of a lost link never moves
+    const t = setTimeout(() => {
+      timers.delete(node);
+      apply(node, linkTick(linkOf(node), rt.now(), opts.downAfterMs));
+    }, Math.max(0, at - rt.now()));
+    t.unref();
+    timers.set(node, t);
+  }
+
+  function tellAllocator(node: string, reachable: boolean): void {
+    void rt.allocator
+      .request({ type: 'nodeLink', user: rt.user, node, reachable })
+      .then((r) => {
+        if (r.type === 'error') rt.log(`allocator refused the link state of node ${node}: ${r.message}`);
+        if (reachable) dispatcher.poke();
+      })
+      .catch((err: Error) => rt.log(`allocator: ${err.message}`));
+  }
+
+  function act(node: string, action: LinkAction): void {
+    switch (action) {
+      case 'stop_grants':
+        return tellAllocator(node, false);
+      case 'resume_grants':
+        return tellAllocator(node, true);
+      case 'fail_jobs':
+        opts.showDown(node, true);
+        return failJobs(node);
+      case 'show_up':
+        return opts.showDown(node, false);
+      case 'reclaim':
+        return void reclaim(node);
+    }
+  }
+
+  /** Every running job of a down node becomes node_failed and gives its slot back. */
+  function failJobs(node: string): void {
+    const now = rt.now();
+    const ids = leftovers.get(node) ?? new Set<number>();
+    const failed: number[] = [];
+    for (const job of rt.state.jobs.values()) {
+      if (job.state.type !== 'running' || job.state.node !== node) continue;
+      rt.committer.putJob(update(rt.state, life.nodeFailed(job, now)), null);
+      ids.add(job.id);
+      failed.push(job.id);
+    }
+    if (failed.length === 0) return;
+    leftovers.set(node, ids);
+    rt.committer.setMeta(LEFTOVERS_KEY, formatLeftovers(leftovers));
+    rt.log(`node ${node} is down: job${failed.length === 1 ? '' : 's'} ${failed.join(' ')} now node_failed`);
+    void rt.committer
+      .flush()
+      .catch(() => undefined)
+      .then(() => Promise.all(failed.map((id) => dispatcher.release(id))))
+      .finally(() => dispatcher.poke());
+  }
+
+  /** Kill whatever is left of the node's node_failed jobs; the node takes jobs again once that is done. */
+  async function reclaim(node: string): Promise<void> {
+    const ids = [...(leftovers.get(node) ?? [])];
+    try {
+      for (const id of ids) {
+        const found = await rt.executor.adopt(id, null, node);
+        const pid = rt.executor.pidOf(id);
+        if (found === 'running' && pid !== null) {
+          rt.log(`node ${node}: job ${id} (node_failed) was still running there: killing it`);
+          await rt.executor.kill(id, pid, rt.killGraceMs);
+        }
+        rt.executor.forget(id);
+        leftovers.get(node)?.delete(id);
+      }
+    } catch (err) {
+      apply(node, linkLost(linkOf(node), (err as Error).message, rt.now()));
+      return;
+    } finally {
+      rt.committer.setMeta(LEFTOVERS_KEY, formatLeftovers(leftovers));
+    }
+    leftovers.delete(node);
+    await rt.committer.flush().catch(() => undefined);
+    apply(node, linkReclaimed(linkOf(node)));
+  }
+
+  // Nodes with leftovers from an earlier life start as down and are reclaimed at once (or when they answer).
+  for (const node of leftovers.keys()) {
+    links.set(node, { kind: 'down', since: rt.now(), why: 'node_failed jobs to reclaim' });
+    opts.showDown(node, true);
+    tellAllocator(node, false);
+    apply(node, linkBack(linkOf(node)));
+  }
+
+  return {
+    link(node, problem) {
+      apply(node, problem === null ? linkBack(linkOf(node)) : linkLost(linkOf(node), problem, rt.now()));
+    },
+    close() {
+      closed = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
