@@ -6,7 +6,7 @@
  */
 import type { Client, ClientChannel } from 'ssh2';
 import { QpyError } from '../errors.js';
-import { AGENT_COMMAND, agentInit, parseAgentLine, type AgentLine } from './remote-agent.js';
+import { agentCommandLine, agentInit, parseAgentLine, type AgentLine, type AgentShell } from './remote-agent.js';
 import { openExec } from '../ssh/connection.js';
 
 export interface AgentSession {
@@ -24,8 +24,8 @@ interface Waiting {
 }
 
 /** Start the agent on `client` with run directory `runDir`; resolves once it is ready. */
-export async function startAgent(node: string, client: Client, runDir: string, onEnded: (key: string, status: number) => void): Promise<AgentSession> {
-  const ch: ClientChannel = await openExec(client, AGENT_COMMAND);
+export async function startAgent(node: string, client: Client, runDir: string, shell: AgentShell, onEnded: (key: string, status: number) => void): Promise<AgentSession> {
+  const ch: ClientChannel = await openExec(client, agentCommandLine(shell));
   const waiting = new Map<number, Waiting>();
   let tag = 0;
   let dead: string | null = null;

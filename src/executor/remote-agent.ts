@@ -1,9 +1,10 @@
 /**
- * The node agent: one POSIX sh per (master, node), on one long-lived SSH
- * exec channel (`exec sh -s`), reading commands on stdin and answering on
+ * The node agent: one shell per (master, node), bash if the node has it,
+ * else its POSIX sh, on one long-lived SSH exec channel, reading commands on stdin and answering on
  * stdout. Pure text: the init script, one command line per request, and the
  * parser of what comes back. Nothing is installed on the node; the agent
- * uses sh builtins plus setsid, tr, ps and awk, present on any Linux.
+ * uses shell builtins plus tr, ps, awk, sed (and setsid where bash is
+ * missing), present on any Linux.
  *
  * Lines on the agent's stdout (each written by one write(2), so the lines of
  * wrappers and of the agent never interleave):
@@ -17,8 +18,24 @@
  */
 import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
 
-/** The command the SSH channel executes; the login shell only execs sh, which then reads stdin. */
-export const AGENT_COMMAND = 'exec sh -s';
+/**
+ * Which shell runs the agent. `bash` (when the node has it) puts each wrapper
+ * in a process group of its own through job control (`set -m`), which costs
+ * nothing; a POSIX `sh` needs an exec of `setsid` per job (about 20 % of the
+ * node's CPU per job on the 2-core test machine: 600 → 730 jobs/s measured
+ * for the agent alone). `auto` takes bash when present.
+ */
+export type AgentShell = 'auto' | 'sh';
+
+/**
+ * The command the SSH channel executes. The login shell (maybe csh) only
+ * runs `exec sh -c '…'`; that sh picks the agent's shell, which then reads
+ * its script on stdin.
+ */
+export function agentCommandLine(shell: AgentShell): string {
+  if (shell === 'sh') return 'exec sh -s';
+  return `exec sh -c 'if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -s; fi; exec sh -s'`;
+}
 
 /** Functions the agent defines at start; `$RUN` is the run directory on the node. */
 const FUNCTIONS = [
@@ -36,9 +53,10 @@ const FUNCTIONS = [
   `_q_kill() { if kill -s "$2" -- "-$3" 2>/dev/null; then echo "A $1 1"; else echo "A $1 0"; fi; }`,
   // Create run file $2 exclusively with "none": blocks a launch for good.
   `_q_block() { if (set -C; echo none >"$RUN/$2.run") 2>/dev/null; then echo "A $1 1"; else echo "A $1 0"; fi; }`,
-  // Start job $2's wrapper under its next free run key, detached (own session and process group);
-  // the rest are the wrapper's arguments after RUN and KEY.
-  `_q_launch() { _t=$1; _i=$2; shift; _k=$_i; _n=0; while [ -e "$RUN/$_k.run" ]; do _n=$((_n+1)); _k=$_i.a$_n; done; setsid /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & echo "S $_t $! $_k"; }`,
+  // Start job $2's wrapper under its next free run key, detached in a process group of its own (bash:
+  // job control; sh: through setsid, which also gives it a session of its own); the rest are the
+  // wrapper's arguments after RUN and KEY.
+  `_q_launch() { _t=$1; _i=$2; shift; _k=$_i; _n=0; while [ -e "$RUN/$_k.run" ]; do _n=$((_n+1)); _k=$_i.a$_n; done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & echo "S $_t $! $_k"; }`,
   // Remove every run file of job $2.
   `_q_rm() { rm -f "$RUN/$2.run" "$RUN/$2".a*.run; echo "A $1 1"; }`,
 ];
@@ -48,7 +66,8 @@ export function agentInit(runDir: string): string {
   return [
     `RUN=${shellQuote(runDir)}`,
     `W=${shellQuote(WRAPPER)}`,
-    `command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node"; exit 1; }`,
+    // Under bash, job control starts every background job in a group of its own; sh needs setsid.
+    `if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; else _QL=setsid; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
     `mkdir -p "$RUN" 2>/dev/null && chmod 700 "$RUN" 2>/dev/null && [ -w "$RUN" ] || { echo "X cannot create the run directory $RUN"; exit 1; }`,
     ...FUNCTIONS,
     'echo "R $$"',

@@ -19,7 +19,7 @@ import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js'
 import { wrapperArgs } from './wrapper.js';
 import { attemptKey, parseRunFile, type EndRecord, type RunFile } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './group-kill.js';
-import { agentCommand, launchCommand, type AgentLine } from './remote-agent.js';
+import { agentCommand, launchCommand, type AgentLine, type AgentShell } from './remote-agent.js';
 import { startAgent, type AgentSession } from './agent-session.js';
 import { connectSsh } from '../ssh/connection.js';
 import { QpyError } from '../errors.js';
@@ -34,6 +34,8 @@ export interface SshExecutorOptions {
   runDir: string;
   pollMs?: number;
   keepaliveMs?: number;
+  /** The agent's shell: bash when the node has it (`auto`, the default), or always sh (tests). */
+  agentShell?: AgentShell;
   /** Told when the link is lost or an attempt to open it fails (with the reason), and when it is back (null). */
   onLink?: (problem: string | null) => void;
 }
@@ -101,7 +103,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
       try {
         const settings = await resolveSsh(opts.address);
         const c = await connectSsh(nodeName, settings, { keepaliveMs: opts.keepaliveMs ?? 2000 });
-        const a = await startAgent(nodeName, c, opts.runDir, onNotified).catch((err: unknown) => {
+        const a = await startAgent(nodeName, c, opts.runDir, opts.agentShell ?? 'auto', onNotified).catch((err: unknown) => {
           c.end();
           throw err;
         });

@@ -33,7 +33,7 @@
  *    (128+N) without running the command. (A signal in the microseconds
  *    between this check and the command's exec is absorbed; kill()'s KILL
  *    fallback covers that.)
- * 5. Run `(trap - TERM INT HUP; set --; eval "$CMD")` in the foreground with stdin </dev/null and
+ * 5. Run `eval "(trap - TERM INT HUP; set --; $CMD⏎⏎)"` in the foreground with stdin </dev/null and
  *    stdout/stderr truncated into `job_<ID>.out` / `job_<ID>.err`; failure to
  *    open them => `error output`.
  * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
@@ -50,7 +50,7 @@
  * killed by SIGKILL (POSIX sh offers no way to tell them apart).
  */
 
-/** The wrapper script. Every line is a complete command, so `WRAPPER_ONE_LINE` is equivalent. */
+/** The wrapper script, one complete command per line. */
 const LINES = [
   '_qw_sig=; trap "_qw_sig=143" TERM; trap "_qw_sig=130" INT; trap "_qw_sig=129" HUP',
   '_qw_f=$1/$2.run; _qw_k=$2; _qw_id=$3; _qw_wd=$4; _qw_cmd=$5; shift 5',
@@ -63,17 +63,17 @@ const LINES = [
   '[ -n "$_qw_sig" ] && _qw_end "$_qw_sig" "exit $_qw_sig"',
   // The signal is checked again once the output files are open (opening them can take a while): a TERM
   // that arrived meanwhile must stop the command from starting, not be swallowed by the trap.
-  // The command runs in a subshell (a fork, no exec of a new sh: a third less process-creation cost per
-  // job), with the wrapper's traps, arguments and notification descriptor cleared.
-  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else (trap - TERM INT HUP; set --; eval "$_qw_cmd") 3>&-; _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
+  // The command runs in a subshell (a fork, no exec of a new sh), with the wrapper's traps, arguments and
+  // notification descriptor cleared. The subshell is written INSIDE the eval'd text, so the shell sees
+  // the command as the subshell's last command and execs a simple command in place: one fork per job
+  // fewer than `(…; eval "$_qw_cmd")`. The blank line before `)` ends a trailing comment or backslash.
+  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else eval "(trap - TERM INT HUP; set --; $_qw_cmd\n\n)" 3>&-; _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
   '[ "$_qw_rc" = x ] && _qw_end 126 "error output"',
   '_qw_end "$_qw_rc" "exit $_qw_rc"',
 ];
 
 /** The wrapper source, for `sh -c WRAPPER qpy-job …`. */
 export const WRAPPER = LINES.join('\n');
-/** The same script on one line (safe for login shells that dislike newlines inside quotes). */
-export const WRAPPER_ONE_LINE = LINES.join('; ');
 /** `$0` of the wrapper; makes jobs easy to spot in `ps`. */
 export const WRAPPER_NAME = 'qpy-job';
 /** Wrapper exit status when the claim already existed (the launch was blocked). */
@@ -129,17 +129,4 @@ export function wrapperArgv(input: WrapperInput): string[] {
 /** Single-quote one word for a POSIX shell (also correct for csh-family shells). */
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * One command string running the wrapper, for a remote shell (ssh exec).
- * With `detach`, it is started with setsid and all three descriptors
- * redirected (so the ssh channel closes at once), and prints the wrapper pid.
- * Note: arguments containing newlines (command, env values) stay inside
- * single quotes, which POSIX shells accept but csh-family login shells reject.
- */
-export function wrapperCommandLine(input: WrapperInput, { detach = false }: { detach?: boolean } = {}): string {
-  const words = ['sh', '-c', WRAPPER_ONE_LINE, WRAPPER_NAME, ...wrapperArgs(input)].map((w, i) => (i === 0 ? w : shellQuote(w)));
-  const line = words.join(' ');
-  return detach ? `setsid ${line} </dev/null >/dev/null 2>&1 & echo $!` : line;
 }

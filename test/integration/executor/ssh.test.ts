@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSshExecutor } from '../../../src/executor/ssh.js';
 import type { Executor } from '../../../src/executor/executor.js';
+import type { AgentShell } from '../../../src/executor/remote-agent.js';
 import { SSHD, startCluster, type Cluster } from '../../helpers/sshd-cluster.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -29,8 +30,8 @@ after(async () => {
 
 /** An SSH executor for `node`, closed at the end of the test even when it fails (an open connection would hold the process). */
 const open: Executor[] = [];
-function executor(dir: string, node: string, extra: { pollMs?: number } = {}) {
-  const ex = createSshExecutor({ nodeName: node, address: node, runDir: join(dir, 'run'), pollMs: extra.pollMs ?? 100 });
+function executor(dir: string, node: string, extra: { pollMs?: number; agentShell?: AgentShell } = {}) {
+  const ex = createSshExecutor({ nodeName: node, address: node, runDir: join(dir, 'run'), pollMs: extra.pollMs ?? 100, agentShell: extra.agentShell ?? 'auto' });
   open.push(ex);
   return { ex, ...collect(ex) };
 }
@@ -38,18 +39,23 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((ex) => ex.close()));
 });
 
-test('a job on each node: each can tell which node ran it; exit codes and quoting kept', { skip }, async () => {
-  await using tmp = tempDir();
-  const wd = join(tmp.path, `a dir/it's "x"`);
-  mkdirSync(wd, { recursive: true });
-  for (const [i, node] of cluster.nodes.entries()) {
-    const { ex, ended } = executor(tmp.path, node.name);
-    await ex.launch(spec(10 + i, `printf '%s|%s|%s\\n' "$QPY_TEST_NODE" "$QPY_NODE" 'a  b'; exit ${i}`, wd));
-    assert.deepEqual((await ended(10 + i)).outcome, { type: 'exit', code: i });
-    assert.equal(readFileSync(join(wd, `job_${10 + i}.out`), 'utf8'), `${node.name}|${node.name}|a  b\n`);
-    await ex.close();
-  }
-});
+/** The agent runs under bash where the node has it (job control) and under sh otherwise (setsid): both are tested. */
+const SHELLS: AgentShell[] = ['auto', 'sh'];
+
+for (const agentShell of SHELLS) {
+  test(`${agentShell} agent: a job on each node: each can tell which node ran it; exit codes and quoting kept`, { skip }, async () => {
+    await using tmp = tempDir();
+    const wd = join(tmp.path, `a dir/it's "x"`);
+    mkdirSync(wd, { recursive: true });
+    for (const [i, node] of cluster.nodes.entries()) {
+      const { ex, ended } = executor(tmp.path, node.name, { agentShell });
+      await ex.launch(spec(10 + i, `printf '%s|%s|%s\\n' "$QPY_TEST_NODE" "$QPY_NODE" 'a  b'; exit ${i}`, wd));
+      assert.deepEqual((await ended(10 + i)).outcome, { type: 'exit', code: i });
+      assert.equal(readFileSync(join(wd, `job_${10 + i}.out`), 'utf8'), `${node.name}|${node.name}|a  b\n`);
+      await ex.close();
+    }
+  });
+}
 
 test('200 short jobs over 4 nodes all end with the right exit code, one connection per node', { skip }, async () => {
   await using tmp = tempDir();
@@ -72,42 +78,47 @@ test('a missing directory is a clear failure', { skip }, async () => {
   await ex.close();
 });
 
-test('remote kill of a job that forks children leaves no process of it', { skip }, async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = executor(tmp.path, 'node3');
-  const { pid } = await ex.launch(spec(7, 'sleep 300 & sleep 300 & wait', tmp.path));
-  await waitFor(() => groupMembers(pid).length >= 4, { what: 'job processes' });
-  await ex.kill(7, pid, 5_000);
-  assert.deepEqual((await ended(7)).outcome, { type: 'signal', signal: 'TERM' });
-  await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
-  const { pid: p2 } = await ex.launch(spec(8, `trap '' TERM; sleep 300 & wait`, tmp.path));
-  await waitFor(() => groupMembers(p2).length >= 3, { what: 'job processes' });
-  await ex.kill(8, p2, 300);
-  assert.deepEqual((await ended(8)).outcome, { type: 'signal', signal: 'KILL' });
-  await waitFor(() => groupMembers(p2).length === 0, { what: 'no process of the group' });
-  await ex.close();
-});
+for (const agentShell of SHELLS) {
+  test(`${agentShell} agent: remote kill of a job that forks children leaves no process of it`, { skip }, async () => {
+    await using tmp = tempDir();
+    const { ex, ended } = executor(tmp.path, 'node3', { agentShell });
+    const { pid } = await ex.launch(spec(7, 'sleep 300 & sleep 300 & wait', tmp.path));
+    await waitFor(() => groupMembers(pid).length >= 4, { what: 'job processes' });
+    await ex.kill(7, pid, 5_000);
+    assert.deepEqual((await ended(7)).outcome, { type: 'signal', signal: 'TERM' });
+    await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
+    const { pid: p2 } = await ex.launch(spec(8, `trap '' TERM; sleep 300 & wait`, tmp.path));
+    await waitFor(() => groupMembers(p2).length >= 3, { what: 'job processes' });
+    await ex.kill(8, p2, 300);
+    assert.deepEqual((await ended(8)).outcome, { type: 'signal', signal: 'KILL' });
+    await waitFor(() => groupMembers(p2).length === 0, { what: 'no process of the group' });
+    await ex.close();
+  });
+}
 
-test('a new executor adopts running and ended jobs; a launch it never saw is blocked', { skip }, async () => {
-  await using tmp = tempDir();
-  const first = executor(tmp.path, 'node4');
-  const { pid: longPid } = await first.ex.launch(spec(1, 'sleep 300', tmp.path));
-  const { pid: shortPid } = await first.ex.launch(spec(2, 'sleep 0.3; exit 4', tmp.path));
-  await first.ex.close(); // the master "dies": jobs go on
-  await waitFor(() => groupMembers(shortPid).length === 0, { what: 'short job over' });
-  const second = executor(tmp.path, 'node4');
-  assert.equal(await second.ex.adopt(1, longPid), 'running');
-  assert.equal(await second.ex.adopt(2, null), 'ended');
-  assert.deepEqual((await second.ended(2)).outcome, { type: 'exit', code: 4 });
-  assert.equal(await second.ex.adopt(3, null), 'never_started');
-  assert.equal(readFileSync(join(tmp.path, 'run', '3.run'), 'utf8'), 'none\n');
-  await second.ex.kill(1, longPid, 2_000);
-  assert.deepEqual((await second.ended(1)).outcome, { type: 'signal', signal: 'TERM' });
-  // The relaunch of job 3 gets the next attempt key and runs.
-  await second.ex.launch(spec(3, 'exit 0', tmp.path));
-  assert.deepEqual((await second.ended(3)).outcome, { type: 'exit', code: 0 });
-  await second.ex.close();
-});
+for (const agentShell of SHELLS) {
+  test(`${agentShell} agent: a new executor adopts running and ended jobs; a launch it never saw is blocked`, { skip }, async () => {
+    await using tmp = tempDir();
+    const first = executor(tmp.path, 'node4', { agentShell });
+    const { pid: longPid } = await first.ex.launch(spec(1, 'sleep 300', tmp.path));
+    await first.ex.launch(spec(2, 'sleep 0.3; exit 4', tmp.path));
+    await first.ex.close(); // the master "dies": jobs go on
+    // Its end recorded (its group may not exist yet when a setsid launch is reported).
+    await waitFor(() => readFileSync(join(tmp.path, 'run', '2.run'), 'utf8').includes('exit 4'), { what: 'short job over' });
+    const second = executor(tmp.path, 'node4', { agentShell });
+    assert.equal(await second.ex.adopt(1, longPid), 'running');
+    assert.equal(await second.ex.adopt(2, null), 'ended');
+    assert.deepEqual((await second.ended(2)).outcome, { type: 'exit', code: 4 });
+    assert.equal(await second.ex.adopt(3, null), 'never_started');
+    assert.equal(readFileSync(join(tmp.path, 'run', '3.run'), 'utf8'), 'none\n');
+    await second.ex.kill(1, longPid, 2_000);
+    assert.deepEqual((await second.ended(1)).outcome, { type: 'signal', signal: 'TERM' });
+    // The relaunch of job 3 gets the next attempt key and runs.
+    await second.ex.launch(spec(3, 'exit 0', tmp.path));
+    assert.deepEqual((await second.ended(3)).outcome, { type: 'exit', code: 0 });
+    await second.ex.close();
+  });
+}
 
 test('an unknown host key is refused with a clear error naming the node', { skip }, async () => {
   await using tmp = tempDir();

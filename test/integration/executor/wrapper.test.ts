@@ -1,13 +1,14 @@
 /**
- * The wrapper itself under dash and bash, both as an argv and as the single
- * quoted command string the SSH executor sends to a remote shell.
+ * The wrapper itself under dash and bash: exit codes, quoting, the claim,
+ * and the command line run exactly as given (comments, here-documents,
+ * a trailing backslash), a simple command exec'd in place.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WRAPPER, WRAPPER_NAME, wrapperArgs, wrapperCommandLine, type WrapperInput } from '../../../src/executor/wrapper.js';
+import { WRAPPER, WRAPPER_NAME, wrapperArgs, type WrapperInput } from '../../../src/executor/wrapper.js';
 import { readEnd, readRunFile } from '../../../src/executor/run-files.js';
 import { tempDir } from '../../helpers/temp.js';
 
@@ -41,12 +42,31 @@ for (const sh of SHELLS) {
     assert.equal(existsSync(join(i.cwd, 'ran')), false);
   });
 
-  test(`the wrapper runs under ${sh} from one quoted command string`, async () => {
+  test(`under ${sh}, the command line runs as given: comments, here-documents, a trailing backslash, exit`, async () => {
     await using tmp = tempDir();
-    const i = input(tmp.path, 2, CMD);
+    const cases: [string, string, number][] = [
+      ['echo a # a comment', 'a\n', 0],
+      ['echo b; exit 3 # and a ) in a comment', 'b\n', 3],
+      ['cat <<EOF\nx  y\nEOF', 'x  y\n', 0],
+      ['echo c\\', 'c\n', 0],
+      ['f() { echo "in f $1"; }; f 1', 'in f 1\n', 0],
+    ];
+    for (const [n, [command, out, code]] of cases.entries()) {
+      const i = { ...input(tmp.path, 10 + n, command), env: {} };
+      mkdirSync(i.runDir, { recursive: true });
+      const r = spawnSync(sh, ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs(i)], { stdio: 'ignore' });
+      assert.equal(r.status, code, command);
+      assert.equal(readFileSync(join(i.cwd, `job_${i.jobId}.out`), 'utf8'), out, command);
+    }
+  });
+
+  test(`under ${sh}, a simple command replaces the job's subshell (no extra process)`, async () => {
+    await using tmp = tempDir();
+    const i = { ...input(tmp.path, 20, `sh -c 'echo "$PPID"'`), env: {} };
     mkdirSync(i.runDir);
-    const r = spawnSync(sh, ['-c', wrapperCommandLine(i)], { stdio: 'ignore' });
-    check(i, r.status);
+    spawnSync(sh, ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs(i)], { stdio: 'ignore' });
+    const claim = readFileSync(join(i.runDir, '20.run'), 'utf8').split('\n')[0];
+    assert.equal(readFileSync(join(i.cwd, 'job_20.out'), 'utf8'), `${claim}\n`, 'the command\'s parent is the wrapper itself');
   });
 }
 
