@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
-import { qpyUser } from '../helpers/qpy.js';
+import { checkStatuses, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
+import { isAlive } from '../helpers/procs.js';
 
 const skip = SSHD ? false : 'sshd is not installed';
 let cluster: Cluster;
@@ -22,24 +23,6 @@ after(async () => {
   await cluster?.close();
 });
 
-function statuses(check: string): Map<number, { status: string; line: string }> {
-  const m = new Map<number, { status: string; line: string }>();
-  for (const line of check.split('\n')) {
-    const r = /^(\d+) \((\w+)\)/.exec(line);
-    if (r) m.set(Number(r[1]), { status: r[2]!, line });
-  }
-  return m;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('an sshd killed mid-run: node down, its jobs node_failed, slots released; back again: leftovers killed, node used', { skip, timeout: 120_000 }, async () => {
   const [a, b] = cluster.nodes.map((n) => n.name) as [string, string];
   const nodes = cluster.nodes.map((n) => `${n.name} address=${n.name} cores=2 memory=64`).join('\n') + '\n';
@@ -48,7 +31,7 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
   await u.ok(['sub', '-a', b, holdOn]); // 1
   await u.ok(['sub', '-a', b, holdOn]); // 2
   await u.ok(['sub', '-a', a, 'sleep 300']); // 3
-  await waitFor(async () => [...statuses(await u.ok(['check'])).values()].filter((j) => j.status === 'running').length === 3, { what: 'three jobs running', timeoutMs: 20_000 });
+  await waitFor(async () => [...checkStatuses(await u.ok(['check'])).values()].filter((j) => j.status === 'running').length === 3, { what: 'three jobs running', timeoutMs: 20_000 });
   const children = await waitFor(() => {
     try {
       return [1, 2].map((id) => Number(readFileSync(join(u.work, `child.${id}`), 'utf8')));
@@ -59,7 +42,7 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
 
   await cluster.crash(1);
   const down = await waitFor(async () => {
-    const m = statuses(await u.ok(['check']));
+    const m = checkStatuses(await u.ok(['check']));
     return m.get(1)?.status === 'node_failed' && m.get(2)?.status === 'node_failed' ? m : null;
   }, { what: 'the jobs of the second node node_failed', timeoutMs: 20_000 });
   assert.match(down.get(1)!.line, new RegExp(`on ${b}; .*; node went down\\)$`));
@@ -67,19 +50,19 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
   const status = await u.ok(['status']);
   assert.match(status, new RegExp(`^${b} \\(down\\) +0 +2 `, 'm'), 'down, and its slots released');
   assert.match(status, new RegExp(`^${a} +1 +2 `, 'm'));
-  assert.ok(children.every(alive), 'nothing can kill the jobs while their node is unreachable');
+  assert.ok(children.every(isAlive), 'nothing can kill the jobs while their node is unreachable');
 
   // New work avoids the dead node; a job only the second node can run waits for it.
   await u.ok(['sub', '-a', b, 'echo "$QPY_NODE"']); // 4
   await u.ok(['sub', 'echo "$QPY_NODE"']); // 5
-  await waitFor(async () => statuses(await u.ok(['check'])).get(5)?.status === 'done', { what: 'job 5 done on the first node', timeoutMs: 20_000 });
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(5)?.status === 'done', { what: 'job 5 done on the first node', timeoutMs: 20_000 });
   assert.equal(readFileSync(join(u.work, 'job_5.out'), 'utf8'), `${a}\n`);
-  assert.equal(statuses(await u.ok(['check'])).get(4)?.status, 'queue');
+  assert.equal(checkStatuses(await u.ok(['check'])).get(4)?.status, 'queue');
 
   await cluster.start(1);
-  await waitFor(() => children.every((pid) => !alive(pid)), { what: 'the leftovers of the node_failed jobs killed', timeoutMs: 60_000 });
+  await waitFor(() => children.every((pid) => !isAlive(pid)), { what: 'the leftovers of the node_failed jobs killed', timeoutMs: 60_000 });
   const back = await waitFor(async () => {
-    const m = statuses(await u.ok(['check']));
+    const m = checkStatuses(await u.ok(['check']));
     return m.get(4)?.status === 'done' ? m : null;
   }, { what: 'job 4 done on the second node', timeoutMs: 30_000 });
   assert.equal(readFileSync(join(u.work, 'job_4.out'), 'utf8'), `${b}\n`);
@@ -87,7 +70,7 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
   assert.doesNotMatch(await u.ok(['status']), /\(down\)/);
 
   assert.match(await u.ok(['clean', 'node_failed']), /^2 finished jobs removed/);
-  const left = statuses(await u.ok(['check']));
+  const left = checkStatuses(await u.ok(['check']));
   assert.equal(left.has(1) || left.has(2), false, 'node_failed jobs are cleanable');
   await u.ok(['kill', '3']);
 });

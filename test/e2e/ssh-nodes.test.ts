@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
-import { qpyUser } from '../helpers/qpy.js';
+import { checkStatuses, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = SSHD ? false : 'sshd is not installed';
@@ -22,20 +22,11 @@ after(async () => {
 
 const nodesFile = (names: string[], cores: number) => names.map((n) => `${n} address=${n} cores=${cores} memory=64`).join('\n') + '\n';
 
-function statuses(check: string): Map<number, { status: string; line: string }> {
-  const m = new Map<number, { status: string; line: string }>();
-  for (const line of check.split('\n')) {
-    const r = /^(\d+) \((\w+)\)/.exec(line);
-    if (r) m.set(Number(r[1]), { status: r[2]!, line });
-  }
-  return m;
-}
-
 test('a job on each remote node, chosen by its name; status lists the nodes', { skip, timeout: 60_000 }, async () => {
   await using u = qpyUser({ nodes: nodesFile(cluster.nodes.map((n) => n.name), 2), env: { QPY_SSH_CONFIG: cluster.sshConfig } });
   for (const n of cluster.nodes) await u.ok(['sub', '-a', n.name, 'echo "$QPY_TEST_NODE $QPY_NODE"']);
   const s = await waitFor(async () => {
-    const m = statuses(await u.ok(['check']));
+    const m = checkStatuses(await u.ok(['check']));
     return m.size === 4 && [...m.values()].every((j) => j.status === 'done') ? m : null;
   }, { what: 'four jobs done', timeoutMs: 20_000 });
   for (const [i, n] of cluster.nodes.entries()) {
@@ -52,10 +43,10 @@ test('SIGKILL the master while 50 jobs run on 3 nodes: all adopted, none killed 
   const cmd = 'echo run >> runs.$QPY_JOB_ID; while [ ! -e go.$QPY_JOB_ID ]; do sleep 0.05; done; exit $((QPY_JOB_ID % 5))';
   for (let i = 1; i <= 50; i++) await u.ok(['sub', '-m', '0.1', cmd]);
   await waitFor(async () => {
-    const m = statuses(await u.ok(['check']));
+    const m = checkStatuses(await u.ok(['check']));
     return [...m.values()].filter((j) => j.status === 'running').length === 50;
   }, { what: '50 jobs running', timeoutMs: 30_000 });
-  const before = statuses(await u.ok(['check']));
+  const before = checkStatuses(await u.ok(['check']));
   assert.deepEqual(new Set([...before.values()].map((j) => /on (node\d);/.exec(j.line)?.[1])), new Set(names));
 
   u.killMaster();
@@ -65,11 +56,11 @@ test('SIGKILL the master while 50 jobs run on 3 nodes: all adopted, none killed 
     for (let id = 1; id <= 25; id++) if (!readFileSync(join(u.qpyDir, 'run', `${id}.run`), 'utf8').includes('exit')) return false;
     return true;
   }, { what: 'jobs 1-25 ended while the master was down', timeoutMs: 20_000 });
-  const after1 = statuses(await u.ok(['check'])); // brings the master back
+  const after1 = checkStatuses(await u.ok(['check'])); // brings the master back
   for (let id = 26; id <= 50; id++) assert.equal(after1.get(id)?.status, 'running', `job ${id} still running after the restart`);
   for (let id = 26; id <= 50; id++) writeFileSync(join(u.work, `go.${id}`), '');
   const final = await waitFor(async () => {
-    const m = statuses(await u.ok(['check']));
+    const m = checkStatuses(await u.ok(['check']));
     return m.size === 50 && [...m.values()].every((j) => j.status === 'done' || j.status === 'failed') ? m : null;
   }, { what: 'all 50 final', timeoutMs: 30_000 });
   for (let id = 1; id <= 50; id++) {

@@ -117,3 +117,13 @@ function killLeftoverJobs(runDir: string): void {
     }
   }
 }
+
+/** `qpy check` output with the default format, by job ID: each job's status and whole line. */
+export function checkStatuses(check: string): Map<number, { status: string; line: string }> {
+  const m = new Map<number, { status: string; line: string }>();
+  for (const line of check.split('\n')) {
+    const r = /^(\d+) \((\w+)\)/.exec(line);
+    if (r) m.set(Number(r[1]), { status: r[2]!, line });
+  }
+  return m;
+}

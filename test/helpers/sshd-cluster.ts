@@ -7,11 +7,12 @@
  * All nodes share this machine's file system and process table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
+import { descendants, isAlive } from './procs.js';
 
 export const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => spawnSync('test', ['-x', p]).status === 0) ?? null;
 
@@ -42,40 +43,6 @@ export interface Cluster {
   start(i: number): Promise<void>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `root` and its descendants whose command name starts with sshd (listener, session processes). */
-function sshdTree(root: number): number[] {
-  const children = new Map<number, { pid: number; comm: string }[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const m = /^\d+ \((.*)\) \S+ (\d+)/s.exec(stat);
-    if (!m) continue;
-    const ppid = Number(m[2]);
-    const list = children.get(ppid) ?? [];
-    list.push({ pid: Number(entry), comm: m[1]! });
-    children.set(ppid, list);
-  }
-  const out = [root];
-  for (let k = 0; k < out.length; k++) {
-    for (const c of children.get(out[k]!) ?? []) if (c.comm.startsWith('sshd')) out.push(c.pid);
-  }
-  return out;
 }
 
 function freePort(host: string): Promise<number> {
@@ -177,7 +144,7 @@ export async function startCluster(n = 4): Promise<Cluster> {
   async function crash(i: number): Promise<void> {
     const p = procs[i];
     if (!p || p.exitCode !== null || p.pid === undefined) return;
-    const victims = sshdTree(p.pid);
+    const victims = descendants(p.pid, (c) => c.comm.startsWith('sshd'));
     procs[i] = null;
     const gone = new Promise((r) => p.once('exit', r));
     for (const pid of victims) {
@@ -188,7 +155,7 @@ export async function startCluster(n = 4): Promise<Cluster> {
       }
     }
     await gone;
-    await waitFor(() => victims.every((pid) => !alive(pid)), { what: `sshd processes of ${nodes[i]!.name} gone`, timeoutMs: 10_000 });
+    await waitFor(() => victims.every((pid) => !isAlive(pid)), { what: `sshd processes of ${nodes[i]!.name} gone`, timeoutMs: 10_000 });
   }
 
   async function close(): Promise<void> {

@@ -2,9 +2,11 @@
  * Shared helpers for the executor integration tests: collecting job ends and
  * inspecting process groups through /proc.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Executor, JobEnded, LaunchSpec } from '../../../src/executor/executor.js';
 import { waitFor } from '../../helpers/wait.js';
+import { groupMembers, procTable } from '../../helpers/procs.js';
+
+export { groupMembers };
 
 /** Records every end an executor reports; `ended(id)` waits for one. */
 export function collect(ex: Executor) {
@@ -30,27 +32,7 @@ export function spec(jobId: number, command: string, cwd: string, env: Record<st
   return { jobId, command, cwd, env: { QPY_JOB_ID: String(jobId), QPY_N_CORES: '1', QPY_MEM: '1.0', ...env } };
 }
 
-/** Live (non-zombie) processes whose process group is `pgid`. */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') out.push(Number(name));
-  }
-  return out;
-}
-
 /** Children (live) of a process. */
 export function childrenOf(pid: number): number[] {
-  return groupMembers(pid).filter((p) => {
-    const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-  });
+  return procTable().flatMap((p) => (p.pgid === pid && p.ppid === pid && p.state !== 'Z' && p.state !== 'X' ? [p.pid] : []));
 }

@@ -1,0 +1,54 @@
+/**
+ * This machine's process table read from /proc, for tests that check which
+ * processes of a job (or of an sshd) exist: one reader, so every test skips
+ * zombies and vanishing processes the same way.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface Proc {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  /** One-letter state: R, S, D, Z (zombie), X (dead)… */
+  state: string;
+  comm: string;
+}
+
+/** Every process that could be read (one that exits while being read is skipped). */
+export function procTable(): Proc[] {
+  const out: Proc[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    const f = stat.slice(close + 2).split(' ');
+    out.push({ pid: Number(name), comm: stat.slice(stat.indexOf('(') + 1, close), state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]) });
+  }
+  return out;
+}
+
+const live = (p: Proc): boolean => p.state !== 'Z' && p.state !== 'X';
+
+/** Is `pid` a live (non-zombie) process? */
+export function isAlive(pid: number): boolean {
+  return procTable().some((p) => p.pid === pid && live(p));
+}
+
+/** Live processes whose process group is `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  return procTable().flatMap((p) => (p.pgid === pgid && live(p) ? [p.pid] : []));
+}
+
+/** `root` and those of its descendants for which `keep` holds (the walk goes through kept processes only). */
+export function descendants(root: number, keep: (p: Proc) => boolean): number[] {
+  const children = new Map<number, Proc[]>();
+  for (const p of procTable()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const out = [root];
+  for (let k = 0; k < out.length; k++) for (const c of children.get(out[k]!) ?? []) if (keep(c)) out.push(c.pid);
+  return out;
+}
