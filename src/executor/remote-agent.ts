@@ -56,7 +56,7 @@ const FUNCTIONS = [
   // Start job $2's wrapper under its next free run key, detached in a process group of its own (bash:
   // job control; sh: through setsid, which also gives it a session of its own); the rest are the
   // wrapper's arguments after RUN and KEY.
-  `_q_launch() { _t=$1; _i=$2; shift; _k=$_i; _n=0; while [ -e "$RUN/$_k.run" ]; do _n=$((_n+1)); _k=$_i.a$_n; done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & echo "S $_t $! $_k"; }`,
+  `_q_launch() { _t=$1; _i=$2; shift; _k=$_i; _n=0; while [ -e "$RUN/$_k.run" ]; do _n=$((_n+1)); _k=$_i.a$_n; done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & echo "S $_t $! $_k"; _q_forget $!; }`,
   // Remove every run file of job $2.
   `_q_rm() { rm -f "$RUN/$2.run" "$RUN/$2".a*.run; echo "A $1 1"; }`,
 ];
@@ -67,7 +67,10 @@ export function agentInit(runDir: string): string {
     `RUN=${shellQuote(runDir)}`,
     `W=${shellQuote(WRAPPER)}`,
     // Under bash, job control starts every background job in a group of its own; sh needs setsid.
-    `if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; else _QL=setsid; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
+    // The shell's job table must not keep every job ever started (memory, and a slower launch per job
+    // already started: measured 790 → 600 jobs/s over 20,000 jobs): bash disowns each one at once, sh
+    // drops finished ones through `jobs`.
+    `if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; _q_forget() { disown "$1"; }; else _QL=setsid; _q_forget() { jobs >/dev/null; }; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
     `mkdir -p "$RUN" 2>/dev/null && chmod 700 "$RUN" 2>/dev/null && [ -w "$RUN" ] || { echo "X cannot create the run directory $RUN"; exit 1; }`,
     ...FUNCTIONS,
     'echo "R $$"',
