@@ -96,7 +96,7 @@ export function auditCounters(state: AllocatorState): string[] {
       problems.push(`node ${node.spec.name}: reqMemGB ${node.reqMemGB}, expected ${MEM_RESERVE_GB + n.mem}`);
     }
   }
-  const expectTotal = state.nodes.reduce((s, n) => s + n.spec.cores, 0);
+  const expectTotal = state.nodes.reduce((s, n) => s + (n.drained || n.removed ? 0 : n.spec.cores), 0);
   const expectMin = state.users.reduce((s, u) => s + u.min, 0);
   if (state.totalCores !== expectTotal) problems.push(`totalCores ${state.totalCores}, nodes have ${expectTotal}`);
   if (state.usedCores !== used) problems.push(`usedCores ${state.usedCores}, slots hold ${used}`);

@@ -36,12 +36,13 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return parsed.message;
   const expr = parsed.expr;
-  if (state.nodes.length === 0) return 'no nodes are configured';
+  const configured = state.nodes.filter((n) => !n.removed);
+  if (configured.length === 0) return 'no nodes are configured';
 
-  const matching = state.nodes.filter((n) => matchesNode(expr, n.spec.name, n.spec.attributes));
+  const matching = configured.filter((n) => matchesNode(expr, n.spec.name, n.spec.attributes));
   const text = (demand.attrs ?? '').trim();
   if (matching.length === 0) {
-    const known = (name: string): boolean => state.nodes.some((n) => n.spec.name === name || n.spec.attributes.includes(name));
+    const known = (name: string): boolean => configured.some((n) => n.spec.name === name || n.spec.attributes.includes(name));
     const unknown = expressionNames(expr).filter((name) => !known(name));
     if (expr !== null && expr.kind === 'attr') return `no node has attribute "${expr.name}"`;
     const why = unknown.length === 0 ? '' : ` (no node has ${unknown.length === 1 ? 'attribute' : 'attributes'} ${unknown.map((u) => `"${u}"`).join(', ')})`;

@@ -8,7 +8,7 @@
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { matchesNode, parseAttrExpr, type AttrExpr } from './attributes.js';
 import { chargeSlot, releaseSlot } from './accounting.js';
-import { nodeAvailMem, nodeFreeCores, nodeFreeMem, type AllocatorState, type NodeState, type SlotRecord, type UserState } from './state.js';
+import { nodeAvailMem, nodeFreeCores, nodeFreeMem, takesJobs, type AllocatorState, type NodeState, type SlotRecord, type UserState } from './state.js';
 
 /** Cores neither used nor reserved for users' unused guarantees (outsiders not subtracted, as at HEAD). */
 export function globalFreeCores(state: AllocatorState): number {
@@ -46,7 +46,7 @@ export function hasRoom(state: AllocatorState, user: UserState, cores: number): 
  * or null. A 1-core job first goes to the up, non-multicore-preferred node
  * with the most free cores (ties to the earliest) whose promised and real
  * memory both exceed the job's; otherwise (and for bigger jobs) the first up
- * node in file order with enough free cores and promised memory. Nodes in
+ * node (not drained, still configured: see takesJobs) in file order with enough free cores and promised memory. Nodes in
  * `avoid` (those the user's master cannot reach) are skipped.
  */
 export function chooseNode(state: AllocatorState, cores: number, memGB: number, expr: AttrExpr | null, avoid: ReadonlySet<string> = new Set()): NodeState | null {
@@ -57,7 +57,7 @@ export function chooseNode(state: AllocatorState, cores: number, memGB: number, 
     for (const n of state.nodes) {
       const free = nodeFreeCores(n);
       if (free <= bestFree) continue;
-      if (!n.up || n.spec.prefMulticore || !matches(n)) continue;
+      if (!takesJobs(n) || n.spec.prefMulticore || !matches(n)) continue;
       if (!(nodeAvailMem(n) > memGB && nodeFreeMem(n) > memGB)) continue;
       best = n;
       bestFree = free;
@@ -65,7 +65,7 @@ export function chooseNode(state: AllocatorState, cores: number, memGB: number, 
     if (best !== null) return best;
   }
   for (const n of state.nodes) {
-    if (n.up && matches(n) && nodeFreeCores(n) >= cores && nodeAvailMem(n) > memGB) return n;
+    if (takesJobs(n) && matches(n) && nodeFreeCores(n) >= cores && nodeAvailMem(n) > memGB) return n;
   }
   return null;
 }

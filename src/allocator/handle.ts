@@ -9,6 +9,7 @@ import { chargeSlot, releaseSlot } from './accounting.js';
 import { checkFeasible } from './feasible.js';
 import { tryGrant } from './grant.js';
 import { addUser, type AllocatorState, type UserState } from './state.js';
+import { forgetIfIdle, pruneNode } from './admin.js';
 import { buildStatus } from './status.js';
 
 type Msg<T extends MasterToAllocator['type']> = Extract<MasterToAllocator, { type: T }>;
@@ -64,6 +65,10 @@ function onRegister(state: AllocatorState, msg: Msg<'register'>): AllocatorToMas
 function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaster {
   const user = state.userByName.get(msg.user);
   if (user === undefined) return notRegistered(msg.id, msg.user);
+  if (user.removed) {
+    user.queueSize = Math.max(0, msg.queueSize);
+    return new QpyError('NOT_ALLOWED', `user ${msg.user} was removed by the administrator: running jobs finish, no new ones start`).toReply(msg.id);
+  }
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {
     user.queueSize = Math.max(0, msg.queueSize - 1);
@@ -78,8 +83,10 @@ function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaste
 function onRelease(state: AllocatorState, msg: Msg<'release'>): AllocatorToMaster {
   const user = state.userByName.get(msg.user);
   if (user === undefined) return notRegistered(msg.id, msg.user);
-  releaseSlot(state, user, msg.jobId);
+  const slot = releaseSlot(state, user, msg.jobId);
   user.queueSize = Math.max(0, msg.queueSize);
+  if (slot !== null) pruneNode(state, slot.node);
+  forgetIfIdle(state, user);
   return { type: 'released', id: msg.id, found: true };
 }
 

@@ -27,7 +27,11 @@ export interface NodeMetrics {
 }
 
 export interface NodeState extends NodeMetrics {
-  readonly spec: NodeSpec;
+  spec: NodeSpec;
+  /** The admin drained it: no new jobs; its running jobs go on. */
+  drained: boolean;
+  /** No longer in the nodes file: kept, taking no jobs, until its last slot is released. */
+  removed: boolean;
   /** Cores held by qpy slots. */
   usedCores: number;
   /** MEM_RESERVE_GB plus the memory of every slot on the node. */
@@ -56,6 +60,8 @@ export interface UserState {
   slots: Map<number, SlotRecord>;
   /** Nodes this user's master reports it cannot reach: no grants there for this user. */
   unreachable: Set<string>;
+  /** Removed by the admin: its running jobs finish, new requests are refused; forgotten once it holds nothing. */
+  removed: boolean;
 }
 
 export interface AllocatorState {
@@ -66,7 +72,7 @@ export interface AllocatorState {
   users: UserState[];
   userByName: Map<string, UserState>;
   rules: Rules;
-  /** Σ node cores (n_cores). */
+  /** Σ cores of the nodes that take jobs (neither drained nor removed): n_cores, what shares divide. */
   totalCores: number;
   /** Σ slot cores (n_used_cores), including slots on nodes no longer configured. */
   usedCores: number;
@@ -98,22 +104,39 @@ export function createAllocator(nodes: NodeSpec[], rules: Rules): AllocatorState
   };
   for (const spec of nodes) {
     if (state.nodeByName.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);
-    const node: NodeState = {
-      spec: { ...spec, attributes: [...spec.attributes] },
-      usedCores: 0,
-      reqMemGB: MEM_RESERVE_GB,
-      slotCount: 0,
-      up: true,
-      load: 0,
-      usedMemGB: 0,
-      outsiders: 0,
-      disk: null,
-    };
+    const node = newNode(spec);
     state.nodes.push(node);
     state.nodeByName.set(spec.name, node);
-    state.totalCores += spec.cores;
   }
+  recountCores(state);
   return state;
+}
+
+/** A node as configured, idle, up until a probe says otherwise. */
+export function newNode(spec: NodeSpec): NodeState {
+  return {
+    spec: { ...spec, attributes: [...spec.attributes] },
+    drained: false,
+    removed: false,
+    usedCores: 0,
+    reqMemGB: MEM_RESERVE_GB,
+    slotCount: 0,
+    up: true,
+    load: 0,
+    usedMemGB: 0,
+    outsiders: 0,
+    disk: null,
+  };
+}
+
+/** Does the node take new jobs? Up, not drained, still configured. */
+export function takesJobs(node: NodeState): boolean {
+  return node.up && !node.drained && !node.removed;
+}
+
+/** Σ cores of the nodes whose cores are shared out: configured and not drained (down nodes count: they come back). */
+export function recountCores(state: AllocatorState): void {
+  state.totalCores = state.nodes.reduce((sum, n) => sum + (n.drained || n.removed ? 0 : n.spec.cores), 0);
 }
 
 /** n_free_cores: cores neither held by qpy nor busy with outsiders (may be negative). */
@@ -187,7 +210,7 @@ export function setRules(state: AllocatorState, rules: Rules): void {
 export function addUser(state: AllocatorState, name: string, queueSize = 0): UserState {
   const known = state.userByName.get(name);
   if (known !== undefined) return known;
-  const user: UserState = { name, min: 0, extra: 0, usedCores: 0, queueSize, slots: new Map(), unreachable: new Set() };
+  const user: UserState = { name, min: 0, extra: 0, usedCores: 0, queueSize, slots: new Map(), unreachable: new Set(), removed: false };
   state.users.push(user);
   state.userByName.set(name, user);
   redistribute(state);

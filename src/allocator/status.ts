@@ -20,6 +20,8 @@ function nodeView(n: NodeState): NodeView {
     disk: n.disk === null ? null : { ...n.disk },
     attributes: [...n.spec.attributes],
     up: n.up,
+    drained: n.drained,
+    removed: n.removed,
     prefMulticore: n.spec.prefMulticore,
   };
 }

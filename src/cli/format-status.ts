@@ -59,7 +59,8 @@ export function formatUsers(users: readonly UserView[]): string {
  * the disk field is blank when unknown.
  */
 export function formatNodeRow(node: NodeView): string {
-  const down = node.up ? '' : ' (down)';
+  // ` (down)` as in the original; ` (drained)` and ` (removed)` are new, and count as it does.
+  const down = (node.up ? '' : ' (down)') + (node.removed ? ' (removed)' : node.drained ? ' (drained)' : '');
   const attrs = node.attributes;
   const attrText = '[' + attrs.join(',') + ']';
   const rowLength =

@@ -20,6 +20,10 @@ export const nodeViewSchema = obj({
   disk: nullable(obj({ usedGB: num, totalGB: num })),
   attributes: arrayOf(str),
   up: bool,
+  /** Drained by the admin: takes no new jobs. */
+  drained: bool,
+  /** Gone from the nodes file: takes no new jobs, listed until its last job ends. */
+  removed: bool,
   prefMulticore: bool,
 });
 export type NodeView = Infer<typeof nodeViewSchema>;

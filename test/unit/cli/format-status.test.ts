@@ -9,7 +9,7 @@ import type { NodeView, UserView } from '../../../src/protocol/cluster.js';
 function node(over: Partial<NodeView>): NodeView {
   return {
     name: 'node1', address: 'node1', cores: 0, usedCores: 0, outsiders: 0, load: 0,
-    totalMemGB: 0, usedMemGB: 0, reqMemGB: 2, disk: null, attributes: [], up: true, prefMulticore: false,
+    totalMemGB: 0, usedMemGB: 0, reqMemGB: 2, disk: null, attributes: [], up: true, drained: false, removed: false, prefMulticore: false,
     ...over,
   };
 }
@@ -21,6 +21,12 @@ const n1 = node({ cores: 10, usedCores: 2, totalMemGB: 50, usedMemGB: 30, load: 
 const n2 = node({
   name: 'node2', up: false, cores: 100, usedCores: 20, reqMemGB: 20, totalMemGB: 100, usedMemGB: 80, load: 3,
   disk: { usedGB: 170, totalGB: 200 },
+});
+
+test('new marks: (drained) and (removed) sit where (down) does, and count towards the 28-column rule', () => {
+  assert.equal(formatNodeRow({ ...n1, drained: true }), 'node1 (drained)                  ' + '  2    10     1.0     30.0     2.0    50.0    80    100');
+  assert.equal(formatNodeRow({ ...n1, up: false, removed: true }), 'node1 (down) (removed)           ' + '  2    10     1.0     30.0     2.0    50.0    80    100');
+  assert.match(formatNodeRow({ ...n1, drained: true, attributes: ['abcdefgh', 'ijk'] }), /^node1 \(drained\) +2 .*    \[abcdefgh,ijk\]$/);
 });
 
 test('nodes Printing.test1 and test2', () => {
