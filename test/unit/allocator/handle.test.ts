@@ -195,7 +195,7 @@ test('status: users in registration order, nodes in file order, used = slots + o
   assert.deepEqual([st.totalCores, st.usedCores, st.warnings], [8, 3, []]);
   assert.deepEqual(st.nodes[0], {
     name: 'n1', address: 'n1', cores: 4, usedCores: 2, outsiders: 0, load: 0, totalMemGB: 64, usedMemGB: 0,
-    reqMemGB: 3.5, disk: null, attributes: ['big'], up: true, prefMulticore: true,
+    reqMemGB: 3.5, disk: null, attributes: ['big'], up: true, drained: false, removed: false, prefMulticore: true,
   });
   assert.deepEqual([st.nodes[1]!.outsiders, st.nodes[1]!.load, st.nodes[1]!.disk], [1, 0.47, { usedGB: 3, totalGB: 9 }]);
 });
