@@ -16,6 +16,44 @@ export interface UserPaths {
   log: string;
   nodes: string;
   run: string;
+  /** Where the shared qpy-multiuser daemon is, written by `qpy join` (absent: the embedded default). */
+  multiuser: string;
+  /** This user's key at the qpy-multiuser daemon. */
+  multiuserKey: string;
+}
+
+/** The files of the administrator's directory (the qpy-multiuser daemon's). */
+export interface MultiuserPaths {
+  dir: string;
+  nodes: string;
+  allowedUsers: string;
+  rules: string;
+  /** Optional: the address to listen on (default this machine, 127.0.0.1). */
+  address: string;
+  /** The port, chosen at first start and kept, so users' connection details stay valid. */
+  port: string;
+  adminKey: string;
+  /** One key per user, `<name>.key`. */
+  keys: string;
+  db: string;
+  discovery: string;
+  log: string;
+}
+
+export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
+  return {
+    dir,
+    nodes: join(dir, 'nodes'),
+    allowedUsers: join(dir, 'allowed_users'),
+    rules: join(dir, 'distribution_rules'),
+    address: join(dir, 'multiuser_connection_address'),
+    port: join(dir, 'multiuser_connection_port'),
+    adminKey: join(dir, 'admin.key'),
+    keys: join(dir, 'keys'),
+    db: join(dir, 'multiuser.db'),
+    discovery: join(dir, 'multiuser.json'),
+    log: join(dir, 'multiuser.log'),
+  };
 }
 
 export function userDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -37,6 +75,8 @@ export function userPaths(dir = userDir()): UserPaths {
     log: join(dir, 'master.log'),
     nodes: join(dir, 'nodes'),
     run: join(dir, 'run'),
+    multiuser: join(dir, 'multiuser.json'),
+    multiuserKey: join(dir, 'multiuser.key'),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The line format shared by the admin's configuration files (`nodes`,
- * `distribution_rules`): `#` starts a comment, blank lines are skipped, and
+ * `distribution_rules`, `allowed_users`): `#` starts a comment, blank lines are skipped, and
  * what is left is split into whitespace-separated words.
  */
 

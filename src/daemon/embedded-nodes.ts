@@ -37,9 +37,19 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { nodes: defaultNodes(), fromFile: false };
     throw new QpyError('NODES_FILE', `cannot read ${path}: ${(err as Error).message}`);
   }
+  const nodes = parseNodeSpecs(text, path);
+  if (nodes.length === 0) throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
+  return { nodes, fromFile: true };
+}
+
+/**
+ * Parse a nodes file (`path` names it in messages) into nodes of known
+ * capacity: a node at this machine without `cores=`/`memory=` gets this
+ * machine's; a remote one must state them. Problems are NODES_FILE errors.
+ */
+export function parseNodeSpecs(text: string, path: string): NodeSpec[] {
   const parsed = parseNodesFile(text);
   if (!parsed.ok) throw new QpyError('NODES_FILE', `${path}, ${parsed.message}`);
-  if (parsed.nodes.length === 0) throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
   const nodes: NodeSpec[] = [];
   for (const n of parsed.nodes) {
     if (!isLocalAddress(n.address)) {
@@ -49,5 +59,5 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
       nodes.push({ ...n, cores: n.cores, memGB: n.memGB });
     } else nodes.push({ ...n, cores: n.cores ?? availableParallelism(), memGB: n.memGB ?? localMachineGB() });
   }
-  return { nodes, fromFile: true };
+  return nodes;
 }

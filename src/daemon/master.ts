@@ -147,7 +147,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
     keyFor: (role) => (role === 'user' ? key : null),
-    requestSchema: cliToMasterSchema,
+    requestSchema: (role) => (role === 'user' ? cliToMasterSchema : null),
     handle: (req) => handleCli(ctx, req),
     handshakeMs: timing.handshakeMs,
     serverName: 'qpy-master',

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'UNSATISFIABLE', // no node could ever run this job
   'NODES_FILE', // the nodes file is wrong
   'RULES_FILE', // the distribution_rules file is wrong
+  'USERS_FILE', // the allowed_users file is wrong
   'ILLEGAL_TRANSITION', // a job is not in a state that allows this
   'MASTER_UNREACHABLE', // the CLI cannot reach or start the master
   'ALREADY_RUNNING', // a second daemon for the same directory

@@ -6,7 +6,7 @@
 export const PROTOCOL_VERSION = 1;
 
 /** Who is on the other end of a link. */
-export const ROLES = ['user', 'master', 'admin'] as const;
+export const ROLES = ['user', 'master', 'admin', 'join'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Largest frame a daemon accepts from a client (requests are small). */

@@ -32,7 +32,8 @@ export interface ServerOptions<In extends { id: number }> {
   port: number;
   /** The key a peer claiming (role, user) must prove, or null to refuse. */
   keyFor(role: Auth['role'], user: string): Buffer | null;
-  requestSchema: Schema<In>;
+  /** What a peer of `role` may send, or null if that role may not connect here. */
+  requestSchema(role: Auth['role']): Schema<In> | null;
   handle(request: In, peer: Peer): Promise<object> | object;
   handshakeMs: number;
   serverName: string;
@@ -116,7 +117,9 @@ function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>
       send({ type: 'welcome', mac: serverProof(key, nonce, a.nonce) });
       return;
     }
-    const parsed = parseFrame(raw, opts.requestSchema, MAX_REQUEST_BYTES);
+    const schema = opts.requestSchema(peer.role);
+    if (schema === null) return fail(new QpyError('UNAUTHENTICATED', `role ${peer.role} may not send requests here`));
+    const parsed = parseFrame(raw, schema, MAX_REQUEST_BYTES);
     if (!parsed.ok) {
       send(new QpyError(parsed.code, parsed.message).toReply(parsed.id));
       return;

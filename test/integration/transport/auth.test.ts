@@ -21,7 +21,7 @@ async function withServer(fn: (port: number) => Promise<void>) {
     host: '127.0.0.1',
     port: 0,
     keyFor: (role) => (role === 'user' ? key : null),
-    requestSchema: cliToMasterSchema,
+    requestSchema: (role) => (role === 'user' ? cliToMasterSchema : null),
     handle: (req) => {
       if (req.type === 'status') throw new QpyError('NOT_FOUND', 'nothing here');
       if (req.type === 'finish') throw new Error('a bug');

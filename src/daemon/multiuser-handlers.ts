@@ -1,0 +1,204 @@
+/**
+ * What the qpy-multiuser daemon does with each request, by the role of the
+ * peer that sent it: masters (their user's key) ask for slots; the admin
+ * (the admin key) changes nodes, users and rules; a new user (an invitation
+ * code) fetches its key. The allocator core decides; this module checks who
+ * may do what, applies the admin's files, and persists every change before
+ * the reply goes out.
+ */
+import { existsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { QpyError } from '../errors.js';
+import type { MultiuserPaths } from '../config.js';
+import type { AllocatorState } from '../allocator/state.js';
+import { handleMasterMessage } from '../allocator/handle.js';
+import { buildStatus } from '../allocator/status.js';
+import { formatVariables } from '../allocator/variables.js';
+import { reloadNodes, removeUser, setDrained } from '../allocator/admin.js';
+import { setRules } from '../allocator/state.js';
+import { USER_NAME } from '../allocator/users-file.js';
+import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
+import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocator } from '../protocol/admin-allocator.js';
+import type { ClusterStatus } from '../protocol/cluster.js';
+import type { AllocatorStore } from '../store/allocator-store.js';
+import { loadOrCreateKey, readKey } from '../transport/key.js';
+import { inviteKey, newInviteCode, sealUserKey } from '../transport/invite.js';
+import { editAllowedUsersFile, readAllowedUsers, readNodes, readRules } from './multiuser-config.js';
+import type { Log } from './log.js';
+
+/** How long an invitation code stays valid. */
+export const INVITE_TTL_MS = 24 * 3600 * 1000;
+
+export interface MultiuserContext {
+  paths: MultiuserPaths;
+  state: AllocatorState;
+  store: AllocatorStore;
+  log: Log;
+  now(): number;
+  /** Files not in force because they are wrong, by file: shown by status. */
+  problems: Map<string, string>;
+  /** Pending invitations by user. */
+  invites: Map<string, { key: Buffer; expiresAt: number }>;
+  /** Where users' masters reach this daemon (for invitations). */
+  listen: { host: string; port: number };
+  finish(): void;
+}
+
+const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
+
+/** May `user`'s master connect? Allowed now, or removed but still holding slots (so its jobs can end). */
+function mayConnect(ctx: MultiuserContext, user: string): boolean {
+  const known = ctx.state.userByName.get(user);
+  if (known !== undefined && known.slots.size > 0) return true;
+  try {
+    return readAllowedUsers(ctx.paths.allowedUsers).includes(user);
+  } catch (err) {
+    ctx.log(`allowed_users: ${(err as Error).message}`);
+    return known !== undefined && !known.removed;
+  }
+}
+
+/** The key a peer claiming (role, user) must prove, or null. Never throws. */
+export function keyFor(ctx: MultiuserContext, role: string, user: string): Buffer | null {
+  try {
+    if (role === 'admin') return readKey(ctx.paths.adminKey);
+    if (!USER_NAME.test(user)) return null;
+    if (role === 'master') return mayConnect(ctx, user) && existsSync(userKeyPath(ctx, user)) ? readKey(userKeyPath(ctx, user)) : null;
+    if (role === 'join') {
+      const invite = ctx.invites.get(user);
+      return invite !== undefined && invite.expiresAt > ctx.now() ? invite.key : null;
+    }
+  } catch (err) {
+    ctx.log(`key of ${role} ${user}: ${(err as Error).message}`);
+  }
+  return null;
+}
+
+function persistUser(ctx: MultiuserContext, name: string): void {
+  const u = ctx.state.userByName.get(name);
+  if (u === undefined) {
+    ctx.store.deleteUser(name);
+    try {
+      unlinkSync(userKeyPath(ctx, name)); // forgotten: its key goes too, unless it was allowed again
+    } catch {
+      /* none */
+    }
+    return;
+  }
+  ctx.store.putUser(name, u.removed);
+  ctx.store.replaceSlots(name, [...u.slots.values()].map((s) => ({ user: name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB })));
+}
+
+/** A master's request, in its own user's name only. */
+export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator, peerUser: string): Promise<AllocatorToMaster> {
+  if (msg.user !== peerUser) throw new QpyError('UNAUTHENTICATED', `this connection speaks for ${peerUser}, not ${msg.user}`);
+  if (msg.type === 'register' && !mayConnect(ctx, msg.user)) {
+    throw new QpyError('NOT_ALLOWED', `user ${msg.user} is not in allowed_users`, 'ask the qpy administrator');
+  }
+  const reply = handleMasterMessage(ctx.state, msg);
+  if (msg.type === 'status' && reply.type === 'status') reply.status = withProblems(ctx, reply.status);
+  if (msg.type === 'register' || msg.type === 'release') persistUser(ctx, msg.user);
+  else if (msg.type === 'request' && reply.type === 'granted') {
+    const slot = ctx.state.userByName.get(msg.user)?.slots.get(msg.jobId);
+    if (slot) ctx.store.putSlot({ user: msg.user, jobId: slot.jobId, node: slot.node, cores: slot.cores, memGB: slot.memGB });
+  }
+  await ctx.store.commit();
+  return reply;
+}
+
+function withProblems(ctx: MultiuserContext, status: ClusterStatus): ClusterStatus {
+  return { ...status, warnings: [...[...ctx.problems.values()], ...status.warnings] };
+}
+
+/** Apply a file read: on success its text becomes the last good copy; on failure the problem is kept and reported. */
+function fileResult<T>(ctx: MultiuserContext, key: string, read: () => T & { text: string }): T & { text: string } {
+  try {
+    const r = read();
+    ctx.problems.delete(key);
+    ctx.store.setMeta(`last_good_${key}`, r.text);
+    return r;
+  } catch (err) {
+    if (err instanceof QpyError) {
+      ctx.problems.set(key, `${err.message} (the last good ${key} file stays in force)`);
+      ctx.log(`${key}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/** An admin command. */
+export async function handleAdmin(ctx: MultiuserContext, msg: AdminToAllocator): Promise<AllocatorToAdmin> {
+  const { state, store } = ctx;
+  switch (msg.type) {
+    case 'status':
+      return { type: 'status', id: msg.id, status: withProblems(ctx, buildStatus(state)) };
+    case 'variables':
+      return { type: 'text', id: msg.id, text: formatVariables(state) };
+    case 'reloadNodes': {
+      const { specs } = fileResult(ctx, 'nodes', () => readNodes(ctx.paths.nodes));
+      const diff = reloadNodes(state, specs);
+      for (const name of diff.removed) store.setDrained(name, false);
+      await store.commit();
+      ctx.log(`nodes reloaded: added ${diff.added.join(' ') || '-'}, removed ${diff.removed.join(' ') || '-'}, changed ${diff.changed.join(' ') || '-'}`);
+      return { type: 'nodesReloaded', id: msg.id, ...diff };
+    }
+    case 'distribute': {
+      const { rules } = fileResult(ctx, 'rules', () => readRules(ctx.paths.rules));
+      setRules(state, rules);
+      await store.commit();
+      if (state.distributionError !== null) throw new QpyError('RULES_FILE', `the rules cannot be applied: ${state.distributionError}`);
+      return { type: 'distributed', id: msg.id };
+    }
+    case 'addUser': {
+      if (!USER_NAME.test(msg.name)) throw new QpyError('INVALID_ARGUMENT', `"${msg.name}" is not a valid user name`);
+      editAllowedUsersFile(ctx.paths.allowedUsers, msg.name, true);
+      loadOrCreateKey(userKeyPath(ctx, msg.name));
+      const known = state.userByName.get(msg.name);
+      if (known?.removed) {
+        known.removed = false;
+        store.putUser(msg.name, false);
+      }
+      const code = newInviteCode();
+      const invite = { key: inviteKey(code, msg.name), expiresAt: ctx.now() + INVITE_TTL_MS };
+      ctx.invites.set(msg.name, invite);
+      store.putInvite({ user: msg.name, ...invite });
+      await store.commit();
+      ctx.log(`user ${msg.name} allowed; invitation valid until ${new Date(invite.expiresAt).toISOString()}`);
+      return { type: 'userAdded', id: msg.id, name: msg.name, code, expiresAt: invite.expiresAt, address: ctx.listen.host, port: ctx.listen.port };
+    }
+    case 'removeUser': {
+      editAllowedUsersFile(ctx.paths.allowedUsers, msg.name, false);
+      ctx.invites.delete(msg.name);
+      store.deleteInvite(msg.name);
+      const result = removeUser(state, msg.name);
+      persistUser(ctx, msg.name);
+      await store.commit();
+      ctx.log(`user ${msg.name} removed (${result})`);
+      return { type: 'userRemoved', id: msg.id, name: msg.name, result };
+    }
+    case 'drain':
+    case 'resume': {
+      const drained = msg.type === 'drain';
+      if (!setDrained(state, msg.node, drained)) throw new QpyError('NOT_FOUND', `no node ${msg.node}`, 'see the nodes with: qpy-admin status');
+      store.setDrained(msg.node, drained);
+      await store.commit();
+      ctx.log(`node ${msg.node} ${drained ? 'drained' : 'resumed'}`);
+      return { type: 'done', id: msg.id, message: drained ? `Node ${msg.node} drained: it takes no new jobs; its running jobs go on.` : `Node ${msg.node} takes jobs again.` };
+    }
+    case 'finish':
+      setImmediate(() => ctx.finish());
+      return { type: 'finishing', id: msg.id, pid: process.pid };
+  }
+}
+
+/** `qpy join`: the invitation is used up; the user's key goes back sealed with it. */
+export async function handleJoin(ctx: MultiuserContext, msg: JoinToAllocator, user: string): Promise<AllocatorToJoin> {
+  const invite = ctx.invites.get(user);
+  if (invite === undefined || invite.expiresAt <= ctx.now()) throw new QpyError('UNAUTHENTICATED', 'the invitation has expired or was used');
+  const userKey = readKey(userKeyPath(ctx, user));
+  ctx.invites.delete(user);
+  ctx.store.deleteInvite(user);
+  await ctx.store.commit();
+  ctx.log(`user ${user} joined`);
+  return { type: 'joined', id: msg.id, user, ...sealUserKey(invite.key, userKey) };
+}

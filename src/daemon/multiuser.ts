@@ -1,0 +1,156 @@
+/**
+ * The qpy-multiuser daemon: one per site, run by the unprivileged admin
+ * account, over the admin directory (QPY_MULTIUSER_DIR). Start-up: check the
+ * directory and key permissions, lock the store, rebuild the allocation from
+ * it (slots, users in registration order, drained nodes), apply the admin's
+ * files (the last good copy of any that is wrong), listen, then advertise in
+ * `multiuser.json`. Masters re-register on their own after a restart.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { QpyError } from '../errors.js';
+import { multiuserPaths, timing, type MultiuserPaths } from '../config.js';
+import { removeDiscovery, writeDiscovery } from '../discovery.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { masterToAllocatorSchema, type MasterToAllocator } from '../protocol/master-allocator.js';
+import { adminToAllocatorSchema, joinToAllocatorSchema, type AdminToAllocator, type JoinToAllocator } from '../protocol/admin-allocator.js';
+import { addUser, createAllocator, type AllocatorState } from '../allocator/state.js';
+import { chargeSlot } from '../allocator/accounting.js';
+import { setDrained } from '../allocator/admin.js';
+import { openAllocatorStore, type AllocatorStore } from '../store/allocator-store.js';
+import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
+import { startServer, type RunningServer } from '../transport/server.js';
+import { nodesInForce, rulesInForce } from './multiuser-config.js';
+import { handleAdmin, handleJoin, handleMaster, keyFor, type MultiuserContext } from './multiuser-handlers.js';
+import { fileLog, type Log } from './log.js';
+
+export interface MultiuserOptions {
+  paths?: MultiuserPaths;
+  foreground?: boolean;
+}
+
+export interface RunningMultiuser {
+  readonly port: number;
+  readonly pid: number;
+  readonly log: Log;
+  readonly stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Request = MasterToAllocator | AdminToAllocator | JoinToAllocator;
+
+/** Refuse a directory or file that others can read (a key in it would be theirs). */
+function checkPrivate(path: string, what: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return; // created below, private
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new QpyError('UNAUTHENTICATED', `${what} ${path} is open to other users (mode ${mode.toString(8)})`, `run: chmod ${what === 'directory' ? 700 : 600} ${path}`);
+  }
+}
+
+function readOptional(path: string): string | null {
+  try {
+    const t = readFileSync(path, 'utf8').trim();
+    return t === '' ? null : t;
+  } catch {
+    return null;
+  }
+}
+
+/** The allocation as the store left it: users in registration order, their slots, drained nodes. */
+function restore(state: AllocatorState, store: AllocatorStore, log: Log): void {
+  const snap = store.load();
+  for (const u of snap.users) addUser(state, u.name).removed = u.removed;
+  for (const s of snap.slots) {
+    const user = state.userByName.get(s.user) ?? addUser(state, s.user);
+    if (!user.slots.has(s.jobId)) chargeSlot(state, user, s);
+  }
+  for (const node of snap.drained) setDrained(state, node, true);
+  if (snap.slots.length > 0) log(`restored ${snap.slots.length} slots of ${snap.users.length} users`);
+}
+
+export async function startMultiuser(opts: MultiuserOptions = {}): Promise<RunningMultiuser> {
+  const paths = opts.paths ?? multiuserPaths();
+  checkPrivate(paths.dir, 'directory');
+  checkPrivate(paths.keys, 'directory');
+  ensurePrivateDir(paths.dir);
+  ensurePrivateDir(paths.keys);
+  checkPrivate(paths.adminKey, 'key file');
+  loadOrCreateKey(paths.adminKey);
+  const log = fileLog(paths.log, opts.foreground ?? false);
+  const store = openAllocatorStore(paths.db);
+  try {
+    return await run(paths, store, log);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
+
+async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Promise<RunningMultiuser> {
+  const meta = store.load().meta;
+  const problems = new Map<string, string>();
+  const nodes = nodesInForce(paths.nodes, meta.get('last_good_nodes'));
+  const rules = rulesInForce(paths.rules, meta.get('last_good_rules'));
+  for (const [key, r] of [['nodes', nodes], ['rules', rules]] as const) {
+    if (r.problem) {
+      problems.set(key, `${r.problem.message} (the last good ${key} file stays in force)`);
+      log(`${key}: ${r.problem.message}`);
+    } else if (r.text !== null) store.setMeta(`last_good_${key}`, r.text);
+  }
+  const state = createAllocator(nodes.value, rules.value);
+  restore(state, store, log);
+  const invites = new Map(store.load().invites.map((i) => [i.user, { key: i.key, expiresAt: i.expiresAt }]));
+  await store.commit();
+
+  const host = readOptional(paths.address) ?? '127.0.0.1';
+  const savedPort = Number(readOptional(paths.port) ?? '0');
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let server: RunningServer | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log('stopping');
+      await server?.close();
+      await store.commit().catch(() => undefined);
+      store.close();
+      removeDiscovery(paths.discovery, process.pid);
+      log('stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  const ctx: MultiuserContext = { paths, state, store, log, now: Date.now, problems, invites, listen: { host, port: 0 }, finish: () => void stop() };
+  const listen = (port: number) =>
+    startServer<Request>({
+      host,
+      port,
+      keyFor: (role, user) => keyFor(ctx, role, user),
+      requestSchema: (role) => (role === 'master' ? masterToAllocatorSchema : role === 'admin' ? adminToAllocatorSchema : role === 'join' ? joinToAllocatorSchema : null),
+      handle: (req, peer) => {
+        if (peer.role === 'master') return handleMaster(ctx, req as MasterToAllocator, peer.user);
+        if (peer.role === 'admin') return handleAdmin(ctx, req as AdminToAllocator);
+        return handleJoin(ctx, req as JoinToAllocator, peer.user);
+      },
+      handshakeMs: timing.handshakeMs,
+      serverName: 'qpy-multiuser',
+      log,
+    });
+  try {
+    server = await listen(Number.isSafeInteger(savedPort) && savedPort > 0 && savedPort < 65536 ? savedPort : 0);
+  } catch (err) {
+    if (savedPort > 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new QpyError('ALREADY_RUNNING', `port ${savedPort} (from ${paths.port}) is in use: is another qpy-multiuser running?`, `if not, remove ${paths.port}; users must then join again`);
+    }
+    throw new QpyError('INTERNAL', `cannot listen on ${host}: ${(err as Error).message}`);
+  }
+  ctx.listen.port = server.port;
+  if (savedPort !== server.port) writeFileSync(paths.port, `${server.port}\n`, { mode: 0o600 });
+  writeDiscovery(paths.discovery, { pid: process.pid, host, port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
+  log(`started: pid ${process.pid}, ${host}:${server.port}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`);
+  return { port: server.port, pid: process.pid, log, stopped, stop };
+}

@@ -1,0 +1,54 @@
+/**
+ * The link between the administrator's CLI (`qpy-admin`, role `admin`, the
+ * admin key) and the `qpy-multiuser` daemon; and the one-request link a new
+ * user's `qpy join` opens with its invitation code (role `join`).
+ */
+import { arrayOf, int, literal, num, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
+import { clusterStatusSchema } from './cluster.js';
+import { errorReplySchema } from './user-master.js';
+
+const id = int;
+const name = strMax(256);
+
+export const adminToAllocatorSchema = tagged({
+  status: obj({ type: literal('status'), id }),
+  /** The daemon's counters, nodes and users with their slots, as text (§6.5). */
+  variables: obj({ type: literal('variables'), id }),
+  /** Read the nodes file again and apply it by diff. */
+  reloadNodes: obj({ type: literal('reloadNodes'), id }),
+  /** Read distribution_rules again and redistribute. */
+  distribute: obj({ type: literal('distribute'), id }),
+  /** Allow a user (allowed_users, a key of its own) and make a one-time invitation code for it. */
+  addUser: obj({ type: literal('addUser'), id, name }),
+  removeUser: obj({ type: literal('removeUser'), id, name }),
+  drain: obj({ type: literal('drain'), id, node: name }),
+  resume: obj({ type: literal('resume'), id, node: name }),
+  finish: obj({ type: literal('finish'), id }),
+});
+export type AdminToAllocator = Infer<typeof adminToAllocatorSchema>;
+
+export const allocatorToAdminSchema = tagged({
+  status: obj({ type: literal('status'), id, status: clusterStatusSchema }),
+  text: obj({ type: literal('text'), id, text: strMax(64 * 1024 * 1024) }),
+  nodesReloaded: obj({ type: literal('nodesReloaded'), id, added: arrayOf(name), removed: arrayOf(name), changed: arrayOf(name) }),
+  distributed: obj({ type: literal('distributed'), id }),
+  userAdded: obj({ type: literal('userAdded'), id, name, code: strMax(128), expiresAt: num, address: strMax(1024), port: int }),
+  userRemoved: obj({ type: literal('userRemoved'), id, name, result: oneOf(['forgotten', 'draining', 'unknown'] as const) }),
+  done: obj({ type: literal('done'), id, message: strMax(4096) }),
+  finishing: obj({ type: literal('finishing'), id, pid: int }),
+  error: errorReplySchema,
+});
+export type AllocatorToAdmin = Infer<typeof allocatorToAdminSchema>;
+
+/** `qpy join`: after authenticating with the invitation code, ask for the user's key. */
+export const joinToAllocatorSchema = tagged({
+  join: obj({ type: literal('join'), id }),
+});
+export type JoinToAllocator = Infer<typeof joinToAllocatorSchema>;
+
+export const allocatorToJoinSchema = tagged({
+  /** The user's key, AES-256-GCM under a key derived from the code (see transport/invite.ts); hex. */
+  joined: obj({ type: literal('joined'), id, user: name, iv: strMax(64), data: strMax(256), tag: strMax(64) }),
+  error: errorReplySchema,
+});
+export type AllocatorToJoin = Infer<typeof allocatorToJoinSchema>;

@@ -1,0 +1,156 @@
+/**
+ * The `qpy-multiuser` daemon's SQLite store: what it could not rebuild after
+ * a crash before every master has re-registered. Slots above all: a restarted
+ * daemon that forgot them could grant a busy core to someone else. Also the
+ * users in registration order (the order that gets an even split's
+ * remainder) and whether the admin removed them, drained nodes, pending
+ * invitations, and the last good nodes and rules files.
+ *
+ * Changes asked for in one turn of the event loop share one transaction (one
+ * fsync); `commit()` resolves once they are durable, and the daemon answers a
+ * grant only then.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { QpyError } from '../errors.js';
+
+export interface StoredSlot {
+  user: string;
+  jobId: number;
+  node: string;
+  cores: number;
+  memGB: number;
+}
+
+export interface StoredInvite {
+  user: string;
+  key: Buffer;
+  expiresAt: number;
+}
+
+export interface AllocatorSnapshot {
+  users: { name: string; removed: boolean }[];
+  slots: StoredSlot[];
+  drained: string[];
+  invites: StoredInvite[];
+  meta: Map<string, string>;
+}
+
+export interface AllocatorStore {
+  load(): AllocatorSnapshot;
+  putUser(name: string, removed: boolean): void;
+  deleteUser(name: string): void;
+  putSlot(slot: StoredSlot): void;
+  deleteSlot(user: string, jobId: number): void;
+  /** Make `user`'s slots exactly `slots`. */
+  replaceSlots(user: string, slots: StoredSlot[]): void;
+  setDrained(node: string, drained: boolean): void;
+  putInvite(invite: StoredInvite): void;
+  deleteInvite(user: string): void;
+  setMeta(key: string, value: string): void;
+  /** Resolves when every change asked for so far is durable. */
+  commit(): Promise<void>;
+  close(): void;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, seq INTEGER NOT NULL, removed INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS slots (user TEXT NOT NULL, job_id INTEGER NOT NULL, node TEXT NOT NULL, cores INTEGER NOT NULL, mem REAL NOT NULL, PRIMARY KEY (user, job_id));
+  CREATE TABLE IF NOT EXISTS drained (node TEXT PRIMARY KEY);
+  CREATE TABLE IF NOT EXISTS invites (user TEXT PRIMARY KEY, key BLOB NOT NULL, expires REAL NOT NULL);
+`;
+
+/** Open (creating if needed) the store; ALREADY_RUNNING if another daemon holds it. */
+export function openAllocatorStore(path: string): AllocatorStore {
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  const db = new Database(path, { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('BEGIN IMMEDIATE; COMMIT;');
+    db.exec(SCHEMA);
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new QpyError('ALREADY_RUNNING', `another qpy-multiuser is already running for ${path}`, 'stop it first with: qpy-admin finish');
+    }
+    throw new QpyError('STORE', `cannot open ${path}: ${(err as Error).message}`);
+  }
+  const st = {
+    putUser: db.prepare('INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ON CONFLICT(name) DO UPDATE SET removed = excluded.removed'),
+    delUser: db.prepare('DELETE FROM users WHERE name = ?'),
+    delUserSlots: db.prepare('DELETE FROM slots WHERE user = ?'),
+    putSlot: db.prepare('INSERT OR REPLACE INTO slots (user, job_id, node, cores, mem) VALUES (?, ?, ?, ?, ?)'),
+    delSlot: db.prepare('DELETE FROM slots WHERE user = ? AND job_id = ?'),
+    drain: db.prepare('INSERT OR IGNORE INTO drained (node) VALUES (?)'),
+    undrain: db.prepare('DELETE FROM drained WHERE node = ?'),
+    putInvite: db.prepare('INSERT OR REPLACE INTO invites (user, key, expires) VALUES (?, ?, ?)'),
+    delInvite: db.prepare('DELETE FROM invites WHERE user = ?'),
+    putMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+  };
+  let pending: (() => void)[] = [];
+  let waiters: { resolve(): void; reject(e: Error): void }[] = [];
+  let scheduled = false;
+  const run = db.transaction((ops: (() => void)[]) => {
+    for (const op of ops) op();
+  });
+  function flush(): void {
+    scheduled = false;
+    const ops = pending;
+    const toWake = waiters;
+    pending = [];
+    waiters = [];
+    try {
+      if (ops.length > 0) run(ops);
+      for (const w of toWake) w.resolve();
+    } catch (err) {
+      const e = new QpyError('STORE', `cannot write the allocator database: ${(err as Error).message}`);
+      for (const w of toWake) w.reject(e);
+    }
+  }
+  const queue = (op: () => void): void => {
+    pending.push(op);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  const putSlot = (s: StoredSlot) => st.putSlot.run(s.user, s.jobId, s.node, s.cores, s.memGB);
+  return {
+    load() {
+      const users = (db.prepare('SELECT name, removed FROM users ORDER BY seq').all() as { name: string; removed: number }[]).map((u) => ({ name: u.name, removed: u.removed !== 0 }));
+      const slots = (db.prepare('SELECT user, job_id, node, cores, mem FROM slots ORDER BY rowid').all() as { user: string; job_id: number; node: string; cores: number; mem: number }[]).map((r) => ({ user: r.user, jobId: r.job_id, node: r.node, cores: r.cores, memGB: r.mem }));
+      const drained = (db.prepare('SELECT node FROM drained').all() as { node: string }[]).map((r) => r.node);
+      const invites = (db.prepare('SELECT user, key, expires FROM invites').all() as { user: string; key: Buffer; expires: number }[]).map((r) => ({ user: r.user, key: r.key, expiresAt: r.expires }));
+      const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      return { users, slots, drained, invites, meta };
+    },
+    putUser: (name, removed) => queue(() => st.putUser.run(name, removed ? 1 : 0)),
+    deleteUser: (name) => queue(() => {
+      st.delUserSlots.run(name);
+      st.delUser.run(name);
+    }),
+    putSlot: (slot) => queue(() => putSlot(slot)),
+    deleteSlot: (user, jobId) => queue(() => st.delSlot.run(user, jobId)),
+    replaceSlots: (user, slots) => queue(() => {
+      st.delUserSlots.run(user);
+      for (const s of slots) putSlot(s);
+    }),
+    setDrained: (node, drained) => queue(() => (drained ? st.drain.run(node) : st.undrain.run(node))),
+    putInvite: (i) => queue(() => st.putInvite.run(i.user, i.key, i.expiresAt)),
+    deleteInvite: (user) => queue(() => st.delInvite.run(user)),
+    setMeta: (key, value) => queue(() => st.putMeta.run(key, value)),
+    commit() {
+      if (!scheduled && pending.length === 0) return Promise.resolve();
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    close() {
+      if (scheduled || pending.length > 0) flush();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The qpy-multiuser daemon as a real process: per-user keys and the admin
+ * key, invitations, identity checks, slots that survive a SIGKILL, bad files
+ * that never stop it, and the permission checks at start.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testMultiuser } from '../../helpers/multiuser.js';
+import { connect } from '../../../src/transport/client.js';
+import { wsSocket } from '../../../src/transport/ws-socket.js';
+import { inviteKey, openUserKey } from '../../../src/transport/invite.js';
+import { readKey } from '../../../src/transport/key.js';
+import { allocatorToJoinSchema, type AllocatorToJoin, type JoinToAllocator } from '../../../src/protocol/admin-allocator.js';
+import { QpyError } from '../../../src/errors.js';
+
+const NODES = 'n1 address=localhost cores=4 memory=16\nn2 address=localhost cores=4 memory=16\n';
+const demand = { cores: 1, memGB: 1, attrs: null };
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (err: unknown) => err instanceof QpyError && err.code === code);
+}
+
+test('admin adds a user, the user joins with the code, its master gets slots in its own name only', async () => {
+  await using mu = testMultiuser({ nodes: NODES });
+  assert.equal((await mu.start()).code, 0);
+  const admin = await mu.admin();
+  const added = await admin.request({ type: 'addUser', name: 'alice' });
+  assert.equal(added.type, 'userAdded');
+  if (added.type !== 'userAdded') return;
+  assert.equal(added.port, mu.port());
+  assert.match(readFileSync(mu.paths.allowedUsers, 'utf8'), /^alice$/m);
+
+  // Join: the code proves the invitation; the key comes back sealed.
+  const j = await connect<JoinToAllocator, AllocatorToJoin>({ url: `ws://127.0.0.1:${mu.port()}/`, socket: wsSocket, key: inviteKey(added.code, 'alice'), role: 'join', user: 'alice', replySchema: allocatorToJoinSchema, timeoutMs: 5000 });
+  const joined = await j.request({ type: 'join' });
+  j.close();
+  assert.equal(joined.type, 'joined');
+  if (joined.type !== 'joined') return;
+  const key = openUserKey(inviteKey(added.code, 'alice'), joined);
+  assert.deepEqual(key, readKey(join(mu.paths.keys, 'alice.key')));
+  // The code works once.
+  await rejectsWith(connect({ url: `ws://127.0.0.1:${mu.port()}/`, socket: wsSocket, key: inviteKey(added.code, 'alice'), role: 'join', user: 'alice', replySchema: allocatorToJoinSchema, timeoutMs: 5000 }), 'UNAUTHENTICATED');
+
+  const alice = await mu.master('alice', key);
+  assert.equal((await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 1 })).type, 'registered');
+  const g = await alice.request({ type: 'request', user: 'alice', jobId: 1, demand, queueSize: 1 });
+  assert.equal(g.type, 'granted');
+  // Alice's key cannot speak for bob, nor act as admin; bob has no key at all.
+  await rejectsWith(alice.request({ type: 'request', user: 'bob', jobId: 2, demand, queueSize: 1 }), 'UNAUTHENTICATED');
+  await rejectsWith(mu.master('alice', key, 'admin'), 'UNAUTHENTICATED');
+  await rejectsWith(mu.master('bob', key), 'UNAUTHENTICATED');
+});
+
+test('SIGKILL and restart: the slots are still held, so nothing granted twice; the port is kept', async () => {
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\n', users: ['alice', 'bob'] });
+  assert.equal((await mu.start()).code, 0);
+  const admin = await mu.admin();
+  await admin.request({ type: 'addUser', name: 'alice' });
+  await admin.request({ type: 'addUser', name: 'bob' });
+  const alice = await mu.master('alice');
+  await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 3 });
+  for (const jobId of [1, 2]) assert.equal((await alice.request({ type: 'request', user: 'alice', jobId, demand, queueSize: 3 })).type, 'granted');
+  const port = mu.port();
+  await mu.kill();
+  assert.equal((await mu.start()).code, 0);
+  assert.equal(mu.port(), port, 'the same port: users keep their connection details');
+  // Bob registers first after the restart: both cores are still alice's.
+  const bob = await mu.master('bob');
+  await bob.request({ type: 'register', user: 'bob', running: [], queueSize: 1 });
+  const r = await bob.request({ type: 'request', user: 'bob', jobId: 1, demand, queueSize: 1 });
+  assert.deepEqual(r.type === 'refused' && r.reason, 'no_room');
+  const s = await (await mu.admin()).request({ type: 'status' });
+  assert.ok(s.type === 'status');
+  if (s.type === 'status') assert.deepEqual(s.status.users.map((u) => [u.name, u.usedCores]), [['alice', 2], ['bob', 0]]);
+});
+
+test('a bad nodes file is reported and the last good one stays in force; bad rules likewise', async () => {
+  await using mu = testMultiuser({ nodes: NODES });
+  assert.equal((await mu.start()).code, 0);
+  const admin = await mu.admin();
+  writeFileSync(mu.paths.nodes, 'n1 cores=lots\n');
+  await rejectsWith(admin.request({ type: 'reloadNodes' }), 'NODES_FILE');
+  const s = await admin.request({ type: 'status' });
+  assert.ok(s.type === 'status');
+  if (s.type !== 'status') return;
+  assert.deepEqual(s.status.nodes.map((n) => n.name), ['n1', 'n2']);
+  assert.match(s.status.warnings.join('\n'), /line 1.*last good nodes file stays in force/);
+  // A restart keeps using the last good copy.
+  await mu.kill();
+  assert.equal((await mu.start()).code, 0);
+  const s2 = await (await mu.admin()).request({ type: 'status' });
+  assert.deepEqual(s2.type === 'status' && s2.status.nodes.map((n) => n.name), ['n1', 'n2']);
+  writeFileSync(mu.paths.rules, 'bogus\n');
+  await rejectsWith((await mu.admin()).request({ type: 'distribute' }), 'RULES_FILE');
+  writeFileSync(mu.paths.nodes, NODES + 'n3 address=localhost cores=2 memory=8\n');
+  const diff = await (await mu.admin()).request({ type: 'reloadNodes' });
+  assert.deepEqual(diff.type === 'nodesReloaded' && diff.added, ['n3']);
+});
+
+test('keys and the admin directory open to others are refused at start, with the fix in the message', async () => {
+  await using mu = testMultiuser({ nodes: NODES });
+  assert.equal((await mu.start()).code, 0);
+  await mu.kill();
+  chmodSync(mu.paths.adminKey, 0o644);
+  const r = await mu.start();
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^qpy-multiuser: key file .*admin\.key is open to other users \(mode 644\)\nhint: run: chmod 600 /);
+  chmodSync(mu.paths.adminKey, 0o600);
+  chmodSync(mu.paths.dir, 0o755);
+  const r2 = await mu.start();
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /directory .* is open to other users \(mode 755\)/);
+});
