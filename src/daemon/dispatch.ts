@@ -115,7 +115,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
           if (noRoomFrom <= 1) break;
         }
       } else {
-        rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
+        // The shared allocator away: jobs wait, and the link reports the outage once.
+        if (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE') rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
         break;
       }
     }

@@ -11,22 +11,21 @@ import { userPaths, userName, timing, type UserPaths } from '../config.js';
 import { writeDiscovery, removeDiscovery } from '../discovery.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { cliToMasterSchema, type CliToMaster } from '../protocol/user-master.js';
-import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
+import { ensurePrivateDir, loadOrCreateKey, readKey } from '../transport/key.js';
 import { startServer, type RunningServer } from '../transport/server.js';
 import { openJobStore, type JobStore } from '../store/job-store.js';
 import { createCommitter } from '../store/group-commit.js';
-import { restoreState, running } from '../master/state.js';
+import { restoreState, running, type MasterState } from '../master/state.js';
+import type { Slot } from '../protocol/master-allocator.js';
 import { createAllocator, setNodeMetrics } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
 import type { NodeSpec } from '../allocator/state.js';
-import { createLocalExecutor } from '../executor/local.js';
-import { createSshExecutor } from '../executor/ssh.js';
-import { createRouter } from '../executor/router.js';
-import type { Executor } from '../executor/executor.js';
 import { mkdirSync } from 'node:fs';
-import { embeddedLink } from './allocator-link.js';
-import { isLocalAddress, loadEmbeddedNodes } from './embedded-nodes.js';
-import { createDispatcher, type Runtime } from './dispatch.js';
+import { embeddedLink, type AllocatorLink } from './allocator-link.js';
+import { multiuserLink } from './multiuser-link.js';
+import { addressesOf, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './master-nodes.js';
+import { loadEmbeddedNodes } from './embedded-nodes.js';
+import { createDispatcher, type Dispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
@@ -65,61 +64,70 @@ export async function startMaster(opts: MasterOptions = {}): Promise<RunningMast
   }
 }
 
-/**
- * The local executor for nodes at this machine, an SSH executor per remote
- * node, behind one router. Remote links are reported to `onLink`.
- */
-function nodeExecutors(nodes: NodeSpec[], runDir: string, pollMs: number, onLink: (node: string, problem: string | null) => void): Executor {
-  let local: Executor | null = null;
-  const byNode = new Map<string, Executor>();
-  for (const n of nodes) {
-    if (isLocalAddress(n.address)) byNode.set(n.name, (local ??= createLocalExecutor({ runDir, nodeName: n.name, pollMs })));
-    else byNode.set(n.name, createSshExecutor({ nodeName: n.name, address: n.address, runDir, pollMs, onLink: (problem) => onLink(n.name, problem) }));
-  }
-  return createRouter(byNode);
+/** The slots the running jobs hold, as the allocator registers them. */
+function runningSlots(state: MasterState): Slot[] {
+  return running(state).flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
 }
 
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
-  const user = userName();
   const loaded = store.load();
   for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`);
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
+  const committer = createCommitter(store, (err) => log(`store write failed: ${err.message}`));
 
+  // Who allocates: the shared daemon if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
-  let nodes: NodeSpec[];
+  let shared: MultiuserFile | null = null;
+  let nodes: NodeSpec[] = [];
   try {
-    nodes = loadEmbeddedNodes(paths.nodes).nodes;
+    shared = readMultiuserFile(paths.multiuser);
+    if (shared === null) nodes = loadEmbeddedNodes(paths.nodes).nodes;
   } catch (err) {
     if (!(err instanceof QpyError)) throw err;
     configProblem = err;
-    nodes = [];
-    log(`nodes file problem: ${err.message}`);
+    log(`configuration problem: ${err.message}`);
   }
-  const allocatorState = createAllocator(nodes, DEFAULT_RULES);
-  const allocator = embeddedLink(allocatorState);
+  const user = shared?.user ?? userName();
   let health: NodeHealth | null = null;
-  const executor = nodeExecutors(nodes, paths.run, timing.pollMs, (node, problem) => health?.link(node, problem));
-  const committer = createCommitter(store, (err) => log(`store write failed: ${err.message}`));
+  let dispatcher: Dispatcher | null = null;
+  const execs = nodeExecutors(shared ? parseAddressBook(loaded.meta.get('node_addresses')) : addressesOf(nodes), paths.run, timing.pollMs, (node, problem) => health?.link(node, problem));
+  const executor = execs.executor;
+  const embedded = shared === null ? createAllocator(nodes, DEFAULT_RULES) : null;
+  const link: AllocatorLink & { close?(): void } = shared === null
+    ? embeddedLink(embedded!)
+    : multiuserLink({
+        url: `ws://${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}/`,
+        key: readKey(paths.multiuserKey),
+        user,
+        log,
+        registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),
+        onRegistered: () => dispatcher?.poke(),
+        onAddress: (node, address) => {
+          if (execs.learn(node, address)) committer.setMeta('node_addresses', execs.book());
+        },
+      });
 
-  const rt: Runtime = { state, user, committer, executor, allocator, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false };
-  const dispatcher = createDispatcher(rt);
+  const rt: Runtime = { state, user, committer, executor, allocator: link, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false };
+  dispatcher = createDispatcher(rt);
+  const d = dispatcher;
   executor.onEnded((e) => {
     if (e.error !== undefined) log(`job ${e.jobId} could not start: ${e.error}`);
-    dispatcher.ended(e.jobId, e.error !== undefined ? { type: 'error', message: e.error } : e.outcome);
+    d.ended(e.jobId, e.error !== undefined ? { type: 'error', message: e.error } : e.outcome);
   });
 
-  // Register the slots of every job an earlier life left running, then re-adopt them.
+  // The embedded allocator learns the slots of every job an earlier life left running (the shared
+  // daemon is told by the link on each connection); then the jobs are re-adopted.
   const adopted = running(state);
-  const slots = adopted.flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
-  await allocator.request({ type: 'register', user, running: slots, queueSize: state.queue.length });
+  if (embedded) await link.request({ type: 'register', user, running: runningSlots(state), queueSize: state.queue.length });
   // From here on, link losses and recoveries of remote nodes are acted on (see node-health.ts).
-  health = createNodeHealth(rt, dispatcher, {
-    nodes: nodes.map((n) => n.name),
+  health = createNodeHealth(rt, d, {
+    nodes: execs.names(),
     downAfterMs: timing.nodeDownAfterMs,
-    showDown: (node, down) => void setNodeMetrics(allocatorState, node, { up: !down }),
+    // With the shared daemon, whether a node is down is its probes' call; this master only stops asking for it.
+    showDown: (node, down) => void (embedded && setNodeMetrics(embedded, node, { up: !down })),
     storedLeftovers: loaded.meta.get('leftovers'),
   });
-  await adoptRunning(rt, dispatcher, adopted);
+  await adoptRunning(rt, d, adopted);
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -131,7 +139,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       log('stopping (running jobs keep running)');
       await server?.close();
       health?.close();
-      await dispatcher.idle();
+      await d.idle();
+      link.close?.();
       await committer.flush().catch(() => undefined);
       await executor.close();
       store.close();
@@ -142,7 +151,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     return stopping;
   };
 
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher, configProblem, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
@@ -154,7 +163,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     log,
   });
   writeDiscovery(paths.discovery, { pid: process.pid, host: opts.host ?? '127.0.0.1', port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
-  log(`started: pid ${process.pid}, port ${server.port}, ${state.jobs.size} jobs (${adopted.length} running), nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}`);
-  dispatcher.poke();
+  const where = shared ? `qpy-multiuser at ${shared.address}:${shared.port} as ${user}` : `nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}`;
+  log(`started: pid ${process.pid}, port ${server.port}, ${state.jobs.size} jobs (${adopted.length} running), ${where}`);
+  d.poke();
   return { port: server.port, pid: process.pid, log, stopped, stop };
 }

@@ -1,19 +1,23 @@
 /**
  * One executor over many nodes: each job goes to its node's executor (the
  * shared local one for nodes at this machine, an SSH executor per remote
- * node), and later calls about the job find it again by its ID.
+ * node, made when first needed), and later calls about the job find it again
+ * by its ID.
  */
 import type { Executor, JobEnded } from './executor.js';
 import { QpyError } from '../errors.js';
 
-export function createRouter(byNode: ReadonlyMap<string, Executor>): Executor {
+export function createRouter(executorFor: (node: string) => Executor | undefined): Executor {
   const nodeOf = new Map<number, Executor>();
   const listeners: ((e: JobEnded) => void)[] = [];
-  const distinct = [...new Set(byNode.values())];
-  for (const ex of distinct) ex.onEnded((e) => listeners.forEach((l) => l(e)));
+  const used = new Set<Executor>();
   const pick = (jobId: number, node: string | undefined): Executor => {
-    const ex = node === undefined ? nodeOf.get(jobId) : byNode.get(node);
-    if (!ex) throw new QpyError('LAUNCH_FAILED', `job ${jobId}: node ${node ?? '?'} is not in the nodes file`);
+    const ex = node === undefined ? nodeOf.get(jobId) : executorFor(node);
+    if (!ex) throw new QpyError('LAUNCH_FAILED', `job ${jobId}: node ${node ?? '?'} is unknown (not in the nodes file, or never granted)`);
+    if (!used.has(ex)) {
+      used.add(ex);
+      ex.onEnded((e) => listeners.forEach((l) => l(e)));
+    }
     nodeOf.set(jobId, ex);
     return ex;
   };
@@ -32,7 +36,7 @@ export function createRouter(byNode: ReadonlyMap<string, Executor>): Executor {
       nodeOf.delete(jobId);
     },
     async close() {
-      await Promise.all(distinct.map((ex) => ex.close()));
+      await Promise.all([...used].map((ex) => ex.close()));
     },
   };
 }

@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'NODE_LINK_LOST', // the link to a node died with a request in flight: its effect is unknown
   'NODE_AGENT', // the node agent could not start (setsid missing, run directory not writable)
   'NOT_ALLOWED', // the user is not (or no longer) allowed by the administrator
+  'ALLOCATOR_UNREACHABLE', // the master cannot reach qpy-multiuser now
   'SHUTTING_DOWN', // the daemon is finishing
   'INTERNAL', // a bug: reported, never fatal to a daemon
 ] as const;
