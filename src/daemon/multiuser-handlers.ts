@@ -42,6 +42,8 @@ export interface MultiuserContext {
   /** Where users' masters reach this daemon (for invitations). */
   listen: { host: string; port: number };
   finish(): void;
+  /** Tell the masters with queued jobs that room may have freed up (coalesced). */
+  wake(): void;
 }
 
 const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
@@ -97,7 +99,10 @@ export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator
   }
   const reply = handleMasterMessage(ctx.state, msg);
   if (msg.type === 'status' && reply.type === 'status') reply.status = withProblems(ctx, reply.status);
-  if (msg.type === 'register' || msg.type === 'release') persistUser(ctx, msg.user);
+  if (msg.type === 'register' || msg.type === 'release') {
+    persistUser(ctx, msg.user);
+    ctx.wake();
+  }
   else if (msg.type === 'request' && reply.type === 'granted') {
     const slot = ctx.state.userByName.get(msg.user)?.slots.get(msg.jobId);
     if (slot) ctx.store.putSlot({ user: msg.user, jobId: slot.jobId, node: slot.node, cores: slot.cores, memGB: slot.memGB });
@@ -128,6 +133,12 @@ function fileResult<T>(ctx: MultiuserContext, key: string, read: () => T & { tex
 
 /** An admin command. */
 export async function handleAdmin(ctx: MultiuserContext, msg: AdminToAllocator): Promise<AllocatorToAdmin> {
+  const reply = await adminCommand(ctx, msg);
+  if (msg.type !== 'status' && msg.type !== 'variables') ctx.wake();
+  return reply;
+}
+
+async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promise<AllocatorToAdmin> {
   const { state, store } = ctx;
   switch (msg.type) {
     case 'status':

@@ -13,7 +13,7 @@
  * next registration settles it); a submission is accepted unchecked.
  */
 import { QpyError } from '../errors.js';
-import { allocatorToMasterSchema, type AllocatorToMaster, type MasterToAllocator, type Slot } from '../protocol/master-allocator.js';
+import { allocatorToMasterSchema, type AllocatorFrame, type AllocatorToMaster, type MasterToAllocator, type Slot } from '../protocol/master-allocator.js';
 import { connect, type Connection } from '../transport/client.js';
 import { wsSocket } from '../transport/ws-socket.js';
 import type { AllocatorLink, AllocatorRequest } from './allocator-link.js';
@@ -26,7 +26,7 @@ export interface MultiuserLinkOptions {
   log: Log;
   /** What to register with: the running jobs' slots and the queue size, now. */
   registration(): { running: Slot[]; queueSize: number };
-  /** After each successful registration (start a dispatch pass). */
+  /** After each successful registration, and whenever the daemon says room may have freed up: start a dispatch pass. */
   onRegistered(): void;
   /** Each granted node's address (the master keeps them to reach the node again after a restart). */
   onAddress(node: string, address: string): void;
@@ -42,7 +42,7 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1000;
 
 export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
-  let conn: Connection<MasterToAllocator, AllocatorToMaster> | null = null;
+  let conn: Connection<MasterToAllocator, AllocatorFrame> | null = null;
   let closed = false;
   let retryMs = RETRY_MIN_MS;
   let timer: NodeJS.Timeout | null = null;
@@ -67,7 +67,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
     timer = null;
     if (closed) return;
     try {
-      const c = await connect<MasterToAllocator, AllocatorToMaster>({
+      const c = await connect<MasterToAllocator, AllocatorFrame>({
         url: opts.url,
         socket: wsSocket,
         key: opts.key,
@@ -75,6 +75,9 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
         user: opts.user,
         replySchema: allocatorToMasterSchema,
         timeoutMs: 5000,
+        onPush: (frame) => {
+          if (frame.type === 'wake') opts.onRegistered();
+        },
         onClose: () => {
           if (conn !== c) return;
           conn = null;
@@ -122,6 +125,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
       }
       try {
         const reply = await c.request(message);
+        if (reply.type === 'wake') return unreachable(0); // never a reply: the schema allows it only as a push
         if (reply.type === 'granted') opts.onAddress(reply.node, reply.address);
         return reply;
       } catch (err) {

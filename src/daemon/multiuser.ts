@@ -18,7 +18,7 @@ import { chargeSlot } from '../allocator/accounting.js';
 import { setDrained } from '../allocator/admin.js';
 import { openAllocatorStore, type AllocatorStore } from '../store/allocator-store.js';
 import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
-import { startServer, type RunningServer } from '../transport/server.js';
+import { startServer, type Peer, type RunningServer } from '../transport/server.js';
 import { nodesInForce, rulesInForce } from './multiuser-config.js';
 import { handleAdmin, handleJoin, handleMaster, keyFor, type MultiuserContext } from './multiuser-handlers.js';
 import { fileLog, type Log } from './log.js';
@@ -124,7 +124,18 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     })();
     return stopping;
   };
-  const ctx: MultiuserContext = { paths, state, store, log, now: Date.now, problems, invites, listen: { host, port: 0 }, finish: () => void stop() };
+  // Connected masters, so that room freed by one user's job reaches the others at once.
+  const masters = new Map<Peer, string>();
+  let wakePending = false;
+  const wake = (): void => {
+    if (wakePending) return;
+    wakePending = true;
+    setImmediate(() => {
+      wakePending = false;
+      for (const [peer, user] of masters) if ((state.userByName.get(user)?.queueSize ?? 0) > 0) peer.send({ type: 'wake' });
+    });
+  };
+  const ctx: MultiuserContext = { paths, state, store, log, now: Date.now, problems, invites, listen: { host, port: 0 }, finish: () => void stop(), wake };
   const listen = (port: number) =>
     startServer<Request>({
       host,
@@ -132,13 +143,17 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       keyFor: (role, user) => keyFor(ctx, role, user),
       requestSchema: (role) => (role === 'master' ? masterToAllocatorSchema : role === 'admin' ? adminToAllocatorSchema : role === 'join' ? joinToAllocatorSchema : null),
       handle: (req, peer) => {
-        if (peer.role === 'master') return handleMaster(ctx, req as MasterToAllocator, peer.user);
+        if (peer.role === 'master') {
+          masters.set(peer, peer.user);
+          return handleMaster(ctx, req as MasterToAllocator, peer.user);
+        }
         if (peer.role === 'admin') return handleAdmin(ctx, req as AdminToAllocator);
         return handleJoin(ctx, req as JoinToAllocator, peer.user);
       },
       handshakeMs: timing.handshakeMs,
       serverName: 'qpy-multiuser',
       log,
+      onDisconnect: (peer) => void masters.delete(peer),
     });
   try {
     server = await listen(Number.isSafeInteger(savedPort) && savedPort > 0 && savedPort < 65536 ? savedPort : 0);

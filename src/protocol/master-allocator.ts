@@ -47,6 +47,15 @@ export const allocatorToMasterSchema = tagged({
   feasibility: obj({ type: literal('feasibility'), id, problem: nullable(strMax(4096)) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema }),
   noted: obj({ type: literal('noted'), id }),
+  /**
+   * Pushed (no id) by the shared daemon when cores or memory may have become
+   * free for this user (another user's job ended, a node was added…): the
+   * master runs a dispatch pass.
+   */
+  wake: obj({ type: literal('wake') }),
   error: errorReplySchema,
 });
-export type AllocatorToMaster = Infer<typeof allocatorToMasterSchema>;
+/** Every frame a master may receive: the replies, and the `wake` push. */
+export type AllocatorFrame = Infer<typeof allocatorToMasterSchema>;
+/** The reply to a request. */
+export type AllocatorToMaster = Exclude<AllocatorFrame, { type: 'wake' }>;

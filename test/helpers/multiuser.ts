@@ -15,7 +15,7 @@ import { connect, type Connection } from '../../src/transport/client.js';
 import { wsSocket } from '../../src/transport/ws-socket.js';
 import { readKey } from '../../src/transport/key.js';
 import { allocatorToAdminSchema, type AdminToAllocator, type AllocatorToAdmin } from '../../src/protocol/admin-allocator.js';
-import { allocatorToMasterSchema, type AllocatorToMaster, type MasterToAllocator } from '../../src/protocol/master-allocator.js';
+import { allocatorToMasterSchema, type AllocatorFrame, type MasterToAllocator } from '../../src/protocol/master-allocator.js';
 import type { Role } from '../../src/protocol/version.js';
 
 export const QPY_MULTIUSER = join(ROOT, 'admin', 'qpy-multiuser');
@@ -29,7 +29,7 @@ export interface TestMultiuser extends AsyncDisposable {
   port(): number;
   kill(): Promise<void>;
   admin(): Promise<Connection<AdminToAllocator, AllocatorToAdmin>>;
-  master(user: string, key?: Buffer, role?: Role): Promise<Connection<MasterToAllocator, AllocatorToMaster>>;
+  master(user: string, key?: Buffer, role?: Role): Promise<Connection<MasterToAllocator, AllocatorFrame>>;
 }
 
 export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[] } = {}): TestMultiuser {
@@ -71,7 +71,7 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
       return c;
     },
     async master(user, key, role = 'master') {
-      const c = await connect<MasterToAllocator, AllocatorToMaster>({ url: url(), socket: wsSocket, key: key ?? readKey(join(paths.keys, `${user}.key`)), role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000 });
+      const c = await connect<MasterToAllocator, AllocatorFrame>({ url: url(), socket: wsSocket, key: key ?? readKey(join(paths.keys, `${user}.key`)), role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000 });
       open.push(c as never);
       return c;
     },

@@ -6,5 +6,6 @@ import { kill } from './kill.js';
 import { clean } from './clean.js';
 import { status } from './status.js';
 import { finish, restart } from './lifecycle.js';
+import { join } from './join.js';
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, restart, finish];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, restart, finish, join];

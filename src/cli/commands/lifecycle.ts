@@ -11,7 +11,7 @@ import { findMaster, startAndConnect } from '../connect.js';
 import { plural } from '../format-replies.js';
 
 /** Ask the running master to stop and wait until its process is gone. Returns false if none ran. */
-async function stopMaster(ctx: CliContext): Promise<boolean> {
+export async function stopMaster(ctx: CliContext): Promise<boolean> {
   const paths = userPaths();
   let conn;
   try {

@@ -1,0 +1,114 @@
+/**
+ * `qpy-admin`, the administrator's CLI for the qpy-multiuser daemon of
+ * $QPY_MULTIUSER_DIR (default ~/.qpy-multiuser). One request per command,
+ * with the admin key; every expected failure is one line on stderr, exit 1.
+ */
+import { Command, CommanderError } from 'commander';
+import { setTimeout as delay } from 'node:timers/promises';
+import { QpyError } from '../errors.js';
+import { multiuserPaths } from '../config.js';
+import { launchDetached } from '../launch-master.js';
+import { formatStatus } from '../cli/format-status.js';
+import { pidAlive } from '../discovery.js';
+import { connectAdmin, runningPid } from './connect.js';
+import type { AdminToAllocator, AllocatorToAdmin } from '../protocol/admin-allocator.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Run qpy-admin; `daemonEntry` is the qpy-multiuser script. Resolves with the exit status. */
+export async function adminMain(argv: string[], daemonEntry: string): Promise<number> {
+  const paths = multiuserPaths();
+  const out = (s: string) => void process.stdout.write(s);
+  const ask = async (msg: DistributiveOmit<AdminToAllocator, 'id'>): Promise<AllocatorToAdmin> => {
+    const c = await connectAdmin(paths);
+    try {
+      return await c.request(msg);
+    } finally {
+      c.close();
+    }
+  };
+  const program = new Command('qpy-admin').description('qpy-admin: run the shared qpy-multiuser daemon and its users, nodes and rules').exitOverride().configureOutput({ writeErr: () => undefined }).showSuggestionAfterError(true);
+  const add = (name: string, summary: string, action: (...a: string[]) => Promise<void>, args: string[] = []) => {
+    const cmd = program.command(name).summary(summary).description(summary);
+    for (const a of args) cmd.argument(a);
+    cmd.exitOverride().configureOutput({ writeErr: () => undefined });
+    cmd.action((...a: unknown[]) => action(...(a.slice(0, args.length) as string[])));
+    return cmd;
+  };
+
+  add('start', 'Start qpy-multiuser', async () => {
+    const pid = runningPid(paths);
+    if (pid !== null) throw new QpyError('ALREADY_RUNNING', `qpy-multiuser is already running (pid ${pid})`);
+    const r = await launchDetached(daemonEntry);
+    if (r.type !== 'ready') throw new QpyError(r.code as never, r.message, r.hint);
+    out(`qpy-multiuser started (pid ${r.pid}, port ${r.port}, directory ${paths.dir}).\n`);
+  });
+  add('finish', 'Stop qpy-multiuser (jobs keep running; masters reconnect when it is back)', async () => {
+    const r = await ask({ type: 'finish' });
+    if (r.type !== 'finishing') return;
+    for (const deadline = Date.now() + 30_000; pidAlive(r.pid); await delay(20)) {
+      if (Date.now() > deadline) throw new QpyError('MASTER_UNREACHABLE', `qpy-multiuser (pid ${r.pid}) did not stop within 30 s`);
+    }
+    out('qpy-multiuser stopped.\n');
+  });
+  add('status', 'Show the users and nodes tables', async () => {
+    const r = await ask({ type: 'status' });
+    if (r.type === 'status') out(formatStatus(r.status));
+  });
+  add('variables', 'Show the allocator’s counters, nodes and users, for debugging', async () => {
+    const r = await ask({ type: 'variables' });
+    if (r.type === 'text') out(r.text);
+  });
+  add('nodes', 'Reload the nodes file (nodes that stay keep their jobs; removed ones drain)', async () => {
+    const r = await ask({ type: 'reloadNodes' });
+    if (r.type !== 'nodesReloaded') return;
+    const list = (w: string, l: string[]) => (l.length ? ` ${w}: ${l.join(' ')}.` : '');
+    out(`Nodes loaded.${list('Added', r.added)}${list('Removed (they finish their jobs first)', r.removed)}${list('Changed', r.changed)}\n`);
+  });
+  add('distribute', 'Reload distribution_rules and share the cores again', async () => {
+    const r = await ask({ type: 'distribute' });
+    if (r.type === 'distributed') out('Cores distributed.\n');
+  });
+  const users = program.command('users').summary('Add or remove users').description('Add or remove users');
+  users.exitOverride().configureOutput({ writeErr: () => undefined });
+  users.command('add').argument('<name>').summary('Allow a user and print the command they run to join').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
+    const r = await ask({ type: 'addUser', name });
+    if (r.type !== 'userAdded') return;
+    out(`User ${r.name} added. Send ${r.name} this line (the code works once, until ${new Date(r.expiresAt).toISOString().replace('T', ' ').slice(0, 16)} UTC):\n\n    qpy join ${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port} ${r.code}\n\n`);
+  });
+  users.command('remove').argument('<name>').summary('Remove a user: their running jobs finish, new ones are refused').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
+    const r = await ask({ type: 'removeUser', name });
+    if (r.type !== 'userRemoved') return;
+    const how = { forgotten: 'it held no cores', draining: 'its running jobs finish; it gets no new ones', unknown: 'it was not registered' }[r.result];
+    out(`User ${r.name} removed (${how}).\n`);
+  });
+  add('drain', 'Take no new jobs on NODE (running ones go on)', async (node) => {
+    const r = await ask({ type: 'drain', node: node! });
+    if (r.type === 'done') out(r.message + '\n');
+  }, ['<node>']);
+  add('resume', 'Let a drained NODE take jobs again', async (node) => {
+    const r = await ask({ type: 'resume', node: node! });
+    if (r.type === 'done') out(r.message + '\n');
+  }, ['<node>']);
+
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return 1;
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.exitCode === 0) return 0;
+      process.stderr.write(`qpy-admin: ${err.message.replace(/^error: /, '')} (see qpy-admin --help)\n`);
+      return 1;
+    }
+    if (err instanceof QpyError) {
+      process.stderr.write(`qpy-admin: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`qpy-admin: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The shared set-up end to end, through the installed commands: the admin
+ * starts qpy-multiuser and adds users with qpy-admin; each simulated user
+ * (own QPY_DIR and QPY_USER) joins with the printed line; jobs are allocated
+ * by the daemon; the daemon is SIGKILLed and started again while jobs run
+ * and wait.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { checkStatuses, qpyUser, run, type QpyUser } from '../helpers/qpy.js';
+import { testMultiuser, type TestMultiuser } from '../helpers/multiuser.js';
+import { waitFor } from '../helpers/wait.js';
+import { ROOT } from '../helpers/qpy.js';
+
+const QPY_ADMIN = join(ROOT, 'admin', 'qpy-admin');
+
+async function admin(mu: TestMultiuser, args: string[]): Promise<string> {
+  const r = await run(QPY_ADMIN, args, mu.dir.path, { ...process.env, QPY_MULTIUSER_DIR: mu.paths.dir });
+  if (r.code !== 0) throw new Error(`qpy-admin ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A user the admin added, joined with the line qpy-admin printed. */
+async function joinedUser(mu: TestMultiuser, name: string): Promise<QpyUser> {
+  const added = await admin(mu, ['users', 'add', name]);
+  const line = /^ {4}(qpy join \S+ \S+)$/m.exec(added)?.[1];
+  assert.ok(line, added);
+  const u = qpyUser({ env: { QPY_USER: name } });
+  const out = await u.ok(line.split(' ').slice(1));
+  assert.match(out, new RegExp(`^Joined qpy-multiuser at 127\\.0\\.0\\.1:\\d+ as ${name}\\.$`, 'm'));
+  return u;
+}
+
+const running = async (u: QpyUser) => [...checkStatuses(await u.ok(['check'])).values()].filter((j) => j.status === 'running').length;
+
+test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daemon comes back with nothing lost', { timeout: 120_000 }, async () => {
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n' });
+  assert.match(await admin(mu, ['start']), /^qpy-multiuser started \(pid \d+, port \d+, directory /);
+  await using alice = await joinedUser(mu, 'alice');
+  await using bob = await joinedUser(mu, 'bob');
+
+  // Alice fills the cluster while bob is idle (bob lends his share); bob's jobs then wait for hers to end.
+  for (let i = 0; i < 5; i++) await alice.ok(['sub', '-m', '1', 'sleep 300']);
+  await waitFor(async () => (await running(alice)) === 4, { what: 'alice runs 4 jobs on 4 cores' });
+  const status = await admin(mu, ['status']);
+  assert.match(status, /^alice +4 +1 *$/m);
+  assert.match(status, /^bob +0 +0 *$/m);
+  assert.match(await bob.ok(['status']), /There are 4 out of a total of 4 cores being used\./);
+
+  // SIGKILL the daemon: running jobs go on; submissions are still accepted and wait.
+  await mu.kill();
+  await bob.ok(['sub', '-m', '1', 'echo from bob']);
+  assert.equal(checkStatuses(await bob.ok(['check'])).get(1)?.status, 'queue');
+  assert.equal(await running(alice), 4, 'no job killed');
+  await alice.ok(['kill', '1', '2']); // two cores free while the daemon is away: its next life must learn it
+  await waitFor(async () => (await running(alice)) === 2, { what: 'two of alice’s jobs killed' });
+
+  const back = Date.now();
+  assert.match(await admin(mu, ['start']), /started/);
+  await waitFor(async () => checkStatuses(await bob.ok(['check'])).get(1)?.status === 'done', { what: 'bob’s job runs once the daemon is back', timeoutMs: 10_000 });
+  assert.ok(Date.now() - back < 5000, `bob's job ran ${Date.now() - back} ms after the restart`);
+  await waitFor(async () => (await running(alice)) === 3, { what: 'alice’s queued job starts on the freed core' });
+  const after = await admin(mu, ['status']);
+  assert.match(after, /^alice +3 +0 *$/m, 'the allocation rebuilt exactly');
+
+  // Removed: running jobs finish, new ones wait with a clear reason in the log.
+  assert.match(await admin(mu, ['users', 'remove', 'alice']), /^User alice removed \(its running jobs finish; it gets no new ones\)\.$/m);
+  assert.equal(await running(alice), 3);
+  await alice.ok(['kill', 'all']);
+  await waitFor(async () => !/^alice/m.test(await admin(mu, ['status'])), { what: 'alice forgotten once her jobs ended' });
+});
+
+test('qpy-admin: clear one-line errors, drain and resume, a bad nodes file kept out', { timeout: 60_000 }, async () => {
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\n' });
+  const env = { ...process.env, QPY_MULTIUSER_DIR: mu.paths.dir };
+  const notRunning = await run(QPY_ADMIN, ['status'], mu.dir.path, env);
+  assert.equal(notRunning.code, 1);
+  assert.match(notRunning.stderr, /^qpy-admin: qpy-multiuser is not running \(directory .*\) \(start it with: qpy-admin start\)\n$/);
+  await admin(mu, ['start']);
+  const twice = await run(QPY_ADMIN, ['start'], mu.dir.path, env);
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /^qpy-admin: qpy-multiuser is already running \(pid \d+\)\n$/);
+  assert.match(await admin(mu, ['drain', 'n1']), /^Node n1 drained/);
+  assert.match(await admin(mu, ['status']), /^n1 \(drained\) /m);
+  assert.match(await admin(mu, ['resume', 'n1']), /^Node n1 takes jobs again\.$/m);
+  const bad = await run(QPY_ADMIN, ['drain', 'nope'], mu.dir.path, env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^qpy-admin: no node nope/);
+  const usage = await run(QPY_ADMIN, ['users', 'add'], mu.dir.path, env);
+  assert.equal(usage.code, 1);
+  assert.equal(usage.stderr.split('\n').length, 2, usage.stderr);
+  assert.match(await admin(mu, ['finish']), /^qpy-multiuser stopped\.$/m);
+});
