@@ -32,6 +32,7 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return onClean(ctx, req);
     case 'status': {
       const reply = await ctx.allocator.request({ type: 'status', user: ctx.user });
+      if (reply.type === 'error') throw QpyError.fromReply(reply);
       if (reply.type !== 'status') throw new QpyError('INTERNAL', `allocator answered ${reply.type} to status`);
       const warnings = ctx.configProblem ? [...reply.status.warnings, ctx.configProblem.message] : reply.status.warnings;
       return { type: 'status', id: req.id, user: ctx.user, status: { ...reply.status, warnings } };

@@ -50,6 +50,9 @@ test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daem
 
   // SIGKILL the daemon: running jobs go on; submissions are still accepted and wait.
   await mu.kill();
+  const away = await bob.qpy(['status']);
+  assert.equal(away.code, 1);
+  assert.equal(away.stderr, 'qpy: qpy-multiuser is not reachable (queued jobs wait; running jobs go on)\n');
   await bob.ok(['sub', '-m', '1', 'echo from bob']);
   assert.equal(checkStatuses(await bob.ok(['check'])).get(1)?.status, 'queue');
   assert.equal(await running(alice), 4, 'no job killed');
