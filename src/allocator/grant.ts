@@ -19,17 +19,29 @@ export function globalFreeCores(state: AllocatorState): number {
  * How many cores beyond its share `user` may borrow: the unused extra of
  * idle users (queue 0), split evenly between `user` and every other user
  * that has a queue and has already reached its share. Users with a queue
- * but still under their share neither compete nor lend. Floored toward −∞.
+ * but still under their share neither compete nor lend.
+ *
+ * Fixed from the original, which floored the split and so left up to
+ * (competitors − 1) lendable cores idle while users waited: the remainder
+ * goes one core each to the earliest-registered competitors.
  */
 export function borrowableCores(state: AllocatorState, user: UserState): number {
   let competitors = 1;
+  let rank = 0; // competitors registered before `user`
   let lendable = 0;
+  let before = true;
   for (const o of state.users) {
-    if (o === user) continue;
-    if (o.queueSize > 0 && o.usedCores >= o.min + o.extra) competitors++;
-    else if (o.queueSize === 0) lendable += Math.min(o.extra + o.min - o.usedCores, o.extra);
+    if (o === user) {
+      before = false;
+      continue;
+    }
+    if (o.queueSize > 0 && o.usedCores >= o.min + o.extra) {
+      competitors++;
+      if (before) rank++;
+    } else if (o.queueSize === 0) lendable += Math.min(o.extra + o.min - o.usedCores, o.extra);
   }
-  return Math.floor(lendable / competitors);
+  const each = Math.floor(lendable / competitors);
+  return lendable > 0 && rank < lendable - each * competitors ? each + 1 : each;
 }
 
 /** Step A: is there room for `user` to take `cores` more cores now? */

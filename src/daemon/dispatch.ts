@@ -14,10 +14,13 @@ import { nodeNotReached, type Executor } from '../executor/executor.js';
 import { QpyError } from '../errors.js';
 import { adoptRunning } from './adopt.js';
 import type { AllocatorLink } from './allocator-link.js';
+import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import type { Log } from './log.js';
 
 /** Smallest gap between the starts of two dispatch passes. */
 const PASS_GAP_MS = 5;
+/** Slot requests one pass keeps in flight. */
+const REQUEST_WINDOW = 32;
 
 export interface Runtime {
   state: MasterState;
@@ -50,6 +53,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   let lastPassAt = -Infinity;
   let again = false;
   let idleWaiters: (() => void)[] = [];
+  /** Slots of ended jobs, given back when the next pass starts. */
+  const endedSlots: number[] = [];
 
   function poke(): void {
     if (running) {
@@ -62,6 +67,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     const wait = lastPassAt + PASS_GAP_MS - performance.now();
     const start = () => {
       lastPassAt = performance.now();
+      for (const id of endedSlots.splice(0)) void release(id);
       pass()
         .catch((err) => rt.log(`dispatch failed: ${(err as Error).stack ?? err}`))
         .finally(() => {
@@ -85,41 +91,64 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     if (state.paused || rt.stopping || state.queue.length === 0) return;
     const granted: Job[] = [];
     let noRoomFrom = Infinity; // smallest core count refused for lack of room
+    let outcome: 'more' | 'enough' | 'abort' = 'more';
+
+    /** One reply, in request order: 'enough' stops asking (later grants are still taken), 'abort' gives them back. */
+    const take = (job: Job, reply: AllocatorToMaster): 'more' | 'enough' | 'abort' => {
+      if (rt.stopping || state.paused) {
+        if (reply.type === 'granted') void release(job.id);
+        return 'abort';
+      }
+      if (reply.type === 'granted') {
+        const current = state.jobs.get(job.id);
+        if (!current || current.state.type !== 'queue') {
+          // Killed while we asked: give the slot straight back.
+          void release(job.id);
+          return 'more';
+        }
+        const started = update(state, life.start(current, reply.node, rt.now()));
+        rt.committer.putJob(started, null);
+        granted.push(started);
+        return 'more';
+      }
+      if (reply.type === 'refused') {
+        if (reply.reason === 'no_room') noRoomFrom = Math.min(noRoomFrom, job.spec.cores);
+        return noRoomFrom <= 1 ? 'enough' : 'more';
+      }
+      // The shared allocator away: jobs wait, and the link reports the outage once.
+      if (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE') rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
+      return 'abort';
+    };
+    const settle = (job: Job, reply: AllocatorToMaster): void => {
+      if (outcome === 'abort') {
+        if (reply.type === 'granted') void release(job.id);
+        return;
+      }
+      const next = take(job, reply);
+      if (next !== 'more') outcome = next;
+    };
+
+    // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
+    // sent at the start of the pass and the requests that reuse their cores leave together.
+    const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
     for (const id of [...state.queue]) {
+      if (outcome !== 'more') break;
       const job = state.jobs.get(id);
       if (!job || job.state.type !== 'queue' || job.spec.cores >= noRoomFrom) continue;
-      const reply = await rt.allocator.request({
+      const reply = rt.allocator.request({
         type: 'request',
         user: rt.user,
         jobId: id,
         demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs },
         queueSize: state.queue.length,
       });
-      if (rt.stopping || state.paused) {
-        if (reply.type === 'granted') void release(id);
-        break;
-      }
-      if (reply.type === 'granted') {
-        const current = state.jobs.get(id);
-        if (!current || current.state.type !== 'queue') {
-          // Killed while we asked: give the slot straight back.
-          void release(id);
-          continue;
-        }
-        const started = update(state, life.start(current, reply.node, rt.now()));
-        rt.committer.putJob(started, null);
-        granted.push(started);
-      } else if (reply.type === 'refused') {
-        if (reply.reason === 'no_room') {
-          noRoomFrom = job.spec.cores;
-          if (noRoomFrom <= 1) break;
-        }
-      } else {
-        // The shared allocator away: jobs wait, and the link reports the outage once.
-        if (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE') rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
-        break;
+      inflight.push({ job, reply });
+      if (inflight.length >= REQUEST_WINDOW) {
+        const first = inflight.shift()!;
+        settle(first.job, await first.reply);
       }
     }
+    for (const f of inflight) settle(f.job, await f.reply);
     if (granted.length === 0) return;
     try {
       await rt.committer.flush();
@@ -167,7 +196,10 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       const queued = update(rt.state, life.requeue(current), { front: true });
       if (current.state.killRequested) rt.committer.putJob(update(rt.state, life.unqueue(queued, rt.now())), null);
       else rt.committer.putJob(queued, queued.id); // stored by submission order; first in line until a restart
-      void release(jobId).finally(poke);
+      // Released at the start of the next pass, in the same turn as the requests that may reuse the slot:
+    // the shared daemon then never shows the core idle in between.
+    endedSlots.push(jobId);
+    poke();
     } else if (err instanceof QpyError && err.code === 'NODE_LINK_LOST') {
       // The link died mid-launch: the job may run. Find out as for a restarted master.
       rt.log(`launch of job ${jobId}: ${err.message}; adopting it when the node answers`);
@@ -213,7 +245,10 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       () => rt.executor.forget(jobId),
       () => undefined,
     );
-    void release(jobId).finally(poke);
+    // Released at the start of the next pass, in the same turn as the requests that may reuse the slot:
+    // the shared daemon then never shows the core idle in between.
+    endedSlots.push(jobId);
+    poke();
   }
 
   const dispatcher: Dispatcher = {

@@ -69,7 +69,10 @@ export function openAllocatorStore(path: string): AllocatorStore {
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // NORMAL in WAL mode: a commit survives the daemon's SIGKILL (the data is in the OS), not a power
+    // cut of this machine; and these rows are a safety net that re-registering masters make exact
+    // anyway. FULL would cost an fsync per grant, and grants are on every job's path.
+    db.pragma('synchronous = NORMAL');
     db.exec('BEGIN IMMEDIATE; COMMIT;');
     db.exec(SCHEMA);
   } catch (err) {

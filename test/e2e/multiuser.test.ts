@@ -7,30 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { checkStatuses, qpyUser, run, type QpyUser } from '../helpers/qpy.js';
-import { testMultiuser, type TestMultiuser } from '../helpers/multiuser.js';
+import { checkStatuses, run, type QpyUser } from '../helpers/qpy.js';
+import { admin, joinedUser, QPY_ADMIN, testMultiuser } from '../helpers/multiuser.js';
 import { waitFor } from '../helpers/wait.js';
-import { ROOT } from '../helpers/qpy.js';
-
-const QPY_ADMIN = join(ROOT, 'admin', 'qpy-admin');
-
-async function admin(mu: TestMultiuser, args: string[]): Promise<string> {
-  const r = await run(QPY_ADMIN, args, mu.dir.path, { ...process.env, QPY_MULTIUSER_DIR: mu.paths.dir });
-  if (r.code !== 0) throw new Error(`qpy-admin ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A user the admin added, joined with the line qpy-admin printed. */
-async function joinedUser(mu: TestMultiuser, name: string): Promise<QpyUser> {
-  const added = await admin(mu, ['users', 'add', name]);
-  const line = /^ {4}(qpy join \S+ \S+)$/m.exec(added)?.[1];
-  assert.ok(line, added);
-  const u = qpyUser({ env: { QPY_USER: name } });
-  const out = await u.ok(line.split(' ').slice(1));
-  assert.match(out, new RegExp(`^Joined qpy-multiuser at 127\\.0\\.0\\.1:\\d+ as ${name}\\.$`, 'm'));
-  return u;
-}
 
 const running = async (u: QpyUser) => [...checkStatuses(await u.ok(['check'])).values()].filter((j) => j.status === 'running').length;
 

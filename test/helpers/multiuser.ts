@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './qpy.js';
+import assert from 'node:assert/strict';
+import { qpyUser, ROOT, run, type QpyUser } from './qpy.js';
 import { tempDir, type TempDir } from './temp.js';
 import { waitFor } from './wait.js';
 import { multiuserPaths, type MultiuserPaths } from '../../src/config.js';
@@ -19,6 +20,7 @@ import { allocatorToMasterSchema, type AllocatorFrame, type MasterToAllocator } 
 import type { Role } from '../../src/protocol/version.js';
 
 export const QPY_MULTIUSER = join(ROOT, 'admin', 'qpy-multiuser');
+export const QPY_ADMIN = join(ROOT, 'admin', 'qpy-admin');
 
 export interface TestMultiuser extends AsyncDisposable {
   readonly dir: TempDir;
@@ -83,4 +85,22 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
     },
   };
   return self;
+}
+
+/** Run qpy-admin for this daemon; its stdout, or a thrown error with its stderr. */
+export async function admin(mu: TestMultiuser, args: string[]): Promise<string> {
+  const r = await run(QPY_ADMIN, args, mu.dir.path, { ...process.env, QPY_MULTIUSER_DIR: mu.paths.dir });
+  if (r.code !== 0) throw new Error(`qpy-admin ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A simulated user (QPY_USER=name, a QPY_DIR of its own) that the admin added and that joined with the printed line. */
+export async function joinedUser(mu: TestMultiuser, name: string): Promise<QpyUser> {
+  const added = await admin(mu, ['users', 'add', name]);
+  const line = /^ {4}(qpy join \S+ \S+)$/m.exec(added)?.[1];
+  assert.ok(line, added);
+  const u = qpyUser({ env: { QPY_USER: name } });
+  const out = await u.ok(line.split(' ').slice(1));
+  assert.match(out, new RegExp(`^Joined qpy-multiuser at 127\\.0\\.0\\.1:\\d+ as ${name}\\.$`, 'm'));
+  return u;
 }

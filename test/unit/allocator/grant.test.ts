@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chooseNode, hasRoom, tryGrant, globalFreeCores, borrowableCores, type GrantDemand } from '../../../src/allocator/grant.js';
 import { addUser, setNodeMetrics, type AllocatorState, type UserState } from '../../../src/allocator/state.js';
 import { parseAttrExpr } from '../../../src/allocator/attributes.js';
+import { chargeSlot } from '../../../src/allocator/accounting.js';
 import { allocator, assertBalanced, node } from './fixtures.js';
 
 /** §3.6's observed cluster: node1 (4 cores, big), node2 (3 cores, infiband). */
@@ -141,4 +142,24 @@ test('step A: within guarantee even when the cluster looks full; within share ne
   a.queueSize = 0;
   assert.equal(borrowableCores(s, b), 1); // a lends min(1 + 2 - 0, 1) = 1
   assert.equal(hasRoom(s, b, 1), true);
+});
+
+test('borrowing: an idle user’s cores are split between the competitors, the remainder to the earliest registered (no core left idle)', () => {
+  const s = allocator([node('n1', 8), node('n2', 8)]);
+  for (const u of ['ann', 'ben', 'cat']) addUser(s, u);
+  const [ann, ben, cat] = s.users as [UserState, UserState, UserState];
+  assert.deepEqual(s.users.map((u) => u.min + u.extra), [6, 5, 5]);
+  ann.queueSize = 10;
+  ben.queueSize = 10;
+  cat.queueSize = 0;
+  for (let j = 0; j < 6; j++) chargeSlot(s, ann, { jobId: j, node: 'n1', cores: 1, memGB: 0 });
+  for (let j = 0; j < 5; j++) chargeSlot(s, ben, { jobId: 100 + j, node: 'n2', cores: 1, memGB: 0 });
+  // cat lends 5 to two competitors: 3 for ann (registered first), 2 for ben; all 16 cores can be used.
+  assert.equal(borrowableCores(s, ann), 3);
+  assert.equal(borrowableCores(s, ben), 2);
+  // A lone competitor gets all of it; nothing lendable gives nothing.
+  ben.queueSize = 0;
+  assert.equal(borrowableCores(s, ann), 5);
+  cat.queueSize = 3;
+  assert.equal(borrowableCores(s, ann), 0, 'ben lends nothing: it has no unused share');
 });
