@@ -98,6 +98,8 @@ export const timing = {
   pollMs: envInt('QPY_POLL_MS', 1000),
   /** A node unreachable this long is down: its running jobs become node_failed. */
   nodeDownAfterMs: envInt('QPY_NODE_DOWN_AFTER_MS', 60_000),
+  /** How often qpy-multiuser probes its nodes (load, memory, outsiders, up or down); 0: never. */
+  probeMs: envInt('QPY_PROBE_MS', 60_000),
 };
 
 function envInt(name: string, fallback: number): number {

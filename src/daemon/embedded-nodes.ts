@@ -45,14 +45,17 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
 /**
  * Parse a nodes file (`path` names it in messages) into nodes of known
  * capacity: a node at this machine without `cores=`/`memory=` gets this
- * machine's; a remote one must state them. Problems are NODES_FILE errors.
+ * machine's; a remote one must state them, unless `probed` (the shared
+ * daemon probes its nodes): it then starts at 0 until its probe answers.
+ * Problems are NODES_FILE errors.
  */
-export function parseNodeSpecs(text: string, path: string): NodeSpec[] {
+export function parseNodeSpecs(text: string, path: string, probed = false): NodeSpec[] {
   const parsed = parseNodesFile(text);
   if (!parsed.ok) throw new QpyError('NODES_FILE', `${path}, ${parsed.message}`);
   const nodes: NodeSpec[] = [];
   for (const n of parsed.nodes) {
-    if (!isLocalAddress(n.address)) {
+    if (probed && !isLocalAddress(n.address)) nodes.push({ ...n, cores: n.cores ?? 0, memGB: n.memGB ?? 0 });
+    else if (!isLocalAddress(n.address)) {
       if (n.cores == null || n.memGB == null) {
         throw new QpyError('NODES_FILE', `${path}: remote node ${n.name} needs its cores and memory`, `for example: ${n.name} address=${n.address} cores=16 memory=64`);
       }

@@ -10,7 +10,8 @@ import { QpyError } from '../errors.js';
 import { DEFAULT_RULES, parseRules, type Rules } from '../allocator/rules.js';
 import { parseAllowedUsers, editAllowedUsers } from '../allocator/users-file.js';
 import type { NodeSpec } from '../allocator/state.js';
-import { parseNodeSpecs } from './embedded-nodes.js';
+import { isLocalAddress, parseNodeSpecs } from './embedded-nodes.js';
+import { parseNodesFile } from '../allocator/nodes-file.js';
 
 /** A file's text, or null if it does not exist; other read errors are NODES_FILE/RULES_FILE-style QpyErrors. */
 function readText(path: string, code: 'NODES_FILE' | 'RULES_FILE'): string | null {
@@ -22,10 +23,17 @@ function readText(path: string, code: 'NODES_FILE' | 'RULES_FILE'): string | nul
   }
 }
 
-/** The nodes in `path` (throws NODES_FILE). A missing file means no nodes. */
+/** The nodes in `path` (throws NODES_FILE); remote ones may leave their capacity to the probes. A missing file means no nodes. */
 export function readNodes(path: string): { specs: NodeSpec[]; text: string } {
   const text = readText(path, 'NODES_FILE') ?? '';
-  return { specs: parseNodeSpecs(text, path), text };
+  return { specs: parseNodeSpecs(text, path, true), text };
+}
+
+/** Which nodes of a nodes file leave their cores or memory to the probes. */
+export function capacityFromProbes(text: string): Map<string, { cores: boolean; memory: boolean }> {
+  const parsed = parseNodesFile(text);
+  if (!parsed.ok) return new Map();
+  return new Map(parsed.nodes.filter((n) => !isLocalAddress(n.address)).map((n) => [n.name, { cores: n.cores === null, memory: n.memGB === null }]));
 }
 
 /** The rules in `path` (throws RULES_FILE). A missing file means `even`. */
@@ -98,7 +106,7 @@ export function nodesInForce(path: string, lastGood: string | undefined): InForc
     const r = readNodes(path);
     return { value: r.specs, text: r.text };
   };
-  return withLastGood(read, (t) => parseNodeSpecs(t, `${path} (last good copy)`), lastGood, []);
+  return withLastGood(read, (t) => parseNodeSpecs(t, `${path} (last good copy)`, true), lastGood, []);
 }
 
 /** The rules in force at start: the file, else its last good copy, else `even`. */

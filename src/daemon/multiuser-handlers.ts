@@ -23,7 +23,7 @@ import type { ClusterStatus } from '../protocol/cluster.js';
 import type { AllocatorStore } from '../store/allocator-store.js';
 import { loadOrCreateKey, readKey } from '../transport/key.js';
 import { inviteKey, newInviteCode, sealUserKey } from '../transport/invite.js';
-import { editAllowedUsersFile, readAllowedUsers, readNodes, readRules } from './multiuser-config.js';
+import { capacityFromProbes, editAllowedUsersFile, readAllowedUsers, readNodes, readRules } from './multiuser-config.js';
 import type { Log } from './log.js';
 
 /** How long an invitation code stays valid. */
@@ -44,6 +44,10 @@ export interface MultiuserContext {
   finish(): void;
   /** Tell the masters with queued jobs that room may have freed up (coalesced). */
   wake(): void;
+  /** Nodes whose cores or memory come from their probe, not the nodes file. */
+  capacity: Map<string, { cores: boolean; memory: boolean }>;
+  /** Probe nodes now, in the background. */
+  probe(names: string[]): void;
 }
 
 const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
@@ -146,8 +150,17 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
     case 'variables':
       return { type: 'text', id: msg.id, text: formatVariables(state) };
     case 'reloadNodes': {
-      const { specs } = fileResult(ctx, 'nodes', () => readNodes(ctx.paths.nodes));
-      const diff = reloadNodes(state, specs);
+      const { specs, text } = fileResult(ctx, 'nodes', () => readNodes(ctx.paths.nodes));
+      ctx.capacity = capacityFromProbes(text);
+      // A node that stays keeps what its probe found until the next probe.
+      const kept = specs.map((spec) => {
+        const old = state.nodeByName.get(spec.name);
+        const probed = ctx.capacity.get(spec.name);
+        if (!old || !probed) return spec;
+        return { ...spec, cores: probed.cores ? old.spec.cores : spec.cores, memGB: probed.memory ? old.spec.memGB : spec.memGB };
+      });
+      const diff = reloadNodes(state, kept);
+      ctx.probe([...diff.added, ...diff.changed]);
       for (const name of diff.removed) store.setDrained(name, false);
       await store.commit();
       ctx.log(`nodes reloaded: added ${diff.added.join(' ') || '-'}, removed ${diff.removed.join(' ') || '-'}, changed ${diff.changed.join(' ') || '-'}`);

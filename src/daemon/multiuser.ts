@@ -19,7 +19,8 @@ import { setDrained } from '../allocator/admin.js';
 import { openAllocatorStore, type AllocatorStore } from '../store/allocator-store.js';
 import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
 import { startServer, type Peer, type RunningServer } from '../transport/server.js';
-import { nodesInForce, rulesInForce } from './multiuser-config.js';
+import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
+import { createProber, type Prober } from './node-prober.js';
 import { handleAdmin, handleJoin, handleMaster, keyFor, type MultiuserContext } from './multiuser-handlers.js';
 import { fileLog, type Log } from './log.js';
 
@@ -115,6 +116,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log('stopping');
+      prober?.close();
       await server?.close();
       await store.commit().catch(() => undefined);
       store.close();
@@ -135,7 +137,21 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       for (const [peer, user] of masters) if ((state.userByName.get(user)?.queueSize ?? 0) > 0) peer.send({ type: 'wake' });
     });
   };
-  const ctx: MultiuserContext = { paths, state, store, log, now: Date.now, problems, invites, listen: { host, port: 0 }, finish: () => void stop(), wake };
+  let prober: Prober | null = null;
+  const ctx: MultiuserContext = {
+    paths,
+    state,
+    store,
+    log,
+    now: Date.now,
+    problems,
+    invites,
+    listen: { host, port: 0 },
+    finish: () => void stop(),
+    wake,
+    capacity: capacityFromProbes(nodes.text ?? meta.get('last_good_nodes') ?? ''),
+    probe: (names) => void prober?.probe(names),
+  };
   const listen = (port: number) =>
     startServer<Request>({
       host,
@@ -165,6 +181,11 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   }
   ctx.listen.port = server.port;
   if (savedPort !== server.port) writeFileSync(paths.port, `${server.port}\n`, { mode: 0o600 });
+  // QPY_PROBE_MS=0 turns probing off: nodes are taken as up, with the capacity the file gives.
+  if (timing.probeMs > 0) {
+    prober = createProber({ state, log, intervalMs: timing.probeMs, probedCapacity: (name) => ctx.capacity.get(name) ?? { cores: false, memory: false }, onChange: wake });
+    void prober.probe();
+  }
   writeDiscovery(paths.discovery, { pid: process.pid, host, port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
   log(`started: pid ${process.pid}, ${host}:${server.port}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`);
   return { port: server.port, pid: process.pid, log, stopped, stop };

@@ -14,7 +14,8 @@ import { waitFor } from '../helpers/wait.js';
 const running = async (u: QpyUser) => [...checkStatuses(await u.ok(['check'])).values()].filter((j) => j.status === 'running').length;
 
 test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daemon comes back with nothing lost', { timeout: 120_000 }, async () => {
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n' });
+  // No probes: on this one machine the test's own processes would count as outsiders (see fair-share.test.ts).
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n', env: { QPY_PROBE_MS: '0' } });
   assert.match(await admin(mu, ['start']), /^qpy-multiuser started \(pid \d+, port \d+, directory /);
   await using alice = await joinedUser(mu, 'alice');
   await using bob = await joinedUser(mu, 'bob');
@@ -55,7 +56,7 @@ test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daem
 
 test('qpy-admin: clear one-line errors, drain and resume, a bad nodes file kept out', { timeout: 60_000 }, async () => {
   await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\n' });
-  const env = { ...process.env, QPY_MULTIUSER_DIR: mu.paths.dir };
+  const env = mu.env;
   const notRunning = await run(QPY_ADMIN, ['status'], mu.dir.path, env);
   assert.equal(notRunning.code, 1);
   assert.match(notRunning.stderr, /^qpy-admin: qpy-multiuser is not running \(directory .*\) \(start it with: qpy-admin start\)\n$/);

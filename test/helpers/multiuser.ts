@@ -25,6 +25,8 @@ export const QPY_ADMIN = join(ROOT, 'admin', 'qpy-admin');
 export interface TestMultiuser extends AsyncDisposable {
   readonly dir: TempDir;
   readonly paths: MultiuserPaths;
+  /** The environment the daemon (and qpy-admin) run with. */
+  readonly env: NodeJS.ProcessEnv;
   /** Start the daemon (detached, as qpy-admin start does); resolves with its stdout/stderr and exit code. */
   start(): Promise<{ code: number | null; stdout: string; stderr: string }>;
   pid(): number | null;
@@ -34,19 +36,20 @@ export interface TestMultiuser extends AsyncDisposable {
   master(user: string, key?: Buffer, role?: Role): Promise<Connection<MasterToAllocator, AllocatorFrame>>;
 }
 
-export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[] } = {}): TestMultiuser {
+export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[]; env?: NodeJS.ProcessEnv } = {}): TestMultiuser {
   const dir = tempDir('qpy-mu-');
   const paths = multiuserPaths(join(dir.path, 'admin'));
   mkdirSync(paths.dir, { mode: 0o700 });
   if (files.nodes !== undefined) writeFileSync(paths.nodes, files.nodes);
   if (files.rules !== undefined) writeFileSync(paths.rules, files.rules);
   if (files.users !== undefined) writeFileSync(paths.allowedUsers, files.users.map((u) => u + '\n').join(''));
-  const env = { ...process.env, QPY_MULTIUSER_DIR: paths.dir };
+  const env = { ...process.env, ...files.env, QPY_MULTIUSER_DIR: paths.dir };
   const open: Connection<unknown, unknown>[] = [];
   const url = () => `ws://127.0.0.1:${readDiscovery(paths.discovery)!.port}/`;
   const self: TestMultiuser = {
     dir,
     paths,
+    env,
     start: () =>
       new Promise((resolve) => {
         const p = spawn(process.execPath, [QPY_MULTIUSER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,7 +92,7 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
 
 /** Run qpy-admin for this daemon; its stdout, or a thrown error with its stderr. */
 export async function admin(mu: TestMultiuser, args: string[]): Promise<string> {
-  const r = await run(QPY_ADMIN, args, mu.dir.path, { ...process.env, QPY_MULTIUSER_DIR: mu.paths.dir });
+  const r = await run(QPY_ADMIN, args, mu.dir.path, mu.env);
   if (r.code !== 0) throw new Error(`qpy-admin ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
