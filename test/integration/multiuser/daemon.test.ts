@@ -113,3 +113,46 @@ test('keys and the admin directory open to others are refused at start, with the
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /directory .* is open to other users \(mode 755\)/);
 });
+
+test('refused, each with a clear error: a user no longer in allowed_users, a wrong key, a replayed handshake, admin commands with a user key', async () => {
+  await using mu = testMultiuser({ nodes: NODES });
+  assert.equal((await mu.start()).code, 0);
+  const admin = await mu.admin();
+  await admin.request({ type: 'addUser', name: 'alice' });
+  await admin.request({ type: 'addUser', name: 'bob' });
+  // bob is taken out of allowed_users by hand: his key no longer opens the door.
+  writeFileSync(mu.paths.allowedUsers, 'alice\n');
+  await rejectsWith(mu.master('bob'), 'UNAUTHENTICATED');
+  // A wrong key, for a real user.
+  await rejectsWith(mu.master('alice', Buffer.alloc(32, 7)), 'UNAUTHENTICATED');
+  // A handshake recorded from alice's connection, replayed on a new one, fails: the server's nonce is new.
+  const WebSocket = (await import('ws')).default;
+  const { clientProof, freshNonce } = await import('../../../src/transport/auth.js');
+  const url = `ws://127.0.0.1:${mu.port()}/`;
+  const recorded = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(url);
+    ws.once('message', (d) => {
+      const hello = JSON.parse(String(d)) as { nonce: string };
+      const nonce = freshNonce();
+      const auth = JSON.stringify({ type: 'auth', protocol: 1, role: 'master', user: 'alice', nonce, mac: clientProof(readKey(join(mu.paths.keys, 'alice.key')), 'master', hello.nonce, nonce) });
+      ws.send(auth);
+      ws.once('message', () => {
+        ws.close();
+        resolve(auth);
+      });
+    });
+  });
+  const replayed = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(url);
+    ws.once('message', () => {
+      ws.send(recorded);
+      ws.once('message', (d) => resolve(String(d)));
+    });
+  });
+  assert.match(replayed, /"code":"UNAUTHENTICATED"/);
+  // Admin commands with alice's key: the admin role wants the admin key.
+  await rejectsWith(mu.master('alice', readKey(join(mu.paths.keys, 'alice.key')), 'admin'), 'UNAUTHENTICATED');
+  // And alice's own connection cannot send admin messages: the master role has no such requests.
+  const alice = await mu.master('alice');
+  await rejectsWith(alice.request({ type: 'finish' } as never), 'BAD_FRAME');
+});
