@@ -92,3 +92,8 @@ export function pruneNode(state: AllocatorState, name: string): boolean {
   state.nodeByName.delete(name);
   return true;
 }
+
+/** Drop every removed node that no longer holds a slot (after a registration settled many slots at once). */
+export function pruneNodes(state: AllocatorState): void {
+  for (const n of [...state.nodes]) if (n.removed && n.slotCount === 0) pruneNode(state, n.spec.name);
+}

@@ -9,7 +9,7 @@ import { chargeSlot, releaseSlot } from './accounting.js';
 import { checkFeasible } from './feasible.js';
 import { tryGrant } from './grant.js';
 import { addUser, type AllocatorState, type UserState } from './state.js';
-import { forgetIfIdle, pruneNode } from './admin.js';
+import { forgetIfIdle, pruneNode, pruneNodes } from './admin.js';
 import { buildStatus } from './status.js';
 
 type Msg<T extends MasterToAllocator['type']> = Extract<MasterToAllocator, { type: T }>;
@@ -55,6 +55,7 @@ function onRegister(state: AllocatorState, msg: Msg<'register'>): AllocatorToMas
   for (const r of msg.running) {
     if (!user.slots.has(r.jobId)) chargeSlot(state, user, r);
   }
+  pruneNodes(state);
   return { type: 'registered', id: msg.id };
 }
 

@@ -98,11 +98,11 @@ export async function admin(mu: TestMultiuser, args: string[]): Promise<string> 
 }
 
 /** A simulated user (QPY_USER=name, a QPY_DIR of its own) that the admin added and that joined with the printed line. */
-export async function joinedUser(mu: TestMultiuser, name: string): Promise<QpyUser> {
+export async function joinedUser(mu: TestMultiuser, name: string, env: NodeJS.ProcessEnv = {}): Promise<QpyUser> {
   const added = await admin(mu, ['users', 'add', name]);
   const line = /^ {4}(qpy join \S+ \S+)$/m.exec(added)?.[1];
   assert.ok(line, added);
-  const u = qpyUser({ env: { QPY_USER: name } });
+  const u = qpyUser({ env: { ...env, QPY_USER: name } });
   const out = await u.ok(line.split(' ').slice(1));
   assert.match(out, new RegExp(`^Joined qpy-multiuser at 127\\.0\\.0\\.1:\\d+ as ${name}\\.$`, 'm'));
   return u;

@@ -52,6 +52,17 @@ test('reload: a removed node takes no jobs, drains, and disappears with its last
   assert.equal(t.nodeByName.has('b'), false);
 });
 
+test('reload: a removed node whose slots a registration settles disappears too', () => {
+  const s = allocator([node('a', 2), node('b', 2)]);
+  send(s, { type: 'register', user: 'u', running: [], queueSize: 0 });
+  assert.equal(ask(s, 'u', 1, 'b'), 'b');
+  reloadNodes(s, [node('a', 2)]);
+  assert.equal(s.nodeByName.has('b'), true);
+  send(s, { type: 'register', user: 'u', running: [], queueSize: 0 }); // job 1 ended while nobody listened
+  assert.equal(s.nodeByName.has('b'), false);
+  assertBalanced(s);
+});
+
 test('reload: a removed node put back before its jobs end is in use again, its usage intact', () => {
   const s = allocator([node('a', 2), node('b', 2)]);
   send(s, { type: 'register', user: 'u', running: [], queueSize: 0 });
