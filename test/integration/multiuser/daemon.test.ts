@@ -156,3 +156,29 @@ test('refused, each with a clear error: a user no longer in allowed_users, a wro
   const alice = await mu.master('alice');
   await rejectsWith(alice.request({ type: 'finish' } as never), 'BAD_FRAME');
 });
+
+test('explicit rules through the daemon: the §3.4 shares, and a minimum kept free for its user while others borrow', async () => {
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=20 memory=64\nn2 address=localhost cores=20 memory=64\n', rules: 'explicit minimum 2\nuser1 30%\nuser2 4+50%\n', env: { QPY_PROBE_MS: '0' } });
+  assert.equal((await mu.start()).code, 0);
+  const admin = await mu.admin();
+  const masters = [];
+  for (const u of ['user1', 'user2', 'user3']) {
+    await admin.request({ type: 'addUser', name: u });
+    const m = await mu.master(u);
+    await m.request({ type: 'register', user: u, running: [], queueSize: 0 });
+    masters.push(m);
+  }
+  const s = await admin.request({ type: 'status' });
+  assert.deepEqual(s.type === 'status' && s.status.users.map((u) => `${u.name} ${u.minCores}/${u.extraCores}`), ['user1 2/13', 'user2 4/19', 'user3 2/0']);
+  // user1 borrows everything the idle users do not keep as their minimum: 40 − 4 − 2 = 34.
+  let got = 0;
+  for (let j = 1; j <= 40; j++) {
+    const r = await masters[0]!.request({ type: 'request', user: 'user1', jobId: j, demand, queueSize: 40 - j + 1 });
+    if (r.type === 'granted') got++;
+  }
+  assert.equal(got, 34);
+  // user3's guaranteed 2 cores are there at once.
+  for (const j of [1, 2]) assert.equal((await masters[2]!.request({ type: 'request', user: 'user3', jobId: j, demand, queueSize: 3 - j })).type, 'granted');
+  const third = await masters[2]!.request({ type: 'request', user: 'user3', jobId: 3, demand, queueSize: 1 });
+  assert.deepEqual(third.type === 'refused' && third.reason, 'no_room');
+});
