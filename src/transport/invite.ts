@@ -2,8 +2,8 @@
  * One-time invitation codes: how a new user gets their key from the
  * `qpy-multiuser` daemon without the admin copying files between accounts.
  *
- * The admin's `qpy-admin users add NAME` makes a random code (128 bits,
- * base64url) and tells it to the user by any channel. The user's `qpy join`
+ * The admin's `qpy-admin users add NAME` makes a random code (130 bits,
+ * base32) and tells it to the user by any channel. The user's `qpy join`
  * authenticates with a key derived from the code (role `join`: the code never
  * travels), and the daemon answers with the user's long-term key sealed with
  * AES-256-GCM under another key derived from the code, so a listener on the
@@ -12,9 +12,27 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { QpyError } from '../errors.js';
 
-/** A fresh invitation code. */
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * A fresh invitation code: 130 random bits as 26 lowercase base32 letters and
+ * digits, safe to paste anywhere (no `-` that a command line would take for
+ * an option, no characters a shell or mail client mangles).
+ */
 export function newInviteCode(): string {
-  return randomBytes(16).toString('base64url');
+  const bytes = randomBytes(17);
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5 && out.length < 26) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
 }
 
 /** The handshake key of an invitation (what `keyFor('join', user)` returns). */

@@ -1,21 +1,32 @@
 /**
  * Fair sharing, measured on the real daemons: three users join one
- * qpy-multiuser with `even` rules over 2 nodes of 8 cores and queue 1-second
- * jobs. The daemon's status is sampled every 100 ms:
+ * qpy-multiuser with `even` rules over 2 real sshd nodes of 8 cores (their
+ * masters run the jobs over SSH) and queue 1-second jobs. The daemon's
+ * status is sampled every 100 ms:
  * - while all three have jobs queued, each runs its share ±1 core at every sample;
  * - when one user's queue empties, the other two take its cores within a second;
  * - when it submits again, it gets its share back as jobs end.
  */
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { admin, joinedUser, testMultiuser, type TestMultiuser } from '../helpers/multiuser.js';
 import type { QpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
+import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
 import { userPaths } from '../../src/config.js';
 import { readDiscovery } from '../../src/discovery.js';
 import { connectTo, type MasterConnection } from '../../src/cli/connect.js';
 import type { UserView } from '../../src/protocol/cluster.js';
+
+const skip = SSHD ? false : 'sshd is not installed';
+let cluster: Cluster;
+before(async () => {
+  if (!skip) cluster = await startCluster(2);
+});
+after(async () => {
+  await cluster?.close();
+});
 
 async function masterOf(u: QpyUser): Promise<MasterConnection> {
   await u.ok(['check']);
@@ -34,13 +45,15 @@ async function users(mu: TestMultiuser): Promise<Map<string, UserView>> {
   return new Map(r.type === 'status' ? r.status.users.map((u) => [u.name, u]) : []);
 }
 
-test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent within a second and given back', { timeout: 180_000 }, async () => {
+test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent within a second and given back', { skip, timeout: 180_000 }, async () => {
+  const env = { QPY_SSH_CONFIG: cluster.sshConfig };
+  const nodes = cluster.nodes.map((n) => `${n.name} address=${n.name} cores=8 memory=64`).join('\n') + '\n';
   // No probes: on this one machine the test's own daemons would count as outsiders and take cores from the shares.
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=8 memory=64\nn2 address=localhost cores=8 memory=64\n', rules: 'even\n', env: { QPY_PROBE_MS: '0' } });
+  await using mu = testMultiuser({ nodes, rules: 'even\n', env: { ...env, QPY_PROBE_MS: '0' } });
   await admin(mu, ['start']);
   const names = ['ann', 'ben', 'cat'];
   const us: QpyUser[] = [];
-  for (const n of names) us.push(await joinedUser(mu, n));
+  for (const n of names) us.push(await joinedUser(mu, n, env));
   try {
     const cs = await Promise.all(us.map(masterOf));
     // cat queues fewer jobs: its queue empties first.
