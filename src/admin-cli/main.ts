@@ -3,12 +3,13 @@
  * $QPY_MULTIUSER_DIR (default ~/.qpy-multiuser). One request per command,
  * with the admin key; every expected failure is one line on stderr, exit 1.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QpyError } from '../errors.js';
 import { multiuserPaths } from '../config.js';
 import { launchDetached } from '../launch-master.js';
 import { formatStatus } from '../cli/format-status.js';
+import { reportFailure } from '../cli/report.js';
 import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
 import type { AdminToAllocator, AllocatorToAdmin } from '../protocol/admin-allocator.js';
@@ -99,16 +100,6 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.exitCode === 0) return 0;
-      process.stderr.write(`qpy-admin: ${err.message.replace(/^error: /, '')} (see qpy-admin --help)\n`);
-      return 1;
-    }
-    if (err instanceof QpyError) {
-      process.stderr.write(`qpy-admin: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`qpy-admin: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    return 2;
+    return reportFailure('qpy-admin', err);
   }
 }

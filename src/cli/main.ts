@@ -3,7 +3,8 @@
  * runs one command against the user's master, and maps every expected failure
  * to one line on stderr and exit status 1 (no stack traces).
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { reportFailure } from './report.js';
 import { fileURLToPath } from 'node:url';
 import { QpyError } from '../errors.js';
 import type { CliContext } from './command.js';
@@ -45,7 +46,7 @@ export async function cliMain(argv: string[], root: string | URL): Promise<numbe
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    return report(err);
+    return reportFailure('qpy', err);
   } finally {
     held.conn?.close();
   }
@@ -60,16 +61,3 @@ function physicalCwd(): string {
   }
 }
 
-function report(err: unknown): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
-    process.stderr.write(`qpy: ${err.message.replace(/^error: /, '')} (see qpy --help)\n`);
-    return 1;
-  }
-  if (err instanceof QpyError) {
-    process.stderr.write(`qpy: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`qpy: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-  return 2;
-}

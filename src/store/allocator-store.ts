@@ -10,9 +10,8 @@
  * fsync); `commit()` resolves once they are durable, and the daemon answers a
  * grant only then.
  */
-import Database from 'better-sqlite3';
-import { chmodSync, closeSync, openSync } from 'node:fs';
 import { QpyError } from '../errors.js';
+import { openLockedDatabase } from './sqlite.js';
 
 export interface StoredSlot {
   user: string;
@@ -63,26 +62,10 @@ const SCHEMA = `
 
 /** Open (creating if needed) the store; ALREADY_RUNNING if another daemon holds it. */
 export function openAllocatorStore(path: string): AllocatorStore {
-  closeSync(openSync(path, 'a', 0o600));
-  chmodSync(path, 0o600);
-  const db = new Database(path, { timeout: 0 });
-  try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a commit survives the daemon's SIGKILL (the data is in the OS), not a power
-    // cut of this machine; and these rows are a safety net that re-registering masters make exact
-    // anyway. FULL would cost an fsync per grant, and grants are on every job's path.
-    db.pragma('synchronous = NORMAL');
-    db.exec('BEGIN IMMEDIATE; COMMIT;');
-    db.exec(SCHEMA);
-  } catch (err) {
-    db.close();
-    const code = (err as { code?: string }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-      throw new QpyError('ALREADY_RUNNING', `another qpy-multiuser is already running for ${path}`, 'stop it first with: qpy-admin finish');
-    }
-    throw new QpyError('STORE', `cannot open ${path}: ${(err as Error).message}`);
-  }
+  // NORMAL in WAL mode: a commit survives the daemon's SIGKILL (the data is in the OS), not a power
+  // cut of this machine; and these rows are a safety net that re-registering masters make exact
+  // anyway. FULL would cost an fsync per grant, and grants are on every job's path.
+  const db = openLockedDatabase(path, { synchronous: 'NORMAL', daemon: 'qpy-multiuser', hint: 'stop it first with: qpy-admin finish', init: (d) => d.exec(SCHEMA) });
   const st = {
     putUser: db.prepare('INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ON CONFLICT(name) DO UPDATE SET removed = excluded.removed'),
     delUser: db.prepare('DELETE FROM users WHERE name = ?'),

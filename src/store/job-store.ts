@@ -6,10 +6,9 @@
  * directory fail at once (and, without shared memory, it holds on NFS).
  * It stores rows and knows no qpy rules.
  */
-import Database from 'better-sqlite3';
-import { chmodSync, closeSync, openSync } from 'node:fs';
 import { jobSchema, type Job } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
+import { openLockedDatabase } from './sqlite.js';
 import { migrate } from './schema.js';
 
 /** One transaction's worth of changes. */
@@ -41,24 +40,7 @@ export interface JobStore {
 
 /** Open (creating if needed) the store at `path`. Throws ALREADY_RUNNING if another process holds it. */
 export function openJobStore(path: string): JobStore {
-  closeSync(openSync(path, 'a', 0o600));
-  chmodSync(path, 0o600);
-  const db = new Database(path, { timeout: 0 });
-  try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    // Take the exclusive lock now, not at the first write.
-    db.exec('BEGIN IMMEDIATE; COMMIT;');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    const code = (err as { code?: string }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-      throw new QpyError('ALREADY_RUNNING', `another qpy-master is already running for ${path}`, 'use it, or stop it first with: qpy finish');
-    }
-    throw new QpyError('STORE', `cannot open ${path}: ${(err as Error).message}`);
-  }
+  const db = openLockedDatabase(path, { synchronous: 'FULL', daemon: 'qpy-master', hint: 'use it, or stop it first with: qpy finish', init: migrate });
   const putJob = db.prepare('INSERT OR REPLACE INTO jobs (id, status, pos, doc) VALUES (?, ?, ?, ?)');
   const delJob = db.prepare('DELETE FROM jobs WHERE id = ?');
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');

@@ -7,26 +7,20 @@
  * - when one user's queue empties, the other two take its cores within a second;
  * - when it submits again, it gets its share back as jobs end.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { admin, joinedUser, testMultiuser, type TestMultiuser } from '../helpers/multiuser.js';
 import type { QpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
-import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
+import { useCluster } from '../helpers/sshd-cluster.js';
 import { userPaths } from '../../src/config.js';
 import { readDiscovery } from '../../src/discovery.js';
 import { connectTo, type MasterConnection } from '../../src/cli/connect.js';
 import type { UserView } from '../../src/protocol/cluster.js';
 
-const skip = SSHD ? false : 'sshd is not installed';
-let cluster: Cluster;
-before(async () => {
-  if (!skip) cluster = await startCluster(2);
-});
-after(async () => {
-  await cluster?.close();
-});
+const sshd = useCluster(2);
+const skip = sshd.skip;
 
 async function masterOf(u: QpyUser): Promise<MasterConnection> {
   await u.ok(['check']);
@@ -46,8 +40,8 @@ async function users(mu: TestMultiuser): Promise<Map<string, UserView>> {
 }
 
 test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent within a second and given back', { skip, timeout: 180_000 }, async () => {
-  const env = { QPY_SSH_CONFIG: cluster.sshConfig };
-  const nodes = cluster.nodes.map((n) => `${n.name} address=${n.name} cores=8 memory=64`).join('\n') + '\n';
+  const env = { QPY_SSH_CONFIG: sshd.cluster.sshConfig };
+  const nodes = sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=8 memory=64`).join('\n') + '\n';
   // No probes: on this one machine the test's own daemons would count as outsiders and take cores from the shares.
   await using mu = testMultiuser({ nodes, rules: 'even\n', env: { ...env, QPY_PROBE_MS: '0' } });
   await admin(mu, ['start']);

@@ -8,25 +8,19 @@
  * runs more jobs than it has cores. At the end every job ran exactly once
  * and ended with its own exit code.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
+import { useCluster } from '../helpers/sshd-cluster.js';
 import { admin, joinedUser, testMultiuser } from '../helpers/multiuser.js';
 import { checkStatuses, type QpyUser } from '../helpers/qpy.js';
 import { procTable } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skip = SSHD ? false : 'sshd is not installed';
-let cluster: Cluster;
-before(async () => {
-  if (!skip) cluster = await startCluster(4);
-});
-after(async () => {
-  await cluster?.close();
-});
+const sshd = useCluster(4);
+const skip = sshd.skip;
 
 /** Jobs really running now, per node: live qpy-job wrappers of these users, by their QPY_NODE. */
 function runningPerNode(runDirs: string[]): Map<string, number> {
@@ -52,8 +46,8 @@ function runningPerNode(runDirs: string[]): Map<string, number> {
 }
 
 test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, no node ever over-committed, every job once', { skip, timeout: 240_000 }, async () => {
-  const [n2, n3, n4, n5] = cluster.nodes.map((n) => n.name) as [string, string, string, string];
-  const env = { QPY_SSH_CONFIG: cluster.sshConfig, QPY_PROBE_MS: '1000' };
+  const [n2, n3, n4, n5] = sshd.cluster.nodes.map((n) => n.name) as [string, string, string, string];
+  const env = { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_PROBE_MS: '1000' };
   await using mu = testMultiuser({ nodes: `${n2} address=${n2} cores=4 memory=16\n${n3} address=${n3} cores=4 memory=16\n${n4} address=${n4} cores=4 memory=16\n`, env });
   await admin(mu, ['start']);
   const us: QpyUser[] = [];

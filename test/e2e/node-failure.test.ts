@@ -5,28 +5,22 @@
  * slots released, and new jobs avoid it; when its sshd is back, what was left
  * of those jobs is killed and the node runs jobs again.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
+import { useCluster } from '../helpers/sshd-cluster.js';
 import { checkStatuses, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 import { isAlive } from '../helpers/procs.js';
 
-const skip = SSHD ? false : 'sshd is not installed';
-let cluster: Cluster;
-before(async () => {
-  if (!skip) cluster = await startCluster(2);
-});
-after(async () => {
-  await cluster?.close();
-});
+const sshd = useCluster(2);
+const skip = sshd.skip;
 
 test('an sshd killed mid-run: node down, its jobs node_failed, slots released; back again: leftovers killed, node used', { skip, timeout: 120_000 }, async () => {
-  const [a, b] = cluster.nodes.map((n) => n.name) as [string, string];
-  const nodes = cluster.nodes.map((n) => `${n.name} address=${n.name} cores=2 memory=64`).join('\n') + '\n';
-  await using u = qpyUser({ nodes, env: { QPY_SSH_CONFIG: cluster.sshConfig, QPY_NODE_DOWN_AFTER_MS: '1500', QPY_KILL_GRACE_MS: '500' } });
+  const [a, b] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
+  const nodes = sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=2 memory=64`).join('\n') + '\n';
+  await using u = qpyUser({ nodes, env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_NODE_DOWN_AFTER_MS: '1500', QPY_KILL_GRACE_MS: '500' } });
   const holdOn = 'sleep 300 & echo $! > child.$QPY_JOB_ID; wait';
   await u.ok(['sub', '-a', b, holdOn]); // 1
   await u.ok(['sub', '-a', b, holdOn]); // 2
@@ -40,7 +34,7 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
     }
   }, { what: 'the jobs on the second node report their children' });
 
-  await cluster.crash(1);
+  await sshd.cluster.crash(1);
   const down = await waitFor(async () => {
     const m = checkStatuses(await u.ok(['check']));
     return m.get(1)?.status === 'node_failed' && m.get(2)?.status === 'node_failed' ? m : null;
@@ -59,7 +53,7 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
   assert.equal(readFileSync(join(u.work, 'job_5.out'), 'utf8'), `${a}\n`);
   assert.equal(checkStatuses(await u.ok(['check'])).get(4)?.status, 'queue');
 
-  await cluster.start(1);
+  await sshd.cluster.start(1);
   await waitFor(() => children.every((pid) => !isAlive(pid)), { what: 'the leftovers of the node_failed jobs killed', timeoutMs: 60_000 });
   const back = await waitFor(async () => {
     const m = checkStatuses(await u.ok(['check']));

@@ -3,43 +3,37 @@
  * nodes on loopback (test/helpers/sshd-cluster.ts), driven through the
  * installed `qpy` as a user would.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SSHD, startCluster, type Cluster } from '../helpers/sshd-cluster.js';
+import { useCluster } from '../helpers/sshd-cluster.js';
 import { checkStatuses, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 
-const skip = SSHD ? false : 'sshd is not installed';
-let cluster: Cluster;
-before(async () => {
-  if (!skip) cluster = await startCluster(4);
-});
-after(async () => {
-  await cluster?.close();
-});
+const sshd = useCluster(4);
+const skip = sshd.skip;
 
 const nodesFile = (names: string[], cores: number) => names.map((n) => `${n} address=${n} cores=${cores} memory=64`).join('\n') + '\n';
 
 test('a job on each remote node, chosen by its name; status lists the nodes', { skip, timeout: 60_000 }, async () => {
-  await using u = qpyUser({ nodes: nodesFile(cluster.nodes.map((n) => n.name), 2), env: { QPY_SSH_CONFIG: cluster.sshConfig } });
-  for (const n of cluster.nodes) await u.ok(['sub', '-a', n.name, 'echo "$QPY_TEST_NODE $QPY_NODE"']);
+  await using u = qpyUser({ nodes: nodesFile(sshd.cluster.nodes.map((n) => n.name), 2), env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig } });
+  for (const n of sshd.cluster.nodes) await u.ok(['sub', '-a', n.name, 'echo "$QPY_TEST_NODE $QPY_NODE"']);
   const s = await waitFor(async () => {
     const m = checkStatuses(await u.ok(['check']));
     return m.size === 4 && [...m.values()].every((j) => j.status === 'done') ? m : null;
   }, { what: 'four jobs done', timeoutMs: 20_000 });
-  for (const [i, n] of cluster.nodes.entries()) {
+  for (const [i, n] of sshd.cluster.nodes.entries()) {
     assert.equal(readFileSync(join(u.work, `job_${i + 1}.out`), 'utf8'), `${n.name} ${n.name}\n`);
     assert.match(s.get(i + 1)!.line, new RegExp(`on ${n.name};`));
   }
   const status = await u.ok(['status']);
-  for (const n of cluster.nodes) assert.match(status, new RegExp(`^${n.name} +0 +2 `, 'm'));
+  for (const n of sshd.cluster.nodes) assert.match(status, new RegExp(`^${n.name} +0 +2 `, 'm'));
 });
 
 test('SIGKILL the master while 50 jobs run on 3 nodes: all adopted, none killed or run twice, every exit code exact', { skip, timeout: 120_000 }, async () => {
-  const names = cluster.nodes.slice(0, 3).map((n) => n.name);
-  await using u = qpyUser({ nodes: nodesFile(names, 20), env: { QPY_SSH_CONFIG: cluster.sshConfig } });
+  const names = sshd.cluster.nodes.slice(0, 3).map((n) => n.name);
+  await using u = qpyUser({ nodes: nodesFile(names, 20), env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig } });
   const cmd = 'echo run >> runs.$QPY_JOB_ID; while [ ! -e go.$QPY_JOB_ID ]; do sleep 0.05; done; exit $((QPY_JOB_ID % 5))';
   for (let i = 1; i <= 50; i++) await u.ok(['sub', '-m', '0.1', cmd]);
   await waitFor(async () => {

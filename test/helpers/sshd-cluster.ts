@@ -6,6 +6,7 @@
  * sets QPY_TEST_NODE=nodeN for its sessions, so a job can tell where it ran.
  * All nodes share this machine's file system and process table.
  */
+import { before, after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
@@ -180,5 +181,28 @@ export async function startCluster(n = 4): Promise<Cluster> {
     start,
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * For one test file: a cluster of `n` nodes started before its tests and
+ * closed after them; `skip` is set (for the tests' options) when sshd is
+ * not installed.
+ */
+export function useCluster(n: number): { skip: string | false; readonly cluster: Cluster } {
+  const skip = SSHD ? false : 'sshd is not installed';
+  let cluster: Cluster | undefined;
+  before(async () => {
+    if (!skip) cluster = await startCluster(n);
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+  return {
+    skip,
+    get cluster() {
+      if (!cluster) throw new Error('the sshd cluster is not running');
+      return cluster;
+    },
   };
 }

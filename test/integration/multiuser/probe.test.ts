@@ -4,22 +4,16 @@
  * dies is shown down (and takes no jobs) at the next probe, and up again once
  * it answers.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { SSHD, startCluster, type Cluster } from '../../helpers/sshd-cluster.js';
+import { useCluster } from '../../helpers/sshd-cluster.js';
 import { testMultiuser, type TestMultiuser } from '../../helpers/multiuser.js';
 import { waitFor } from '../../helpers/wait.js';
 import type { NodeView } from '../../../src/protocol/cluster.js';
 
-const skip = SSHD ? false : 'sshd is not installed';
-let cluster: Cluster;
-before(async () => {
-  if (!skip) cluster = await startCluster(2);
-});
-after(async () => {
-  await cluster?.close();
-});
+const sshd = useCluster(2);
+const skip = sshd.skip;
 
 async function nodes(mu: TestMultiuser): Promise<Map<string, NodeView>> {
   const c = await mu.admin();
@@ -29,10 +23,10 @@ async function nodes(mu: TestMultiuser): Promise<Map<string, NodeView>> {
 }
 
 test('probes: capacity read from the node, down when its sshd dies, up when it is back', { skip, timeout: 60_000 }, async () => {
-  const [a, b] = cluster.nodes.map((n) => n.name) as [string, string];
+  const [a, b] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
   await using mu = testMultiuser({
     nodes: `${a} address=${a}\n${b} address=${b} cores=3 memory=8 check_dir=/tmp\n`,
-    env: { QPY_SSH_CONFIG: cluster.sshConfig, QPY_PROBE_MS: '300' },
+    env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_PROBE_MS: '300' },
   });
   assert.equal((await mu.start()).code, 0);
   const first = await waitFor(async () => {
@@ -46,8 +40,8 @@ test('probes: capacity read from the node, down when its sshd dies, up when it i
   assert.ok(first.get(b)!.disk!.totalGB > 0, 'disk of check_dir');
   assert.equal(first.get(a)!.up, true);
 
-  await cluster.crash(0);
+  await sshd.cluster.crash(0);
   await waitFor(async () => (await nodes(mu)).get(a)!.up === false, { what: `${a} shown down`, timeoutMs: 20_000 });
-  await cluster.start(0);
+  await sshd.cluster.start(0);
   await waitFor(async () => (await nodes(mu)).get(a)!.up === true, { what: `${a} up again`, timeoutMs: 20_000 });
 });

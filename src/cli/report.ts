@@ -1,0 +1,21 @@
+/**
+ * How a command-line tool (`qpy`, `qpy-admin`) ends on a failure: one line on
+ * stderr, `<tool>: <message> (<hint>)`, and its exit status (1 for expected
+ * failures, 2 for a bug, with the stack). No stack traces for expected ones.
+ */
+import { CommanderError } from 'commander';
+import { QpyError } from '../errors.js';
+
+export function reportFailure(tool: string, err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+    process.stderr.write(`${tool}: ${err.message.replace(/^error: /, '')} (see ${tool} --help)\n`);
+    return 1;
+  }
+  if (err instanceof QpyError) {
+    process.stderr.write(`${tool}: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`${tool}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return 2;
+}
