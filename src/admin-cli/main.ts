@@ -9,7 +9,7 @@ import { QpyError } from '../errors.js';
 import { multiuserPaths } from '../config.js';
 import { launchDetached } from '../launch-master.js';
 import { formatStatus } from '../cli/format-status.js';
-import { reportFailure } from '../cli/report.js';
+import { runProgram } from '../cli/report.js';
 import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
 import type { AdminToAllocator, AllocatorToAdmin } from '../protocol/admin-allocator.js';
@@ -92,14 +92,5 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     if (r.type === 'done') out(r.message + '\n');
   }, ['<node>']);
 
-  if (argv.length <= 2) {
-    process.stderr.write(program.helpInformation());
-    return 1;
-  }
-  try {
-    await program.parseAsync(argv);
-    return 0;
-  } catch (err) {
-    return reportFailure('qpy-admin', err);
-  }
+  return runProgram('qpy-admin', program, argv);
 }

@@ -4,7 +4,7 @@
  * to one line on stderr and exit status 1 (no stack traces).
  */
 import { Command } from 'commander';
-import { reportFailure } from './report.js';
+import { runProgram } from './report.js';
 import { fileURLToPath } from 'node:url';
 import { QpyError } from '../errors.js';
 import type { CliContext } from './command.js';
@@ -38,15 +38,8 @@ export async function cliMain(argv: string[], root: string | URL): Promise<numbe
       await def.run(ctx, command.args, command.opts(), command);
     });
   }
-  if (argv.length <= 2) {
-    process.stderr.write(program.helpInformation());
-    return 1;
-  }
   try {
-    await program.parseAsync(argv);
-    return 0;
-  } catch (err) {
-    return reportFailure('qpy', err);
+    return await runProgram('qpy', program, argv);
   } finally {
     held.conn?.close();
   }

@@ -1,9 +1,10 @@
 /**
- * How a command-line tool (`qpy`, `qpy-admin`) ends on a failure: one line on
- * stderr, `<tool>: <message> (<hint>)`, and its exit status (1 for expected
+ * Running a command-line tool (`qpy`, `qpy-admin`) built with commander:
+ * no arguments print the help (exit 1); a failure is one line on stderr,
+ * `<tool>: <message> (<hint>)`, and its exit status (1 for expected
  * failures, 2 for a bug, with the stack). No stack traces for expected ones.
  */
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { QpyError } from '../errors.js';
 
 export function reportFailure(tool: string, err: unknown): number {
@@ -18,4 +19,18 @@ export function reportFailure(tool: string, err: unknown): number {
   }
   process.stderr.write(`${tool}: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
   return 2;
+}
+
+/** Parse and run `argv` with `program`; resolves with the exit status. */
+export async function runProgram(tool: string, program: Command, argv: string[]): Promise<number> {
+  if (argv.length <= 2) {
+    process.stderr.write(program.helpInformation());
+    return 1;
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return reportFailure(tool, err);
+  }
 }
