@@ -7,7 +7,8 @@ import type { JobSpec } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import * as life from '../master/lifecycle.js';
 import { planClean, planKill, selectForCheck } from '../master/select.js';
-import { remove, submit, update } from '../master/state.js';
+import { queuePositions, remove, submit, update } from '../master/state.js';
+import { jumpQueue } from '../master/queue-order.js';
 import { validateSpec } from '../master/validate.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
@@ -25,9 +26,13 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
     case 'submit':
       return onSubmit(ctx, req);
     case 'check':
-      return { type: 'jobs', id: req.id, jobs: selectForCheck(ctx.state.jobs.values(), req.selector), paused: ctx.state.paused };
+      return { type: 'jobs', id: req.id, jobs: selectForCheck(ctx.state.jobs.values(), req.selector, ctx.state.queue), paused: ctx.state.paused };
     case 'kill':
       return onKill(ctx, req);
+    case 'pause':
+      return onPause(ctx, req);
+    case 'jump':
+      return onJump(ctx, req);
     case 'clean':
       return onClean(ctx, req);
     case 'status': {
@@ -101,4 +106,25 @@ async function onClean(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'c
   for (const id of ids) ctx.committer.removeJob(id);
   await ctx.committer.flush();
   return { type: 'cleaned', id: req.id, ids };
+}
+
+async function onPause(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'pause' }>): Promise<MasterToCli> {
+  ctx.state.paused = req.paused;
+  ctx.committer.setMeta('paused', String(req.paused));
+  await ctx.committer.flush();
+  if (!req.paused) ctx.dispatcher.poke();
+  return { type: 'text', id: req.id, text: req.paused ? 'Job submission paused.' : 'Job submission continued.' };
+}
+
+async function onJump(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'jump' }>): Promise<MasterToCli> {
+  if (!ctx.state.paused) throw new QpyError('ILLEGAL_TRANSITION', 'Pause the queue before trying to control it.', 'qpy ctrlQueue pause');
+  const target = req.target === 0 ? 'begin' : req.target === -1 ? 'end' : req.target;
+  if (typeof target === 'number' && target < 1) throw new QpyError('INVALID_ARGUMENT', `Invalid jump position: ${req.target}`);
+  const r = jumpQueue(ctx.state.queue, req.ranges, target);
+  if (!r.ok) throw new QpyError('NOT_FOUND', r.message);
+  ctx.state.queue = r.queue;
+  // The new order is stored (the original lost it at a restart): every queued job gets its index.
+  for (const [id, pos] of queuePositions(ctx.state)) ctx.committer.putJob(ctx.state.jobs.get(id)!, pos);
+  await ctx.committer.flush();
+  return { type: 'text', id: req.id, text: 'Queue reordered.' };
 }

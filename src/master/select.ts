@@ -29,12 +29,20 @@ export function isEmpty(sel: Selector): boolean {
   return sel.statuses.length === 0 && sel.dirs.length === 0 && sel.ranges.length === 0;
 }
 
-/** Jobs for `check`: all of them for an empty selector. */
-export function selectForCheck(jobs: Iterable<Job>, sel: Selector): Job[] {
+/**
+ * Jobs for `check` (all of them for an empty selector), in job-list order:
+ * the order of `jobs`, except that the places of queued jobs are taken by
+ * the queued jobs in queue order, so a `ctrlQueue jump` shows.
+ */
+export function selectForCheck(jobs: Iterable<Job>, sel: Selector, queue: readonly number[] = []): Job[] {
   const out: Job[] = [];
   const all = isEmpty(sel);
   for (const job of jobs) if (all || matches(job, sel)) out.push(job);
-  return out;
+  if (queue.length === 0) return out;
+  const queuedHere = new Map(out.filter((j) => j.state.type === 'queue').map((j) => [j.id, j]));
+  const inQueueOrder = queue.flatMap((id) => (queuedHere.has(id) ? [queuedHere.get(id)!] : []));
+  let next = 0;
+  return out.map((j) => (j.state.type === 'queue' && next < inQueueOrder.length ? inQueueOrder[next++]! : j));
 }
 
 /** What `kill` will do: queued jobs to unqueue, running jobs to kill (not already being killed). */

@@ -3,7 +3,7 @@
  * one request union (CliToMaster) and one reply union (MasterToCli). Every
  * request carries an `id` that its reply echoes.
  */
-import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, tuple, type Infer } from './schema.js';
 import { jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
@@ -29,6 +29,10 @@ export const cliToMasterSchema = tagged({
   clean: obj({ type: literal('clean'), id, selector: selectorSchema }),
   status: obj({ type: literal('status'), id }),
   finish: obj({ type: literal('finish'), id }),
+  /** Stop starting queued jobs (paused) or start again; kept across restarts. */
+  pause: obj({ type: literal('pause'), id, paused: bool }),
+  /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
+  jump: obj({ type: literal('jump'), id, ranges: arrayOf(tuple(int, int), 100_000), target: int }),
 });
 export type CliToMaster = Infer<typeof cliToMasterSchema>;
 export type CliRequestType = CliToMaster['type'];
@@ -49,6 +53,8 @@ export const masterToCliSchema = tagged({
   cleaned: obj({ type: literal('cleaned'), id, ids: arrayOf(int, 10_000_000) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
   finishing: obj({ type: literal('finishing'), id, pid: int, running: int }),
+  /** A reply that is one sentence for the user. */
+  text: obj({ type: literal('text'), id, text: strMax(64 * 1024) }),
   error: errorReplySchema,
 });
 export type MasterToCli = Infer<typeof masterToCliSchema>;
@@ -61,6 +67,8 @@ export interface ReplyFor {
   clean: Extract<MasterToCli, { type: 'cleaned' }>;
   status: Extract<MasterToCli, { type: 'status' }>;
   finish: Extract<MasterToCli, { type: 'finishing' }>;
+  pause: Extract<MasterToCli, { type: 'text' }>;
+  jump: Extract<MasterToCli, { type: 'text' }>;
 }
 
 export const CHECK_WORDS = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;

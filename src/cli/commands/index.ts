@@ -7,5 +7,6 @@ import { clean } from './clean.js';
 import { status } from './status.js';
 import { finish, restart } from './lifecycle.js';
 import { join } from './join.js';
+import { ctrlQueue } from './ctrl-queue.js';
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, restart, finish, join];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, ctrlQueue, restart, finish, join];

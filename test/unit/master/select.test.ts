@@ -159,3 +159,9 @@ test('the plans do not modify the jobs', () => {
   selectForCheck(ZOO, sel());
   assert.deepEqual(ZOO, copy);
 });
+
+test('selectForCheck: queued jobs take the places of queued jobs in queue order (a jump shows in check)', () => {
+  const list = [job(1, 'done'), job(6), job(7, 'running'), job(8), job(9)];
+  assert.deepEqual(ids(selectForCheck(list, sel(), [9, 6, 8])), [1, 9, 7, 6, 8]);
+  assert.deepEqual(ids(selectForCheck(list, sel({ ranges: [[6, 8]] }), [9, 8, 6])), [8, 7, 6], 'only the selected ones');
+});
