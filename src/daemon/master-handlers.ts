@@ -14,6 +14,8 @@ import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
 export interface HandlerContext extends Runtime {
+  /** Each job's notes (`qpy notes`), kept in the store's meta table as `note:<id>`. */
+  notes: Map<number, string>;
   dispatcher: Dispatcher;
   /** A problem that stops new jobs from being accepted (a bad nodes file), or null. */
   configProblem: QpyError | null;
@@ -25,8 +27,13 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
   switch (req.type) {
     case 'submit':
       return onSubmit(ctx, req);
-    case 'check':
-      return { type: 'jobs', id: req.id, jobs: selectForCheck(ctx.state.jobs.values(), req.selector, ctx.state.queue), paused: ctx.state.paused };
+    case 'check': {
+      const jobs = selectForCheck(ctx.state.jobs.values(), req.selector, ctx.state.queue);
+      const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
+      return { type: 'jobs', id: req.id, jobs, paused: ctx.state.paused, notes };
+    }
+    case 'notes':
+      return onNotes(ctx, req);
     case 'kill':
       return onKill(ctx, req);
     case 'pause':
@@ -103,7 +110,10 @@ async function onClean(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'c
   if (jobs.length === 0) throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
   const ids = jobs.map((j) => j.id);
   remove(ctx.state, ids);
-  for (const id of ids) ctx.committer.removeJob(id);
+  for (const id of ids) {
+    ctx.committer.removeJob(id);
+    if (ctx.notes.delete(id)) ctx.committer.deleteMeta(`note:${id}`);
+  }
   await ctx.committer.flush();
   return { type: 'cleaned', id: req.id, ids };
 }
@@ -127,4 +137,18 @@ async function onJump(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'ju
   for (const [id, pos] of queuePositions(ctx.state)) ctx.committer.putJob(ctx.state.jobs.get(id)!, pos);
   await ctx.committer.flush();
   return { type: 'text', id: req.id, text: 'Queue reordered.' };
+}
+
+async function onNotes(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'notes' }>): Promise<MasterToCli> {
+  const ids = () => [...ctx.notes.keys()].sort((a, b) => a - b);
+  if (req.jobId === null) return { type: 'notes', id: req.id, ids: ids(), text: null };
+  if (!ctx.state.jobs.has(req.jobId)) throw new QpyError('NOT_FOUND', `No job ${req.jobId}.`, 'see your jobs with: qpy check');
+  if (req.text !== null) {
+    const text = (ctx.notes.get(req.jobId) ?? '') + req.text;
+    if (text.length > 1024 * 1024) throw new QpyError('INVALID_ARGUMENT', `the notes of job ${req.jobId} would exceed 1 MiB`);
+    ctx.notes.set(req.jobId, text);
+    ctx.committer.setMeta(`note:${req.jobId}`, text);
+    await ctx.committer.flush();
+  }
+  return { type: 'notes', id: req.id, ids: ids(), text: ctx.notes.get(req.jobId) ?? null };
 }

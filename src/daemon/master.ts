@@ -151,7 +151,9 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     return stopping;
   };
 
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, finish: () => void stop() });
+  const notes = new Map<number, string>();
+  for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

@@ -10,6 +10,8 @@ import { clusterStatusSchema } from './cluster.js';
 import { ERROR_CODES } from './error-codes.js';
 
 const id = int;
+/** Longest note entry one `qpy notes ID text…` may add. */
+export const MAX_NOTE_LENGTH = 64 * 1024;
 
 export const submitSchema = obj({
   type: literal('submit'),
@@ -31,6 +33,8 @@ export const cliToMasterSchema = tagged({
   finish: obj({ type: literal('finish'), id }),
   /** Stop starting queued jobs (paused) or start again; kept across restarts. */
   pause: obj({ type: literal('pause'), id, paused: bool }),
+  /** No jobId: which jobs have notes; jobId: that job's notes; jobId and text: append `text` (a whole entry) to them. */
+  notes: obj({ type: literal('notes'), id, jobId: nullable(int), text: nullable(strMax(MAX_NOTE_LENGTH)) }),
   /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
   jump: obj({ type: literal('jump'), id, ranges: arrayOf(tuple(int, int), 100_000), target: int }),
 });
@@ -48,11 +52,14 @@ export type ErrorReply = Infer<typeof errorReplySchema>;
 
 export const masterToCliSchema = tagged({
   submitted: obj({ type: literal('submitted'), id, jobId: int }),
-  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool }),
+  /** `notes`: [jobId, text] of the listed jobs that have notes (for %K). */
+  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000) }),
   killed: obj({ type: literal('killed'), id, unqueued: arrayOf(int, 10_000_000), killing: arrayOf(int, 10_000_000) }),
   cleaned: obj({ type: literal('cleaned'), id, ids: arrayOf(int, 10_000_000) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
   finishing: obj({ type: literal('finishing'), id, pid: int, running: int }),
+  /** Jobs with notes (`ids`, ascending), and the notes of the job asked for (`text`, null if none). */
+  notes: obj({ type: literal('notes'), id, ids: arrayOf(int, 10_000_000), text: nullable(strMax(1024 * 1024)) }),
   /** A reply that is one sentence for the user. */
   text: obj({ type: literal('text'), id, text: strMax(64 * 1024) }),
   error: errorReplySchema,
@@ -68,6 +75,7 @@ export interface ReplyFor {
   status: Extract<MasterToCli, { type: 'status' }>;
   finish: Extract<MasterToCli, { type: 'finishing' }>;
   pause: Extract<MasterToCli, { type: 'text' }>;
+  notes: Extract<MasterToCli, { type: 'notes' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 

@@ -15,6 +15,7 @@ export interface Committer {
   putJob(job: Job, pos: number | null): void;
   removeJob(id: number): void;
   setMeta(key: string, value: string): void;
+  deleteMeta(key: string): void;
   /** Commit now (this turn of the event loop); resolves when everything asked for so far is committed. */
   flush(): Promise<void>;
   /** Commit within `lazyMs`; resolves when committed. Unflushed changes are committed this way too. */
@@ -65,6 +66,10 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     },
     setMeta(key, value) {
       batch.meta.set(key, value);
+      scheduleSoon();
+    },
+    deleteMeta(key) {
+      batch.meta.set(key, null);
       scheduleSoon();
     },
     flush() {

@@ -16,7 +16,8 @@ export interface Batch {
   /** Jobs to insert or replace, each with its queue position (null when not queued). */
   put: Map<number, { job: Job; pos: number | null }>;
   remove: Set<number>;
-  meta: Map<string, string>;
+  /** Meta values to set; a null value deletes the key. */
+  meta: Map<string, string | null>;
 }
 
 export function emptyBatch(): Batch {
@@ -44,10 +45,14 @@ export function openJobStore(path: string): JobStore {
   const putJob = db.prepare('INSERT OR REPLACE INTO jobs (id, status, pos, doc) VALUES (?, ?, ?, ?)');
   const delJob = db.prepare('DELETE FROM jobs WHERE id = ?');
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  const delMeta = db.prepare('DELETE FROM meta WHERE key = ?');
   const writeTx = db.transaction((batch: Batch) => {
     for (const id of batch.remove) delJob.run(id);
     for (const [id, { job, pos }] of batch.put) putJob.run(id, job.state.type, pos, JSON.stringify(job));
-    for (const [k, v] of batch.meta) putMeta.run(k, v);
+    for (const [k, v] of batch.meta) {
+      if (v === null) delMeta.run(k);
+      else putMeta.run(k, v);
+    }
   });
   return {
     load() {

@@ -14,6 +14,6 @@ export const check: CommandDef = {
     const selector = selectorFromArgs(args, CHECK_WORDS, ctx.cwd, 'Unknown pattern for checking jobs');
     const master = await ctx.master();
     const reply = await master.request({ type: 'check', selector });
-    if (reply.type === 'jobs') ctx.out(formatCheck(reply.jobs, DEFAULT_CHECK_FORMAT, Date.now(), reply.paused));
+    if (reply.type === 'jobs') ctx.out(formatCheck(reply.jobs, DEFAULT_CHECK_FORMAT, Date.now(), reply.paused, new Map(reply.notes)));
   },
 };

@@ -8,5 +8,6 @@ import { status } from './status.js';
 import { finish, restart } from './lifecycle.js';
 import { join } from './join.js';
 import { ctrlQueue } from './ctrl-queue.js';
+import { notes } from './notes.js';
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, ctrlQueue, restart, finish, join];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, ctrlQueue, notes, restart, finish, join];
