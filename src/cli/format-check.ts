@@ -17,10 +17,10 @@
 import type { Job, Outcome } from '../protocol/job.js';
 
 /**
- * The default checkFMT: the original's plus `%e` inside the parentheses, so
+ * The default checkFMT (protocol/settings.ts): the original's plus `%e` inside the parentheses, so
  * an ended job shows how it ended: `3 (failed):x (on node1; wd: /w; exit 3)`.
  */
-export const DEFAULT_CHECK_FORMAT = '%j (%s):%c (on %n; wd: %d%e)\n';
+export { DEFAULT_CHECK_FORMAT } from '../protocol/settings.js';
 
 /** Appended by `formatCheck` when job submission is paused. */
 export const PAUSED_LINE = 'Job submission is paused.\n';

@@ -1,0 +1,106 @@
+/**
+ * `qpy config KEY VALUE…` as a pure function of the settings (reference
+ * §5.8, bugs fixed): each key with its aliases, its validation and the
+ * sentence that answers it; and the attribute defaults applied at submission
+ * (§4.3.3). A key with no value never crashes anything: it restores the
+ * default, unsets, or is refused with a reason; every list can be cleared.
+ */
+import { COLOURS, DEFAULT_SETTINGS, SCHEME_STATUSES, type Colour, type Settings } from '../protocol/settings.js';
+
+export type SettingResult = { ok: true; settings: Settings; message: string } | { ok: false; message: string };
+
+/** Keys of the original that mean nothing in this design, with why. */
+const GONE: Record<string, string> = {
+  sleepTimeSubCtrl: 'qpy reacts to events at once: there is no submission cycle to tune',
+  sleepTimeCheckRun: 'job ends are seen at once: there is no polling interval to tune',
+  saveMessages: 'the master keeps a log instead: ~/.qpy/master.log',
+  save_messages: 'the master keeps a log instead: ~/.qpy/master.log',
+  maxMessages: 'the master keeps a log instead: ~/.qpy/master.log',
+  cleanMessages: 'the master keeps a log instead: ~/.qpy/master.log',
+  loggerLevel: 'the master keeps a log instead: ~/.qpy/master.log',
+  ssh_pKey: 'SSH keys come from your ssh-agent and ~/.ssh/config',
+  ssh_p_key_file: 'SSH keys come from your ssh-agent and ~/.ssh/config',
+  paused_jobs: 'use qpy ctrlQueue pause / continue',
+};
+
+const ALIASES: Record<string, string> = { job_fmt_pattern: 'checkFMT', use_colour: 'colour', use_script_copy: 'copyScripts' };
+
+/** The settable keys, for help and completion. */
+export const SETTING_KEYS = ['checkFMT', 'colour', 'coloursScheme', 'copyScripts', 'defaultAttr', 'andAttr', 'orAttr', 'sourceTheseFiles'] as const;
+
+/** Backslash escapes as Python's `unicode_escape` decodes the common ones: \n \t \r \\ \' \" \a \b \f \v \0. */
+export function decodeEscapes(text: string): string {
+  const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0' };
+  return text.replace(/\\(.)/gs, (all, c: string) => map[c] ?? all);
+}
+
+/** A string as Python's repr shows it: single quotes unless it holds one, \n \t \\ escaped. */
+export function pyRepr(text: string): string {
+  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const body = text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+  return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+}
+
+function bool(key: string, values: string[]): boolean | string {
+  const v = values.length === 1 ? values[0]!.toLowerCase() : '';
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return `Value for ${key} must be true or false.`;
+}
+
+const pyBool = (b: boolean): string => (b ? 'True' : 'False');
+
+export function applySetting(settings: Settings, rawKey: string, values: string[]): SettingResult {
+  const key = ALIASES[rawKey] ?? rawKey;
+  if (GONE[key]) return { ok: false, message: `${rawKey} no longer exists: ${GONE[key]}.` };
+  const set = (patch: Partial<Settings>, message: string): SettingResult => ({ ok: true, settings: { ...settings, ...patch }, message });
+  switch (key) {
+    case 'checkFMT': {
+      if (values.length === 0 || (values.length === 1 && values[0] === 'default')) {
+        return set({ checkFMT: DEFAULT_SETTINGS.checkFMT }, `Check pattern restored to the default value: ${pyRepr(DEFAULT_SETTINGS.checkFMT)}.`);
+      }
+      const fmt = decodeEscapes(values.join(' '));
+      return set({ checkFMT: fmt }, `Check pattern modified to ${pyRepr(fmt)}.`);
+    }
+    case 'colour':
+    case 'copyScripts': {
+      const b = bool(key, values);
+      if (typeof b === 'string') return { ok: false, message: b };
+      return set({ [key]: b }, `${key} set to ${pyBool(b)}`);
+    }
+    case 'coloursScheme': {
+      if (values.length === 0 || (values.length === 1 && values[0] === 'default')) return set({ coloursScheme: DEFAULT_SETTINGS.coloursScheme }, 'Colours scheme restored to the default.');
+      const unknown = values.find((v) => !(COLOURS as readonly string[]).includes(v));
+      if (unknown !== undefined) return { ok: false, message: `Unknown colour: ${unknown}` };
+      if (values.length !== 5 && values.length !== 6) return { ok: false, message: 'Give five colours for coloursScheme (queue running done killed undone), and optionally a sixth for failed.' };
+      const scheme = { ...settings.coloursScheme };
+      values.forEach((v, i) => (scheme[SCHEME_STATUSES[i]!] = v as Colour));
+      return set({ coloursScheme: scheme }, 'Colours scheme changed.');
+    }
+    case 'defaultAttr':
+    case 'andAttr':
+    case 'orAttr': {
+      const expr = values.join(' ').trim();
+      if (expr === '') return set({ [key]: null }, `${key} unset.`);
+      return set({ [key]: expr }, `${key} set to ${expr}.`);
+    }
+    case 'sourceTheseFiles': {
+      if (values.length === 0) return set({ sourceTheseFiles: [] }, 'sourceTheseFiles unset.');
+      if (values.some((v) => !v.startsWith('/'))) return { ok: false, message: 'sourceTheseFiles takes absolute paths' };
+      return set({ sourceTheseFiles: [...values] }, `sourceTheseFiles set to [${values.map(pyRepr).join(', ')}].`);
+    }
+    default:
+      return { ok: false, message: `Unknown key: ${rawKey}` };
+  }
+}
+
+/**
+ * A job's attribute expression after the settings (§4.3.3): defaultAttr when
+ * it has none, then `( orAttr ) or ( … )`, then `( andAttr ) and ( … )`.
+ */
+export function withDefaultAttrs(settings: Settings, attrs: string | null): string | null {
+  let a = attrs ?? settings.defaultAttr;
+  if (settings.orAttr !== null) a = a === null ? settings.orAttr : `( ${settings.orAttr} ) or ( ${a} )`;
+  if (settings.andAttr !== null) a = a === null ? settings.andAttr : `( ${settings.andAttr} ) and ( ${a} )`;
+  return a;
+}

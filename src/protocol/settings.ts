@@ -1,0 +1,39 @@
+/**
+ * The user's settings (`qpy config`, reference §5.8): their wire and store
+ * shape, and the defaults. Kept by the master (meta key `settings`), sent to
+ * the CLI with every `check` so it formats and colours jobs as configured.
+ */
+import { arrayOf, bool, nullable, obj, oneOf, strMax, type Infer } from './schema.js';
+
+export const COLOURS = ['grey', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'] as const;
+export type Colour = (typeof COLOURS)[number];
+
+/** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
+export const SCHEME_STATUSES = ['queue', 'running', 'done', 'killed', 'undone', 'failed'] as const;
+
+/** The default checkFMT: the original's plus `%e`, so an ended job shows how it ended. */
+export const DEFAULT_CHECK_FORMAT = '%j (%s):%c (on %n; wd: %d%e)\n';
+
+const colour = oneOf(COLOURS);
+export const settingsSchema = obj({
+  checkFMT: strMax(4096),
+  colour: bool,
+  coloursScheme: obj({ queue: colour, running: colour, done: colour, killed: colour, undone: colour, failed: colour }),
+  copyScripts: bool,
+  defaultAttr: nullable(strMax(4096)),
+  andAttr: nullable(strMax(4096)),
+  orAttr: nullable(strMax(4096)),
+  sourceTheseFiles: arrayOf(strMax(4096), 100),
+});
+export type Settings = Infer<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  checkFMT: DEFAULT_CHECK_FORMAT,
+  colour: true,
+  coloursScheme: { queue: 'yellow', running: 'blue', done: 'green', killed: 'red', undone: 'grey', failed: 'magenta' },
+  copyScripts: false,
+  defaultAttr: null,
+  andAttr: null,
+  orAttr: null,
+  sourceTheseFiles: [],
+};
