@@ -14,7 +14,9 @@
  *   `H:MM:SS` or `N day(s), H:MM:SS`, truncated to whole seconds; a negative
  *   duration (clock skew) prints with a leading `-`.
  */
-import type { Job, Outcome } from '../protocol/job.js';
+import type { Job, JobStatus, Outcome } from '../protocol/job.js';
+import type { Colour } from '../protocol/settings.js';
+import { paint } from './colour.js';
 
 /**
  * The default checkFMT (protocol/settings.ts): the original's plus `%e` inside the parentheses, so
@@ -164,7 +166,8 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
 
 /**
  * Formats the whole `check` reply: each job with `fmt` (notes by job ID, if
- * given, feed `%K`), then `Job submission is paused.\n` when paused.
+ * given, feed `%K`), wrapped in its status colour when `colourOf` is given,
+ * then `Job submission is paused.\n` when paused.
  */
 export function formatCheck(
   jobs: readonly Job[],
@@ -172,8 +175,12 @@ export function formatCheck(
   now: number,
   paused: boolean,
   notes?: ReadonlyMap<number, string>,
+  colourOf?: (status: JobStatus) => Colour,
 ): string {
   let out = '';
-  for (const job of jobs) out += formatJob(job, fmt, now, notes?.get(job.id));
+  for (const job of jobs) {
+    const text = formatJob(job, fmt, now, notes?.get(job.id));
+    out += colourOf ? paint(text, colourOf(job.state.type)) : text;
+  }
   return paused ? out + PAUSED_LINE : out;
 }

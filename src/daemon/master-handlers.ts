@@ -9,11 +9,15 @@ import * as life from '../master/lifecycle.js';
 import { planClean, planKill, selectForCheck } from '../master/select.js';
 import { queuePositions, remove, submit, update } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
+import { applySetting, withDefaultAttrs } from '../master/settings.js';
+import type { Settings } from '../protocol/settings.js';
 import { validateSpec } from '../master/validate.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
 export interface HandlerContext extends Runtime {
+  /** The user's settings (`qpy config`), kept in the store's meta table as `settings`. */
+  settings: Settings;
   /** Each job's notes (`qpy notes`), kept in the store's meta table as `note:<id>`. */
   notes: Map<number, string>;
   dispatcher: Dispatcher;
@@ -30,8 +34,10 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
     case 'check': {
       const jobs = selectForCheck(ctx.state.jobs.values(), req.selector, ctx.state.queue);
       const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
-      return { type: 'jobs', id: req.id, jobs, paused: ctx.state.paused, notes };
+      return { type: 'jobs', id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
     }
+    case 'config':
+      return onConfig(ctx, req);
     case 'notes':
       return onNotes(ctx, req);
     case 'kill':
@@ -61,7 +67,8 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
 async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submit' }>): Promise<MasterToCli> {
   if (ctx.stopping) throw new QpyError('SHUTTING_DOWN', 'qpy-master is stopping', 'submit again in a moment');
   if (ctx.configProblem) throw ctx.configProblem;
-  const spec: JobSpec = { command: req.command, cwd: req.cwd, cores: req.cores, memGB: req.memGB, attrs: req.attrs === null || req.attrs.trim() === '' ? null : req.attrs.trim() };
+  const given = req.attrs === null || req.attrs.trim() === '' ? null : req.attrs.trim();
+  const spec: JobSpec = { command: req.command, cwd: req.cwd, cores: req.cores, memGB: req.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
   const bad = validateSpec(spec);
   if (bad) throw bad;
   const expr = parseAttrExpr(spec.attrs);
@@ -151,4 +158,24 @@ async function onNotes(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'n
     await ctx.committer.flush();
   }
   return { type: 'notes', id: req.id, ids: ids(), text: ctx.notes.get(req.jobId) ?? null };
+}
+
+/** Keys whose effect is not built yet: refused rather than stored and ignored. */
+const NOT_YET = new Set(['copyScripts', 'use_script_copy', 'sourceTheseFiles']);
+
+async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'config' }>): Promise<MasterToCli> {
+  if (req.key === null) return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: null };
+  if (NOT_YET.has(req.key)) throw new QpyError('INVALID_ARGUMENT', `${req.key} is not available in this version`);
+  const r = applySetting(ctx.settings, req.key, req.values);
+  if (!r.ok) throw new QpyError('INVALID_ARGUMENT', r.message, `see the settings with: qpy config`);
+  if (r.settings.defaultAttr !== ctx.settings.defaultAttr || r.settings.andAttr !== ctx.settings.andAttr || r.settings.orAttr !== ctx.settings.orAttr) {
+    for (const expr of [r.settings.defaultAttr, r.settings.andAttr, r.settings.orAttr]) {
+      const parsed = parseAttrExpr(expr);
+      if (!parsed.ok) throw new QpyError('INVALID_EXPRESSION', `${req.key}: ${parsed.message}`);
+    }
+  }
+  ctx.settings = r.settings;
+  ctx.committer.setMeta('settings', JSON.stringify(r.settings));
+  await ctx.committer.flush();
+  return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: r.message };
 }

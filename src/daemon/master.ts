@@ -17,6 +17,7 @@ import { openJobStore, type JobStore } from '../store/job-store.js';
 import { createCommitter } from '../store/group-commit.js';
 import { restoreState, running, type MasterState } from '../master/state.js';
 import type { Slot } from '../protocol/master-allocator.js';
+import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../protocol/settings.js';
 import { createAllocator, setNodeMetrics } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
 import type { NodeSpec } from '../allocator/state.js';
@@ -61,6 +62,17 @@ export async function startMaster(opts: MasterOptions = {}): Promise<RunningMast
   } catch (err) {
     store.close();
     throw err;
+  }
+}
+
+/** The stored settings, over the defaults (a key added by a later qpy gets its default); unreadable ones are logged and replaced. */
+function loadSettings(text: string | undefined, log: Log): Settings {
+  if (text === undefined) return DEFAULT_SETTINGS;
+  try {
+    return settingsSchema({ ...DEFAULT_SETTINGS, ...(JSON.parse(text) as object) }, '$');
+  } catch (err) {
+    log(`stored settings unreadable (${(err as Error).message}): defaults in force`);
+    return DEFAULT_SETTINGS;
   }
 }
 
@@ -153,7 +165,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, settings: loadSettings(loaded.meta.get('settings'), log), finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

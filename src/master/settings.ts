@@ -5,7 +5,7 @@
  * (§4.3.3). A key with no value never crashes anything: it restores the
  * default, unsets, or is refused with a reason; every list can be cleared.
  */
-import { COLOURS, DEFAULT_SETTINGS, SCHEME_STATUSES, type Colour, type Settings } from '../protocol/settings.js';
+import { COLOURS, DEFAULT_SETTINGS, SCHEME_STATUSES, pyRepr, type Colour, type Settings } from '../protocol/settings.js';
 
 export type SettingResult = { ok: true; settings: Settings; message: string } | { ok: false; message: string };
 
@@ -32,13 +32,6 @@ export const SETTING_KEYS = ['checkFMT', 'colour', 'coloursScheme', 'copyScripts
 export function decodeEscapes(text: string): string {
   const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0' };
   return text.replace(/\\(.)/gs, (all, c: string) => map[c] ?? all);
-}
-
-/** A string as Python's repr shows it: single quotes unless it holds one, \n \t \\ escaped. */
-export function pyRepr(text: string): string {
-  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
-  const body = text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
-  return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
 }
 
 function bool(key: string, values: string[]): boolean | string {

@@ -37,3 +37,10 @@ export const DEFAULT_SETTINGS: Settings = {
   orAttr: null,
   sourceTheseFiles: [],
 };
+
+/** A string as Python's repr shows it (how the original printed checkFMT): single quotes unless it holds one, \n \t \\ escaped. */
+export function pyRepr(text: string): string {
+  const q = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const body = text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+  return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+}

@@ -7,6 +7,7 @@ import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMa
 import { jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
+import { settingsSchema } from './settings.js';
 import { ERROR_CODES } from './error-codes.js';
 
 const id = int;
@@ -33,6 +34,8 @@ export const cliToMasterSchema = tagged({
   finish: obj({ type: literal('finish'), id }),
   /** Stop starting queued jobs (paused) or start again; kept across restarts. */
   pause: obj({ type: literal('pause'), id, paused: bool }),
+  /** No key: show the settings; a key: set it to `values` (none: restore, unset or refuse, see master/settings.ts). */
+  config: obj({ type: literal('config'), id, key: nullable(strMax(64)), values: arrayOf(strMax(4096), 100) }),
   /** No jobId: which jobs have notes; jobId: that job's notes; jobId and text: append `text` (a whole entry) to them. */
   notes: obj({ type: literal('notes'), id, jobId: nullable(int), text: nullable(strMax(MAX_NOTE_LENGTH)) }),
   /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
@@ -53,7 +56,9 @@ export type ErrorReply = Infer<typeof errorReplySchema>;
 export const masterToCliSchema = tagged({
   submitted: obj({ type: literal('submitted'), id, jobId: int }),
   /** `notes`: [jobId, text] of the listed jobs that have notes (for %K). */
-  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000) }),
+  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema }),
+  /** The settings after a `config` request, with the sentence answering a change (null when only shown). */
+  settings: obj({ type: literal('settings'), id, settings: settingsSchema, paused: bool, message: nullable(strMax(4096)) }),
   killed: obj({ type: literal('killed'), id, unqueued: arrayOf(int, 10_000_000), killing: arrayOf(int, 10_000_000) }),
   cleaned: obj({ type: literal('cleaned'), id, ids: arrayOf(int, 10_000_000) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
@@ -76,6 +81,7 @@ export interface ReplyFor {
   finish: Extract<MasterToCli, { type: 'finishing' }>;
   pause: Extract<MasterToCli, { type: 'text' }>;
   notes: Extract<MasterToCli, { type: 'notes' }>;
+  config: Extract<MasterToCli, { type: 'settings' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 

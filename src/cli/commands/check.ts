@@ -2,7 +2,9 @@
 import type { CommandDef } from '../command.js';
 import { CHECK_WORDS } from '../../protocol/user-master.js';
 import { selectorFromArgs } from '../selector-args.js';
-import { DEFAULT_CHECK_FORMAT, formatCheck } from '../format-check.js';
+import { formatCheck } from '../format-check.js';
+import { colourOn, statusColour } from '../colour.js';
+import type { JobStatus } from '../../protocol/job.js';
 
 export const check: CommandDef = {
   name: 'check',
@@ -14,6 +16,9 @@ export const check: CommandDef = {
     const selector = selectorFromArgs(args, CHECK_WORDS, ctx.cwd, 'Unknown pattern for checking jobs');
     const master = await ctx.master();
     const reply = await master.request({ type: 'check', selector });
-    if (reply.type === 'jobs') ctx.out(formatCheck(reply.jobs, DEFAULT_CHECK_FORMAT, Date.now(), reply.paused, new Map(reply.notes)));
+    if (reply.type !== 'jobs') return;
+    const s = reply.settings;
+    const colour = colourOn(s, process.stdout.isTTY === true) ? (st: JobStatus) => statusColour(s, st) : undefined;
+    ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour));
   },
 };

@@ -9,5 +9,6 @@ import { finish, restart } from './lifecycle.js';
 import { join } from './join.js';
 import { ctrlQueue } from './ctrl-queue.js';
 import { notes } from './notes.js';
+import { config } from './config.js';
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, ctrlQueue, notes, restart, finish, join];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, notes, restart, finish, join];

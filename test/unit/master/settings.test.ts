@@ -1,8 +1,8 @@
 /** Tests for src/master/settings.ts: every key, its refusals, keys that are gone, and §4.3.3. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applySetting, decodeEscapes, pyRepr, withDefaultAttrs } from '../../../src/master/settings.js';
-import { DEFAULT_SETTINGS, type Settings } from '../../../src/protocol/settings.js';
+import { applySetting, decodeEscapes, withDefaultAttrs } from '../../../src/master/settings.js';
+import { DEFAULT_SETTINGS, pyRepr, type Settings } from '../../../src/protocol/settings.js';
 
 const apply = (key: string, ...values: string[]) => applySetting(DEFAULT_SETTINGS, key, values);
 const ok = (key: string, ...values: string[]): Settings => {

@@ -1,0 +1,23 @@
+/**
+ * `qpy config [KEY [VALUE…]]` (reference §5.8): show the settings, or set
+ * one. Keys: checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr
+ * (see master/settings.ts for values, aliases and refusals).
+ */
+import type { CommandDef } from '../command.js';
+import { formatConfig } from '../format-config.js';
+import { colourOn } from '../colour.js';
+
+export const config: CommandDef = {
+  name: 'config',
+  summary: 'Show your settings, or set one: config KEY VALUE... (checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr)',
+  configure(cmd) {
+    cmd.argument('[key]', 'the setting').argument('[values...]', 'its new value (none: default or unset)');
+  },
+  async run(ctx, args) {
+    const [key, ...values] = args;
+    const reply = await (await ctx.master()).request({ type: 'config', key: key ?? null, values });
+    if (reply.type !== 'settings') return;
+    if (reply.message !== null) ctx.out(reply.message + '\n');
+    else ctx.out(formatConfig(reply.settings, reply.paused, colourOn(reply.settings, process.stdout.isTTY === true)));
+  },
+};

@@ -1,0 +1,26 @@
+/**
+ * What `qpy config` prints (reference §5.8, without the settings this design
+ * dropped): the check pattern as a Python string literal, colour on or off,
+ * the attribute settings that are set, the colour scheme when colour is on,
+ * and whether job submission is paused. Pure: settings in, text out.
+ */
+import { pyRepr, SCHEME_STATUSES, type Settings } from '../protocol/settings.js';
+import { paint } from './colour.js';
+
+export function formatConfig(s: Settings, paused: boolean, coloured: boolean): string {
+  const py = (b: boolean) => (b ? 'True' : 'False');
+  const lines = [`Check pattern: ${pyRepr(s.checkFMT)}`, `Using coloured check: ${py(s.colour)}`];
+  if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
+  if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
+  if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);
+  if (s.colour) {
+    lines.push('Colours:');
+    for (const st of SCHEME_STATUSES) {
+      const c = s.coloursScheme[st];
+      const line = `  - ${st} (${c})`;
+      lines.push(coloured ? paint(line, c) : line);
+    }
+  }
+  if (paused) lines.push('Job submission is paused');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,34 @@
+/** `qpy config` through the installed CLI: show, set, refuse, keep across a restart, and its effect on check and sub. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { qpyUser } from '../helpers/qpy.js';
+import { waitFor } from '../helpers/wait.js';
+
+test('config: defaults shown; checkFMT, colours and attribute defaults set, kept across a restart and used; bad values refused', { timeout: 60_000 }, async () => {
+  await using u = qpyUser({ nodes: 'big1 address=localhost cores=2 memory=16 attributes=big\nsmall address=localhost cores=1 memory=16\n' });
+  assert.match(await u.ok(['config']), /^Check pattern: '%j \(%s\):%c \(on %n; wd: %d%e\)\\n'\nUsing coloured check: True\nColours:\n {2}- queue \(yellow\)\n/);
+  assert.equal(await u.ok(['config', 'checkFMT', '%j|%s|%a|%x\\n']), "Check pattern modified to '%j|%s|%a|%x\\n'.\n");
+  assert.equal(await u.ok(['config', 'defaultAttr', 'big']), 'defaultAttr set to big.\n');
+  assert.equal(await u.ok(['config', 'colour', 'false']), 'colour set to False\n');
+  assert.equal(await u.ok(['config', 'coloursScheme', 'red', 'green', 'blue', 'cyan', 'white']), 'Colours scheme changed.\n');
+  await u.ok(['sub', 'exit 3']);
+  await u.ok(['sub', '-a', 'small', 'true']);
+  await waitFor(async () => !/queue|running/.test(await u.ok(['check'])), { what: 'both ended' });
+  assert.equal(await u.ok(['check']), '1|failed|big|exit 3\n2|done|small|exit 0\n', 'the pattern, and defaultAttr only where -a was not given');
+  await u.ok(['restart']);
+  assert.match(await u.ok(['config']), /^Check pattern: '%j\|%s\|%a\|%x\\n'\nUsing coloured check: False\nDefault node attributes: big\n$/);
+  assert.equal(await u.ok(['config', 'defaultAttr']), 'defaultAttr unset.\n');
+  assert.equal(await u.ok(['config', 'checkFMT', 'default']), "Check pattern restored to the default value: '%j (%s):%c (on %n; wd: %d%e)\\n'.\n");
+  for (const [args, err] of [
+    [['config', 'colour', 'maybe'], 'qpy: Value for colour must be true or false. (see the settings with: qpy config)\n'],
+    [['config', 'colour'], 'qpy: Value for colour must be true or false. (see the settings with: qpy config)\n'],
+    [['config', 'coloursScheme', 'red'], 'qpy: Give five colours for coloursScheme (queue running done killed undone), and optionally a sixth for failed. (see the settings with: qpy config)\n'],
+    [['config', 'andAttr', 'big', 'and'], 'qpy: andAttr: invalid attribute expression "big and": expected an attribute after "and"\n'],
+    [['config', 'sleepTimeCheckRun', '5'], 'qpy: sleepTimeCheckRun no longer exists: job ends are seen at once: there is no polling interval to tune. (see the settings with: qpy config)\n'],
+    [['config', 'nope', '1'], 'qpy: Unknown key: nope (see the settings with: qpy config)\n'],
+  ] as const) {
+    const r = await u.qpy([...args]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.stderr, err, args.join(' '));
+  }
+});
