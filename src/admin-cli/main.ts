@@ -10,6 +10,7 @@ import { multiuserPaths } from '../config.js';
 import { launchDetached } from '../launch-master.js';
 import { formatStatus } from '../cli/format-status.js';
 import { runProgram } from '../cli/report.js';
+import { JSON_VERSION } from '../cli/command.js';
 import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
 import type { AdminToAllocator, AllocatorToAdmin } from '../protocol/admin-allocator.js';
@@ -52,10 +53,11 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     }
     out('qpy-multiuser stopped.\n');
   });
-  add('status', 'Show the users and nodes tables', async () => {
+  add('status', 'Show the users and nodes tables (--json: one JSON document)', async () => {
     const r = await ask({ type: 'status' });
-    if (r.type === 'status') out(formatStatus(r.status));
-  });
+    if (r.type !== 'status') return;
+    out(program.commands.find((c) => c.name() === 'status')!.opts()['json'] ? JSON.stringify({ qpy: JSON_VERSION, ...r.status }) + '\n' : formatStatus(r.status));
+  }).option('--json', 'print one JSON document instead of the tables');
   add('variables', 'Show the allocator’s counters, nodes and users, for debugging', async () => {
     const r = await ask({ type: 'variables' });
     if (r.type === 'text') out(r.text);

@@ -23,3 +23,6 @@ export interface CommandDef {
   configure(cmd: Command): void;
   run(ctx: CliContext, args: string[], opts: Record<string, unknown>, cmd: Command): Promise<void>;
 }
+
+/** The version of the `--json` documents (`"qpy": 1`): bumped only when a field changes meaning or goes away. */
+export const JSON_VERSION = 1;

@@ -64,6 +64,8 @@ test('qpy-admin: clear one-line errors, drain and resume, a bad nodes file kept 
   const twice = await run(QPY_ADMIN, ['start'], mu.dir.path, env);
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /^qpy-admin: qpy-multiuser is already running \(pid \d+\)\n$/);
+  const doc = JSON.parse(await admin(mu, ['status', '--json'])) as { qpy: number; nodes: { name: string; cores: number }[]; users: unknown[] };
+  assert.deepEqual([doc.qpy, doc.nodes.map((n) => [n.name, n.cores]), doc.users], [1, [['n1', 2]], []]);
   assert.match(await admin(mu, ['drain', 'n1']), /^Node n1 drained/);
   assert.match(await admin(mu, ['status']), /^n1 \(drained\) /m);
   assert.match(await admin(mu, ['resume', 'n1']), /^Node n1 takes jobs again\.$/m);

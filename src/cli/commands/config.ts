@@ -3,7 +3,7 @@
  * one. Keys: checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr
  * (see master/settings.ts for values, aliases and refusals).
  */
-import type { CommandDef } from '../command.js';
+import { JSON_VERSION, type CommandDef } from '../command.js';
 import { formatConfig } from '../format-config.js';
 import { colourOn } from '../colour.js';
 
@@ -11,13 +11,14 @@ export const config: CommandDef = {
   name: 'config',
   summary: 'Show your settings, or set one: config KEY VALUE... (checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr)',
   configure(cmd) {
-    cmd.argument('[key]', 'the setting').argument('[values...]', 'its new value (none: default or unset)');
+    cmd.argument('[key]', 'the setting').argument('[values...]', 'its new value (none: default or unset)').option('--json', 'print the settings as one JSON document');
   },
-  async run(ctx, args) {
+  async run(ctx, args, opts) {
     const [key, ...values] = args;
     const reply = await (await ctx.master()).request({ type: 'config', key: key ?? null, values });
     if (reply.type !== 'settings') return;
-    if (reply.message !== null) ctx.out(reply.message + '\n');
+    if (opts['json']) ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, settings: reply.settings }) + '\n');
+    else if (reply.message !== null) ctx.out(reply.message + '\n');
     else ctx.out(formatConfig(reply.settings, reply.paused, colourOn(reply.settings, process.stdout.isTTY === true)));
   },
 };
