@@ -10,6 +10,8 @@ import { multiuserPaths } from '../config.js';
 import { launchDetached } from '../launch-master.js';
 import { formatStatus } from '../cli/format-status.js';
 import { runProgram } from '../cli/report.js';
+import { showGuide } from '../cli/tutorial.js';
+import { dirname, join } from 'node:path';
 import { JSON_VERSION } from '../cli/command.js';
 import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
@@ -85,6 +87,13 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     const how = { forgotten: 'it held no cores', draining: 'its running jobs finish; it gets no new ones', unknown: 'it was not registered' }[r.result];
     out(`User ${r.name} removed (${how}).\n`);
   });
+  program
+    .command('tutorial')
+    .argument('[words...]', 'a command name or words to find')
+    .summary('Show the admin guide, from a command’s section or the first match of some words')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .action((words: string[]) => showGuide(join(dirname(dirname(daemonEntry)), 'manual', 'admin-guide.md'), words, program.commands.map((c) => c.name()), 'qpy-admin', out));
   add('drain', 'Take no new jobs on NODE (running ones go on)', async (node) => {
     const r = await ask({ type: 'drain', node: node! });
     if (r.type === 'done') out(r.message + '\n');

@@ -10,5 +10,8 @@ import { join } from './join.js';
 import { ctrlQueue } from './ctrl-queue.js';
 import { notes } from './notes.js';
 import { config } from './config.js';
+import { tutorialCommand } from './tutorial.js';
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, notes, restart, finish, join];
+const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
+
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, notes, tutorial, restart, finish, join];
