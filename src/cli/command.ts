@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { MasterConnection } from './connect.js';
+import type { Completer } from './complete.js';
 
 export interface CliContext {
   /** Package root (for bin/qpy-master). */
@@ -22,6 +23,8 @@ export interface CommandDef {
   /** Add arguments and options to the commander command. */
   configure(cmd: Command): void;
   run(ctx: CliContext, args: string[], opts: Record<string, unknown>, cmd: Command): Promise<void>;
+  /** What tab completion offers for its arguments (none if absent). */
+  complete?: Completer;
 }
 
 /** The version of the `--json` documents (`"qpy": 1`): bumped only when a field changes meaning or goes away. */

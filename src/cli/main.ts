@@ -9,11 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { QpyError } from '../errors.js';
 import type { CliContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
-import { connectMaster, type MasterConnection } from './connect.js';
+import { connectMaster, findMaster, type MasterConnection } from './connect.js';
+import { completeLine, renderReply, STATUSES_OF, type IdKind } from './complete.js';
+import { userPaths } from '../config.js';
 
 /** Run the CLI; `root` is the package root (where bin/ lives). Resolves with the exit status. */
 export async function cliMain(argv: string[], root: string | URL): Promise<number> {
   const rootPath = typeof root === 'string' ? root : fileURLToPath(root);
+  if (argv[2] === '__complete') return completeForShell(argv.slice(3));
   const held: { conn: MasterConnection | null } = { conn: null };
   const ctx: CliContext = {
     root: rootPath,
@@ -54,3 +57,29 @@ function physicalCwd(): string {
   }
 }
 
+
+/**
+ * `qpy __complete CWORD WORDS…` (what the completion script runs): prints
+ * the candidates. Job IDs come from a running master only (TAB never starts
+ * one); any failure offers nothing rather than an error.
+ */
+async function completeForShell(args: string[]): Promise<number> {
+  const index = Number(args[0]) - 1;
+  const words = args.slice(1);
+  if (!Number.isSafeInteger(index) || index < 0) return 0;
+  const ids = async (from: string): Promise<string[]> => {
+    if (!(from in STATUSES_OF)) return [];
+    const conn = await findMaster(userPaths()).catch(() => null);
+    if (!conn) return [];
+    try {
+      const statuses = STATUSES_OF[from as IdKind];
+      const r = await conn.request({ type: 'jobIds', statuses: statuses === null ? null : [...statuses] });
+      return r.type === 'ids' ? r.ids.map(String) : [];
+    } finally {
+      conn.close();
+    }
+  };
+  const reply = await completeLine('qpy', COMMANDS, words, index, ids).catch(() => null);
+  if (reply) process.stdout.write(renderReply(reply));
+  return 0;
+}

@@ -38,6 +38,12 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
     }
     case 'config':
       return onConfig(ctx, req);
+    case 'jobIds': {
+      const want = req.statuses === null ? null : new Set<string>(req.statuses);
+      const ids: number[] = [];
+      for (const j of ctx.state.jobs.values()) if (want === null || want.has(j.state.type)) ids.push(j.id);
+      return { type: 'ids', id: req.id, ids };
+    }
     case 'notes':
       return onNotes(ctx, req);
     case 'kill':

@@ -25,8 +25,6 @@ const GONE: Record<string, string> = {
 
 const ALIASES: Record<string, string> = { job_fmt_pattern: 'checkFMT', use_colour: 'colour', use_script_copy: 'copyScripts' };
 
-/** The settable keys, for help and completion. */
-export const SETTING_KEYS = ['checkFMT', 'colour', 'coloursScheme', 'copyScripts', 'defaultAttr', 'andAttr', 'orAttr', 'sourceTheseFiles'] as const;
 
 /** Backslash escapes as Python's `unicode_escape` decodes the common ones: \n \t \r \\ \' \" \a \b \f \v \0. */
 export function decodeEscapes(text: string): string {

@@ -4,7 +4,7 @@
  * request carries an `id` that its reply echoes.
  */
 import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, tuple, type Infer } from './schema.js';
-import { jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
+import { JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
 import { settingsSchema } from './settings.js';
@@ -34,6 +34,8 @@ export const cliToMasterSchema = tagged({
   finish: obj({ type: literal('finish'), id }),
   /** Stop starting queued jobs (paused) or start again; kept across restarts. */
   pause: obj({ type: literal('pause'), id, paused: bool }),
+  /** The IDs of the jobs with these statuses (all if null), for tab completion. */
+  jobIds: obj({ type: literal('jobIds'), id, statuses: nullable(arrayOf(oneOf(JOB_STATUSES), 16)) }),
   /** No key: show the settings; a key: set it to `values` (none: restore, unset or refuse, see master/settings.ts). */
   config: obj({ type: literal('config'), id, key: nullable(strMax(64)), values: arrayOf(strMax(4096), 100) }),
   /** No jobId: which jobs have notes; jobId: that job's notes; jobId and text: append `text` (a whole entry) to them. */
@@ -63,6 +65,7 @@ export const masterToCliSchema = tagged({
   cleaned: obj({ type: literal('cleaned'), id, ids: arrayOf(int, 10_000_000) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
   finishing: obj({ type: literal('finishing'), id, pid: int, running: int }),
+  ids: obj({ type: literal('ids'), id, ids: arrayOf(int, 100_000_000) }),
   /** Jobs with notes (`ids`, ascending), and the notes of the job asked for (`text`, null if none). */
   notes: obj({ type: literal('notes'), id, ids: arrayOf(int, 10_000_000), text: nullable(strMax(1024 * 1024)) }),
   /** A reply that is one sentence for the user. */
@@ -82,6 +85,7 @@ export interface ReplyFor {
   pause: Extract<MasterToCli, { type: 'text' }>;
   notes: Extract<MasterToCli, { type: 'notes' }>;
   config: Extract<MasterToCli, { type: 'settings' }>;
+  jobIds: Extract<MasterToCli, { type: 'ids' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 

@@ -33,7 +33,8 @@ const allowed: Record<string, string[]> = {
   executor: ['executor', 'ssh', 'protocol', 'errors'],
   daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master'],
   cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
-  'admin-cli': ['admin-cli', 'cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
+  // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.
+  'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
 };
 const PURE = new Set(['protocol', 'allocator', 'master']);
 

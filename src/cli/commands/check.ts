@@ -12,6 +12,7 @@ export const check: CommandDef = {
   configure(cmd) {
     cmd.argument('[filters...]', 'status words, ID lists or directories (OR-combined)').option('--json', 'print one JSON document (see the user guide) instead of lines');
   },
+  complete: () => ({ kind: 'words', words: CHECK_WORDS, from: 'all' }),
   async run(ctx, args, opts) {
     const selector = selectorFromArgs(args, CHECK_WORDS, ctx.cwd, 'Unknown pattern for checking jobs');
     const master = await ctx.master();

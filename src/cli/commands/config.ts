@@ -4,6 +4,7 @@
  * (see master/settings.ts for values, aliases and refusals).
  */
 import { JSON_VERSION, type CommandDef } from '../command.js';
+import { COLOURS, SETTING_KEYS } from '../../protocol/settings.js';
 import { formatConfig } from '../format-config.js';
 import { colourOn } from '../colour.js';
 
@@ -12,6 +13,13 @@ export const config: CommandDef = {
   summary: 'Show your settings, or set one: config KEY VALUE... (checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr)',
   configure(cmd) {
     cmd.argument('[key]', 'the setting').argument('[values...]', 'its new value (none: default or unset)').option('--json', 'print the settings as one JSON document');
+  },
+  complete: (args) => {
+    if (args.length === 0) return { kind: 'words', words: SETTING_KEYS };
+    if (args[0] === 'colour') return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
+    if (args[0] === 'coloursScheme') return args.length <= 6 ? { kind: 'words', words: COLOURS } : { kind: 'none' };
+    if (args[0] === 'checkFMT') return args.length === 1 ? { kind: 'words', words: ['default'] } : { kind: 'none' };
+    return { kind: 'none' };
   },
   async run(ctx, args, opts) {
     const [key, ...values] = args;

@@ -22,6 +22,11 @@ export const ctrlQueue: CommandDef = {
   configure(cmd) {
     cmd.argument('[type]', 'pause, continue or jump').argument('[args...]', 'for jump: job IDs, then begin, end or a job ID').allowUnknownOption(false);
   },
+  complete: (args) => {
+    if (args.length === 0) return { kind: 'words', words: ['pause', 'continue', 'jump'] };
+    if (args[0] !== 'jump') return { kind: 'none' };
+    return { kind: 'words', words: args.length === 1 ? [] : ['begin', 'end'], from: 'queued' };
+  },
   async run(ctx, args) {
     const [type, ...rest] = args;
     if (type === undefined) throw invalid('Give the queue control type.', 'pause, continue or jump');

@@ -11,7 +11,8 @@ import { ctrlQueue } from './ctrl-queue.js';
 import { notes } from './notes.js';
 import { config } from './config.js';
 import { tutorialCommand } from './tutorial.js';
+import { completion } from './completion.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, notes, tutorial, restart, finish, join];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, notes, tutorial, restart, finish, join, completion];

@@ -16,6 +16,7 @@ export const notes: CommandDef = {
   configure(cmd) {
     cmd.argument('[id]', 'a job ID').argument('[text...]', 'the note to add (words joined with spaces)');
   },
+  complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'all' } : { kind: 'none' }),
   async run(ctx, args) {
     const [idWord, ...words] = args;
     let jobId: number | null = null;

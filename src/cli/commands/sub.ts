@@ -57,6 +57,13 @@ export const sub: CommandDef = {
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
       .passThroughOptions();
   },
+  complete: (args) => {
+    // Options and their values first; then the command's name; then files.
+    let i = 0;
+    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a)$|^--(cores|mem|memory|attributes|node_attr)$/.test(args[i]!) ? 2 : 1;
+    if (i > args.length) return { kind: 'none' }; // completing an option's value
+    return i === args.length ? { kind: 'commands' } : { kind: 'files' };
+  },
   async run(ctx, args, opts) {
     const command = joinCommand(args);
     const memFlag = (opts['mem'] ?? opts['memory']) as string | undefined;

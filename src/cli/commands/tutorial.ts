@@ -10,6 +10,7 @@ export function tutorialCommand(commandNames: () => string[]): CommandDef {
     configure(cmd) {
       cmd.argument('[words...]', 'a command name or words to find');
     },
+    complete: (args) => (args.length === 0 ? { kind: 'words', words: commandNames() } : { kind: 'none' }),
     async run(ctx, args) {
       showGuide(join(ctx.root, 'manual', 'user-guide.md'), args, commandNames(), 'qpy', ctx.out);
     },
