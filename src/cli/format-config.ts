@@ -13,6 +13,7 @@ export function formatConfig(s: Settings, paused: boolean, coloured: boolean): s
   if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
   if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);
+  if (s.sourceTheseFiles.length > 0) lines.push('These files are sourced when running a job:', ...s.sourceTheseFiles.map((f) => `  ${f}`));
   if (s.colour) {
     lines.push('Colours:');
     for (const st of SCHEME_STATUSES) {

@@ -15,6 +15,8 @@ import { QpyError } from '../errors.js';
 import { adoptRunning } from './adopt.js';
 import type { AllocatorLink } from './allocator-link.js';
 import type { AllocatorToMaster } from '../protocol/master-allocator.js';
+import type { Settings } from '../protocol/settings.js';
+import { withSourcedFiles } from '../master/settings.js';
 import type { Log } from './log.js';
 
 /** Smallest gap between the starts of two dispatch passes. */
@@ -31,6 +33,8 @@ export interface Runtime {
   log: Log;
   now(): number;
   killGraceMs: number;
+  /** The user's settings (`qpy config`): sourceTheseFiles is applied at each launch. */
+  settings: Settings;
   /** Set while the master shuts down: nothing new is started. */
   stopping: boolean;
 }
@@ -171,7 +175,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       const { pid } = await rt.executor.launch({
         jobId: job.id,
         node: job.state.node,
-        command: spec.command,
+        command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.command),
         cwd: spec.cwd,
         env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB) },
       });

@@ -10,14 +10,11 @@ import { planClean, planKill, selectForCheck } from '../master/select.js';
 import { queuePositions, remove, submit, update } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
 import { applySetting, withDefaultAttrs } from '../master/settings.js';
-import type { Settings } from '../protocol/settings.js';
 import { validateSpec } from '../master/validate.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
 export interface HandlerContext extends Runtime {
-  /** The user's settings (`qpy config`), kept in the store's meta table as `settings`. */
-  settings: Settings;
   /** Each job's notes (`qpy notes`), kept in the store's meta table as `note:<id>`. */
   notes: Map<number, string>;
   dispatcher: Dispatcher;
@@ -167,7 +164,7 @@ async function onNotes(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'n
 }
 
 /** Keys whose effect is not built yet: refused rather than stored and ignored. */
-const NOT_YET = new Set(['copyScripts', 'use_script_copy', 'sourceTheseFiles']);
+const NOT_YET = new Set(['copyScripts', 'use_script_copy']);
 
 async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'config' }>): Promise<MasterToCli> {
   if (req.key === null) return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: null };

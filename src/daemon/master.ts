@@ -119,7 +119,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
         },
       });
 
-  const rt: Runtime = { state, user, committer, executor, allocator: link, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false };
+  const settings = loadSettings(loaded.meta.get('settings'), log);
+  const rt: Runtime = { state, user, committer, executor, allocator: link, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false, settings };
   dispatcher = createDispatcher(rt);
   const d = dispatcher;
   executor.onEnded((e) => {
@@ -165,7 +166,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, settings: loadSettings(loaded.meta.get('settings'), log), finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

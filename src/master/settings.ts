@@ -86,6 +86,17 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
 }
 
 /**
+ * The command line a job runs with `sourceTheseFiles`: each file sourced
+ * (`. 'file'`) first, in the job's own shell, so what they set reaches the
+ * command. A file that cannot be read stops the job (exit 2, the shell's
+ * message in its .err file) rather than run it half set up.
+ */
+export function withSourcedFiles(files: readonly string[], command: string): string {
+  if (files.length === 0) return command;
+  return files.map((f) => `. '${f.replace(/'/g, `'\\''`)}'`).join('\n') + '\n' + command;
+}
+
+/**
  * A job's attribute expression after the settings (§4.3.3): defaultAttr when
  * it has none, then `( orAttr ) or ( … )`, then `( andAttr ) and ( … )`.
  */

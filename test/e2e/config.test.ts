@@ -32,3 +32,20 @@ test('config: defaults shown; checkFMT, colours and attribute defaults set, kept
     assert.equal(r.stderr, err, args.join(' '));
   }
 });
+
+test('config sourceTheseFiles: the files are sourced before each job starts; a missing one fails the job clearly', { timeout: 60_000 }, async () => {
+  await using u = qpyUser();
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  writeFileSync(join(u.work, 'env.sh'), 'GREETING="hello from env.sh"\n');
+  assert.equal(await u.ok(['config', 'sourceTheseFiles', join(u.work, 'env.sh')]), `sourceTheseFiles set to ['${join(u.work, 'env.sh')}'].\n`);
+  await u.ok(['sub', 'echo "$GREETING"']);
+  await waitFor(async () => /1 \(done\)/.test(await u.ok(['check'])), { what: 'job 1 done' });
+  assert.equal(readFileSync(join(u.work, 'job_1.out'), 'utf8'), 'hello from env.sh\n');
+  await u.ok(['config', 'sourceTheseFiles', join(u.work, 'missing.sh')]);
+  await u.ok(['sub', 'echo ran']);
+  await waitFor(async () => /2 \(failed\)/.test(await u.ok(['check'])), { what: 'job 2 failed' });
+  assert.equal(readFileSync(join(u.work, 'job_2.out'), 'utf8'), '');
+  assert.match(readFileSync(join(u.work, 'job_2.err'), 'utf8'), /missing\.sh/);
+  assert.equal(await u.ok(['config', 'sourceTheseFiles']), 'sourceTheseFiles unset.\n');
+});

@@ -28,6 +28,10 @@ test('config: attribute settings, colour off, paused; coloured scheme lines on a
   assert.match(formatConfig(DEFAULT_SETTINGS, false, true), /\x1b\[33m {2}- queue \(yellow\)\x1b\[0m\n/);
 });
 
+test('config: sourced files listed', () => {
+  assert.match(formatConfig({ ...DEFAULT_SETTINGS, colour: false, sourceTheseFiles: ['/a', '/b'] }, false, false), /\nThese files are sourced when running a job:\n {2}\/a\n {2}\/b\n$/);
+});
+
 test('colour: only with the setting on, on a terminal, without NO_COLOR', () => {
   assert.equal(colourOn(DEFAULT_SETTINGS, true, {}), true);
   assert.equal(colourOn(DEFAULT_SETTINGS, false, {}), false);

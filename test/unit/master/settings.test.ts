@@ -65,3 +65,9 @@ test('escapes and repr', () => {
   assert.equal(pyRepr("it's"), '"it\'s"');
   assert.equal(pyRepr('a\nb'), "'a\\nb'");
 });
+
+test('sourceTheseFiles: each file sourced first, quoted, in the job’s own shell', async () => {
+  const { withSourcedFiles } = await import('../../../src/master/settings.js');
+  assert.equal(withSourcedFiles([], 'run'), 'run');
+  assert.equal(withSourcedFiles(['/a', "/it's"], 'run x'), ". '/a'\n. '/it'\\''s'\nrun x");
+});
