@@ -20,6 +20,8 @@ export interface UserPaths {
   multiuser: string;
   /** This user's key at the qpy-multiuser daemon. */
   multiuserKey: string;
+  /** Copies of submitted scripts (copyScripts, `sub -c`), one per job until it is final. */
+  scripts: string;
 }
 
 /** The files of the administrator's directory (the qpy-multiuser daemon's). */
@@ -77,6 +79,7 @@ export function userPaths(dir = userDir()): UserPaths {
     run: join(dir, 'run'),
     multiuser: join(dir, 'multiuser.json'),
     multiuserKey: join(dir, 'multiuser.key'),
+    scripts: join(dir, 'scripts'),
   };
 }
 

@@ -116,6 +116,11 @@ const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
  * written for the caller.
  */
 export function scriptWord(command: string): string | null {
+  return scriptWordSpan(command)?.word ?? null;
+}
+
+/** The first word (as `scriptWord`) and the index just after it in `command`, or null. */
+export function scriptWordSpan(command: string): { word: string; end: number } | null {
   let i = 0;
   while (i < command.length && (command[i] === ' ' || command[i] === '\t' || command[i] === '\n')) i++;
   let word = '';
@@ -153,7 +158,7 @@ export function scriptWord(command: string): string | null {
       i++;
     }
   }
-  return started && word !== '' ? word : null;
+  return started && word !== '' ? { word, end: i } : null;
 }
 
 /** How many leading bytes `looksLikeText` inspects. */

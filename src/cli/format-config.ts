@@ -9,7 +9,7 @@ import { paint } from './colour.js';
 
 export function formatConfig(s: Settings, paused: boolean, coloured: boolean): string {
   const py = (b: boolean) => (b ? 'True' : 'False');
-  const lines = [`Check pattern: ${pyRepr(s.checkFMT)}`, `Using coloured check: ${py(s.colour)}`];
+  const lines = [`Check pattern: ${pyRepr(s.checkFMT)}`, `Using a copied version of run script: ${py(s.copyScripts)}`, `Using coloured check: ${py(s.colour)}`];
   if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
   if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);

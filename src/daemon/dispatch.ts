@@ -11,6 +11,7 @@ import * as life from '../master/lifecycle.js';
 import { update, type MasterState } from '../master/state.js';
 import type { Committer } from '../store/group-commit.js';
 import { nodeNotReached, type Executor } from '../executor/executor.js';
+import { shellQuote } from '../executor/wrapper.js';
 import { QpyError } from '../errors.js';
 import { adoptRunning } from './adopt.js';
 import type { AllocatorLink } from './allocator-link.js';
@@ -175,7 +176,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       const { pid } = await rt.executor.launch({
         jobId: job.id,
         node: job.state.node,
-        command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.command),
+        command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command),
         cwd: spec.cwd,
         env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB) },
       });

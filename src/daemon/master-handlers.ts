@@ -5,6 +5,8 @@
 import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
 import type { JobSpec } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as life from '../master/lifecycle.js';
 import { planClean, planKill, selectForCheck } from '../master/select.js';
 import { queuePositions, remove, submit, update } from '../master/state.js';
@@ -15,6 +17,8 @@ import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
 export interface HandlerContext extends Runtime {
+  /** Where script copies go (copyScripts). */
+  scriptsDir: string;
   /** Each job's notes (`qpy notes`), kept in the store's meta table as `note:<id>`. */
   notes: Map<number, string>;
   dispatcher: Dispatcher;
@@ -80,12 +84,15 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   if (feasible.type === 'feasibility' && feasible.problem !== null) {
     throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');
   }
+  const copy = (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
+  if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length) spec.copy = { path: copy, wordEnd: req.script.wordEnd };
   const job = submit(ctx.state, spec, ctx.now());
   ctx.committer.putJob(job, job.id);
   ctx.committer.setMeta('next_id', String(ctx.state.nextId));
   try {
     await ctx.committer.flush();
   } catch (err) {
+    if (copy !== null) rmSync(copy, { force: true });
     // Not durable, so not accepted: forget it (its ID is simply skipped).
     const i = ctx.state.queue.indexOf(job.id);
     if (i >= 0) ctx.state.queue.splice(i, 1);
@@ -164,7 +171,7 @@ async function onNotes(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'n
 }
 
 /** Keys whose effect is not built yet: refused rather than stored and ignored. */
-const NOT_YET = new Set(['copyScripts', 'use_script_copy']);
+const NOT_YET = new Set<string>();
 
 async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'config' }>): Promise<MasterToCli> {
   if (req.key === null) return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: null };
@@ -181,4 +188,17 @@ async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   ctx.committer.setMeta('settings', JSON.stringify(r.settings));
   await ctx.committer.flush();
   return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: r.message };
+}
+
+/** Copy a job's script (kept 0700, run in place of the original by its own interpreter, shebang and all). */
+function copyScript(dir: string, jobId: number, source: string): string {
+  const dest = join(dir, `job_script.${jobId}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    copyFileSync(source, dest);
+    chmodSync(dest, 0o700);
+  } catch (err) {
+    throw new QpyError('INVALID_ARGUMENT', `cannot copy the script ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'submit with -o to run the original');
+  }
+  return dest;
 }

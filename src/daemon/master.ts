@@ -14,14 +14,15 @@ import { cliToMasterSchema, type CliToMaster } from '../protocol/user-master.js'
 import { ensurePrivateDir, loadOrCreateKey, readKey } from '../transport/key.js';
 import { startServer, type RunningServer } from '../transport/server.js';
 import { openJobStore, type JobStore } from '../store/job-store.js';
-import { createCommitter } from '../store/group-commit.js';
+import { createCommitter, type Committer } from '../store/group-commit.js';
+import { isFinal } from '../master/lifecycle.js';
 import { restoreState, running, type MasterState } from '../master/state.js';
 import type { Slot } from '../protocol/master-allocator.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../protocol/settings.js';
 import { createAllocator, setNodeMetrics } from '../allocator/state.js';
 import { DEFAULT_RULES } from '../allocator/rules.js';
 import type { NodeSpec } from '../allocator/state.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { embeddedLink, type AllocatorLink } from './allocator-link.js';
 import { multiuserLink } from './multiuser-link.js';
 import { addressesOf, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './master-nodes.js';
@@ -76,6 +77,18 @@ function loadSettings(text: string | undefined, log: Log): Settings {
   }
 }
 
+/** A job's script copy goes once its final state is committed (it may be needed until then: a relaunch, an adoption). */
+function removingScriptCopies(c: Committer): Committer {
+  return {
+    ...c,
+    putJob(job, pos) {
+      c.putJob(job, pos);
+      const copy = job.spec.copy?.path;
+      if (copy !== undefined && isFinal(job)) void c.flushSoon().then(() => rmSync(copy, { force: true }), () => undefined);
+    },
+  };
+}
+
 /** The slots the running jobs hold, as the allocator registers them. */
 function runningSlots(state: MasterState): Slot[] {
   return running(state).flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
@@ -85,7 +98,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const loaded = store.load();
   for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`);
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
-  const committer = createCommitter(store, (err) => log(`store write failed: ${err.message}`));
+  const committer = removingScriptCopies(createCommitter(store, (err) => log(`store write failed: ${err.message}`)));
 
   // Who allocates: the shared daemon if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
@@ -166,7 +179,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

@@ -6,7 +6,7 @@
  * field means bumping SCHEMA_VERSION in src/store/schema.ts and adding a
  * migration, and adding a fixture under test/fixtures/.
  */
-import { int, literal, nullable, num, obj, str, strMax, tagged, type Infer, bool } from './schema.js';
+import { int, literal, nullable, num, obj, optional, str, strMax, tagged, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
 export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
@@ -37,6 +37,12 @@ export const jobSpecSchema = obj({
   memGB: num,
   /** The attribute expression as typed (after config defaults), or null for "any node". */
   attrs: nullable(strMax(4096)),
+  /**
+   * With copyScripts: the copy of the script the command's first word named
+   * (`path`), run in its place: the command's first `wordEnd` characters are
+   * replaced by it at launch. Removed once the job is final.
+   */
+  copy: optional(obj({ path: strMax(MAX_PATH_LENGTH), wordEnd: int })),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 

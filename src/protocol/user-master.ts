@@ -22,6 +22,10 @@ export const submitSchema = obj({
   cores: int,
   memGB: num,
   attrs: nullable(strMax(4096)),
+  /** -c (true) or -o (false); absent: the copyScripts setting. */
+  copyScript: optional(bool),
+  /** The script the command's first word names (absolute path), and where that word ends in `command`. */
+  script: optional(obj({ path: strMax(MAX_PATH_LENGTH), wordEnd: int })),
 });
 export type SubmitRequest = Infer<typeof submitSchema>;
 

@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/wait.js';
 
 test('config: defaults shown; checkFMT, colours and attribute defaults set, kept across a restart and used; bad values refused', { timeout: 60_000 }, async () => {
   await using u = qpyUser({ nodes: 'big1 address=localhost cores=2 memory=16 attributes=big\nsmall address=localhost cores=1 memory=16\n' });
-  assert.match(await u.ok(['config']), /^Check pattern: '%j \(%s\):%c \(on %n; wd: %d%e\)\\n'\nUsing coloured check: True\nColours:\n {2}- queue \(yellow\)\n/);
+  assert.match(await u.ok(['config']), /^Check pattern: '%j \(%s\):%c \(on %n; wd: %d%e\)\\n'\nUsing a copied version of run script: False\nUsing coloured check: True\nColours:\n {2}- queue \(yellow\)\n/);
   assert.equal(await u.ok(['config', 'checkFMT', '%j|%s|%a|%x\\n']), "Check pattern modified to '%j|%s|%a|%x\\n'.\n");
   assert.equal(await u.ok(['config', 'defaultAttr', 'big']), 'defaultAttr set to big.\n');
   assert.equal(await u.ok(['config', 'colour', 'false']), 'colour set to False\n');
@@ -16,7 +16,7 @@ test('config: defaults shown; checkFMT, colours and attribute defaults set, kept
   await waitFor(async () => !/queue|running/.test(await u.ok(['check'])), { what: 'both ended' });
   assert.equal(await u.ok(['check']), '1|failed|big|exit 3\n2|done|small|exit 0\n', 'the pattern, and defaultAttr only where -a was not given');
   await u.ok(['restart']);
-  assert.match(await u.ok(['config']), /^Check pattern: '%j\|%s\|%a\|%x\\n'\nUsing coloured check: False\nDefault node attributes: big\n$/);
+  assert.match(await u.ok(['config']), /^Check pattern: '%j\|%s\|%a\|%x\\n'\nUsing a copied version of run script: False\nUsing coloured check: False\nDefault node attributes: big\n$/);
   assert.equal(await u.ok(['config', 'defaultAttr']), 'defaultAttr unset.\n');
   assert.equal(await u.ok(['config', 'checkFMT', 'default']), "Check pattern restored to the default value: '%j (%s):%c (on %n; wd: %d%e)\\n'.\n");
   for (const [args, err] of [
@@ -48,4 +48,29 @@ test('config sourceTheseFiles: the files are sourced before each job starts; a m
   assert.equal(readFileSync(join(u.work, 'job_2.out'), 'utf8'), '');
   assert.match(readFileSync(join(u.work, 'job_2.err'), 'utf8'), /missing\.sh/);
   assert.equal(await u.ok(['config', 'sourceTheseFiles']), 'sourceTheseFiles unset.\n');
+});
+
+test('copyScripts and sub -c / -o: a copy taken at submission runs with its own interpreter and goes when the job is final', { timeout: 60_000 }, async () => {
+  await using u = qpyUser();
+  const { writeFileSync, readFileSync, existsSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const script = join(u.work, 'run me.sh');
+  // bash-only syntax: run by sh it would fail.
+  writeFileSync(script, '#!/bin/bash\nif [[ -n "$BASH_VERSION" ]]; then echo "v1 $1"; fi\n', { mode: 0o755 });
+  await u.ok(['ctrlQueue', 'pause']);
+  await u.ok(['sub', '-c', "'./run me.sh' a"]); // 1: the copy of v1
+  await u.ok(['sub', '-o', "'./run me.sh' b"]); // 2: whatever the file holds when it starts
+  assert.equal(await u.ok(['config', 'copyScripts', 'true']), 'copyScripts set to True\n');
+  await u.ok(['sub', "'./run me.sh' c"]); // 3: copied, by the setting
+  assert.deepEqual(readdirSync(join(u.qpyDir, 'scripts')).sort(), ['job_script.1', 'job_script.3']);
+  writeFileSync(script, '#!/bin/bash\necho "v2 $1"\n', { mode: 0o755 });
+  await u.ok(['ctrlQueue', 'continue']);
+  await waitFor(async () => (await u.ok(['check'])).split('\n').filter((l) => /\(done\)/.test(l)).length === 3, { what: 'three jobs done' });
+  assert.equal(readFileSync(join(u.work, 'job_1.out'), 'utf8'), 'v1 a\n');
+  assert.equal(readFileSync(join(u.work, 'job_2.out'), 'utf8'), 'v2 b\n');
+  assert.equal(readFileSync(join(u.work, 'job_3.out'), 'utf8'), 'v1 c\n');
+  assert.match(await u.ok(['check', '1']), /^1 \(done\):'\.\/run me\.sh' a /, 'check shows the command as submitted');
+  await waitFor(() => !existsSync(join(u.qpyDir, 'scripts', 'job_script.1')) && !existsSync(join(u.qpyDir, 'scripts', 'job_script.3')), { what: 'the copies removed' });
+  const both = await u.qpy(['sub', '-c', '-o', 'true']);
+  assert.deepEqual([both.code, both.stderr], [1, 'qpy: give either -c (copy the script) or -o (the original script), not both\n']);
 });

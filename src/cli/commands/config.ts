@@ -16,7 +16,7 @@ export const config: CommandDef = {
   },
   complete: (args) => {
     if (args.length === 0) return { kind: 'words', words: SETTING_KEYS };
-    if (args[0] === 'colour') return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
+    if (args[0] === 'colour' || args[0] === 'copyScripts') return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
     if (args[0] === 'coloursScheme') return args.length <= 6 ? { kind: 'words', words: COLOURS } : { kind: 'none' };
     if (args[0] === 'checkFMT') return args.length === 1 ? { kind: 'words', words: ['default'] } : { kind: 'none' };
     return { kind: 'none' };

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { invalid } from '../../errors.js';
 import type { CommandDef } from '../command.js';
 import { joinCommand } from '../command-line.js';
-import { looksLikeText, parseDirectives, scriptWord } from '../directives.js';
+import { looksLikeText, parseDirectives, scriptWord, scriptWordSpan } from '../directives.js';
 import { formatSubmitted } from '../format-replies.js';
 
 export const DEFAULT_CORES = 1;
@@ -29,14 +29,23 @@ export function parseMem(raw: string, what = '-m'): number {
   return Number(t);
 }
 
-/** The script named by the command's first word, if it is a readable text file. */
-function readScript(command: string, cwd: string): string | null {
-  const word = scriptWord(command);
-  if (!word) return null;
+/** The file the command's first word names (as sh would find it relative to `cwd`, `~/` expanded), if it is a regular file. */
+function scriptFile(command: string, cwd: string): { path: string; wordEnd: number } | null {
+  const span = scriptWordSpan(command);
+  if (!span) return null;
+  const word = span.word;
   const path = word.startsWith('~/') ? join(homedir(), word.slice(2)) : isAbsolute(word) ? word : join(cwd, word);
   try {
-    const st = statSync(path);
-    if (!st.isFile() || st.size > 4 * 1024 * 1024) return null;
+    return statSync(path).isFile() ? { path, wordEnd: span.end } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A script's text, if it is a text file of at most 4 MiB (directives are read from it). */
+function readScript(path: string): string | null {
+  try {
+    if (statSync(path).size > 4 * 1024 * 1024) return null;
     const buf = readFileSync(path);
     return looksLikeText(buf) ? buf.toString('utf8') : null;
   } catch {
@@ -55,6 +64,8 @@ export const sub: CommandDef = {
       .addOption(new Option('--memory <GB>').hideHelp())
       .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
+      .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
+      .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
       .passThroughOptions();
   },
   complete: (args) => {
@@ -71,16 +82,29 @@ export const sub: CommandDef = {
     let cores = opts['cores'] === undefined ? undefined : parseCores(opts['cores'] as string);
     let memGB = memFlag === undefined ? undefined : parseMem(memFlag);
     let attrs = attrFlag;
-    const script = readScript(command, ctx.cwd);
+    if (opts['copyScript'] && opts['originalScript']) throw invalid('give either -c (copy the script) or -o (the original script), not both');
+    let copyScript = opts['copyScript'] ? true : opts['originalScript'] ? false : undefined;
+    const file = scriptFile(command, ctx.cwd);
+    const script = file === null ? null : readScript(file.path);
     if (script !== null) {
       const d = parseDirectives(script);
       if (!d.ok) throw invalid(`${scriptWord(command)}, line ${d.line}: ${d.message}`);
       cores ??= d.values.cores;
       memGB ??= d.values.memGB;
       attrs ??= d.values.attrs;
+      copyScript ??= d.values.copyScript;
     }
     const master = await ctx.master();
-    const reply = await master.request({ type: 'submit', command, cwd: ctx.cwd, cores: cores ?? DEFAULT_CORES, memGB: memGB ?? DEFAULT_MEM_GB, attrs: attrs ?? null });
+    const reply = await master.request({
+      type: 'submit',
+      command,
+      cwd: ctx.cwd,
+      cores: cores ?? DEFAULT_CORES,
+      memGB: memGB ?? DEFAULT_MEM_GB,
+      attrs: attrs ?? null,
+      ...(copyScript === undefined ? {} : { copyScript }),
+      ...(file === null ? {} : { script: file }),
+    });
     if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));
   },
 };

@@ -10,6 +10,7 @@ import type { Job } from '../../../src/protocol/job.js';
 test('config: the defaults, plain', () => {
   assert.equal(formatConfig(DEFAULT_SETTINGS, false, false), [
     "Check pattern: '%j (%s):%c (on %n; wd: %d%e)\\n'",
+    'Using a copied version of run script: False',
     'Using coloured check: True',
     'Colours:',
     '  - queue (yellow)',
@@ -24,7 +25,7 @@ test('config: the defaults, plain', () => {
 
 test('config: attribute settings, colour off, paused; coloured scheme lines on a terminal', () => {
   const s = { ...DEFAULT_SETTINGS, colour: false, defaultAttr: 'big', andAttr: 'not slow', orAttr: 'gpu', checkFMT: "%j's\n" };
-  assert.equal(formatConfig(s, true, false), `Check pattern: "%j's\\n"\nUsing coloured check: False\nDefault node attributes: big\n"and" node attributes: not slow\n"or" node attributes: gpu\nJob submission is paused\n`);
+  assert.equal(formatConfig(s, true, false), `Check pattern: "%j's\\n"\nUsing a copied version of run script: False\nUsing coloured check: False\nDefault node attributes: big\n"and" node attributes: not slow\n"or" node attributes: gpu\nJob submission is paused\n`);
   assert.match(formatConfig(DEFAULT_SETTINGS, false, true), /\x1b\[33m {2}- queue \(yellow\)\x1b\[0m\n/);
 });
 
