@@ -79,3 +79,27 @@ test('qpy-admin completion in bash: commands, node names for drain, user names f
   sh.keys('Tab');
   await sh.waitFor(/^\$ qpy-admin users remove alice $/m, 'the user name');
 });
+
+test('on a real terminal: check in status colours (none with NO_COLOR), tutorial in the pager at the command’s section', { skip, timeout: 60_000 }, async () => {
+  await using u = qpyUser();
+  await u.ok(['sub', 'true']);
+  await waitFor(async () => /1 \(done\)/.test(await u.ok(['check'])), { what: 'job 1 done' });
+  const env = { PATH: `${dirname(QPY)}:${process.env['PATH']}`, QPY_DIR: u.qpyDir, PAGER: 'less', LESS: '' };
+  await using sh = await tmuxBash(u.work, 'unset NO_COLOR', env);
+  sh.type('qpy check');
+  sh.keys('Enter');
+  await sh.waitFor(/^1 \(done\)/m, 'the job line');
+  assert.match(sh.screenWithEscapes(), /\x1b\[32m1 \(done\):true/, 'done in green');
+  await sh.reset();
+  sh.type('NO_COLOR=1 qpy check');
+  sh.keys('Enter');
+  await sh.waitFor(/^1 \(done\)/m, 'the job line');
+  assert.doesNotMatch(sh.screenWithEscapes(), /\x1b\[32m1 \(done\)/);
+  await sh.reset();
+  sh.type('qpy tutorial kill');
+  sh.keys('Enter');
+  const page = await sh.waitFor(/^### `qpy kill`: stop jobs/m, 'the pager at the kill section');
+  assert.match(page.split('\n')[0]!, /^### `qpy kill`: stop jobs/, 'the section is at the top of the pager');
+  sh.keys('q');
+  await sh.waitFor(/^\$\s*$/m, 'back at the prompt');
+});

@@ -16,6 +16,8 @@ export interface Shell extends AsyncDisposable {
   /** Type text literally. */
   type(text: string): void;
   screen(): string;
+  /** The screen with its colour escapes. */
+  screenWithEscapes(): string;
   /** Wait until the screen matches. */
   waitFor(re: RegExp, what: string): Promise<string>;
   /** Clear the line and the screen. */
@@ -37,6 +39,7 @@ export async function tmuxBash(dir: string, rc: string, env: Record<string, stri
     keys: (...keys) => void tmux('send-keys', '-t', '0', ...keys),
     type: (text) => void tmux('send-keys', '-t', '0', '-l', text),
     screen: () => tmux('capture-pane', '-p', '-N', '-t', '0'),
+    screenWithEscapes: () => tmux('capture-pane', '-p', '-e', '-t', '0'),
     waitFor: (re, what) => waitFor(() => (re.test(shell.screen()) ? shell.screen() : null), { what, timeoutMs: 10_000, intervalMs: 20 }),
     async reset() {
       tmux('send-keys', '-t', '0', 'C-c');
