@@ -10,7 +10,7 @@ import { colourOn } from '../colour.js';
 
 export const config: CommandDef = {
   name: 'config',
-  summary: 'Show your settings, or set one: config KEY VALUE... (checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr)',
+  summary: `Show your settings, or set one: config KEY VALUE... (${SETTING_KEYS.join(', ')})`,
   configure(cmd) {
     cmd.argument('[key]', 'the setting').argument('[values...]', 'its new value (none: default or unset)').option('--json', 'print the settings as one JSON document');
   },
