@@ -124,7 +124,7 @@ function elapsed(job: Job, t: Times, now: number): string {
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
-  const ended = job.state.type === 'node_failed' ? NODE_WENT_DOWN : t.outcome === null ? '' : formatOutcome(t.outcome);
+  const ended = job.state.type === 'node_failed' ? NODE_WENT_DOWN : job.state.type === 'queue' && job.state.held ? 'held' : t.outcome === null ? '' : formatOutcome(t.outcome);
   const code = (c: string): string | null => {
     switch (c) {
       case 'K': return note === undefined || note === '' ? '' : '\n' + note;

@@ -139,7 +139,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     for (const id of [...state.queue]) {
       if (outcome !== 'more') break;
       const job = state.jobs.get(id);
-      if (!job || job.state.type !== 'queue' || job.spec.cores >= noRoomFrom) continue;
+      if (!job || job.state.type !== 'queue' || job.state.held || job.spec.cores >= noRoomFrom) continue;
       const reply = rt.allocator.request({
         type: 'request',
         user: rt.user,

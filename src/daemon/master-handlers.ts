@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as life from '../master/lifecycle.js';
 import { planClean, planKill, selectForCheck } from '../master/select.js';
-import { queuePositions, remove, submit, update } from '../master/state.js';
+import { queuePos, queuePositions, remove, submit, update } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
 import { applySetting, withDefaultAttrs } from '../master/settings.js';
 import { validateSpec } from '../master/validate.js';
@@ -53,6 +53,8 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return onPause(ctx, req);
     case 'jump':
       return onJump(ctx, req);
+    case 'hold':
+      return onHold(ctx, req);
     case 'clean':
       return onClean(ctx, req);
     case 'status': {
@@ -76,6 +78,10 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   if (ctx.configProblem) throw ctx.configProblem;
   const given = req.attrs === null || req.attrs.trim() === '' ? null : req.attrs.trim();
   const spec: JobSpec = { command: req.command, cwd: req.cwd, cores: req.cores, memGB: req.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
+  if (req.priority !== undefined && req.priority !== 0) {
+    if (Math.abs(req.priority) > MAX_PRIORITY) throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${req.priority}`);
+    spec.priority = req.priority;
+  }
   const bad = validateSpec(spec);
   if (bad) throw bad;
   const expr = parseAttrExpr(spec.attrs);
@@ -87,7 +93,7 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   const copy = (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
   if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length) spec.copy = { path: copy, wordEnd: req.script.wordEnd };
   const job = submit(ctx.state, spec, ctx.now());
-  ctx.committer.putJob(job, job.id);
+  ctx.committer.putJob(job, queuePos(job));
   ctx.committer.setMeta('next_id', String(ctx.state.nextId));
   try {
     await ctx.committer.flush();
@@ -201,4 +207,23 @@ function copyScript(dir: string, jobId: number, source: string): string {
     throw new QpyError('INVALID_ARGUMENT', `cannot copy the script ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'submit with -o to run the original');
   }
   return dest;
+}
+
+/** Priorities range over ±MAX_PRIORITY, so a stored queue position (queuePos) stays exact. */
+const MAX_PRIORITY = 1_000_000;
+
+async function onHold(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'hold' }>): Promise<MasterToCli> {
+  const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);
+  let n = 0;
+  for (const id of ctx.state.queue) {
+    const job = ctx.state.jobs.get(id);
+    if (!job || job.state.type !== 'queue' || !inRanges(id) || (job.state.held ?? false) === req.held) continue;
+    ctx.committer.putJob(update(ctx.state, life.hold(job, req.held)), 'keep');
+    n++;
+  }
+  const verb = req.held ? 'held' : 'released';
+  if (n === 0) throw new QpyError('NOT_FOUND', `Nothing to do: no queued job to be ${verb} among those IDs.`, 'only queued jobs can be held or released');
+  await ctx.committer.flush();
+  if (!req.held) ctx.dispatcher.poke();
+  return { type: 'text', id: req.id, text: `${n} job${n === 1 ? '' : 's'} ${verb}.` };
 }

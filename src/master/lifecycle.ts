@@ -65,6 +65,12 @@ export function nodeFailed(job: Job, now: number): Job {
   return { ...job, state: { type: 'node_failed', node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt) } };
 }
 
+/** Hold (true) or release (false) a queued job: a held job stays queued but is never started. */
+export function hold(job: Job, held: boolean): Job {
+  expect(job, held ? 'hold' : 'release', 'queue');
+  return { ...job, state: held ? { type: 'queue', held: true } : { type: 'queue' } };
+}
+
 /** queue → undone (killed before it ran). */
 export function unqueue(job: Job, now: number): Job {
   expect(job, 'remove from the queue', 'queue');

@@ -50,8 +50,18 @@ export function restoreState(jobs: Job[], queue: number[], nextId: number, pause
 export function submit(state: MasterState, spec: JobSpec, now: number): Job {
   const job = newJob(state.nextId++, spec, now);
   state.jobs.set(job.id, job);
-  state.queue.push(job.id);
+  // Behind every queued job of the same or a higher priority (an append when priorities are not used).
+  const p = spec.priority ?? 0;
+  let at = state.queue.length;
+  while (at > 0 && (state.jobs.get(state.queue[at - 1]!)?.spec.priority ?? 0) < p) at--;
+  if (at === state.queue.length) state.queue.push(job.id);
+  else state.queue.splice(at, 0, job.id);
   return job;
+}
+
+/** A queued job's stored position: priority first (higher, earlier), then submission order. */
+export function queuePos(job: Job): number {
+  return job.id - (job.spec.priority ?? 0) * 1e12;
 }
 
 /** Store the new version of a job, keeping the queue consistent with its status. */

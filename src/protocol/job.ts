@@ -43,12 +43,15 @@ export const jobSpecSchema = obj({
    * replaced by it at launch. Removed once the job is final.
    */
   copy: optional(obj({ path: strMax(MAX_PATH_LENGTH), wordEnd: int })),
+  /** `sub --priority N`: higher starts first; absent means 0. Ties keep submission order. */
+  priority: optional(int),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 
 /** Times are milliseconds since the epoch. */
 export const jobStateSchema = tagged({
-  queue: obj({ type: literal('queue') }),
+  /** `held`: `qpy hold` keeps it queued but never started until `qpy release`. */
+  queue: obj({ type: literal('queue'), held: optional(bool) }),
   running: obj({
     type: literal('running'),
     node: str,

@@ -22,6 +22,8 @@ export const submitSchema = obj({
   cores: int,
   memGB: num,
   attrs: nullable(strMax(4096)),
+  /** `--priority N` (higher starts first; absent: 0). */
+  priority: optional(int),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -44,6 +46,8 @@ export const cliToMasterSchema = tagged({
   config: obj({ type: literal('config'), id, key: nullable(strMax(64)), values: arrayOf(strMax(4096), 100) }),
   /** No jobId: which jobs have notes; jobId: that job's notes; jobId and text: append `text` (a whole entry) to them. */
   notes: obj({ type: literal('notes'), id, jobId: nullable(int), text: nullable(strMax(MAX_NOTE_LENGTH)) }),
+  /** Hold (true) or release (false) these queued jobs. */
+  hold: obj({ type: literal('hold'), id, ranges: arrayOf(tuple(int, int), 100_000), held: bool }),
   /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
   jump: obj({ type: literal('jump'), id, ranges: arrayOf(tuple(int, int), 100_000), target: int }),
 });
@@ -90,6 +94,7 @@ export interface ReplyFor {
   notes: Extract<MasterToCli, { type: 'notes' }>;
   config: Extract<MasterToCli, { type: 'settings' }>;
   jobIds: Extract<MasterToCli, { type: 'ids' }>;
+  hold: Extract<MasterToCli, { type: 'text' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 

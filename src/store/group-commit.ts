@@ -12,7 +12,8 @@ import type { Job } from '../protocol/job.js';
 import { emptyBatch, type Batch, type JobStore } from './job-store.js';
 
 export interface Committer {
-  putJob(job: Job, pos: number | null): void;
+  /** Write a job: `pos` is its queue position (null when not queued; 'keep' leaves the stored one). */
+  putJob(job: Job, pos: number | null | 'keep'): void;
   removeJob(id: number): void;
   setMeta(key: string, value: string): void;
   deleteMeta(key: string): void;

@@ -13,8 +13,8 @@ import { migrate } from './schema.js';
 
 /** One transaction's worth of changes. */
 export interface Batch {
-  /** Jobs to insert or replace, each with its queue position (null when not queued). */
-  put: Map<number, { job: Job; pos: number | null }>;
+  /** Jobs to insert or replace, each with its queue position (null when not queued; 'keep': the stored one). */
+  put: Map<number, { job: Job; pos: number | null | 'keep' }>;
   remove: Set<number>;
   /** Meta values to set; a null value deletes the key. */
   meta: Map<string, string | null>;
@@ -43,12 +43,16 @@ export interface JobStore {
 export function openJobStore(path: string): JobStore {
   const db = openLockedDatabase(path, { synchronous: 'FULL', daemon: 'qpy-master', hint: 'use it, or stop it first with: qpy finish', init: migrate });
   const putJob = db.prepare('INSERT OR REPLACE INTO jobs (id, status, pos, doc) VALUES (?, ?, ?, ?)');
+  const updateJob = db.prepare('UPDATE jobs SET status = ?, doc = ? WHERE id = ?');
   const delJob = db.prepare('DELETE FROM jobs WHERE id = ?');
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   const delMeta = db.prepare('DELETE FROM meta WHERE key = ?');
   const writeTx = db.transaction((batch: Batch) => {
     for (const id of batch.remove) delJob.run(id);
-    for (const [id, { job, pos }] of batch.put) putJob.run(id, job.state.type, pos, JSON.stringify(job));
+    for (const [id, { job, pos }] of batch.put) {
+      if (pos === 'keep') updateJob.run(job.state.type, JSON.stringify(job), id);
+      else putJob.run(id, job.state.type, pos, JSON.stringify(job));
+    }
     for (const [k, v] of batch.meta) {
       if (v === null) delMeta.run(k);
       else putMeta.run(k, v);

@@ -12,7 +12,8 @@ import { notes } from './notes.js';
 import { config } from './config.js';
 import { tutorialCommand } from './tutorial.js';
 import { completion } from './completion.js';
+import { hold, release } from './hold.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, notes, tutorial, restart, finish, join, completion];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];

@@ -22,6 +22,12 @@ export function parseCores(raw: string, what = '-n'): number {
   return Number(raw);
 }
 
+/** Parse a priority: a whole number, possibly negative. */
+export function parsePriority(raw: string): number {
+  if (!/^-?\d{1,7}$/.test(raw.trim())) throw invalid(`--priority needs a whole number, not '${raw}'`);
+  return Number(raw);
+}
+
 /** Parse a memory amount in GB: a number ≥ 0. */
 export function parseMem(raw: string, what = '-m'): number {
   const t = raw.trim();
@@ -64,6 +70,7 @@ export const sub: CommandDef = {
       .addOption(new Option('--memory <GB>').hideHelp())
       .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
+      .option('-p, --priority <N>', 'higher starts first (a whole number, default 0; ties keep submission order)')
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
       .passThroughOptions();
@@ -71,7 +78,7 @@ export const sub: CommandDef = {
   complete: (args) => {
     // Options and their values first; then the command's name; then files.
     let i = 0;
-    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a)$|^--(cores|mem|memory|attributes|node_attr)$/.test(args[i]!) ? 2 : 1;
+    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -103,6 +110,7 @@ export const sub: CommandDef = {
       memGB: memGB ?? DEFAULT_MEM_GB,
       attrs: attrs ?? null,
       ...(copyScript === undefined ? {} : { copyScript }),
+      ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
       ...(file === null ? {} : { script: file }),
     });
     if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));

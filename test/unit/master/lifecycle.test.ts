@@ -21,6 +21,7 @@ const VERBS: { name: string; run: (j: Job) => Job; legal: From[] }[] = [
   { name: 'end', run: (j) => life.end(j, EXIT0, 500), legal: ['running', 'killing'] },
   { name: 'unqueue', run: (j) => life.unqueue(j, 500), legal: ['queue'] },
   { name: 'nodeFailed', run: (j) => life.nodeFailed(j, 500), legal: ['running', 'killing'] },
+  { name: 'hold', run: (j) => life.hold(j, true), legal: ['queue'] },
 ];
 
 for (const verb of VERBS) {

@@ -164,3 +164,22 @@ test('running: running jobs in submission order, including those being killed', 
   assert.deepEqual(ids(running(state)), [2, 4]);
   assert.deepEqual(running(emptyState()), []);
 });
+
+test('submit with priorities: higher first, ties in submission order; queuePos keeps that order when stored', async () => {
+  const { submit, queuePos } = await import('../../../src/master/state.js');
+  const st = emptyState();
+  const prio = [0, 5, 0, 5, -1, 10, 0];
+  const jobs = prio.map((p) => submit(st, spec(p === 0 ? {} : { priority: p }), 1));
+  assert.deepEqual(st.queue, [6, 2, 4, 1, 3, 7, 5]);
+  assert.deepEqual([...jobs].sort((a, b) => queuePos(a) - queuePos(b)).map((j) => j.id), [6, 2, 4, 1, 3, 7, 5]);
+});
+
+test('hold keeps a job queued and in its place; release undoes it', () => {
+  const st = emptyState();
+  const a = submit(st, spec(), 1);
+  submit(st, spec(), 1);
+  const held = update(st, life.hold(a, true));
+  assert.deepEqual(held.state, { type: 'queue', held: true });
+  assert.deepEqual(st.queue, [1, 2]);
+  assert.deepEqual(update(st, life.hold(held, false)).state, { type: 'queue' });
+});
