@@ -78,6 +78,16 @@ export function formatOutcome(outcome: Outcome): string {
   }
 }
 
+/** `%x` of a queued job: `held`, and the jobs it was submitted to wait for (`after 3`, `afterok 5-7`). */
+function waitsFor(job: Job): string {
+  const parts: string[] = [];
+  if (job.state.type === 'queue' && job.state.held) parts.push('held');
+  const list = (r: readonly (readonly [number, number])[]) => r.map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)).join(',');
+  if (job.spec.after?.length) parts.push(`after ${list(job.spec.after)}`);
+  if (job.spec.afterok?.length) parts.push(`afterok ${list(job.spec.afterok)}`);
+  return parts.join('; ');
+}
+
 /** `%x` of a node_failed job: how its process ended is unknown. */
 export const NODE_WENT_DOWN = 'node went down';
 
@@ -124,7 +134,7 @@ function elapsed(job: Job, t: Times, now: number): string {
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
-  const ended = job.state.type === 'node_failed' ? NODE_WENT_DOWN : job.state.type === 'queue' && job.state.held ? 'held' : t.outcome === null ? '' : formatOutcome(t.outcome);
+  const ended = job.state.type === 'node_failed' ? NODE_WENT_DOWN : job.state.type === 'queue' ? waitsFor(job) : job.state.type === 'undone' ? job.state.reason ?? '' : t.outcome === null ? '' : formatOutcome(t.outcome);
   const code = (c: string): string | null => {
     switch (c) {
       case 'K': return note === undefined || note === '' ? '' : '\n' + note;

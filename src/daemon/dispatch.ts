@@ -18,6 +18,7 @@ import type { AllocatorLink } from './allocator-link.js';
 import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import type { Settings } from '../protocol/settings.js';
 import { withSourcedFiles } from '../master/settings.js';
+import { depState } from '../master/deps.js';
 import type { Log } from './log.js';
 
 /** Smallest gap between the starts of two dispatch passes. */
@@ -133,13 +134,32 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       if (next !== 'more') outcome = next;
     };
 
+    // Jobs whose dependencies can never be met end undone, with the reason; those still waiting are skipped.
+    const blocked = new Set<number>();
+    const never: Job[] = [];
+    for (const id of [...state.dependent]) {
+      const job = state.jobs.get(id);
+      if (!job || job.state.type !== 'queue') continue;
+      const d = depState(job, state.jobs);
+      if (d.kind === 'waiting') blocked.add(id);
+      else if (d.kind === 'never') {
+        blocked.add(id);
+        never.push(update(state, life.unqueue(job, rt.now(), d.reason)));
+      }
+    }
+    for (const j of never) rt.committer.putJob(j, null);
+    if (never.length > 0) {
+      rt.log(`jobs ${never.map((j) => j.id).join(' ')} will never run: a job they needed did not succeed`);
+      void rt.committer.flushSoon().then(poke, () => undefined); // their own dependents are decided in the next pass
+    }
+
     // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
     // sent at the start of the pass and the requests that reuse their cores leave together.
     const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
     for (const id of [...state.queue]) {
       if (outcome !== 'more') break;
       const job = state.jobs.get(id);
-      if (!job || job.state.type !== 'queue' || job.state.held || job.spec.cores >= noRoomFrom) continue;
+      if (!job || job.state.type !== 'queue' || job.state.held || blocked.has(id) || job.spec.cores >= noRoomFrom) continue;
       const reply = rt.allocator.request({
         type: 'request',
         user: rt.user,

@@ -11,6 +11,7 @@ import * as life from '../master/lifecycle.js';
 import { planClean, planKill, selectForCheck } from '../master/select.js';
 import { queuePos, queuePositions, remove, submit, update } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
+import { formatIds, unknownIds } from '../master/deps.js';
 import { applySetting, withDefaultAttrs } from '../master/settings.js';
 import { validateSpec } from '../master/validate.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
@@ -78,6 +79,15 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   if (ctx.configProblem) throw ctx.configProblem;
   const given = req.attrs === null || req.attrs.trim() === '' ? null : req.attrs.trim();
   const spec: JobSpec = { command: req.command, cwd: req.cwd, cores: req.cores, memGB: req.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
+  for (const key of ['after', 'afterok'] as const) {
+    const ranges = req[key];
+    if (ranges === undefined || ranges.length === 0) continue;
+    const count = ranges.reduce((n, [a, b]) => n + Math.max(0, b - a + 1), 0);
+    if (count > MAX_DEPENDENCIES) throw new QpyError('INVALID_ARGUMENT', `--${key} names ${count} jobs; at most ${MAX_DEPENDENCIES}`);
+    const unknown = unknownIds(ranges, ctx.state.jobs);
+    if (unknown.length > 0) throw new QpyError('NOT_FOUND', `--${key}: no job ${formatIds(unknown)}`, 'see your jobs with: qpy check');
+    spec[key] = ranges.map(([a, b]) => [a, b] as [number, number]);
+  }
   if (req.priority !== undefined && req.priority !== 0) {
     if (Math.abs(req.priority) > MAX_PRIORITY) throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${req.priority}`);
     spec.priority = req.priority;
@@ -208,6 +218,9 @@ function copyScript(dir: string, jobId: number, source: string): string {
   }
   return dest;
 }
+
+/** How many jobs one `--after` or `--afterok` may name (an array's million, say). */
+const MAX_DEPENDENCIES = 1_000_000;
 
 /** Priorities range over ±MAX_PRIORITY, so a stored queue position (queuePos) stays exact. */
 const MAX_PRIORITY = 1_000_000;

@@ -72,9 +72,9 @@ export function hold(job: Job, held: boolean): Job {
 }
 
 /** queue → undone (killed before it ran). */
-export function unqueue(job: Job, now: number): Job {
+export function unqueue(job: Job, now: number, reason?: string): Job {
   expect(job, 'remove from the queue', 'queue');
-  return { ...job, state: { type: 'undone', endedAt: now } };
+  return { ...job, state: reason === undefined ? { type: 'undone', endedAt: now } : { type: 'undone', endedAt: now, reason } };
 }
 
 /** Final jobs never change again and may be cleaned. */

@@ -15,11 +15,15 @@ export interface MasterState {
   /** The next ID to give; IDs are never reused. */
   nextId: number;
   paused: boolean;
+  /** IDs of queued jobs that depend on others (`--after`, `--afterok`): the only ones a dispatch pass must check. */
+  dependent: Set<number>;
 }
 
 export function emptyState(): MasterState {
-  return { jobs: new Map(), queue: [], nextId: 1, paused: false };
+  return { jobs: new Map(), queue: [], nextId: 1, paused: false, dependent: new Set() };
 }
+
+const hasDeps = (job: Job): boolean => job.spec.after !== undefined || job.spec.afterok !== undefined;
 
 /**
  * Rebuild the state from stored rows. Repairs: the ID counter is never below
@@ -41,6 +45,7 @@ export function restoreState(jobs: Job[], queue: number[], nextId: number, pause
     }
   }
   for (const job of state.jobs.values()) if (job.state.type === 'queue' && !seen.has(job.id)) state.queue.push(job.id);
+  for (const id of state.queue) if (hasDeps(state.jobs.get(id)!)) state.dependent.add(id);
   state.nextId = Math.max(Number.isSafeInteger(nextId) ? nextId : 1, maxId + 1, 1);
   state.paused = paused;
   return state;
@@ -56,6 +61,7 @@ export function submit(state: MasterState, spec: JobSpec, now: number): Job {
   while (at > 0 && (state.jobs.get(state.queue[at - 1]!)?.spec.priority ?? 0) < p) at--;
   if (at === state.queue.length) state.queue.push(job.id);
   else state.queue.splice(at, 0, job.id);
+  if (hasDeps(job)) state.dependent.add(job.id);
   return job;
 }
 
@@ -74,9 +80,11 @@ export function update(state: MasterState, job: Job, { front = false } = {}): Jo
   if (wasQueued && !isQueued) {
     const i = state.queue.indexOf(job.id);
     if (i >= 0) state.queue.splice(i, 1);
+    state.dependent.delete(job.id);
   } else if (!wasQueued && isQueued) {
     if (front) state.queue.unshift(job.id);
     else state.queue.push(job.id);
+    if (hasDeps(job)) state.dependent.add(job.id);
   }
   return job;
 }

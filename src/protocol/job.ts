@@ -6,7 +6,7 @@
  * field means bumping SCHEMA_VERSION in src/store/schema.ts and adding a
  * migration, and adding a fixture under test/fixtures/.
  */
-import { int, literal, nullable, num, obj, optional, str, strMax, tagged, type Infer, bool } from './schema.js';
+import { arrayOf, int, literal, nullable, num, obj, optional, str, strMax, tagged, tuple, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
 export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
@@ -45,6 +45,10 @@ export const jobSpecSchema = obj({
   copy: optional(obj({ path: strMax(MAX_PATH_LENGTH), wordEnd: int })),
   /** `sub --priority N`: higher starts first; absent means 0. Ties keep submission order. */
   priority: optional(int),
+  /** `sub --after IDs`: start only once these jobs are final, however they ended. */
+  after: optional(arrayOf(tuple(int, int), 10_000)),
+  /** `sub --afterok IDs`: start only once these all ended `done`; if one ends otherwise, this job ends undone. */
+  afterok: optional(arrayOf(tuple(int, int), 10_000)),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 
@@ -64,7 +68,8 @@ export const jobStateSchema = tagged({
   done: obj({ type: literal('done'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
   failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
   killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
-  undone: obj({ type: literal('undone'), endedAt: num }),
+  /** `reason`: why it never ran when it was not killed (a dependency that did not succeed). */
+  undone: obj({ type: literal('undone'), endedAt: num, reason: optional(strMax(1024)) }),
   /**
    * Its node stayed unreachable past the down timeout while it ran: how it
    * ended is unknown. Anything of it still running when the node comes back

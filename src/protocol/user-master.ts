@@ -22,6 +22,9 @@ export const submitSchema = obj({
   cores: int,
   memGB: num,
   attrs: nullable(strMax(4096)),
+  /** `--after IDs` / `--afterok IDs` (see JobSpec). */
+  after: optional(arrayOf(tuple(int, int), 10_000)),
+  afterok: optional(arrayOf(tuple(int, int), 10_000)),
   /** `--priority N` (higher starts first; absent: 0). */
   priority: optional(int),
   /** -c (true) or -o (false); absent: the copyScripts setting. */

@@ -12,6 +12,7 @@ import type { CommandDef } from '../command.js';
 import { joinCommand } from '../command-line.js';
 import { looksLikeText, parseDirectives, scriptWord, scriptWordSpan } from '../directives.js';
 import { formatSubmitted } from '../format-replies.js';
+import { parseIdList } from '../id-list.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = 5;
@@ -20,6 +21,13 @@ export const DEFAULT_MEM_GB = 5;
 export function parseCores(raw: string, what = '-n'): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw invalid(`${what} needs a whole number of cores of 1 or more, not '${raw}'`);
   return Number(raw);
+}
+
+/** Parse the ID list of --after / --afterok. */
+function parseIdsOption(flag: string, raw: string): [number, number][] {
+  const r = parseIdList(raw);
+  if (r === null) throw invalid(`${flag} needs job IDs (3,5-7), not '${raw}'`);
+  return r;
 }
 
 /** Parse a priority: a whole number, possibly negative. */
@@ -70,6 +78,8 @@ export const sub: CommandDef = {
       .addOption(new Option('--memory <GB>').hideHelp())
       .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
+      .option('--after <IDS>', 'start once these jobs have ended, however (ID lists: 3,5-7)')
+      .option('--afterok <IDS>', 'start once these jobs all ended done; if one does not, this job ends undone')
       .option('-p, --priority <N>', 'higher starts first (a whole number, default 0; ties keep submission order)')
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
@@ -78,7 +88,7 @@ export const sub: CommandDef = {
   complete: (args) => {
     // Options and their values first; then the command's name; then files.
     let i = 0;
-    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority)$/.test(args[i]!) ? 2 : 1;
+    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -111,6 +121,8 @@ export const sub: CommandDef = {
       attrs: attrs ?? null,
       ...(copyScript === undefined ? {} : { copyScript }),
       ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
+      ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
+      ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
       ...(file === null ? {} : { script: file }),
     });
     if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));

@@ -1,0 +1,54 @@
+/**
+ * Job dependencies (`sub --after`, `--afterok`), pure: whether a queued job
+ * may start, must wait, or can never run, from the states of the jobs it
+ * names. A job that was cleaned away counts as ended (for `--after`) and as
+ * unknown, so failed (for `--afterok`).
+ */
+import type { Job } from '../protocol/job.js';
+
+export type DepState = { kind: 'ready' } | { kind: 'waiting'; on: number[] } | { kind: 'never'; reason: string };
+
+const FINAL = new Set(['done', 'failed', 'killed', 'undone', 'node_failed']);
+
+function* idsOf(ranges: readonly (readonly [number, number])[] | undefined): Generator<number> {
+  for (const [a, b] of ranges ?? []) for (let id = a; id <= b; id++) yield id;
+}
+
+export function depState(job: Job, jobs: ReadonlyMap<number, Job>): DepState {
+  const waiting: number[] = [];
+  for (const id of idsOf(job.spec.afterok)) {
+    const d = jobs.get(id);
+    if (d === undefined) return { kind: 'never', reason: `job ${id}, which it needed to succeed, was cleaned before it could be checked` };
+    if (d.state.type === 'done') continue;
+    if (FINAL.has(d.state.type)) return { kind: 'never', reason: `job ${id} ${d.state.type === 'undone' ? 'never ran' : `ended ${d.state.type}`}` };
+    waiting.push(id);
+  }
+  for (const id of idsOf(job.spec.after)) {
+    const d = jobs.get(id);
+    if (d !== undefined && !FINAL.has(d.state.type)) waiting.push(id);
+  }
+  return waiting.length === 0 ? { kind: 'ready' } : { kind: 'waiting', on: waiting };
+}
+
+/** The IDs among `ranges` that are not jobs (refused at submission), at most `max` of them. */
+export function unknownIds(ranges: readonly (readonly [number, number])[], jobs: ReadonlyMap<number, Job>, max = 5): number[] {
+  const out: number[] = [];
+  for (const id of idsOf(ranges)) {
+    if (!jobs.has(id)) out.push(id);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/** IDs as a short list: `3,5-7`. */
+export function formatIds(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
