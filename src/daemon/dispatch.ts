@@ -52,6 +52,8 @@ export interface Dispatcher {
   release(jobId: number): Promise<void>;
   /** Resolves when no pass is running or pending. */
   idle(): Promise<void>;
+  /** The allocator's last answer to a queued job that did not start (for `qpy why`), or null if not asked yet. */
+  refusal(jobId: number): 'no_room' | 'no_node' | 'unreachable' | null;
 }
 
 export function createDispatcher(rt: Runtime): Dispatcher {
@@ -61,6 +63,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   let idleWaiters: (() => void)[] = [];
   /** Slots of ended jobs, given back when the next pass starts. */
   const endedSlots: number[] = [];
+  /** Why queued jobs did not start at their last request (kept for `qpy why`; dropped when they start). */
+  const refusals = new Map<number, 'no_room' | 'no_node' | 'unreachable'>();
 
   function poke(): void {
     if (running) {
@@ -112,15 +116,18 @@ export function createDispatcher(rt: Runtime): Dispatcher {
           void release(job.id);
           return 'more';
         }
+        refusals.delete(job.id);
         const started = update(state, life.start(current, reply.node, rt.now()));
         rt.committer.putJob(started, null);
         granted.push(started);
         return 'more';
       }
       if (reply.type === 'refused') {
+        refusals.set(job.id, reply.reason);
         if (reply.reason === 'no_room') noRoomFrom = Math.min(noRoomFrom, job.spec.cores);
         return noRoomFrom <= 1 ? 'enough' : 'more';
       }
+      if (reply.type === 'error' && reply.code === 'ALLOCATOR_UNREACHABLE') refusals.set(job.id, 'unreachable');
       // The shared allocator away: jobs wait, and the link reports the outage once.
       if (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE') rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
       return 'abort';
@@ -282,6 +289,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     kill,
     release,
     idle: () => (running ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
+    refusal: (jobId) => refusals.get(jobId) ?? null,
   };
   return dispatcher;
 }

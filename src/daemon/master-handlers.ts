@@ -16,10 +16,14 @@ import { applySetting, withDefaultAttrs } from '../master/settings.js';
 import { validateSpec } from '../master/validate.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
+import type { Waits } from './waits.js';
+import { explainWait } from './why.js';
 
 export interface HandlerContext extends Runtime {
   /** Where script copies go (copyScripts). */
   scriptsDir: string;
+  /** `qpy wait` requests, told of every final state committed. */
+  waits: Waits;
   /** Each job's notes (`qpy notes`), kept in the store's meta table as `note:<id>`. */
   notes: Map<number, string>;
   dispatcher: Dispatcher;
@@ -56,6 +60,10 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return onJump(ctx, req);
     case 'hold':
       return onHold(ctx, req);
+    case 'wait':
+      return onWait(ctx, req);
+    case 'why':
+      return { type: 'text', id: req.id, text: await explainWait(ctx, req.jobId) };
     case 'clean':
       return onClean(ctx, req);
     case 'status': {
@@ -239,4 +247,20 @@ async function onHold(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'ho
   await ctx.committer.flush();
   if (!req.held) ctx.dispatcher.poke();
   return { type: 'text', id: req.id, text: `${n} job${n === 1 ? '' : 's'} ${verb}.` };
+}
+
+async function onWait(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'wait' }>): Promise<MasterToCli> {
+  const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);
+  const ids = [...ctx.state.jobs.keys()].filter((id) => req.all || inRanges(id));
+  if (ids.length === 0) throw new QpyError('NOT_FOUND', 'Nothing to wait for: no such jobs.');
+  await ctx.waits.until(ids.filter((id) => !life.isFinal(ctx.state.jobs.get(id)!)));
+  const done: number[] = [];
+  const other: [number, string][] = [];
+  for (const id of ids) {
+    const j = ctx.state.jobs.get(id);
+    if (!j) continue; // cleaned meanwhile
+    if (j.state.type === 'done') done.push(id);
+    else other.push([id, j.state.type]);
+  }
+  return { type: 'waited', id: req.id, done, other };
 }

@@ -30,6 +30,7 @@ import { loadEmbeddedNodes } from './embedded-nodes.js';
 import { createDispatcher, type Dispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
+import { createWaits, type Waits } from './waits.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
 import { fileLog, type Log } from './log.js';
 
@@ -77,14 +78,22 @@ function loadSettings(text: string | undefined, log: Log): Settings {
   }
 }
 
-/** A job's script copy goes once its final state is committed (it may be needed until then: a relaunch, an adoption). */
-function removingScriptCopies(c: Committer): Committer {
+/**
+ * What follows a job's final state once it is committed: its script copy
+ * goes (it may be needed until then: a relaunch, an adoption), and `qpy wait`
+ * requests hear of it.
+ */
+function onFinalCommitted(c: Committer, waits: Waits): Committer {
   return {
     ...c,
     putJob(job, pos) {
       c.putJob(job, pos);
+      if (!isFinal(job)) return;
       const copy = job.spec.copy?.path;
-      if (copy !== undefined && isFinal(job)) void c.flushSoon().then(() => rmSync(copy, { force: true }), () => undefined);
+      void c.flushSoon().then(() => {
+        if (copy !== undefined) rmSync(copy, { force: true });
+        waits.final(job.id);
+      }, () => undefined);
     },
   };
 }
@@ -98,7 +107,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const loaded = store.load();
   for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`);
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
-  const committer = removingScriptCopies(createCommitter(store, (err) => log(`store write failed: ${err.message}`)));
+  const waits = createWaits();
+  const committer = onFinalCommitted(createCommitter(store, (err) => log(`store write failed: ${err.message}`)), waits);
 
   // Who allocates: the shared daemon if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
@@ -179,7 +189,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, waits, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

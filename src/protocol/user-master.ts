@@ -49,6 +49,10 @@ export const cliToMasterSchema = tagged({
   config: obj({ type: literal('config'), id, key: nullable(strMax(64)), values: arrayOf(strMax(4096), 100) }),
   /** No jobId: which jobs have notes; jobId: that job's notes; jobId and text: append `text` (a whole entry) to them. */
   notes: obj({ type: literal('notes'), id, jobId: nullable(int), text: nullable(strMax(MAX_NOTE_LENGTH)) }),
+  /** Reply once every job these ranges name (all jobs if `all`) is final; the reply lists how they ended. */
+  wait: obj({ type: literal('wait'), id, ranges: arrayOf(tuple(int, int), 100_000), all: bool }),
+  /** Why a queued job has not started, in one or two sentences. */
+  why: obj({ type: literal('why'), id, jobId: int }),
   /** Hold (true) or release (false) these queued jobs. */
   hold: obj({ type: literal('hold'), id, ranges: arrayOf(tuple(int, int), 100_000), held: bool }),
   /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
@@ -77,6 +81,8 @@ export const masterToCliSchema = tagged({
   status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
   finishing: obj({ type: literal('finishing'), id, pid: int, running: int }),
   ids: obj({ type: literal('ids'), id, ids: arrayOf(int, 100_000_000) }),
+  /** The jobs waited for, by final status (IDs). */
+  waited: obj({ type: literal('waited'), id, done: arrayOf(int, 100_000_000), other: arrayOf(tuple(int, strMax(32)), 100_000_000) }),
   /** Jobs with notes (`ids`, ascending), and the notes of the job asked for (`text`, null if none). */
   notes: obj({ type: literal('notes'), id, ids: arrayOf(int, 10_000_000), text: nullable(strMax(1024 * 1024)) }),
   /** A reply that is one sentence for the user. */
@@ -98,6 +104,8 @@ export interface ReplyFor {
   config: Extract<MasterToCli, { type: 'settings' }>;
   jobIds: Extract<MasterToCli, { type: 'ids' }>;
   hold: Extract<MasterToCli, { type: 'text' }>;
+  wait: Extract<MasterToCli, { type: 'waited' }>;
+  why: Extract<MasterToCli, { type: 'text' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 

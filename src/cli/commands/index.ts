@@ -13,7 +13,10 @@ import { config } from './config.js';
 import { tutorialCommand } from './tutorial.js';
 import { completion } from './completion.js';
 import { hold, release } from './hold.js';
+import { wait } from './wait.js';
+import { why } from './why.js';
+import { follow } from './follow.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, wait, follow, why, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];

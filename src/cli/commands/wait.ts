@@ -1,0 +1,36 @@
+/**
+ * `qpy wait IDS…|all`: block until the jobs are final (the master answers
+ * when the last one ends: no polling), then say how they ended; exit 1 if any
+ * of them did not end `done`.
+ */
+import type { CommandDef } from '../command.js';
+import { invalid, QpyError } from '../../errors.js';
+import { parseIdList } from '../id-list.js';
+
+/** Longest a request may wait (the most a timer can be set to). */
+const FOREVER_MS = 2 ** 31 - 1;
+
+export const wait: CommandDef = {
+  name: 'wait',
+  summary: 'Wait until jobs are final (IDs or all); exit 1 if any of them did not end done',
+  configure(cmd) {
+    cmd.argument('[ids...]', 'job IDs (3 10-14,20) or all');
+  },
+  complete: () => ({ kind: 'words', words: ['all'], from: 'active' }),
+  async run(ctx, args) {
+    if (args.length === 0) throw invalid('say which jobs to wait for', 'e.g. qpy wait 12-15, or qpy wait all');
+    const all = args.includes('all');
+    const ranges: [number, number][] = [];
+    for (const word of args.filter((a) => a !== 'all')) {
+      const r = parseIdList(word);
+      if (r === null) throw invalid(`Range with wrong format: ${word}`);
+      ranges.push(...r);
+    }
+    const reply = await (await ctx.master()).request({ type: 'wait', ranges, all }, FOREVER_MS);
+    if (reply.type !== 'waited') return;
+    const n = reply.done.length + reply.other.length;
+    if (reply.other.length === 0) return ctx.out(`${n === 1 ? 'The job' : `All ${n} jobs`} ended done.\n`);
+    const list = reply.other.map(([id, status]) => `${id} (${status})`).join(', ');
+    throw new QpyError('NOT_FOUND', `${reply.other.length} of ${n} jobs did not end done: ${list}`);
+  },
+};

@@ -1,0 +1,37 @@
+/**
+ * `qpy why ID`: why a queued job has not started, in one or two plain
+ * sentences, from what the master knows (pause, hold, dependencies, the
+ * allocator's last answer for it, whether any node could ever run it, and
+ * whether the shared allocator is reachable).
+ */
+import { QpyError } from '../errors.js';
+import { depState, formatIds } from '../master/deps.js';
+import type { HandlerContext } from './master-handlers.js';
+
+export async function explainWait(ctx: HandlerContext, jobId: number): Promise<string> {
+  const job = ctx.state.jobs.get(jobId);
+  if (!job) throw new QpyError('NOT_FOUND', `No job ${jobId}.`, 'see your jobs with: qpy check');
+  if (job.state.type !== 'queue') return `Job ${jobId} is not waiting: it is ${job.state.type}.`;
+  if (ctx.state.paused) return `Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.`;
+  if (job.state.held) return `Job ${jobId} is held: it starts only after qpy release ${jobId}.`;
+  const d = depState(job, ctx.state.jobs);
+  if (d.kind === 'waiting') {
+    const ok = job.spec.afterok?.length ? ' (to succeed, for --afterok)' : '';
+    return `Job ${jobId} waits for job${d.on.length === 1 ? '' : 's'} ${formatIds(d.on)} to end${ok}.`;
+  }
+  const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs } });
+  if (feasible.type === 'feasibility' && feasible.problem !== null) return `No node can ever run job ${jobId}: ${feasible.problem}. Kill it, or submit it again with less.`;
+  const shape = `${job.spec.cores} core${job.spec.cores === 1 ? '' : 's'} and ${job.spec.memGB} GB${job.spec.attrs ? ` on a node matching "${job.spec.attrs}"` : ''}`;
+  switch (ctx.dispatcher.refusal(jobId)) {
+    case 'unreachable':
+      return `qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).`;
+    case 'no_room':
+      return `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`;
+    case 'no_node':
+      return `No node has ${shape} free now: job ${jobId} starts when one has.`;
+    default: {
+      const ahead = ctx.state.queue.indexOf(jobId);
+      return ahead > 0 ? `Job ${jobId} has ${ahead} job${ahead === 1 ? '' : 's'} ahead of it in your queue; it has not been asked for yet.` : `Job ${jobId} is about to be asked for: it should start in a moment.`;
+    }
+  }
+}
