@@ -134,7 +134,9 @@ function elapsed(job: Job, t: Times, now: number): string {
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
-  const ended = job.state.type === 'node_failed' ? NODE_WENT_DOWN : job.state.type === 'queue' ? waitsFor(job) : job.state.type === 'undone' ? job.state.reason ?? '' : t.outcome === null ? '' : formatOutcome(t.outcome);
+  const how = job.state.type === 'node_failed' ? NODE_WENT_DOWN : job.state.type === 'queue' ? waitsFor(job) : job.state.type === 'undone' ? job.state.reason ?? '' : t.outcome === null ? '' : formatOutcome(t.outcome);
+  // A job run more than once says which run this is.
+  const ended = job.attempts?.length ? [how, `attempt ${job.attempts.length + 1}`].filter((x) => x !== '').join('; ') : how;
   const code = (c: string): string | null => {
     switch (c) {
       case 'K': return note === undefined || note === '' ? '' : '\n' + note;

@@ -8,7 +8,7 @@
  */
 import type { Job, Outcome } from '../protocol/job.js';
 import * as life from '../master/lifecycle.js';
-import { update, type MasterState } from '../master/state.js';
+import { queuePos, update, type MasterState } from '../master/state.js';
 import type { Committer } from '../store/group-commit.js';
 import { nodeNotReached, type Executor } from '../executor/executor.js';
 import { shellQuote } from '../executor/wrapper.js';
@@ -205,7 +205,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         node: job.state.node,
         command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command),
         cwd: spec.cwd,
-        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB) },
+        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB), QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1) },
       });
       const current = rt.state.jobs.get(job.id);
       if (current?.state.type === 'running' && current.state.pid === null) {
@@ -270,8 +270,14 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     // A node_failed job's end, seen when its node came back: already final, only its run record goes.
     if (job?.state.type === 'node_failed') return rt.executor.forget(jobId);
     if (!job || job.state.type !== 'running') return;
-    const done = update(rt.state, life.end(job, outcome, rt.now()));
-    rt.committer.putJob(done, null);
+    const finished = update(rt.state, life.end(job, outcome, rt.now()));
+    let done = finished;
+    if (life.retriesLeft(finished)) {
+      // `--retry N`: queued again under the same ID, this run kept as an attempt.
+      done = update(rt.state, life.requeueFinal(finished, rt.now()));
+      rt.log(`job ${jobId} failed; queued again (attempt ${(done.attempts?.length ?? 0) + 1} of ${(job.spec.retries ?? 0) + 1})`);
+      rt.committer.putJob(done, queuePos(done));
+    } else rt.committer.putJob(done, null);
     // No reply waits on this commit, and the run file that records the end stays until it is done.
     rt.committer.flushSoon().then(
       () => rt.executor.forget(jobId),

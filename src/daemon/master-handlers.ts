@@ -3,7 +3,7 @@
  * exhaustive switch. Each change is committed before it is acknowledged.
  */
 import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
-import type { JobSpec } from '../protocol/job.js';
+import type { Job, JobSpec } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ export interface HandlerContext extends Runtime {
   scriptsDir: string;
   /** `qpy wait` requests, told of every final state committed. */
   waits: Waits;
+  /** The node where what is left of a node_failed job has not been killed yet, or null. */
+  leftoverOn(jobId: number): string | null;
   /** Each job's notes (`qpy notes`), kept in the store's meta table as `note:<id>`. */
   notes: Map<number, string>;
   dispatcher: Dispatcher;
@@ -62,6 +64,8 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return onHold(ctx, req);
     case 'wait':
       return onWait(ctx, req);
+    case 'requeue':
+      return onRequeue(ctx, req);
     case 'why':
       return { type: 'text', id: req.id, text: await explainWait(ctx, req.jobId) };
     case 'clean':
@@ -95,6 +99,10 @@ async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
     const unknown = unknownIds(ranges, ctx.state.jobs);
     if (unknown.length > 0) throw new QpyError('NOT_FOUND', `--${key}: no job ${formatIds(unknown)}`, 'see your jobs with: qpy check');
     spec[key] = ranges.map(([a, b]) => [a, b] as [number, number]);
+  }
+  if (req.retries !== undefined && req.retries > 0) {
+    if (req.retries > 1000) throw new QpyError('INVALID_ARGUMENT', `--retry is at most 1000, not ${req.retries}`);
+    spec.retries = req.retries;
   }
   if (req.priority !== undefined && req.priority !== 0) {
     if (Math.abs(req.priority) > MAX_PRIORITY) throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${req.priority}`);
@@ -263,4 +271,27 @@ async function onWait(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'wa
     else other.push([id, j.state.type]);
   }
   return { type: 'waited', id: req.id, done, other };
+}
+
+async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'requeue' }>): Promise<MasterToCli> {
+  const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);
+  const retryable = (status: string) => status === 'failed' || status === 'node_failed';
+  const eligible = (j: Job) => (req.any ? life.isFinal(j) : retryable(j.state.type));
+  const picked = [...ctx.state.jobs.values()].filter((j) => eligible(j) && (inRanges(j.id) || (req.failed && retryable(j.state.type))));
+  const stuck = picked.flatMap((j) => {
+    const node = ctx.leftoverOn(j.id);
+    return node === null ? [] : [`${j.id} (on ${node})`];
+  });
+  if (stuck.length > 0) {
+    throw new QpyError('ILLEGAL_TRANSITION', `not queued again: job ${stuck.join(', ')} may still run on a node that has not answered since it went down`, 'retry once the node is back and what is left there has been killed');
+  }
+  if (picked.length === 0) throw new QpyError('NOT_FOUND', req.any ? 'Nothing to do: no finished job among those IDs.' : 'Nothing to do: no failed job to retry.');
+  const now = ctx.now();
+  for (const job of picked) {
+    const again = update(ctx.state, life.requeueFinal(job, now));
+    ctx.committer.putJob(again, queuePos(again));
+  }
+  await ctx.committer.flush();
+  ctx.dispatcher.poke();
+  return { type: 'text', id: req.id, text: `${picked.length} job${picked.length === 1 ? '' : 's'} queued again.` };
 }

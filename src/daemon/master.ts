@@ -189,7 +189,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, waits, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, waits, leftoverOn: (id: number) => health?.leftoverOn(id) ?? null, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

@@ -20,6 +20,8 @@ const LEFTOVERS_KEY = 'leftovers';
 export interface NodeHealth {
   /** An executor's report: `problem` is why the link is lost or could not be opened; null when it is open. */
   link(node: string, problem: string | null): void;
+  /** The node where what is left of this node_failed job has not been killed yet, or null. */
+  leftoverOn(jobId: number): string | null;
   close(): void;
 }
 
@@ -157,6 +159,8 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
           rt.log(`node ${node}: job ${id} (node_failed) was still running there: killing it`);
           await rt.executor.kill(id, pid, rt.killGraceMs);
         }
+        // Its end, if still to come, is of no interest: the job is node_failed, and may be run again.
+        rt.executor.abandon(id);
         rt.executor.forget(id);
         leftovers.get(node)?.delete(id);
       }
@@ -182,6 +186,10 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   return {
     link(node, problem) {
       apply(node, problem === null ? linkBack(linkOf(node)) : linkLost(linkOf(node), problem, rt.now()));
+    },
+    leftoverOn(jobId) {
+      for (const [node, ids] of leftovers) if (ids.has(jobId)) return node;
+      return null;
     },
     close() {
       closed = true;

@@ -75,6 +75,8 @@ export interface Executor {
   onEnded(listener: (e: JobEnded) => void): void;
   /** Forget a job's run files once the master recorded its end durably. */
   forget(jobId: number): void;
+  /** Stop watching a job without reporting its end (its node went down and it was given up: node_failed). */
+  abandon(jobId: number): void;
   /** Stop watching. Running jobs are NOT killed: they keep running detached. */
   close(): Promise<void>;
 }

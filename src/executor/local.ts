@@ -81,6 +81,8 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   const byKey = new Map<string, Tracked>();
   const adopted = new Map<string, Tracked>(); // watched through fs.watch, by run key
   const reported = new Set<number>();
+  /** The last run-key attempt used per job in this life. */
+  const usedAttempts = new Map<number, number>();
   let watcher: FSWatcher | null = null;
   let poller: NodeJS.Timeout | null = null;
   let closed = false;
@@ -198,7 +200,11 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     if (closed) throw new Error('executor is closed');
     if (jobs.has(spec.jobId)) throw new Error(`job ${spec.jobId} is already running`);
     reported.delete(spec.jobId);
-    const key = attemptKey(spec.jobId, lastAttempt(runDir, spec.jobId) + 1);
+    // A job run again (retry, rerun) never reuses a run key in one executor life, even after its files
+    // were forgotten: a late notice of an earlier run then cannot be taken for this one.
+    const attempt = Math.max(lastAttempt(runDir, spec.jobId) + 1, (usedAttempts.get(spec.jobId) ?? -1) + 1);
+    usedAttempts.set(spec.jobId, attempt);
+    const key = attemptKey(spec.jobId, attempt);
     const args = wrapperArgs({
       runDir, key, jobId: spec.jobId, cwd: spec.cwd, command: spec.command,
       env: { QPY_NODE: nodeName, ...spec.env },
@@ -261,6 +267,14 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     pidOf,
     onEnded(listener) {
       listeners.push(listener);
+    },
+    abandon(jobId) {
+      const t = jobs.get(jobId);
+      if (!t) return;
+      t.ended = true;
+      jobs.delete(jobId);
+      byKey.delete(t.key);
+      unwatch(t);
     },
     forget(jobId) {
       if (jobs.has(jobId)) return; // still running: its files are needed

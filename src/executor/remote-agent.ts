@@ -56,7 +56,7 @@ const FUNCTIONS = [
   // Start job $2's wrapper under its next free run key, detached in a process group of its own (bash:
   // job control; sh: through setsid, which also gives it a session of its own); the rest are the
   // wrapper's arguments after RUN and KEY.
-  `_q_launch() { _t=$1; _i=$2; shift; _k=$_i; _n=0; while [ -e "$RUN/$_k.run" ]; do _n=$((_n+1)); _k=$_i.a$_n; done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & echo "S $_t $! $_k"; _q_forget $!; }`,
+  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & echo "S $_t $! $_k"; _q_forget $!; }`,
   // Remove every run file of job $2.
   `_q_rm() { rm -f "$RUN/$2.run" "$RUN/$2".a*.run; echo "A $1 1"; }`,
 ];
@@ -80,10 +80,12 @@ export function agentInit(runDir: string): string {
 
 /**
  * Start a wrapper: `wrapperArgs` are its positional arguments (wrapper.ts),
- * whose RUN and KEY the agent replaces with its own and the job's next free key.
+ * whose RUN and KEY the agent replaces with its own and the job's next free
+ * key from attempt `minAttempt` on (so a job run again never reuses a key).
  */
-export function launchCommand(tag: number, wrapperArgs: readonly string[]): string {
-  return `_q_launch ${tag} ${wrapperArgs.slice(2).map(shellQuote).join(' ')}\n`;
+export function launchCommand(tag: number, wrapperArgs: readonly string[], minAttempt = 0): string {
+  if (!Number.isSafeInteger(minAttempt) || minAttempt < 0) throw new Error(`invalid attempt ${minAttempt}`);
+  return `_q_launch ${tag} ${minAttempt} ${wrapperArgs.slice(2).map(shellQuote).join(' ')}\n`;
 }
 
 const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', '0']);

@@ -31,6 +31,9 @@ export function createRouter(executorFor: (node: string) => Executor | undefined
     onEnded(listener) {
       listeners.push(listener);
     },
+    abandon(jobId) {
+      nodeOf.get(jobId)?.abandon(jobId);
+    },
     forget(jobId) {
       nodeOf.get(jobId)?.forget(jobId);
       nodeOf.delete(jobId);

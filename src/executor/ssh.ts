@@ -52,6 +52,9 @@ interface Tracked {
   signalSent: KillSignal | null;
 }
 
+/** The attempt number of a run key: `12` → 0, `12.a3` → 3. */
+const attemptOf = (key: string): number => Number(/\.a(\d+)$/.exec(key)?.[1] ?? 0);
+
 /** A wrapper SIGKILLed behind the master's back cannot notify: notified jobs are polled once this old. */
 const NOTIFIED_POLL_AFTER_MS = 5000;
 
@@ -67,6 +70,8 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
   const byKey = new Map<string, Tracked>();
   const early = new Map<string, number>(); // E lines that beat their S line
   const reported = new Set<number>();
+  /** The last run-key attempt used per job in this life (a job run again never reuses a key). */
+  const usedAttempts = new Map<number, number>();
   let client: Client | null = null;
   let agent: AgentSession | null = null;
   let opening: Promise<AgentSession> | null = null;
@@ -205,9 +210,10 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     reported.delete(spec.jobId);
     const args = wrapperArgs({ runDir: opts.runDir, key: '0', jobId: spec.jobId, cwd: spec.cwd, command: spec.command, env: { QPY_NODE: nodeName, ...spec.env } });
     const a = await session();
-    const lines = await a.request((tag) => launchCommand(tag, args));
+    const lines = await a.request((tag) => launchCommand(tag, args, (usedAttempts.get(spec.jobId) ?? -1) + 1));
     const s = lines.find((l) => l.type === 'started');
     if (s?.type !== 'started') throw new Error(`node ${nodeName}: the agent did not start job ${spec.jobId}`);
+    usedAttempts.set(spec.jobId, attemptOf(s.key));
     const t: Tracked = { jobId: spec.jobId, key: s.key, pid: s.pid, notified: agent === a, launchedAt: performance.now(), ended: false, signalSent: null };
     jobs.set(spec.jobId, t);
     byKey.set(t.key, t);
@@ -287,6 +293,13 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     },
     onEnded(listener) {
       listeners.push(listener);
+    },
+    abandon(jobId) {
+      const t = jobs.get(jobId);
+      if (!t) return;
+      t.ended = true;
+      jobs.delete(jobId);
+      byKey.delete(t.key);
     },
     forget(jobId) {
       if (jobs.has(jobId)) return;

@@ -77,7 +77,26 @@ export function unqueue(job: Job, now: number, reason?: string): Job {
   return { ...job, state: reason === undefined ? { type: 'undone', endedAt: now } : { type: 'undone', endedAt: now, reason } };
 }
 
-/** Final jobs never change again and may be cleaned. */
+/**
+ * done | failed | killed | node_failed → queue: run it again under the same
+ * ID (`--retry`, `qpy retry`, `qpy rerun`), the run that ended kept as an
+ * attempt. An undone job never ran: it is simply queued again.
+ */
+export function requeueFinal(job: Job, now: number): Job {
+  const s = expect(job, 'queue again', 'done', 'failed', 'killed', 'node_failed', 'undone');
+  const attempts = job.attempts ?? [];
+  const queued: Job = { ...job, queuedAt: now, state: { type: 'queue' } };
+  if (s.type === 'undone') return queued;
+  const outcome = s.type === 'node_failed' ? null : s.outcome;
+  return { ...queued, attempts: [...attempts, { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome }] };
+}
+
+/** Should a job that just ended be queued again by itself (`--retry N`, a failure, not a kill)? */
+export function retriesLeft(job: Job): boolean {
+  return job.state.type === 'failed' && (job.attempts?.length ?? 0) < (job.spec.retries ?? 0);
+}
+
+/** Final jobs change only when queued again on purpose (retry, rerun), and may be cleaned. */
 export function isFinal(job: Job): boolean {
   return job.state.type !== 'queue' && job.state.type !== 'running';
 }

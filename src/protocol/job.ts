@@ -6,7 +6,7 @@
  * field means bumping SCHEMA_VERSION in src/store/schema.ts and adding a
  * migration, and adding a fixture under test/fixtures/.
  */
-import { arrayOf, int, literal, nullable, num, obj, optional, str, strMax, tagged, tuple, type Infer, bool } from './schema.js';
+import { arrayOf, int, literal, nullable, num, obj, oneOf, optional, str, strMax, tagged, tuple, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
 export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
@@ -45,6 +45,8 @@ export const jobSpecSchema = obj({
   copy: optional(obj({ path: strMax(MAX_PATH_LENGTH), wordEnd: int })),
   /** `sub --priority N`: higher starts first; absent means 0. Ties keep submission order. */
   priority: optional(int),
+  /** `sub --retry N`: a run that ends failed (not killed) is queued again, up to N more times. */
+  retries: optional(int),
   /** `sub --after IDs`: start only once these jobs are final, however they ended. */
   after: optional(arrayOf(tuple(int, int), 10_000)),
   /** `sub --afterok IDs`: start only once these all ended `done`; if one ends otherwise, this job ends undone. */
@@ -79,11 +81,23 @@ export const jobStateSchema = tagged({
 });
 export type JobState = Infer<typeof jobStateSchema>;
 
+/** One earlier run of a job that was queued again (`--retry`, `qpy retry`, `qpy rerun`). */
+export const attemptSchema = obj({
+  status: oneOf(['done', 'failed', 'killed', 'node_failed'] as const),
+  node: str,
+  startedAt: num,
+  endedAt: num,
+  outcome: nullable(outcomeSchema),
+});
+export type Attempt = Infer<typeof attemptSchema>;
+
 export const jobSchema = obj({
   id: int,
   spec: jobSpecSchema,
   queuedAt: num,
   state: jobStateSchema,
+  /** Earlier runs, oldest first; this run is attempt attempts.length + 1. */
+  attempts: optional(arrayOf(attemptSchema, 10_000)),
 });
 export type Job = Infer<typeof jobSchema>;
 

@@ -25,6 +25,8 @@ export const submitSchema = obj({
   /** `--after IDs` / `--afterok IDs` (see JobSpec). */
   after: optional(arrayOf(tuple(int, int), 10_000)),
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
+  /** `--retry N`. */
+  retries: optional(int),
   /** `--priority N` (higher starts first; absent: 0). */
   priority: optional(int),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
@@ -53,6 +55,8 @@ export const cliToMasterSchema = tagged({
   wait: obj({ type: literal('wait'), id, ranges: arrayOf(tuple(int, int), 100_000), all: bool }),
   /** Why a queued job has not started, in one or two sentences. */
   why: obj({ type: literal('why'), id, jobId: int }),
+  /** Queue finished jobs again under their IDs: failed and node_failed ones (`qpy retry`), or any (`any`: `qpy rerun --force`). */
+  requeue: obj({ type: literal('requeue'), id, ranges: arrayOf(tuple(int, int), 100_000), failed: bool, any: bool }),
   /** Hold (true) or release (false) these queued jobs. */
   hold: obj({ type: literal('hold'), id, ranges: arrayOf(tuple(int, int), 100_000), held: bool }),
   /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
@@ -105,6 +109,7 @@ export interface ReplyFor {
   jobIds: Extract<MasterToCli, { type: 'ids' }>;
   hold: Extract<MasterToCli, { type: 'text' }>;
   wait: Extract<MasterToCli, { type: 'waited' }>;
+  requeue: Extract<MasterToCli, { type: 'text' }>;
   why: Extract<MasterToCli, { type: 'text' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }

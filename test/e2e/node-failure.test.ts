@@ -53,6 +53,9 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
   assert.equal(readFileSync(join(u.work, 'job_5.out'), 'utf8'), `${a}\n`);
   assert.equal(checkStatuses(await u.ok(['check'])).get(4)?.status, 'queue');
 
+  const early = await u.qpy(['retry', 'failed']);
+  assert.equal(early.code, 1, 'no retry while what is left of the jobs may still run on the dead node');
+  assert.match(early.stderr, new RegExp(`^qpy: not queued again: job 1 \\(on ${b}\\), 2 \\(on ${b}\\) may still run on a node that has not answered since it went down`));
   await sshd.cluster.start(1);
   await waitFor(() => children.every((pid) => !isAlive(pid)), { what: 'the leftovers of the node_failed jobs killed', timeoutMs: 60_000 });
   const back = await waitFor(async () => {
@@ -63,8 +66,32 @@ test('an sshd killed mid-run: node down, its jobs node_failed, slots released; b
   assert.equal(back.get(1)!.status, 'node_failed', 'a node_failed job stays node_failed');
   assert.doesNotMatch(await u.ok(['status']), /\(down\)/);
 
-  assert.match(await u.ok(['clean', 'node_failed']), /^2 finished jobs removed/);
+  // Now they can run again, under their IDs, their lost run kept as an attempt.
+  assert.equal(await u.ok(['retry', 'failed']), '2 jobs queued again.\n');
+  await waitFor(async () => {
+    const m = checkStatuses(await u.ok(['check']));
+    return m.get(1)?.status === 'running' && m.get(2)?.status === 'running';
+  }, { what: 'the retried jobs running', timeoutMs: 20_000 });
+  assert.match(await u.ok(['check', '1']), /; attempt 2\)$/m);
+  await u.ok(['kill', '1', '2']);
+  await waitFor(async () => {
+    const m = checkStatuses(await u.ok(['check']));
+    return m.get(1)?.status === 'killed' && m.get(2)?.status === 'killed';
+  }, { what: 'the retried jobs killed' });
+  await u.ok(['sub', '-a', b, holdOn]); // 6
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(6)?.status === 'running', { what: 'job 6 running' });
+  await sshd.cluster.crash(1);
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(6)?.status === 'node_failed', { what: 'job 6 node_failed' });
+  await sshd.cluster.start(1);
+  await waitFor(() => {
+    try {
+      return !isAlive(Number(readFileSync(join(u.work, 'child.6'), 'utf8')));
+    } catch {
+      return false;
+    }
+  }, { what: 'the leftovers of job 6 killed', timeoutMs: 60_000 });
+  assert.match(await u.ok(['clean', 'node_failed']), /^1 finished job removed/);
   const left = checkStatuses(await u.ok(['check']));
-  assert.equal(left.has(1) || left.has(2), false, 'node_failed jobs are cleanable');
+  assert.equal(left.has(6), false, 'node_failed jobs are cleanable');
   await u.ok(['kill', '3']);
 });

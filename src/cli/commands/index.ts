@@ -16,7 +16,8 @@ import { hold, release } from './hold.js';
 import { wait } from './wait.js';
 import { why } from './why.js';
 import { follow } from './follow.js';
+import { retry, rerun } from './retry.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, status, wait, follow, why, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];
+export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, retry, rerun, status, wait, follow, why, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];

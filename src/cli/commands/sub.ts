@@ -30,6 +30,12 @@ function parseIdsOption(flag: string, raw: string): [number, number][] {
   return r;
 }
 
+/** Parse --retry: how many more runs a failing job gets (0–1000). */
+function parseRetries(raw: string): number {
+  if (!/^\d{1,4}$/.test(raw.trim()) || Number(raw) > 1000) throw invalid(`--retry needs a whole number from 0 to 1000, not '${raw}'`);
+  return Number(raw);
+}
+
 /** Parse a priority: a whole number, possibly negative. */
 export function parsePriority(raw: string): number {
   if (!/^-?\d{1,7}$/.test(raw.trim())) throw invalid(`--priority needs a whole number, not '${raw}'`);
@@ -80,6 +86,7 @@ export const sub: CommandDef = {
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
       .option('--after <IDS>', 'start once these jobs have ended, however (ID lists: 3,5-7)')
       .option('--afterok <IDS>', 'start once these jobs all ended done; if one does not, this job ends undone')
+      .option('--retry <N>', 'queue it again, up to N times, when it fails (not when killed); QPY_ATTEMPT tells the run')
       .option('-p, --priority <N>', 'higher starts first (a whole number, default 0; ties keep submission order)')
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
@@ -88,7 +95,7 @@ export const sub: CommandDef = {
   complete: (args) => {
     // Options and their values first; then the command's name; then files.
     let i = 0;
-    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok)$/.test(args[i]!) ? 2 : 1;
+    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -121,6 +128,7 @@ export const sub: CommandDef = {
       attrs: attrs ?? null,
       ...(copyScript === undefined ? {} : { copyScript }),
       ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
+      ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
       ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
       ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
       ...(file === null ? {} : { script: file }),

@@ -68,7 +68,9 @@ test('known_hosts: known, changed, unknown, revoked; ports, patterns and hashed 
 });
 
 test('agent commands quote their arguments and refuse anything odd; its lines parse', () => {
-  assert.equal(launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'QPY_NODE=n']), `_q_launch 4 '17' '/w d' 'it'\\''s' 'QPY_NODE=n'\n`);
+  assert.equal(launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'QPY_NODE=n']), `_q_launch 4 0 '17' '/w d' 'it'\\''s' 'QPY_NODE=n'\n`);
+  assert.equal(launchCommand(5, ['/run', '0', '17', '/w'], 3), `_q_launch 5 3 '17' '/w'\n`);
+  assert.throws(() => launchCommand(5, ['/run', '0', '17', '/w'], -1));
   assert.equal(agentCommand.kill(1, 'TERM', 42), '_q_kill 1 TERM 42\n');
   assert.throws(() => agentCommand.kill(1, 'TERM; rm -rf /', 42));
   assert.throws(() => agentCommand.block(1, '1; x'));
