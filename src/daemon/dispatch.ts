@@ -8,7 +8,7 @@
  */
 import type { Job, Outcome } from '../protocol/job.js';
 import * as life from '../master/lifecycle.js';
-import { queuePos, update, type MasterState } from '../master/state.js';
+import { queuePos, running as runningJobs, update, type MasterState } from '../master/state.js';
 import type { Committer } from '../store/group-commit.js';
 import { nodeNotReached, type Executor } from '../executor/executor.js';
 import { shellQuote } from '../executor/wrapper.js';
@@ -160,6 +160,12 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       void rt.committer.flushSoon().then(poke, () => undefined); // their own dependents are decided in the next pass
     }
 
+    // Arrays capped with %N: how many of each run now (counted afresh: running jobs are few).
+    const groupRunning = new Map<number, number>();
+    for (const j of runningJobs(state)) {
+      if (j.spec.group?.cap !== undefined) groupRunning.set(j.spec.group.id, (groupRunning.get(j.spec.group.id) ?? 0) + 1);
+    }
+
     // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
     // sent at the start of the pass and the requests that reuse their cores leave together.
     const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
@@ -167,6 +173,12 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       if (outcome !== 'more') break;
       const job = state.jobs.get(id);
       if (!job || job.state.type !== 'queue' || job.state.held || blocked.has(id) || job.spec.cores >= noRoomFrom) continue;
+      const g = job.spec.group;
+      if (g?.cap !== undefined) {
+        const n = groupRunning.get(g.id) ?? 0;
+        if (n >= g.cap) continue;
+        groupRunning.set(g.id, n + 1); // counted as it is asked for: a refusal only makes the cap stricter for this pass
+      }
       const reply = rt.allocator.request({
         type: 'request',
         user: rt.user,
@@ -205,7 +217,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         node: job.state.node,
         command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command),
         cwd: spec.cwd,
-        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB), QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1) },
+        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB), QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1), ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}) },
       });
       const current = rt.state.jobs.get(job.id);
       if (current?.state.type === 'running' && current.state.pid === null) {

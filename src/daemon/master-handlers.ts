@@ -3,21 +3,18 @@
  * exhaustive switch. Each change is committed before it is acknowledged.
  */
 import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
-import type { Job, JobSpec } from '../protocol/job.js';
+import type { Job } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
-import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import * as life from '../master/lifecycle.js';
 import { planClean, planKill, selectForCheck } from '../master/select.js';
-import { queuePos, queuePositions, remove, submit, update } from '../master/state.js';
+import { queuePos, queuePositions, remove, update } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
-import { formatIds, unknownIds } from '../master/deps.js';
-import { applySetting, withDefaultAttrs } from '../master/settings.js';
-import { validateSpec } from '../master/validate.js';
+import { applySetting } from '../master/settings.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 import type { Waits } from './waits.js';
 import { explainWait } from './why.js';
+import { onSubmit, onSubmitMany } from './submission.js';
 
 export interface HandlerContext extends Runtime {
   /** Where script copies go (copyScripts). */
@@ -39,6 +36,8 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
   switch (req.type) {
     case 'submit':
       return onSubmit(ctx, req);
+    case 'submitMany':
+      return onSubmitMany(ctx, req);
     case 'check': {
       const jobs = selectForCheck(ctx.state.jobs.values(), req.selector, ctx.state.queue);
       const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
@@ -84,55 +83,6 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return { type: 'finishing', id: req.id, pid: process.pid, running: runningJobs };
     }
   }
-}
-
-async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submit' }>): Promise<MasterToCli> {
-  if (ctx.stopping) throw new QpyError('SHUTTING_DOWN', 'qpy-master is stopping', 'submit again in a moment');
-  if (ctx.configProblem) throw ctx.configProblem;
-  const given = req.attrs === null || req.attrs.trim() === '' ? null : req.attrs.trim();
-  const spec: JobSpec = { command: req.command, cwd: req.cwd, cores: req.cores, memGB: req.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
-  for (const key of ['after', 'afterok'] as const) {
-    const ranges = req[key];
-    if (ranges === undefined || ranges.length === 0) continue;
-    const count = ranges.reduce((n, [a, b]) => n + Math.max(0, b - a + 1), 0);
-    if (count > MAX_DEPENDENCIES) throw new QpyError('INVALID_ARGUMENT', `--${key} names ${count} jobs; at most ${MAX_DEPENDENCIES}`);
-    const unknown = unknownIds(ranges, ctx.state.jobs);
-    if (unknown.length > 0) throw new QpyError('NOT_FOUND', `--${key}: no job ${formatIds(unknown)}`, 'see your jobs with: qpy check');
-    spec[key] = ranges.map(([a, b]) => [a, b] as [number, number]);
-  }
-  if (req.retries !== undefined && req.retries > 0) {
-    if (req.retries > 1000) throw new QpyError('INVALID_ARGUMENT', `--retry is at most 1000, not ${req.retries}`);
-    spec.retries = req.retries;
-  }
-  if (req.priority !== undefined && req.priority !== 0) {
-    if (Math.abs(req.priority) > MAX_PRIORITY) throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${req.priority}`);
-    spec.priority = req.priority;
-  }
-  const bad = validateSpec(spec);
-  if (bad) throw bad;
-  const expr = parseAttrExpr(spec.attrs);
-  if (!expr.ok) throw new QpyError('INVALID_EXPRESSION', expr.message);
-  const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } });
-  if (feasible.type === 'feasibility' && feasible.problem !== null) {
-    throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');
-  }
-  const copy = (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
-  if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length) spec.copy = { path: copy, wordEnd: req.script.wordEnd };
-  const job = submit(ctx.state, spec, ctx.now());
-  ctx.committer.putJob(job, queuePos(job));
-  ctx.committer.setMeta('next_id', String(ctx.state.nextId));
-  try {
-    await ctx.committer.flush();
-  } catch (err) {
-    if (copy !== null) rmSync(copy, { force: true });
-    // Not durable, so not accepted: forget it (its ID is simply skipped).
-    const i = ctx.state.queue.indexOf(job.id);
-    if (i >= 0) ctx.state.queue.splice(i, 1);
-    ctx.state.jobs.delete(job.id);
-    throw err;
-  }
-  ctx.dispatcher.poke();
-  return { type: 'submitted', id: req.id, jobId: job.id };
 }
 
 async function onKill(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'kill' }>): Promise<MasterToCli> {
@@ -222,24 +172,7 @@ async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: r.message };
 }
 
-/** Copy a job's script (kept 0700, run in place of the original by its own interpreter, shebang and all). */
-function copyScript(dir: string, jobId: number, source: string): string {
-  const dest = join(dir, `job_script.${jobId}`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    copyFileSync(source, dest);
-    chmodSync(dest, 0o700);
-  } catch (err) {
-    throw new QpyError('INVALID_ARGUMENT', `cannot copy the script ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'submit with -o to run the original');
-  }
-  return dest;
-}
 
-/** How many jobs one `--after` or `--afterok` may name (an array's million, say). */
-const MAX_DEPENDENCIES = 1_000_000;
-
-/** Priorities range over ±MAX_PRIORITY, so a stored queue position (queuePos) stays exact. */
-const MAX_PRIORITY = 1_000_000;
 
 async function onHold(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'hold' }>): Promise<MasterToCli> {
   const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);

@@ -17,10 +17,12 @@ export interface MasterState {
   paused: boolean;
   /** IDs of queued jobs that depend on others (`--after`, `--afterok`): the only ones a dispatch pass must check. */
   dependent: Set<number>;
+  /** IDs of running jobs (few, next to a queue that may hold a million). */
+  active: Set<number>;
 }
 
 export function emptyState(): MasterState {
-  return { jobs: new Map(), queue: [], nextId: 1, paused: false, dependent: new Set() };
+  return { jobs: new Map(), queue: [], nextId: 1, paused: false, dependent: new Set(), active: new Set() };
 }
 
 const hasDeps = (job: Job): boolean => job.spec.after !== undefined || job.spec.afterok !== undefined;
@@ -46,6 +48,7 @@ export function restoreState(jobs: Job[], queue: number[], nextId: number, pause
   }
   for (const job of state.jobs.values()) if (job.state.type === 'queue' && !seen.has(job.id)) state.queue.push(job.id);
   for (const id of state.queue) if (hasDeps(state.jobs.get(id)!)) state.dependent.add(id);
+  for (const job of state.jobs.values()) if (job.state.type === 'running') state.active.add(job.id);
   state.nextId = Math.max(Number.isSafeInteger(nextId) ? nextId : 1, maxId + 1, 1);
   state.paused = paused;
   return state;
@@ -77,6 +80,8 @@ export function update(state: MasterState, job: Job, { front = false } = {}): Jo
   state.jobs.set(job.id, job);
   const wasQueued = before.state.type === 'queue';
   const isQueued = job.state.type === 'queue';
+  if (job.state.type === 'running') state.active.add(job.id);
+  else state.active.delete(job.id);
   if (wasQueued && !isQueued) {
     const i = state.queue.indexOf(job.id);
     if (i >= 0) state.queue.splice(i, 1);
@@ -104,6 +109,9 @@ export function queuePositions(state: MasterState): Map<number, number> {
 /** Jobs currently running (including those whose kill was asked for). */
 export function running(state: MasterState): Job[] {
   const out: Job[] = [];
-  for (const job of state.jobs.values()) if (job.state.type === 'running') out.push(job);
-  return out;
+  for (const id of state.active) {
+    const job = state.jobs.get(id);
+    if (job?.state.type === 'running') out.push(job);
+  }
+  return out.sort((a, b) => a.id - b.id); // in submission order
 }

@@ -45,6 +45,12 @@ export const jobSpecSchema = obj({
   copy: optional(obj({ path: strMax(MAX_PATH_LENGTH), wordEnd: int })),
   /** `sub --priority N`: higher starts first; absent means 0. Ties keep submission order. */
   priority: optional(int),
+  /**
+   * One of many jobs submitted together (`sub --array`, `qpy load`): the
+   * group's ID (its first job's), this job's index in it (QPY_ARRAY_INDEX),
+   * and for arrays `%N`, how many of the group may run at once.
+   */
+  group: optional(obj({ id: int, index: int, kind: oneOf(['array', 'load'] as const), cap: optional(int) })),
   /** `sub --retry N`: a run that ends failed (not killed) is queued again, up to N more times. */
   retries: optional(int),
   /** `sub --after IDs`: start only once these jobs are final, however they ended. */

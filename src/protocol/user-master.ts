@@ -36,8 +36,43 @@ export const submitSchema = obj({
 });
 export type SubmitRequest = Infer<typeof submitSchema>;
 
+/** What every job of a bulk submission shares. */
+export const templateSchema = obj({
+  cwd: strMax(MAX_PATH_LENGTH),
+  cores: int,
+  memGB: num,
+  attrs: nullable(strMax(4096)),
+  priority: optional(int),
+  retries: optional(int),
+  after: optional(arrayOf(tuple(int, int), 10_000)),
+  afterok: optional(arrayOf(tuple(int, int), 10_000)),
+});
+export type Template = Infer<typeof templateSchema>;
+
+/** Most commands one bulk request carries (a big load comes in several, committed together). */
+export const MAX_BULK_COMMANDS = 100_000;
+/** Bytes of commands a client puts in one bulk request, well under the daemon's frame limit. */
+export const MAX_REQUEST_BYTES_HINT = 512 * 1024;
+
 export const cliToMasterSchema = tagged({
   submit: submitSchema,
+  /**
+   * Many jobs in one transaction. An array: one command and `indices`
+   * (QPY_ARRAY_INDEX of each job), at most `cap` running at once. A load: one
+   * command per job, sent in parts: each part but the last is staged (`stage`
+   * comes back, to send with the next), and the last commits them all.
+   */
+  submitMany: obj({
+    type: literal('submitMany'),
+    id,
+    template: templateSchema,
+    kind: oneOf(['array', 'load'] as const),
+    commands: arrayOf(strMax(MAX_COMMAND_LENGTH), MAX_BULK_COMMANDS),
+    indices: nullable(tuple(int, int)),
+    cap: nullable(int),
+    stage: nullable(int),
+    last: bool,
+  }),
   check: obj({ type: literal('check'), id, selector: selectorSchema }),
   kill: obj({ type: literal('kill'), id, selector: selectorSchema }),
   clean: obj({ type: literal('clean'), id, selector: selectorSchema }),
@@ -76,6 +111,8 @@ export type ErrorReply = Infer<typeof errorReplySchema>;
 
 export const masterToCliSchema = tagged({
   submitted: obj({ type: literal('submitted'), id, jobId: int }),
+  /** A bulk submission: committed jobs `first`–`last` (when `last` was sent), or the stage to send the next part with. */
+  submittedMany: obj({ type: literal('submittedMany'), id, first: nullable(int), last: nullable(int), stage: nullable(int), staged: int }),
   /** `notes`: [jobId, text] of the listed jobs that have notes (for %K). */
   jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema }),
   /** The settings after a `config` request, with the sentence answering a change (null when only shown). */
@@ -98,6 +135,7 @@ export type MasterToCli = Infer<typeof masterToCliSchema>;
 /** The reply type that answers each request type. */
 export interface ReplyFor {
   submit: Extract<MasterToCli, { type: 'submitted' }>;
+  submitMany: Extract<MasterToCli, { type: 'submittedMany' }>;
   check: Extract<MasterToCli, { type: 'jobs' }>;
   kill: Extract<MasterToCli, { type: 'killed' }>;
   clean: Extract<MasterToCli, { type: 'cleaned' }>;

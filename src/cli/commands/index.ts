@@ -17,7 +17,8 @@ import { wait } from './wait.js';
 import { why } from './why.js';
 import { follow } from './follow.js';
 import { retry, rerun } from './retry.js';
+import { load } from './load.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
-export const COMMANDS: readonly CommandDef[] = [sub, check, kill, clean, retry, rerun, status, wait, follow, why, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];
+export const COMMANDS: readonly CommandDef[] = [sub, load, check, kill, clean, retry, rerun, status, wait, follow, why, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];

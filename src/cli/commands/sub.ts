@@ -13,6 +13,7 @@ import { joinCommand } from '../command-line.js';
 import { looksLikeText, parseDirectives, scriptWord, scriptWordSpan } from '../directives.js';
 import { formatSubmitted } from '../format-replies.js';
 import { parseIdList } from '../id-list.js';
+import type { Template } from '../../protocol/user-master.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = 5;
@@ -21,6 +22,26 @@ export const DEFAULT_MEM_GB = 5;
 export function parseCores(raw: string, what = '-n'): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw invalid(`${what} needs a whole number of cores of 1 or more, not '${raw}'`);
   return Number(raw);
+}
+
+/** The options `sub` and `load` share, as the template fields they set. */
+export function sharedOptions(opts: Record<string, unknown>): Partial<Template> {
+  return {
+    ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
+    ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
+    ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
+    ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
+  };
+}
+
+/** `--array A-B[%N]` (or `--array N`, meaning 1-N): the indices and the cap on how many run at once. */
+export function parseArraySpec(raw: string): { first: number; last: number; cap: number | null } {
+  const m = /^(?:(\d{1,9})-)?(\d{1,9})(?:%(\d{1,9}))?$/.exec(raw.trim());
+  const first = m ? Number(m[1] ?? 1) : NaN;
+  const last = m ? Number(m[2]) : NaN;
+  const cap = m?.[3] === undefined ? null : Number(m[3]);
+  if (!m || last < first || cap === 0 || last - first + 1 > 2_000_000) throw invalid(`--array needs FIRST-LAST[%MAX] (e.g. 1-1000%50, at most 2,000,000 jobs), not '${raw}'`);
+  return { first, last, cap };
 }
 
 /** Parse the ID list of --after / --afterok. */
@@ -84,6 +105,7 @@ export const sub: CommandDef = {
       .addOption(new Option('--memory <GB>').hideHelp())
       .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
+      .option('--array <A-B[%N]>', 'one job per index A..B (QPY_ARRAY_INDEX), at most N of them running at once')
       .option('--after <IDS>', 'start once these jobs have ended, however (ID lists: 3,5-7)')
       .option('--afterok <IDS>', 'start once these jobs all ended done; if one does not, this job ends undone')
       .option('--retry <N>', 'queue it again, up to N times, when it fails (not when killed); QPY_ATTEMPT tells the run')
@@ -95,7 +117,7 @@ export const sub: CommandDef = {
   complete: (args) => {
     // Options and their values first; then the command's name; then files.
     let i = 0;
-    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry)$/.test(args[i]!) ? 2 : 1;
+    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -118,19 +140,25 @@ export const sub: CommandDef = {
       attrs ??= d.values.attrs;
       copyScript ??= d.values.copyScript;
     }
-    const master = await ctx.master();
-    const reply = await master.request({
-      type: 'submit',
-      command,
+    const template = {
       cwd: ctx.cwd,
       cores: cores ?? DEFAULT_CORES,
       memGB: memGB ?? DEFAULT_MEM_GB,
       attrs: attrs ?? null,
+      ...sharedOptions(opts),
+    };
+    const master = await ctx.master();
+    if (opts['array'] !== undefined) {
+      const { first, last, cap } = parseArraySpec(opts['array'] as string);
+      const reply = await master.request({ type: 'submitMany', template, kind: 'array', commands: [command], indices: [first, last], cap, stage: null, last: true }, 600_000);
+      if (reply.type === 'submittedMany') ctx.out(`Jobs ${reply.first}-${reply.last} received (array ${reply.first}).\n`);
+      return;
+    }
+    const reply = await master.request({
+      type: 'submit',
+      command,
+      ...template,
       ...(copyScript === undefined ? {} : { copyScript }),
-      ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
-      ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
-      ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
-      ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
       ...(file === null ? {} : { script: file }),
     });
     if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));

@@ -56,6 +56,8 @@ for (const mode of MODES) {
     const { ex, ended, ends } = setup(tmp.path, mode);
     const [a, b] = await Promise.all([ex.launch(spec(1, 'sleep 300', tmp.path)), ex.launch(spec(2, 'sleep 300', tmp.path))]);
     await waitFor(() => groupMembers(a!.pid).length >= 2, { what: 'job 1 running' });
+    // Through setsid a job is reported a moment before its group exists: wait for job 2's too.
+    await waitFor(() => groupMembers(b!.pid).length >= 2, { what: 'job 2 running' });
     await ex.kill(1, a!.pid, 2_000);
     assert.deepEqual((await ended(1)).outcome, { type: 'signal', signal: 'TERM' });
     assert.equal(ends.has(2), false);

@@ -1,0 +1,139 @@
+/**
+ * Accepting jobs: one (`qpy sub`) or many in one transaction (`sub --array`,
+ * `qpy load`). Every spec is checked the same way (attributes after the
+ * settings, dependencies, retries, priority, feasibility) and nothing is
+ * acknowledged before it is committed; a failed commit takes the jobs back.
+ * A big load arrives in parts, staged here until its last part commits
+ * them all.
+ */
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job, JobSpec } from '../protocol/job.js';
+import type { CliToMaster, MasterToCli, Template } from '../protocol/user-master.js';
+import { QpyError } from '../errors.js';
+import { queuePos, submit } from '../master/state.js';
+import { formatIds, unknownIds } from '../master/deps.js';
+import { withDefaultAttrs } from '../master/settings.js';
+import { validateSpec } from '../master/validate.js';
+import { parseAttrExpr } from '../allocator/attributes.js';
+import type { HandlerContext } from './master-handlers.js';
+
+/** How many jobs one `--after` or `--afterok` may name (an array's million, say). */
+const MAX_DEPENDENCIES = 1_000_000;
+/** Priorities range over ±MAX_PRIORITY, so a stored queue position (queuePos) stays exact. */
+const MAX_PRIORITY = 1_000_000;
+/** Most jobs one bulk submission may add. */
+const MAX_BULK_JOBS = 2_000_000;
+
+/** The spec every job of a submission shares (its command aside), checked. */
+async function checkedSpec(ctx: HandlerContext, t: Template, command: string): Promise<JobSpec> {
+  if (ctx.stopping) throw new QpyError('SHUTTING_DOWN', 'qpy-master is stopping', 'submit again in a moment');
+  if (ctx.configProblem) throw ctx.configProblem;
+  const given = t.attrs === null || t.attrs.trim() === '' ? null : t.attrs.trim();
+  const spec: JobSpec = { command, cwd: t.cwd, cores: t.cores, memGB: t.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
+  for (const key of ['after', 'afterok'] as const) {
+    const ranges = t[key];
+    if (ranges === undefined || ranges.length === 0) continue;
+    const count = ranges.reduce((n, [a, b]) => n + Math.max(0, b - a + 1), 0);
+    if (count > MAX_DEPENDENCIES) throw new QpyError('INVALID_ARGUMENT', `--${key} names ${count} jobs; at most ${MAX_DEPENDENCIES}`);
+    const unknown = unknownIds(ranges, ctx.state.jobs);
+    if (unknown.length > 0) throw new QpyError('NOT_FOUND', `--${key}: no job ${formatIds(unknown)}`, 'see your jobs with: qpy check');
+    spec[key] = ranges.map(([a, b]) => [a, b] as [number, number]);
+  }
+  if (t.retries !== undefined && t.retries > 0) {
+    if (t.retries > 1000) throw new QpyError('INVALID_ARGUMENT', `--retry is at most 1000, not ${t.retries}`);
+    spec.retries = t.retries;
+  }
+  if (t.priority !== undefined && t.priority !== 0) {
+    if (Math.abs(t.priority) > MAX_PRIORITY) throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${t.priority}`);
+    spec.priority = t.priority;
+  }
+  const bad = validateSpec(spec);
+  if (bad) throw bad;
+  const expr = parseAttrExpr(spec.attrs);
+  if (!expr.ok) throw new QpyError('INVALID_EXPRESSION', expr.message);
+  const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } });
+  if (feasible.type === 'feasibility' && feasible.problem !== null) {
+    throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');
+  }
+  return spec;
+}
+
+/** Commit jobs just added to the state; on failure they are taken back out (their IDs are simply skipped). */
+async function commitNew(ctx: HandlerContext, jobs: readonly Job[], cleanup: () => void = () => undefined): Promise<void> {
+  for (const job of jobs) ctx.committer.putJob(job, queuePos(job));
+  ctx.committer.setMeta('next_id', String(ctx.state.nextId));
+  try {
+    await ctx.committer.flush();
+  } catch (err) {
+    cleanup();
+    const gone = new Set(jobs.map((j) => j.id));
+    ctx.state.queue = ctx.state.queue.filter((id) => !gone.has(id));
+    for (const id of gone) {
+      ctx.state.jobs.delete(id);
+      ctx.state.dependent.delete(id);
+    }
+    throw err;
+  }
+  ctx.dispatcher.poke();
+}
+
+export async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submit' }>): Promise<MasterToCli> {
+  const spec = await checkedSpec(ctx, req, req.command);
+  const copy = (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
+  if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length) spec.copy = { path: copy, wordEnd: req.script.wordEnd };
+  const job = submit(ctx.state, spec, ctx.now());
+  await commitNew(ctx, [job], () => copy !== null && rmSync(copy, { force: true }));
+  return { type: 'submitted', id: req.id, jobId: job.id };
+}
+
+/** Load parts received so far, by stage token. */
+const staged = new Map<number, { kind: 'load'; commands: string[] }>();
+let nextStage = 1;
+
+export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submitMany' }>): Promise<MasterToCli> {
+  let commands = req.commands;
+  if (req.stage !== null) {
+    const s = staged.get(req.stage);
+    if (!s) throw new QpyError('NOT_FOUND', 'this load was lost (the master restarted?): nothing of it was submitted', 'load the file again');
+    s.commands.push(...req.commands);
+    commands = s.commands;
+  }
+  if (!req.last) {
+    const stage = req.stage ?? nextStage++;
+    if (req.stage === null) staged.set(stage, { kind: 'load', commands: [...req.commands] });
+    if (commands.length > MAX_BULK_JOBS) throw new QpyError('INVALID_ARGUMENT', `at most ${MAX_BULK_JOBS} jobs in one submission`);
+    return { type: 'submittedMany', id: req.id, first: null, last: null, stage, staged: commands.length };
+  }
+  if (req.stage !== null) staged.delete(req.stage);
+  const count = req.kind === 'array' ? (req.indices === null ? 0 : req.indices[1] - req.indices[0] + 1) : commands.length;
+  if (count < 1) throw new QpyError('INVALID_ARGUMENT', req.kind === 'array' ? 'an array needs at least one index' : 'nothing to load: no commands');
+  if (count > MAX_BULK_JOBS) throw new QpyError('INVALID_ARGUMENT', `at most ${MAX_BULK_JOBS} jobs in one submission`);
+  if (req.kind === 'array' && commands.length !== 1) throw new QpyError('BAD_REQUEST', 'an array has exactly one command');
+  if (req.cap !== null && req.cap < 1) throw new QpyError('INVALID_ARGUMENT', `%${req.cap}: at least 1 job of the array must be allowed to run`);
+  const base = await checkedSpec(ctx, req.template, commands[0]!);
+  const first = ctx.state.nextId;
+  const now = ctx.now();
+  const jobs: Job[] = [];
+  for (let i = 0; i < count; i++) {
+    const index = req.kind === 'array' ? req.indices![0] + i : i + 1;
+    const group = req.cap === null ? { id: first, index, kind: req.kind } : { id: first, index, kind: req.kind, cap: req.cap };
+    // Jobs of an array share one command string (and so its memory).
+    jobs.push(submit(ctx.state, { ...base, command: req.kind === 'array' ? base.command : commands[i]!, group }, now));
+  }
+  await commitNew(ctx, jobs);
+  return { type: 'submittedMany', id: req.id, first, last: first + count - 1, stage: null, staged: 0 };
+}
+
+/** Copy a job's script (kept 0700, run in place of the original by its own interpreter, shebang and all). */
+function copyScript(dir: string, jobId: number, source: string): string {
+  const dest = join(dir, `job_script.${jobId}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    copyFileSync(source, dest);
+    chmodSync(dest, 0o700);
+  } catch (err) {
+    throw new QpyError('INVALID_ARGUMENT', `cannot copy the script ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'submit with -o to run the original');
+  }
+  return dest;
+}

@@ -1,0 +1,43 @@
+/** `sub --array A-B%N` and `qpy load` through the installed CLI: one transaction, the cap honoured, the index passed. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QPY, checkStatuses, qpyUser } from '../helpers/qpy.js';
+import { waitFor } from '../helpers/wait.js';
+
+test('an array of 40 capped at %3 never runs more than 3 at once; every index once; QPY_ARRAY_ID/INDEX set', { timeout: 90_000 }, async () => {
+  await using u = qpyUser({ nodes: 'big address=localhost cores=16 memory=64\n' });
+  const out = await u.ok(['sub', '-m', '0.1', '--array', '11-50%3', 'echo "$QPY_ARRAY_ID $QPY_ARRAY_INDEX" > idx.$QPY_ARRAY_INDEX; sleep 0.2']);
+  assert.equal(out, 'Jobs 1-40 received (array 1).\n');
+  let most = 0;
+  await waitFor(async () => {
+    const m = checkStatuses(await u.ok(['check']));
+    most = Math.max(most, [...m.values()].filter((j) => j.status === 'running').length);
+    return [...m.values()].every((j) => j.status === 'done');
+  }, { what: 'all 40 done', timeoutMs: 60_000, intervalMs: 50 });
+  assert.ok(most <= 3, `${most} ran at once`);
+  assert.ok(most >= 2, 'the cap, not one at a time');
+  const files = readdirSync(u.work).filter((f) => f.startsWith('idx.'));
+  assert.equal(files.length, 40);
+  assert.equal(readFileSync(join(u.work, 'idx.37'), 'utf8'), '1 37\n');
+  const bad = await u.qpy(['sub', '--array', '5-2', 'true']);
+  assert.deepEqual([bad.code, bad.stderr], [1, "qpy: --array needs FIRST-LAST[%MAX] (e.g. 1-1000%50, at most 2,000,000 jobs), not '5-2'\n"]);
+});
+
+test('load: a file of commands (blank and # lines skipped) and standard input, each in one transaction', { timeout: 60_000 }, async () => {
+  await using u = qpyUser();
+  writeFileSync(join(u.work, 'cmds'), '# my runs\necho a > a\n\necho b > b\necho "$QPY_ARRAY_INDEX" > c\n');
+  assert.equal(await u.ok(['load', '-m', '0.1', 'cmds']), 'Jobs 1-3 received (load 1, 3 jobs).\n');
+  const viaStdin = await new Promise<string>((resolve, reject) => {
+    const p = execFile(QPY, ['load', '-'], { cwd: u.work, env: u.env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    p.stdin!.end('echo d > d\necho e > e\n');
+  });
+  assert.equal(viaStdin, 'Jobs 4-5 received (load 4, 2 jobs).\n');
+  await waitFor(async () => [...checkStatuses(await u.ok(['check'])).values()].every((j) => j.status === 'done'), { what: 'all loaded jobs done' });
+  assert.equal(readFileSync(join(u.work, 'c'), 'utf8'), '3\n');
+  assert.equal(readFileSync(join(u.work, 'e'), 'utf8'), 'e\n');
+  const none = await u.qpy(['load', 'missing']);
+  assert.deepEqual([none.code, none.stderr], [1, 'qpy: cannot read missing: ENOENT\n']);
+});
