@@ -39,7 +39,7 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
     case 'submitMany':
       return onSubmitMany(ctx, req);
     case 'check': {
-      const jobs = selectForCheck(ctx.state.jobs.values(), req.selector, ctx.state.queue);
+      const jobs = selectForCheck(candidates(ctx.state, req.selector), req.selector, ctx.state.queue);
       const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
       return { type: 'jobs', id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
     }
@@ -227,4 +227,16 @@ async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 
   await ctx.committer.flush();
   ctx.dispatcher.poke();
   return { type: 'text', id: req.id, text: `${picked.length} job${picked.length === 1 ? '' : 's'} queued again.` };
+}
+
+/**
+ * The jobs a check selector can match, cheaply: only running and queued jobs
+ * for `check running` / `check queue` (a million stored jobs are not walked
+ * for the few that run), every job otherwise. In submission order.
+ */
+function candidates(state: HandlerContext['state'], sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
+  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'queue');
+  if (!onlyActive) return state.jobs.values();
+  const ids = [...(sel.statuses.includes('running') ? state.active : []), ...(sel.statuses.includes('queue') ? state.queue : [])];
+  return ids.sort((a, b) => a - b).flatMap((id) => state.jobs.get(id) ?? []);
 }

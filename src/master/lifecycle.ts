@@ -21,9 +21,12 @@ function expect<T extends JobState['type']>(job: Job, verb: string, ...types: T[
   return job.state as StateOf<T>;
 }
 
+/** The state of every plain queued job: one shared, frozen object (a million queued jobs need no million copies). */
+const QUEUED: JobState = Object.freeze({ type: 'queue' }) as JobState;
+
 /** A new queued job. */
 export function newJob(id: number, spec: JobSpec, now: number): Job {
-  return { id, spec, queuedAt: now, state: { type: 'queue' } };
+  return { id, spec, queuedAt: now, state: QUEUED };
 }
 
 /** queue → running on `node`; the pid is learnt after the launch. */
@@ -41,7 +44,7 @@ export function launched(job: Job, pid: number): Job {
 /** running → queue, only when the launch provably never happened. */
 export function requeue(job: Job): Job {
   expect(job, 'requeue', 'running');
-  return { ...job, state: { type: 'queue' } };
+  return { ...job, state: QUEUED };
 }
 
 /** Mark a running job for killing: however it ends, it ends as killed. */

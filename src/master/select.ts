@@ -40,6 +40,7 @@ export function selectForCheck(jobs: Iterable<Job>, sel: Selector, queue: readon
   for (const job of jobs) if (all || matches(job, sel)) out.push(job);
   if (queue.length === 0) return out;
   const queuedHere = new Map(out.filter((j) => j.state.type === 'queue').map((j) => [j.id, j]));
+  if (queuedHere.size === 0) return out; // nothing to reorder: the queue (maybe a million long) is not walked
   const inQueueOrder = queue.flatMap((id) => (queuedHere.has(id) ? [queuedHere.get(id)!] : []));
   let next = 0;
   return out.map((j) => (j.state.type === 'queue' && next < inQueueOrder.length ? inQueueOrder[next++]! : j));
