@@ -6,6 +6,7 @@
  * the caller passes in, so this module is tested without touching disk.
  */
 import { SELECTOR_WORDS, type Selector } from '../protocol/selector.js';
+import { invalid } from '../errors.js';
 
 /** Longest decimal ID accepted; keeps every ID a safe integer. */
 const MAX_ID_DIGITS = 15;
@@ -94,4 +95,15 @@ export function parseSelector(
     return { ok: false, word, reason: 'pattern' };
   }
   return { ok: true, selector };
+}
+
+/** Several ID-list words (`3 10-14,20`) as ranges; a bad word is one clear error. */
+export function idRanges(words: readonly string[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const word of words) {
+    const r = parseIdList(word);
+    if (r === null) throw invalid(`Range with wrong format: ${word}`);
+    out.push(...r);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
  */
 import type { CommandDef } from '../command.js';
 import { invalid, QpyError } from '../../errors.js';
-import { parseIdList } from '../id-list.js';
+import { idRanges } from '../id-list.js';
 
 /** The jump target: 0 for begin, −1 for end, or a job ID. */
 export function parseJumpTarget(word: string): number {
@@ -39,12 +39,7 @@ export const ctrlQueue: CommandDef = {
     if (type !== 'jump') throw new QpyError('INVALID_ARGUMENT', `Unknown ctrlQueue type: ${type}.`, 'pause, continue or jump');
     if (rest.length < 2) throw invalid('Give the jobs to change position.', 'e.g. qpy ctrlQueue jump 15-17 begin');
     const target = parseJumpTarget(rest.at(-1)!);
-    const ranges: [number, number][] = [];
-    for (const word of rest.slice(0, -1)) {
-      const r = parseIdList(word);
-      if (r === null) throw invalid(`Range with wrong format: ${word}`);
-      ranges.push(...r);
-    }
+    const ranges = idRanges(rest.slice(0, -1));
     const reply = await (await ctx.master()).request({ type: 'jump', ranges, target });
     if (reply.type === 'text') ctx.out(reply.text + '\n');
   },

@@ -5,7 +5,7 @@
  */
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
-import { parseIdList } from '../id-list.js';
+import { idRanges } from '../id-list.js';
 
 function holdCommand(held: boolean): CommandDef {
   const name = held ? 'hold' : 'release';
@@ -18,12 +18,7 @@ function holdCommand(held: boolean): CommandDef {
     complete: () => ({ kind: 'words', words: [], from: 'queued' }),
     async run(ctx, args) {
       if (args.length === 0) throw invalid(`say which queued jobs to ${name}`, `e.g. qpy ${name} 12-15`);
-      const ranges: [number, number][] = [];
-      for (const word of args) {
-        const r = parseIdList(word);
-        if (r === null) throw invalid(`Range with wrong format: ${word}`);
-        ranges.push(...r);
-      }
+      const ranges = idRanges(args);
       const reply = await (await ctx.master()).request({ type: 'hold', ranges, held });
       if (reply.type === 'text') ctx.out(reply.text + '\n');
     },

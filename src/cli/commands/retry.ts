@@ -6,17 +6,8 @@
  */
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
-import { parseIdList } from '../id-list.js';
+import { idRanges } from '../id-list.js';
 
-function rangesOf(words: string[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const w of words) {
-    const r = parseIdList(w);
-    if (r === null) throw invalid(`Range with wrong format: ${w}`);
-    out.push(...r);
-  }
-  return out;
-}
 
 export const retry: CommandDef = {
   name: 'retry',
@@ -28,7 +19,7 @@ export const retry: CommandDef = {
   async run(ctx, args) {
     if (args.length === 0) throw invalid('say which failed jobs to retry', 'e.g. qpy retry 12, or qpy retry failed');
     const failed = args.includes('failed');
-    const reply = await (await ctx.master()).request({ type: 'requeue', ranges: rangesOf(args.filter((a) => a !== 'failed')), failed, any: false });
+    const reply = await (await ctx.master()).request({ type: 'requeue', ranges: idRanges(args.filter((a) => a !== 'failed')), failed, any: false });
     if (reply.type === 'text') ctx.out(reply.text + '\n');
   },
 };
@@ -43,7 +34,7 @@ export const rerun: CommandDef = {
   async run(ctx, args, opts) {
     if (args.length === 0) throw invalid('say which finished jobs to run again', 'e.g. qpy rerun 12 --force');
     if (!opts['force']) throw invalid('rerun runs finished jobs again, done ones included: add --force to confirm', `qpy rerun ${args.join(' ')} --force`);
-    const reply = await (await ctx.master()).request({ type: 'requeue', ranges: rangesOf(args), failed: false, any: true });
+    const reply = await (await ctx.master()).request({ type: 'requeue', ranges: idRanges(args), failed: false, any: true });
     if (reply.type === 'text') ctx.out(reply.text + '\n');
   },
 };

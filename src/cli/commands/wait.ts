@@ -5,7 +5,7 @@
  */
 import type { CommandDef } from '../command.js';
 import { invalid, QpyError } from '../../errors.js';
-import { parseIdList } from '../id-list.js';
+import { idRanges } from '../id-list.js';
 
 /** Longest a request may wait (the most a timer can be set to). */
 const FOREVER_MS = 2 ** 31 - 1;
@@ -20,12 +20,7 @@ export const wait: CommandDef = {
   async run(ctx, args) {
     if (args.length === 0) throw invalid('say which jobs to wait for', 'e.g. qpy wait 12-15, or qpy wait all');
     const all = args.includes('all');
-    const ranges: [number, number][] = [];
-    for (const word of args.filter((a) => a !== 'all')) {
-      const r = parseIdList(word);
-      if (r === null) throw invalid(`Range with wrong format: ${word}`);
-      ranges.push(...r);
-    }
+    const ranges = idRanges(args.filter((a) => a !== 'all'));
     const reply = await (await ctx.master()).request({ type: 'wait', ranges, all }, FOREVER_MS);
     if (reply.type !== 'waited') return;
     const n = reply.done.length + reply.other.length;
