@@ -160,11 +160,13 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       void rt.committer.flushSoon().then(poke, () => undefined); // their own dependents are decided in the next pass
     }
 
-    // Arrays capped with %N: how many of each run now (counted afresh: running jobs are few).
-    const groupRunning = new Map<number, number>();
-    for (const j of runningJobs(state)) {
-      if (j.spec.group?.cap !== undefined) groupRunning.set(j.spec.group.id, (groupRunning.get(j.spec.group.id) ?? 0) + 1);
-    }
+    // Arrays capped with %N: how many of each run now, counted once per pass, and only if a capped job is met.
+    let groupRunning: Map<number, number> | null = null;
+    const countGroups = (): Map<number, number> => {
+      const m = new Map<number, number>();
+      for (const j of runningJobs(state)) if (j.spec.group?.cap !== undefined) m.set(j.spec.group.id, (m.get(j.spec.group.id) ?? 0) + 1);
+      return m;
+    };
 
     // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
     // sent at the start of the pass and the requests that reuse their cores leave together.
@@ -175,6 +177,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       if (!job || job.state.type !== 'queue' || job.state.held || blocked.has(id) || job.spec.cores >= noRoomFrom) continue;
       const g = job.spec.group;
       if (g?.cap !== undefined) {
+        groupRunning ??= countGroups();
         const n = groupRunning.get(g.id) ?? 0;
         if (n >= g.cap) continue;
         groupRunning.set(g.id, n + 1); // counted as it is asked for: a refusal only makes the cap stricter for this pass

@@ -10,11 +10,8 @@ import { readFileSync } from 'node:fs';
 import { parseNodesFile } from '../allocator/nodes-file.js';
 import type { NodeSpec } from '../allocator/state.js';
 import { QpyError } from '../errors.js';
+import { isLocalAddress } from '../protocol/cluster.js';
 
-export const LOCAL_ADDRESSES = ['localhost', '127.0.0.1', '::1'];
-
-/** Does this address mean this machine (jobs run without SSH)? */
-export const isLocalAddress = (address: string): boolean => LOCAL_ADDRESSES.includes(address);
 
 export function localMachineGB(): number {
   return Math.round((totalmem() / 1024 ** 3) * 10) / 10;

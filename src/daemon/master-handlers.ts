@@ -77,10 +77,8 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return { type: 'status', id: req.id, user: ctx.user, status: { ...reply.status, warnings } };
     }
     case 'finish': {
-      let runningJobs = 0;
-      for (const j of ctx.state.jobs.values()) if (j.state.type === 'running') runningJobs++;
       setImmediate(() => ctx.finish());
-      return { type: 'finishing', id: req.id, pid: process.pid, running: runningJobs };
+      return { type: 'finishing', id: req.id, pid: process.pid, running: ctx.state.active.size };
     }
   }
 }

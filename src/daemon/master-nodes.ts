@@ -16,7 +16,7 @@ import type { Executor } from '../executor/executor.js';
 import { createLocalExecutor } from '../executor/local.js';
 import { createSshExecutor } from '../executor/ssh.js';
 import { createRouter } from '../executor/router.js';
-import { isLocalAddress } from './embedded-nodes.js';
+import { isLocalAddress } from '../protocol/cluster.js';
 
 export const multiuserFileSchema = obj({ address: strMax(1024), port: int, user: strMax(256) });
 export type MultiuserFile = ReturnType<typeof multiuserFileSchema>;

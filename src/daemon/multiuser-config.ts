@@ -10,7 +10,8 @@ import { QpyError } from '../errors.js';
 import { DEFAULT_RULES, parseRules, type Rules } from '../allocator/rules.js';
 import { parseAllowedUsers, editAllowedUsers } from '../allocator/users-file.js';
 import type { NodeSpec } from '../allocator/state.js';
-import { isLocalAddress, parseNodeSpecs } from './embedded-nodes.js';
+import { parseNodeSpecs } from './embedded-nodes.js';
+import { isLocalAddress } from '../protocol/cluster.js';
 import { parseNodesFile } from '../allocator/nodes-file.js';
 
 /** A file's text, or null if it does not exist; other read errors are NODES_FILE/RULES_FILE-style QpyErrors. */

@@ -16,7 +16,7 @@ import { adminToAllocatorSchema, joinToAllocatorSchema, type AdminToAllocator, t
 import { addUser, createAllocator, type AllocatorState } from '../allocator/state.js';
 import { chargeSlot } from '../allocator/accounting.js';
 import { setDrained } from '../allocator/admin.js';
-import { openAllocatorStore, type AllocatorStore } from '../store/allocator-store.js';
+import { openAllocatorStore, type AllocatorSnapshot, type AllocatorStore } from '../store/allocator-store.js';
 import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
 import { startServer, type Peer, type RunningServer } from '../transport/server.js';
 import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
@@ -62,8 +62,7 @@ function readOptional(path: string): string | null {
 }
 
 /** The allocation as the store left it: users in registration order, their slots, drained nodes. */
-function restore(state: AllocatorState, store: AllocatorStore, log: Log): void {
-  const snap = store.load();
+function restore(state: AllocatorState, snap: AllocatorSnapshot, log: Log): void {
   for (const u of snap.users) addUser(state, u.name).removed = u.removed;
   for (const s of snap.slots) {
     const user = state.userByName.get(s.user) ?? addUser(state, s.user);
@@ -92,7 +91,8 @@ export async function startMultiuser(opts: MultiuserOptions = {}): Promise<Runni
 }
 
 async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Promise<RunningMultiuser> {
-  const meta = store.load().meta;
+  const snap = store.load();
+  const meta = snap.meta;
   const problems = new Map<string, string>();
   const nodes = nodesInForce(paths.nodes, meta.get('last_good_nodes'));
   const rules = rulesInForce(paths.rules, meta.get('last_good_rules'));
@@ -103,8 +103,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     } else if (r.text !== null) store.setMeta(`last_good_${key}`, r.text);
   }
   const state = createAllocator(nodes.value, rules.value);
-  restore(state, store, log);
-  const invites = new Map(store.load().invites.map((i) => [i.user, { key: i.key, expiresAt: i.expiresAt }]));
+  restore(state, snap, log);
+  const invites = new Map(snap.invites.map((i) => [i.user, { key: i.key, expiresAt: i.expiresAt }]));
   await store.commit();
 
   const host = readOptional(paths.address) ?? '127.0.0.1';

@@ -11,7 +11,7 @@
  * restarted master still reclaims them, even after they were cleaned.
  */
 import * as life from '../master/lifecycle.js';
-import { update } from '../master/state.js';
+import { running, update } from '../master/state.js';
 import { downDeadline, LINK_UP, linkBack, linkLost, linkReclaimed, linkTick, type LinkAction, type LinkStep, type NodeLink } from '../master/node-links.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
@@ -131,7 +131,7 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     const now = rt.now();
     const ids = leftovers.get(node) ?? new Set<number>();
     const failed: number[] = [];
-    for (const job of rt.state.jobs.values()) {
+    for (const job of running(rt.state)) {
       if (job.state.type !== 'running' || job.state.node !== node) continue;
       rt.committer.putJob(update(rt.state, life.nodeFailed(job, now)), null);
       ids.add(job.id);

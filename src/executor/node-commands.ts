@@ -8,14 +8,13 @@ import { execFile } from 'node:child_process';
 import type { Client } from 'ssh2';
 import { connectSsh, openExec } from '../ssh/connection.js';
 import { resolveSsh } from '../ssh/ssh-config.js';
+import { isLocalAddress } from '../protocol/cluster.js';
 
 export interface NodeCommands {
   /** Run `command` (a sh command line) on node `name` at `address` ("localhost" runs it here). */
   run(name: string, address: string, command: string, timeoutMs: number): Promise<string>;
   close(): void;
 }
-
-const LOCAL = ['localhost', '127.0.0.1', '::1'];
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -56,7 +55,7 @@ export function nodeCommands(): NodeCommands {
 
   return {
     run(name, address, command, timeoutMs) {
-      const p = LOCAL.includes(address) ? local(command, timeoutMs) : remote(name, address, command);
+      const p = isLocalAddress(address) ? local(command, timeoutMs) : remote(name, address, command);
       return withTimeout(p, timeoutMs, `node ${name}`).catch((err: unknown) => {
         drop(name);
         throw err;

@@ -4,6 +4,12 @@
  */
 import { arrayOf, bool, int, nullable, num, obj, str, type Infer } from './schema.js';
 
+/** Node addresses that mean this machine: jobs there start without SSH. */
+export const LOCAL_ADDRESSES: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
+/** Does this address mean this machine (jobs run without SSH)? */
+export const isLocalAddress = (address: string): boolean => LOCAL_ADDRESSES.includes(address);
+
 export const nodeViewSchema = obj({
   name: str,
   address: str,

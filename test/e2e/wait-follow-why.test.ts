@@ -19,7 +19,9 @@ test('wait: blocks until the jobs are final, exit 1 naming those that did not en
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   const code = new Promise<number | null>((r) => p.on('exit', (c) => { exited = true; r(c); }));
-  await new Promise((r) => setTimeout(r, 700));
+  // Job 3 seen running (several check round trips after the wait was sent): the wait must still be blocked.
+  await waitFor(async () => /3 \(running\)/.test(await u.ok(['check', '3'])), { what: 'job 3 running' });
+  await u.ok(['check']);
   assert.equal(exited, false, 'still waiting while job 3 runs');
   writeFileSync(join(u.work, 'go'), '');
   assert.equal(await code, 0);
