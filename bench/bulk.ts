@@ -48,6 +48,13 @@ try {
   }
   times.sort((a, b) => a - b);
   console.log(`qpy check running with ${stored} jobs stored: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms (n=20)`);
+  // The same jobs read back from the store by a new master.
+  const t = performance.now();
+  const r = await u.qpy(['restart']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const c = await u.qpy(['check', 'running']);
+  if (c.code !== 0) throw new Error(c.stderr);
+  console.log(`qpy restart with ${stored} jobs stored: ${((performance.now() - t) / 1000).toFixed(2)} s until it answers; master RSS ${rss().toFixed(0)} MB`);
 } finally {
   u.cleanup();
 }

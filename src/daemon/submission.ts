@@ -8,10 +8,10 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job, JobSpec } from '../protocol/job.js';
+import type { JobSpec } from '../protocol/job.js';
 import type { CliToMaster, MasterToCli, Template } from '../protocol/user-master.js';
 import { QpyError } from '../errors.js';
-import { queuePos, submit } from '../master/state.js';
+import { queuePos, submit, submitGroup } from '../master/state.js';
 import { formatIds, unknownIds } from '../master/deps.js';
 import { withDefaultAttrs } from '../master/settings.js';
 import { validateSpec } from '../master/validate.js';
@@ -59,19 +59,22 @@ async function checkedSpec(ctx: HandlerContext, t: Template, command: string): P
   return spec;
 }
 
-/** Commit jobs just added to the state; on failure they are taken back out (their IDs are simply skipped). */
-async function commitNew(ctx: HandlerContext, jobs: readonly Job[], cleanup: () => void = () => undefined): Promise<void> {
-  for (const job of jobs) ctx.committer.putJob(job, queuePos(job));
-  ctx.committer.setMeta('next_id', String(ctx.state.nextId));
+/** Commit jobs `first`…`last`, just added to the state; on failure they are taken back out (their IDs are simply skipped). */
+async function commitNew(ctx: HandlerContext, first: number, last: number, cleanup: () => void = () => undefined): Promise<void> {
+  const { state } = ctx;
+  ctx.committer.putRange(first, last, (id) => {
+    const job = state.jobs.get(id);
+    return job === undefined ? undefined : { job, pos: job.state.type === 'queue' ? queuePos(job) : null };
+  });
+  ctx.committer.setMeta('next_id', String(state.nextId));
   try {
     await ctx.committer.flush();
   } catch (err) {
     cleanup();
-    const gone = new Set(jobs.map((j) => j.id));
-    ctx.state.queue = ctx.state.queue.filter((id) => !gone.has(id));
-    for (const id of gone) {
-      ctx.state.jobs.delete(id);
-      ctx.state.dependent.delete(id);
+    state.queue = state.queue.filter((id) => id < first || id > last);
+    for (let id = first; id <= last; id++) {
+      state.jobs.delete(id);
+      state.dependent.delete(id);
     }
     throw err;
   }
@@ -83,7 +86,7 @@ export async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { 
   const copy = (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
   if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length) spec.copy = { path: copy, wordEnd: req.script.wordEnd };
   const job = submit(ctx.state, spec, ctx.now());
-  await commitNew(ctx, [job], () => copy !== null && rmSync(copy, { force: true }));
+  await commitNew(ctx, job.id, job.id, () => copy !== null && rmSync(copy, { force: true }));
   return { type: 'submitted', id: req.id, jobId: job.id };
 }
 
@@ -111,18 +114,15 @@ export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster
   if (count > MAX_BULK_JOBS) throw new QpyError('INVALID_ARGUMENT', `at most ${MAX_BULK_JOBS} jobs in one submission`);
   if (req.kind === 'array' && commands.length !== 1) throw new QpyError('BAD_REQUEST', 'an array has exactly one command');
   if (req.cap !== null && req.cap < 1) throw new QpyError('INVALID_ARGUMENT', `%${req.cap}: at least 1 job of the array must be allowed to run`);
-  const base = await checkedSpec(ctx, req.template, commands[0]!);
-  const first = ctx.state.nextId;
-  const now = ctx.now();
-  const jobs: Job[] = [];
-  for (let i = 0; i < count; i++) {
-    const index = req.kind === 'array' ? req.indices![0] + i : i + 1;
-    const group = req.cap === null ? { id: first, index, kind: req.kind } : { id: first, index, kind: req.kind, cap: req.cap };
-    // Jobs of an array share one command string (and so its memory).
-    jobs.push(submit(ctx.state, { ...base, command: req.kind === 'array' ? base.command : commands[i]!, group }, now));
-  }
-  await commitNew(ctx, jobs);
-  return { type: 'submittedMany', id: req.id, first, last: first + count - 1, stage: null, staged: 0 };
+  const spec = await checkedSpec(ctx, req.template, commands[0]!);
+  const id = ctx.state.nextId;
+  const index = req.kind === 'array' ? req.indices![0] : 1;
+  const group = req.cap === null ? { id, index, kind: req.kind } : { id, index, kind: req.kind, cap: req.cap };
+  // Kept compact: a load's members are its command strings (this very array), an array's take no memory of their own.
+  const slots: (string | 1)[] = req.kind === 'array' ? new Array<1>(count).fill(1) : commands;
+  const [first, last] = submitGroup(ctx.state, { ...spec, group }, slots, ctx.now());
+  await commitNew(ctx, first, last);
+  return { type: 'submittedMany', id: req.id, first, last, stage: null, staged: 0 };
 }
 
 /** Copy a job's script (kept 0700, run in place of the original by its own interpreter, shebang and all). */

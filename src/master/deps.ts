@@ -6,6 +6,12 @@
  */
 import type { Job } from '../protocol/job.js';
 
+/** Jobs by ID: a Map, or the master's JobTable. */
+export interface JobLookup {
+  get(id: number): Job | undefined;
+  has(id: number): boolean;
+}
+
 export type DepState = { kind: 'ready' } | { kind: 'waiting'; on: number[] } | { kind: 'never'; reason: string };
 
 const FINAL = new Set(['done', 'failed', 'killed', 'undone', 'node_failed']);
@@ -14,7 +20,7 @@ function* idsOf(ranges: readonly (readonly [number, number])[] | undefined): Gen
   for (const [a, b] of ranges ?? []) for (let id = a; id <= b; id++) yield id;
 }
 
-export function depState(job: Job, jobs: ReadonlyMap<number, Job>): DepState {
+export function depState(job: Job, jobs: JobLookup): DepState {
   const waiting: number[] = [];
   for (const id of idsOf(job.spec.afterok)) {
     const d = jobs.get(id);
@@ -31,7 +37,7 @@ export function depState(job: Job, jobs: ReadonlyMap<number, Job>): DepState {
 }
 
 /** The IDs among `ranges` that are not jobs (refused at submission), at most `max` of them. */
-export function unknownIds(ranges: readonly (readonly [number, number])[], jobs: ReadonlyMap<number, Job>, max = 5): number[] {
+export function unknownIds(ranges: readonly (readonly [number, number])[], jobs: JobLookup, max = 5): number[] {
   const out: number[] = [];
   for (const id of idsOf(ranges)) {
     if (!jobs.has(id)) out.push(id);

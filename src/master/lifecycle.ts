@@ -22,7 +22,7 @@ function expect<T extends JobState['type']>(job: Job, verb: string, ...types: T[
 }
 
 /** The state of every plain queued job: one shared, frozen object (a million queued jobs need no million copies). */
-const QUEUED: JobState = Object.freeze({ type: 'queue' }) as JobState;
+export const QUEUED: JobState = Object.freeze({ type: 'queue' }) as JobState;
 
 /** A new queued job. */
 export function newJob(id: number, spec: JobSpec, now: number): Job {

@@ -6,10 +6,11 @@
 import type { Job, JobSpec } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import { newJob } from './lifecycle.js';
+import { JobTable } from './job-table.js';
 
 export interface MasterState {
-  /** Every job not cleaned, by ID (Map order = submission order). */
-  jobs: Map<number, Job>;
+  /** Every job not cleaned, by ID (iterated in submission order). */
+  jobs: JobTable;
   /** IDs of queued jobs, head first. */
   queue: number[];
   /** The next ID to give; IDs are never reused. */
@@ -22,33 +23,42 @@ export interface MasterState {
 }
 
 export function emptyState(): MasterState {
-  return { jobs: new Map(), queue: [], nextId: 1, paused: false, dependent: new Set(), active: new Set() };
+  return { jobs: new JobTable(), queue: [], nextId: 1, paused: false, dependent: new Set(), active: new Set() };
 }
 
-const hasDeps = (job: Job): boolean => job.spec.after !== undefined || job.spec.afterok !== undefined;
+const hasDeps = (spec: JobSpec): boolean => spec.after !== undefined || spec.afterok !== undefined;
 
 /**
  * Rebuild the state from stored rows. Repairs: the ID counter is never below
  * the largest stored ID + 1 (an unreadable counter is ignored); queued jobs
  * missing from the order are appended. A job stored twice: the last copy wins.
  */
-export function restoreState(jobs: Job[], queue: number[], nextId: number, paused: boolean): MasterState {
+export function restoreState(jobs: Iterable<Job>, queue: number[], nextId: number, paused: boolean): MasterState {
   const state = emptyState();
   let maxId = 0;
   for (const job of jobs) {
-    state.jobs.set(job.id, job);
+    if (job.id > maxId) state.jobs.restore(job);
+    else state.jobs.set(job); // out of ID order (a copy of a job already read: the last wins)
     maxId = Math.max(maxId, job.id);
   }
-  const seen = new Set<number>();
+  // IDs seen in the stored order: a bitmap when IDs are small enough (a million queued jobs make a big Set).
+  const bits = maxId < 1 << 27 ? new Uint8Array((maxId >> 3) + 1) : null;
+  const seenSet = new Set<number>();
+  const seen = {
+    has: (id: number) => (bits !== null ? (bits[id >> 3]! & (1 << (id & 7))) !== 0 : seenSet.has(id)),
+    add: (id: number) => (bits !== null ? (bits[id >> 3]! |= 1 << (id & 7)) : seenSet.add(id)),
+  };
   for (const id of queue) {
-    if (state.jobs.get(id)?.state.type === 'queue' && !seen.has(id)) {
+    if (state.jobs.statusOf(id) === 'queue' && !seen.has(id)) {
       seen.add(id);
       state.queue.push(id);
     }
   }
-  for (const job of state.jobs.values()) if (job.state.type === 'queue' && !seen.has(job.id)) state.queue.push(job.id);
-  for (const id of state.queue) if (hasDeps(state.jobs.get(id)!)) state.dependent.add(id);
-  for (const job of state.jobs.values()) if (job.state.type === 'running') state.active.add(job.id);
+  for (const job of state.jobs.values()) {
+    if (job.state.type === 'queue' && !seen.has(job.id)) state.queue.push(job.id);
+    if (job.state.type === 'queue' && hasDeps(job.spec)) state.dependent.add(job.id);
+    if (job.state.type === 'running') state.active.add(job.id);
+  }
   state.nextId = Math.max(Number.isSafeInteger(nextId) ? nextId : 1, maxId + 1, 1);
   state.paused = paused;
   return state;
@@ -57,15 +67,34 @@ export function restoreState(jobs: Job[], queue: number[], nextId: number, pause
 /** Accept a job: it gets the next ID and joins the tail of the queue. */
 export function submit(state: MasterState, spec: JobSpec, now: number): Job {
   const job = newJob(state.nextId++, spec, now);
-  state.jobs.set(job.id, job);
-  // Behind every queued job of the same or a higher priority (an append when priorities are not used).
+  state.jobs.set(job);
+  enqueue(state, [job.id], spec);
+  return job;
+}
+
+/**
+ * Accept the members of an array or a load at once, kept compact (see
+ * JobTable): they get consecutive IDs, returned as [first, last]. `slots`
+ * holds each member's command for a load, 1 for an array (whose command is
+ * the base's); `base.group.index` is the first member's index.
+ */
+export function submitGroup(state: MasterState, base: JobSpec & { group: NonNullable<JobSpec['group']> }, slots: (string | 1)[], now: number): [number, number] {
+  const first = state.nextId;
+  state.nextId += slots.length;
+  state.jobs.addGroup(first, base, now, slots);
+  const ids = Array.from({ length: slots.length }, (_, i) => first + i);
+  enqueue(state, ids, base);
+  return [first, state.nextId - 1];
+}
+
+/** Queue new jobs behind every queued job of the same or a higher priority (an append when priorities are not used). */
+function enqueue(state: MasterState, ids: number[], spec: JobSpec): void {
   const p = spec.priority ?? 0;
   let at = state.queue.length;
   while (at > 0 && (state.jobs.get(state.queue[at - 1]!)?.spec.priority ?? 0) < p) at--;
-  if (at === state.queue.length) state.queue.push(job.id);
-  else state.queue.splice(at, 0, job.id);
-  if (hasDeps(job)) state.dependent.add(job.id);
-  return job;
+  if (at === state.queue.length) for (const id of ids) state.queue.push(id);
+  else state.queue = [...state.queue.slice(0, at), ...ids, ...state.queue.slice(at)];
+  if (hasDeps(spec)) for (const id of ids) state.dependent.add(id);
 }
 
 /** A queued job's stored position: priority first (higher, earlier), then submission order. */
@@ -77,7 +106,7 @@ export function queuePos(job: Job): number {
 export function update(state: MasterState, job: Job, { front = false } = {}): Job {
   const before = state.jobs.get(job.id);
   if (!before) throw new QpyError('NOT_FOUND', `job ${job.id} does not exist`);
-  state.jobs.set(job.id, job);
+  state.jobs.set(job);
   const wasQueued = before.state.type === 'queue';
   const isQueued = job.state.type === 'queue';
   if (job.state.type === 'running') state.active.add(job.id);
@@ -89,7 +118,7 @@ export function update(state: MasterState, job: Job, { front = false } = {}): Jo
   } else if (!wasQueued && isQueued) {
     if (front) state.queue.unshift(job.id);
     else state.queue.push(job.id);
-    if (hasDeps(job)) state.dependent.add(job.id);
+    if (hasDeps(job.spec)) state.dependent.add(job.id);
   }
   return job;
 }

@@ -14,6 +14,8 @@ import { emptyBatch, type Batch, type JobStore } from './job-store.js';
 export interface Committer {
   /** Write a job: `pos` is its queue position (null when not queued; 'keep' leaves the stored one). */
   putJob(job: Job, pos: number | null | 'keep'): void;
+  /** Write new jobs `first`…`last`, each as `read` gives it when the commit runs. */
+  putRange(first: number, last: number, read: Batch['putRanges'][number]['read']): void;
   removeJob(id: number): void;
   setMeta(key: string, value: string): void;
   deleteMeta(key: string): void;
@@ -41,7 +43,7 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     immediate = false;
     if (timer) clearTimeout(timer);
     timer = null;
-    if (batch.put.size === 0 && batch.remove.size === 0 && batch.meta.size === 0 && waiters.length === 0) return;
+    if (batch.put.size === 0 && batch.putRanges.length === 0 && batch.remove.size === 0 && batch.meta.size === 0 && waiters.length === 0) return;
     const current: Batch = batch;
     const toWake = waiters;
     batch = emptyBatch();
@@ -58,6 +60,10 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     putJob(job, pos) {
       batch.remove.delete(job.id);
       batch.put.set(job.id, { job, pos });
+      scheduleSoon();
+    },
+    putRange(first, last, read) {
+      batch.putRanges.push({ first, last, read });
       scheduleSoon();
     },
     removeJob(id) {

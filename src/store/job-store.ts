@@ -16,16 +16,23 @@ export interface Batch {
   /** Jobs to insert or replace, each with its queue position (null when not queued; 'keep': the stored one). */
   put: Map<number, { job: Job; pos: number | null | 'keep' }>;
   remove: Set<number>;
+  /**
+   * Many new jobs, read when the batch is written (a million jobs of a load
+   * need no million entries here): each ID's current job and queue position,
+   * or undefined if it is gone. Written before `remove` and `put`.
+   */
+  putRanges: { first: number; last: number; read(id: number): { job: Job; pos: number | null } | undefined }[];
   /** Meta values to set; a null value deletes the key. */
   meta: Map<string, string | null>;
 }
 
 export function emptyBatch(): Batch {
-  return { put: new Map(), remove: new Set(), meta: new Map() };
+  return { put: new Map(), putRanges: [], remove: new Set(), meta: new Map() };
 }
 
 export interface Loaded {
-  jobs: Job[];
+  /** Read once, in ID order, as it is walked; `skipped` is complete once it has been. */
+  jobs: Iterable<Job>;
   /** IDs of queued jobs, in queue order. */
   queue: number[];
   meta: Map<string, string>;
@@ -48,6 +55,12 @@ export function openJobStore(path: string): JobStore {
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   const delMeta = db.prepare('DELETE FROM meta WHERE key = ?');
   const writeTx = db.transaction((batch: Batch) => {
+    for (const r of batch.putRanges) {
+      for (let id = r.first; id <= r.last; id++) {
+        const e = r.read(id);
+        if (e !== undefined) putJob.run(id, e.job.state.type, e.pos, JSON.stringify(e.job));
+      }
+    }
     for (const id of batch.remove) delJob.run(id);
     for (const [id, { job, pos }] of batch.put) {
       if (pos === 'keep') updateJob.run(job.state.type, JSON.stringify(job), id);
@@ -60,22 +73,31 @@ export function openJobStore(path: string): JobStore {
   });
   return {
     load() {
-      const jobs: Job[] = [];
-      const queued: { id: number; pos: number }[] = [];
       const skipped: string[] = [];
-      for (const row of db.prepare('SELECT id, pos, doc FROM jobs ORDER BY id').iterate() as Iterable<{ id: number; pos: number | null; doc: string }>) {
-        try {
-          const job = jobSchema(JSON.parse(row.doc), '$');
-          jobs.push(job);
-          if (job.state.type === 'queue') queued.push({ id: job.id, pos: row.pos ?? job.id });
-        } catch (err) {
-          skipped.push(`job row ${row.id}: ${(err as Error).message}`);
-        }
+      // Queue order: by stored position, then ID; rows come in ID order, so usually already sorted.
+      const ids: number[] = [];
+      const pos: number[] = [];
+      let sorted = true;
+      for (const [id, p] of db.prepare("SELECT id, pos FROM jobs WHERE status = 'queue' ORDER BY id").raw().iterate() as Iterable<[number, number | null]>) {
+        const at = p ?? id;
+        if (pos.length > 0 && at < pos[pos.length - 1]!) sorted = false;
+        ids.push(id);
+        pos.push(at);
       }
-      queued.sort((a, b) => a.pos - b.pos || a.id - b.id);
+      const queue = sorted ? ids : ids.map((id, i) => [id, pos[i]!] as const).sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
       const meta = new Map<string, string>();
       for (const row of db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]) meta.set(row.key, row.value);
-      return { jobs, queue: queued.map((q) => q.id), meta, skipped };
+      // Jobs are read as they are walked (a million stored jobs are never all parsed at once).
+      function* jobs(): Generator<Job> {
+        for (const [id, doc] of db.prepare('SELECT id, doc FROM jobs ORDER BY id').raw().iterate() as Iterable<[number, string]>) {
+          try {
+            yield jobSchema(JSON.parse(doc), '$');
+          } catch (err) {
+            skipped.push(`job row ${id}: ${(err as Error).message}`);
+          }
+        }
+      }
+      return { jobs: jobs(), queue, meta, skipped };
     },
     write(batch) {
       try {

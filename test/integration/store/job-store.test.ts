@@ -46,7 +46,7 @@ test('group commit: many writes in one turn share one transaction; everything re
   store.close();
   const again = openJobStore(path);
   const loaded = again.load();
-  assert.equal(loaded.jobs.length, 99);
+  assert.equal([...loaded.jobs].length, 99);
   assert.equal(loaded.queue[0], 100);
   assert.equal(loaded.queue.at(-1), 1);
   assert.equal(loaded.meta.get('next_id'), '101');
@@ -69,7 +69,7 @@ test('a corrupt row is skipped and reported, not fatal', async () => {
   db.close();
   const s2 = openJobStore(path);
   const loaded = s2.load();
-  assert.equal(loaded.jobs.length, 1);
+  assert.equal([...loaded.jobs].length, 1);
   assert.equal(loaded.skipped.length, 1);
   s2.close();
 });
@@ -83,12 +83,13 @@ test('the released v1 database (test/fixtures/master-v1.db) still loads', async 
   copyFileSync(fixture, path);
   const s = openJobStore(path);
   const loaded = s.load();
+  const jobs = [...loaded.jobs]; // read as walked: before the store closes
   s.close();
   assert.deepEqual(loaded.skipped, []);
-  assert.deepEqual(loaded.jobs.map((j) => [j.id, j.state.type]), [[1, 'done'], [2, 'running'], [3, 'queue'], [4, 'failed']]);
+  assert.deepEqual(jobs.map((j) => [j.id, j.state.type]), [[1, 'done'], [2, 'running'], [3, 'queue'], [4, 'failed']]);
   assert.deepEqual(loaded.queue, [3]);
   assert.equal(loaded.meta.get('next_id'), '5');
-  const j2 = loaded.jobs[1]!;
+  const j2 = jobs[1]!;
   assert.equal(j2.spec.attrs, 'big and not gpu');
   assert.deepEqual(j2.state, { type: 'running', node: 'node1', startedAt: 1763700001500, pid: 4242, killRequested: false });
 });
@@ -111,6 +112,6 @@ test('flushSoon gathers changes for a few milliseconds; flush commits at once', 
   c.putJob(job(6), 6);
   await c.flush();
   assert.equal(writes, 2);
-  assert.equal(store.load().jobs.length, 6);
+  assert.equal([...store.load().jobs].length, 6);
   store.close();
 });

@@ -68,7 +68,7 @@ test('duplicate queue entries are kept once, at their first place', () => {
   assert.deepEqual(restoreState(jobs, [2, 1, 2, 3, 1], 4, false).queue, [2, 1, 3]);
 });
 
-test('queued jobs missing from the order are appended, in stored order', () => {
+test('queued jobs missing from the order are appended, in ID order', () => {
   const jobs = [job(1, 'queue'), job(2, 'queue'), job(3, 'running'), job(4, 'queue'), job(5, 'queue')];
   assert.deepEqual(restoreState(jobs, [4, 2], 6, false).queue, [4, 2, 1, 5]);
   assert.deepEqual(restoreState(jobs, [], 6, false).queue, [1, 2, 4, 5]);
@@ -77,7 +77,7 @@ test('queued jobs missing from the order are appended, in stored order', () => {
 test('all repairs at once: every queued job exactly once, nothing else', () => {
   const jobs = [job(8, 'queue'), job(2, 'done'), job(5, 'queue'), job(6, 'running'), job(1, 'queue')];
   const s = restoreState(jobs, [6, 5, 99, 5, 2], 3, false);
-  assert.deepEqual(s.queue, [5, 8, 1]);
+  assert.deepEqual(s.queue, [5, 1, 8]);
   assert.equal(s.nextId, 9);
   for (const id of s.queue) assert.equal(s.jobs.get(id)?.state.type, 'queue');
   assert.equal(new Set(s.queue).size, s.queue.length);
