@@ -48,6 +48,15 @@ try {
   }
   times.sort((a, b) => a - b);
   console.log(`qpy check running with ${stored} jobs stored: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms (n=20)`);
+  const grouped: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = await u.qpy(['check', '--groups']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    grouped.push(performance.now() - t);
+  }
+  grouped.sort((a, b) => a - b);
+  console.log(`qpy check --groups (every job, one line per load or array) with ${stored} jobs stored: p50 ${percentile(grouped, 50).toFixed(0)} ms (n=5)`);
   // The same jobs read back from the store by a new master.
   const t = performance.now();
   const r = await u.qpy(['restart']);

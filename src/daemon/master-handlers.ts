@@ -6,7 +6,8 @@ import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
 import type { Job } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import * as life from '../master/lifecycle.js';
-import { planClean, planKill, selectForCheck } from '../master/select.js';
+import { filterFor, planClean, planKill, selectForCheck } from '../master/select.js';
+import { summarizeGroups } from '../master/group-summary.js';
 import { queuePos, queuePositions, remove, update } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
 import { applySetting } from '../master/settings.js';
@@ -39,9 +40,13 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
     case 'submitMany':
       return onSubmitMany(ctx, req);
     case 'check': {
-      const jobs = selectForCheck(candidates(ctx.state, req.selector), req.selector, ctx.state.queue);
+      const listed = candidates(ctx.state, req.selector);
+      // With groups, arrays and loads are summed up as they are walked (a million members are never all held).
+      const grouped = req.groups === true ? summarizeGroups(filterFor(listed, req.selector)) : null;
+      const jobs = grouped !== null ? selectForCheck(grouped.jobs, EVERY_JOB, ctx.state.queue) : selectForCheck(listed, req.selector, ctx.state.queue);
       const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
-      return { type: 'jobs', id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
+      const reply = { type: 'jobs' as const, id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
+      return grouped !== null ? { ...reply, groups: grouped.groups } : reply;
     }
     case 'config':
       return onConfig(ctx, req);
@@ -226,6 +231,8 @@ async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 
   ctx.dispatcher.poke();
   return { type: 'text', id: req.id, text: `${picked.length} job${picked.length === 1 ? '' : 's'} queued again.` };
 }
+
+const EVERY_JOB = { statuses: [], dirs: [], ranges: [] };
 
 /**
  * The jobs a check selector can match, cheaply: only running and queued jobs

@@ -12,7 +12,7 @@ import type { JobSpec } from '../protocol/job.js';
 import type { CliToMaster, MasterToCli, Template } from '../protocol/user-master.js';
 import { QpyError } from '../errors.js';
 import { queuePos, submit, submitGroup } from '../master/state.js';
-import { formatIds, unknownIds } from '../master/deps.js';
+import { formatIds, unknownIds, withGroupsExpanded } from '../master/deps.js';
 import { withDefaultAttrs } from '../master/settings.js';
 import { validateSpec } from '../master/validate.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
@@ -32,13 +32,13 @@ async function checkedSpec(ctx: HandlerContext, t: Template, command: string): P
   const given = t.attrs === null || t.attrs.trim() === '' ? null : t.attrs.trim();
   const spec: JobSpec = { command, cwd: t.cwd, cores: t.cores, memGB: t.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
   for (const key of ['after', 'afterok'] as const) {
-    const ranges = t[key];
-    if (ranges === undefined || ranges.length === 0) continue;
+    if (t[key] === undefined || t[key].length === 0) continue;
+    const ranges = withGroupsExpanded(t[key], ctx.state.jobs, ctx.state.nextId);
     const count = ranges.reduce((n, [a, b]) => n + Math.max(0, b - a + 1), 0);
     if (count > MAX_DEPENDENCIES) throw new QpyError('INVALID_ARGUMENT', `--${key} names ${count} jobs; at most ${MAX_DEPENDENCIES}`);
     const unknown = unknownIds(ranges, ctx.state.jobs);
     if (unknown.length > 0) throw new QpyError('NOT_FOUND', `--${key}: no job ${formatIds(unknown)}`, 'see your jobs with: qpy check');
-    spec[key] = ranges.map(([a, b]) => [a, b] as [number, number]);
+    spec[key] = ranges;
   }
   if (t.retries !== undefined && t.retries > 0) {
     if (t.retries > 1000) throw new QpyError('INVALID_ARGUMENT', `--retry is at most 1000, not ${t.retries}`);

@@ -46,6 +46,36 @@ export function unknownIds(ranges: readonly (readonly [number, number])[], jobs:
   return out;
 }
 
+/**
+ * `--after 7` where 7 is an array's or a load's ID names the whole group:
+ * each such single ID becomes the ranges of the group's jobs still there
+ * (members have consecutive IDs from the group's, with gaps where some were
+ * cleaned). Ranges (`7-9`) and other IDs are kept as they are.
+ */
+export function withGroupsExpanded(
+  ranges: readonly (readonly [number, number])[],
+  jobs: JobLookup & { groupOf(id: number): number | undefined },
+  nextId: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of ranges) {
+    if (a !== b || jobs.groupOf(a) !== a) {
+      out.push([a, b]);
+      continue;
+    }
+    let runStart = a;
+    let id = a + 1;
+    for (; id < nextId; id++) {
+      if (!jobs.has(id)) {
+        if (runStart < id) out.push([runStart, id - 1]);
+        runStart = id + 1;
+      } else if (jobs.groupOf(id) !== a) break;
+    }
+    if (runStart < id) out.push([runStart, id - 1]);
+  }
+  return out;
+}
+
 /** IDs as a short list: `3,5-7`. */
 export function formatIds(ids: readonly number[]): string {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);

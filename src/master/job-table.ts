@@ -81,6 +81,16 @@ export class JobTable {
     return slot === 0 ? undefined : typeof slot === 'object' ? slot.state.type : 'queue';
   }
 
+  /** The array or load a job belongs to (its group ID), without building it. */
+  groupOf(id: number): number | undefined {
+    const single = this.singles.get(id);
+    if (single !== undefined) return single.spec.group?.id;
+    const g = this.find(id);
+    if (g === undefined) return undefined;
+    const slot = g.slots[id - g.first]!;
+    return slot === 0 ? undefined : typeof slot === 'object' ? slot.spec.group?.id : g.base.group.id;
+  }
+
   has(id: number): boolean {
     if (this.singles.has(id)) return true;
     const g = this.find(id);

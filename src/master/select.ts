@@ -29,6 +29,12 @@ export function isEmpty(sel: Selector): boolean {
   return sel.statuses.length === 0 && sel.dirs.length === 0 && sel.ranges.length === 0;
 }
 
+/** The jobs matching `sel` (every job for an empty selector), as they are walked. */
+export function* filterFor(jobs: Iterable<Job>, sel: Selector): Generator<Job> {
+  const all = isEmpty(sel);
+  for (const job of jobs) if (all || matches(job, sel)) yield job;
+}
+
 /**
  * Jobs for `check` (all of them for an empty selector), in job-list order:
  * the order of `jobs`, except that the places of queued jobs are taken by

@@ -107,3 +107,22 @@ export const jobSchema = obj({
 });
 export type Job = Infer<typeof jobSchema>;
 
+/**
+ * `check --groups`: an array or a load in one line. `first`/`last`: its
+ * lowest and highest job IDs listed; `indices`: their QPY_ARRAY_INDEX range;
+ * `command`: the array's command, or the first listed line of a load;
+ * `counts`: how many of the jobs listed are in each status (none left out).
+ */
+export const groupSummarySchema = obj({
+  id: int,
+  kind: oneOf(['array', 'load'] as const),
+  cap: optional(int),
+  first: int,
+  last: int,
+  indices: tuple(int, int),
+  jobs: int,
+  held: int,
+  command: strMax(MAX_COMMAND_LENGTH),
+  counts: arrayOf(tuple(oneOf(JOB_STATUSES), int), JOB_STATUSES.length),
+});
+export type GroupSummary = Infer<typeof groupSummarySchema>;

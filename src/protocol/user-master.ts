@@ -4,7 +4,7 @@
  * request carries an `id` that its reply echoes.
  */
 import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, tuple, type Infer } from './schema.js';
-import { JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
+import { groupSummarySchema, JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
 import { settingsSchema } from './settings.js';
@@ -73,7 +73,8 @@ export const cliToMasterSchema = tagged({
     stage: nullable(int),
     last: bool,
   }),
-  check: obj({ type: literal('check'), id, selector: selectorSchema }),
+  /** `groups`: arrays and loads summed up, one entry each, instead of listed job by job. */
+  check: obj({ type: literal('check'), id, selector: selectorSchema, groups: optional(bool) }),
   kill: obj({ type: literal('kill'), id, selector: selectorSchema }),
   clean: obj({ type: literal('clean'), id, selector: selectorSchema }),
   status: obj({ type: literal('status'), id }),
@@ -114,7 +115,7 @@ export const masterToCliSchema = tagged({
   /** A bulk submission: committed jobs `first`–`last` (when `last` was sent), or the stage to send the next part with. */
   submittedMany: obj({ type: literal('submittedMany'), id, first: nullable(int), last: nullable(int), stage: nullable(int), staged: int }),
   /** `notes`: [jobId, text] of the listed jobs that have notes (for %K). */
-  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema }),
+  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), groups: optional(arrayOf(groupSummarySchema, 10_000_000)), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema }),
   /** The settings after a `config` request, with the sentence answering a change (null when only shown). */
   settings: obj({ type: literal('settings'), id, settings: settingsSchema, paused: bool, message: nullable(strMax(4096)) }),
   killed: obj({ type: literal('killed'), id, unqueued: arrayOf(int, 10_000_000), killing: arrayOf(int, 10_000_000) }),

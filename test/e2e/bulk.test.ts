@@ -18,6 +18,11 @@ test('an array of 40 capped at %3 never runs more than 3 at once; every index on
     return [...m.values()].every((j) => j.status === 'done');
   }, { what: 'all 40 done', timeoutMs: 60_000, intervalMs: 50 });
   assert.ok(most <= 3, `${most} ran at once`);
+  assert.equal(await u.ok(['check', '--groups']), 'array 1 (jobs 1-40, indices 11-50, at most 3 at once): 40 done: echo "$QPY_ARRAY_ID $QPY_ARRAY_INDEX" > idx.$QPY_ARRAY_INDEX; sleep 0.2\n');
+  // The array's ID names the whole array.
+  await u.ok(['sub', '--afterok', '1', 'true']);
+  const dependent = JSON.parse(await u.ok(['check', '--json', '41'])) as { jobs: { spec: { afterok: number[][] } }[] };
+  assert.deepEqual(dependent.jobs[0]!.spec.afterok, [[1, 40]]);
   assert.ok(most >= 2, 'the cap, not one at a time');
   const files = readdirSync(u.work).filter((f) => f.startsWith('idx.'));
   assert.equal(files.length, 40);

@@ -3,6 +3,7 @@ import { JSON_VERSION, type CommandDef } from '../command.js';
 import { CHECK_WORDS } from '../../protocol/user-master.js';
 import { selectorFromArgs } from '../selector-args.js';
 import { formatCheck } from '../format-check.js';
+import { formatGroupedCheck } from '../format-groups.js';
 import { colourOn, statusColour } from '../colour.js';
 import type { JobStatus } from '../../protocol/job.js';
 
@@ -10,21 +11,26 @@ export const check: CommandDef = {
   name: 'check',
   summary: `List jobs, all or those matching: status words (${CHECK_WORDS.join(' ')}), IDs (3 10-14,20) or directories`,
   configure(cmd) {
-    cmd.argument('[filters...]', 'status words, ID lists or directories (OR-combined)').option('--json', 'print one JSON document (see the user guide) instead of lines');
+    cmd
+      .argument('[filters...]', 'status words, ID lists or directories (OR-combined)')
+      .option('-g, --groups', 'one line per array or load (counts per status) instead of one per job')
+      .option('--json', 'print one JSON document (see the user guide) instead of lines');
   },
   complete: () => ({ kind: 'words', words: CHECK_WORDS, from: 'all' }),
   async run(ctx, args, opts) {
     const selector = selectorFromArgs(args, CHECK_WORDS, ctx.cwd, 'Unknown pattern for checking jobs');
     const master = await ctx.master();
-    const reply = await master.request({ type: 'check', selector });
+    const groups = opts['groups'] === true;
+    const reply = await master.request(groups ? { type: 'check', selector, groups } : { type: 'check', selector });
     if (reply.type !== 'jobs') return;
     if (opts['json']) {
       const notes = new Map(reply.notes);
       const jobs = reply.jobs.map((j) => (notes.has(j.id) ? { ...j, notes: notes.get(j.id) } : j));
-      return ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, jobs }) + '\n');
+      return ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, jobs, ...(groups ? { groups: reply.groups ?? [] } : {}) }) + '\n');
     }
     const s = reply.settings;
     const colour = colourOn(s, process.stdout.isTTY === true) ? (st: JobStatus) => statusColour(s, st) : undefined;
-    ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour));
+    if (groups) ctx.out(formatGroupedCheck(reply.jobs, reply.groups ?? [], s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour));
+    else ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour));
   },
 };

@@ -1,7 +1,8 @@
 /** Tests for src/master/deps.ts: ready, waiting and never, for --after and --afterok; unknown IDs; ID lists. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { depState, formatIds, unknownIds } from '../../../src/master/deps.js';
+import { depState, formatIds, unknownIds, withGroupsExpanded } from '../../../src/master/deps.js';
+import { JobTable } from '../../../src/master/job-table.js';
 import type { Job } from '../../../src/protocol/job.js';
 import { job } from './fixtures.js';
 
@@ -30,4 +31,20 @@ test('unknown IDs and ID lists', () => {
   assert.deepEqual(unknownIds([[1, 2], [4, 9]], all), [4, 6, 7, 8, 9]);
   assert.deepEqual(unknownIds([[1, 2]], all), []);
   assert.equal(formatIds([7, 3, 5, 6, 3]), '3,5-7');
+});
+
+test("an array's or a load's ID names its jobs still there; ranges and other IDs stay as they are", () => {
+  const t = new JobTable();
+  t.set(job(1, 'done'));
+  const base = { ...job(2).spec, group: { id: 2, index: 1, kind: 'array' as const } };
+  t.addGroup(2, base, 5, [1, 1, 1, 1, 1]); // jobs 2-6
+  t.delete(4);
+  t.set(job(7, 'queue'));
+  t.addGroup(8, { ...base, group: { id: 8, index: 1, kind: 'load' } }, 5, ['a', 'b']); // jobs 8-9
+  t.delete(9);
+  assert.deepEqual(withGroupsExpanded([[2, 2]], t, 10), [[2, 3], [5, 6]], 'the array, around a cleaned member');
+  assert.deepEqual(withGroupsExpanded([[8, 8], [1, 1], [3, 3], [2, 3]], t, 10), [[8, 8], [1, 1], [3, 3], [2, 3]], 'a load whose last job was cleaned; a plain job; a member; a range');
+  const later = new JobTable();
+  later.addGroup(2, base, 5, [1, 1]);
+  assert.deepEqual(withGroupsExpanded([[2, 2]], later, 100), [[2, 3]], 'IDs up to the next stay unused');
 });

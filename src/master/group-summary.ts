@@ -1,0 +1,44 @@
+/**
+ * `check --groups`, pure: the jobs a check lists, with the members of each
+ * array or load summed up into one entry (counts per status, the ID and
+ * index ranges, the command) and every other job left as it is.
+ */
+import { JOB_STATUSES, type GroupSummary, type Job, type JobStatus } from '../protocol/job.js';
+
+export interface GroupedCheck {
+  /** The jobs that are in no array or load, in the order given. */
+  jobs: Job[];
+  /** One entry per array or load met, in order of its ID. */
+  groups: GroupSummary[];
+}
+
+export function summarizeGroups(listed: Iterable<Job>): GroupedCheck {
+  const jobs: Job[] = [];
+  const byId = new Map<number, { s: GroupSummary; counts: Map<JobStatus, number> }>();
+  for (const job of listed) {
+    const g = job.spec.group;
+    if (g === undefined) {
+      jobs.push(job);
+      continue;
+    }
+    let e = byId.get(g.id);
+    if (e === undefined) {
+      const s: GroupSummary = { id: g.id, kind: g.kind, first: job.id, last: job.id, indices: [g.index, g.index], jobs: 0, held: 0, command: job.spec.command, counts: [] };
+      if (g.cap !== undefined) s.cap = g.cap;
+      e = { s, counts: new Map() };
+      byId.set(g.id, e);
+    }
+    const s = e.s;
+    if (job.id < s.first) {
+      s.first = job.id;
+      if (g.kind === 'load') s.command = job.spec.command;
+    }
+    s.last = Math.max(s.last, job.id);
+    s.indices = [Math.min(s.indices[0], g.index), Math.max(s.indices[1], g.index)];
+    s.jobs++;
+    if (job.state.type === 'queue' && job.state.held === true) s.held++;
+    e.counts.set(job.state.type, (e.counts.get(job.state.type) ?? 0) + 1);
+  }
+  const groups = [...byId.values()].map(({ s, counts }) => ({ ...s, counts: JOB_STATUSES.flatMap((st): [JobStatus, number][] => (counts.has(st) ? [[st, counts.get(st)!]] : [])) }));
+  return { jobs, groups: groups.sort((a, b) => a.id - b.id) };
+}
