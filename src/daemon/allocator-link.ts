@@ -13,6 +13,8 @@ export type AllocatorRequest = DistributiveOmit<MasterToAllocator, 'id'>;
 
 export interface AllocatorLink {
   request(message: AllocatorRequest): Promise<AllocatorToMaster>;
+  /** False while a shared allocator is away (the embedded one is always there). */
+  reachable?(): boolean;
 }
 
 /** The embedded allocator: one in-process allocator state, answered synchronously. */

@@ -114,6 +114,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
 
   return {
     firstAttempt,
+    reachable: () => conn !== null,
     async request(message: AllocatorRequest): Promise<AllocatorToMaster> {
       if (message.type === 'nodeLink') reachability.set(message.node, message.reachable);
       const c = conn;

@@ -8,6 +8,8 @@ import { QpyError } from '../errors.js';
 import { depState, formatIds } from '../master/deps.js';
 import type { HandlerContext } from './master-handlers.js';
 
+const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).';
+
 export async function explainWait(ctx: HandlerContext, jobId: number): Promise<string> {
   const job = ctx.state.jobs.get(jobId);
   if (!job) throw new QpyError('NOT_FOUND', `No job ${jobId}.`, 'see your jobs with: qpy check');
@@ -19,12 +21,14 @@ export async function explainWait(ctx: HandlerContext, jobId: number): Promise<s
     const ok = job.spec.afterok?.length ? ' (to succeed, for --afterok)' : '';
     return `Job ${jobId} waits for job${d.on.length === 1 ? '' : 's'} ${formatIds(d.on)} to end${ok}.`;
   }
+  if (ctx.allocator.reachable?.() === false) return UNREACHABLE;
   const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs } });
+  if (feasible.type === 'error' && feasible.code === 'ALLOCATOR_UNREACHABLE') return UNREACHABLE;
   if (feasible.type === 'feasibility' && feasible.problem !== null) return `No node can ever run job ${jobId}: ${feasible.problem}. Kill it, or submit it again with less.`;
   const shape = `${job.spec.cores} core${job.spec.cores === 1 ? '' : 's'} and ${job.spec.memGB} GB${job.spec.attrs ? ` on a node matching "${job.spec.attrs}"` : ''}`;
   switch (ctx.dispatcher.refusal(jobId)) {
     case 'unreachable':
-      return `qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).`;
+      return UNREACHABLE;
     case 'no_room':
       return `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`;
     case 'no_node':

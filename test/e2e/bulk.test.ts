@@ -1,32 +1,34 @@
-/** `sub --array A-B%N` and `qpy load` through the installed CLI: one transaction, the cap honoured, the index passed. */
+/** `sub --array A-B%N`, `check --groups` and `qpy load` through the installed CLI: one transaction, the cap honoured, the index passed. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QPY, checkStatuses, qpyUser } from '../helpers/qpy.js';
+import type { GroupSummary, Job } from '../../src/protocol/job.js';
 import { waitFor } from '../helpers/wait.js';
 
-test('an array of 40 capped at %3 never runs more than 3 at once; every index once; QPY_ARRAY_ID/INDEX set', { timeout: 90_000 }, async () => {
+test('an array of 1,000 capped at %10 never runs more than 10 at once; every index once; QPY_ARRAY_ID/INDEX set; check --groups', { timeout: 120_000 }, async () => {
   await using u = qpyUser({ nodes: 'big address=localhost cores=16 memory=64\n' });
-  const out = await u.ok(['sub', '-m', '0.1', '--array', '11-50%3', 'echo "$QPY_ARRAY_ID $QPY_ARRAY_INDEX" > idx.$QPY_ARRAY_INDEX; sleep 0.2']);
-  assert.equal(out, 'Jobs 1-40 received (array 1).\n');
+  const cmd = 'echo "$QPY_ARRAY_ID $QPY_ARRAY_INDEX" > idx.$QPY_ARRAY_INDEX; sleep 0.05';
+  const out = await u.ok(['sub', '-m', '0.1', '--array', '11-1010%10', cmd]);
+  assert.equal(out, 'Jobs 1-1000 received (array 1).\n');
   let most = 0;
   await waitFor(async () => {
-    const m = checkStatuses(await u.ok(['check']));
-    most = Math.max(most, [...m.values()].filter((j) => j.status === 'running').length);
-    return [...m.values()].every((j) => j.status === 'done');
-  }, { what: 'all 40 done', timeoutMs: 60_000, intervalMs: 50 });
-  assert.ok(most <= 3, `${most} ran at once`);
-  assert.equal(await u.ok(['check', '--groups']), 'array 1 (jobs 1-40, indices 11-50, at most 3 at once): 40 done: echo "$QPY_ARRAY_ID $QPY_ARRAY_INDEX" > idx.$QPY_ARRAY_INDEX; sleep 0.2\n');
+    const g = (JSON.parse(await u.ok(['check', '--groups', '--json'])) as { groups: GroupSummary[] }).groups[0]!;
+    most = Math.max(most, g.counts.find(([s]) => s === 'running')?.[1] ?? 0);
+    return g.counts.length === 1 && g.counts[0]![0] === 'done';
+  }, { what: 'all 1000 done', timeoutMs: 100_000, intervalMs: 50 });
+  assert.ok(most <= 10, `${most} ran at once`);
+  assert.ok(most >= 5, 'the cap, not one at a time');
+  const files = readdirSync(u.work).filter((f) => f.startsWith('idx.'));
+  assert.equal(files.length, 1000);
+  assert.equal(readFileSync(join(u.work, 'idx.37'), 'utf8'), '1 37\n');
+  assert.equal(await u.ok(['check', '--groups']), `array 1 (jobs 1-1000, indices 11-1010, at most 10 at once): 1000 done: ${cmd}\n`);
   // The array's ID names the whole array.
   await u.ok(['sub', '--afterok', '1', 'true']);
-  const dependent = JSON.parse(await u.ok(['check', '--json', '41'])) as { jobs: { spec: { afterok: number[][] } }[] };
-  assert.deepEqual(dependent.jobs[0]!.spec.afterok, [[1, 40]]);
-  assert.ok(most >= 2, 'the cap, not one at a time');
-  const files = readdirSync(u.work).filter((f) => f.startsWith('idx.'));
-  assert.equal(files.length, 40);
-  assert.equal(readFileSync(join(u.work, 'idx.37'), 'utf8'), '1 37\n');
+  const dependent = JSON.parse(await u.ok(['check', '--json', '1001'])) as { jobs: Job[] };
+  assert.deepEqual(dependent.jobs[0]!.spec.afterok, [[1, 1000]]);
   const bad = await u.qpy(['sub', '--array', '5-2', 'true']);
   assert.deepEqual([bad.code, bad.stderr], [1, "qpy: --array needs FIRST-LAST[%MAX] (e.g. 1-1000%50, at most 2,000,000 jobs), not '5-2'\n"]);
 });

@@ -14,7 +14,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const skip = TMUX ? false : 'tmux or bash is not installed';
 
-test('qpy completion in bash: commands, real job IDs, config values, ? help, and fast', { skip, timeout: 60_000 }, async () => {
+test('qpy completion in bash: commands, real job IDs, config values, and ? help (its speed: bench/complete)', { skip, timeout: 60_000 }, async () => {
   await using u = qpyUser();
   await u.ok(['sub', 'sleep 300']); // 1, running
   await u.ok(['sub', '-n', '64', 'true']).catch(() => undefined); // refused: too many cores
@@ -49,15 +49,6 @@ test('qpy completion in bash: commands, real job IDs, config values, ? help, and
   await sh.waitFor(/^kill: Kill jobs: IDs \(3 10-14,20\), queue, running, all, or directories$/m, 'the help line of kill');
   await sh.reset();
 
-  // TAB must never feel slow: the helper the script runs answers well under 150 ms.
-  const times: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    const t = performance.now();
-    await u.qpy(['__complete', '2', 'kill', '']);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  assert.ok(times[5]! < 150, `qpy __complete took ${times[5]!.toFixed(0)} ms (median)`);
   await u.ok(['kill', '1']);
 });
 

@@ -44,8 +44,8 @@ test('follow: prints the output as it is written and stops when the job ends', {
   assert.equal(await code, 0);
 });
 
-test('why: paused, held, waiting for a dependency, no room, about to start, not waiting', { timeout: 60_000 }, async () => {
-  await using u = qpyUser({ nodes: 'one address=localhost cores=1 memory=16\n' });
+test('why: paused, held, waiting for a dependency, no room, no node able to run it, about to start, not waiting', { timeout: 60_000 }, async () => {
+  await using u = qpyUser({ nodes: 'one address=localhost cores=1 memory=16 attributes=big\n' });
   await u.ok(['sub', '-m', '1', 'while [ ! -e go ]; do sleep 0.05; done']); // 1 runs
   await waitFor(async () => /1 \(running\)/.test(await u.ok(['check'])), { what: 'job 1 running' });
   await u.ok(['sub', '-m', '1', 'true']); // 2: no room
@@ -57,6 +57,14 @@ test('why: paused, held, waiting for a dependency, no room, about to start, not 
   assert.equal(await u.ok(['why', '3']), 'Job 3 waits for job 1 to end.\n');
   assert.equal(await u.ok(['why', '4']), 'Job 4 is held: it starts only after qpy release 4.\n');
   assert.equal(await u.ok(['why', '1']), 'Job 1 is not waiting: it is running.\n');
+  // Jobs that fit when submitted, and no longer once the node changed.
+  await u.ok(['sub', '-m', '1', '-a', 'big', 'true']); // 5
+  await u.ok(['sub', '-m', '12', 'true']); // 6
+  writeFileSync(join(u.qpyDir, 'nodes'), 'one address=localhost cores=1 memory=8\n');
+  await u.ok(['restart']);
+  assert.match(await u.ok(['why', '5']), /^No node can ever run job 5: .*big.*\. Kill it, or submit it again with less\.\n$/);
+  assert.match(await u.ok(['why', '6']), /^No node can ever run job 6: .*memory.*\. Kill it, or submit it again with less\.\n$/);
+  await u.ok(['kill', '5', '6']);
   await u.ok(['ctrlQueue', 'pause']);
   assert.equal(await u.ok(['why', '2']), 'Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.\n');
   const none = await u.qpy(['why', '99']);
@@ -64,5 +72,5 @@ test('why: paused, held, waiting for a dependency, no room, about to start, not 
   await u.ok(['ctrlQueue', 'continue']);
   writeFileSync(join(u.work, 'go'), '');
   await u.ok(['release', '4']);
-  await u.ok(['wait', 'all']);
+  await u.ok(['wait', '1-4']);
 });
