@@ -39,23 +39,20 @@ try {
     stored += ARRAY;
     console.log(`qpy sub --array 1-${ARRAY}: ${s.toFixed(2)} s, ${(ARRAY / s).toFixed(0)} jobs/s; master RSS ${rss().toFixed(0)} MB with ${stored} jobs stored`);
   }
-  const times: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    const r = await u.qpy(['check', 'running']);
-    if (r.code !== 0) throw new Error(r.stderr);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  console.log(`qpy check running with ${stored} jobs stored: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms (n=20)`);
-  const grouped: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    const r = await u.qpy(['check', '--groups']);
-    if (r.code !== 0) throw new Error(r.stderr);
-    grouped.push(performance.now() - t);
-  }
-  grouped.sort((a, b) => a - b);
+  /** Run `qpy args` n times; the sorted durations (ms). */
+  const timed = async (args: string[], n: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const r = await u.qpy(args);
+      if (r.code !== 0) throw new Error(r.stderr);
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const running = await timed(['check', 'running'], 20);
+  console.log(`qpy check running with ${stored} jobs stored: p50 ${percentile(running, 50).toFixed(0)} ms, p99 ${percentile(running, 99).toFixed(0)} ms (n=20)`);
+  const grouped = await timed(['check', '--groups'], 5);
   console.log(`qpy check --groups (every job, one line per load or array) with ${stored} jobs stored: p50 ${percentile(grouped, 50).toFixed(0)} ms (n=5)`);
   // The same jobs read back from the store by a new master.
   const t = performance.now();

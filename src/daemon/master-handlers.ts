@@ -8,7 +8,7 @@ import { QpyError } from '../errors.js';
 import * as life from '../master/lifecycle.js';
 import { filterFor, planClean, planKill, selectForCheck } from '../master/select.js';
 import { summarizeGroups } from '../master/group-summary.js';
-import { queuePos, queuePositions, remove, update } from '../master/state.js';
+import { queuePos, queuePositions, remove, update, updateAll } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
 import { applySetting } from '../master/settings.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
@@ -94,7 +94,9 @@ async function onKill(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'ki
     throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
   }
   const now = ctx.now();
-  for (const job of plan.unqueue) ctx.committer.putJob(update(ctx.state, life.unqueue(job, now)), null);
+  const unqueued = plan.unqueue.map((job) => life.unqueue(job, now));
+  updateAll(ctx.state, unqueued);
+  for (const job of unqueued) ctx.committer.putJob(job, null);
   const marked = plan.kill.map((job) => {
     const m = update(ctx.state, life.requestKill(job));
     ctx.committer.putJob(m, null);

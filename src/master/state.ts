@@ -123,6 +123,29 @@ export function update(state: MasterState, job: Job, { front = false } = {}): Jo
   return job;
 }
 
+/**
+ * Store new versions of many jobs at once: like update, but jobs leaving the
+ * queue are taken out of it in one walk (killing a million queued jobs is
+ * not a million searches of a million-long queue).
+ */
+export function updateAll(state: MasterState, jobs: readonly Job[]): void {
+  if (jobs.length < 32) {
+    for (const job of jobs) update(state, job);
+    return;
+  }
+  const leaving = new Set<number>();
+  for (const job of jobs) {
+    const before = state.jobs.get(job.id);
+    if (before?.state.type === 'queue' && job.state.type !== 'queue') {
+      state.jobs.set(job);
+      state.dependent.delete(job.id);
+      if (job.state.type === 'running') state.active.add(job.id);
+      leaving.add(job.id);
+    } else update(state, job);
+  }
+  if (leaving.size > 0) state.queue = state.queue.filter((id) => !leaving.has(id));
+}
+
 /** Forget final jobs (clean). */
 export function remove(state: MasterState, ids: number[]): void {
   for (const id of ids) state.jobs.delete(id);
