@@ -3,6 +3,7 @@
  * $QPY_MULTIUSER_DIR (default ~/.qpy-multiuser). One request per command,
  * with the admin key; every expected failure is one line on stderr, exit 1.
  */
+import { QPY_VERSION } from '../protocol/version.js';
 import { Command } from 'commander';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QpyError } from '../errors.js';
@@ -35,7 +36,7 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
       c.close();
     }
   };
-  const program = new Command('qpy-admin').description('qpy-admin: run the shared qpy-multiuser daemon and its users, nodes and rules').exitOverride().configureOutput({ writeErr: () => undefined }).showSuggestionAfterError(true);
+  const program = new Command('qpy-admin').description('qpy-admin: run the shared qpy-multiuser daemon and its users, nodes and rules').version(QPY_VERSION, '-V, --version', 'print the version of qpy').exitOverride().configureOutput({ writeErr: () => undefined }).showSuggestionAfterError(true);
   const add = (name: string, summary: string, action: (...a: string[]) => Promise<void>, args: string[] = []) => {
     const cmd = program.command(name).summary(summary).description(summary);
     for (const a of args) cmd.argument(a);

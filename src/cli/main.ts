@@ -3,6 +3,7 @@
  * runs one command against the user's master, and maps every expected failure
  * to one line on stderr and exit status 1 (no stack traces).
  */
+import { QPY_VERSION } from '../protocol/version.js';
 import { Command } from 'commander';
 import { runProgram } from './report.js';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ export async function cliMain(argv: string[], root: string | URL): Promise<numbe
   };
   const program = new Command('qpy')
     .description('qpy: queue and run jobs on your cluster, fairly shared')
+    .version(QPY_VERSION, '-V, --version', 'print the version of qpy')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: (s) => process.stdout.write(s) })

@@ -5,6 +5,9 @@
  */
 export const PROTOCOL_VERSION = 1;
 
+/** The release, as in package.json (a unit test keeps them equal); `qpy --version` prints it. */
+export const QPY_VERSION = '0.1.0';
+
 /** Who is on the other end of a link. */
 export const ROLES = ['user', 'master', 'admin', 'join'] as const;
 export type Role = (typeof ROLES)[number];

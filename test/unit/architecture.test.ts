@@ -67,3 +67,9 @@ test('imports under src/ follow the dependency rules', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+test('QPY_VERSION is the version in package.json', async () => {
+  const { QPY_VERSION } = await import('../../src/protocol/version.js');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(QPY_VERSION, pkg.version);
+});
