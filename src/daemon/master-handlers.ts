@@ -2,7 +2,8 @@
  * The master's answers to CLI requests, one function per request type and an
  * exhaustive switch. Each change is committed before it is acknowledged.
  */
-import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
+import { OUTPUT_CHUNK, type CliToMaster, type MasterToCli } from '../protocol/user-master.js';
+import { join } from 'node:path';
 import type { Job } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import * as life from '../master/lifecycle.js';
@@ -68,6 +69,8 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return onHold(ctx, req);
     case 'wait':
       return onWait(ctx, req);
+    case 'output':
+      return onOutput(ctx, req);
     case 'requeue':
       return onRequeue(ctx, req);
     case 'why':
@@ -209,6 +212,19 @@ async function onWait(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'wa
     else other.push([id, j.state.type]);
   }
   return { type: 'waited', id: req.id, done, other };
+}
+
+async function onOutput(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'output' }>): Promise<MasterToCli> {
+  const job = ctx.state.jobs.get(req.jobId);
+  if (!job) throw new QpyError('NOT_FOUND', `No job ${req.jobId}.`, 'see your jobs with: qpy check');
+  const reply = { type: 'output' as const, id: req.id, status: job.state.type, read: false, data: '' };
+  if (job.state.type !== 'running' || job.state.pid === null) return reply;
+  try {
+    const data = await ctx.executor.readOutput(job.id, join(job.spec.cwd, `job_${job.id}.out`), req.offset, OUTPUT_CHUNK);
+    return { ...reply, read: true, data: data.toString('base64') };
+  } catch {
+    return reply; // its node does not answer now: the shared copy is read instead
+  }
 }
 
 async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'requeue' }>): Promise<MasterToCli> {

@@ -71,6 +71,12 @@ export interface Executor {
   kill(jobId: number, pid: number, graceMs: number): Promise<void>;
   /** The process group of a job this executor watches (launched or adopted), or null. */
   pidOf(jobId: number): number | null;
+  /**
+   * Up to `max` bytes of the file at `path` from `offset` on, read on the
+   * node of job `jobId` (where the job writes it: fresher than a shared
+   * file system's copy). Empty when there is nothing more, or no file yet.
+   */
+  readOutput(jobId: number, path: string, offset: number, max: number): Promise<Buffer>;
   /** Subscribe to job ends (exactly once per job per executor life). */
   onEnded(listener: (e: JobEnded) => void): void;
   /** Forget a job's run files once the master recorded its end durably. */

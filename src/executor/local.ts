@@ -16,6 +16,7 @@ import { mkdirSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { wrapperArgs } from './wrapper.js';
+import { readLocalRange } from '../file-range.js';
 import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './group-kill.js';
 import type { BatchMode } from './launch-batch.js';
 import { createLauncher, findBatchShell } from './launcher.js';
@@ -265,6 +266,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     adopt,
     kill,
     pidOf,
+    readOutput: (_jobId, path, offset, max) => Promise.resolve(readLocalRange(path, offset, max)),
     onEnded(listener) {
       listeners.push(listener);
     },

@@ -28,6 +28,11 @@ export function createRouter(executorFor: (node: string) => Executor | undefined
       await nodeOf.get(jobId)?.kill(jobId, pid, graceMs);
     },
     pidOf: (jobId) => nodeOf.get(jobId)?.pidOf(jobId) ?? null,
+    async readOutput(jobId, path, offset, max) {
+      const ex = nodeOf.get(jobId);
+      if (!ex) throw new QpyError('NOT_FOUND', `job ${jobId} is not running on a node this master watches`);
+      return ex.readOutput(jobId, path, offset, max);
+    },
     onEnded(listener) {
       listeners.push(listener);
     },

@@ -17,6 +17,7 @@ import type { Client } from 'ssh2';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { wrapperArgs } from './wrapper.js';
+import { readRemoteRange } from './read-output.js';
 import { attemptKey, parseRunFile, type EndRecord, type RunFile } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './group-kill.js';
 import { agentCommand, launchCommand, type AgentLine, type AgentShell } from './remote-agent.js';
@@ -287,6 +288,11 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     launch,
     adopt,
     kill,
+    async readOutput(_jobId, path, offset, max) {
+      await session();
+      if (client === null) throw new QpyError('NODE_UNREACHABLE', `node ${nodeName} is not connected`);
+      return readRemoteRange(client, path, offset, max);
+    },
     pidOf(jobId) {
       const t = jobs.get(jobId);
       return t && t.pid > 1 ? t.pid : null;

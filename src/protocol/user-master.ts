@@ -12,6 +12,9 @@ import { ERROR_CODES } from './error-codes.js';
 
 const id = int;
 /** Longest note entry one `qpy notes ID text…` may add. */
+/** Most bytes of output one `output` reply carries. */
+export const OUTPUT_CHUNK = 256 * 1024;
+
 export const MAX_NOTE_LENGTH = 64 * 1024;
 
 export const submitSchema = obj({
@@ -89,6 +92,8 @@ export const cliToMasterSchema = tagged({
   notes: obj({ type: literal('notes'), id, jobId: nullable(int), text: nullable(strMax(MAX_NOTE_LENGTH)) }),
   /** Reply once every job these ranges name (all jobs if `all`) is final; the reply lists how they ended. */
   wait: obj({ type: literal('wait'), id, ranges: arrayOf(tuple(int, int), 100_000), all: bool }),
+  /** Up to OUTPUT_CHUNK bytes of a running job's output from `offset`, read on its node (`qpy follow`). */
+  output: obj({ type: literal('output'), id, jobId: int, offset: int }),
   /** Why a queued job has not started, in one or two sentences. */
   why: obj({ type: literal('why'), id, jobId: int }),
   /** Queue finished jobs again under their IDs: failed and node_failed ones (`qpy retry`), or any (`any`: `qpy rerun --force`). */
@@ -127,6 +132,12 @@ export const masterToCliSchema = tagged({
   waited: obj({ type: literal('waited'), id, done: arrayOf(int, 100_000_000), other: arrayOf(tuple(int, strMax(32)), 100_000_000) }),
   /** Jobs with notes (`ids`, ascending), and the notes of the job asked for (`text`, null if none). */
   notes: obj({ type: literal('notes'), id, ids: arrayOf(int, 10_000_000), text: nullable(strMax(1024 * 1024)) }),
+  /**
+   * Part of a job's output: `data` (base64) when `read` (the job runs and its
+   * node answered); otherwise the file is to be read where the job's
+   * directory is shared. `status`: the job's, when asked.
+   */
+  output: obj({ type: literal('output'), id, status: oneOf(JOB_STATUSES), read: bool, data: strMax(2 * OUTPUT_CHUNK) }),
   /** A reply that is one sentence for the user. */
   text: obj({ type: literal('text'), id, text: strMax(64 * 1024) }),
   error: errorReplySchema,
@@ -150,6 +161,7 @@ export interface ReplyFor {
   wait: Extract<MasterToCli, { type: 'waited' }>;
   requeue: Extract<MasterToCli, { type: 'text' }>;
   why: Extract<MasterToCli, { type: 'text' }>;
+  output: Extract<MasterToCli, { type: 'output' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 

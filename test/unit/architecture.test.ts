@@ -27,12 +27,13 @@ const allowed: Record<string, string[]> = {
   config: ['protocol', 'errors'],
   discovery: ['protocol', 'errors', 'config'],
   'launch-master': [],
+  'file-range': [],
   store: ['store', 'protocol', 'errors'],
   transport: ['transport', 'protocol', 'errors'],
   ssh: ['ssh', 'protocol', 'errors'],
-  executor: ['executor', 'ssh', 'protocol', 'errors'],
+  executor: ['executor', 'ssh', 'protocol', 'errors', 'file-range'],
   daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master'],
-  cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
+  cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'file-range'],
   // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.
   'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
 };

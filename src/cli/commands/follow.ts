@@ -1,15 +1,19 @@
 /**
  * `qpy follow ID`: print a job's standard output as it grows (like
- * `tail -f`), from the start, and stop once the job is final. The output file
- * is read where the job writes it (its directory: shared with the nodes, as
- * for every job); the end comes from the master, which answers a `wait`.
+ * `tail -f`), from the start, and stop once the job is final. While the job
+ * runs, the master reads the file on the job's node (over its SSH
+ * connection), so lines show as soon as the job writes them even where the
+ * shared file system would show them late; when the node does not answer,
+ * and for the rest once the job has ended, the file is read in the job's
+ * directory here. The end comes from the master, which answers a `wait`.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type { CommandDef } from '../command.js';
 import { invalid, QpyError } from '../../errors.js';
+import { OUTPUT_CHUNK } from '../../protocol/user-master.js';
+import { readLocalRange } from '../../file-range.js';
 
 const FOREVER_MS = 2 ** 31 - 1;
 /** How often the file is read while the job runs. */
@@ -35,28 +39,23 @@ export const follow: CommandDef = {
     end.catch(() => undefined);
     const path = join(job.spec.cwd, `job_${jobId}.out`);
     let offset = 0;
-    const buf = Buffer.alloc(64 * 1024);
     const text = new StringDecoder('utf8'); // a character split between two reads is kept whole
-    const drain = (): void => {
-      let fd: number;
-      try {
-        fd = openSync(path, 'r');
-      } catch {
-        return; // not created yet (the job is queued)
-      }
-      try {
-        for (let n = readSync(fd, buf, 0, buf.length, offset); n > 0; n = readSync(fd, buf, 0, buf.length, offset)) {
-          offset += n;
-          ctx.out(text.write(buf.subarray(0, n)));
-        }
-      } finally {
-        closeSync(fd);
-      }
+    const print = (data: Buffer): number => {
+      offset += data.length;
+      ctx.out(text.write(data));
+      return data.length;
+    };
+    const drainHere = (): void => {
+      while (print(readLocalRange(path, offset, OUTPUT_CHUNK)) > 0);
     };
     while (!ended) {
-      drain();
+      const r = await master.request({ type: 'output', jobId, offset });
+      if (r.type !== 'output' || (r.status !== 'queue' && r.status !== 'running')) break;
+      if (!r.read) drainHere();
+      else if (print(Buffer.from(r.data, 'base64')) === OUTPUT_CHUNK) continue; // more at once
       await Promise.race([delay(READ_EVERY_MS), end]);
     }
-    drain();
+    await end;
+    drainHere();
   },
 };

@@ -137,3 +137,17 @@ test('an unknown host key is refused with a clear error naming the node', { skip
     process.env['QPY_SSH_CONFIG'] = cluster.sshConfig;
   }
 });
+
+test('readOutput reads a file on the node: any range, a quoted path, nothing for a missing file or past the end', { skip }, async () => {
+  await using tmp = tempDir();
+  const { ex } = executor(tmp.path, 'node3');
+  const path = join(tmp.path, `out it's "x".txt`);
+  const bytes = Buffer.concat([Buffer.from('héllo\n'), Buffer.from([0, 255, 10]), Buffer.alloc(300_000, 'z')]);
+  writeFileSync(path, bytes);
+  assert.deepEqual(await ex.readOutput(1, path, 0, 8), bytes.subarray(0, 8));
+  assert.deepEqual(await ex.readOutput(1, path, 5, 6), bytes.subarray(5, 11));
+  assert.deepEqual(await ex.readOutput(1, path, 100, 262_144), bytes.subarray(100, 100 + 262_144));
+  assert.equal((await ex.readOutput(1, path, bytes.length, 10)).length, 0);
+  assert.equal((await ex.readOutput(1, join(tmp.path, 'missing'), 0, 10)).length, 0);
+  await ex.close();
+});
