@@ -90,21 +90,26 @@ export async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { 
   return { type: 'submitted', id: req.id, jobId: job.id };
 }
 
-/** Load parts received so far, by stage token. */
-const staged = new Map<number, { kind: 'load'; commands: string[] }>();
+/** Load parts received so far, by stage token, with when the last part came. */
+const staged = new Map<number, { commands: string[]; touchedAt: number }>();
 let nextStage = 1;
+/** A load whose next part has not come for this long was abandoned (its `qpy load` killed): it is dropped. */
+const STAGE_TTL_MS = 10 * 60_000;
 
 export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submitMany' }>): Promise<MasterToCli> {
+  const now = ctx.now();
+  for (const [stage, s] of staged) if (now - s.touchedAt > STAGE_TTL_MS) staged.delete(stage);
   let commands = req.commands;
   if (req.stage !== null) {
     const s = staged.get(req.stage);
-    if (!s) throw new QpyError('NOT_FOUND', 'this load was lost (the master restarted?): nothing of it was submitted', 'load the file again');
-    s.commands.push(...req.commands);
+    if (!s) throw new QpyError('NOT_FOUND', 'this load was lost (the master restarted, or its next part came too late): nothing of it was submitted', 'load the file again');
+    for (const c of req.commands) s.commands.push(c);
+    s.touchedAt = now;
     commands = s.commands;
   }
   if (!req.last) {
     const stage = req.stage ?? nextStage++;
-    if (req.stage === null) staged.set(stage, { kind: 'load', commands: [...req.commands] });
+    if (req.stage === null) staged.set(stage, { commands: [...req.commands], touchedAt: now });
     if (commands.length > MAX_BULK_JOBS) throw new QpyError('INVALID_ARGUMENT', `at most ${MAX_BULK_JOBS} jobs in one submission`);
     return { type: 'submittedMany', id: req.id, first: null, last: null, stage, staged: commands.length };
   }
@@ -120,7 +125,7 @@ export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster
   const group = req.cap === null ? { id, index, kind: req.kind } : { id, index, kind: req.kind, cap: req.cap };
   // Kept compact: a load's members are its command strings (this very array), an array's take no memory of their own.
   const slots: (string | 1)[] = req.kind === 'array' ? new Array<1>(count).fill(1) : commands;
-  const [first, last] = submitGroup(ctx.state, { ...spec, group }, slots, ctx.now());
+  const [first, last] = submitGroup(ctx.state, { ...spec, group }, slots, now);
   await commitNew(ctx, first, last);
   return { type: 'submittedMany', id: req.id, first, last, stage: null, staged: 0 };
 }
