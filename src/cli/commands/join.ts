@@ -10,7 +10,7 @@ import type { CommandDef } from '../command.js';
 import { QpyError, invalid } from '../../errors.js';
 import { userName, userPaths } from '../../config.js';
 import { connect } from '../../transport/client.js';
-import { wsSocket } from '../../transport/ws-socket.js';
+import { lightSocket } from '../../transport/light-socket.js';
 import { ensurePrivateDir } from '../../transport/key.js';
 import { inviteKey, openUserKey } from '../../transport/invite.js';
 import { allocatorToJoinSchema, type AllocatorToJoin, type JoinToAllocator } from '../../protocol/admin-allocator.js';
@@ -43,7 +43,7 @@ export const join: CommandDef = {
     const code = args[1]!.trim();
     const key = inviteKey(code, user);
     const url = `ws://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-    const conn = await connect<JoinToAllocator, AllocatorToJoin>({ url, socket: wsSocket, key, role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 10_000 }).catch((err: unknown) => {
+    const conn = await connect<JoinToAllocator, AllocatorToJoin>({ url, socket: lightSocket, key, role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 10_000 }).catch((err: unknown) => {
       if (err instanceof QpyError && err.code === 'UNAUTHENTICATED') {
         throw new QpyError('UNAUTHENTICATED', `qpy-multiuser at ${host}:${port} refused the code for ${user}`, 'codes work once and expire after a day: ask your administrator for a new one');
       }
