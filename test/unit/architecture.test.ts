@@ -74,3 +74,8 @@ test('QPY_VERSION is the version in package.json', async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal(QPY_VERSION, pkg.version);
 });
+
+test('the CLI bundle leaves out ws (and with it http, https, tls and zlib): every command starts sooner', () => {
+  const bundle = readFileSync(join(ROOT, 'dist', 'bundle', 'qpy.cjs'), 'utf8');
+  for (const mod of ['tls', 'https', 'zlib']) assert.ok(!bundle.includes(`require("${mod}")`), `the CLI bundle loads ${mod}`);
+});
