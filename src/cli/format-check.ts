@@ -188,11 +188,16 @@ export function formatCheck(
   paused: boolean,
   notes?: ReadonlyMap<number, string>,
   colourOf?: (status: JobStatus) => Colour,
+  /** Lines to place among the jobs' by ID (`check --groups`: an array's line at its first job), in ID order. */
+  more: readonly { id: number; text: string }[] = [],
 ): string {
   let out = '';
+  let m = 0;
   for (const job of jobs) {
+    while (m < more.length && more[m]!.id < job.id) out += more[m++]!.text;
     const text = formatJob(job, fmt, now, notes?.get(job.id));
     out += colourOf ? paint(text, colourOf(job.state.type)) : text;
   }
+  while (m < more.length) out += more[m++]!.text;
   return paused ? out + PAUSED_LINE : out;
 }

@@ -1,14 +1,13 @@
 /**
- * `qpy check --groups`: an array or a load in one line, next to the lines
- * of the other jobs (formatCheck), all in ID order. Pure.
+ * `qpy check --groups`: an array or a load in one line, placed by
+ * formatCheck among the lines of the other jobs, in ID order. Pure.
  *
  *   array 7 (jobs 7-1006, indices 1-1000, at most 10 at once): 10 running, 975 queue (5 held), 15 done: ./sim $QPY_ARRAY_INDEX
  *   load 1007 (jobs 1007-1106): 100 queue: ./sim --case 0 …
  */
-import type { GroupSummary, Job, JobStatus } from '../protocol/job.js';
+import type { GroupSummary, JobStatus } from '../protocol/job.js';
 import type { Colour } from '../protocol/settings.js';
 import { paint } from './colour.js';
-import { formatCheck, PAUSED_LINE } from './format-check.js';
 
 const range = (a: number, b: number): string => (a === b ? String(a) : `${a}-${b}`);
 
@@ -22,24 +21,4 @@ export function formatGroup(g: GroupSummary, colourOf?: (status: JobStatus) => C
   });
   const command = g.kind === 'load' && g.jobs > 1 ? `${g.command} …` : g.command;
   return `${g.kind} ${g.id} (${what.join(', ')}): ${counts.join(', ')}: ${command.replace(/\n/g, ' ')}\n`;
-}
-
-/** Job lines and group lines merged in ID order (a group at its first listed job). */
-export function formatGroupedCheck(
-  jobs: readonly Job[],
-  groups: readonly GroupSummary[],
-  fmt: string,
-  now: number,
-  paused: boolean,
-  notes?: ReadonlyMap<number, string>,
-  colourOf?: (status: JobStatus) => Colour,
-): string {
-  let out = '';
-  let gi = 0;
-  for (const job of jobs) {
-    while (gi < groups.length && groups[gi]!.first < job.id) out += formatGroup(groups[gi++]!, colourOf);
-    out += formatCheck([job], fmt, now, false, notes, colourOf);
-  }
-  while (gi < groups.length) out += formatGroup(groups[gi++]!, colourOf);
-  return paused ? out + PAUSED_LINE : out;
 }

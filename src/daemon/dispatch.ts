@@ -172,7 +172,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
     // sent at the start of the pass and the requests that reuse their cores leave together.
     const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
-    for (const id of queueWalk(state)) {
+    for (const id of [...state.queue]) {
       if (outcome !== 'more') break;
       const gid = state.jobs.groupOf(id);
       if (gid !== undefined && groupRunning !== null && (groupRunning.get(gid) ?? 0) >= (capOf.get(gid) ?? Infinity)) continue; // a full capped array: its jobs are not even read
@@ -322,41 +322,4 @@ export function createDispatcher(rt: Runtime): Dispatcher {
 /** QPY_MEM as the original wrote it (a Python float: 5.0, 0.01). */
 export function memText(gb: number): string {
   return Number.isInteger(gb) ? gb.toFixed(1) : String(gb);
-}
-
-/** Queue IDs read per slice by a dispatch pass. */
-const SLICE = 256;
-
-/**
- * The queue, head first, as a pass walks it while jobs start and end: read a
- * slice at a time (a million queued jobs are not copied for every pass), each
- * slice taken after the last ID of the one before that is still queued. An ID
- * is given once per walk; one the queue's changes move behind the walk waits
- * for the next pass.
- */
-export function* queueWalk(state: MasterState): Generator<number> {
-  const given = new Set<number>();
-  let from = 0;
-  for (;;) {
-    const slice = state.queue.slice(from, from + SLICE);
-    if (slice.length === 0) return;
-    for (const id of slice) {
-      if (given.has(id)) continue;
-      given.add(id);
-      yield id;
-    }
-    from = resumeAfter(state.queue, slice, from);
-  }
-}
-
-/**
- * Where to go on after `slice`, read at `from`: past its last ID still near
- * where it was, else (all of it started) at `from`, where the IDs after it
- * have moved up to.
- */
-function resumeAfter(queue: readonly number[], slice: readonly number[], from: number): number {
-  const ids = new Set(slice);
-  const end = from + slice.length;
-  for (let j = Math.min(queue.length, end + SLICE) - 1; j >= Math.max(0, from - SLICE); j--) if (ids.has(queue[j]!)) return j + 1;
-  return from;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Job } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import * as life from '../master/lifecycle.js';
-import { filterFor, planClean, planKill, selectForCheck } from '../master/select.js';
+import { filterFor, inRanges, planClean, planKill, selectForCheck } from '../master/select.js';
 import { summarizeGroups } from '../master/group-summary.js';
 import { queuePos, queuePositions, remove, update, updateAll } from '../master/state.js';
 import { jumpQueue } from '../master/queue-order.js';
@@ -183,11 +183,11 @@ async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
 
 
 async function onHold(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'hold' }>): Promise<MasterToCli> {
-  const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);
   let n = 0;
   for (const id of ctx.state.queue) {
+    if (!inRanges(id, req.ranges)) continue; // before reading the job: a queue may hold a million
     const job = ctx.state.jobs.get(id);
-    if (!job || job.state.type !== 'queue' || !inRanges(id) || (job.state.held ?? false) === req.held) continue;
+    if (!job || job.state.type !== 'queue' || (job.state.held ?? false) === req.held) continue;
     ctx.committer.putJob(update(ctx.state, life.hold(job, req.held)), 'keep');
     n++;
   }
@@ -199,8 +199,7 @@ async function onHold(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'ho
 }
 
 async function onWait(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'wait' }>): Promise<MasterToCli> {
-  const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);
-  const ids = [...ctx.state.jobs.keys()].filter((id) => req.all || inRanges(id));
+  const ids = [...ctx.state.jobs.keys()].filter((id) => req.all || inRanges(id, req.ranges));
   if (ids.length === 0) throw new QpyError('NOT_FOUND', 'Nothing to wait for: no such jobs.');
   await ctx.waits.until(ids.filter((id) => !life.isFinal(ctx.state.jobs.get(id)!)));
   const done: number[] = [];
@@ -228,10 +227,10 @@ async function onOutput(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
 }
 
 async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'requeue' }>): Promise<MasterToCli> {
-  const inRanges = (id: number) => req.ranges.some(([a, b]) => id >= a && id <= b);
   const retryable = (status: string) => status === 'failed' || status === 'node_failed';
   const eligible = (j: Job) => (req.any ? life.isFinal(j) : retryable(j.state.type));
-  const picked = [...ctx.state.jobs.values()].filter((j) => eligible(j) && (inRanges(j.id) || (req.failed && retryable(j.state.type))));
+  const picked: Job[] = [];
+  for (const j of ctx.state.jobs.values()) if (eligible(j) && (inRanges(j.id, req.ranges) || (req.failed && retryable(j.state.type)))) picked.push(j);
   const stuck = picked.flatMap((j) => {
     const node = ctx.leftoverOn(j.id);
     return node === null ? [] : [`${j.id} (on ${node})`];

@@ -34,7 +34,8 @@ export function summarizeGroups(listed: Iterable<Job>): GroupedCheck {
       if (g.kind === 'load') s.command = job.spec.command;
     }
     s.last = Math.max(s.last, job.id);
-    s.indices = [Math.min(s.indices[0], g.index), Math.max(s.indices[1], g.index)];
+    s.indices[0] = Math.min(s.indices[0], g.index);
+    s.indices[1] = Math.max(s.indices[1], g.index);
     s.jobs++;
     if (job.state.type === 'queue' && job.state.held === true) s.held++;
     e.counts.set(job.state.type, (e.counts.get(job.state.type) ?? 0) + 1);

@@ -5,13 +5,14 @@
  * Listed IDs that are not queued are ignored. Each refusal is a sentence the
  * user sees, and leaves the queue as it was.
  */
+import { inRanges } from './select.js';
 
 export type JumpTarget = 'begin' | 'end' | number;
 
 export type JumpResult = { ok: true; queue: number[] } | { ok: false; message: string };
 
 export function jumpQueue(queue: readonly number[], ranges: readonly [number, number][], target: JumpTarget): JumpResult {
-  const listed = (id: number) => ranges.some(([a, b]) => id >= a && id <= b);
+  const listed = (id: number) => inRanges(id, ranges);
   const moving = queue.filter(listed);
   if (typeof target === 'number' && listed(target)) return { ok: false, message: 'Position is part of list: queue not reordered.' };
   if (typeof target === 'number' && !queue.includes(target)) return { ok: false, message: 'Position not found: queue not reordered.' };

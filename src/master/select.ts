@@ -6,7 +6,8 @@ import type { Job } from '../protocol/job.js';
 import type { Selector } from '../protocol/selector.js';
 import { isFinal } from './lifecycle.js';
 
-function inRanges(id: number, ranges: [number, number][]): boolean {
+/** Is `id` in any of the inclusive ranges? */
+export function inRanges(id: number, ranges: readonly (readonly [number, number])[]): boolean {
   for (const [a, b] of ranges) if (id >= a && id <= b) return true;
   return false;
 }

@@ -102,17 +102,20 @@ export function queuePos(job: Job): number {
   return job.id - (job.spec.priority ?? 0) * 1e12;
 }
 
-/** Store the new version of a job, keeping the queue consistent with its status. */
-export function update(state: MasterState, job: Job, { front = false } = {}): Job {
-  const before = state.jobs.get(job.id);
-  if (!before) throw new QpyError('NOT_FOUND', `job ${job.id} does not exist`);
+/**
+ * Store the new version of a job, keeping the queue consistent with its
+ * status. `dequeued`: the caller already took it out of the queue (updateAll).
+ */
+export function update(state: MasterState, job: Job, { front = false, dequeued = false } = {}): Job {
+  const before = state.jobs.statusOf(job.id);
+  if (before === undefined) throw new QpyError('NOT_FOUND', `job ${job.id} does not exist`);
   state.jobs.set(job);
-  const wasQueued = before.state.type === 'queue';
+  const wasQueued = before === 'queue';
   const isQueued = job.state.type === 'queue';
   if (job.state.type === 'running') state.active.add(job.id);
   else state.active.delete(job.id);
   if (wasQueued && !isQueued) {
-    const i = state.queue.indexOf(job.id);
+    const i = dequeued ? -1 : state.queue.indexOf(job.id);
     if (i >= 0) state.queue.splice(i, 1);
     state.dependent.delete(job.id);
   } else if (!wasQueued && isQueued) {
@@ -124,26 +127,15 @@ export function update(state: MasterState, job: Job, { front = false } = {}): Jo
 }
 
 /**
- * Store new versions of many jobs at once: like update, but jobs leaving the
- * queue are taken out of it in one walk (killing a million queued jobs is
- * not a million searches of a million-long queue).
+ * Store new versions of many jobs at once: like update, but when many leave
+ * the queue they are taken out of it in one walk (killing a million queued
+ * jobs is not a million searches of a million-long queue).
  */
 export function updateAll(state: MasterState, jobs: readonly Job[]): void {
-  if (jobs.length < 32) {
-    for (const job of jobs) update(state, job);
-    return;
-  }
-  const leaving = new Set<number>();
-  for (const job of jobs) {
-    const before = state.jobs.get(job.id);
-    if (before?.state.type === 'queue' && job.state.type !== 'queue') {
-      state.jobs.set(job);
-      state.dependent.delete(job.id);
-      if (job.state.type === 'running') state.active.add(job.id);
-      leaving.add(job.id);
-    } else update(state, job);
-  }
-  if (leaving.size > 0) state.queue = state.queue.filter((id) => !leaving.has(id));
+  const leaving = new Set(jobs.filter((j) => j.state.type !== 'queue' && state.jobs.statusOf(j.id) === 'queue').map((j) => j.id));
+  const inOneWalk = leaving.size >= 32;
+  if (inOneWalk) state.queue = state.queue.filter((id) => !leaving.has(id));
+  for (const job of jobs) update(state, job, { dequeued: inOneWalk && leaving.has(job.id) });
 }
 
 /** Forget final jobs (clean). */

@@ -3,7 +3,7 @@ import { JSON_VERSION, type CommandDef } from '../command.js';
 import { CHECK_WORDS } from '../../protocol/user-master.js';
 import { selectorFromArgs } from '../selector-args.js';
 import { formatCheck } from '../format-check.js';
-import { formatGroupedCheck } from '../format-groups.js';
+import { formatGroup } from '../format-groups.js';
 import { colourOn, statusColour } from '../colour.js';
 import type { JobStatus } from '../../protocol/job.js';
 
@@ -30,7 +30,7 @@ export const check: CommandDef = {
     }
     const s = reply.settings;
     const colour = colourOn(s, process.stdout.isTTY === true) ? (st: JobStatus) => statusColour(s, st) : undefined;
-    if (groups) ctx.out(formatGroupedCheck(reply.jobs, reply.groups ?? [], s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour));
-    else ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour));
+    const groupLines = (reply.groups ?? []).map((g) => ({ id: g.first, text: formatGroup(g, colour) }));
+    ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour, groupLines));
   },
 };

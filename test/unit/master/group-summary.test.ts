@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { summarizeGroups } from '../../../src/master/group-summary.js';
-import { formatGroup, formatGroupedCheck } from '../../../src/cli/format-groups.js';
+import { formatGroup } from '../../../src/cli/format-groups.js';
+import { formatCheck } from '../../../src/cli/format-check.js';
 import type { Job, JobStatus } from '../../../src/protocol/job.js';
 import { job } from './fixtures.js';
 
@@ -20,7 +21,7 @@ test('members of arrays and loads are counted per status; other jobs are kept as
   ]);
   assert.equal(formatGroup(groups[0]!), 'array 2 (jobs 2-5, indices 1-4, at most 2 at once): 2 queue (1 held), 1 running, 1 done: run $QPY_ARRAY_INDEX\n');
   assert.equal(formatGroup(groups[1]!), 'load 6 (jobs 6-7): 1 queue, 1 failed: one …\n');
-  const out = formatGroupedCheck(jobs, groups, '%j (%s)\n', 0, true);
+  const out = formatCheck(jobs, '%j (%s)\n', 0, true, undefined, undefined, groups.map((g) => ({ id: g.first, text: formatGroup(g) })));
   assert.equal(out, '1 (done)\n' + formatGroup(groups[0]!) + formatGroup(groups[1]!) + '9 (queue)\nJob submission is paused.\n');
   assert.match(formatGroup(groups[1]!, () => 'red'), /\x1b\[31m1 queue\x1b\[0m, \x1b\[31m1 failed\x1b\[0m/);
 });

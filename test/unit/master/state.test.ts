@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as life from '../../../src/master/lifecycle.js';
 import { emptyState, queuePositions, remove, running, submit, update, updateAll, type MasterState } from '../../../src/master/state.js';
-import { queueWalk } from '../../../src/daemon/dispatch.js';
 import { QpyError } from '../../../src/errors.js';
 import { EXIT0, ids, job, spec } from './fixtures.js';
 
@@ -197,22 +196,4 @@ test('updateAll: many jobs leaving the queue at once, the rest of it in order; f
     assert.equal(state.jobs.get(3)!.state.type, 'undone');
     assert.deepEqual([...state.active], [1]);
   }
-});
-
-test('a dispatch walk gives every queued ID once, in order, while jobs start and are queued during it', () => {
-  const state = withJobs(1000);
-  const seen: number[] = [];
-  for (const id of queueWalk(state)) {
-    seen.push(id);
-    if (id % 2 === 0) update(state, life.start(state.jobs.get(id)!, 'n1', 5)); // started as the walk goes
-    if (id === 600) update(state, life.requeue(state.jobs.get(2)!), { front: true }); // an earlier one back at the head
-  }
-  assert.deepEqual(seen, upTo(1000), 'none skipped, none twice');
-  const all = withJobs(600);
-  const walked: number[] = [];
-  for (const id of queueWalk(all)) {
-    walked.push(id);
-    update(all, life.start(all.jobs.get(id)!, 'n1', 5)); // every one starts: whole slices leave
-  }
-  assert.deepEqual(walked, upTo(600));
 });
