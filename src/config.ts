@@ -40,6 +40,8 @@ export interface MultiuserPaths {
   db: string;
   discovery: string;
   log: string;
+  /** The Unix domain socket masters on this host connect to (the directory is 0711 so they can reach it). */
+  socket: string;
 }
 
 export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
@@ -55,6 +57,7 @@ export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
     db: join(dir, 'multiuser.db'),
     discovery: join(dir, 'multiuser.json'),
     log: join(dir, 'multiuser.log'),
+    socket: join(dir, 'multiuser.sock'),
   };
 }
 
@@ -103,6 +106,8 @@ export const timing = {
   nodeDownAfterMs: envInt('QPY_NODE_DOWN_AFTER_MS', 60_000),
   /** How often qpy-multiuser probes its nodes (load, memory, outsiders, up or down); 0: never. */
   probeMs: envInt('QPY_PROBE_MS', 60_000),
+  /** qpy-multiuser gives back the slots of a master away this long whose jobs' wrappers are gone. */
+  masterGraceMs: envInt('QPY_MASTER_GRACE_MS', 30_000),
 };
 
 function envInt(name: string, fallback: number): number {

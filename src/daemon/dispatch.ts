@@ -11,7 +11,7 @@ import * as life from '../master/lifecycle.js';
 import { queuePos, running as runningJobs, update, type MasterState } from '../master/state.js';
 import type { Committer } from '../store/group-commit.js';
 import { nodeNotReached, type Executor } from '../executor/executor.js';
-import { shellQuote } from '../executor/wrapper.js';
+import { jobTag, shellQuote, TAG_VAR } from '../executor/wrapper.js';
 import { QpyError } from '../errors.js';
 import { adoptRunning } from './adopt.js';
 import type { AllocatorLink } from './allocator-link.js';
@@ -224,7 +224,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         node: job.state.node,
         command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command),
         cwd: spec.cwd,
-        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB), QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1), ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}) },
+        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB), QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1), ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}), [TAG_VAR]: jobTag(rt.user, job.id, (job.attempts?.length ?? 0) + 1) },
       });
       const current = rt.state.jobs.get(job.id);
       if (current?.state.type === 'running' && current.state.pid === null) {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { QpyError } from '../errors.js';
-import { int, obj, strMax } from '../protocol/schema.js';
+import { int, obj, optional, strMax } from '../protocol/schema.js';
 import type { NodeSpec } from '../allocator/state.js';
 import type { Executor } from '../executor/executor.js';
 import { createLocalExecutor } from '../executor/local.js';
@@ -18,7 +18,8 @@ import { createSshExecutor } from '../executor/ssh.js';
 import { createRouter } from '../executor/router.js';
 import { isLocalAddress } from '../protocol/cluster.js';
 
-export const multiuserFileSchema = obj({ address: strMax(1024), port: int, user: strMax(256) });
+/** multiuser.json, written by `qpy join`; `socket` is the daemon's Unix socket, used on its own host. */
+export const multiuserFileSchema = obj({ address: strMax(1024), port: int, user: strMax(256), socket: optional(strMax(4096)) });
 export type MultiuserFile = ReturnType<typeof multiuserFileSchema>;
 
 /** The shared daemon's details, or null for the embedded default. A broken file is a QpyError. */

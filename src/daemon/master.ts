@@ -25,6 +25,7 @@ import type { NodeSpec } from '../allocator/state.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { embeddedLink, type AllocatorLink } from './allocator-link.js';
 import { multiuserLink } from './multiuser-link.js';
+import { multiuserUrl } from './multiuser-address.js';
 import { addressesOf, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './master-nodes.js';
 import { loadEmbeddedNodes } from './embedded-nodes.js';
 import { createDispatcher, type Dispatcher, type Runtime } from './dispatch.js';
@@ -131,7 +132,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const link: AllocatorLink & { close?(): void } = shared === null
     ? embeddedLink(embedded!)
     : multiuserLink({
-        url: `ws://${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}/`,
+        url: multiuserUrl(shared),
         key: readKey(paths.multiuserKey),
         user,
         log,

@@ -80,7 +80,8 @@ export function keyFor(ctx: MultiuserContext, role: string, user: string): Buffe
   return null;
 }
 
-function persistUser(ctx: MultiuserContext, name: string): void {
+/** Write a user's registration and slots to the store (or forget it and its key); the caller commits. */
+export function persistUser(ctx: MultiuserContext, name: string): void {
   const u = ctx.state.userByName.get(name);
   if (u === undefined) {
     ctx.store.deleteUser(name);
@@ -101,6 +102,8 @@ export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator
   if (msg.type === 'register' && !mayConnect(ctx, msg.user)) {
     throw new QpyError('NOT_ALLOWED', `user ${msg.user} is not in allowed_users`, 'ask the qpy administrator');
   }
+  // A master that reaches a node the probes find down: probe it now rather than at the next retry.
+  if (msg.type === 'nodeLink' && msg.reachable && ctx.state.nodeByName.get(msg.node)?.up === false) ctx.probe([msg.node]);
   const reply = handleMasterMessage(ctx.state, msg);
   if (msg.type === 'status' && reply.type === 'status') reply.status = withProblems(ctx, reply.status);
   if (msg.type === 'register' || msg.type === 'release') {

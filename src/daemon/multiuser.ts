@@ -6,7 +6,8 @@
  * files (the last good copy of any that is wrong), listen, then advertise in
  * `multiuser.json`. Masters re-register on their own after a restart.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { QpyError } from '../errors.js';
 import { multiuserPaths, timing, type MultiuserPaths } from '../config.js';
 import { removeDiscovery, writeDiscovery } from '../discovery.js';
@@ -21,7 +22,8 @@ import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
 import { startServer, type Peer, type RunningServer } from '../transport/server.js';
 import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
 import { createProber, type Prober } from './node-prober.js';
-import { handleAdmin, handleJoin, handleMaster, keyFor, type MultiuserContext } from './multiuser-handlers.js';
+import { handleAdmin, handleJoin, handleMaster, keyFor, persistUser, type MultiuserContext } from './multiuser-handlers.js';
+import { watchDeadMasters, type DeadMasterWatch } from './dead-masters.js';
 import { fileLog, type Log } from './log.js';
 
 export interface MultiuserOptions {
@@ -39,16 +41,35 @@ export interface RunningMultiuser {
 
 type Request = MasterToAllocator | AdminToAllocator | JoinToAllocator;
 
-/** Refuse a directory or file that others can read (a key in it would be theirs). */
-function checkPrivate(path: string, what: string): void {
+/** Refuse a directory or file that others can read or write (a key in it would be theirs); `forbidden`: the bits not allowed. */
+function checkPrivate(path: string, what: string, forbidden = 0o077): void {
   let mode: number;
   try {
     mode = statSync(path).mode & 0o777;
   } catch {
     return; // created below, private
   }
-  if ((mode & 0o077) !== 0) {
-    throw new QpyError('UNAUTHENTICATED', `${what} ${path} is open to other users (mode ${mode.toString(8)})`, `run: chmod ${what === 'directory' ? 700 : 600} ${path}`);
+  if ((mode & forbidden) !== 0) {
+    throw new QpyError('UNAUTHENTICATED', `${what} ${path} is open to other users (mode ${mode.toString(8)})`, `run: chmod ${what === 'directory' ? (forbidden === 0o077 ? 700 : 711) : 600} ${path}`);
+  }
+}
+
+/**
+ * The admin directory is 0711: other accounts may pass through it to the
+ * daemon's socket, but not list it. So every file in it is made the admin's
+ * alone (the daemon's own are created so under its umask; the admin's files
+ * may have been written 0644).
+ */
+function openToSocketUsers(dir: string): void {
+  chmodSync(dir, 0o711);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (st.isFile() && (st.mode & 0o077) !== 0) chmodSync(path, st.mode & 0o700);
+    } catch {
+      /* gone meanwhile */
+    }
   }
 }
 
@@ -74,12 +95,14 @@ function restore(state: AllocatorState, snap: AllocatorSnapshot, log: Log): void
 
 export async function startMultiuser(opts: MultiuserOptions = {}): Promise<RunningMultiuser> {
   const paths = opts.paths ?? multiuserPaths();
-  checkPrivate(paths.dir, 'directory');
+  process.umask(0o077); // everything the daemon creates is the admin's alone
+  checkPrivate(paths.dir, 'directory', 0o066);
   checkPrivate(paths.keys, 'directory');
   ensurePrivateDir(paths.dir);
   ensurePrivateDir(paths.keys);
   checkPrivate(paths.adminKey, 'key file');
   loadOrCreateKey(paths.adminKey);
+  openToSocketUsers(paths.dir);
   const log = fileLog(paths.log, opts.foreground ?? false);
   const store = openAllocatorStore(paths.db);
   try {
@@ -117,6 +140,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     stopping ??= (async () => {
       log('stopping');
       prober?.close();
+      deadMasters?.close();
       await server?.close();
       await store.commit().catch(() => undefined);
       store.close();
@@ -138,6 +162,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     });
   };
   let prober: Prober | null = null;
+  let deadMasters: DeadMasterWatch | null = null;
   const ctx: MultiuserContext = {
     paths,
     state,
@@ -160,6 +185,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       requestSchema: (role) => (role === 'master' ? masterToAllocatorSchema : role === 'admin' ? adminToAllocatorSchema : role === 'join' ? joinToAllocatorSchema : null),
       handle: (req, peer) => {
         if (peer.role === 'master') {
+          if (!masters.has(peer)) deadMasters?.connected(peer.user);
           masters.set(peer, peer.user);
           return handleMaster(ctx, req as MasterToAllocator, peer.user);
         }
@@ -168,8 +194,11 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       },
       handshakeMs: timing.handshakeMs,
       serverName: 'qpy-multiuser',
+      socketPath: paths.socket,
       log,
-      onDisconnect: (peer) => void masters.delete(peer),
+      onDisconnect: (peer) => {
+        if (masters.delete(peer)) deadMasters?.disconnected(peer.user);
+      },
     });
   try {
     server = await listen(Number.isSafeInteger(savedPort) && savedPort > 0 && savedPort < 65536 ? savedPort : 0);
@@ -183,9 +212,30 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   if (savedPort !== server.port) writeFileSync(paths.port, `${server.port}\n`, { mode: 0o600 });
   // QPY_PROBE_MS=0 turns probing off: nodes are taken as up, with the capacity the file gives.
   if (timing.probeMs > 0) {
-    prober = createProber({ state, log, intervalMs: timing.probeMs, probedCapacity: (name) => ctx.capacity.get(name) ?? { cores: false, memory: false }, onChange: wake });
+    prober = createProber({
+      state,
+      log,
+      intervalMs: timing.probeMs,
+      probedCapacity: (name) => ctx.capacity.get(name) ?? { cores: false, memory: false },
+      onChange: () => {
+        deadMasters?.check();
+        wake();
+      },
+    });
     void prober.probe();
   }
+  deadMasters = watchDeadMasters({
+    state,
+    prober: () => prober,
+    graceMs: timing.masterGraceMs,
+    now: Date.now,
+    log,
+    released: (user) => {
+      persistUser(ctx, user);
+      void store.commit().catch((err: Error) => log(`store: ${err.message}`));
+      wake();
+    },
+  });
   writeDiscovery(paths.discovery, { pid: process.pid, host, port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
   log(`started: pid ${process.pid}, ${host}:${server.port}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`);
   return { port: server.port, pid: process.pid, log, stopped, stop };

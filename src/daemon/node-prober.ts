@@ -8,18 +8,35 @@
  * a node whose file entry lacks `cores=` or `memory=` takes what the probe
  * found. Probes never hold up a grant: the allocator only reads their last
  * results.
+ *
+ * A node that is down is tried again sooner than the interval: after 1 s,
+ * then 2, 4, 8 and every 15 s, whatever the failure (refused, timeout, lost
+ * connection), so a returning node takes jobs within seconds. Each probe
+ * also lists the node's live job wrappers by their tags (`live`), which the
+ * daemon uses to give back the slots of dead masters' ended jobs.
  */
 import { outsidersFromBusy, recountCores, redistribute, setNodeMetrics, type AllocatorState } from '../allocator/state.js';
-import { parseProbe, probeCommand, type ProbeResult } from '../executor/node-probe.js';
+import { parseProbe, probeCommand, type LiveTag, type ProbeResult } from '../executor/node-probe.js';
 import { nodeCommands } from '../executor/node-commands.js';
 import type { Log } from './log.js';
 
 /** A probe taking longer than this counts as failed. */
 const PROBE_TIMEOUT_MS = 20_000;
+/** Retries of a down node: from the first to the last, doubling. */
+export const RETRY_FIRST_MS = 1000;
+export const RETRY_LAST_MS = 15_000;
+
+/** The live job wrappers a probe saw on a node, and when that probe started. */
+export interface LiveList {
+  startedAt: number;
+  tags: LiveTag[];
+}
 
 export interface Prober {
   /** Probe these nodes now (all by default); resolves when every probe is done. */
   probe(names?: string[]): Promise<void>;
+  /** The live wrappers listed by the node's last successful probe, or null (down, never probed, no list). */
+  live(name: string): LiveList | null;
   close(): void;
 }
 
@@ -37,16 +54,33 @@ export function createProber(opts: ProberOptions): Prober {
   const { state, log } = opts;
   const commands = nodeCommands();
   const running = new Map<string, Promise<void>>();
+  const lives = new Map<string, LiveList>();
+  /** Down nodes: when the next retry is due, and the wait after it. */
+  const retries = new Map<string, { timer: NodeJS.Timeout; nextMs: number }>();
   let closed = false;
 
-  function apply(name: string, r: ProbeResult | null, problem: string): void {
+  function retryLater(name: string): void {
+    const nextMs = Math.min((retries.get(name)?.nextMs ?? RETRY_FIRST_MS), RETRY_LAST_MS);
+    clearTimeout(retries.get(name)?.timer);
+    const timer = setTimeout(() => void probe([name]), nextMs);
+    timer.unref();
+    retries.set(name, { timer, nextMs: Math.min(nextMs * 2, RETRY_LAST_MS) });
+  }
+
+  function apply(name: string, r: ProbeResult | null, problem: string, startedAt: number): void {
     const node = state.nodeByName.get(name);
     if (!node || closed) return;
     if (r === null) {
       if (node.up) log(`node ${name} is down: ${problem}`);
       setNodeMetrics(state, name, { up: false });
+      lives.delete(name);
+      retryLater(name);
       return;
     }
+    clearTimeout(retries.get(name)?.timer);
+    retries.delete(name);
+    if (r.tags !== null) lives.set(name, { startedAt, tags: r.tags });
+    else lives.delete(name);
     if (!node.up) log(`node ${name} is up`);
     const capacity = opts.probedCapacity(name);
     if ((capacity.cores && node.spec.cores !== r.cores) || (capacity.memory && node.spec.memGB !== r.memTotalGB)) {
@@ -54,7 +88,7 @@ export function createProber(opts: ProberOptions): Prober {
       recountCores(state);
       redistribute(state);
     }
-    setNodeMetrics(state, name, { up: true, load: r.load, usedMemGB: r.memUsedGB, outsiders: r.busy === null ? 0 : outsidersFromBusy(state, name, r.busy), disk: r.disk });
+    setNodeMetrics(state, name, { up: true, load: r.load, usedMemGB: r.memUsedGB, outsiders: r.outsiders ?? (r.busy === null ? 0 : outsidersFromBusy(state, name, r.busy)), disk: r.disk });
   }
 
   function probeOne(name: string): Promise<void> {
@@ -64,13 +98,14 @@ export function createProber(opts: ProberOptions): Prober {
     if (!node) return Promise.resolve();
     const command = probeCommand(node.spec.checkDir);
     const address = node.spec.address;
+    const startedAt = Date.now();
     const p = commands
       .run(name, address, command, PROBE_TIMEOUT_MS)
       .then((out) => {
         const r = parseProbe(out);
-        apply(name, r, r === null ? 'the probe printed nothing usable' : '');
+        apply(name, r, r === null ? 'the probe printed nothing usable' : '', startedAt);
       })
-      .catch((err: Error) => apply(name, null, err.message))
+      .catch((err: Error) => apply(name, null, err.message, startedAt))
       .finally(() => running.delete(name));
     running.set(name, p);
     return p;
@@ -87,9 +122,11 @@ export function createProber(opts: ProberOptions): Prober {
 
   return {
     probe,
+    live: (name) => lives.get(name) ?? null,
     close() {
       closed = true;
       clearInterval(timer);
+      for (const r of retries.values()) clearTimeout(r.timer);
       commands.close();
     },
   };

@@ -1,23 +1,39 @@
 /**
  * Probing a node (reference §3.2, done better): one small POSIX sh script,
  * run on the node over SSH (or locally for `localhost`), prints the node's
- * cores, 5-minute load, memory, the processes busy above 50 % of a CPU (from
- * two `top` samples half a second apart, so the figure is current) and,
- * when asked, a directory's disk usage. Pure text in, facts out.
+ * cores, 5-minute load, memory, the live qpy job wrappers (by the tag in
+ * their command line), the processes busy above 50 % of a CPU (from two `top`
+ * samples half a second apart, so the figure is current) split into
+ * outsiders and qpy's own, and, when asked, a directory's disk usage. Pure
+ * text in, facts out.
  */
-import { shellQuote } from './wrapper.js';
+import { parseJobTag, shellQuote, TAG_VAR } from './wrapper.js';
 
 const SCRIPT = [
   'echo "cores $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"',
   'read _a _b _c < /proc/loadavg && echo "load $_b"',
   `awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print "mem", t+0, a+0}' /proc/meminfo`,
-  `if command -v top >/dev/null 2>&1; then top -b -n 2 -d 0.5 2>/dev/null | awk '/^ *PID /{n++; for (i = 1; i <= NF; i++) if ($i == "%CPU") col = i; next} n == 2 && col && $col + 0 > 50 {c++} END{print "busy", c + 0}'; fi`,
+  // The live job wrappers: their QPY_TAG argument (wrapper.ts), one `tag PID USER:JOB:ATTEMPT` line each,
+  // then `tags-ok` once the list is complete (a grep without -z lists nothing, and the daemon then
+  // releases nothing). The grep's own pattern starts with ^, so it never lists itself.
+  `if printf 'x\\0' | grep -qz '^x$' 2>/dev/null; then _tags=$(grep -a -s -z -H '^${TAG_VAR}=' /proc/[0-9]*/cmdline | tr '\\000' '\\n' | sed -n 's,^/proc/\\([0-9]*\\)/cmdline:${TAG_VAR}=,tag \\1 ,p'); [ -n "$_tags" ] && printf '%s\\n' "$_tags"; echo tags-ok; fi`,
+  // Busy processes (above 50 % of a CPU over two top samples half a second apart): `busy OUTSIDERS OURS`,
+  // where ours are in a job wrapper's process group or are qpy's own daemons.
+  `if command -v top >/dev/null 2>&1; then _tp=" $(printf '%s\\n' "$_tags" | awk '{printf "%s ", $2}')"; _o=0; _q=0; for _p in $(top -b -n 2 -d 0.5 2>/dev/null | awk '/^ *PID /{n++; for (i = 1; i <= NF; i++) {if ($i == "%CPU") col = i; if ($i == "PID") pc = i}; next} n == 2 && col && pc && $col + 0 > 50 {print $pc}'); do _g=$(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -d' ' -f3); case "$_tp" in *" $_g "*) _q=$((_q+1)); continue;; esac; case "$(tr '\\000' ' ' <"/proc/$_p/cmdline" 2>/dev/null)" in *qpy-master*|*qpy-multiuser*|*/bin/qpy\\ *) _q=$((_q+1)); continue;; esac; _o=$((_o+1)); done; echo "busy $_o $_q"; fi`,
   `if [ -n "$1" ]; then df -Pk -- "$1" 2>/dev/null | awk 'NR == 2 {print "disk", $3, $2}'; fi`,
 ].join('\n');
 
 /** The command line that probes a node (for an SSH exec, or `sh -c` locally). */
 export function probeCommand(checkDir: string | null): string {
   return `sh -c ${shellQuote(SCRIPT)} qpy-probe ${shellQuote(checkDir ?? '')}`;
+}
+
+/** A live job wrapper seen by a probe. */
+export interface LiveTag {
+  pid: number;
+  user: string;
+  jobId: number;
+  attempt: number;
 }
 
 export interface ProbeResult {
@@ -27,6 +43,10 @@ export interface ProbeResult {
   memUsedGB: number;
   /** Processes using more than half a CPU, or null when the node has no `top`. */
   busy: number | null;
+  /** Of those, the ones that are not qpy's (jobs' process groups, daemons): null when the tags are unknown. */
+  outsiders: number | null;
+  /** The live job wrappers by their tag, or null when the node could not list them (no `grep -z`). */
+  tags: LiveTag[] | null;
   disk: { usedGB: number; totalGB: number } | null;
 }
 
@@ -36,22 +56,33 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 /** Parse the probe's output; null if it lacks cores, load or memory (the node is then treated as down). */
 export function parseProbe(text: string): ProbeResult | null {
   const fields = new Map<string, number[]>();
+  const tags: LiveTag[] = [];
+  let tagsOk = false;
   for (const line of text.split('\n')) {
     const [key, ...rest] = line.trim().split(/\s+/);
-    if (key) fields.set(key, rest.map(Number));
+    if (key === 'tag') {
+      const t = parseJobTag(rest[1] ?? '');
+      const pid = Number(rest[0]);
+      if (t !== null && Number.isSafeInteger(pid) && pid > 0) tags.push({ pid, ...t });
+    } else if (key === 'tags-ok') tagsOk = true;
+    else if (key) fields.set(key, rest.map(Number));
   }
   const [cores] = fields.get('cores') ?? [];
   const [load] = fields.get('load') ?? [];
   const [total, avail] = fields.get('mem') ?? [];
   if (!Number.isSafeInteger(cores) || cores! < 1 || !Number.isFinite(load) || !Number.isFinite(total) || !Number.isFinite(avail) || total! <= 0) return null;
-  const [busy] = fields.get('busy') ?? [];
+  const [busyOthers, busyOurs] = fields.get('busy') ?? [];
   const [used, size] = fields.get('disk') ?? [];
+  const known = Number.isSafeInteger(busyOthers);
+  const split = known && Number.isSafeInteger(busyOurs) && tagsOk;
   return {
     cores: cores!,
     load: load!,
     memTotalGB: round1(total! / GB_IN_KB),
     memUsedGB: round1(Math.max(0, total! - avail!) / GB_IN_KB),
-    busy: Number.isSafeInteger(busy) ? busy! : null,
+    busy: known ? busyOthers! + (Number.isSafeInteger(busyOurs) ? busyOurs! : 0) : null,
+    outsiders: split ? busyOthers! : null,
+    tags: tagsOk ? tags : null,
     disk: Number.isFinite(used) && Number.isFinite(size) && size! > 0 ? { usedGB: used! / GB_IN_KB, totalGB: size! / GB_IN_KB } : null,
   };
 }

@@ -72,6 +72,28 @@ const LINES = [
   '_qw_end "$_qw_rc" "exit $_qw_rc"',
 ];
 
+/**
+ * The tag every job wrapper carries in its command line, as its last
+ * `NAME=VALUE` argument (so also in the job's environment): `QPY_TAG=USER:JOB:ATTEMPT`.
+ * Nothing secret: any account may read it in `ps` or /proc/PID/cmdline, and
+ * that is the point. The shared daemon's probe, running as the admin, lists
+ * the live tags on each node (node-probe.ts) to give back the cores of a dead
+ * master's jobs that have ended, and to tell qpy's own busy processes from
+ * outsiders. User names never contain `:` (see allocator/users-file.ts).
+ */
+export const TAG_VAR = 'QPY_TAG';
+
+/** The tag of one run of a job (see TAG_VAR). */
+export function jobTag(user: string, jobId: number, attempt: number): string {
+  return `${user}:${jobId}:${attempt}`;
+}
+
+/** A tag read back from a node, or null when it is not one of ours. */
+export function parseJobTag(text: string): { user: string; jobId: number; attempt: number } | null {
+  const m = /^([A-Za-z0-9_][A-Za-z0-9_.-]*):([0-9]{1,15}):([0-9]{1,9})$/.exec(text);
+  return m ? { user: m[1]!, jobId: Number(m[2]), attempt: Number(m[3]) } : null;
+}
+
 /** The wrapper source, for `sh -c WRAPPER qpy-job …`. */
 export const WRAPPER = LINES.join('\n');
 /** `$0` of the wrapper; makes jobs easy to spot in `ps`. */

@@ -10,6 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { authSchema, type Auth } from '../protocol/handshake.js';
 import { parseFrame } from '../protocol/parse.js';
@@ -37,6 +38,12 @@ export interface ServerOptions<In extends { id: number }> {
   handle(request: In, peer: Peer): Promise<object> | object;
   handshakeMs: number;
   serverName: string;
+  /**
+   * Also serve on this Unix domain socket (replacing a stale one). Peers on
+   * this host use it: only the account owning its directory can put a socket
+   * there, so no other account can stand in for the daemon.
+   */
+  socketPath?: string;
   log(line: string): void;
   onDisconnect?(peer: Peer): void;
 }
@@ -52,30 +59,59 @@ export interface RunningServer {
 const HARD_FRAME_LIMIT = 16 * MAX_REQUEST_BYTES;
 
 export async function startServer<In extends { id: number }>(opts: ServerOptions<In>): Promise<RunningServer> {
-  const http = createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
-  });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: HARD_FRAME_LIMIT });
-  http.on('upgrade', (req, socket, head) => {
-    socket.on('error', () => socket.destroy());
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts));
-  });
-  http.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(opts.port, opts.host, () => resolve());
-  });
+  const httpServer = (): Server => {
+    const h = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
+    });
+    h.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => socket.destroy());
+      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts));
+    });
+    h.on('clientError', (_err, socket) => socket.destroy());
+    return h;
+  };
+  const listen = (h: Server, at: { port: number; host: string } | { path: string }) =>
+    new Promise<void>((resolve, reject) => {
+      h.once('error', reject);
+      h.listen(at, () => {
+        h.off('error', reject);
+        resolve();
+      });
+    });
+  const http = httpServer();
+  await listen(http, { port: opts.port, host: opts.host });
   const port = (http.address() as AddressInfo).port;
+  // The same service on a Unix domain socket, for peers on this host (see ServerOptions.socketPath).
+  let local: Server | null = null;
+  if (opts.socketPath !== undefined) {
+    local = httpServer();
+    try {
+      unlinkSync(opts.socketPath); // left by a daemon that was killed; the caller holds the directory's lock
+    } catch {
+      /* none */
+    }
+    try {
+      await listen(local, { path: opts.socketPath });
+      chmodSync(opts.socketPath, 0o666); // who may connect is decided by the handshake, not the file mode
+    } catch (err) {
+      await new Promise<void>((r) => http.close(() => r()));
+      throw err;
+    }
+  }
+  const closeOne = (h: Server) =>
+    new Promise<void>((resolve) => {
+      h.close(() => resolve());
+      h.closeAllConnections();
+    });
   return {
     port,
     http,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        wss.close();
-        http.close(() => resolve());
-        http.closeAllConnections();
-      }),
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await Promise.all([closeOne(http), ...(local ? [closeOne(local)] : [])]);
+    },
   };
 }
 

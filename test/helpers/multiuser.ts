@@ -4,7 +4,7 @@
  * stopped by the test, and authenticated protocol clients for each role.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { qpyUser, ROOT, run, type QpyUser } from './qpy.js';
@@ -33,7 +33,9 @@ export interface TestMultiuser extends AsyncDisposable {
   port(): number;
   kill(): Promise<void>;
   admin(): Promise<Connection<AdminToAllocator, AllocatorToAdmin>>;
-  master(user: string, key?: Buffer, role?: Role): Promise<Connection<MasterToAllocator, AllocatorFrame>>;
+  master(user: string, key?: Buffer, role?: Role, onPush?: (frame: AllocatorFrame) => void): Promise<Connection<MasterToAllocator, AllocatorFrame>>;
+  /** The daemon's log so far. */
+  log(): string;
 }
 
 export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[]; env?: NodeJS.ProcessEnv } = {}): TestMultiuser {
@@ -75,8 +77,15 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
       open.push(c as never);
       return c;
     },
-    async master(user, key, role = 'master') {
-      const c = await connect<MasterToAllocator, AllocatorFrame>({ url: url(), socket: wsSocket, key: key ?? readKey(join(paths.keys, `${user}.key`)), role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000 });
+    log: () => {
+      try {
+        return readFileSync(paths.log, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    async master(user, key, role = 'master', onPush) {
+      const c = await connect<MasterToAllocator, AllocatorFrame>({ url: url(), socket: wsSocket, key: key ?? readKey(join(paths.keys, `${user}.key`)), role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000, ...(onPush ? { onPush } : {}) });
       open.push(c as never);
       return c;
     },
