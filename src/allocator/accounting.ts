@@ -13,7 +13,7 @@
  * - no change ever adds load to a node beyond its capacity: a grant lands
  *   only where it fits (chooseNode), a strict registration adds no load at
  *   all (it only keeps or releases slots the allocator granted), and
- *   releases, reaping and admin changes only take load away;
+ *   releases and reaping only take load away (admin changes move none);
  * - capacity may shrink under running slots (a nodes reload, or a probe
  *   that finds fewer cores or less memory): the node is then over capacity,
  *   legitimately, and from then on its load only goes down (it takes no new
@@ -36,8 +36,10 @@ export interface SlotRequest {
 }
 
 /**
- * Charge a slot without any capacity check (grants check first; registration
- * deliberately does not, §3.9). A slot on a node that is not configured is
+ * Charge a slot without any capacity check (grants check first; the
+ * embedded allocator's trusted registration deliberately does not, §3.9;
+ * the shared daemon's strict registration never charges, and the daemon's
+ * restart charges back only the slots its store says it granted). A slot on a node that is not configured is
  * still charged to its user and the global total, so shares stay honest
  * until it is released. The caller ensures the job id is not held already.
  */

@@ -307,3 +307,15 @@ test('every number a master reports is bounded: a register breaking a bound chan
     assert.equal(send(s, { type: 'status', user: 'alice' }).type, 'status');
   }
 });
+
+test('a removed user whose registration leaves it holding nothing is forgotten, as after its last release', () => {
+  const s = allocator([node('n1', 4)]);
+  register(s, 'alice', [], 0, STRICT);
+  register(s, 'bob', [], 0, STRICT);
+  assert.equal(request(s, 'alice', 1, 1), 'n1');
+  s.userByName.get('alice')!.removed = true;
+  register(s, 'alice', [{ jobId: 1, node: 'n1', cores: 1, memGB: 1 }], 0, STRICT);
+  assert.equal(s.userByName.has('alice'), true, 'its job still runs');
+  register(s, 'alice', [], 0, STRICT);
+  assert.deepEqual(s.users.map((u) => [u.name, u.extra]), [['bob', 4]]);
+});
