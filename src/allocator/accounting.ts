@@ -1,8 +1,29 @@
 /**
  * Slot accounting (§3.3, §3.8, §3.9): charging a granted or re-registered
- * slot to its user, its node and the global counters, releasing it, and an
- * audit that recomputes every counter from the slots (used by tests, and
- * cheap enough for a daemon's debug check).
+ * slot to its user, its node and the global counters, releasing it, and two
+ * audits that recompute what the counters must be (used by tests and by
+ * bench/allocator, cheap enough for a daemon's debug check).
+ *
+ * The capacity invariant (the shared daemon, which trusts no master's
+ * report: see HandleOptions in handle.ts). A node's load is its usedCores
+ * (qpy slots; outsiders do not count) and its reqMemGB (the slots' memory
+ * plus the 2 GB reserve, counted only while it holds a slot, so a node
+ * smaller than the reserve is not over when idle). Its capacity is
+ * spec.cores and spec.memGB. Then:
+ * - no change ever adds load to a node beyond its capacity: a grant lands
+ *   only where it fits (chooseNode), a strict registration adds no load at
+ *   all (it only keeps or releases slots the allocator granted), and
+ *   releases and reaping only take load away (admin changes move none);
+ * - capacity may shrink under running slots (a nodes reload, or a probe
+ *   that finds fewer cores or less memory): the node is then over capacity,
+ *   legitimately, and from then on its load only goes down (it takes no new
+ *   slot, since its free cores or promised memory are negative) until it is
+ *   within its capacity again.
+ * `auditCapacity(state, before)` checks exactly that against the loads
+ * taken by `nodeLoads` before the change; without `before`, every node must
+ * be within its capacity (true whenever no capacity shrank under slots).
+ * The embedded allocator's trusted registrations (§3.9) may break it: its
+ * master's report is the truth there, capacity or not.
  */
 import { MEM_RESERVE_GB, reassignMinCores, type AllocatorState, type SlotRecord, type UserState } from './state.js';
 
@@ -15,8 +36,10 @@ export interface SlotRequest {
 }
 
 /**
- * Charge a slot without any capacity check (grants check first; registration
- * deliberately does not, §3.9). A slot on a node that is not configured is
+ * Charge a slot without any capacity check (grants check first; the
+ * embedded allocator's trusted registration deliberately does not, §3.9;
+ * the shared daemon's strict registration never charges, and the daemon's
+ * restart charges back only the slots its store says it granted). A slot on a node that is not configured is
  * still charged to its user and the global total, so shares stay honest
  * until it is released. The caller ensures the job id is not held already.
  */
@@ -62,6 +85,41 @@ export function releaseSlot(state: AllocatorState, user: UserState, jobId: numbe
   return slot;
 }
 
+/** A node's load at one moment: what `auditCapacity` compares with. */
+export interface NodeLoad {
+  usedCores: number;
+  reqMemGB: number;
+}
+
+/** Every node's load now, by name (one small entry per node). */
+export function nodeLoads(state: AllocatorState): Map<string, NodeLoad> {
+  return new Map(state.nodes.map((n) => [n.spec.name, { usedCores: n.usedCores, reqMemGB: n.reqMemGB }]));
+}
+
+/** Slack for sums of fractional GB (reqMemGB is a running float sum). */
+const memSlack = (gb: number): number => 1e-9 * Math.max(1, Math.abs(gb));
+
+/**
+ * The capacity invariant (see the header), one sentence per node that
+ * breaks it: a node over its cores or memory, unless `before` (the loads
+ * before the change) shows it was already that loaded, so its capacity
+ * shrank under its slots and its load did not grow. O(nodes), no slot walk.
+ */
+export function auditCapacity(state: AllocatorState, before?: ReadonlyMap<string, NodeLoad>): string[] {
+  const problems: string[] = [];
+  for (const n of state.nodes) {
+    const overCores = n.usedCores > n.spec.cores;
+    const overMem = n.slotCount > 0 && n.reqMemGB > n.spec.memGB + memSlack(n.spec.memGB);
+    if (!overCores && !overMem) continue;
+    const was = before?.get(n.spec.name);
+    if (was !== undefined && n.usedCores <= was.usedCores && n.reqMemGB <= was.reqMemGB + memSlack(was.reqMemGB)) continue;
+    const why = was === undefined ? '' : ` (it held ${was.usedCores} cores and ${was.reqMemGB} GB before)`;
+    if (overCores) problems.push(`node ${n.spec.name} holds ${n.usedCores} cores, more than its ${n.spec.cores}${why}`);
+    if (overMem) problems.push(`node ${n.spec.name} has ${n.reqMemGB} GB requested (the ${MEM_RESERVE_GB} GB reserve included), more than its ${n.spec.memGB} GB${why}`);
+  }
+  return problems;
+}
+
 /**
  * Recompute every counter from the slots and list each mismatch or negative
  * value, one sentence each. An empty list means the books balance.
@@ -84,12 +142,14 @@ export function auditCounters(state: AllocatorState): string[] {
       n.count++;
       perNode.set(s.node, n);
     }
+    if (u.usedCores < 0 || u.queueSize < 0) problems.push(`user ${u.name}: a counter is negative`);
     if (userUsed !== u.usedCores) problems.push(`user ${u.name}: usedCores ${u.usedCores}, slots hold ${userUsed}`);
     used += userUsed;
     usedMin += Math.min(u.min, userUsed);
   }
   for (const node of state.nodes) {
     const n = perNode.get(node.spec.name) ?? { cores: 0, mem: 0, count: 0 };
+    if (node.usedCores < 0 || node.slotCount < 0) problems.push(`node ${node.spec.name}: a counter is negative`);
     if (node.usedCores !== n.cores) problems.push(`node ${node.spec.name}: usedCores ${node.usedCores}, slots hold ${n.cores}`);
     if (node.slotCount !== n.count) problems.push(`node ${node.spec.name}: slotCount ${node.slotCount}, slots ${n.count}`);
     if (Math.abs(node.reqMemGB - (MEM_RESERVE_GB + n.mem)) > 1e-9) {

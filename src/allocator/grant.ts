@@ -6,6 +6,7 @@
  * pass also requires the node to be up.
  */
 import type { ErrorCode } from '../protocol/error-codes.js';
+import { MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
 import { matchesNode, parseAttrExpr, type AttrExpr } from './attributes.js';
 import { chargeSlot, releaseSlot } from './accounting.js';
 import { nodeAvailMem, nodeFreeCores, nodeFreeMem, takesJobs, type AllocatorState, type NodeState, type SlotRecord, type UserState } from './state.js';
@@ -109,9 +110,11 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
   if (!Number.isSafeInteger(demand.cores) || demand.cores < 1) {
     return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job needs at least 1 core, not ${demand.cores}` };
   }
+  if (demand.cores > MAX_SLOT_CORES) return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job may ask for at most ${MAX_SLOT_CORES} cores, not ${demand.cores}` };
   if (!Number.isFinite(demand.memGB) || demand.memGB < 0) {
     return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `memory must be 0 GB or more, not ${demand.memGB}` };
   }
+  if (demand.memGB > MAX_SLOT_MEM_GB) return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job may ask for at most ${MAX_SLOT_MEM_GB} GB, not ${demand.memGB}` };
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return { ok: false, reason: 'invalid', code: 'INVALID_EXPRESSION', message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };

@@ -5,10 +5,11 @@
  */
 import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
 import { QpyError } from '../errors.js';
-import { chargeSlot, releaseSlot } from './accounting.js';
+import { MAX_QUEUE_SIZE, MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
+import { chargeSlot, releaseSlot, type SlotRequest } from './accounting.js';
 import { checkFeasible } from './feasible.js';
 import { tryGrant } from './grant.js';
-import { addUser, type AllocatorState, type UserState } from './state.js';
+import { addUser, type AllocatorState, type SlotRecord, type UserState } from './state.js';
 import { forgetIfIdle, pruneNode, pruneNodes } from './admin.js';
 import { buildStatus } from './status.js';
 
@@ -22,41 +23,95 @@ function notRegistered(id: number, user: string): AllocatorToMaster {
   return badRequest(id, `user ${user} is not registered`);
 }
 
-/** The problem with a reported slot list, or null; checked before anything changes. */
-function checkRunning(msg: Msg<'register'>): string | null {
+/** Is `n` a safe integer from `min` to `max`? */
+const intIn = (n: number, min: number, max: number): boolean => Number.isSafeInteger(n) && n >= min && n <= max;
+
+/** A reported queue size, kept within bounds whatever the caller sent (status must stay valid). */
+const queueOf = (n: number): number => (Number.isFinite(n) ? Math.min(MAX_QUEUE_SIZE, Math.max(0, Math.floor(n))) : 0);
+
+/**
+ * The problem with a registration, or null; checked before anything changes.
+ * The same bounds as the wire schema: the embedded allocator is called
+ * without parsing, and no sum the allocator keeps may lose exactness.
+ */
+function checkRegistration(msg: Msg<'register'>): string | null {
+  if (!intIn(msg.queueSize, 0, MAX_QUEUE_SIZE)) return `the queue size ${msg.queueSize} is not an integer from 0 to ${MAX_QUEUE_SIZE}`;
   const seen = new Set<number>();
   for (const s of msg.running) {
+    if (!intIn(s.jobId, 0, Number.MAX_SAFE_INTEGER)) return `job id ${s.jobId} is not a whole number of 0 or more`;
     if (seen.has(s.jobId)) return `job ${s.jobId} is reported twice`;
     seen.add(s.jobId);
-    if (s.cores < 1) return `job ${s.jobId} is reported with ${s.cores} cores`;
-    if (s.memGB < 0) return `job ${s.jobId} is reported with ${s.memGB} GB of memory`;
+    if (typeof s.node !== 'string' || s.node === '') return `job ${s.jobId} is reported on no node`;
+    if (!intIn(s.cores, 1, MAX_SLOT_CORES)) return `job ${s.jobId} is reported with ${s.cores} cores (1 to ${MAX_SLOT_CORES})`;
+    if (!Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB) return `job ${s.jobId} is reported with ${s.memGB} GB of memory (0 to ${MAX_SLOT_MEM_GB})`;
+  }
+  return null;
+}
+
+/** How a master's `register` is taken: see onRegister. */
+export interface HandleOptions {
+  /**
+   * True for the embedded allocator, whose one master is the only truth
+   * (§3.9: reported slots are charged without capacity checks). False for
+   * the shared qpy-multiuser daemon, whose own books are the only truth: a
+   * master keeps only the slots the daemon granted it.
+   */
+  trustRegistrations: boolean;
+}
+
+const slotText = (s: SlotRequest): string => `${s.cores} core${s.cores === 1 ? '' : 's'} and ${s.memGB} GB on ${s.node}`;
+
+/** Why a reported slot is not one the allocator holds for this user, or null when it is. */
+function refusal(held: SlotRecord | undefined, r: SlotRequest): string | null {
+  if (held === undefined) return `job ${r.jobId} holds no slot granted to this user (never granted, or already released)`;
+  if (held.node !== r.node || held.cores !== r.cores || held.memGB !== r.memGB) {
+    return `job ${r.jobId} was granted ${slotText(held)}, not ${slotText(r)}`;
   }
   return null;
 }
 
 /**
  * Register a master's user: add it if unknown (which redistributes the
- * shares), then make its slots exactly the reported ones, charged without
- * capacity checks (§3.9). Slots the allocator holds but the master no longer
- * reports are released; changed ones are released and charged again.
+ * shares), then settle its slots with the report.
+ *
+ * Trusted (embedded): the slots become exactly the reported ones, charged
+ * without capacity checks (§3.9); held slots not reported are released,
+ * changed ones released and charged again.
+ *
+ * Strict (shared daemon): a reported slot the allocator holds for this user
+ * with the same node, cores and memory is kept; held slots not reported are
+ * released; every other reported slot (never granted, released, another
+ * user's, or changed) is refused, never charged, and named in the reply. A
+ * held slot reported changed stays charged as granted. So a registration
+ * never adds load anywhere.
  */
-function onRegister(state: AllocatorState, msg: Msg<'register'>): AllocatorToMaster {
-  const problem = checkRunning(msg);
+function onRegister(state: AllocatorState, msg: Msg<'register'>, opts: HandleOptions): AllocatorToMaster {
+  const problem = checkRegistration(msg);
   if (problem !== null) return badRequest(msg.id, problem);
   const user: UserState = addUser(state, msg.user, msg.queueSize);
   user.queueSize = msg.queueSize;
   const reported = new Map(msg.running.map((s) => [s.jobId, s]));
-  for (const held of [...user.slots.values()]) {
-    const r = reported.get(held.jobId);
-    if (r === undefined || r.node !== held.node || r.cores !== held.cores || r.memGB !== held.memGB) {
-      releaseSlot(state, user, held.jobId);
+  const refused: { jobId: number; reason: string }[] = [];
+  if (opts.trustRegistrations) {
+    for (const held of [...user.slots.values()]) {
+      const r = reported.get(held.jobId);
+      if (r === undefined || refusal(held, r) !== null) releaseSlot(state, user, held.jobId);
+    }
+    for (const r of msg.running) {
+      if (!user.slots.has(r.jobId)) chargeSlot(state, user, r);
+    }
+  } else {
+    for (const held of [...user.slots.values()]) {
+      if (!reported.has(held.jobId)) releaseSlot(state, user, held.jobId);
+    }
+    for (const r of msg.running) {
+      const reason = refusal(user.slots.get(r.jobId), r);
+      if (reason !== null) refused.push({ jobId: r.jobId, reason });
     }
   }
-  for (const r of msg.running) {
-    if (!user.slots.has(r.jobId)) chargeSlot(state, user, r);
-  }
   pruneNodes(state);
-  return { type: 'registered', id: msg.id };
+  forgetIfIdle(state, user);
+  return { type: 'registered', id: msg.id, refused };
 }
 
 /**
@@ -66,16 +121,17 @@ function onRegister(state: AllocatorState, msg: Msg<'register'>): AllocatorToMas
 function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaster {
   const user = state.userByName.get(msg.user);
   if (user === undefined) return notRegistered(msg.id, msg.user);
+  if (!intIn(msg.jobId, 0, Number.MAX_SAFE_INTEGER)) return badRequest(msg.id, `job id ${msg.jobId} is not a whole number of 0 or more`);
   if (user.removed) {
-    user.queueSize = Math.max(0, msg.queueSize);
+    user.queueSize = queueOf(msg.queueSize);
     return new QpyError('NOT_ALLOWED', `user ${msg.user} was removed by the administrator: running jobs finish, no new ones start`).toReply(msg.id);
   }
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {
-    user.queueSize = Math.max(0, msg.queueSize - 1);
+    user.queueSize = queueOf(msg.queueSize - 1);
     return { type: 'granted', id: msg.id, jobId: msg.jobId, node: result.node.spec.name, address: result.node.spec.address };
   }
-  user.queueSize = Math.max(0, msg.queueSize);
+  user.queueSize = queueOf(msg.queueSize);
   if (result.reason === 'invalid') return new QpyError(result.code, result.message).toReply(msg.id);
   return { type: 'refused', id: msg.id, jobId: msg.jobId, reason: result.reason };
 }
@@ -85,7 +141,7 @@ function onRelease(state: AllocatorState, msg: Msg<'release'>): AllocatorToMaste
   const user = state.userByName.get(msg.user);
   if (user === undefined) return notRegistered(msg.id, msg.user);
   const slot = releaseSlot(state, user, msg.jobId);
-  user.queueSize = Math.max(0, msg.queueSize);
+  user.queueSize = queueOf(msg.queueSize);
   if (slot !== null) pruneNode(state, slot.node);
   forgetIfIdle(state, user);
   return { type: 'released', id: msg.id, found: true };
@@ -104,10 +160,10 @@ function onNodeLink(state: AllocatorState, msg: Msg<'nodeLink'>): AllocatorToMas
  * Handle one message from a master and return its reply. Unknown users may
  * ask `feasible` and `status`; `request` and `release` need a registration.
  */
-export function handleMasterMessage(state: AllocatorState, msg: MasterToAllocator): AllocatorToMaster {
+export function handleMasterMessage(state: AllocatorState, msg: MasterToAllocator, opts: HandleOptions): AllocatorToMaster {
   switch (msg.type) {
     case 'register':
-      return onRegister(state, msg);
+      return onRegister(state, msg, opts);
     case 'request':
       return onRequest(state, msg);
     case 'release':

@@ -20,8 +20,9 @@ export {
   type UserState,
   type SlotRecord,
 } from './state.js';
-export { chargeSlot, releaseSlot, auditCounters } from './accounting.js';
+export { chargeSlot, releaseSlot, auditCounters, auditCapacity, nodeLoads, type NodeLoad } from './accounting.js';
+export { releaseVanishedSlots } from './reap.js';
 export { hasRoom, chooseNode, tryGrant, globalFreeCores, borrowableCores } from './grant.js';
 export { checkFeasible } from './feasible.js';
 export { buildStatus } from './status.js';
-export { handleMasterMessage } from './handle.js';
+export { handleMasterMessage, type HandleOptions } from './handle.js';

@@ -17,12 +17,12 @@ export interface AllocatorLink {
   reachable?(): boolean;
 }
 
-/** The embedded allocator: one in-process allocator state, answered synchronously. */
+/** The embedded allocator: one in-process allocator state, answered synchronously. Its one master's registration is the truth (§3.9). */
 export function embeddedLink(state: AllocatorState): AllocatorLink {
   let id = 0;
   return {
     request(message) {
-      return Promise.resolve(handleMasterMessage(state, { ...message, id: ++id } as MasterToAllocator));
+      return Promise.resolve(handleMasterMessage(state, { ...message, id: ++id } as MasterToAllocator, { trustRegistrations: true }));
     },
   };
 }

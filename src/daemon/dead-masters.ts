@@ -10,24 +10,7 @@
  * only if its probe started after the master went away, so a launch made
  * just before the link dropped is never mistaken for a vanished job.
  */
-import { releaseSlot, type AllocatorState, type SlotRecord } from '../allocator/index.js';
-import { forgetIfIdle, pruneNode } from '../allocator/admin.js';
-
-// TEMPORARY until the allocator core's own version lands (helper A).
-function releaseVanishedSlots(state: AllocatorState, user: string, live: ReadonlyMap<string, ReadonlySet<number>>): SlotRecord[] {
-  const u = state.userByName.get(user);
-  if (u === undefined) return [];
-  const gone: SlotRecord[] = [];
-  for (const slot of [...u.slots.values()]) {
-    const set = live.get(slot.node);
-    if (set === undefined || set.has(slot.jobId)) continue;
-    releaseSlot(state, u, slot.jobId);
-    pruneNode(state, slot.node);
-    gone.push(slot);
-  }
-  forgetIfIdle(state, u);
-  return gone;
-}
+import { releaseVanishedSlots, type AllocatorState, type SlotRecord } from '../allocator/index.js';
 import type { Prober } from './node-prober.js';
 import type { Log } from './log.js';
 

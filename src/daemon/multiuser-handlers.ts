@@ -104,7 +104,8 @@ export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator
   }
   // A master that reaches a node the probes find down: probe it now rather than at the next retry.
   if (msg.type === 'nodeLink' && msg.reachable && ctx.state.nodeByName.get(msg.node)?.up === false) ctx.probe([msg.node]);
-  const reply = handleMasterMessage(ctx.state, msg);
+  const reply = handleMasterMessage(ctx.state, msg, { trustRegistrations: false });
+  if (reply.type === 'registered' && reply.refused.length > 0) ctx.log(`register of ${msg.user}: refused ${reply.refused.length} reported slot(s), never counted: jobs ${reply.refused.slice(0, 20).map((r) => r.jobId).join(' ')}${reply.refused.length > 20 ? ' …' : ''} (${reply.refused[0]!.reason})`);
   if (msg.type === 'status' && reply.type === 'status') reply.status = withProblems(ctx, reply.status);
   if (msg.type === 'register' || msg.type === 'release') {
     persistUser(ctx, msg.user);

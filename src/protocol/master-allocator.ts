@@ -3,28 +3,43 @@
  * default, or the global `qpy-multiuser` daemon). Requests go master →
  * allocator and each gets exactly one reply.
  */
-import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, intIn, literal, nameMax, nullable, numIn, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 
 const id = int;
 const user = strMax(256);
 
+/**
+ * Bounds on every number a master reports, refused by the parser (and
+ * checked again by the allocator core, which the embedded allocator calls
+ * without parsing): they keep every sum the allocator makes exact and every
+ * status document valid. Terabyte-scale memory is fine.
+ */
+export const MAX_SLOT_CORES = 1_000_000;
+export const MAX_SLOT_MEM_GB = 1_000_000;
+export const MAX_QUEUE_SIZE = 1_000_000_000;
+const cores = intIn(1, MAX_SLOT_CORES);
+const memGB = numIn(0, MAX_SLOT_MEM_GB);
+const jobId = intIn(0, Number.MAX_SAFE_INTEGER);
+const queueSize = intIn(0, MAX_QUEUE_SIZE);
+const node = nameMax(256);
+
 /** A granted core/memory slot that a job holds on a node. */
-export const slotSchema = obj({ jobId: int, node: strMax(256), cores: int, memGB: num });
+export const slotSchema = obj({ jobId, node, cores, memGB });
 export type Slot = Infer<typeof slotSchema>;
 
 /** What a job needs, as the allocator sees it. */
-export const demandSchema = obj({ cores: int, memGB: num, attrs: nullable(strMax(4096)) });
+export const demandSchema = obj({ cores, memGB, attrs: nullable(strMax(4096)) });
 export type Demand = Infer<typeof demandSchema>;
 
 export const masterToAllocatorSchema = tagged({
   /** Sent on (re)connect: the slots the master's running jobs hold. */
-  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize: int }),
+  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize }),
   /** Ask for a slot for one queued job. */
-  request: obj({ type: literal('request'), id, user, jobId: int, demand: demandSchema, queueSize: int }),
+  request: obj({ type: literal('request'), id, user, jobId, demand: demandSchema, queueSize }),
   /** A job ended: give its slot back. */
-  release: obj({ type: literal('release'), id, user, jobId: int, queueSize: int }),
+  release: obj({ type: literal('release'), id, user, jobId, queueSize }),
   /** Could any node ever run this? Asked at submission, so impossible jobs are refused at once. */
   feasible: obj({ type: literal('feasible'), id, user, demand: demandSchema }),
   status: obj({ type: literal('status'), id, user }),
@@ -32,14 +47,21 @@ export const masterToAllocatorSchema = tagged({
    * The master cannot reach `node` (reachable false) or can again (true).
    * The user gets no grants on a node it cannot reach; others are unaffected.
    */
-  nodeLink: obj({ type: literal('nodeLink'), id, user, node: strMax(256), reachable: bool }),
+  nodeLink: obj({ type: literal('nodeLink'), id, user, node, reachable: bool }),
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 
 export const REFUSALS = ['no_room', 'no_node'] as const;
 
 export const allocatorToMasterSchema = tagged({
-  registered: obj({ type: literal('registered'), id }),
+  /**
+   * `refused`: the reported slots the shared daemon did not count, each with
+   * a short sentence (never granted to this user, already released, or
+   * reported with another node, cores or memory than granted). Empty when
+   * every reported slot was kept, and always empty from the embedded
+   * allocator, which trusts its one master.
+   */
+  registered: obj({ type: literal('registered'), id, refused: arrayOf(obj({ jobId: int, reason: strMax(4096) }), 1_000_000) }),
   granted: obj({ type: literal('granted'), id, jobId: int, node: strMax(256), address: strMax(1024) }),
   /** no_room: the user's share or the cluster is full now; no_node: no node fits this job now. */
   refused: obj({ type: literal('refused'), id, jobId: int, reason: oneOf(REFUSALS) }),

@@ -59,6 +59,24 @@ export const int: Schema<number> = (v, p) => {
   return v;
 };
 
+/** A safe integer from `min` to `max` inclusive (counts and ids a peer reports: bounded so sums stay exact). */
+export const intIn = (min: number, max: number): Schema<number> => (v, p) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new SchemaError(p, `an integer from ${min} to ${max}`);
+  return v;
+};
+
+/** A finite number from `min` to `max` inclusive. */
+export const numIn = (min: number, max: number): Schema<number> => (v, p) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new SchemaError(p, `a number from ${min} to ${max}`);
+  return v;
+};
+
+/** A non-empty string of at most `max` UTF-16 units (a name). */
+export const nameMax = (max: number): Schema<string> => (v, p) => {
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new SchemaError(p, `a non-empty string of at most ${max} characters`);
+  return v;
+};
+
 export function literal<const L extends string | number | boolean>(lit: L): Schema<L> {
   return (v, p) => {
     if (v !== lit) throw new SchemaError(p, JSON.stringify(lit));

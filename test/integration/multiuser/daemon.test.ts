@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testMultiuser } from '../../helpers/multiuser.js';
+import { waitFor } from '../../helpers/wait.js';
 import { connect } from '../../../src/transport/client.js';
 import { wsSocket } from '../../../src/transport/ws-socket.js';
 import { inviteKey, openUserKey } from '../../../src/transport/invite.js';
@@ -181,4 +182,26 @@ test('explicit rules through the daemon: the §3.4 shares, and a minimum kept fr
   for (const j of [1, 2]) assert.equal((await masters[2]!.request({ type: 'request', user: 'user3', jobId: j, demand, queueSize: 3 - j })).type, 'granted');
   const third = await masters[2]!.request({ type: 'request', user: 'user3', jobId: 3, demand, queueSize: 1 });
   assert.deepEqual(third.type === 'refused' && third.reason, 'no_room');
+});
+
+test('a master may keep only the slots the daemon granted it: the rest is refused, never counted, and logged with the user', async () => {
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nbig address=localhost cores=2 memory=64 attributes=bigmem\n', users: ['alice', 'bob'] });
+  assert.equal((await mu.start()).code, 0);
+  const admin = await mu.admin();
+  await admin.request({ type: 'addUser', name: 'alice' });
+  await admin.request({ type: 'addUser', name: 'bob' });
+  const alice = await mu.master('alice');
+  const bob = await mu.master('bob');
+  await bob.request({ type: 'register', user: 'bob', running: [], queueSize: 1 });
+  assert.equal((await bob.request({ type: 'request', user: 'bob', jobId: 5, demand, queueSize: 1 })).type, 'granted');
+  // alice (or whoever holds her key) reports the bigmem node full and bob's job as hers.
+  const r = await alice.request({ type: 'register', user: 'alice', running: [{ jobId: 1, node: 'big', cores: 2, memGB: 60 }, { jobId: 5, node: 'n1', cores: 1, memGB: 1 }], queueSize: 0 });
+  assert.deepEqual(r.type === 'registered' && r.refused.map((x) => x.jobId), [1, 5]);
+  const s = await admin.request({ type: 'status' });
+  assert.ok(s.type === 'status');
+  if (s.type === 'status') assert.deepEqual([s.status.usedCores, s.status.users.map((u) => [u.name, u.usedCores])], [1, [['bob', 1], ['alice', 0]]]);
+  assert.equal((await bob.request({ type: 'request', user: 'bob', jobId: 6, demand: { cores: 2, memGB: 1, attrs: 'bigmem' }, queueSize: 1 })).type, 'granted');
+  await waitFor(() => /register of alice: refused 2 reported slot\(s\), never counted: jobs 1 5 \(job 1 holds no slot granted/.test(readFileSync(mu.paths.log, 'utf8')), { what: 'the refusal logged with the user' });
+  // A frame breaking a bound is refused by the parser.
+  await rejectsWith(alice.request({ type: 'register', user: 'alice', running: [{ jobId: 1, node: 'n1', cores: 2 ** 53 - 1, memGB: 1 }], queueSize: 0 }), 'BAD_REQUEST');
 });

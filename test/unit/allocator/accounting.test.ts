@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chargeSlot, releaseSlot, auditCounters } from '../../../src/allocator/accounting.js';
+import { chargeSlot, releaseSlot, auditCounters, auditCapacity, nodeLoads } from '../../../src/allocator/accounting.js';
+import { reloadNodes } from '../../../src/allocator/admin.js';
+import { tryGrant } from '../../../src/allocator/grant.js';
 import { addUser, createAllocator, MEM_RESERVE_GB, setNodeMetrics, setRules, outsidersFromBusy } from '../../../src/allocator/state.js';
 import { allocator, assertBalanced, node, rules } from './fixtures.js';
 
@@ -127,4 +129,33 @@ test('node metrics: set, partial update, unknown node; outsiders from busy count
   assert.equal(outsidersFromBusy(s, 'n1', 3), 1);
   assert.equal(outsidersFromBusy(s, 'n1', 1), 0);
   assert.deepEqual(auditCounters(s), []);
+});
+
+test('auditCapacity: a node over its cores or memory is flagged, unless its capacity shrank under its slots and its load only went down', () => {
+  const s = allocator([node('n1', 4, { memGB: 10 }), node('tiny', 2, { memGB: 1 })]);
+  const u = addUser(s, 'alice');
+  assert.deepEqual(auditCapacity(s), [], 'a node smaller than the reserve is not over while idle');
+  for (let j = 1; j <= 2; j++) assert.ok(tryGrant(s, u, j, { cores: 2, memGB: 3, attrs: null }).ok);
+  assert.deepEqual([s.nodeByName.get('n1')!.usedCores, s.nodeByName.get('n1')!.reqMemGB], [4, 8]);
+  assert.deepEqual(auditCapacity(s), []);
+  // The admin's reload shrinks n1 under its two slots: over, legitimately.
+  let before = nodeLoads(s);
+  reloadNodes(s, [node('n1', 2, { memGB: 6 }), node('tiny', 2, { memGB: 1 })]);
+  assert.deepEqual(auditCapacity(s, before), []);
+  assert.deepEqual(auditCapacity(s), [
+    'node n1 holds 4 cores, more than its 2',
+    'node n1 has 8 GB requested (the 2 GB reserve included), more than its 6 GB',
+  ]);
+  assert.equal(tryGrant(s, u, 3, { cores: 1, memGB: 0, attrs: 'n1' }).ok, false, 'an over-capacity node takes nothing');
+  before = nodeLoads(s);
+  releaseSlot(s, u, 1);
+  assert.deepEqual(auditCapacity(s, before), [], 'going down is fine');
+  // Load added to a node beyond its capacity is always flagged (here by a charge without checks).
+  before = nodeLoads(s);
+  chargeSlot(s, u, { jobId: 4, node: 'tiny', cores: 3, memGB: 0 });
+  assert.deepEqual(auditCapacity(s, before), [
+    'node tiny holds 3 cores, more than its 2 (it held 0 cores and 2 GB before)',
+    'node tiny has 2 GB requested (the 2 GB reserve included), more than its 1 GB (it held 0 cores and 2 GB before)',
+  ]);
+  assertBalanced(s);
 });

@@ -13,7 +13,7 @@ import { allocator, assertBalanced, node } from './fixtures.js';
 
 let id = 0;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-const send = (s: AllocatorState, m: WithoutId<MasterToAllocator>) => handleMasterMessage(s, { ...m, id: ++id } as MasterToAllocator);
+const send = (s: AllocatorState, m: WithoutId<MasterToAllocator>) => handleMasterMessage(s, { ...m, id: ++id } as MasterToAllocator, { trustRegistrations: false });
 const ask = (s: AllocatorState, user: string, jobId: number, attrs: string | null = null, cores = 1) => {
   const r = send(s, { type: 'request', user, jobId, demand: { cores, memGB: 1, attrs }, queueSize: 5 });
   return r.type === 'granted' ? r.node : r.type === 'refused' ? r.reason : `${r.type}${r.type === 'error' ? ' ' + r.code : ''}`;

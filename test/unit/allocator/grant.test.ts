@@ -115,6 +115,9 @@ test('invalid demands are reported, never placed', () => {
   assert.equal(bad({ attrs: 'big and' }), 'INVALID_EXPRESSION: invalid attribute expression "big and": expected an attribute after "and"');
   assert.match(bad({ cores: 0 }), /^BAD_REQUEST: a job needs at least 1 core/);
   assert.match(bad({ memGB: -1 }), /^BAD_REQUEST: memory must be 0 GB or more/);
+  assert.match(bad({ cores: 2 ** 53 - 1 }), /^BAD_REQUEST: a job may ask for at most 1000000 cores/);
+  assert.match(bad({ memGB: 1e300 }), /^BAD_REQUEST: a job may ask for at most 1000000 GB/);
+  assert.match(bad({ memGB: NaN }), /^BAD_REQUEST: memory must be 0 GB or more/);
   assert.equal(s.usedCores, 0);
 });
 
