@@ -47,10 +47,10 @@ test('admin adds a user, the user joins with the code, its master gets slots in 
   assert.equal((await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 1 })).type, 'registered');
   const g = await alice.request({ type: 'request', user: 'alice', jobId: 1, demand, queueSize: 1 });
   assert.equal(g.type, 'granted');
-  // Alice's key cannot speak for bob, nor act as admin; bob has no key at all.
+  // Alice's key cannot speak for bob, nor act as admin; bob is not even allowed.
   await rejectsWith(alice.request({ type: 'request', user: 'bob', jobId: 2, demand, queueSize: 1 }), 'UNAUTHENTICATED');
   await rejectsWith(mu.master('alice', key, 'admin'), 'UNAUTHENTICATED');
-  await rejectsWith(mu.master('bob', key), 'UNAUTHENTICATED');
+  await rejectsWith(mu.master('bob', key), 'NOT_ALLOWED');
 });
 
 test('SIGKILL and restart: the slots are still held, so nothing granted twice; the port is kept', async () => {
@@ -120,9 +120,9 @@ test('refused, each with a clear error: a user no longer in allowed_users, a wro
   const admin = await mu.admin();
   await admin.request({ type: 'addUser', name: 'alice' });
   await admin.request({ type: 'addUser', name: 'bob' });
-  // bob is taken out of allowed_users by hand: his key no longer opens the door.
+  // bob is taken out of allowed_users by hand: his key no longer opens the door, and he is told why.
   writeFileSync(mu.paths.allowedUsers, 'alice\n');
-  await rejectsWith(mu.master('bob'), 'UNAUTHENTICATED');
+  await rejectsWith(mu.master('bob'), 'NOT_ALLOWED');
   // A wrong key, for a real user.
   await rejectsWith(mu.master('alice', Buffer.alloc(32, 7)), 'UNAUTHENTICATED');
   // A handshake recorded from alice's connection, replayed on a new one, fails: the server's nonce is new.
