@@ -7,7 +7,6 @@
  * the reply goes out.
  */
 import { existsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { QpyError } from '../errors.js';
 import type { MultiuserPaths } from '../config.js';
 import type { AllocatorState } from '../allocator/state.js';
@@ -23,7 +22,8 @@ import type { ClusterStatus } from '../protocol/cluster.js';
 import type { AllocatorStore } from '../store/allocator-store.js';
 import { readKey, replaceKey } from '../transport/key.js';
 import { inviteKey, newInviteCode, sealUserKey } from '../transport/invite.js';
-import { capacityFromProbes, editAllowedUsersFile, readAllowedUsers, readNodes, readRules } from './multiuser-config.js';
+import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from './multiuser-config.js';
+import { hostPort, notAllowed, userKeyPath } from './multiuser-auth.js';
 import type { Log } from './log.js';
 import type { Peer } from '../transport/server.js';
 
@@ -54,63 +54,6 @@ export interface MultiuserContext {
   /** Close every connection of `user`'s masters, sending `err` first; how many were closed. */
   disconnectMasters(user: string, err: QpyError): number;
 }
-
-const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
-
-/**
- * Why `user`'s master may not connect, or null if it may: allowed now, or
- * removed but still holding slots (so its running jobs can end). Not a
- * secret, so said before the key is proven.
- */
-function notAllowed(ctx: MultiuserContext, user: string): QpyError | null {
-  const known = ctx.state.userByName.get(user);
-  if (known !== undefined && known.slots.size > 0) return null;
-  let allowed: boolean;
-  try {
-    allowed = readAllowedUsers(ctx.paths.allowedUsers).includes(user);
-  } catch (err) {
-    ctx.log(`allowed_users: ${(err as Error).message}`);
-    allowed = known !== undefined && !known.removed;
-  }
-  if (allowed) return null;
-  const why = known?.removed || ctx.removedUsers.has(user) ? 'removed by the administrator' : 'not in allowed_users';
-  return new QpyError('NOT_ALLOWED', `user ${user} is not allowed to use this cluster (${why})`, 'ask the qpy administrator');
-}
-
-/**
- * The key a peer claiming (role, user) must prove; null (refused as a wrong
- * key) or a QpyError saying why not. Never throws.
- */
-export function keyFor(ctx: MultiuserContext, role: string, user: string): Buffer | null | QpyError {
-  try {
-    if (role === 'admin') return readKey(ctx.paths.adminKey);
-    if (!USER_NAME.test(user)) return null;
-    if (role === 'master') {
-      const refusal = notAllowed(ctx, user);
-      if (refusal) return refusal;
-      if (!existsSync(userKeyPath(ctx, user))) {
-        return new QpyError('UNAUTHENTICATED', `user ${user} has no key on this cluster`, `ask the qpy administrator to run: qpy-admin users add ${user}; then run qpy join with the code`);
-      }
-      return readKey(userKeyPath(ctx, user));
-    }
-    if (role === 'join') {
-      const invite = ctx.invites.get(user);
-      return invite !== undefined && invite.expiresAt > ctx.now() ? invite.key : null;
-    }
-  } catch (err) {
-    ctx.log(`key of ${role} ${user}: ${(err as Error).message}`);
-  }
-  return null;
-}
-
-/** What a peer whose proof fails is told. */
-export function wrongKey(ctx: MultiuserContext, role: string, user: string): QpyError {
-  if (role === 'join') return new QpyError('UNAUTHENTICATED', 'the invitation code is wrong, used or expired', 'ask your administrator for a new one');
-  if (role === 'admin') return new QpyError('UNAUTHENTICATED', 'authentication failed: wrong admin key', 'qpy-admin must run as the account that owns the admin directory');
-  return new QpyError('UNAUTHENTICATED', `authentication failed: wrong key for user ${user}`, `if the administrator invited you again, run qpy join ${hostPort(ctx)} and give the new code`);
-}
-
-const hostPort = (ctx: MultiuserContext): string => `${ctx.listen.host.includes(':') ? `[${ctx.listen.host}]` : ctx.listen.host}:${ctx.listen.port}`;
 
 function persistUser(ctx: MultiuserContext, name: string): void {
   const u = ctx.state.userByName.get(name);
