@@ -6,6 +6,7 @@
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { int, obj, str, num } from './protocol/schema.js';
+import { isPermissionError, permissionDenied } from './accounts.js';
 
 export const discoverySchema = obj({ pid: int, host: str, port: int, protocol: int, startedAt: num });
 export type Discovery = ReturnType<typeof discoverySchema>;
@@ -16,10 +17,21 @@ export function writeDiscovery(path: string, d: Discovery): void {
   renameSync(tmp, path);
 }
 
-/** The discovery record, or null if the file is missing or unreadable. */
-export function readDiscovery(path: string): Discovery | null {
+/**
+ * The discovery record, or null if the file is missing or malformed. One that
+ * this account may not read is a PERMISSION_DENIED error naming the path
+ * denied (not "not running"): `why` says who may.
+ */
+export function readDiscovery(path: string, why = 'this account may not read it'): Discovery | null {
+  let text: string;
   try {
-    return discoverySchema(JSON.parse(readFileSync(path, 'utf8')), '$');
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isPermissionError(err)) throw permissionDenied(path, why);
+    return null;
+  }
+  try {
+    return discoverySchema(JSON.parse(text), '$');
   } catch {
     return null;
   }
@@ -27,7 +39,12 @@ export function readDiscovery(path: string): Discovery | null {
 
 /** Remove the file if it still describes process `pid`. */
 export function removeDiscovery(path: string, pid: number): void {
-  const d = readDiscovery(path);
+  let d: Discovery | null;
+  try {
+    d = readDiscovery(path);
+  } catch {
+    return; // not ours to remove
+  }
   if (d && d.pid !== pid) return;
   try {
     unlinkSync(path);

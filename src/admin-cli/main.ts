@@ -81,10 +81,9 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
   });
   const users = program.command('users').summary('Add or remove users').description('Add or remove users');
   users.exitOverride().configureOutput({ writeErr: () => undefined });
-  users.command('add').argument('<name>').summary('Allow a user and print the command they run to join').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
+  users.command('add').argument('<name>').summary('Allow a user (or invite them again, with a new key) and print the command they run to join and its code').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
     const r = await ask({ type: 'addUser', name });
-    if (r.type !== 'userAdded') return;
-    out(`User ${r.name} added. Send ${r.name} this line (the code works once, until ${new Date(r.expiresAt).toISOString().replace('T', ' ').slice(0, 16)} UTC):\n\n    qpy join ${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port} ${r.code}\n\n`);
+    if (r.type === 'userAdded') out(formatUserAdded(r));
   });
   users.command('remove').argument('<name>').summary('Remove a user: their running jobs finish, new ones are refused').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
     const r = await ask({ type: 'removeUser', name });
@@ -121,6 +120,19 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
   return runProgram('qpy-admin', program, argv);
 }
 
+/** What `users add` prints: the command, and apart from it the code that `qpy join` asks for. */
+export function formatUserAdded(r: Extract<AllocatorToAdmin, { type: 'userAdded' }>): string {
+  const until = new Date(r.expiresAt).toISOString().replace('T', ' ').slice(0, 16);
+  const again = r.replaced
+    ? `${r.name} was invited before: a new key was made, and the old one no longer works${r.closed ? ` (${r.closed} master connection${r.closed === 1 ? '' : 's'} closed)` : ''}. Running jobs go on; queued ones wait until ${r.name} joins with this code.\n`
+    : '';
+  return (
+    `User ${r.name} ${r.replaced ? 'invited again' : 'added'}. ${again}Send ${r.name} the command and the code below.\n` +
+    `The command (${r.name} runs it as themselves):\n\n    qpy join ${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}\n\n` +
+    `The invitation code, which qpy join asks for (it works once, until ${until} UTC; send it by another channel than the command if you can):\n\n    ${r.code}\n\n`
+  );
+}
+
 /** What tab completion offers for each qpy-admin command (their summaries give the `?` help). */
 const ADMIN_COMPLETION: Record<string, { summary: string; complete?: Completer }> = {
   start: { summary: 'Start qpy-multiuser' },
@@ -130,8 +142,8 @@ const ADMIN_COMPLETION: Record<string, { summary: string; complete?: Completer }
   nodes: { summary: 'Reload the nodes file (nodes that stay keep their jobs; removed ones drain)' },
   distribute: { summary: 'Reload distribution_rules and share the cores again' },
   users: {
-    summary: 'Add or remove users: users add NAME, users remove NAME',
-    complete: (args) => (args.length === 0 ? { kind: 'words', words: ['add', 'remove'] } : args[0] === 'remove' && args.length === 1 ? { kind: 'words', words: [], from: 'users' } : { kind: 'none' }),
+    summary: 'Add or remove users: users add NAME (again: a new key and code), users remove NAME',
+    complete: (args) => (args.length === 0 ? { kind: 'words', words: ['add', 'remove'] } : (args[0] === 'remove' || args[0] === 'add') && args.length === 1 ? { kind: 'words', words: [], from: 'users' } : { kind: 'none' }),
   },
   drain: { summary: 'Take no new jobs on NODE (running ones go on)', complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }) },
   resume: { summary: 'Let a drained NODE take jobs again', complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }) },

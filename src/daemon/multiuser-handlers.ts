@@ -7,7 +7,6 @@
  * the reply goes out.
  */
 import { existsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { QpyError } from '../errors.js';
 import type { MultiuserPaths } from '../config.js';
 import type { AllocatorState } from '../allocator/state.js';
@@ -21,10 +20,12 @@ import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-al
 import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocator } from '../protocol/admin-allocator.js';
 import type { ClusterStatus } from '../protocol/cluster.js';
 import type { AllocatorStore } from '../store/allocator-store.js';
-import { loadOrCreateKey, readKey } from '../transport/key.js';
+import { readKey, replaceKey } from '../transport/key.js';
 import { inviteKey, newInviteCode, sealUserKey } from '../transport/invite.js';
-import { capacityFromProbes, editAllowedUsersFile, readAllowedUsers, readNodes, readRules } from './multiuser-config.js';
+import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from './multiuser-config.js';
+import { hostPort, notAllowed, userKeyPath } from './multiuser-auth.js';
 import type { Log } from './log.js';
+import type { Peer } from '../transport/server.js';
 
 /** How long an invitation code stays valid. */
 export const INVITE_TTL_MS = 24 * 3600 * 1000;
@@ -48,36 +49,10 @@ export interface MultiuserContext {
   capacity: Map<string, { cores: boolean; memory: boolean }>;
   /** Probe nodes now, in the background. */
   probe(names: string[]): void;
-}
-
-const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
-
-/** May `user`'s master connect? Allowed now, or removed but still holding slots (so its jobs can end). */
-function mayConnect(ctx: MultiuserContext, user: string): boolean {
-  const known = ctx.state.userByName.get(user);
-  if (known !== undefined && known.slots.size > 0) return true;
-  try {
-    return readAllowedUsers(ctx.paths.allowedUsers).includes(user);
-  } catch (err) {
-    ctx.log(`allowed_users: ${(err as Error).message}`);
-    return known !== undefined && !known.removed;
-  }
-}
-
-/** The key a peer claiming (role, user) must prove, or null. Never throws. */
-export function keyFor(ctx: MultiuserContext, role: string, user: string): Buffer | null {
-  try {
-    if (role === 'admin') return readKey(ctx.paths.adminKey);
-    if (!USER_NAME.test(user)) return null;
-    if (role === 'master') return mayConnect(ctx, user) && existsSync(userKeyPath(ctx, user)) ? readKey(userKeyPath(ctx, user)) : null;
-    if (role === 'join') {
-      const invite = ctx.invites.get(user);
-      return invite !== undefined && invite.expiresAt > ctx.now() ? invite.key : null;
-    }
-  } catch (err) {
-    ctx.log(`key of ${role} ${user}: ${(err as Error).message}`);
-  }
-  return null;
+  /** Users the administrator removed (so a refusal can say so after they are forgotten). */
+  removedUsers: Set<string>;
+  /** Close every connection of `user`'s masters, sending `err` first; how many were closed. */
+  disconnectMasters(user: string, err: QpyError): number;
 }
 
 /** Write a user's registration and slots to the store (or forget it and its key); the caller commits. */
@@ -99,8 +74,9 @@ export function persistUser(ctx: MultiuserContext, name: string): void {
 /** A master's request, in its own user's name only. */
 export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator, peerUser: string): Promise<AllocatorToMaster> {
   if (msg.user !== peerUser) throw new QpyError('UNAUTHENTICATED', `this connection speaks for ${peerUser}, not ${msg.user}`);
-  if (msg.type === 'register' && !mayConnect(ctx, msg.user)) {
-    throw new QpyError('NOT_ALLOWED', `user ${msg.user} is not in allowed_users`, 'ask the qpy administrator');
+  if (msg.type === 'register') {
+    const refusal = notAllowed(ctx, msg.user);
+    if (refusal) throw refusal;
   }
   // A master that reaches a node the probes find down: probe it now rather than at the next retry.
   if (msg.type === 'nodeLink' && msg.reachable && ctx.state.nodeByName.get(msg.node)?.up === false) ctx.probe([msg.node]);
@@ -180,7 +156,14 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
     case 'addUser': {
       if (!USER_NAME.test(msg.name)) throw new QpyError('INVALID_ARGUMENT', `"${msg.name}" is not a valid user name`);
       editAllowedUsersFile(ctx.paths.allowedUsers, msg.name, true);
-      loadOrCreateKey(userKeyPath(ctx, msg.name));
+      // Always a new key: a user invited again may have had the old one (or the old code) stolen.
+      // Its masters are cut off now; they connect again once the user joins with the new code.
+      const keyPath = userKeyPath(ctx, msg.name);
+      const replaced = existsSync(keyPath);
+      replaceKey(keyPath);
+      const closed = replaced ? ctx.disconnectMasters(msg.name, new QpyError('UNAUTHENTICATED', `the administrator invited ${msg.name} again: this key no longer works`, `run qpy join ${hostPort(ctx)} and give the new code`)) : 0;
+      ctx.removedUsers.delete(msg.name);
+      store.setMeta(`removed_user:${msg.name}`, '');
       const known = state.userByName.get(msg.name);
       if (known?.removed) {
         known.removed = false;
@@ -191,14 +174,16 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       ctx.invites.set(msg.name, invite);
       store.putInvite({ user: msg.name, ...invite });
       await store.commit();
-      ctx.log(`user ${msg.name} allowed; invitation valid until ${new Date(invite.expiresAt).toISOString()}`);
-      return { type: 'userAdded', id: msg.id, name: msg.name, code, expiresAt: invite.expiresAt, address: ctx.listen.host, port: ctx.listen.port };
+      ctx.log(`user ${msg.name} ${replaced ? `invited again: new key (the old one no longer works; ${closed} master connection${closed === 1 ? '' : 's'} closed)` : 'allowed'}; invitation valid until ${new Date(invite.expiresAt).toISOString()}`);
+      return { type: 'userAdded', id: msg.id, name: msg.name, code, expiresAt: invite.expiresAt, address: ctx.listen.host, port: ctx.listen.port, replaced, closed };
     }
     case 'removeUser': {
       editAllowedUsersFile(ctx.paths.allowedUsers, msg.name, false);
       ctx.invites.delete(msg.name);
       store.deleteInvite(msg.name);
       const result = removeUser(state, msg.name);
+      ctx.removedUsers.add(msg.name);
+      store.setMeta(`removed_user:${msg.name}`, new Date(ctx.now()).toISOString());
       persistUser(ctx, msg.name);
       await store.commit();
       ctx.log(`user ${msg.name} removed (${result})`);
@@ -219,14 +204,16 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
   }
 }
 
-/** `qpy join`: the invitation is used up; the user's key goes back sealed with it. */
-export async function handleJoin(ctx: MultiuserContext, msg: JoinToAllocator, user: string): Promise<AllocatorToJoin> {
+/** `qpy join`: the invitation is used up; the user's key goes back sealed with it. The log names who joined. */
+export async function handleJoin(ctx: MultiuserContext, msg: JoinToAllocator, peer: Peer): Promise<AllocatorToJoin> {
+  const user = peer.user;
   const invite = ctx.invites.get(user);
   if (invite === undefined || invite.expiresAt <= ctx.now()) throw new QpyError('UNAUTHENTICATED', 'the invitation has expired or was used');
   const userKey = readKey(userKeyPath(ctx, user));
   ctx.invites.delete(user);
   ctx.store.deleteInvite(user);
+  const who = peer.describe();
   await ctx.store.commit();
-  ctx.log(`user ${user} joined`);
-  return { type: 'joined', id: msg.id, user, ...sealUserKey(invite.key, userKey) };
+  ctx.log(`user ${user} joined from ${await who}`);
+  return { type: 'joined', id: msg.id, user, ...sealUserKey(invite.key, userKey), socket: ctx.paths.socket };
 }

@@ -22,8 +22,11 @@ import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
 import { startServer, type Peer, type RunningServer } from '../transport/server.js';
 import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
 import { createProber, type Prober } from './node-prober.js';
-import { handleAdmin, handleJoin, handleMaster, keyFor, persistUser, type MultiuserContext } from './multiuser-handlers.js';
+import { handleAdmin, handleJoin, handleMaster, persistUser, type MultiuserContext } from './multiuser-handlers.js';
 import { watchDeadMasters, type DeadMasterWatch } from './dead-masters.js';
+import { keyFor, wrongKey } from './multiuser-auth.js';
+import { portHolder } from '../transport/socket-owner.js';
+import { checkOwnDirectory, isPermissionError, permissionDenied } from '../accounts.js';
 import { fileLog, type Log } from './log.js';
 
 export interface MultiuserOptions {
@@ -46,7 +49,8 @@ function checkPrivate(path: string, what: string, forbidden = 0o077): void {
   let mode: number;
   try {
     mode = statSync(path).mode & 0o777;
-  } catch {
+  } catch (err) {
+    if (isPermissionError(err)) throw permissionDenied(path, 'qpy-multiuser must run as the account that owns it');
     return; // created below, private
   }
   if ((mode & forbidden) !== 0) {
@@ -96,6 +100,7 @@ function restore(state: AllocatorState, snap: AllocatorSnapshot, log: Log): void
 export async function startMultiuser(opts: MultiuserOptions = {}): Promise<RunningMultiuser> {
   const paths = opts.paths ?? multiuserPaths();
   process.umask(0o077); // everything the daemon creates is the admin's alone
+  checkOwnDirectory(paths.dir, 'qpy-multiuser');
   checkPrivate(paths.dir, 'directory', 0o066);
   checkPrivate(paths.keys, 'directory');
   ensurePrivateDir(paths.dir);
@@ -150,8 +155,19 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     })();
     return stopping;
   };
-  // Connected masters, so that room freed by one user's job reaches the others at once.
+  // Connected masters, so that room freed by one user's job reaches the others at once,
+  // and so that a user's masters can be cut off when its key is replaced.
   const masters = new Map<Peer, string>();
+  const disconnectMasters = (user: string, err: QpyError): number => {
+    let n = 0;
+    for (const [peer, u] of masters) {
+      if (u !== user) continue;
+      masters.delete(peer);
+      peer.close(err);
+      n++;
+    }
+    return n;
+  };
   let wakePending = false;
   const wake = (): void => {
     if (wakePending) return;
@@ -176,26 +192,30 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     wake,
     capacity: capacityFromProbes(nodes.text ?? meta.get('last_good_nodes') ?? ''),
     probe: (names) => void prober?.probe(names),
+    removedUsers: new Set([...meta].filter(([k, v]) => k.startsWith('removed_user:') && v !== '').map(([k]) => k.slice('removed_user:'.length))),
+    disconnectMasters,
   };
   const listen = (port: number) =>
     startServer<Request>({
       host,
       port,
       keyFor: (role, user) => keyFor(ctx, role, user),
+      wrongKey: (role, user) => wrongKey(ctx, role, user),
       requestSchema: (role) => (role === 'master' ? masterToAllocatorSchema : role === 'admin' ? adminToAllocatorSchema : role === 'join' ? joinToAllocatorSchema : null),
       handle: (req, peer) => {
-        if (peer.role === 'master') {
-          if (!masters.has(peer)) deadMasters?.connected(peer.user);
-          masters.set(peer, peer.user);
-          return handleMaster(ctx, req as MasterToAllocator, peer.user);
-        }
+        if (peer.role === 'master') return handleMaster(ctx, req as MasterToAllocator, peer.user);
         if (peer.role === 'admin') return handleAdmin(ctx, req as AdminToAllocator);
-        return handleJoin(ctx, req as JoinToAllocator, peer.user);
+        return handleJoin(ctx, req as JoinToAllocator, peer);
       },
       handshakeMs: timing.handshakeMs,
       serverName: 'qpy-multiuser',
       socketPath: paths.socket,
       log,
+      onAuthenticated: (peer) => {
+        if (peer.role !== 'master') return;
+        masters.set(peer, peer.user);
+        deadMasters?.connected(peer.user);
+      },
       onDisconnect: (peer) => {
         if (masters.delete(peer)) deadMasters?.disconnected(peer.user);
       },
@@ -204,7 +224,9 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     server = await listen(Number.isSafeInteger(savedPort) && savedPort > 0 && savedPort < 65536 ? savedPort : 0);
   } catch (err) {
     if (savedPort > 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new QpyError('ALREADY_RUNNING', `port ${savedPort} (from ${paths.port}) is in use: is another qpy-multiuser running?`, `if not, remove ${paths.port}; users must then join again`);
+      const holder = await portHolder(savedPort, host);
+      const by = holder ? `held by uid ${holder.uid}${holder.user ? ` (${holder.user})` : ''}${holder.pid !== null ? `, pid ${holder.pid}` : ''}` : 'in use';
+      throw new QpyError('ALREADY_RUNNING', `port ${savedPort} (from ${paths.port}) is ${by}${holder?.uid === process.getuid?.() ? ': is another qpy-multiuser running?' : ''}`, `if it is not a qpy-multiuser of yours, stop that program, or remove ${paths.port} to take another port (users must then join again)`);
     }
     throw new QpyError('INTERNAL', `cannot listen on ${host}: ${(err as Error).message}`);
   }

@@ -3,7 +3,7 @@
  * admin key) and the `qpy-multiuser` daemon; and the one-request link a new
  * user's `qpy join` opens with its invitation code (role `join`).
  */
-import { arrayOf, int, literal, num, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, literal, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 
@@ -18,7 +18,7 @@ export const adminToAllocatorSchema = tagged({
   reloadNodes: obj({ type: literal('reloadNodes'), id }),
   /** Read distribution_rules again and redistribute. */
   distribute: obj({ type: literal('distribute'), id }),
-  /** Allow a user (allowed_users, a key of its own) and make a one-time invitation code for it. */
+  /** Allow a user (allowed_users, a new key of its own: any old one stops working) and make a one-time invitation code for it. */
   addUser: obj({ type: literal('addUser'), id, name }),
   removeUser: obj({ type: literal('removeUser'), id, name }),
   drain: obj({ type: literal('drain'), id, node: name }),
@@ -32,7 +32,8 @@ export const allocatorToAdminSchema = tagged({
   text: obj({ type: literal('text'), id, text: strMax(64 * 1024 * 1024) }),
   nodesReloaded: obj({ type: literal('nodesReloaded'), id, added: arrayOf(name), removed: arrayOf(name), changed: arrayOf(name) }),
   distributed: obj({ type: literal('distributed'), id }),
-  userAdded: obj({ type: literal('userAdded'), id, name, code: strMax(128), expiresAt: num, address: strMax(1024), port: int }),
+  /** `replaced`: the user had a key, now replaced (the old one no longer works); `closed`: its master connections closed. */
+  userAdded: obj({ type: literal('userAdded'), id, name, code: strMax(128), expiresAt: num, address: strMax(1024), port: int, replaced: optional(bool), closed: optional(int) }),
   userRemoved: obj({ type: literal('userRemoved'), id, name, result: oneOf(['forgotten', 'draining', 'unknown'] as const) }),
   done: obj({ type: literal('done'), id, message: strMax(4096) }),
   finishing: obj({ type: literal('finishing'), id, pid: int }),
@@ -48,7 +49,8 @@ export type JoinToAllocator = Infer<typeof joinToAllocatorSchema>;
 
 export const allocatorToJoinSchema = tagged({
   /** The user's key, AES-256-GCM under a key derived from the code (see transport/invite.ts); hex. */
-  joined: obj({ type: literal('joined'), id, user: name, iv: strMax(64), data: strMax(256), tag: strMax(64) }),
+  /** `socket`: the daemon's Unix domain socket, which masters on its own host use instead of the TCP port. */
+  joined: obj({ type: literal('joined'), id, user: name, iv: strMax(64), data: strMax(256), tag: strMax(64), socket: optional(strMax(4096)) }),
   error: errorReplySchema,
 });
 export type AllocatorToJoin = Infer<typeof allocatorToJoinSchema>;

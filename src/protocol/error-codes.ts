@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'NOT_ALLOWED', // the user is not (or no longer) allowed by the administrator
   'ALLOCATOR_UNREACHABLE', // the master cannot reach qpy-multiuser now
   'SHUTTING_DOWN', // the daemon is finishing
+  'PERMISSION_DENIED', // this account may not read or write a file or directory qpy needs (the message names it)
   'INTERNAL', // a bug: reported, never fatal to a daemon
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

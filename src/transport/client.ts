@@ -23,7 +23,8 @@ export interface ConnectOptions<Out> {
   timeoutMs: number;
   /** Unsolicited frames (pushes) from the server. */
   onPush?(frame: Out): void;
-  onClose?(): void;
+  /** The open connection ended; `err`: the error the server sent as it closed it (say, a revoked key), if any. */
+  onClose?(err?: QpyError): void;
 }
 
 export interface Connection<In, Out> {
@@ -34,7 +35,12 @@ export interface Connection<In, Out> {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Open and authenticate a connection; rejects with a QpyError (MASTER_UNREACHABLE, UNAUTHENTICATED, VERSION_MISMATCH). */
+/**
+ * Open and authenticate a connection. Rejects with a QpyError: the code and
+ * message the server refused the handshake with (UNAUTHENTICATED,
+ * VERSION_MISMATCH, NOT_ALLOWED, ...), else MASTER_UNREACHABLE (no answer,
+ * refused connection) or UNAUTHENTICATED (the server could not prove the key).
+ */
 export function connect<In, Out extends { type: string; id?: number | null }>(opts: ConnectOptions<Out>): Promise<Connection<In, Out>> {
   return new Promise((resolve, reject) => {
     const ws = opts.socket(opts.url, { maxPayload: MAX_REPLY_BYTES, timeoutMs: opts.timeoutMs });
@@ -43,6 +49,7 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
     let state: 'hello' | 'welcome' | 'open' | 'closed' = 'hello';
     const clientNonce = freshNonce();
     let serverNonce = '';
+    let closingError: QpyError | undefined;
     const timer = setTimeout(() => fail(new QpyError('MASTER_UNREACHABLE', `no answer from ${opts.url} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
 
     function fail(err: QpyError): void {
@@ -60,8 +67,8 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
     ws.onError((err) => fail(new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
     ws.onClose(() => {
       const wasOpen = state === 'open';
-      if (state !== 'closed') fail(new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));
-      if (wasOpen) opts.onClose?.();
+      if (state !== 'closed') fail(closingError ?? new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));
+      if (wasOpen) opts.onClose?.(closingError);
     });
     ws.onMessage((raw) => {
       if (state === 'hello') {
@@ -118,6 +125,8 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
         return;
       }
       const msg = reply.value;
+      // An error for no request: the server says why it is about to close the connection.
+      if (msg.type === 'error' && msg.id === null) closingError = QpyError.fromReply(msg as never);
       const p = typeof msg.id === 'number' ? pending.get(msg.id) : undefined;
       if (!p) return opts.onPush?.(msg);
       pending.delete(msg.id as number);

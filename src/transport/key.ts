@@ -3,9 +3,10 @@
  * directory of mode 0700. Created on first use; refused if readable by others.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { QpyError } from '../errors.js';
+import { isPermissionError, permissionDenied } from '../accounts.js';
 
 /**
  * Make `dir` (and missing parents) exist with mode 0700 for the leaf. Parents
@@ -22,6 +23,7 @@ export function ensurePrivateDir(dir: string): void {
     for (const d of missing) mkdirSync(d, { mode: 0o700 });
     chmodSync(dir, 0o700);
   } catch (err) {
+    if (isPermissionError(err)) throw permissionDenied(dir, 'this account may not create or change it');
     throw new QpyError('STORE', `cannot create the directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check QPY_DIR');
   }
 }
@@ -40,6 +42,34 @@ export function loadOrCreateKey(path: string): Buffer {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   return readKey(path);
+}
+
+/**
+ * Put a new random key at `path` (0600), replacing any old one atomically:
+ * a reader sees the old key or the new one, never a part. Returns the new key.
+ */
+export function replaceKey(path: string): Buffer {
+  ensurePrivateDir(dirname(path));
+  const key = randomBytes(32);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    if (existsSync(tmp)) unlinkSync(tmp); // left by a crash, perhaps with another mode
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeSync(fd, key.toString('hex') + '\n');
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not made */
+    }
+    throw new QpyError('STORE', `cannot write the key file ${path}: ${(err as Error).message}`);
+  }
+  return key;
 }
 
 /** Read an existing key; a missing, malformed or group/world-readable key is a QpyError. */

@@ -7,9 +7,14 @@
  * server's own proof. Every later frame is parsed with `requestSchema` and
  * answered by `handle`, exactly one reply per request. Bad frames get a coded
  * error reply; nothing a client sends can throw out of this module.
+ *
+ * A refused handshake is logged naming the peer: its address and port, and
+ * for a peer on this machine the uid, user and pid owning its socket
+ * (socket-owner.ts), looked up before the refusal goes out and the socket
+ * closes.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { authSchema, type Auth } from '../protocol/handshake.js';
@@ -18,6 +23,7 @@ import type { Schema } from '../protocol/schema.js';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION } from '../protocol/version.js';
 import { QpyError } from '../errors.js';
 import { clientProof, freshNonce, sameMac, serverProof } from './auth.js';
+import { describePeer, type Endpoint } from './socket-owner.js';
 
 /** Who is on the other end of an authenticated connection. */
 export interface Peer {
@@ -25,14 +31,23 @@ export interface Peer {
   readonly user: string;
   /** Send an unsolicited frame (a push) to this peer. */
   send(frame: object): void;
-  close(): void;
+  /** Close the connection; with an error, send it first (`id: null`). Nothing the peer sends afterwards is handled. */
+  close(err?: QpyError): void;
+  /** The peer as a log names it: address:port, and uid, user and pid when it is on this machine. */
+  describe(): Promise<string>;
 }
 
 export interface ServerOptions<In extends { id: number }> {
   host: string;
   port: number;
-  /** The key a peer claiming (role, user) must prove, or null to refuse. */
-  keyFor(role: Auth['role'], user: string): Buffer | null;
+  /**
+   * The key a peer claiming (role, user) must prove; null to refuse as a
+   * wrong key would be; a QpyError to refuse with that error (for what is no
+   * secret, such as a user the administrator removed).
+   */
+  keyFor(role: Auth['role'], user: string): Buffer | null | QpyError;
+  /** The error a peer whose proof fails gets (default: UNAUTHENTICATED, wrong key). */
+  wrongKey?(role: Auth['role'], user: string): QpyError;
   /** What a peer of `role` may send, or null if that role may not connect here. */
   requestSchema(role: Auth['role']): Schema<In> | null;
   handle(request: In, peer: Peer): Promise<object> | object;
@@ -45,6 +60,8 @@ export interface ServerOptions<In extends { id: number }> {
    */
   socketPath?: string;
   log(line: string): void;
+  /** A peer has proven its key. */
+  onAuthenticated?(peer: Peer): void;
   onDisconnect?(peer: Peer): void;
 }
 
@@ -66,7 +83,11 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
     });
     h.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
-      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts));
+      // Taken now: once the socket is closed, Node forgets them.
+      const s = socket as Partial<Socket>;
+      const remote: Partial<Endpoint> = { address: s.remoteAddress, port: s.remotePort };
+      const local: Partial<Endpoint> = { address: s.localAddress, port: s.localPort };
+      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts, () => describePeer(remote, local)));
     });
     h.on('clientError', (_err, socket) => socket.destroy());
     return h;
@@ -115,17 +136,39 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
   };
 }
 
-function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>): void {
+function defaultWrongKey(role: Auth['role']): QpyError {
+  return role === 'join'
+    ? new QpyError('UNAUTHENTICATED', 'the invitation code is wrong, used or expired', 'ask your administrator for a new one')
+    : new QpyError('UNAUTHENTICATED', 'authentication failed: wrong key', 'check that the key file belongs to this qpy directory');
+}
+
+function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>, describe: () => Promise<string>): void {
   const nonce = freshNonce();
   let peer: Peer | null = null;
+  // Set once the server refuses or closes: nothing more is read.
+  let ending = false;
   const send = (frame: object) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   };
-  const fail = (err: QpyError) => {
-    send(err.toReply(null));
-    ws.close(4001, err.code);
+  const end = (err: QpyError | undefined, code: number) => {
+    ending = true;
+    if (err) send(err.toReply(null));
+    ws.close(code, err?.code);
+    // A peer that does not answer the close frame is cut off.
+    setTimeout(() => ws.terminate(), 1000).unref();
   };
-  const deadline = setTimeout(() => fail(new QpyError('UNAUTHENTICATED', 'no authentication within the deadline')), opts.handshakeMs);
+  /** Refuse the handshake: log who it was (looked up while its socket is still open), then answer and close. */
+  const refuse = (err: QpyError, claim: string) => {
+    if (ending) return;
+    ending = true;
+    void describe()
+      .catch(() => 'an unknown peer')
+      .then((who) => {
+        opts.log(`refused ${claim}from ${who}: ${err.message}`);
+        end(err, 4001);
+      });
+  };
+  const deadline = setTimeout(() => refuse(new QpyError('UNAUTHENTICATED', 'no authentication within the deadline'), ''), opts.handshakeMs);
   deadline.unref();
   ws.on('error', () => ws.terminate());
   ws.on('close', () => {
@@ -135,26 +178,29 @@ function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>
   send({ type: 'hello', protocol: PROTOCOL_VERSION, nonce, server: opts.serverName });
 
   ws.on('message', (data: RawData) => {
+    if (ending) return;
     const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (peer === null) {
       clearTimeout(deadline);
       const auth = parseFrame(raw, authSchema, 4096);
-      if (!auth.ok) return fail(new QpyError('UNAUTHENTICATED', `expected an auth frame: ${auth.message}`));
+      if (!auth.ok) return refuse(new QpyError('UNAUTHENTICATED', `expected an auth frame: ${auth.message}`), '');
       const a = auth.value;
+      const claim = `${a.role} ${JSON.stringify(a.user)} `;
       if (a.protocol !== PROTOCOL_VERSION) {
-        return fail(new QpyError('VERSION_MISMATCH', `${opts.serverName} speaks protocol ${PROTOCOL_VERSION}, the client ${a.protocol}`, 'restart the daemon after an upgrade: qpy restart'));
+        return refuse(new QpyError('VERSION_MISMATCH', `${opts.serverName} speaks protocol ${PROTOCOL_VERSION}, the client ${a.protocol}`, 'restart the daemon after an upgrade: qpy restart'), claim);
       }
       const key = opts.keyFor(a.role, a.user);
+      if (key instanceof QpyError) return refuse(key, claim);
       if (key === null || !sameMac(a.mac, clientProof(key, a.role, nonce, a.nonce))) {
-        opts.log(`refused ${a.role} ${JSON.stringify(a.user)}: bad key`);
-        return fail(new QpyError('UNAUTHENTICATED', 'authentication failed: wrong key', 'check that the key file belongs to this qpy directory'));
+        return refuse(opts.wrongKey?.(a.role, a.user) ?? defaultWrongKey(a.role), claim);
       }
-      peer = { role: a.role, user: a.user, send, close: () => ws.close() };
+      peer = { role: a.role, user: a.user, send, close: (err) => end(err, 4003), describe };
       send({ type: 'welcome', mac: serverProof(key, nonce, a.nonce) });
+      opts.onAuthenticated?.(peer);
       return;
     }
     const schema = opts.requestSchema(peer.role);
-    if (schema === null) return fail(new QpyError('UNAUTHENTICATED', `role ${peer.role} may not send requests here`));
+    if (schema === null) return end(new QpyError('UNAUTHENTICATED', `role ${peer.role} may not send requests here`), 4001);
     const parsed = parseFrame(raw, schema, MAX_REQUEST_BYTES);
     if (!parsed.ok) {
       send(new QpyError(parsed.code, parsed.message).toReply(parsed.id));

@@ -2,6 +2,7 @@
  * Bad input from a user or a stranger on the master's port: one clear line
  * on stderr, exit status 1, no stack trace, and the master keeps serving.
  */
+import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -72,7 +73,7 @@ test('garbage frames and wrong keys are refused; the master keeps serving', { ti
   assert.match(g.received[1]!, /"code":"UNAUTHENTICATED"/);
   assert.ok(g.closed);
   // A wrong key.
-  const bad = await talk([JSON.stringify({ type: 'auth', protocol: 1, role: 'user', user: 'x', nonce: 'ab', mac: '00'.repeat(32) })]);
+  const bad = await talk([JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'x', nonce: 'ab', mac: '00'.repeat(32) })]);
   assert.match(bad.received[1]!, /"code":"UNAUTHENTICATED".*wrong key/);
   // A replayed handshake: a proof made for another nonce fails the same way.
   // Silence: closed after the handshake deadline.

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { qpyUser, ROOT, run, type QpyUser } from './qpy.js';
+import { QPY, qpyUser, ROOT, run, type QpyUser } from './qpy.js';
 import { tempDir, type TempDir } from './temp.js';
 import { waitFor } from './wait.js';
 import { multiuserPaths, type MultiuserPaths } from '../../src/config.js';
@@ -106,13 +106,20 @@ export async function admin(mu: TestMultiuser, args: string[]): Promise<string> 
   return r.stdout;
 }
 
-/** A simulated user (QPY_USER=name, a QPY_DIR of its own) that the admin added and that joined with the printed line. */
+/** The command and the code that `qpy-admin users add` printed, apart. */
+export function invitation(added: string): { hostPort: string; code: string } {
+  const hostPort = /^ {4}qpy join (\S+)$/m.exec(added)?.[1];
+  const code = /^ {4}([a-z2-7]{26})$/m.exec(added)?.[1];
+  assert.ok(hostPort && code, added);
+  return { hostPort, code };
+}
+
+/** A simulated user (QPY_USER=name, a QPY_DIR of its own) that the admin added and that joined with the printed command, the code on its standard input. */
 export async function joinedUser(mu: TestMultiuser, name: string, env: NodeJS.ProcessEnv = {}): Promise<QpyUser> {
-  const added = await admin(mu, ['users', 'add', name]);
-  const line = /^ {4}(qpy join \S+ \S+)$/m.exec(added)?.[1];
-  assert.ok(line, added);
+  const { hostPort, code } = invitation(await admin(mu, ['users', 'add', name]));
   const u = qpyUser({ env: { ...env, QPY_USER: name } });
-  const out = await u.ok(line.split(' ').slice(1));
-  assert.match(out, new RegExp(`^Joined qpy-multiuser at 127\\.0\\.0\\.1:\\d+ as ${name}\\.$`, 'm'));
+  const r = await run(QPY, ['join', hostPort], u.work, u.env, `${code}\n`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^Joined qpy-multiuser at 127\\.0\\.0\\.1:\\d+ as ${name}\\.$`, 'm'));
   return u;
 }

@@ -25,17 +25,18 @@ const allowed: Record<string, string[]> = {
   allocator: ['allocator', 'protocol', 'errors'],
   master: ['master', 'protocol', 'errors'],
   config: ['protocol', 'errors'],
-  discovery: ['protocol', 'errors', 'config'],
+  accounts: ['errors'],
+  discovery: ['protocol', 'errors', 'config', 'accounts'],
   'launch-master': [],
   'file-range': [],
   store: ['store', 'protocol', 'errors'],
-  transport: ['transport', 'protocol', 'errors'],
+  transport: ['transport', 'protocol', 'errors', 'accounts'],
   ssh: ['ssh', 'protocol', 'errors'],
   executor: ['executor', 'ssh', 'protocol', 'errors', 'file-range'],
-  daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master'],
+  daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master', 'accounts'],
   cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'file-range'],
   // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.
-  'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master'],
+  'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'accounts'],
 };
 const PURE = new Set(['protocol', 'allocator', 'master']);
 

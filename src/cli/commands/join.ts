@@ -1,9 +1,10 @@
 /**
- * `qpy join HOST:PORT CODE [--as NAME]`: join the cluster's shared
- * qpy-multiuser daemon with the one-time code the administrator gave you.
- * Your key comes back sealed with the code (transport/invite.ts) and is kept
- * in your qpy directory (0600); your master is restarted to use the daemon
- * (running jobs go on and are adopted).
+ * `qpy join HOST:PORT [--as NAME]`: join the cluster's shared qpy-multiuser
+ * daemon with the one-time code the administrator gave you, read at a
+ * prompt (not echoed) or from standard input, never from the command line
+ * (../join-code.ts). Your key comes back sealed with the code
+ * (transport/invite.ts) and is kept in your qpy directory (0600); your
+ * master is restarted to use the daemon (running jobs go on and are adopted).
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import type { CommandDef } from '../command.js';
@@ -15,6 +16,7 @@ import { ensurePrivateDir } from '../../transport/key.js';
 import { inviteKey, openUserKey } from '../../transport/invite.js';
 import { allocatorToJoinSchema, type AllocatorToJoin, type JoinToAllocator } from '../../protocol/admin-allocator.js';
 import { startAndConnect } from '../connect.js';
+import { readJoinCode } from '../join-code.js';
 import { stopMaster } from './lifecycle.js';
 
 /** `host:port`, `[v6]:port`. */
@@ -35,17 +37,25 @@ export const join: CommandDef = {
   name: 'join',
   summary: 'Join the cluster’s shared qpy-multiuser with the code from your administrator',
   configure(cmd) {
-    cmd.argument('<host:port>', 'where qpy-multiuser listens').argument('<code>', 'the one-time invitation code').option('--as <name>', 'the user name the administrator added (default: your login name)');
+    cmd
+      .argument('<host:port>', 'where qpy-multiuser listens')
+      .option('--as <name>', 'the user name the administrator added (default: your login name)')
+      // A code typed after HOST:PORT is refused with a clear message, not commander's "too many arguments".
+      .allowExcessArguments(true)
+      .addHelpText('after', '\nThe invitation code is asked for on the terminal (not shown as you type or paste it), or read\nfrom the first line of standard input: qpy join HOST:PORT < FILE, or echo CODE | qpy join HOST:PORT.\nIt is never given on the command line, where other users of the machine could read it.\n');
   },
   async run(ctx, args, opts) {
     const { host, port } = parseHostPort(args[0]!);
+    if (args.length > 1) {
+      throw invalid('the invitation code is not given on the command line, where other users of this machine can read it', `run qpy join ${args[0]} and paste the code when asked; if others may have seen this one, ask your administrator for a new one`);
+    }
     const user = typeof opts['as'] === 'string' ? opts['as'] : userName();
-    const code = args[1]!.trim();
+    const code = await readJoinCode();
     const key = inviteKey(code, user);
     const url = `ws://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     const conn = await connect<JoinToAllocator, AllocatorToJoin>({ url, socket: lightSocket, key, role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 10_000 }).catch((err: unknown) => {
       if (err instanceof QpyError && err.code === 'UNAUTHENTICATED') {
-        throw new QpyError('UNAUTHENTICATED', `qpy-multiuser at ${host}:${port} refused the code for ${user}`, 'codes work once and expire after a day: ask your administrator for a new one');
+        throw new QpyError('UNAUTHENTICATED', `qpy-multiuser at ${host}:${port} refused the code for ${user}: ${err.message}`, 'codes work once and expire after a day: ask your administrator for a new one');
       }
       if (err instanceof QpyError) throw new QpyError(err.code, `cannot reach qpy-multiuser at ${host}:${port}: ${err.message}`);
       throw err;
@@ -60,7 +70,7 @@ export const join: CommandDef = {
     const paths = userPaths();
     ensurePrivateDir(paths.dir);
     writePrivate(paths.multiuserKey, openUserKey(key, reply).toString('hex') + '\n');
-    writePrivate(paths.multiuser, JSON.stringify({ address: host, port, user }) + '\n');
+    writePrivate(paths.multiuser, JSON.stringify({ address: host, port, user, ...(reply.socket !== undefined ? { socket: reply.socket } : {}) }) + '\n');
     ctx.out(`Joined qpy-multiuser at ${host}:${port} as ${user}.\n`);
     await stopMaster(ctx);
     (await startAndConnect(ctx.root, paths)).close();

@@ -3,6 +3,7 @@
  * key, invitations, identity checks, slots that survive a SIGKILL, bad files
  * that never stop it, and the permission checks at start.
  */
+import { PROTOCOL_VERSION } from '../../../src/protocol/version.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,10 +49,10 @@ test('admin adds a user, the user joins with the code, its master gets slots in 
   assert.equal((await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 1 })).type, 'registered');
   const g = await alice.request({ type: 'request', user: 'alice', jobId: 1, demand, queueSize: 1 });
   assert.equal(g.type, 'granted');
-  // Alice's key cannot speak for bob, nor act as admin; bob has no key at all.
+  // Alice's key cannot speak for bob, nor act as admin; bob is not even allowed.
   await rejectsWith(alice.request({ type: 'request', user: 'bob', jobId: 2, demand, queueSize: 1 }), 'UNAUTHENTICATED');
   await rejectsWith(mu.master('alice', key, 'admin'), 'UNAUTHENTICATED');
-  await rejectsWith(mu.master('bob', key), 'UNAUTHENTICATED');
+  await rejectsWith(mu.master('bob', key), 'NOT_ALLOWED');
 });
 
 test('SIGKILL and restart: the slots are still held, so nothing granted twice; the port is kept', async () => {
@@ -121,9 +122,9 @@ test('refused, each with a clear error: a user no longer in allowed_users, a wro
   const admin = await mu.admin();
   await admin.request({ type: 'addUser', name: 'alice' });
   await admin.request({ type: 'addUser', name: 'bob' });
-  // bob is taken out of allowed_users by hand: his key no longer opens the door.
+  // bob is taken out of allowed_users by hand: his key no longer opens the door, and he is told why.
   writeFileSync(mu.paths.allowedUsers, 'alice\n');
-  await rejectsWith(mu.master('bob'), 'UNAUTHENTICATED');
+  await rejectsWith(mu.master('bob'), 'NOT_ALLOWED');
   // A wrong key, for a real user.
   await rejectsWith(mu.master('alice', Buffer.alloc(32, 7)), 'UNAUTHENTICATED');
   // A handshake recorded from alice's connection, replayed on a new one, fails: the server's nonce is new.
@@ -135,7 +136,7 @@ test('refused, each with a clear error: a user no longer in allowed_users, a wro
     ws.once('message', (d) => {
       const hello = JSON.parse(String(d)) as { nonce: string };
       const nonce = freshNonce();
-      const auth = JSON.stringify({ type: 'auth', protocol: 1, role: 'master', user: 'alice', nonce, mac: clientProof(readKey(join(mu.paths.keys, 'alice.key')), 'master', hello.nonce, nonce) });
+      const auth = JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'master', user: 'alice', nonce, mac: clientProof(readKey(join(mu.paths.keys, 'alice.key')), 'master', hello.nonce, nonce) });
       ws.send(auth);
       ws.once('message', () => {
         ws.close();

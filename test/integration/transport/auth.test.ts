@@ -3,6 +3,7 @@
  * never travels, a recorded handshake cannot be replayed, bad frames after
  * authentication get coded error replies on a connection that stays usable.
  */
+import { PROTOCOL_VERSION } from '../../../src/protocol/version.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -86,7 +87,7 @@ test('a recorded handshake cannot be replayed', async () => {
       real.once('message', (d) => {
         const hello = JSON.parse(d.toString()) as { nonce: string };
         const nonce = freshNonce();
-        real.send(JSON.stringify({ type: 'auth', protocol: 1, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', hello.nonce, nonce) }));
+        real.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', hello.nonce, nonce) }));
         real.once('message', (w) => {
           assert.match(w.toString(), /"type":"welcome"/);
           resolve();
@@ -110,7 +111,7 @@ test('after authentication, bad frames get coded replies and the link stays usab
     const r = raw(port);
     const hello = await r.next(1);
     const nonce = freshNonce();
-    r.ws.send(JSON.stringify({ type: 'auth', protocol: 1, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', hello['nonce'] as string, nonce) }));
+    r.ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', hello['nonce'] as string, nonce) }));
     assert.equal((await r.next(2))['type'], 'welcome');
     r.ws.send('{not json');
     assert.equal((await r.next(3))['code'], 'BAD_FRAME');
