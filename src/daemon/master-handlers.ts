@@ -257,8 +257,8 @@ const EVERY_JOB = { statuses: [], dirs: [], ranges: [] };
  * for the few that run), every job otherwise. In submission order.
  */
 function candidates(state: HandlerContext['state'], sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
-  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'queue');
+  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'starting' || s === 'queue');
   if (!onlyActive) return state.jobs.values();
-  const ids = [...(sel.statuses.includes('running') ? state.active : []), ...(sel.statuses.includes('queue') ? state.queue : [])];
+  const ids = [...(sel.statuses.includes('running') || sel.statuses.includes('starting') ? state.active : []), ...(sel.statuses.includes('queue') ? state.queue : [])];
   return ids.sort((a, b) => a - b).flatMap((id) => state.jobs.get(id) ?? []);
 }

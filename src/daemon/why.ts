@@ -13,6 +13,7 @@ const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachab
 export async function explainWait(ctx: HandlerContext, jobId: number): Promise<string> {
   const job = ctx.state.jobs.get(jobId);
   if (!job) throw new QpyError('NOT_FOUND', `No job ${jobId}.`, 'see your jobs with: qpy check');
+  if (job.state.type === 'running' && job.state.pid === null) return `Job ${jobId} is not waiting: it is starting on ${job.state.node} (its launch there is not confirmed yet).`;
   if (job.state.type !== 'queue') return `Job ${jobId} is not waiting: it is ${job.state.type}.`;
   if (ctx.state.paused) return `Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.`;
   if (job.state.held) return `Job ${jobId} is held: it starts only after qpy release ${jobId}.`;

@@ -165,6 +165,6 @@ export interface ReplyFor {
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 
-export const CHECK_WORDS = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export const CHECK_WORDS = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 export const KILL_WORDS = ['queue', 'running', 'all'] as const;
 export const CLEAN_WORDS = ['done', 'failed', 'killed', 'undone', 'node_failed', 'all'] as const;

@@ -5,7 +5,7 @@ import { selectorFromArgs } from '../selector-args.js';
 import { formatCheck } from '../format-check.js';
 import { formatGroup } from '../format-groups.js';
 import { colourOn, statusColour } from '../colour.js';
-import type { JobStatus } from '../../protocol/job.js';
+import { shownStatus, type JobStatus } from '../../protocol/job.js';
 
 export const check: CommandDef = {
   name: 'check',
@@ -25,7 +25,8 @@ export const check: CommandDef = {
     if (reply.type !== 'jobs') return;
     if (opts['json']) {
       const notes = new Map(reply.notes);
-      const jobs = reply.jobs.map((j) => (notes.has(j.id) ? { ...j, notes: notes.get(j.id) } : j));
+      // `status`: as the lines show it (`starting` while a launch is not confirmed); `state.type` stays the stored one.
+      const jobs = reply.jobs.map((j) => ({ ...j, status: shownStatus(j), ...(notes.has(j.id) ? { notes: notes.get(j.id) } : {}) }));
       return ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, jobs, ...(groups ? { groups: reply.groups ?? [] } : {}) }) + '\n');
     }
     const s = reply.settings;
