@@ -46,7 +46,9 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       const grouped = req.groups === true ? summarizeGroups(filterFor(listed, req.selector)) : null;
       const jobs = grouped !== null ? selectForCheck(grouped.jobs, EVERY_JOB, ctx.state.queue) : selectForCheck(listed, req.selector, ctx.state.queue);
       const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
-      const reply = { type: 'jobs' as const, id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
+      const denied = ctx.allocator.denied?.() ?? null;
+      const queued = denied !== null && (jobs.some((j) => j.state.type === 'queue') || (grouped?.groups.some((g) => g.counts.some(([st]) => st === 'queue')) ?? false));
+      const reply = { type: 'jobs' as const, id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings, ...(queued ? { notice: deniedNotice(denied) } : {}) };
       return grouped !== null ? { ...reply, groups: grouped.groups } : reply;
     }
     case 'config':
@@ -250,6 +252,11 @@ async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 
 }
 
 const EVERY_JOB = { statuses: [], dirs: [], ranges: [] };
+
+/** `check`'s line when the shared allocator refuses this user: queued jobs cannot start. */
+export function deniedNotice(denied: QpyError): string {
+  return `Queued jobs cannot start: ${denied.code === 'NOT_ALLOWED' ? 'not allowed: ' : ''}${denied.message}${denied.hint ? ` (${denied.hint})` : ''}.`;
+}
 
 /**
  * The jobs a check selector can match, cheaply: only running and queued jobs

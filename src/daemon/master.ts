@@ -132,7 +132,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     ? embeddedLink(embedded!)
     : multiuserLink({
         url: `ws://${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}/`,
-        key: readKey(paths.multiuserKey),
+        key: () => readKey(paths.multiuserKey),
         user,
         log,
         registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),

@@ -10,6 +10,12 @@ import type { HandlerContext } from './master-handlers.js';
 
 const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).';
 
+/** Why a queued job cannot start while the shared allocator refuses this user. */
+export function deniedWhy(jobId: number, denied: QpyError): string {
+  const what = denied.code === 'NOT_ALLOWED' ? `not allowed: ${denied.message}` : denied.message;
+  return `Job ${jobId} cannot start: ${what}. ${denied.hint ? denied.hint.charAt(0).toUpperCase() + denied.hint.slice(1) + '.' : ''}`.trimEnd();
+}
+
 export async function explainWait(ctx: HandlerContext, jobId: number): Promise<string> {
   const job = ctx.state.jobs.get(jobId);
   if (!job) throw new QpyError('NOT_FOUND', `No job ${jobId}.`, 'see your jobs with: qpy check');
@@ -22,6 +28,8 @@ export async function explainWait(ctx: HandlerContext, jobId: number): Promise<s
     const ok = job.spec.afterok?.length ? ' (to succeed, for --afterok)' : '';
     return `Job ${jobId} waits for job${d.on.length === 1 ? '' : 's'} ${formatIds(d.on)} to end${ok}.`;
   }
+  const denied = ctx.allocator.denied?.() ?? null;
+  if (denied !== null) return deniedWhy(jobId, denied);
   if (ctx.allocator.reachable?.() === false) return UNREACHABLE;
   const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs } });
   if (feasible.type === 'error' && feasible.code === 'ALLOCATOR_UNREACHABLE') return UNREACHABLE;
@@ -30,6 +38,8 @@ export async function explainWait(ctx: HandlerContext, jobId: number): Promise<s
   switch (ctx.dispatcher.refusal(jobId)) {
     case 'unreachable':
       return UNREACHABLE;
+    case 'not_allowed':
+      return `Job ${jobId} cannot start: qpy-multiuser refused this user at its last request.`;
     case 'no_room':
       return `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`;
     case 'no_node':
