@@ -14,6 +14,7 @@ import * as life from '../master/lifecycle.js';
 import { running, update } from '../master/state.js';
 import { downDeadline, LINK_UP, linkBack, linkLost, linkReclaimed, linkTick, type LinkAction, type LinkStep, type NodeLink } from '../master/node-links.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
+import { plainSshProblem } from '../executor/executor.js';
 
 const LEFTOVERS_KEY = 'leftovers';
 /** How many times what is left of a node_failed job is killed before the master gives up confirming it. */
@@ -74,6 +75,9 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     const before = linkOf(node);
     links.set(node, step.link);
     if (step.link.kind !== before.kind) logChange(node, before, step.link);
+    // A new reason while still cut off (connection refused, then host key unknown…): the allocator shows the latest.
+    const why = (l: NodeLink) => (l.kind === 'lost' || l.kind === 'down' ? l.why : null);
+    if (before.kind !== 'up' && why(step.link) !== null && why(step.link) !== why(before) && !step.actions.includes('stop_grants')) tellAllocator(node, false);
     armTimer(node);
     for (const a of step.actions) act(node, a);
   }
@@ -103,8 +107,10 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   }
 
   function tellAllocator(node: string, reachable: boolean): void {
+    const l = linkOf(node);
+    const reason = !reachable && (l.kind === 'lost' || l.kind === 'down') ? plainSshProblem(l.why) : undefined;
     void rt.allocator
-      .request({ type: 'nodeLink', user: rt.user, node, reachable })
+      .request({ type: 'nodeLink', user: rt.user, node, reachable, ...(reason === undefined ? {} : { reason: reason.slice(0, 1024) }) })
       .then((r) => {
         if (r.type === 'error') rt.log(`allocator refused the link state of node ${node}: ${r.message}`);
         if (reachable) dispatcher.poke();

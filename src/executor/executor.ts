@@ -7,6 +7,8 @@
 import type { Outcome } from '../protocol/job.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { QpyError } from '../errors.js';
+/** SSH failures in plain words, for the daemon (which reaches src/ssh only through the executor). */
+export { plainSshProblem, sshCause } from '../ssh/plain-words.js';
 
 /**
  * Codes of a launch that provably reached nothing on its node (it could not

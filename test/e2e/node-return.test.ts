@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { checkStatuses, qpyUser } from '../helpers/qpy.js';
@@ -106,4 +106,30 @@ test('a node_failed leftover whose wrapper ends but whose child ignores TERM is 
     return /job 1 \(node_failed\).*process group \d+ gone/.test(text) ? text : null;
   }, { what: 'the leftover confirmed gone in the log' });
   assert.match(log, new RegExp(`node ${b} is back in use`));
+});
+
+test('why and status name the real reason node by node: a host key not in known_hosts, a node too small once the reserve is taken', { skip, timeout: 120_000 }, async () => {
+  const [a, b] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
+  // The second node's host key is missing from the known_hosts file its ssh_config names.
+  const empty = join(sshd.cluster.dir, 'known_hosts.empty');
+  writeFileSync(empty, '');
+  const blocks = readFileSync(sshd.cluster.sshConfig, 'utf8').split(/(?=^Host )/m);
+  const config = join(sshd.cluster.dir, 'ssh_config.hostkey');
+  writeFileSync(config, blocks.map((blk) => (blk.startsWith(`Host ${b}\n`) ? blk.replace(/UserKnownHostsFile \S+/, `UserKnownHostsFile ${empty}`) : blk)).join(''));
+  const nodes = `${a} address=${a} cores=3 memory=4\n${b} address=${b} cores=2 memory=64\n`;
+  await using u = qpyUser({ nodes, env: { QPY_SSH_CONFIG: config } });
+  await u.ok(['sub', 'echo never']); // 1: 5 GB, the default: only the second node can hold it
+  const why = await waitFor(async () => {
+    const text = await u.ok(['why', '1']);
+    return new RegExp(`${b}: unreachable`).test(text) ? text : null;
+  }, { what: 'why names the unreachable node', timeoutMs: 20_000 });
+  assert.match(why, new RegExp(`^  ${b}: unreachable for you: host key unknown \\(not in known_hosts\\)`, 'm'));
+  assert.match(why, new RegExp(`^  ${a}: can never run it: 4 GB of memory, 2 GB reserved for the system, leaves 2 GB for jobs`, 'm'));
+  assert.doesNotMatch(why, /No node has 1 core and 5 GB free now: job 1 starts when one has\.$/, 'more than free cores is said');
+  const status = await u.ok(['status']);
+  assert.match(status, new RegExp(`^${b} \\(unreachable\\) `, 'm'));
+  assert.match(status, new RegExp(`^warning: node ${b} is unreachable for \\S+: host key unknown \\(not in known_hosts\\)`, 'm'));
+  assert.match(status, new RegExp(`^warning: node ${a} is too small for a default job: 4 GB of memory less the 2 GB system reserve`, 'm'));
+  assert.equal(checkStatuses(await u.ok(['check'])).get(1)?.status, 'queue');
+  await u.ok(['kill', '1']);
 });
