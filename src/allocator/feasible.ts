@@ -3,9 +3,11 @@
  * now? Asked at submission so an impossible job (too many cores, too much
  * memory, an attribute no node has, an invalid expression) is refused at
  * once with a sentence saying why, instead of waiting in the queue forever.
+ * Also, for `qpy why`, why each node cannot take a job now (explainNodes).
  */
 import { expressionNames, matchesNode, parseAttrExpr } from './attributes.js';
 import { MEM_RESERVE_GB, type AllocatorState, type NodeState } from './state.js';
+import type { ClusterStatus } from '../protocol/cluster.js';
 
 export interface FeasibilityDemand {
   cores: number;
@@ -59,4 +61,40 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
   const most = Math.max(...withCores.map(jobMemory));
   const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
   return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
+}
+
+/**
+ * Why each node cannot take a job of `demand` for `user` now, one line per
+ * node (`node2: unreachable for you: connection refused: …`), from the
+ * status document alone (the master's view of the allocator): removed,
+ * drained, down, unreachable for this user (with the reason its master
+ * reported), attributes, too few cores, too little memory once the system
+ * reserve (MEM_RESERVE_GB) is taken (said as such), cores or memory in use.
+ * A node that could take the job now says so.
+ */
+export function explainNodes(status: ClusterStatus, user: string, demand: FeasibilityDemand): string[] {
+  const parsed = parseAttrExpr(demand.attrs);
+  const expr = parsed.ok ? parsed.expr : null;
+  const gb = formatGB;
+  const reserve = `${gb(MEM_RESERVE_GB)} GB reserved for the system`;
+  return status.nodes.map((n) => {
+    const why = ((): string => {
+      if (n.removed) return 'removed from the cluster by the administrator (it takes no new jobs)';
+      if (n.drained) return 'drained by the administrator (it takes no new jobs)';
+      const mine = n.unreachableFor?.find((u) => u.user === user);
+      if (mine) return `unreachable for you: ${mine.reason}`;
+      if (!n.up) return 'down (it does not answer)';
+      if (!matchesNode(expr, n.name, n.attributes)) return `does not match "${(demand.attrs ?? '').trim()}"`;
+      if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
+      const forJobs = n.totalMemGB - MEM_RESERVE_GB;
+      if (forJobs <= demand.memGB) return `can never run it: ${gb(n.totalMemGB)} GB of memory, ${reserve}, leaves ${gb(Math.max(0, forJobs))} GB for jobs, and a job needs more than its ${gb(demand.memGB)} GB`;
+      const freeCores = n.cores - n.usedCores - n.outsiders;
+      if (freeCores < demand.cores) return `${Math.max(0, freeCores)} of ${n.cores} cores free${n.outsiders > 0 ? ` (${n.outsiders} busy with processes not started by qpy)` : ''}`;
+      const avail = n.totalMemGB - n.reqMemGB;
+      if (avail <= demand.memGB) return `${freeCores} cores free, but only ${gb(Math.max(0, avail))} GB of memory free for jobs (${gb(n.totalMemGB)} GB, ${reserve}, ${gb(n.reqMemGB - MEM_RESERVE_GB)} GB promised to running jobs), and a job needs more than its ${gb(demand.memGB)} GB`;
+      if (demand.cores === 1 && n.totalMemGB - n.usedMemGB <= demand.memGB) return `only ${gb(Math.max(0, n.totalMemGB - n.usedMemGB))} GB of memory really free now (measured)`;
+      return 'has room for it now';
+    })();
+    return `${n.name}: ${why}`;
+  });
 }

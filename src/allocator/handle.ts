@@ -153,6 +153,8 @@ function onNodeLink(state: AllocatorState, msg: Msg<'nodeLink'>): AllocatorToMas
   if (user === undefined) return notRegistered(msg.id, msg.user);
   if (msg.reachable) user.unreachable.delete(msg.node);
   else user.unreachable.add(msg.node);
+  if (msg.reachable || msg.reason === undefined) user.unreachableReasons?.delete(msg.node);
+  else (user.unreachableReasons ??= new Map()).set(msg.node, msg.reason);
   return { type: 'noted', id: msg.id };
 }
 

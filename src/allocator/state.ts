@@ -62,6 +62,8 @@ export interface UserState {
   unreachable: Set<string>;
   /** Removed by the admin: its running jobs finish, new requests are refused; forgotten once it holds nothing. */
   removed: boolean;
+  /** Why its master cannot reach each node of `unreachable`, as it reported (for status and why). */
+  unreachableReasons?: Map<string, string>;
 }
 
 export interface AllocatorState {

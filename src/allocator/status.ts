@@ -3,11 +3,19 @@
  * the allocator state: users in registration order, nodes in file order,
  * and warnings the operator should see.
  */
-import type { ClusterStatus, NodeView, UserView } from '../protocol/cluster.js';
-import type { AllocatorState, NodeState } from './state.js';
+import { DEFAULT_JOB_MEM_GB, type ClusterStatus, type NodeView, type UserView } from '../protocol/cluster.js';
+import { MEM_RESERVE_GB, type AllocatorState, type NodeState, type UserState } from './state.js';
+import { formatGB } from './feasible.js';
 
-function nodeView(n: NodeState): NodeView {
+/** Users whose masters cannot reach node `name`, with the reason each gave. */
+function unreachableFor(users: readonly UserState[], name: string): { user: string; reason: string }[] {
+  return users.flatMap((u) => (u.unreachable.has(name) ? [{ user: u.name, reason: u.unreachableReasons?.get(name) ?? 'its master cannot reach it' }] : []));
+}
+
+function nodeView(n: NodeState, users: readonly UserState[]): NodeView {
+  const cut = unreachableFor(users, n.spec.name);
   return {
+    ...(cut.length > 0 ? { unreachableFor: cut } : {}),
     name: n.spec.name,
     address: n.spec.address,
     cores: n.spec.cores,
@@ -28,8 +36,10 @@ function nodeView(n: NodeState): NodeView {
 
 /**
  * A snapshot of the state as the wire's ClusterStatus. `usedCores` counts
- * qpy slots plus outsiders. Warnings report a failed distribution and slots
- * held on nodes that are no longer configured.
+ * qpy slots plus outsiders. Warnings report a failed distribution, slots
+ * held on nodes that are no longer configured, nodes some user's master
+ * cannot reach (with its reason), and nodes too small for a job of the
+ * default memory once the system reserve is taken.
  */
 export function buildStatus(state: AllocatorState): ClusterStatus {
   const users: UserView[] = state.users.map((u) => ({
@@ -50,10 +60,17 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
       }
     }
   }
+  for (const n of state.nodes) {
+    for (const u of unreachableFor(state.users, n.spec.name)) warnings.push(`node ${n.spec.name} is unreachable for ${u.user}: ${u.reason}`);
+    // Probed nodes start at 0 GB until their probe answers: not flagged before.
+    if (!n.removed && n.spec.memGB > 0 && n.spec.memGB - MEM_RESERVE_GB <= DEFAULT_JOB_MEM_GB) {
+      warnings.push(`node ${n.spec.name} is too small for a default job: ${formatGB(n.spec.memGB)} GB of memory less the ${formatGB(MEM_RESERVE_GB)} GB system reserve leaves ${formatGB(Math.max(0, n.spec.memGB - MEM_RESERVE_GB))} GB, and a job of the default ${DEFAULT_JOB_MEM_GB} GB needs more (a node needs more than ${DEFAULT_JOB_MEM_GB + MEM_RESERVE_GB} GB): only jobs with a smaller -m run there`);
+    }
+  }
   const outsiders = state.nodes.reduce((sum, n) => sum + n.outsiders, 0);
   return {
     users,
-    nodes: state.nodes.map(nodeView),
+    nodes: state.nodes.map((n) => nodeView(n, state.users)),
     totalCores: state.totalCores,
     usedCores: state.usedCores + outsiders,
     warnings,

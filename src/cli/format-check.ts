@@ -14,7 +14,7 @@
  *   `H:MM:SS` or `N day(s), H:MM:SS`, truncated to whole seconds; a negative
  *   duration (clock skew) prints with a leading `-`.
  */
-import type { Job, JobStatus, Outcome } from '../protocol/job.js';
+import { shownStatus, type Job, type JobStatus, type Outcome } from '../protocol/job.js';
 import type { Colour } from '../protocol/settings.js';
 import { paint } from './colour.js';
 
@@ -141,7 +141,7 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
     switch (c) {
       case 'K': return note === undefined || note === '' ? '' : '\n' + note;
       case 'j': return String(job.id);
-      case 's': return job.state.type;
+      case 's': return shownStatus(job);
       case 'c': return job.spec.command;
       case 'd': return job.spec.cwd;
       case 'a': return attrs;

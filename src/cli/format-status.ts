@@ -59,8 +59,9 @@ export function formatUsers(users: readonly UserView[]): string {
  * the disk field is blank when unknown.
  */
 export function formatNodeRow(node: NodeView): string {
-  // ` (down)` as in the original; ` (drained)` and ` (removed)` are new, and count as it does.
-  const down = (node.up ? '' : ' (down)') + (node.removed ? ' (removed)' : node.drained ? ' (drained)' : '');
+  // ` (down)` as in the original; ` (drained)`, ` (removed)` and ` (unreachable)` (some user's master cannot
+  // reach it: the warnings say whose and why) are new, and count as it does.
+  const down = (node.up ? '' : ' (down)') + (node.removed ? ' (removed)' : node.drained ? ' (drained)' : '') + (node.up && node.unreachableFor?.length ? ' (unreachable)' : '');
   const attrs = node.attributes;
   const attrText = '[' + attrs.join(',') + ']';
   const rowLength =

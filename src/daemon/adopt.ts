@@ -6,14 +6,21 @@
  * provably never happened goes back to the head of the queue in its old
  * order, or ends `undone` if it was killed meanwhile. Nothing is ever run
  * twice and nothing running is killed. A job whose node cannot be reached
- * now stays `running` and is adopted again every RETRY_MS until it can.
+ * now stays `running` and is adopted again every RETRY_MS until it can (a
+ * try costs nothing while its node's link is known to be down: the executor
+ * fails it at once), so a job whose launch was lost in flight is settled
+ * within a second of its node's return. Jobs queued again start a dispatch
+ * pass.
  */
 import type { Job } from '../protocol/job.js';
 import * as life from '../master/lifecycle.js';
 import { queuePositions, update } from '../master/state.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
-const RETRY_MS = 5000;
+const RETRY_MS = 1000;
+
+/** Jobs whose adoption failed already (the failure is logged once per job, not at every retry). */
+const failedBefore = new Set<number>();
 
 export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Job[]): Promise<void> {
   const { state, executor, committer, log } = rt;
@@ -25,10 +32,12 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
     try {
       result = await executor.adopt(job.id, job.state.pid, job.state.node);
     } catch (err) {
-      log(`job ${job.id} on node ${job.state.node} cannot be adopted now (${(err as Error).message}); trying again in ${RETRY_MS / 1000} s`);
+      if (!failedBefore.has(job.id)) log(`job ${job.id} on node ${job.state.node} cannot be adopted now (${(err as Error).message}); trying again until its node answers`);
+      failedBefore.add(job.id);
       unreachable.push(job);
       continue;
     }
+    if (failedBefore.delete(job.id)) log(`job ${job.id}: node ${job.state.node} answers again`);
     if (result === 'never_started') {
       await dispatcher.release(job.id);
       const queued = update(state, life.requeue(job));
@@ -55,12 +64,15 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
     for (const [id, pos] of queuePositions(state)) committer.putJob(state.jobs.get(id)!, pos);
   }
   await committer.flush();
+  if (requeued.length > 0) dispatcher.poke();
   if (unreachable.length > 0) {
     setTimeout(() => {
       if (rt.stopping) return;
       const still = unreachable.flatMap((j) => {
         const current = state.jobs.get(j.id);
-        return current?.state.type === 'running' ? [current] : [];
+        if (current?.state.type === 'running') return [current];
+        failedBefore.delete(j.id); // given up meanwhile (node_failed, say)
+        return [];
       });
       void adoptRunning(rt, dispatcher, still).catch((err: Error) => log(`adoption retry failed: ${err.message}`));
     }, RETRY_MS).unref();

@@ -7,6 +7,7 @@
 import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
 import { handleMasterMessage } from '../allocator/handle.js';
 import type { AllocatorState } from '../allocator/state.js';
+import type { QpyError } from '../errors.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type AllocatorRequest = DistributiveOmit<MasterToAllocator, 'id'>;
@@ -15,6 +16,11 @@ export interface AllocatorLink {
   request(message: AllocatorRequest): Promise<AllocatorToMaster>;
   /** False while a shared allocator is away (the embedded one is always there). */
   reachable?(): boolean;
+  /**
+   * Why the shared allocator refuses this user (NOT_ALLOWED, or its key
+   * refused: UNAUTHENTICATED), with a hint, while it does; else null.
+   */
+  denied?(): QpyError | null;
 }
 
 /** The embedded allocator: one in-process allocator state, answered synchronously. Its one master's registration is the truth (§3.9). */

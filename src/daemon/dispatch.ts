@@ -41,6 +41,9 @@ export interface Runtime {
   stopping: boolean;
 }
 
+/** Why a queued job did not start at its last request: the allocator's refusal, the shared allocator away, or this user refused by it. */
+export type Refusal = 'no_room' | 'no_node' | 'unreachable' | 'not_allowed';
+
 export interface Dispatcher {
   /** Ask for a dispatch pass soon (coalesced: many events, one pass). */
   poke(): void;
@@ -53,7 +56,7 @@ export interface Dispatcher {
   /** Resolves when no pass is running or pending. */
   idle(): Promise<void>;
   /** The allocator's last answer to a queued job that did not start (for `qpy why`), or null if not asked yet. */
-  refusal(jobId: number): 'no_room' | 'no_node' | 'unreachable' | null;
+  refusal(jobId: number): Refusal | null;
 }
 
 export function createDispatcher(rt: Runtime): Dispatcher {
@@ -64,7 +67,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   /** Slots of ended jobs, given back when the next pass starts. */
   const endedSlots: number[] = [];
   /** Why queued jobs did not start at their last request (kept for `qpy why`; dropped when they start). */
-  const refusals = new Map<number, 'no_room' | 'no_node' | 'unreachable'>();
+  const refusals = new Map<number, Refusal>();
 
   function poke(): void {
     if (running) {
@@ -128,8 +131,10 @@ export function createDispatcher(rt: Runtime): Dispatcher {
         return noRoomFrom <= 1 ? 'enough' : 'more';
       }
       if (reply.type === 'error' && reply.code === 'ALLOCATOR_UNREACHABLE') refusals.set(job.id, 'unreachable');
-      // The shared allocator away: jobs wait, and the link reports the outage once.
-      if (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE') rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
+      const refused = reply.type === 'error' && (reply.code === 'NOT_ALLOWED' || reply.code === 'UNAUTHENTICATED');
+      if (refused) refusals.set(job.id, 'not_allowed');
+      // The shared allocator away, or refusing this user: jobs wait, and the link reports it once.
+      if (!refused && (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE')) rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
       return 'abort';
     };
     const settle = (job: Job, reply: AllocatorToMaster): void => {

@@ -46,7 +46,9 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       const grouped = req.groups === true ? summarizeGroups(filterFor(listed, req.selector)) : null;
       const jobs = grouped !== null ? selectForCheck(grouped.jobs, EVERY_JOB, ctx.state.queue) : selectForCheck(listed, req.selector, ctx.state.queue);
       const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
-      const reply = { type: 'jobs' as const, id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
+      const denied = ctx.allocator.denied?.() ?? null;
+      const queued = denied !== null && (jobs.some((j) => j.state.type === 'queue') || (grouped?.groups.some((g) => g.counts.some(([st]) => st === 'queue')) ?? false));
+      const reply = { type: 'jobs' as const, id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings, ...(queued ? { notice: deniedNotice(denied) } : {}) };
       return grouped !== null ? { ...reply, groups: grouped.groups } : reply;
     }
     case 'config':
@@ -251,14 +253,19 @@ async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 
 
 const EVERY_JOB = { statuses: [], dirs: [], ranges: [] };
 
+/** `check`'s line when the shared allocator refuses this user: queued jobs cannot start. */
+export function deniedNotice(denied: QpyError): string {
+  return `Queued jobs cannot start: ${denied.code === 'NOT_ALLOWED' ? 'not allowed: ' : ''}${denied.message}${denied.hint ? ` (${denied.hint})` : ''}.`;
+}
+
 /**
  * The jobs a check selector can match, cheaply: only running and queued jobs
  * for `check running` / `check queue` (a million stored jobs are not walked
  * for the few that run), every job otherwise. In submission order.
  */
 function candidates(state: HandlerContext['state'], sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
-  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'queue');
+  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'starting' || s === 'queue');
   if (!onlyActive) return state.jobs.values();
-  const ids = [...(sel.statuses.includes('running') ? state.active : []), ...(sel.statuses.includes('queue') ? state.queue : [])];
+  const ids = [...(sel.statuses.includes('running') || sel.statuses.includes('starting') ? state.active : []), ...(sel.statuses.includes('queue') ? state.queue : [])];
   return ids.sort((a, b) => a - b).flatMap((id) => state.jobs.get(id) ?? []);
 }

@@ -133,7 +133,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     ? embeddedLink(embedded!)
     : multiuserLink({
         url: multiuserUrl(shared),
-        key: readKey(paths.multiuserKey),
+        key: () => readKey(paths.multiuserKey),
         user,
         log,
         registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),

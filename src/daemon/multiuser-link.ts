@@ -11,6 +11,13 @@
  * While the daemon is away: running jobs go on; a request for a slot is
  * answered ALLOCATOR_UNREACHABLE (the job waits); a release is dropped (the
  * next registration settles it); a submission is accepted unchecked.
+ *
+ * When the daemon says this user may not use the cluster (NOT_ALLOWED at the
+ * handshake, to the registration or to a request), or keeps refusing the
+ * key (UNAUTHENTICATED at two handshakes in a row), the link remembers why
+ * (`denied`) until a registration succeeds or a request is answered again:
+ * submissions are refused, and `check` and `why` say so. Meanwhile the
+ * daemon is asked again every DENIED_RETRY_MS.
  */
 import { QpyError } from '../errors.js';
 import { allocatorToMasterSchema, type AllocatorFrame, type AllocatorToMaster, type MasterToAllocator, type Slot } from '../protocol/master-allocator.js';
@@ -21,7 +28,8 @@ import type { Log } from './log.js';
 
 export interface MultiuserLinkOptions {
   url: string;
-  key: Buffer;
+  /** The user's key, read again at each connection (`qpy join` may have replaced it). */
+  key: Buffer | (() => Buffer);
   user: string;
   log: Log;
   /** What to register with: the running jobs' slots and the queue size, now. */
@@ -40,6 +48,14 @@ export interface MultiuserLink extends AllocatorLink {
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1000;
+/** While refused, the daemon is asked again this often (it is not hammered, and a user allowed again is noticed soon). */
+const DENIED_RETRY_MS = 5000;
+
+const ASK_ADMIN = 'ask your qpy administrator to allow you again; your queued jobs start then';
+const JOIN_AGAIN = 'ask your qpy administrator, or join again with a new code: qpy join HOST:PORT';
+
+/** Is this reply (or error) the daemon refusing this user? */
+const isNotAllowed = (e: { code?: string } | null | undefined): boolean => e?.code === 'NOT_ALLOWED';
 
 export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
   let conn: Connection<MasterToAllocator, AllocatorFrame> | null = null;
@@ -48,7 +64,11 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
   let timer: NodeJS.Timeout | null = null;
   let downSince: number | null = null;
   let lastProblem = '';
-  const reachability = new Map<string, boolean>();
+  /** Why the daemon refuses this user, while it does; `handshake`: at connection, `request`: to a request. */
+  let denied: { error: QpyError; from: 'handshake' | 'request' } | null = null;
+  let keyRefusals = 0;
+  let deniedTimer: NodeJS.Timeout | null = null;
+  const reachability = new Map<string, { reachable: boolean; reason?: string }>();
   let markFirst!: () => void;
   const firstAttempt = new Promise<void>((r) => (markFirst = r));
 
@@ -63,14 +83,36 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
     lastProblem = problem;
   }
 
+  function deny(error: QpyError, from: 'handshake' | 'request'): void {
+    const message = isNotAllowed(error) ? error.message : `qpy-multiuser does not accept your key (${error.message})`;
+    const was = denied?.error.message;
+    denied = { error: new QpyError(error.code, message, isNotAllowed(error) ? ASK_ADMIN : JOIN_AGAIN), from };
+    if (was !== message) opts.log(`qpy-multiuser refuses this user: ${message}: queued jobs wait, new jobs are refused`);
+    if (from === 'request' && deniedTimer === null) {
+      // Connected, but refused: ask again now and then (a dispatch pass asks for the first queued job).
+      deniedTimer = setInterval(() => opts.onRegistered(), DENIED_RETRY_MS);
+      deniedTimer.unref();
+    }
+  }
+
+  function allowed(): void {
+    keyRefusals = 0;
+    if (denied === null) return;
+    denied = null;
+    if (deniedTimer) clearInterval(deniedTimer);
+    deniedTimer = null;
+    opts.log('qpy-multiuser accepts this user again');
+  }
+
   async function attempt(): Promise<void> {
     timer = null;
     if (closed) return;
+    let opened: Connection<MasterToAllocator, AllocatorFrame> | null = null;
     try {
       const c = await connect<MasterToAllocator, AllocatorFrame>({
         url: opts.url,
         socket: wsSocket,
-        key: opts.key,
+        key: typeof opts.key === 'function' ? opts.key() : opts.key,
         role: 'master',
         user: opts.user,
         replySchema: allocatorToMasterSchema,
@@ -85,17 +127,23 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
           schedule();
         },
       });
+      opened = c;
       if (closed) return c.close();
       await c.request({ type: 'register', user: opts.user, ...opts.registration() }, 30_000);
-      for (const [node, reachable] of reachability) await c.request({ type: 'nodeLink', user: opts.user, node, reachable });
+      for (const [node, r] of reachability) await c.request({ type: 'nodeLink', user: opts.user, node, ...r });
       conn = c;
       retryMs = RETRY_MIN_MS;
+      if (denied?.from === 'handshake') allowed();
+      keyRefusals = 0;
       if (downSince !== null) opts.log(`qpy-multiuser reachable again after ${((Date.now() - downSince) / 1000).toFixed(1)} s`);
       else opts.log('registered with qpy-multiuser');
       downSince = null;
       lastProblem = '';
       opts.onRegistered();
     } catch (err) {
+      if (opened !== null && conn !== opened) opened.close();
+      if (err instanceof QpyError && isNotAllowed(err)) deny(err, 'handshake');
+      else if (err instanceof QpyError && err.code === 'UNAUTHENTICATED' && opened === null && ++keyRefusals >= 2) deny(err, 'handshake');
       down((err as Error).message);
       schedule();
     } finally {
@@ -105,9 +153,18 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
 
   function schedule(): void {
     if (closed || timer) return;
-    timer = setTimeout(() => void attempt(), retryMs);
+    timer = setTimeout(() => void attempt(), denied !== null ? DENIED_RETRY_MS : retryMs);
     timer.unref();
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /** The daemon no longer knows this user on an open connection: connect again (the handshake says why). */
+  function reconnect(c: Connection<MasterToAllocator, AllocatorFrame>, why: string): void {
+    if (conn !== c) return;
+    conn = null;
+    c.close();
+    down(why);
+    schedule();
   }
 
   void attempt();
@@ -115,21 +172,33 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
   return {
     firstAttempt,
     reachable: () => conn !== null,
+    denied: () => denied?.error ?? null,
     async request(message: AllocatorRequest): Promise<AllocatorToMaster> {
-      if (message.type === 'nodeLink') reachability.set(message.node, message.reachable);
+      if (message.type === 'nodeLink') reachability.set(message.node, message.reason === undefined ? { reachable: message.reachable } : { reachable: message.reachable, reason: message.reason });
       const c = conn;
       if (c === null) {
         if (message.type === 'release') return { type: 'released', id: 0, found: true };
         if (message.type === 'feasible') return { type: 'feasibility', id: 0, problem: null };
         if (message.type === 'nodeLink') return { type: 'noted', id: 0 };
+        if (denied !== null) return denied.error.toReply(0);
         return unreachable(0);
       }
       try {
         const reply = await c.request(message);
         if (reply.type === 'wake') return unreachable(0); // never a reply: the schema allows it only as a push
         if (reply.type === 'granted') opts.onAddress(reply.node, reply.address);
+        if (message.type === 'request' && denied?.from === 'request') allowed();
         return reply;
       } catch (err) {
+        if (err instanceof QpyError && isNotAllowed(err)) {
+          deny(err, 'request');
+          return denied!.error.toReply(0);
+        }
+        // Forgotten by the daemon (removed while idle): connect again; the handshake tells whether this user is still allowed.
+        if (err instanceof QpyError && err.code === 'BAD_REQUEST' && /is not registered/.test(err.message)) {
+          reconnect(c, err.message);
+          return unreachable(0);
+        }
         if (err instanceof QpyError && err.code !== 'MASTER_UNREACHABLE') return err.toReply(0);
         return unreachable(0);
       }
@@ -137,6 +206,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (deniedTimer) clearInterval(deniedTimer);
       conn?.close();
       conn = null;
     },

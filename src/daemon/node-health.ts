@@ -14,8 +14,11 @@ import * as life from '../master/lifecycle.js';
 import { running, update } from '../master/state.js';
 import { downDeadline, LINK_UP, linkBack, linkLost, linkReclaimed, linkTick, type LinkAction, type LinkStep, type NodeLink } from '../master/node-links.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
+import { plainSshProblem } from '../executor/executor.js';
 
 const LEFTOVERS_KEY = 'leftovers';
+/** How many times what is left of a node_failed job is killed before the master gives up confirming it. */
+const KILL_ROUNDS = 5;
 
 export interface NodeHealth {
   /** An executor's report: `problem` is why the link is lost or could not be opened; null when it is open. */
@@ -72,6 +75,9 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     const before = linkOf(node);
     links.set(node, step.link);
     if (step.link.kind !== before.kind) logChange(node, before, step.link);
+    // A new reason while still cut off (connection refused, then host key unknown…): the allocator shows the latest.
+    const why = (l: NodeLink) => (l.kind === 'lost' || l.kind === 'down' ? l.why : null);
+    if (before.kind !== 'up' && why(step.link) !== null && why(step.link) !== why(before) && !step.actions.includes('stop_grants')) tellAllocator(node, false);
     armTimer(node);
     for (const a of step.actions) act(node, a);
   }
@@ -101,8 +107,10 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   }
 
   function tellAllocator(node: string, reachable: boolean): void {
+    const l = linkOf(node);
+    const reason = !reachable && (l.kind === 'lost' || l.kind === 'down') ? plainSshProblem(l.why) : undefined;
     void rt.allocator
-      .request({ type: 'nodeLink', user: rt.user, node, reachable })
+      .request({ type: 'nodeLink', user: rt.user, node, reachable, ...(reason === undefined ? {} : { reason: reason.slice(0, 1024) }) })
       .then((r) => {
         if (r.type === 'error') rt.log(`allocator refused the link state of node ${node}: ${r.message}`);
         if (reachable) dispatcher.poke();
@@ -148,21 +156,35 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
       .finally(() => dispatcher.poke());
   }
 
-  /** Kill whatever is left of the node's node_failed jobs; the node takes jobs again once that is done. */
+  /**
+   * Kill whatever is left of the node's node_failed jobs, and make sure it is
+   * gone (its whole process group, the wrapper's children included): killed
+   * again while anything of it lives, up to KILL_ROUNDS times. The node takes
+   * jobs again once that is done.
+   */
   async function reclaim(node: string): Promise<void> {
     const ids = [...(leftovers.get(node) ?? [])];
     try {
       for (const id of ids) {
         const found = await rt.executor.adopt(id, null, node);
+        // Read at once: a job found ended stops being watched in a moment. Its group may still have members.
         const pid = rt.executor.pidOf(id);
-        if (found === 'running' && pid !== null) {
-          rt.log(`node ${node}: job ${id} (node_failed) was still running there: killing it`);
-          await rt.executor.kill(id, pid, rt.killGraceMs);
+        let gone = true;
+        if (pid !== null) {
+          if (found === 'running') rt.log(`node ${node}: job ${id} (node_failed) was still running there: killing it`);
+          gone = false;
+          for (let round = 1; round <= KILL_ROUNDS && !gone; round++) {
+            gone = await rt.executor.killLeftover(id, pid, rt.killGraceMs);
+            if (!gone) rt.log(`node ${node}: job ${id} (node_failed): processes of its group ${pid} still alive after kill ${round}${round < KILL_ROUNDS ? ': killing again' : ''}`);
+          }
+          if (gone && found === 'running') rt.log(`node ${node}: job ${id} (node_failed): nothing of it is left (process group ${pid} gone)`);
+          else if (gone) rt.log(`node ${node}: job ${id} (node_failed) had ended; its process group ${pid} is gone`);
+          else rt.log(`node ${node}: job ${id} (node_failed): could not confirm that its process group ${pid} is gone; it stays listed as a leftover`);
         }
         // Its end, if still to come, is of no interest: the job is node_failed, and may be run again.
         rt.executor.abandon(id);
         rt.executor.forget(id);
-        leftovers.get(node)?.delete(id);
+        if (gone) leftovers.get(node)?.delete(id);
       }
     } catch (err) {
       apply(node, linkLost(linkOf(node), (err as Error).message, rt.now()));
@@ -170,7 +192,7 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     } finally {
       rt.committer.setMeta(LEFTOVERS_KEY, formatLeftovers(leftovers));
     }
-    leftovers.delete(node);
+    if ((leftovers.get(node)?.size ?? 0) === 0) leftovers.delete(node);
     await rt.committer.flush().catch(() => undefined);
     apply(node, linkReclaimed(linkOf(node)));
   }

@@ -25,10 +25,17 @@ const MAX_PRIORITY = 1_000_000;
 /** Most jobs one bulk submission may add. */
 const MAX_BULK_JOBS = 2_000_000;
 
+/** New jobs are refused while the shared allocator refuses this user (NOT_ALLOWED, or its key refused): they would never run. */
+function refuseIfDenied(ctx: HandlerContext): void {
+  const denied = ctx.allocator.denied?.() ?? null;
+  if (denied !== null) throw new QpyError(denied.code, `job refused: ${denied.message}`, denied.hint);
+}
+
 /** The spec every job of a submission shares (its command aside), checked. */
 async function checkedSpec(ctx: HandlerContext, t: Template, command: string): Promise<JobSpec> {
   if (ctx.stopping) throw new QpyError('SHUTTING_DOWN', 'qpy-master is stopping', 'submit again in a moment');
   if (ctx.configProblem) throw ctx.configProblem;
+  refuseIfDenied(ctx);
   const given = t.attrs === null || t.attrs.trim() === '' ? null : t.attrs.trim();
   const spec: JobSpec = { command, cwd: t.cwd, cores: t.cores, memGB: t.memGB, attrs: withDefaultAttrs(ctx.settings, given) };
   for (const key of ['after', 'afterok'] as const) {
@@ -97,6 +104,7 @@ let nextStage = 1;
 const STAGE_TTL_MS = 10 * 60_000;
 
 export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submitMany' }>): Promise<MasterToCli> {
+  refuseIfDenied(ctx); // at the first part of a load already
   const now = ctx.now();
   for (const [stage, s] of staged) if (now - s.touchedAt > STAGE_TTL_MS) staged.delete(stage);
   let commands = req.commands;

@@ -7,6 +7,8 @@
 import type { Outcome } from '../protocol/job.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { QpyError } from '../errors.js';
+/** SSH failures in plain words, for the daemon (which reaches src/ssh only through the executor). */
+export { plainSshProblem, sshCause } from '../ssh/plain-words.js';
 
 /**
  * Codes of a launch that provably reached nothing on its node (it could not
@@ -69,6 +71,13 @@ export interface Executor {
    * it is still alive. Killing a job that already ended is not an error.
    */
   kill(jobId: number, pid: number, graceMs: number): Promise<void>;
+  /**
+   * Kill what is left of a job given up for node_failed, whether or not its
+   * wrapper ended (children of the wrapper may outlive it in its group): TERM,
+   * KILL after graceMs, then true once the group has no live member left,
+   * false if some still live.
+   */
+  killLeftover(jobId: number, pid: number, graceMs: number): Promise<boolean>;
   /** The process group of a job this executor watches (launched or adopted), or null. */
   pidOf(jobId: number): number | null;
   /**

@@ -261,10 +261,22 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     }, graceMs);
   }
 
+  /** A given-up job's group: TERM, KILL after the grace, then true once no member is left alive. */
+  async function killLeftover(_jobId: number, pid: number, graceMs: number): Promise<boolean> {
+    if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
+    await killGroup({ signal: (sig) => signalGroup(pid, `SIG${sig}`), gone: () => !groupAlive(pid), mayAppear: () => false, sent: () => undefined }, graceMs);
+    for (let waited = 0; waited < 2000; waited += 20) {
+      if (!groupAlive(pid)) return true;
+      await delay(20);
+    }
+    return false;
+  }
+
   return {
     launch,
     adopt,
     kill,
+    killLeftover,
     pidOf,
     readOutput: (_jobId, path, offset, max) => Promise.resolve(readLocalRange(path, offset, max)),
     onEnded(listener) {

@@ -27,6 +27,7 @@ export function createRouter(executorFor: (node: string) => Executor | undefined
     async kill(jobId, pid, graceMs) {
       await nodeOf.get(jobId)?.kill(jobId, pid, graceMs);
     },
+    killLeftover: (jobId, pid, graceMs) => nodeOf.get(jobId)?.killLeftover(jobId, pid, graceMs) ?? Promise.resolve(true),
     pidOf: (jobId) => nodeOf.get(jobId)?.pidOf(jobId) ?? null,
     async readOutput(jobId, path, offset, max) {
       const ex = nodeOf.get(jobId);

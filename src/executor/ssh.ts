@@ -10,10 +10,14 @@
  * job, no polling. Jobs adopted from an earlier master life, and jobs whose
  * agent was lost with its connection, are polled every `pollMs` with one
  * request for all of them. A lost connection, or a failed attempt to open
- * one, is retried in the background with backoff (1 s doubling to 30 s) until
- * it succeeds; `onLink` reports every loss or failed attempt, and recovery.
+ * one, is retried in the background with backoff (1 s doubling to 15 s) until
+ * it succeeds, whatever the failure; while the node's port does not even
+ * answer (refused, timed out), a TCP knock every second notices its return,
+ * so a node whose sshd comes back is used again within about a second.
+ * `onLink` reports every loss or failed attempt, and recovery.
  */
 import type { Client } from 'ssh2';
+import { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { wrapperArgs } from './wrapper.js';
@@ -24,7 +28,8 @@ import { agentCommand, launchCommand, type AgentLine, type AgentShell } from './
 import { startAgent, type AgentSession } from './agent-session.js';
 import { connectSsh } from '../ssh/connection.js';
 import { QpyError } from '../errors.js';
-import { resolveSsh } from '../ssh/ssh-config.js';
+import { resolveSsh, type SshSettings } from '../ssh/ssh-config.js';
+import { portUnanswered } from '../ssh/plain-words.js';
 
 export interface SshExecutorOptions {
   /** The node's name in qpy (QPY_NODE, messages). */
@@ -58,6 +63,26 @@ const attemptOf = (key: string): number => Number(/\.a(\d+)$/.exec(key)?.[1] ?? 
 
 /** A wrapper SIGKILLed behind the master's back cannot notify: notified jobs are polled once this old. */
 const NOTIFIED_POLL_AFTER_MS = 5000;
+/** Backoff between attempts to open the link: the first retry after 1 s, doubling to 15 s. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 15_000;
+/** While the node's port does not answer, it is knocked at this often (a TCP connect, closed at once). */
+const KNOCK_MS = 1000;
+
+/** Does a TCP connection to host:port open within `timeoutMs`? */
+function knock(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.connect(port, host);
+  });
+}
 
 const files = (lines: AgentLine[]): Map<string, RunFile> =>
   new Map(lines.flatMap((l) => (l.type === 'file' ? [[l.key, parseRunFile(l.content)] as [string, RunFile]] : [])));
@@ -78,9 +103,12 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
   let opening: Promise<AgentSession> | null = null;
   let poller: NodeJS.Timeout | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let knocker: NodeJS.Timeout | null = null;
   let closed = false;
-  /** The last failed connection attempt: later calls fail fast until `retryAt` (backoff 1 s → 30 s). */
+  /** The last failed connection attempt: later calls fail fast until `retryAt` (backoff 1 s → 15 s). */
   let failure: { error: Error; retryAt: number; backoffMs: number } | null = null;
+  /** The node's SSH settings as last resolved (where to knock). */
+  let settings: SshSettings | null = null;
 
   function end(t: Tracked, rec: EndRecord): void {
     if (t.ended || closed) return;
@@ -107,7 +135,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     if (failure && performance.now() < failure.retryAt) throw failure.error;
     opening ??= (async () => {
       try {
-        const settings = await resolveSsh(opts.address);
+        settings = await resolveSsh(opts.address);
         const c = await connectSsh(nodeName, settings, { keepaliveMs: opts.keepaliveMs ?? 2000 });
         const a = await startAgent(nodeName, c, opts.runDir, opts.agentShell ?? 'auto', onNotified).catch((err: unknown) => {
           c.end();
@@ -131,7 +159,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
         });
         return a;
       } catch (err) {
-        const backoffMs = Math.min((failure?.backoffMs ?? 500) * 2, 30_000);
+        const backoffMs = failure === null ? RETRY_FIRST_MS : Math.min(failure.backoffMs * 2, RETRY_MAX_MS);
         // Nothing was sent to the node: callers may count on that (see nodeNotReached).
         const error = err instanceof QpyError ? err : new QpyError('NODE_UNREACHABLE', `node ${nodeName}: ${(err as Error).message}`);
         failure = { error, retryAt: performance.now() + backoffMs, backoffMs };
@@ -156,6 +184,26 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
       session().catch(() => undefined); // a failure schedules the next attempt
     }, wait);
     reconnectTimer.unref();
+    if (failure && portUnanswered(failure.error.message) && wait > KNOCK_MS) knockLater();
+  }
+
+  /** While the port does not answer: knock every KNOCK_MS, and try at once when it answers again. */
+  function knockLater(): void {
+    if (closed || knocker || settings === null) return;
+    const { host, port } = settings;
+    knocker = setTimeout(() => {
+      void knock(host, port, KNOCK_MS).then((open) => {
+        knocker = null;
+        if (closed || agent || !failure || !portUnanswered(failure.error.message)) return;
+        if (!open) return knockLater();
+        // The port answers again: the next attempt is now, not at the end of the backoff.
+        failure.retryAt = performance.now();
+        if (reconnectTimer) clearTimeout(reconnectTimer);
+        reconnectTimer = null;
+        reconnectLater();
+      });
+    }, KNOCK_MS);
+    knocker.unref();
   }
 
   async function ask(build: (tag: number) => string): Promise<AgentLine[]> {
@@ -269,7 +317,8 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     if (!t && reported.has(jobId)) return;
     await killGroup({
       signal: async (sig) => yes(await ask((tag) => agentCommand.kill(tag, sig, pid))),
-      gone: async () => t?.ended === true || !yes(await ask((tag) => agentCommand.group(tag, pid))),
+      // The group, not the wrapper: a wrapper that ended may leave children in its group (ones that ignore TERM).
+      gone: async () => !yes(await ask((tag) => agentCommand.group(tag, pid))),
       // Through setsid, a just-started job is reported a moment before its group exists.
       mayAppear: () => t !== undefined && !t.ended,
       sent(sig) {
@@ -284,10 +333,24 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     }, graceMs);
   }
 
+  /** A given-up job's group: TERM, KILL after the grace, then true once no member is left alive. */
+  async function killLeftover(_jobId: number, pid: number, graceMs: number): Promise<boolean> {
+    if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
+    const signal = async (sig: string) => yes(await ask((tag) => agentCommand.kill(tag, sig, pid)));
+    const alive = async () => yes(await ask((tag) => agentCommand.group(tag, pid)));
+    await killGroup({ signal, gone: async () => !(await alive()), mayAppear: () => false, sent: () => undefined }, graceMs);
+    for (let waited = 0; waited < 2000; waited += 50) {
+      if (!(await alive())) return true;
+      await delay(50); // a KILLed process leaves the table a moment later
+    }
+    return false;
+  }
+
   return {
     launch,
     adopt,
     kill,
+    killLeftover,
     async readOutput(_jobId, path, offset, max) {
       await session();
       if (client === null) throw new QpyError('NODE_UNREACHABLE', `node ${nodeName} is not connected`);
@@ -316,6 +379,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
       closed = true;
       if (poller) clearInterval(poller);
       if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (knocker) clearTimeout(knocker);
       poller = null;
       agent?.close();
       client?.end();

@@ -8,8 +8,15 @@
  *     │ unqueue         │  └─ requeue (the launch provably never happened)
  *     ▼                 └─ requestKill (stays running, ends as killed)
  *   undone
+ *
+ * `running` has two phases, told apart by its pid: `start` commits it with
+ * none (shown as `starting`: its launch is in flight, or its node has not
+ * answered since a restart), and `launched` records the process group once
+ * the node reports the wrapper (shown as `running`). Only a starting job can
+ * be requeued by a launch that failed: once a pid is known it ran.
  */
 import type { Job, JobSpec, JobState, Outcome } from '../protocol/job.js';
+export { isStarting, shownStatus } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 
 type StateOf<T extends JobState['type']> = Extract<JobState, { type: T }>;
@@ -35,7 +42,7 @@ export function start(job: Job, node: string, now: number): Job {
   return { ...job, state: { type: 'running', node, startedAt: now, pid: null, killRequested: false } };
 }
 
-/** Record the process group of a running job. */
+/** starting → running: record the process group of a job whose launch its node confirmed. */
 export function launched(job: Job, pid: number): Job {
   const s = expect(job, 'record the launch of', 'running');
   return { ...job, state: { ...s, pid } };

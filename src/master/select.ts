@@ -2,7 +2,7 @@
  * Which jobs a selector names (status words, directories, ID ranges; OR-ed),
  * and the plans for `kill` and `clean` built on it.
  */
-import type { Job } from '../protocol/job.js';
+import { isStarting, type Job } from '../protocol/job.js';
 import type { Selector } from '../protocol/selector.js';
 import { isFinal } from './lifecycle.js';
 
@@ -16,11 +16,12 @@ function underDir(cwd: string, dirs: string[]): boolean {
   return dirs.includes(cwd);
 }
 
-/** Does `job` match any part of `sel`? `all` matches every job. */
+/** Does `job` match any part of `sel`? `all` matches every job; `running` matches the jobs still starting too. */
 export function matches(job: Job, sel: Selector): boolean {
   return (
     sel.statuses.includes('all') ||
     sel.statuses.includes(job.state.type) ||
+    (sel.statuses.includes('starting') && isStarting(job)) ||
     underDir(job.spec.cwd, sel.dirs) ||
     inRanges(job.id, sel.ranges)
   );

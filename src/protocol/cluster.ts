@@ -2,13 +2,16 @@
  * The wire shapes of the cluster as the allocator sees it: nodes, users and
  * the status document shown by `qpy status` (and `qpy-admin status`).
  */
-import { arrayOf, bool, int, nullable, num, obj, str, type Infer } from './schema.js';
+import { arrayOf, bool, int, nullable, num, obj, optional, str, type Infer } from './schema.js';
 
 /** Node addresses that mean this machine: jobs there start without SSH. */
 export const LOCAL_ADDRESSES: readonly string[] = ['localhost', '127.0.0.1', '::1'];
 
 /** Does this address mean this machine (jobs run without SSH)? */
 export const isLocalAddress = (address: string): boolean => LOCAL_ADDRESSES.includes(address);
+
+/** Memory a job asks for when `qpy sub` is given no -m (GB). */
+export const DEFAULT_JOB_MEM_GB = 5;
 
 export const nodeViewSchema = obj({
   name: str,
@@ -31,6 +34,8 @@ export const nodeViewSchema = obj({
   /** Gone from the nodes file: takes no new jobs, listed until its last job ends. */
   removed: bool,
   prefMulticore: bool,
+  /** Users whose masters cannot reach the node, with the reason each reported (absent: none). */
+  unreachableFor: optional(arrayOf(obj({ user: str, reason: str }))),
 });
 export type NodeView = Infer<typeof nodeViewSchema>;
 

@@ -12,6 +12,15 @@ import { arrayOf, int, literal, nullable, num, obj, oneOf, optional, str, strMax
 export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/**
+ * The statuses `check` shows: a job's status, except that a `running` job
+ * whose launch is not confirmed yet (no process known on its node: the
+ * launch is in flight, or its node has not answered since the master
+ * restarted) shows as `starting`.
+ */
+export const SHOWN_STATUSES = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export type ShownStatus = (typeof SHOWN_STATUSES)[number];
+
 
 export const MAX_COMMAND_LENGTH = 128 * 1024;
 export const MAX_PATH_LENGTH = 4096;
@@ -106,6 +115,12 @@ export const jobSchema = obj({
   attempts: optional(arrayOf(attemptSchema, 10_000)),
 });
 export type Job = Infer<typeof jobSchema>;
+
+/** Is this job's launch in flight (running, but no process of it known yet)? */
+export const isStarting = (job: Job): boolean => job.state.type === 'running' && job.state.pid === null;
+
+/** The status `check` shows for a job (see SHOWN_STATUSES). */
+export const shownStatus = (job: Job): ShownStatus => (isStarting(job) ? 'starting' : job.state.type);
 
 /**
  * `check --groups`: an array or a load in one line. `first`/`last`: its

@@ -3,7 +3,7 @@
  * default, or the global `qpy-multiuser` daemon). Requests go master →
  * allocator and each gets exactly one reply.
  */
-import { arrayOf, bool, int, intIn, literal, nameMax, nullable, numIn, obj, oneOf, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, intIn, literal, nameMax, nullable, numIn, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 
@@ -46,8 +46,9 @@ export const masterToAllocatorSchema = tagged({
   /**
    * The master cannot reach `node` (reachable false) or can again (true).
    * The user gets no grants on a node it cannot reach; others are unaffected.
+   * `reason`: why it cannot (the SSH error in plain words), shown by status.
    */
-  nodeLink: obj({ type: literal('nodeLink'), id, user, node, reachable: bool }),
+  nodeLink: obj({ type: literal('nodeLink'), id, user, node, reachable: bool, reason: optional(strMax(1024)) }),
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 

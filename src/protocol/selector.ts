@@ -4,9 +4,10 @@
  * clean, and everything for check.
  */
 import { arrayOf, int, obj, oneOf, strMax, tuple, type Infer } from './schema.js';
-import { JOB_STATUSES, MAX_PATH_LENGTH } from './job.js';
+import { SHOWN_STATUSES, MAX_PATH_LENGTH } from './job.js';
 
-export const SELECTOR_WORDS = [...JOB_STATUSES, 'all'] as const;
+/** `starting` picks the running jobs whose launch is not confirmed yet; `running` picks them too. */
+export const SELECTOR_WORDS = [...SHOWN_STATUSES, 'all'] as const;
 
 export const selectorSchema = obj({
   statuses: arrayOf(oneOf(SELECTOR_WORDS), 16),

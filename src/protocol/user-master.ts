@@ -120,7 +120,8 @@ export const masterToCliSchema = tagged({
   /** A bulk submission: committed jobs `first`–`last` (when `last` was sent), or the stage to send the next part with. */
   submittedMany: obj({ type: literal('submittedMany'), id, first: nullable(int), last: nullable(int), stage: nullable(int), staged: int }),
   /** `notes`: [jobId, text] of the listed jobs that have notes (for %K). */
-  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), groups: optional(arrayOf(groupSummarySchema, 10_000_000)), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema }),
+  /** `notice`: a line for the user about the listed queued jobs (they cannot start: this user is not allowed), if any. */
+  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), groups: optional(arrayOf(groupSummarySchema, 10_000_000)), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema, notice: optional(strMax(16 * 1024)) }),
   /** The settings after a `config` request, with the sentence answering a change (null when only shown). */
   settings: obj({ type: literal('settings'), id, settings: settingsSchema, paused: bool, message: nullable(strMax(4096)) }),
   killed: obj({ type: literal('killed'), id, unqueued: arrayOf(int, 10_000_000), killing: arrayOf(int, 10_000_000) }),
@@ -165,6 +166,6 @@ export interface ReplyFor {
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 
-export const CHECK_WORDS = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export const CHECK_WORDS = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 export const KILL_WORDS = ['queue', 'running', 'all'] as const;
 export const CLEAN_WORDS = ['done', 'failed', 'killed', 'undone', 'node_failed', 'all'] as const;

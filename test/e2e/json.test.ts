@@ -12,12 +12,13 @@ test('check, status and config --json: stable documents with "qpy": 1', { timeou
   await u.ok(['sub', 'exit 2']);
   await u.ok(['notes', '1', 'why']);
   await waitFor(async () => /failed/.test(await u.ok(['check'])), { what: 'job 1 ended' });
-  const check = JSON.parse(await u.ok(['check', '--json'])) as { qpy: number; paused: boolean; jobs: (Record<string, unknown> & { notes?: string })[] };
+  const check = JSON.parse(await u.ok(['check', '--json'])) as { qpy: number; paused: boolean; jobs: (Record<string, unknown> & { notes?: string; status?: string })[] };
   assert.equal(check.qpy, 1);
   assert.equal(check.paused, false);
   assert.equal(check.jobs.length, 1);
-  const { notes, ...job } = check.jobs[0]!;
+  const { notes, status: shown, ...job } = check.jobs[0]!;
   assert.match(notes ?? '', /\nwhy\n\n$/);
+  assert.equal(shown, 'failed', 'each job has the status the lines show');
   const parsed = jobSchema(job, '$');
   assert.deepEqual(parsed.state.type === 'failed' && parsed.state.outcome, { type: 'exit', code: 2 });
 

@@ -5,7 +5,7 @@ import { selectorFromArgs } from '../selector-args.js';
 import { formatCheck } from '../format-check.js';
 import { formatGroup } from '../format-groups.js';
 import { colourOn, statusColour } from '../colour.js';
-import type { JobStatus } from '../../protocol/job.js';
+import { shownStatus, type JobStatus } from '../../protocol/job.js';
 
 export const check: CommandDef = {
   name: 'check',
@@ -25,12 +25,14 @@ export const check: CommandDef = {
     if (reply.type !== 'jobs') return;
     if (opts['json']) {
       const notes = new Map(reply.notes);
-      const jobs = reply.jobs.map((j) => (notes.has(j.id) ? { ...j, notes: notes.get(j.id) } : j));
-      return ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, jobs, ...(groups ? { groups: reply.groups ?? [] } : {}) }) + '\n');
+      // `status`: as the lines show it (`starting` while a launch is not confirmed); `state.type` stays the stored one.
+      const jobs = reply.jobs.map((j) => ({ ...j, status: shownStatus(j), ...(notes.has(j.id) ? { notes: notes.get(j.id) } : {}) }));
+      return ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, jobs, ...(groups ? { groups: reply.groups ?? [] } : {}), ...(reply.notice !== undefined ? { notice: reply.notice } : {}) }) + '\n');
     }
     const s = reply.settings;
     const colour = colourOn(s, process.stdout.isTTY === true) ? (st: JobStatus) => statusColour(s, st) : undefined;
     const groupLines = (reply.groups ?? []).map((g) => ({ id: g.first, text: formatGroup(g, colour) }));
-    ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour, groupLines));
+    // A notice (queued jobs cannot start: not allowed) follows the jobs, after any `Job submission is paused.`
+    ctx.out(formatCheck(reply.jobs, s.checkFMT, Date.now(), reply.paused, new Map(reply.notes), colour, groupLines) + (reply.notice !== undefined ? `${reply.notice}\n` : ''));
   },
 };

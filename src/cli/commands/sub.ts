@@ -3,6 +3,7 @@
  * Options end at the first non-option word or `--`. `#QPY` directives in a
  * script named as the first word apply where no flag was given (flags win).
  */
+import { DEFAULT_JOB_MEM_GB } from '../../protocol/cluster.js';
 import { Option, type Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -16,7 +17,7 @@ import { parseIdList } from '../id-list.js';
 import type { Template } from '../../protocol/user-master.js';
 
 export const DEFAULT_CORES = 1;
-export const DEFAULT_MEM_GB = 5;
+export const DEFAULT_MEM_GB = DEFAULT_JOB_MEM_GB;
 
 /** Parse a core count: a whole number ≥ 1. */
 export function parseCores(raw: string, what = '-n'): number {

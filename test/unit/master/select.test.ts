@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isEmpty, matches, planClean, planKill, selectForCheck } from '../../../src/master/select.js';
 import { JOB_STATUSES } from '../../../src/protocol/job.js';
+import { launched, shownStatus } from '../../../src/master/lifecycle.js';
 import { ALL_STATES, ids, job, sel } from './fixtures.js';
 
 /** One job per status (IDs 1..7 in ALL_STATES order), each in its own directory. */
@@ -164,4 +165,16 @@ test('selectForCheck: queued jobs take the places of queued jobs in queue order 
   const list = [job(1, 'done'), job(6), job(7, 'running'), job(8), job(9)];
   assert.deepEqual(ids(selectForCheck(list, sel(), [9, 6, 8])), [1, 9, 7, 6, 8]);
   assert.deepEqual(ids(selectForCheck(list, sel({ ranges: [[6, 8]] }), [9, 8, 6])), [8, 7, 6], 'only the selected ones');
+});
+
+test('a running job whose launch is not confirmed (no pid) shows as starting; `starting` picks only those, `running` them too', () => {
+  const launching = { ...job(9, 'running'), state: { type: 'running' as const, node: 'n1', startedAt: 100, pid: null, killRequested: false } };
+  const all = [...ZOO, launching];
+  assert.equal(shownStatus(launching), 'starting');
+  assert.equal(shownStatus(byId(2)), 'running');
+  assert.equal(shownStatus(byId(1)), 'queue');
+  assert.deepEqual(ids(all.filter((j) => matches(j, sel({ statuses: ['starting'] })))), [9]);
+  assert.deepEqual(ids(all.filter((j) => matches(j, sel({ statuses: ['running'] })))), [2, 3, 9]);
+  assert.deepEqual(ids(planKill(all, sel({ statuses: ['running'] })).kill), [2, 9], 'a starting job is killed with the running ones');
+  assert.equal(shownStatus(launched(launching, 77)), 'running', 'launched: starting → running');
 });
