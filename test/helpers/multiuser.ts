@@ -85,7 +85,7 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
       }
     },
     async master(user, key, role = 'master', onPush) {
-      const c = await connect<MasterToAllocator, AllocatorFrame>({ url: url(), socket: wsSocket, key: key ?? readKey(join(paths.keys, `${user}.key`)), role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000, ...(onPush ? { onPush } : {}) });
+      const c = await masterConnection(paths.discovery, user, key ?? readKey(join(paths.keys, `${user}.key`)), role, onPush);
       open.push(c as never);
       return c;
     },
@@ -97,6 +97,11 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
     },
   };
   return self;
+}
+
+/** A connection speaking for `user` with `key` (a master's, or a stolen one) to the daemon advertised in `discovery` (its multiuser.json). */
+export function masterConnection(discovery: string, user: string, key: Buffer, role: Role = 'master', onPush?: (frame: AllocatorFrame) => void): Promise<Connection<MasterToAllocator, AllocatorFrame>> {
+  return connect<MasterToAllocator, AllocatorFrame>({ url: `ws://127.0.0.1:${readDiscovery(discovery)!.port}/`, socket: wsSocket, key, role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000, ...(onPush ? { onPush } : {}) });
 }
 
 /** Run qpy-admin for this daemon; its stdout, or a thrown error with its stderr. */

@@ -5,6 +5,9 @@
  * ssh_config file (`Host nodeN`) points OpenSSH and qpy at them. Each sshd
  * sets QPY_TEST_NODE=nodeN for its sessions, so a job can tell where it ran.
  * All nodes share this machine's file system and process table.
+ * With `perUserKeys` (real accounts, test/helpers/account-ssh.ts), each
+ * account logs in with the key in its own ~/.ssh/authorized_keys instead,
+ * under StrictModes, as on a real cluster.
  */
 import { before, after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -69,13 +72,22 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
-function keygen(path: string): void {
+/** A new ed25519 key pair without passphrase at `path` and `path`.pub. */
+export function keygen(path: string): void {
   const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path]);
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
 }
 
+export interface ClusterOptions {
+  /**
+   * Accounts log in with their own ~/.ssh/authorized_keys (StrictModes on)
+   * rather than the cluster's key for the user running the tests.
+   */
+  perUserKeys?: boolean;
+}
+
 /** Start `n` sshd nodes (node2 … node{n+1} on 127.0.0.2 …). */
-export async function startCluster(n = 4): Promise<Cluster> {
+export async function startCluster(n = 4, opts: ClusterOptions = {}): Promise<Cluster> {
   if (!SSHD) throw new Error('sshd is not installed (apt-get install openssh-server)');
   mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory, needed when run as root
   const dir = mkdtempSync(join(tmpdir(), 'qpy-sshd-'));
@@ -97,11 +109,11 @@ export async function startCluster(n = 4): Promise<Cluster> {
       `ListenAddress ${address}:${port}`,
       `HostKey ${join(dir, 'host_key')}`,
       `PidFile ${join(dir, `${name}.pid`)}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      `AuthorizedKeysFile ${opts.perUserKeys ? '.ssh/authorized_keys' : join(dir, 'authorized_keys')}`,
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'UsePAM no',
-      'StrictModes no',
+      `StrictModes ${opts.perUserKeys ? 'yes' : 'no'}`,
       'PermitRootLogin prohibit-password',
       'MaxSessions 64',
       'MaxStartups 100:30:200',
