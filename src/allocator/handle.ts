@@ -124,7 +124,7 @@ function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaste
   if (!intIn(msg.jobId, 0, Number.MAX_SAFE_INTEGER)) return badRequest(msg.id, `job id ${msg.jobId} is not a whole number of 0 or more`);
   if (user.removed) {
     user.queueSize = queueOf(msg.queueSize);
-    return new QpyError('NOT_ALLOWED', `user ${msg.user} was removed by the administrator: running jobs finish, no new ones start`).toReply(msg.id);
+    return new QpyError('NOT_ALLOWED', `user ${msg.user} is not allowed to use this cluster any more (removed by the administrator): running jobs finish, no new ones start`).toReply(msg.id);
   }
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {

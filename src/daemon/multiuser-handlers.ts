@@ -186,7 +186,9 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       store.setMeta(`removed_user:${msg.name}`, new Date(ctx.now()).toISOString());
       persistUser(ctx, msg.name);
       await store.commit();
-      ctx.log(`user ${msg.name} removed (${result})`);
+      // A user left holding nothing is told at once, so its next `qpy sub` is refused, not queued for nothing.
+      const closed = result === 'draining' ? 0 : ctx.disconnectMasters(msg.name, new QpyError('NOT_ALLOWED', `user ${msg.name} is not allowed to use this cluster (removed by the administrator)`, 'ask the qpy administrator'));
+      ctx.log(`user ${msg.name} removed (${result}${closed > 0 ? `; ${closed} master connection(s) closed` : ''})`);
       return { type: 'userRemoved', id: msg.id, name: msg.name, result };
     }
     case 'drain':

@@ -120,10 +120,12 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
         onPush: (frame) => {
           if (frame.type === 'wake') opts.onRegistered();
         },
-        onClose: () => {
+        onClose: (err?: QpyError) => {
           if (conn !== c) return;
           conn = null;
-          down('the connection was closed');
+          // The daemon says why it closed: a user it no longer allows is told so at once.
+          if (err !== undefined && isNotAllowed(err)) deny(err, 'handshake');
+          down(err !== undefined ? err.message : 'the connection was closed');
           schedule();
         },
       });

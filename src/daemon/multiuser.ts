@@ -163,6 +163,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     for (const [peer, u] of masters) {
       if (u !== user) continue;
       masters.delete(peer);
+      deadMasters?.disconnected(u);
       peer.close(err);
       n++;
     }
@@ -225,7 +226,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   } catch (err) {
     if (savedPort > 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       const holder = await portHolder(savedPort, host);
-      const by = holder ? `held by uid ${holder.uid}${holder.user ? ` (${holder.user})` : ''}${holder.pid !== null ? `, pid ${holder.pid}` : ''}` : 'in use';
+      const which = holder?.pid != null ? `, pid ${holder.pid}` : holder?.candidates?.length ? `, one of its processes: ${holder.candidates.map((c) => `pid ${c.pid} (${c.command})`).join(', ')}` : '';
+      const by = holder ? `held by uid ${holder.uid}${holder.user ? ` (${holder.user})` : ''}${which}` : 'in use';
       throw new QpyError('ALREADY_RUNNING', `port ${savedPort} (from ${paths.port}) is ${by}${holder?.uid === process.getuid?.() ? ': is another qpy-multiuser running?' : ''}`, `if it is not a qpy-multiuser of yours, stop that program, or remove ${paths.port} to take another port (users must then join again)`);
     }
     throw new QpyError('INTERNAL', `cannot listen on ${host}: ${(err as Error).message}`);

@@ -56,7 +56,7 @@ export async function explainWait(ctx: HandlerContext, jobId: number): Promise<s
     case 'no_room':
       return `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`;
     case 'no_node':
-      return `No node has ${shape} free now: job ${jobId} starts when one has.${await byNode(ctx, job)}`;
+      return `No node can take job ${jobId} (${shape}) now; it starts when one can:${await byNode(ctx, job)}`;
     default: {
       const ahead = ctx.state.queue.indexOf(jobId);
       return ahead > 0 ? `Job ${jobId} has ${ahead} job${ahead === 1 ? '' : 's'} ahead of it in your queue; it has not been asked for yet.` : `Job ${jobId} is about to be asked for: it should start in a moment.`;

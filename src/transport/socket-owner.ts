@@ -32,6 +32,11 @@ export interface SocketOwner {
   uid: number;
   user: string | null;
   pid: number | null;
+  /**
+   * When the pid cannot be found (another account's descriptors are hidden
+   * from us): that account's processes, the holder among them (at most 5).
+   */
+  candidates?: { pid: number; command: string }[];
 }
 
 /** 16 address bytes as text: dotted IPv4 for IPv4-mapped addresses, else eight lowercase hex groups. */
@@ -188,7 +193,23 @@ async function scanFds(target: string, uid: number | null, deadline: number): Pr
 async function ownerOf(entry: TcpEntry | undefined): Promise<SocketOwner | null> {
   if (!entry) return null;
   const [user, pid] = await Promise.all([userName(entry.uid), pidOfSocket(entry.inode, entry.uid)]);
-  return { uid: entry.uid, user, pid };
+  return { uid: entry.uid, user, pid, ...(pid === null ? { candidates: await processesOf(entry.uid) } : {}) };
+}
+
+/** Up to `max` processes of `uid`, with their command names (/proc/PID/comm is readable by everyone). */
+async function processesOf(uid: number, max = 5): Promise<{ pid: number; command: string }[]> {
+  const out: { pid: number; command: string }[] = [];
+  try {
+    for (const name of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+      const st = await stat(`/proc/${name}`).catch(() => null);
+      if (!st || st.uid !== uid) continue;
+      out.push({ pid: Number(name), command: (await readFile(`/proc/${name}/comm`, 'utf8').catch(() => '?')).trim() });
+      if (out.length >= max) break;
+    }
+  } catch {
+    /* no /proc */
+  }
+  return out;
 }
 
 /** The owner of the client socket at `peer` connected to our `ours`, or null. */

@@ -125,7 +125,7 @@ test('why and status name the real reason node by node: a host key not in known_
   }, { what: 'why names the unreachable node', timeoutMs: 20_000 });
   assert.match(why, new RegExp(`^  ${b}: unreachable for you: host key unknown \\(not in known_hosts\\)`, 'm'));
   assert.match(why, new RegExp(`^  ${a}: can never run it: 4 GB of memory, 2 GB reserved for the system, leaves 2 GB for jobs`, 'm'));
-  assert.doesNotMatch(why, /No node has 1 core and 5 GB free now: job 1 starts when one has\.$/, 'more than free cores is said');
+  assert.doesNotMatch(why, /it starts when one can:$/, 'more than free cores is said');
   const status = await u.ok(['status']);
   assert.match(status, new RegExp(`^${b} \\(unreachable\\) `, 'm'));
   assert.match(status, new RegExp(`^warning: node ${b} is unreachable for \\S+: host key unknown \\(not in known_hosts\\)`, 'm'));

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkStatuses } from '../helpers/qpy.js';
-import { admin, joinedUser, testMultiuser } from '../helpers/multiuser.js';
+import { checkStatuses, QPY, run } from '../helpers/qpy.js';
+import { admin, invitation, joinedUser, testMultiuser } from '../helpers/multiuser.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('a removed user: sub and load refused with the reason, check and why say so; allowed again, the queued job runs', { timeout: 120_000 }, async () => {
@@ -49,9 +49,9 @@ test('a removed user: sub and load refused with the reason, check and why say so
   assert.match(json.notice ?? '', /^Queued jobs cannot start: /);
 
   // Allowed again (a new invitation): the queued job runs, and sub works again.
-  const added = await admin(mu, ['users', 'add', 'bob']);
-  const line = /^ {4}(qpy join \S+ \S+)$/m.exec(added)?.[1];
-  if (line) await bob.ok(line.split(' ').slice(1));
+  const { hostPort, code } = invitation(await admin(mu, ['users', 'add', 'bob']));
+  const joined = await run(QPY, ['join', hostPort], bob.work, bob.env, `${code}\n`);
+  assert.equal(joined.code, 0, joined.stderr);
   await waitFor(async () => checkStatuses(await bob.ok(['check'])).get(2)?.status === 'done', { what: 'job 2 runs once bob is allowed again', timeoutMs: 30_000 });
   assert.doesNotMatch(await bob.ok(['check']), /cannot start/);
   assert.match(await bob.ok(['sub', 'echo four']), /^Job \d+ received\./);

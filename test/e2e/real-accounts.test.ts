@@ -189,7 +189,7 @@ test('b. a dead master strands no cores: alice’s master SIGKILLed while her jo
       const st = await site.status();
       seen = `alice holds ${usedBy(st, site.alice)} cores, bob ${usedBy(st, site.bob)}`;
       return usedBy(st, site.alice) === 0 && usedBy(st, site.bob) === CORES;
-    }, { what: `alice’s cores released and bob running ${CORES} jobs`, timeoutMs: 50_000, intervalMs: 500 }).catch((err: Error) => assert.fail(`${err.message} (${seen})`));
+    }, { what: `alice’s cores released and bob running ${CORES} jobs`, timeoutMs: 50_000, intervalMs: 500 }).catch((err: Error) => assert.fail(`${err.message} (${seen}); the daemon's log ends:\n${readFileSync(site.paths.log, 'utf8').split('\n').slice(-15).join('\n')}`));
     assert.equal(readFileSync(join(site.bob.home, `job_${bobs}.out`), 'utf8'), `${site.bob.name}\n`);
   } finally {
     writeFileSync(join(site.bob.home, 'stop-b'), '');

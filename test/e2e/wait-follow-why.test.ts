@@ -52,7 +52,7 @@ test('why: paused, held, waiting for a dependency, no room, no node able to run 
   await u.ok(['sub', '-m', '1', '--after', '1', 'true']); // 3: waits for 1
   await u.ok(['sub', '-m', '1', 'true']); // 4: held
   await u.ok(['hold', '4']);
-  await waitFor(async () => /share of the cluster is in use|No node has/.test(await u.ok(['why', '2'])), { what: 'job 2 refused once' });
+  await waitFor(async () => /share of the cluster is in use|No node can take/.test(await u.ok(['why', '2'])), { what: 'job 2 refused once' });
   assert.match(await u.ok(['why', '2']), /^Your share of the cluster is in use, and no idle user has cores to lend: job 2 \(1 core and 1 GB\) starts as cores are freed\.\n$/);
   assert.equal(await u.ok(['why', '3']), 'Job 3 waits for job 1 to end.\n');
   assert.equal(await u.ok(['why', '4']), 'Job 4 is held: it starts only after qpy release 4.\n');

@@ -192,8 +192,15 @@ test('a port held by another program at start: the error names its uid, user and
   assert.equal((await mu.start()).code, 0);
   const port = mu.port();
   await mu.kill();
-  const squatter = createServer().listen(port, '127.0.0.1');
-  await once(squatter, 'listening');
+  // Another test's client connection may hold the port for a moment as its own ephemeral port: try until it is free.
+  const squatter = await waitFor(async () => {
+    const srv = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    return ok ? srv : null;
+  }, { what: `port ${port} free for the squatter`, timeoutMs: 20_000 });
   try {
     assert.equal((squatter.address() as AddressInfo).port, port);
     const r = await mu.start();
