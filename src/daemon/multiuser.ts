@@ -6,8 +6,7 @@
  * files (the last good copy of any that is wrong), listen, then advertise in
  * `multiuser.json`. Masters re-register on their own after a restart.
  */
-import { chmodSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { QpyError } from '../errors.js';
 import { multiuserPaths, timing, type MultiuserPaths } from '../config.js';
 import { removeDiscovery, writeDiscovery } from '../discovery.js';
@@ -18,7 +17,6 @@ import { addUser, createAllocator, type AllocatorState } from '../allocator/stat
 import { chargeSlot } from '../allocator/accounting.js';
 import { setDrained } from '../allocator/admin.js';
 import { openAllocatorStore, type AllocatorSnapshot, type AllocatorStore } from '../store/allocator-store.js';
-import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
 import { startServer, type Peer, type RunningServer } from '../transport/server.js';
 import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
 import { createProber, type Prober } from './node-prober.js';
@@ -26,8 +24,8 @@ import { handleAdmin, handleJoin, handleMaster, persistUser, type MultiuserConte
 import { watchDeadMasters, type DeadMasterWatch } from './dead-masters.js';
 import { keyFor, wrongKey } from './multiuser-auth.js';
 import { portHolder } from '../transport/socket-owner.js';
-import { checkOwnDirectory, isPermissionError, permissionDenied } from '../accounts.js';
 import { fileLog, type Log } from './log.js';
+import { prepareAdminDir } from './admin-dir.js';
 
 export interface MultiuserOptions {
   paths?: MultiuserPaths;
@@ -43,39 +41,6 @@ export interface RunningMultiuser {
 }
 
 type Request = MasterToAllocator | AdminToAllocator | JoinToAllocator;
-
-/** Refuse a directory or file that others can read or write (a key in it would be theirs); `forbidden`: the bits not allowed. */
-function checkPrivate(path: string, what: string, forbidden = 0o077): void {
-  let mode: number;
-  try {
-    mode = statSync(path).mode & 0o777;
-  } catch (err) {
-    if (isPermissionError(err)) throw permissionDenied(path, 'qpy-multiuser must run as the account that owns it');
-    return; // created below, private
-  }
-  if ((mode & forbidden) !== 0) {
-    throw new QpyError('UNAUTHENTICATED', `${what} ${path} is open to other users (mode ${mode.toString(8)})`, `run: chmod ${what === 'directory' ? (forbidden === 0o077 ? 700 : 711) : 600} ${path}`);
-  }
-}
-
-/**
- * The admin directory is 0711: other accounts may pass through it to the
- * daemon's socket, but not list it. So every file in it is made the admin's
- * alone (the daemon's own are created so under its umask; the admin's files
- * may have been written 0644).
- */
-function openToSocketUsers(dir: string): void {
-  chmodSync(dir, 0o711);
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    try {
-      const st = lstatSync(path);
-      if (st.isFile() && (st.mode & 0o077) !== 0) chmodSync(path, st.mode & 0o700);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-}
 
 function readOptional(path: string): string | null {
   try {
@@ -99,15 +64,7 @@ function restore(state: AllocatorState, snap: AllocatorSnapshot, log: Log): void
 
 export async function startMultiuser(opts: MultiuserOptions = {}): Promise<RunningMultiuser> {
   const paths = opts.paths ?? multiuserPaths();
-  process.umask(0o077); // everything the daemon creates is the admin's alone
-  checkOwnDirectory(paths.dir, 'qpy-multiuser');
-  checkPrivate(paths.dir, 'directory', 0o066);
-  checkPrivate(paths.keys, 'directory');
-  ensurePrivateDir(paths.dir);
-  ensurePrivateDir(paths.keys);
-  checkPrivate(paths.adminKey, 'key file');
-  loadOrCreateKey(paths.adminKey);
-  openToSocketUsers(paths.dir);
+  prepareAdminDir(paths);
   const log = fileLog(paths.log, opts.foreground ?? false);
   const store = openAllocatorStore(paths.db);
   try {
