@@ -14,9 +14,10 @@ const SCRIPT = [
   'read _a _b _c < /proc/loadavg && echo "load $_b"',
   `awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print "mem", t+0, a+0}' /proc/meminfo`,
   // The live job wrappers: their QPY_TAG argument (wrapper.ts), one `tag PID USER:JOB:ATTEMPT` line each,
-  // then `tags-ok` once the list is complete (a grep without -z lists nothing, and the daemon then
-  // releases nothing). The grep's own pattern starts with ^, so it never lists itself.
-  `if printf 'x\\0' | grep -qz '^x$' 2>/dev/null; then _tags=$(grep -a -s -z -H '^${TAG_VAR}=' /proc/[0-9]*/cmdline | tr '\\000' '\\n' | sed -n 's,^/proc/\\([0-9]*\\)/cmdline:${TAG_VAR}=,tag \\1 ,p'); [ -n "$_tags" ] && printf '%s\\n' "$_tags"; echo tags-ok; fi`,
+  // then `tags-ok` once the list is complete (a grep without -z lists nothing, and a /proc mounted with
+  // hidepid hides other accounts' processes: the daemon then releases nothing). The grep's own pattern
+  // starts with ^, so it never lists itself.
+  `if printf 'x\\0' | grep -qz '^x$' 2>/dev/null && ! awk '$2 == "/proc" && $4 ~ /hidepid=([12]|noaccess|invisible|ptraceable)/ {h = 1} END {exit !h}' /proc/mounts 2>/dev/null; then _tags=$(grep -a -s -z -H '^${TAG_VAR}=' /proc/[0-9]*/cmdline | tr '\\000' '\\n' | sed -n 's,^/proc/\\([0-9]*\\)/cmdline:${TAG_VAR}=,tag \\1 ,p'); [ -n "$_tags" ] && printf '%s\\n' "$_tags"; echo tags-ok; fi`,
   // Busy processes (above 50 % of a CPU over two top samples half a second apart): `busy OUTSIDERS OURS`,
   // where ours are in a job wrapper's process group or are qpy's own daemons.
   `if command -v top >/dev/null 2>&1; then _tp=" $(printf '%s\\n' "$_tags" | awk '{printf "%s ", $2}')"; _o=0; _q=0; for _p in $(top -b -n 2 -d 0.5 2>/dev/null | awk '/^ *PID /{n++; for (i = 1; i <= NF; i++) {if ($i == "%CPU") col = i; if ($i == "PID") pc = i}; next} n == 2 && col && pc && $col + 0 > 50 {print $pc}'); do _g=$(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null | cut -d' ' -f3); case "$_tp" in *" $_g "*) _q=$((_q+1)); continue;; esac; case "$(tr '\\000' ' ' <"/proc/$_p/cmdline" 2>/dev/null)" in *qpy-master*|*qpy-multiuser*|*/bin/qpy\\ *) _q=$((_q+1)); continue;; esac; _o=$((_o+1)); done; echo "busy $_o $_q"; fi`,
