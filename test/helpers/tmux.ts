@@ -42,9 +42,18 @@ export async function tmuxBash(dir: string, rc: string, env: Record<string, stri
     screenWithEscapes: () => tmux('capture-pane', '-p', '-e', '-t', '0'),
     waitFor: (re, what) => waitFor(() => (re.test(shell.screen()) ? shell.screen() : null), { what, timeoutMs: 10_000, intervalMs: 20 }),
     async reset() {
-      tmux('send-keys', '-t', '0', 'C-c');
-      tmux('send-keys', '-t', '0', 'clear', 'Enter');
-      await waitFor(() => shell.screen().trim() === '$', { what: 'a clear prompt', timeoutMs: 5000, intervalMs: 20 });
+      // A C-c that reaches bash after `clear` was typed (a completion still running, a loaded machine)
+      // wipes the typed line: so C-c, `clear`, and a short wait for the clear prompt, again until it comes.
+      let last = 0;
+      await waitFor(() => {
+        if (shell.screen().trim() === '$') return true;
+        if (Date.now() - last > 1500) {
+          last = Date.now();
+          tmux('send-keys', '-t', '0', 'C-c');
+          tmux('send-keys', '-t', '0', 'clear', 'Enter');
+        }
+        return false;
+      }, { what: 'a clear prompt', timeoutMs: 15_000, intervalMs: 20 });
     },
     async [Symbol.asyncDispose]() {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
