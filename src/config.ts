@@ -42,6 +42,8 @@ export interface MultiuserPaths {
   log: string;
   /** The Unix domain socket masters on this host connect to (the directory is 0711 so they can reach it). */
   socket: string;
+  /** The TLS private key and self-signed certificate, PEM in one file (0600), when listening off loopback. */
+  tls: string;
 }
 
 export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
@@ -58,6 +60,7 @@ export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
     discovery: join(dir, 'multiuser.json'),
     log: join(dir, 'multiuser.log'),
     socket: join(dir, 'multiuser.sock'),
+    tls: join(dir, 'tls.pem'),
   };
 }
 
@@ -108,6 +111,8 @@ export const timing = {
   probeMs: envInt('QPY_PROBE_MS', 60_000),
   /** qpy-multiuser gives back the slots of a master away this long whose jobs' wrappers are gone. */
   masterGraceMs: envInt('QPY_MASTER_GRACE_MS', 30_000),
+  /** At a certificate rotation, qpy-multiuser waits this long for its connected masters to store the new fingerprint. */
+  certificateConfirmMs: envInt('QPY_CERTIFICATE_CONFIRM_MS', 10_000),
 };
 
 function envInt(name: string, fallback: number): number {

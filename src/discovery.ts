@@ -5,10 +5,11 @@
  * CLI treats a file whose pid is dead as stale.
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { int, obj, str, num } from './protocol/schema.js';
+import { int, obj, str, num, optional } from './protocol/schema.js';
 import { isPermissionError, permissionDenied } from './accounts.js';
 
-export const discoverySchema = obj({ pid: int, host: str, port: int, protocol: int, startedAt: num });
+/** `fingerprint`: qpy-multiuser's TLS certificate, when it listens off loopback (qpy-admin pins it). */
+export const discoverySchema = obj({ pid: int, host: str, port: int, protocol: int, startedAt: num, fingerprint: optional(str) });
 export type Discovery = ReturnType<typeof discoverySchema>;
 
 export function writeDiscovery(path: string, d: Discovery): void {

@@ -2,7 +2,9 @@
  * Finding the qpy-multiuser daemon of this admin directory: its discovery
  * file (`multiuser.json`) and the admin key; no daemon running is a clear
  * error telling how to start it, and an admin directory this account may not
- * read is `permission denied` naming it (not "not running").
+ * read is `permission denied` naming it (not "not running"). A daemon that
+ * listens off loopback is reached over TLS, its certificate pinned to the
+ * fingerprint it advertises there (the admin directory is the admin's alone).
  */
 import { QpyError } from '../errors.js';
 import type { MultiuserPaths } from '../config.js';
@@ -43,8 +45,9 @@ export async function connectAdmin(paths: MultiuserPaths): Promise<AdminConnecti
   if (!d || !pidAlive(d.pid)) throw new QpyError('MASTER_UNREACHABLE', `qpy-multiuser is not running (directory ${paths.dir})`, 'start it with: qpy-admin start');
   try {
     return await connect<AdminToAllocator, AllocatorToAdmin>({
-      url: `ws://${d.host.includes(':') ? `[${d.host}]` : d.host}:${d.port}/`,
+      url: `${d.fingerprint !== undefined ? 'wss' : 'ws'}://${d.host.includes(':') ? `[${d.host}]` : d.host}:${d.port}/`,
       socket: wsSocket,
+      ...(d.fingerprint !== undefined ? { pin: { pinned: [d.fingerprint] } } : {}),
       key: adminKey(paths),
       role: 'admin',
       user: 'admin',

@@ -20,6 +20,7 @@ import { JSON_VERSION } from '../cli/command.js';
 import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
 import type { AdminToAllocator, AllocatorToAdmin } from '../protocol/admin-allocator.js';
+import { joinCodeText } from '../transport/invite.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -108,6 +109,10 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
       if ((shell ?? 'bash') !== 'bash') throw new QpyError('INVALID_ARGUMENT', `no completion for ${shell}: only bash is supported`);
       out(bashScript('qpy-admin'));
     });
+  add('rotate-certificate', 'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working', async () => {
+    const r = await ask({ type: 'rotateCertificate' });
+    if (r.type === 'certificateRotated') out(formatRotated(r));
+  });
   add('drain', 'Take no new jobs on NODE (running ones go on)', async (node) => {
     const r = await ask({ type: 'drain', node: node! });
     if (r.type === 'done') out(r.message + '\n');
@@ -120,6 +125,18 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
   return runProgram('qpy-admin', program, argv);
 }
 
+/** What `rotate-certificate` prints: the new fingerprint, who learnt it, who must join again. */
+export function formatRotated(r: Extract<AllocatorToAdmin, { type: 'certificateRotated' }>): string {
+  const missing = r.masters - r.confirmed;
+  return (
+    `TLS certificate rotated. New SHA-256 fingerprint:\n    ${r.fingerprint}\n(was ${r.previous}).\n` +
+    `${r.confirmed} of ${r.masters} connected master${r.masters === 1 ? '' : 's'} stored it and keep working.` +
+    (missing > 0 ? ` ${missing} did not confirm in time: if their users' jobs wait with a certificate error, invite them again (qpy-admin users add NAME).` : '') +
+    ` Masters that were not connected must join again: invite their users again.\n` +
+    (r.invitations > 0 ? `${r.invitations} pending invitation code${r.invitations === 1 ? ' carries' : 's carry'} the old fingerprint and no longer work${r.invitations === 1 ? 's' : ''}: run qpy-admin users add again for ${r.invitations === 1 ? 'that user' : 'those users'}.\n` : '')
+  );
+}
+
 /** What `users add` prints: the command, and apart from it the code that `qpy join` asks for. */
 export function formatUserAdded(r: Extract<AllocatorToAdmin, { type: 'userAdded' }>): string {
   const until = new Date(r.expiresAt).toISOString().replace('T', ' ').slice(0, 16);
@@ -129,7 +146,10 @@ export function formatUserAdded(r: Extract<AllocatorToAdmin, { type: 'userAdded'
   return (
     `User ${r.name} ${r.replaced ? 'invited again' : 'added'}. ${again}Send ${r.name} the command and the code below.\n` +
     `The command (${r.name} runs it as themselves):\n\n    qpy join ${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}\n\n` +
-    `The invitation code, which qpy join asks for (it works once, until ${until} UTC; send it by another channel than the command if you can):\n\n    ${r.code}\n\n`
+    `The invitation code, which qpy join asks for (it works once, until ${until} UTC; send it by another channel than the command if you can):\n\n    ${joinCodeText(r.code, r.fingerprint)}\n\n` +
+    (r.fingerprint !== undefined
+      ? `qpy-multiuser speaks TLS: the code carries its certificate's SHA-256 fingerprint (its last 52 characters), which qpy join checks:\n    ${r.fingerprint}\n\n`
+      : '')
   );
 }
 
@@ -145,6 +165,7 @@ const ADMIN_COMPLETION: Record<string, { summary: string; complete?: Completer }
     summary: 'Add or remove users: users add NAME (again: a new key and code), users remove NAME',
     complete: (args) => (args.length === 0 ? { kind: 'words', words: ['add', 'remove'] } : (args[0] === 'remove' || args[0] === 'add') && args.length === 1 ? { kind: 'words', words: [], from: 'users' } : { kind: 'none' }),
   },
+  'rotate-certificate': { summary: 'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working' },
   drain: { summary: 'Take no new jobs on NODE (running ones go on)', complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }) },
   resume: { summary: 'Let a drained NODE take jobs again', complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }) },
   tutorial: { summary: 'Show the admin guide, from a command’s section or the first match of some words' },

@@ -176,6 +176,9 @@ export function handleMasterMessage(state: AllocatorState, msg: MasterToAllocato
       return { type: 'status', id: msg.id, status: buildStatus(state) };
     case 'nodeLink':
       return onNodeLink(state, msg);
+    case 'certificateStored':
+      // The shared daemon's business (it counts who stored a new certificate); nothing for the allocation.
+      return { type: 'noted', id: msg.id };
     default: {
       const unreachable: never = msg;
       return badRequest((unreachable as { id: number }).id, 'unknown message');

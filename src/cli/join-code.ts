@@ -8,6 +8,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { QpyError, invalid } from '../errors.js';
+import { splitJoinCode } from '../transport/invite.js';
 
 /** What the user typed so far, after one more chunk of keys in raw mode. */
 export interface LineState {
@@ -106,16 +107,23 @@ export function readFirstLine(input: Readable, maxBytes = 4096): Promise<string>
   });
 }
 
-/** The code as typed or read: blanks around it are dropped, letters lowercased; an empty or malformed one is an error. */
+/**
+ * The code as typed or read: blanks around it are dropped, letters
+ * lowercased, and blanks or dashes inside (a mail client's line break) taken
+ * out; an empty or malformed one is an error. 26 letters and digits: the code
+ * alone; 78: the code and the daemon's certificate fingerprint
+ * (transport/invite.ts splitJoinCode).
+ */
 export function parseCode(text: string, fromTerminal: boolean): string {
   const code = text.trim().toLowerCase();
   if (code === '') {
     throw invalid(fromTerminal ? 'no invitation code was entered' : 'no invitation code on standard input', fromTerminal ? 'paste the code your administrator sent when asked' : 'give the code as the first line: qpy join HOST:PORT < FILE');
   }
-  if (!/^[a-z2-7]{26}$/.test(code)) {
-    throw invalid('that is not an invitation code (26 letters and digits are expected)', 'copy the code line that qpy-admin users add printed, alone');
+  const joined = code.replace(/[\s-]+/g, '');
+  if (!/^[a-z2-7]+$/.test(joined) || splitJoinCode(joined) === null) {
+    throw invalid('that is not an invitation code (26 or 78 letters and digits are expected)', 'copy the code line that qpy-admin users add printed, alone');
   }
-  return code;
+  return joined;
 }
 
 /** Read the code: at a prompt on a terminal (no echo), else the first line of standard input. */

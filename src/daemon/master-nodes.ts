@@ -8,7 +8,7 @@
  * the store so a restarted master reaches its running jobs again before the
  * daemon answers.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { QpyError } from '../errors.js';
 import { int, obj, optional, strMax } from '../protocol/schema.js';
 import type { NodeSpec } from '../allocator/state.js';
@@ -18,8 +18,14 @@ import { createSshExecutor } from '../executor/ssh.js';
 import { createRouter } from '../executor/router.js';
 import { isLocalAddress } from '../protocol/cluster.js';
 
-/** multiuser.json, written by `qpy join`; `socket` is the daemon's Unix socket, used on its own host. */
-export const multiuserFileSchema = obj({ address: strMax(1024), port: int, user: strMax(256), socket: optional(strMax(4096)) });
+/**
+ * multiuser.json, written by `qpy join`; `socket` is the daemon's Unix socket,
+ * used on its own host. `fingerprint`: the daemon's TLS certificate, pinned
+ * (present when it listens off loopback: the link is then wss://);
+ * `previousFingerprint`: the pin before a rotation, also accepted until the
+ * new certificate has been seen.
+ */
+export const multiuserFileSchema = obj({ address: strMax(1024), port: int, user: strMax(256), socket: optional(strMax(4096)), fingerprint: optional(strMax(128)), previousFingerprint: optional(strMax(128)) });
 export type MultiuserFile = ReturnType<typeof multiuserFileSchema>;
 
 /** The shared daemon's details, or null for the embedded default. A broken file is a QpyError. */
@@ -36,6 +42,43 @@ export function readMultiuserFile(path: string): MultiuserFile | null {
   } catch (err) {
     throw new QpyError('STORE', `${path} is damaged: ${(err as Error).message}`, 'join again with the code from your administrator: qpy join …');
   }
+}
+
+/** Write multiuser.json atomically (0600). */
+export function writeMultiuserFile(path: string, file: MultiuserFile): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(file) + '\n', { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** The pinned certificate as the master's link uses it (multiuser-link.ts LinkPin), kept in multiuser.json. */
+export function filePin(path: string) {
+  const read = (): MultiuserFile | null => {
+    try {
+      return readMultiuserFile(path);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    pinned: (): string[] => {
+      const f = read();
+      return [f?.fingerprint, f?.previousFingerprint].filter((p): p is string => p !== undefined);
+    },
+    store(fingerprint: string): void {
+      const f = readMultiuserFile(path);
+      if (f === null) throw new QpyError('STORE', `${path} is gone`);
+      if (f.fingerprint === fingerprint) return;
+      const { previousFingerprint: _dropped, ...rest } = f;
+      writeMultiuserFile(path, { ...rest, fingerprint, ...(f.fingerprint !== undefined ? { previousFingerprint: f.fingerprint } : {}) });
+    },
+    seen(fingerprint: string): void {
+      const f = read();
+      if (f === null || f.previousFingerprint === undefined || f.fingerprint !== fingerprint) return;
+      const { previousFingerprint: _dropped, ...rest } = f;
+      writeMultiuserFile(path, rest);
+    },
+  };
 }
 
 /** Node name → address, as stored in the master's meta table. Unreadable text gives an empty book. */

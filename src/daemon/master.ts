@@ -26,7 +26,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { embeddedLink, type AllocatorLink } from './allocator-link.js';
 import { multiuserLink } from './multiuser-link.js';
 import { multiuserUrl } from './multiuser-address.js';
-import { addressesOf, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './master-nodes.js';
+import { addressesOf, filePin, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './master-nodes.js';
 import { loadEmbeddedNodes } from './embedded-nodes.js';
 import { createDispatcher, type Dispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
@@ -134,6 +134,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     : multiuserLink({
         url: multiuserUrl(shared),
         key: () => readKey(paths.multiuserKey),
+        ...(shared.fingerprint !== undefined ? { pin: filePin(paths.multiuser) } : {}),
+        joinAt: `${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}`,
         user,
         log,
         registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),

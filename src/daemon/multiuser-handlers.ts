@@ -26,6 +26,7 @@ import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from '
 import { hostPort, notAllowed, userKeyPath } from './multiuser-auth.js';
 import type { Log } from './log.js';
 import type { Peer } from '../transport/server.js';
+import type { RotationResult } from './certificate-rotation.js';
 
 /** How long an invitation code stays valid. */
 export const INVITE_TTL_MS = 24 * 3600 * 1000;
@@ -40,8 +41,8 @@ export interface MultiuserContext {
   problems: Map<string, string>;
   /** Pending invitations by user. */
   invites: Map<string, { key: Buffer; expiresAt: number }>;
-  /** Where users' masters reach this daemon (for invitations). */
-  listen: { host: string; port: number };
+  /** Where users' masters reach this daemon (for invitations), and its TLS certificate's fingerprint (null: plain, on loopback). */
+  listen: { host: string; port: number; fingerprint: string | null };
   finish(): void;
   /** Tell the masters with queued jobs that room may have freed up (coalesced). */
   wake(): void;
@@ -53,6 +54,8 @@ export interface MultiuserContext {
   removedUsers: Set<string>;
   /** Close every connection of `user`'s masters, sending `err` first; how many were closed. */
   disconnectMasters(user: string, err: QpyError): number;
+  /** Replace the TLS certificate (certificate-rotation.ts). */
+  rotateCertificate?(): Promise<RotationResult>;
 }
 
 /** Write a user's registration and slots to the store (or forget it and its key); the caller commits. */
@@ -175,7 +178,7 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       store.putInvite({ user: msg.name, ...invite });
       await store.commit();
       ctx.log(`user ${msg.name} ${replaced ? `invited again: new key (the old one no longer works; ${closed} master connection${closed === 1 ? '' : 's'} closed)` : 'allowed'}; invitation valid until ${new Date(invite.expiresAt).toISOString()}`);
-      return { type: 'userAdded', id: msg.id, name: msg.name, code, expiresAt: invite.expiresAt, address: ctx.listen.host, port: ctx.listen.port, replaced, closed };
+      return { type: 'userAdded', id: msg.id, name: msg.name, code, expiresAt: invite.expiresAt, address: ctx.listen.host, port: ctx.listen.port, replaced, closed, ...(ctx.listen.fingerprint !== null ? { fingerprint: ctx.listen.fingerprint } : {}) };
     }
     case 'removeUser': {
       editAllowedUsersFile(ctx.paths.allowedUsers, msg.name, false);
@@ -203,6 +206,13 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
     case 'finish':
       setImmediate(() => ctx.finish());
       return { type: 'finishing', id: msg.id, pid: process.pid };
+    case 'rotateCertificate': {
+      if (ctx.rotateCertificate === undefined) throw new QpyError('INTERNAL', 'this daemon cannot rotate its certificate');
+      const r = await ctx.rotateCertificate();
+      // Codes made before carry the old fingerprint: `qpy join` with one is refused (CERTIFICATE_MISMATCH).
+      const invitations = [...ctx.invites.values()].filter((i) => i.expiresAt > ctx.now()).length;
+      return { type: 'certificateRotated', id: msg.id, ...r, invitations };
+    }
   }
 }
 

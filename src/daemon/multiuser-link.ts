@@ -18,6 +18,13 @@
  * (`denied`) until a registration succeeds or a request is answered again:
  * submissions are refused, and `check` and `why` say so. Meanwhile the
  * daemon is asked again every DENIED_RETRY_MS.
+ *
+ * Off loopback the link is TLS with the daemon's certificate pinned (`pin`):
+ * a server with another certificate is refused before anything is sent,
+ * and remembered as `denied` (CERTIFICATE_MISMATCH: join again) the same
+ * way. When the administrator rotates the certificate, the daemon pushes the
+ * new fingerprint (`certificate`): it is stored, then confirmed
+ * (`certificateStored`).
  */
 import { QpyError } from '../errors.js';
 import { allocatorToMasterSchema, type AllocatorFrame, type AllocatorToMaster, type MasterToAllocator, type Slot } from '../protocol/master-allocator.js';
@@ -38,6 +45,20 @@ export interface MultiuserLinkOptions {
   onRegistered(): void;
   /** Each granted node's address (the master keeps them to reach the node again after a restart). */
   onAddress(node: string, address: string): void;
+  /** For a wss:// URL: the pinned certificate (master-nodes.ts filePin). */
+  pin?: LinkPin;
+  /** Where the daemon is (`host:port`), for the hint to join again. */
+  joinAt?: string;
+}
+
+/** The certificate pin a link keeps (in multiuser.json). */
+export interface LinkPin {
+  /** The fingerprints to accept now, read again at each connection (a rotation changes them). */
+  pinned(): string[];
+  /** Pin `fingerprint` from now on (the daemon rotated its certificate); throws if it cannot be stored. */
+  store(fingerprint: string): void;
+  /** A connection presented `fingerprint`, one of the pinned (an older pin can go). */
+  seen(fingerprint: string): void;
 }
 
 export interface MultiuserLink extends AllocatorLink {
@@ -53,6 +74,7 @@ const DENIED_RETRY_MS = 5000;
 
 const ASK_ADMIN = 'ask your qpy administrator to allow you again; your queued jobs start then';
 const JOIN_AGAIN = 'ask your qpy administrator, or join again with a new code: qpy join HOST:PORT';
+const isMismatch = (e: { code?: string } | null | undefined): boolean => e?.code === 'CERTIFICATE_MISMATCH';
 
 /** Is this reply (or error) the daemon refusing this user? */
 const isNotAllowed = (e: { code?: string } | null | undefined): boolean => e?.code === 'NOT_ALLOWED';
@@ -83,11 +105,14 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
     lastProblem = problem;
   }
 
+  const joinAgain = JOIN_AGAIN.replace('HOST:PORT', opts.joinAt ?? 'HOST:PORT');
+  const rejoinAfterRotation = `if the administrator rotated the certificate while this master was away, join again with a new code from them: qpy join ${opts.joinAt ?? 'HOST:PORT'}; if not, someone may be intercepting the connection: tell your administrator`;
+
   function deny(error: QpyError, from: 'handshake' | 'request'): void {
-    const message = isNotAllowed(error) ? error.message : `qpy-multiuser does not accept your key (${error.message})`;
+    const message = isNotAllowed(error) ? error.message : isMismatch(error) ? `qpy-multiuser's TLS certificate is not the one this master pinned (${error.message})` : `qpy-multiuser does not accept your key (${error.message})`;
     const was = denied?.error.message;
-    denied = { error: new QpyError(error.code, message, isNotAllowed(error) ? ASK_ADMIN : JOIN_AGAIN), from };
-    if (was !== message) opts.log(`qpy-multiuser refuses this user: ${message}: queued jobs wait, new jobs are refused`);
+    denied = { error: new QpyError(error.code, message, isNotAllowed(error) ? ASK_ADMIN : isMismatch(error) ? rejoinAfterRotation : joinAgain), from };
+    if (was !== message) opts.log(`${isMismatch(error) ? 'refusing qpy-multiuser' : 'qpy-multiuser refuses this user'}: ${message}: queued jobs wait, new jobs are refused (${denied.error.hint})`);
     if (from === 'request' && deniedTimer === null) {
       // Connected, but refused: ask again now and then (a dispatch pass asks for the first queued job).
       deniedTimer = setInterval(() => opts.onRegistered(), DENIED_RETRY_MS);
@@ -117,8 +142,10 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
         user: opts.user,
         replySchema: allocatorToMasterSchema,
         timeoutMs: 5000,
+        ...(opts.pin ? { pin: { pinned: opts.pin.pinned(), seen: opts.pin.seen } } : {}),
         onPush: (frame) => {
           if (frame.type === 'wake') opts.onRegistered();
+          if (frame.type === 'certificate') storeCertificate(c, frame.fingerprint);
         },
         onClose: (err?: QpyError) => {
           if (conn !== c) return;
@@ -144,13 +171,26 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
       opts.onRegistered();
     } catch (err) {
       if (opened !== null && conn !== opened) opened.close();
-      if (err instanceof QpyError && isNotAllowed(err)) deny(err, 'handshake');
+      if (err instanceof QpyError && (isNotAllowed(err) || isMismatch(err))) deny(err, 'handshake');
       else if (err instanceof QpyError && err.code === 'UNAUTHENTICATED' && opened === null && ++keyRefusals >= 2) deny(err, 'handshake');
       down((err as Error).message);
       schedule();
     } finally {
       markFirst();
     }
+  }
+
+  /** The daemon rotated its certificate: pin the new one, then tell it so (it switches once its masters have). */
+  function storeCertificate(c: Connection<MasterToAllocator, AllocatorFrame>, fingerprint: string): void {
+    if (!opts.pin) return;
+    try {
+      opts.pin.store(fingerprint);
+    } catch (err) {
+      opts.log(`qpy-multiuser rotated its TLS certificate, but the new fingerprint could not be stored: ${(err as Error).message}: this master must join again once it reconnects`);
+      return;
+    }
+    opts.log(`qpy-multiuser rotated its TLS certificate: pinned SHA-256 ${fingerprint} from now on`);
+    c.request({ type: 'certificateStored', user: opts.user, fingerprint }).catch((err: Error) => opts.log(`could not confirm the new certificate to qpy-multiuser: ${err.message}`));
   }
 
   function schedule(): void {
@@ -187,7 +227,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
       }
       try {
         const reply = await c.request(message);
-        if (reply.type === 'wake') return unreachable(0); // never a reply: the schema allows it only as a push
+        if (reply.type === 'wake' || reply.type === 'certificate') return unreachable(0); // never a reply: the schema allows these only as pushes
         if (reply.type === 'granted') opts.onAddress(reply.node, reply.address);
         if (message.type === 'request' && denied?.from === 'request') allowed();
         return reply;

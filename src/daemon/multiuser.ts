@@ -3,8 +3,9 @@
  * account, over the admin directory (QPY_MULTIUSER_DIR). Start-up: check the
  * directory and key permissions, lock the store, rebuild the allocation from
  * it (slots, users in registration order, drained nodes), apply the admin's
- * files (the last good copy of any that is wrong), listen, then advertise in
- * `multiuser.json`. Masters re-register on their own after a restart.
+ * files (the last good copy of any that is wrong), listen (with TLS off
+ * loopback: tls-certificate.ts), then advertise in `multiuser.json`. Masters
+ * re-register on their own after a restart.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { QpyError } from '../errors.js';
@@ -26,6 +27,8 @@ import { keyFor, wrongKey } from './multiuser-auth.js';
 import { portHolder } from '../transport/socket-owner.js';
 import { fileLog, type Log } from './log.js';
 import { prepareAdminDir } from './admin-dir.js';
+import { certificateAtStart, isLoopback, type Certificate } from './tls-certificate.js';
+import { certificateRotator } from './certificate-rotation.js';
 
 export interface MultiuserOptions {
   paths?: MultiuserPaths;
@@ -94,6 +97,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
 
   const host = readOptional(paths.address) ?? '127.0.0.1';
   const savedPort = Number(readOptional(paths.port) ?? '0');
+  // Off loopback the TCP listener speaks TLS; masters pin the certificate (the join code carries its fingerprint).
+  let certificate: Certificate | null = isLoopback(host) ? null : await certificateAtStart(paths.tls, log);
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let server: RunningServer | null = null;
@@ -145,7 +150,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     now: Date.now,
     problems,
     invites,
-    listen: { host, port: 0 },
+    listen: { host, port: 0, fingerprint: certificate?.fingerprint ?? null },
     finish: () => void stop(),
     wake,
     capacity: capacityFromProbes(nodes.text ?? meta.get('last_good_nodes') ?? ''),
@@ -153,14 +158,32 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     removedUsers: new Set([...meta].filter(([k, v]) => k.startsWith('removed_user:') && v !== '').map(([k]) => k.slice('removed_user:'.length))),
     disconnectMasters,
   };
+  const startedAt = Date.now();
+  const advertise = (port: number) => writeDiscovery(paths.discovery, { pid: process.pid, host, port, protocol: PROTOCOL_VERSION, startedAt, ...(certificate ? { fingerprint: certificate.fingerprint } : {}) });
+  const rotator = certificateRotator({
+    path: paths.tls,
+    current: () => certificate,
+    masters: () => [...masters.keys()],
+    install: (made) => {
+      server!.setCertificate({ key: made.pem, cert: made.pem });
+      certificate = made;
+      ctx.listen.fingerprint = made.fingerprint;
+      advertise(server!.port);
+    },
+    log,
+    confirmMs: timing.certificateConfirmMs,
+  });
+  ctx.rotateCertificate = () => rotator.rotate();
   const listen = (port: number) =>
     startServer<Request>({
       host,
       port,
+      ...(certificate ? { tls: { key: certificate.pem, cert: certificate.pem } } : {}),
       keyFor: (role, user) => keyFor(ctx, role, user),
       wrongKey: (role, user) => wrongKey(ctx, role, user),
       requestSchema: (role) => (role === 'master' ? masterToAllocatorSchema : role === 'admin' ? adminToAllocatorSchema : role === 'join' ? joinToAllocatorSchema : null),
       handle: (req, peer) => {
+        if (peer.role === 'master' && req.type === 'certificateStored' && req.user === peer.user) rotator.stored(peer, req.fingerprint);
         if (peer.role === 'master') return handleMaster(ctx, req as MasterToAllocator, peer.user);
         if (peer.role === 'admin') return handleAdmin(ctx, req as AdminToAllocator);
         return handleJoin(ctx, req as JoinToAllocator, peer);
@@ -176,6 +199,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       },
       onDisconnect: (peer) => {
         if (masters.delete(peer)) deadMasters?.disconnected(peer.user);
+        rotator.disconnected(peer);
       },
     });
   try {
@@ -217,7 +241,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       wake();
     },
   });
-  writeDiscovery(paths.discovery, { pid: process.pid, host, port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
-  log(`started: pid ${process.pid}, ${host}:${server.port}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`);
+  advertise(server.port);
+  log(`started: pid ${process.pid}, ${host}:${server.port}${certificate ? ` (TLS, certificate SHA-256 ${certificate.fingerprint})` : ''}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`);
   return { port: server.port, pid: process.pid, log, stopped, stop };
 }

@@ -6,6 +6,7 @@
 import { arrayOf, bool, int, literal, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
+import { fingerprintSchema } from './master-allocator.js';
 
 const id = int;
 const name = strMax(256);
@@ -24,6 +25,8 @@ export const adminToAllocatorSchema = tagged({
   drain: obj({ type: literal('drain'), id, node: name }),
   resume: obj({ type: literal('resume'), id, node: name }),
   finish: obj({ type: literal('finish'), id }),
+  /** Make a new TLS key and certificate, tell the connected masters its fingerprint, then serve it. */
+  rotateCertificate: obj({ type: literal('rotateCertificate'), id }),
 });
 export type AdminToAllocator = Infer<typeof adminToAllocatorSchema>;
 
@@ -33,10 +36,18 @@ export const allocatorToAdminSchema = tagged({
   nodesReloaded: obj({ type: literal('nodesReloaded'), id, added: arrayOf(name), removed: arrayOf(name), changed: arrayOf(name) }),
   distributed: obj({ type: literal('distributed'), id }),
   /** `replaced`: the user had a key, now replaced (the old one no longer works); `closed`: its master connections closed. */
-  userAdded: obj({ type: literal('userAdded'), id, name, code: strMax(128), expiresAt: num, address: strMax(1024), port: int, replaced: optional(bool), closed: optional(int) }),
+  /** `fingerprint`: the daemon's TLS certificate, when it listens off loopback (the join code then carries it). */
+  userAdded: obj({ type: literal('userAdded'), id, name, code: strMax(128), expiresAt: num, address: strMax(1024), port: int, replaced: optional(bool), closed: optional(int), fingerprint: optional(fingerprintSchema) }),
   userRemoved: obj({ type: literal('userRemoved'), id, name, result: oneOf(['forgotten', 'draining', 'unknown'] as const) }),
   done: obj({ type: literal('done'), id, message: strMax(4096) }),
   finishing: obj({ type: literal('finishing'), id, pid: int }),
+  /**
+   * The new certificate is served. `masters`: master connections told;
+   * `confirmed`: those that stored it in time (the others must join again if
+   * they did not); `invitations`: pending codes that carry the old
+   * fingerprint (invite those users again).
+   */
+  certificateRotated: obj({ type: literal('certificateRotated'), id, fingerprint: fingerprintSchema, previous: fingerprintSchema, masters: int, confirmed: int, invitations: int }),
   error: errorReplySchema,
 });
 export type AllocatorToAdmin = Infer<typeof allocatorToAdminSchema>;

@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'ALLOCATOR_UNREACHABLE', // the master cannot reach qpy-multiuser now
   'SHUTTING_DOWN', // the daemon is finishing
   'PERMISSION_DENIED', // this account may not read or write a file or directory qpy needs (the message names it)
+  'CERTIFICATE_MISMATCH', // a qpy-multiuser on the network presented a TLS certificate other than the pinned one
   'INTERNAL', // a bug: reported, never fatal to a daemon
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -24,6 +24,8 @@ const memGB = numIn(0, MAX_SLOT_MEM_GB);
 const jobId = intIn(0, Number.MAX_SAFE_INTEGER);
 const queueSize = intIn(0, MAX_QUEUE_SIZE);
 const node = nameMax(256);
+/** A TLS certificate's SHA-256 fingerprint, `4B:EB:…:6D` (transport/pin.ts). */
+export const fingerprintSchema = strMax(128);
 
 /** A granted core/memory slot that a job holds on a node. */
 export const slotSchema = obj({ jobId, node, cores, memGB });
@@ -49,6 +51,8 @@ export const masterToAllocatorSchema = tagged({
    * `reason`: why it cannot (the SSH error in plain words), shown by status.
    */
   nodeLink: obj({ type: literal('nodeLink'), id, user, node, reachable: bool, reason: optional(strMax(1024)) }),
+  /** The master has stored the fingerprint of a `certificate` push (answered `noted`): the daemon may switch to it. */
+  certificateStored: obj({ type: literal('certificateStored'), id, user, fingerprint: fingerprintSchema }),
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 
@@ -76,9 +80,16 @@ export const allocatorToMasterSchema = tagged({
    * master runs a dispatch pass.
    */
   wake: obj({ type: literal('wake') }),
+  /**
+   * Pushed (no id) by the shared daemon when the administrator rotates its
+   * TLS certificate: the master pins `fingerprint` from now on (keeping the
+   * old pin until it has seen the new certificate), then says
+   * `certificateStored`.
+   */
+  certificate: obj({ type: literal('certificate'), fingerprint: fingerprintSchema }),
   error: errorReplySchema,
 });
-/** Every frame a master may receive: the replies, and the `wake` push. */
+/** Every frame a master may receive: the replies, and the `wake` and `certificate` pushes. */
 export type AllocatorFrame = Infer<typeof allocatorToMasterSchema>;
 /** The reply to a request. */
-export type AllocatorToMaster = Exclude<AllocatorFrame, { type: 'wake' }>;
+export type AllocatorToMaster = Exclude<AllocatorFrame, { type: 'wake' | 'certificate' }>;

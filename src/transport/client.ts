@@ -11,11 +11,14 @@ import { MAX_REPLY_BYTES, PROTOCOL_VERSION, type Role } from '../protocol/versio
 import { errorReplySchema } from '../protocol/user-master.js';
 import { QpyError } from '../errors.js';
 import { clientProof, freshNonce, sameMac, serverProof } from './auth.js';
+import { CertificateMismatch, type PinOptions } from './pin.js';
 
 export interface ConnectOptions<Out> {
   url: string;
   /** How to open the socket: wsSocket (ws-socket.ts) or lightSocket (light-socket.ts). */
   socket: SocketFactory;
+  /** For a wss:// URL: the certificate fingerprints to accept (pin.ts). */
+  pin?: PinOptions;
   key: Buffer;
   role: Role;
   user: string;
@@ -39,11 +42,13 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  * Open and authenticate a connection. Rejects with a QpyError: the code and
  * message the server refused the handshake with (UNAUTHENTICATED,
  * VERSION_MISMATCH, NOT_ALLOWED, ...), else MASTER_UNREACHABLE (no answer,
- * refused connection) or UNAUTHENTICATED (the server could not prove the key).
+ * refused connection), UNAUTHENTICATED (the server could not prove the key)
+ * or CERTIFICATE_MISMATCH (a wss:// server whose certificate is not pinned:
+ * nothing was sent to it).
  */
 export function connect<In, Out extends { type: string; id?: number | null }>(opts: ConnectOptions<Out>): Promise<Connection<In, Out>> {
   return new Promise((resolve, reject) => {
-    const ws = opts.socket(opts.url, { maxPayload: MAX_REPLY_BYTES, timeoutMs: opts.timeoutMs });
+    const ws = opts.socket(opts.url, { maxPayload: MAX_REPLY_BYTES, timeoutMs: opts.timeoutMs, pin: opts.pin });
     const pending = new Map<number, { resolve(v: Out): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
     let nextId = 1;
     let state: 'hello' | 'welcome' | 'open' | 'closed' = 'hello';
@@ -64,7 +69,7 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
       ws.terminate();
     }
 
-    ws.onError((err) => fail(new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
+    ws.onError((err) => fail(err instanceof CertificateMismatch ? certificateMismatch(opts.url, err) : new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
     ws.onClose(() => {
       const wasOpen = state === 'open';
       if (state !== 'closed') fail(closingError ?? new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));
@@ -135,4 +140,9 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
       else p.resolve(msg);
     });
   });
+}
+
+/** The error for a server whose certificate is not pinned (callers say more: join again, or a new code). */
+function certificateMismatch(url: string, err: CertificateMismatch): QpyError {
+  return new QpyError('CERTIFICATE_MISMATCH', `the server at ${url} presented a TLS certificate with SHA-256 fingerprint ${err.presented || '(none)'}, not the pinned ${err.pinned.join(' or ')}: nothing was sent to it`, 'someone may be intercepting the connection, or the administrator replaced the certificate');
 }

@@ -4,6 +4,8 @@
  * for daemons) and light-socket.ts (a small RFC 6455 client on node:net, for
  * the CLI, which then starts without loading http, https, tls and ws).
  */
+import type { PinOptions } from './pin.js';
+
 export interface FrameSocket {
   send(text: string): void;
   /** Close cleanly (a close frame). */
@@ -15,5 +17,9 @@ export interface FrameSocket {
   onClose(listener: () => void): void;
 }
 
-/** Opens a FrameSocket to `url` (ws://host:port/path). */
-export type SocketFactory = (url: string, opts: { maxPayload: number; timeoutMs: number }) => FrameSocket;
+/**
+ * Opens a FrameSocket to `url` (ws://host:port/path, or wss:// with `pin`:
+ * TLS, the server's certificate checked against the pinned fingerprints,
+ * pin.ts; a mismatch is an error event with a CertificateMismatch).
+ */
+export type SocketFactory = (url: string, opts: { maxPayload: number; timeoutMs: number; pin?: PinOptions | undefined }) => FrameSocket;

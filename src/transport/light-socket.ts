@@ -3,19 +3,31 @@
  * one short connection, and loading `ws` with http, https and tls costs more
  * start-up time than the whole request. Text and binary messages (fragmented
  * or not), ping/pong and close are handled; no extensions (the servers turn
- * permessage-deflate off), no TLS (loopback or private addresses only).
+ * permessage-deflate off). A wss:// URL (`qpy join` to a qpy-multiuser on
+ * the network) is TLS with a pinned certificate (pin.ts), checked before
+ * the upgrade request goes out; node:tls is loaded only then, so no other
+ * command pays for it.
  */
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import type { FrameSocket, SocketFactory } from './frame-socket.js';
+import { checkPin } from './pin.js';
+
+/** node:tls, loaded on first use (createRequire, not import: the bundle would load it at start). */
+const loadTls = (): typeof import('node:tls') => createRequire('/')('node:tls') as typeof import('node:tls');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs }) => {
+export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) => {
   const u = new URL(url);
-  if (u.protocol !== 'ws:') throw new Error(`only ws:// URLs are supported: ${url}`);
+  const secure = u.protocol === 'wss:';
+  if (u.protocol !== 'ws:' && !secure) throw new Error(`only ws:// and wss:// URLs are supported: ${url}`);
+  if (secure && pin === undefined) throw new Error(`a wss:// URL needs a pinned certificate: ${url}`);
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const sock = netConnect({ host, port: Number(u.port || 80) });
+  const sock: Socket = secure
+    ? loadTls().connect({ host, port: Number(u.port || 443), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) })
+    : netConnect({ host, port: Number(u.port || 80) });
   sock.setNoDelay(true);
   const key = randomBytes(16).toString('base64');
   const listeners = { message: [] as ((d: Buffer) => void)[], error: [] as ((e: Error) => void)[], close: [] as (() => void)[] };
@@ -51,7 +63,10 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs }) => {
     return Buffer.concat([head, mask, body]);
   }
 
-  sock.on('connect', () => {
+  // With TLS: once its handshake is done, and only to a pinned certificate.
+  sock.on(secure ? 'secureConnect' : 'connect', () => {
+    const mismatch = secure ? checkPin(sock as import('node:tls').TLSSocket, pin!) : null;
+    if (mismatch) return fail(mismatch);
     sock.write(`GET ${u.pathname || '/'} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   });
   sock.on('error', (err) => fail(err));

@@ -12,8 +12,14 @@
  * for a peer on this machine the uid, user and pid owning its socket
  * (socket-owner.ts), looked up before the refusal goes out and the socket
  * closes.
+ *
+ * With `tls`, the TCP listener speaks TLS (https), and its certificate can be
+ * replaced while it runs (new connections get the new one); the Unix socket
+ * stays plain: only this host reaches it, through a directory no other
+ * account can write.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -59,15 +65,25 @@ export interface ServerOptions<In extends { id: number }> {
    * there, so no other account can stand in for the daemon.
    */
   socketPath?: string;
+  /** Serve TLS on the TCP listener with this key and certificate (PEM). */
+  tls?: ServerCertificate;
   log(line: string): void;
   /** A peer has proven its key. */
   onAuthenticated?(peer: Peer): void;
   onDisconnect?(peer: Peer): void;
 }
 
+/** A private key and its certificate, PEM (one text may hold both). */
+export interface ServerCertificate {
+  key: string;
+  cert: string;
+}
+
 export interface RunningServer {
   readonly port: number;
-  readonly http: Server;
+  readonly http: Server | TlsServer;
+  /** With `tls`: serve this certificate to new connections from now on (open ones keep theirs). */
+  setCertificate(tls: ServerCertificate): void;
   /** Stop accepting, close every socket. */
   close(): Promise<void>;
 }
@@ -77,10 +93,10 @@ const HARD_FRAME_LIMIT = 16 * MAX_REQUEST_BYTES;
 
 export async function startServer<In extends { id: number }>(opts: ServerOptions<In>): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: HARD_FRAME_LIMIT });
-  const httpServer = (): Server => {
-    const h = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
-    });
+  const httpServer = (tls?: ServerCertificate): Server | TlsServer => {
+    const notWs = (_req: unknown, res: import('node:http').ServerResponse) => void res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
+    // The TLS handshake gets the same deadline as ours.
+    const h = tls ? createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3', handshakeTimeout: opts.handshakeMs }, notWs) : createServer(notWs);
     h.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
       // Taken now: once the socket is closed, Node forgets them.
@@ -90,9 +106,10 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
       wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts, () => describePeer(remote, local)));
     });
     h.on('clientError', (_err, socket) => socket.destroy());
+    h.on('tlsClientError', (_err, socket) => socket.destroy());
     return h;
   };
-  const listen = (h: Server, at: { port: number; host: string } | { path: string }) =>
+  const listen = (h: Server | TlsServer, at: { port: number; host: string } | { path: string }) =>
     new Promise<void>((resolve, reject) => {
       h.once('error', reject);
       h.listen(at, () => {
@@ -100,11 +117,11 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
         resolve();
       });
     });
-  const http = httpServer();
+  const http = httpServer(opts.tls);
   await listen(http, { port: opts.port, host: opts.host });
   const port = (http.address() as AddressInfo).port;
   // The same service on a Unix domain socket, for peers on this host (see ServerOptions.socketPath).
-  let local: Server | null = null;
+  let local: Server | TlsServer | null = null;
   if (opts.socketPath !== undefined) {
     local = httpServer();
     try {
@@ -120,7 +137,7 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
       throw err;
     }
   }
-  const closeOne = (h: Server) =>
+  const closeOne = (h: Server | TlsServer) =>
     new Promise<void>((resolve) => {
       h.close(() => resolve());
       h.closeAllConnections();
@@ -128,6 +145,10 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
   return {
     port,
     http,
+    setCertificate: (tls) => {
+      if (!opts.tls) throw new Error('this server does not speak TLS');
+      (http as TlsServer).setSecureContext({ key: tls.key, cert: tls.cert });
+    },
     close: async () => {
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -1,9 +1,31 @@
-/** A FrameSocket on the `ws` library (used by daemons and tests). */
+/**
+ * A FrameSocket on the `ws` library (used by daemons and tests). A wss://
+ * URL needs `pin`: the TLS connection is made here without a CA
+ * (rejectUnauthorized false: the certificate is self-signed) and kept only
+ * if the server's certificate is pinned (pin.ts), checked as the TLS
+ * handshake ends, before any WebSocket frame is read or sent.
+ */
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import type { FrameSocket, SocketFactory } from './frame-socket.js';
+import { checkPin, type PinOptions } from './pin.js';
 
-export const wsSocket: SocketFactory = (url, { maxPayload, timeoutMs }) => {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: timeoutMs });
+/** ws's `createConnection` for a pinned TLS connection. */
+function pinnedTls(pin: PinOptions) {
+  return (options: ConnectionOptions) => {
+    const socket = tlsConnect({ ...options, rejectUnauthorized: false });
+    socket.once('secureConnect', () => {
+      const mismatch = checkPin(socket, pin);
+      if (mismatch) socket.destroy(mismatch);
+    });
+    return socket;
+  };
+}
+
+export const wsSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) => {
+  const secure = url.startsWith('wss:');
+  if (secure && pin === undefined) throw new Error(`a wss:// URL needs a pinned certificate: ${url}`);
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: timeoutMs, ...(secure ? { createConnection: pinnedTls(pin!) as never } : {}) });
   const s: FrameSocket = {
     send: (text) => ws.send(text),
     close: () => ws.close(),

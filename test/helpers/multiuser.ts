@@ -38,23 +38,28 @@ export interface TestMultiuser extends AsyncDisposable {
   log(): string;
 }
 
-export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[]; env?: NodeJS.ProcessEnv } = {}): TestMultiuser {
+/**
+ * `address`: written to multiuser_connection_address (off loopback the daemon speaks TLS);
+ * `wrap`: a command the daemon is started under (say `ip netns exec NAME`).
+ */
+export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[]; env?: NodeJS.ProcessEnv; address?: string; wrap?: string[] } = {}): TestMultiuser {
   const dir = tempDir('qpy-mu-');
   const paths = multiuserPaths(join(dir.path, 'admin'));
   mkdirSync(paths.dir, { mode: 0o700 });
   if (files.nodes !== undefined) writeFileSync(paths.nodes, files.nodes);
   if (files.rules !== undefined) writeFileSync(paths.rules, files.rules);
   if (files.users !== undefined) writeFileSync(paths.allowedUsers, files.users.map((u) => u + '\n').join(''));
+  if (files.address !== undefined) writeFileSync(paths.address, files.address + '\n');
   const env = { ...process.env, ...files.env, QPY_MULTIUSER_DIR: paths.dir };
   const open: Connection<unknown, unknown>[] = [];
-  const url = () => `ws://127.0.0.1:${readDiscovery(paths.discovery)!.port}/`;
   const self: TestMultiuser = {
     dir,
     paths,
     env,
     start: () =>
       new Promise((resolve) => {
-        const p = spawn(process.execPath, [QPY_MULTIUSER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const [cmd, ...args] = [...(files.wrap ?? []), process.execPath, QPY_MULTIUSER];
+        const p = spawn(cmd!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         p.stdout.on('data', (d) => (stdout += d));
@@ -73,7 +78,7 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
       await waitFor(() => !pidAlive(pid), { what: 'qpy-multiuser gone' });
     },
     async admin() {
-      const c = await connect<AdminToAllocator, AllocatorToAdmin>({ url: url(), socket: wsSocket, key: readKey(paths.adminKey), role: 'admin', user: 'admin', replySchema: allocatorToAdminSchema, timeoutMs: 5000 });
+      const c = await connect<AdminToAllocator, AllocatorToAdmin>({ ...daemonAt(paths.discovery), socket: wsSocket, key: readKey(paths.adminKey), role: 'admin', user: 'admin', replySchema: allocatorToAdminSchema, timeoutMs: 5000 });
       open.push(c as never);
       return c;
     },
@@ -99,9 +104,16 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
   return self;
 }
 
+/** The URL of the daemon advertised in `discovery` (its multiuser.json): wss:// with its certificate pinned when it listens off loopback. */
+export function daemonAt(discovery: string): { url: string; pin?: { pinned: string[] } } {
+  const d = readDiscovery(discovery)!;
+  const host = d.host.includes(':') ? `[${d.host}]` : d.host;
+  return d.fingerprint !== undefined ? { url: `wss://${host}:${d.port}/`, pin: { pinned: [d.fingerprint] } } : { url: `ws://${host}:${d.port}/` };
+}
+
 /** A connection speaking for `user` with `key` (a master's, or a stolen one) to the daemon advertised in `discovery` (its multiuser.json). */
 export function masterConnection(discovery: string, user: string, key: Buffer, role: Role = 'master', onPush?: (frame: AllocatorFrame) => void): Promise<Connection<MasterToAllocator, AllocatorFrame>> {
-  return connect<MasterToAllocator, AllocatorFrame>({ url: `ws://127.0.0.1:${readDiscovery(discovery)!.port}/`, socket: wsSocket, key, role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000, ...(onPush ? { onPush } : {}) });
+  return connect<MasterToAllocator, AllocatorFrame>({ ...daemonAt(discovery), socket: wsSocket, key, role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000, ...(onPush ? { onPush } : {}) });
 }
 
 /** Run qpy-admin for this daemon; its stdout, or a thrown error with its stderr. */
@@ -114,7 +126,7 @@ export async function admin(mu: TestMultiuser, args: string[]): Promise<string> 
 /** The command and the code that `qpy-admin users add` printed, apart. */
 export function invitation(added: string): { hostPort: string; code: string } {
   const hostPort = /^ {4}qpy join (\S+)$/m.exec(added)?.[1];
-  const code = /^ {4}([a-z2-7]{26})$/m.exec(added)?.[1];
+  const code = /^ {4}([a-z2-7]{26}(?:[a-z2-7]{52})?)$/m.exec(added)?.[1];
   assert.ok(hostPort && code, added);
   return { hostPort, code };
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const SRC = join(ROOT, 'src');
@@ -78,5 +79,17 @@ test('QPY_VERSION is the version in package.json', async () => {
 
 test('the CLI bundle leaves out ws (and with it http, https, tls and zlib): every command starts sooner', () => {
   const bundle = readFileSync(join(ROOT, 'dist', 'bundle', 'qpy.cjs'), 'utf8');
-  for (const mod of ['tls', 'https', 'zlib']) assert.ok(!bundle.includes(`require("${mod}")`), `the CLI bundle loads ${mod}`);
+  for (const mod of ['tls', 'https', 'http', 'zlib']) {
+    for (const name of [mod, `node:${mod}`]) assert.ok(!bundle.includes(`require("${name}")`), `the CLI bundle loads ${name}`);
+  }
+  // tls only for `qpy join` to a daemon on the network (wss://), loaded then: light-socket.ts.
+  assert.equal(bundle.match(/"node:tls"/g)?.length, 1, 'node:tls is named once, where light-socket loads it for a wss:// URL');
+});
+
+test('a CLI command loads none of http, https, tls and zlib', () => {
+  // The bundle run as qpy runs it, reporting the built-in modules it loaded as it exits.
+  const report = `process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));process.argv.splice(1, 0, 'qpy');require(${JSON.stringify(join(ROOT, 'dist', 'bundle', 'qpy.cjs'))})`;
+  const r = spawnSync(process.execPath, ['-e', report, '--', 'help', 'join'], { encoding: 'utf8' });
+  const loaded = (JSON.parse(r.stderr) as string[]).filter((m) => /^NativeModule (_?tls|https?|zlib|_http_\w+)$/.test(m));
+  assert.deepEqual(loaded, []);
 });

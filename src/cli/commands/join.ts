@@ -5,6 +5,9 @@
  * (../join-code.ts). Your key comes back sealed with the code
  * (transport/invite.ts) and is kept in your qpy directory (0600); your
  * master is restarted to use the daemon (running jobs go on and are adopted).
+ * A daemon on the network speaks TLS: the code then carries its
+ * certificate's fingerprint, which is checked before anything is sent and
+ * kept (pinned) in multiuser.json for the master.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import type { CommandDef } from '../command.js';
@@ -13,7 +16,7 @@ import { userName, userPaths } from '../../config.js';
 import { connect } from '../../transport/client.js';
 import { lightSocket } from '../../transport/light-socket.js';
 import { ensurePrivateDir } from '../../transport/key.js';
-import { inviteKey, openUserKey } from '../../transport/invite.js';
+import { inviteKey, openUserKey, splitJoinCode } from '../../transport/invite.js';
 import { allocatorToJoinSchema, type AllocatorToJoin, type JoinToAllocator } from '../../protocol/admin-allocator.js';
 import { startAndConnect } from '../connect.js';
 import { readJoinCode } from '../join-code.js';
@@ -50,10 +53,14 @@ export const join: CommandDef = {
       throw invalid('the invitation code is not given on the command line, where other users of this machine can read it', `run qpy join ${args[0]} and paste the code when asked; if others may have seen this one, ask your administrator for a new one`);
     }
     const user = typeof opts['as'] === 'string' ? opts['as'] : userName();
-    const code = await readJoinCode();
+    const { code, fingerprint } = splitJoinCode(await readJoinCode())!;
     const key = inviteKey(code, user);
-    const url = `ws://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-    const conn = await connect<JoinToAllocator, AllocatorToJoin>({ url, socket: lightSocket, key, role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 10_000 }).catch((err: unknown) => {
+    const url = `${fingerprint !== undefined ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    const pin = fingerprint !== undefined ? { pin: { pinned: [fingerprint] } } : {};
+    const conn = await connect<JoinToAllocator, AllocatorToJoin>({ url, socket: lightSocket, ...pin, key, role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 10_000 }).catch((err: unknown) => {
+      if (err instanceof QpyError && err.code === 'CERTIFICATE_MISMATCH') {
+        throw new QpyError('CERTIFICATE_MISMATCH', `qpy-multiuser at ${host}:${port} is not the one your code names: ${err.message}`, 'someone may be intercepting the connection, or the administrator replaced the certificate after making your code: ask them for a new code, and compare the fingerprint it printed');
+      }
       if (err instanceof QpyError && err.code === 'UNAUTHENTICATED') {
         throw new QpyError('UNAUTHENTICATED', `qpy-multiuser at ${host}:${port} refused the code for ${user}: ${err.message}`, 'codes work once and expire after a day: ask your administrator for a new one');
       }
@@ -70,8 +77,8 @@ export const join: CommandDef = {
     const paths = userPaths();
     ensurePrivateDir(paths.dir);
     writePrivate(paths.multiuserKey, openUserKey(key, reply).toString('hex') + '\n');
-    writePrivate(paths.multiuser, JSON.stringify({ address: host, port, user, ...(reply.socket !== undefined ? { socket: reply.socket } : {}) }) + '\n');
-    ctx.out(`Joined qpy-multiuser at ${host}:${port} as ${user}.\n`);
+    writePrivate(paths.multiuser, JSON.stringify({ address: host, port, user, ...(reply.socket !== undefined ? { socket: reply.socket } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) }) + '\n');
+    ctx.out(`Joined qpy-multiuser at ${host}:${port} as ${user}${fingerprint !== undefined ? ` (TLS, certificate SHA-256 ${fingerprint})` : ''}.\n`);
     await stopMaster(ctx);
     (await startAndConnect(ctx.root, paths)).close();
     ctx.out('qpy-master started: your jobs are now allocated by qpy-multiuser.\n');

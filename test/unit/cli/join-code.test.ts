@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import { joinCodeText } from '../../../src/transport/invite.js';
+import { fingerprintOfBytes } from '../../../src/transport/pin.js';
 import { parseCode, readFirstLine, readHidden, readJoinCode, typeKeys, type RawInput } from '../../../src/cli/join-code.js';
 import { QpyError } from '../../../src/errors.js';
 
@@ -38,6 +40,11 @@ test('a code: blanks dropped, lowercased; empty or malformed ones are clear erro
   assert.throws(() => parseCode('', true), /no invitation code was entered/);
   assert.throws(() => parseCode(`qpy join 127.0.0.1:4000 ${CODE}`, false), /not an invitation code/);
   assert.throws(() => parseCode(CODE.slice(1), false), /not an invitation code/);
+  // With the daemon's certificate fingerprint: 78 letters and digits; a mail client's line break or dashes inside are taken out.
+  const withPin = joinCodeText(CODE, fingerprintOfBytes(Buffer.alloc(32, 7)));
+  assert.equal(parseCode(withPin.toUpperCase(), false), withPin);
+  assert.equal(parseCode(`${withPin.slice(0, 26)}-${withPin.slice(26, 60)}\n  ${withPin.slice(60)}`, true), withPin);
+  assert.throws(() => parseCode(withPin.slice(0, 77), false), /not an invitation code \(26 or 78 letters and digits are expected\)/);
 });
 
 test('not a terminal: the code is the first line of standard input', async () => {
