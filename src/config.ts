@@ -99,6 +99,8 @@ export function userName(env: NodeJS.ProcessEnv = process.env): string {
 export const timing = {
   /** Unauthenticated sockets are closed after this long. */
   handshakeMs: envInt('QPY_HANDSHAKE_MS', 5000),
+  /** Refused handshakes past the first few of a peer are logged as counts this often. */
+  refusalReportMs: envInt('QPY_REFUSAL_REPORT_MS', 60_000),
   /** Grace between TERM and KILL when killing a job. */
   killGraceMs: envInt('QPY_KILL_GRACE_MS', 5000),
   /** How long the CLI waits for a master to start. */

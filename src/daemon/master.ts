@@ -200,6 +200,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     requestSchema: (role) => (role === 'user' ? cliToMasterSchema : null),
     handle: (req) => handleCli(ctx, req),
     handshakeMs: timing.handshakeMs,
+    refusalReportMs: timing.refusalReportMs,
     serverName: 'qpy-master',
     log,
   });

@@ -189,6 +189,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
         return handleJoin(ctx, req as JoinToAllocator, peer);
       },
       handshakeMs: timing.handshakeMs,
+      refusalReportMs: timing.refusalReportMs,
       serverName: 'qpy-multiuser',
       socketPath: paths.socket,
       log,

@@ -12,16 +12,18 @@ export type ParseResult<T> =
 /** Parse `raw` with `schema`; `maxBytes` bounds the frame size. */
 export function parseFrame<T>(raw: string | Buffer, schema: Schema<T>, maxBytes: number): ParseResult<T> {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-  if (size > maxBytes) return { ok: false, code: 'BAD_FRAME', message: `frame of ${size} bytes exceeds the limit of ${maxBytes}`, id: null };
+  // A frame too big is still read for its id (so that the error names the request), up to 16 times the limit (the server's transport cuts bigger ones).
+  if (size > 16 * maxBytes) return { ok: false, code: 'BAD_FRAME', message: `frame of ${size} bytes exceeds the limit of ${maxBytes}`, id: null };
   let data: unknown;
+  let json = true;
   try {
     data = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
   } catch {
-    return { ok: false, code: 'BAD_FRAME', message: 'frame is not valid JSON', id: null };
+    json = false;
   }
-  const id = typeof data === 'object' && data !== null && Number.isSafeInteger((data as { id?: unknown }).id)
-    ? ((data as { id: number }).id)
-    : null;
+  const id = idOf(data);
+  if (size > maxBytes) return { ok: false, code: 'BAD_FRAME', message: `frame of ${size} bytes exceeds the limit of ${maxBytes}`, id };
+  if (!json) return { ok: false, code: 'BAD_FRAME', message: 'frame is not valid JSON', id: null };
   try {
     return { ok: true, value: schema(data, '$') };
   } catch (err) {
@@ -31,4 +33,9 @@ export function parseFrame<T>(raw: string | Buffer, schema: Schema<T>, maxBytes:
     }
     return { ok: false, code: 'BAD_REQUEST', message: 'invalid message', id };
   }
+}
+
+/** The top-level integer `id` of a parsed frame, or null. */
+function idOf(data: unknown): number | null {
+  return typeof data === 'object' && data !== null && Number.isSafeInteger((data as { id?: unknown }).id) ? (data as { id: number }).id : null;
 }

@@ -8,10 +8,17 @@
  * answered by `handle`, exactly one reply per request. Bad frames get a coded
  * error reply; nothing a client sends can throw out of this module.
  *
+ * Before authentication every connection passes the gate of
+ * preauth-gate.ts: a byte budget for the first frame, counted while it is
+ * read; the handshake deadline from the moment the socket is accepted (a raw
+ * socket that never upgrades is closed too); caps on unauthenticated
+ * connections per peer and in all; failed handshakes of a peer slowed down.
+ *
  * A refused handshake is logged naming the peer: its address and port, and
  * for a peer on this machine the uid, user and pid owning its socket
  * (socket-owner.ts), looked up before the refusal goes out and the socket
- * closes.
+ * closes. Past the first few refusals of a peer in a minute, the gate logs
+ * counts once a minute instead.
  *
  * With `tls`, the TCP listener speaks TLS (https), and its certificate can be
  * replaced while it runs (new connections get the new one); the Unix socket
@@ -30,6 +37,8 @@ import { MAX_REQUEST_BYTES, PROTOCOL_VERSION } from '../protocol/version.js';
 import { QpyError } from '../errors.js';
 import { clientProof, freshNonce, sameMac, serverProof } from './auth.js';
 import { describePeer, type Endpoint } from './socket-owner.js';
+import { createGate, type Gate } from './preauth-gate.js';
+import { MAX_AUTH_FRAME_BYTES, REPORT_EVERY_MS, type PreauthCaps } from './preauth-limits.js';
 
 /** Who is on the other end of an authenticated connection. */
 export interface Peer {
@@ -57,7 +66,12 @@ export interface ServerOptions<In extends { id: number }> {
   /** What a peer of `role` may send, or null if that role may not connect here. */
   requestSchema(role: Auth['role']): Schema<In> | null;
   handle(request: In, peer: Peer): Promise<object> | object;
+  /** Unauthenticated sockets (raw TCP ones included) are closed this long after they were accepted. */
   handshakeMs: number;
+  /** How often counts of refused handshakes are logged (default: once a minute). */
+  refusalReportMs?: number;
+  /** Caps on unauthenticated connections (default: from the open-file limit, see preauth-limits.ts). */
+  preauthCaps?: PreauthCaps;
   serverName: string;
   /**
    * Also serve on this Unix domain socket (replacing a stale one). Peers on
@@ -93,17 +107,27 @@ const HARD_FRAME_LIMIT = 16 * MAX_REQUEST_BYTES;
 
 export async function startServer<In extends { id: number }>(opts: ServerOptions<In>): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: HARD_FRAME_LIMIT });
+  const gate = createGate({ handshakeMs: opts.handshakeMs, reportMs: opts.refusalReportMs ?? REPORT_EVERY_MS, log: opts.log, ...(opts.preauthCaps ? { caps: opts.preauthCaps } : {}) });
   const httpServer = (tls?: ServerCertificate): Server | TlsServer => {
     const notWs = (_req: unknown, res: import('node:http').ServerResponse) => void res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
     // The TLS handshake gets the same deadline as ours.
     const h = tls ? createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3', handshakeTimeout: opts.handshakeMs }, notWs) : createServer(notWs);
+    // A TLS peer enters the gate once its TLS handshake is done (TLS itself drops one silent past the deadline):
+    // the gate then counts its decrypted bytes, on the same socket object the upgrade hands over.
+    if (tls) h.on('secureConnection', (socket: Socket) => gate.connection(socket));
+    else h.on('connection', (socket: Socket) => gate.connection(socket));
     h.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
       // Taken now: once the socket is closed, Node forgets them.
-      const s = socket as Partial<Socket>;
+      const s = socket as Socket;
       const remote: Partial<Endpoint> = { address: s.remoteAddress, port: s.remotePort };
       const local: Partial<Endpoint> = { address: s.localAddress, port: s.localPort };
-      wss.handleUpgrade(req, socket, head, (ws) => serve(ws, opts, () => describePeer(remote, local)));
+      let atDeadline: () => void = () => socket.destroy();
+      gate.upgrading(s, () => atDeadline());
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        atDeadline = serve(ws, s, gate, opts, () => describePeer(remote, local));
+      });
     });
     h.on('clientError', (_err, socket) => socket.destroy());
     h.on('tlsClientError', (_err, socket) => socket.destroy());
@@ -114,11 +138,16 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
       h.once('error', reject);
       h.listen(at, () => {
         h.off('error', reject);
+        // Accepting can fail later (EMFILE): logged, never fatal.
+        h.on('error', (err) => gate.acceptError(err));
         resolve();
       });
     });
   const http = httpServer(opts.tls);
-  await listen(http, { port: opts.port, host: opts.host });
+  await listen(http, { port: opts.port, host: opts.host }).catch((err: unknown) => {
+    gate.close();
+    throw err;
+  });
   const port = (http.address() as AddressInfo).port;
   // The same service on a Unix domain socket, for peers on this host (see ServerOptions.socketPath).
   let local: Server | TlsServer | null = null;
@@ -134,6 +163,7 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
       chmodSync(opts.socketPath, 0o666); // who may connect is decided by the handshake, not the file mode
     } catch (err) {
       await new Promise<void>((r) => http.close(() => r()));
+      gate.close();
       throw err;
     }
   }
@@ -150,6 +180,7 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
       (http as TlsServer).setSecureContext({ key: tls.key, cert: tls.cert });
     },
     close: async () => {
+      gate.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await Promise.all([closeOne(http), ...(local ? [closeOne(local)] : [])]);
@@ -163,7 +194,12 @@ function defaultWrongKey(role: Auth['role']): QpyError {
     : new QpyError('UNAUTHENTICATED', 'authentication failed: wrong key', 'check that the key file belongs to this qpy directory');
 }
 
-function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>, describe: () => Promise<string>): void {
+/**
+ * Serve one WebSocket: the handshake, then requests. Returns what to do at
+ * the handshake deadline (the gate keeps the clock from the moment the socket
+ * was accepted).
+ */
+function serve<In extends { id: number }>(ws: WebSocket, socket: Socket, gate: Gate, opts: ServerOptions<In>, describe: () => Promise<string>): () => void {
   const nonce = freshNonce();
   let peer: Peer | null = null;
   // Set once the server refuses or closes: nothing more is read.
@@ -178,22 +214,31 @@ function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>
     // A peer that does not answer the close frame is cut off.
     setTimeout(() => ws.terminate(), 1000).unref();
   };
-  /** Refuse the handshake: log who it was (looked up while its socket is still open), then answer and close. */
-  const refuse = (err: QpyError, claim: string) => {
+  /**
+   * Refuse the handshake: counted against the peer, held as long as the gate
+   * says (not at the deadline), logged naming who it was (looked up while its
+   * socket is still open) unless the gate counts it for its report; then
+   * answered and closed.
+   */
+  const refuse = (err: QpyError, claim: string, atDeadline = false) => {
     if (ending) return;
     ending = true;
-    void describe()
-      .catch(() => 'an unknown peer')
-      .then((who) => {
-        opts.log(`refused ${claim}from ${who}: ${err.message}`);
-        end(err, 4001);
-      });
+    void gate.failed(socket).then(({ delayMs, logIt }) => {
+      const go = () => {
+        if (!logIt) return end(err, 4001);
+        void describe()
+          .catch(() => 'an unknown peer')
+          .then((who) => {
+            opts.log(`refused ${claim}from ${who}: ${err.message}`);
+            end(err, 4001);
+          });
+      };
+      if (delayMs > 0 && !atDeadline) setTimeout(go, delayMs).unref();
+      else go();
+    });
   };
-  const deadline = setTimeout(() => refuse(new QpyError('UNAUTHENTICATED', 'no authentication within the deadline'), ''), opts.handshakeMs);
-  deadline.unref();
   ws.on('error', () => ws.terminate());
   ws.on('close', () => {
-    clearTimeout(deadline);
     if (peer) opts.onDisconnect?.(peer);
   });
   send({ type: 'hello', protocol: PROTOCOL_VERSION, nonce, server: opts.serverName });
@@ -202,8 +247,7 @@ function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>
     if (ending) return;
     const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (peer === null) {
-      clearTimeout(deadline);
-      const auth = parseFrame(raw, authSchema, 4096);
+      const auth = parseFrame(raw, authSchema, MAX_AUTH_FRAME_BYTES);
       if (!auth.ok) return refuse(new QpyError('UNAUTHENTICATED', `expected an auth frame: ${auth.message}`), '');
       const a = auth.value;
       const claim = `${a.role} ${JSON.stringify(a.user)} `;
@@ -215,6 +259,7 @@ function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>
       if (key === null || !sameMac(a.mac, clientProof(key, a.role, nonce, a.nonce))) {
         return refuse(opts.wrongKey?.(a.role, a.user) ?? defaultWrongKey(a.role), claim);
       }
+      gate.authenticated(socket);
       peer = { role: a.role, user: a.user, send, close: (err) => end(err, 4003), describe };
       send({ type: 'welcome', mac: serverProof(key, nonce, a.nonce) });
       opts.onAuthenticated?.(peer);
@@ -237,4 +282,8 @@ function serve<In extends { id: number }>(ws: WebSocket, opts: ServerOptions<In>
         send(new QpyError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, 'see the daemon log').toReply(request.id));
       });
   });
+  return () => {
+    if (ending) ws.terminate();
+    else refuse(new QpyError('UNAUTHENTICATED', 'no authentication within the deadline'), '', true);
+  };
 }

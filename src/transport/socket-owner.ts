@@ -141,12 +141,14 @@ export function formatOwner(o: SocketOwner): string {
 
 // ---- I/O: never throws -------------------------------------------------------------------------
 
-async function readTcpTables(): Promise<TcpEntry[]> {
+/** Every TCP socket of this machine (empty where /proc cannot be read). */
+export async function readTcpTables(): Promise<TcpEntry[]> {
   const texts = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((p) => readFile(p, 'latin1').catch(() => '')));
   return texts.flatMap((t) => parseProcNetTcp(t));
 }
 
-async function userName(uid: number): Promise<string | null> {
+/** The login name of `uid` from /etc/passwd, or null. */
+export async function userName(uid: number): Promise<string | null> {
   const text = await readFile('/etc/passwd', 'utf8').catch(() => '');
   return parsePasswd(text).get(uid) ?? null;
 }

@@ -122,7 +122,11 @@ test('after authentication, bad frames get coded replies and the link stays usab
     r.ws.send(JSON.stringify({ type: 'check', id: 6, selector: { statuses: ['bogus'], dirs: [], ranges: [] } }));
     assert.equal((await r.next(5))['code'], 'BAD_REQUEST');
     r.ws.send(JSON.stringify({ type: 'check', id: 7, pad: 'x'.repeat(2 * 1024 * 1024) }));
-    assert.equal((await r.next(6))['code'], 'BAD_FRAME');
+    const big = await r.next(6);
+    assert.equal(big['code'], 'BAD_FRAME');
+    assert.match(big['message'] as string, /exceeds the limit of 1048576/);
+    // Too big, but its id could be read: the error names the request.
+    assert.equal(big['id'], 7);
     r.ws.send(JSON.stringify({ type: 'clean', id: 8, selector: { statuses: [], dirs: [], ranges: [] } }));
     assert.deepEqual(await r.next(7), { type: 'cleaned', id: 8, ids: [] });
     r.ws.close();
