@@ -18,6 +18,7 @@ import { addUser, createAllocator, type AllocatorState } from '../allocator/stat
 import { chargeSlot } from '../allocator/accounting.js';
 import { setDrained } from '../allocator/admin.js';
 import { openAllocatorStore, type AllocatorSnapshot, type AllocatorStore } from '../store/allocator-store.js';
+import { repairSnapshot } from '../store/allocator-repair.js';
 import { startServer, type Peer, type RunningServer } from '../transport/server.js';
 import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
 import { createProber, type Prober } from './node-prober.js';
@@ -78,8 +79,21 @@ export async function startMultiuser(opts: MultiuserOptions = {}): Promise<Runni
   }
 }
 
+/**
+ * The store as loaded, without the impossible rows an older version may have
+ * kept (see allocator-repair.ts): each is logged, and deleted from the store
+ * with the start-up's first commit.
+ */
+function loadRepaired(store: AllocatorStore, log: Log): AllocatorSnapshot {
+  const repair = repairSnapshot(store.load());
+  for (const line of repair.lines) log(`store repair: ${line}`);
+  for (const name of repair.userNames) store.deleteUser(name);
+  for (const row of repair.slotRows) store.deleteSlotRow(row);
+  return repair.snap;
+}
+
 async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Promise<RunningMultiuser> {
-  const snap = store.load();
+  const snap = loadRepaired(store, log);
   const meta = snap.meta;
   const problems = new Map<string, string>();
   const nodes = nodesInForce(paths.nodes, meta.get('last_good_nodes'));

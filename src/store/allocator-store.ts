@@ -30,6 +30,8 @@ export interface StoredInvite {
 export interface AllocatorSnapshot {
   users: { name: string; removed: boolean }[];
   slots: StoredSlot[];
+  /** The store's rowid of each slot, in the same order (to delete a row whatever it holds). */
+  slotRows: number[];
   drained: string[];
   invites: StoredInvite[];
   meta: Map<string, string>;
@@ -41,6 +43,8 @@ export interface AllocatorStore {
   deleteUser(name: string): void;
   putSlot(slot: StoredSlot): void;
   deleteSlot(user: string, jobId: number): void;
+  /** Delete the slot stored in this row (see allocator-repair.ts). */
+  deleteSlotRow(row: number): void;
   /** Make `user`'s slots exactly `slots`. */
   replaceSlots(user: string, slots: StoredSlot[]): void;
   setDrained(node: string, drained: boolean): void;
@@ -72,6 +76,7 @@ export function openAllocatorStore(path: string): AllocatorStore {
     delUserSlots: db.prepare('DELETE FROM slots WHERE user = ?'),
     putSlot: db.prepare('INSERT OR REPLACE INTO slots (user, job_id, node, cores, mem) VALUES (?, ?, ?, ?, ?)'),
     delSlot: db.prepare('DELETE FROM slots WHERE user = ? AND job_id = ?'),
+    delSlotRow: db.prepare('DELETE FROM slots WHERE rowid = ?'),
     drain: db.prepare('INSERT OR IGNORE INTO drained (node) VALUES (?)'),
     undrain: db.prepare('DELETE FROM drained WHERE node = ?'),
     putInvite: db.prepare('INSERT OR REPLACE INTO invites (user, key, expires) VALUES (?, ?, ?)'),
@@ -109,11 +114,13 @@ export function openAllocatorStore(path: string): AllocatorStore {
   return {
     load() {
       const users = (db.prepare('SELECT name, removed FROM users ORDER BY seq').all() as { name: string; removed: number }[]).map((u) => ({ name: u.name, removed: u.removed !== 0 }));
-      const slots = (db.prepare('SELECT user, job_id, node, cores, mem FROM slots ORDER BY rowid').all() as { user: string; job_id: number; node: string; cores: number; mem: number }[]).map((r) => ({ user: r.user, jobId: r.job_id, node: r.node, cores: r.cores, memGB: r.mem }));
+      const rows = db.prepare('SELECT rowid, user, job_id, node, cores, mem FROM slots ORDER BY rowid').all() as { rowid: number; user: string; job_id: number; node: string; cores: number; mem: number }[];
+      const slots = rows.map((r) => ({ user: r.user, jobId: r.job_id, node: r.node, cores: r.cores, memGB: r.mem }));
+      const slotRows = rows.map((r) => r.rowid);
       const drained = (db.prepare('SELECT node FROM drained').all() as { node: string }[]).map((r) => r.node);
       const invites = (db.prepare('SELECT user, key, expires FROM invites').all() as { user: string; key: Buffer; expires: number }[]).map((r) => ({ user: r.user, key: r.key, expiresAt: r.expires }));
       const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-      return { users, slots, drained, invites, meta };
+      return { users, slots, slotRows, drained, invites, meta };
     },
     putUser: (name, removed) => queue(() => st.putUser.run(name, removed ? 1 : 0)),
     deleteUser: (name) => queue(() => {
@@ -122,6 +129,7 @@ export function openAllocatorStore(path: string): AllocatorStore {
     }),
     putSlot: (slot) => queue(() => putSlot(slot)),
     deleteSlot: (user, jobId) => queue(() => st.delSlot.run(user, jobId)),
+    deleteSlotRow: (row) => queue(() => st.delSlotRow.run(row)),
     replaceSlots: (user, slots) => queue(() => {
       st.delUserSlots.run(user);
       for (const s of slots) putSlot(s);

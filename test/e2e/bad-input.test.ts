@@ -118,3 +118,15 @@ test('an unusable QPY_DIR or a vanished working directory is one clear error, no
   assert.equal(r.code, 1);
   assert.match(r.err, /qpy: the current directory no longer exists/);
 });
+
+test('found by the CLI fuzzer: qpy load - with empty input ends (exit 1, one line); errors with a suggestion or a newline in a value stay on one line', { timeout: 60_000 }, async () => {
+  await using u = qpyUser();
+  const { run, QPY } = await import('../helpers/qpy.js');
+  const empty = await run(QPY, ['load', '-'], u.work, u.env, '');
+  assert.deepEqual([empty.code, empty.stderr], [1, 'qpy: nothing to load: - has no commands\n']);
+  for (const [args, re] of [[['Sub', 'true'], /^qpy: unknown command 'Sub' \(Did you mean sub\?\) \(see qpy --help\)\n$/], [['release', 'a\nb'], /^qpy: .*a b.*\n$/], [['check', '\u001b[31m'], /^qpy: .*\\x1b\[31m.*\n$/]] as const) {
+    const r = await u.qpy([...args]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, re);
+  }
+});

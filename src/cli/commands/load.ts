@@ -60,7 +60,9 @@ export const load: CommandDef = {
       if (progress && !last) process.stderr.write(`\r${sent} lines sent…`);
       return reply;
     };
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    // Empty input has ended already (its 'end' came with 'readable'): a reader made now would wait forever.
+    const lines: AsyncIterable<string> | string[] = input.readableEnded ? [] : createInterface({ input, crlfDelay: Infinity });
+    for await (const line of lines) {
       const command = line.trim();
       if (command === '' || command.startsWith('#')) continue;
       part.push(command);

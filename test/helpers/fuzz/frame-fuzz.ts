@@ -1,0 +1,263 @@
+/**
+ * The frame fuzzer: frames from frames.ts sent to running daemons over
+ * authenticated links (and some to fresh links before the handshake), each
+ * reply checked at once and the daemon checked after every batch.
+ *
+ * Per frame: every reply validates against the link's reply schema, carries
+ * the frame's id, is never INTERNAL and holds no stack trace; a frame the
+ * request schema refuses (judged here with the daemons' own parseFrame) gets
+ * BAD_FRAME or BAD_REQUEST and nothing else, so it was not acted on; a text
+ * frame that is not UTF-8 closes the link (1007). Before the handshake no
+ * frame gets anything but an error and the close. Per batch: the daemon's
+ * process is alive, a fresh link gets a valid `status`, the target's own
+ * check holds (a master lists no job it never announced), and its log has no
+ * internal error.
+ */
+import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { connect } from '../../../src/transport/client.js';
+import { wsSocket } from '../../../src/transport/ws-socket.js';
+import { parseFrame } from '../../../src/protocol/parse.js';
+import { authSchema } from '../../../src/protocol/handshake.js';
+import { errorReplySchema } from '../../../src/protocol/user-master.js';
+import type { Schema } from '../../../src/protocol/schema.js';
+import { MAX_REQUEST_BYTES, ROLES, type Role } from '../../../src/protocol/version.js';
+import { fuzzFrame, messageTypes, mutate, MUTATIONS, validMessage, type Frame } from './frames.js';
+import { openRawLink, type Outcome, type RawLink } from './raw-link.js';
+import { Rng } from './prng.js';
+
+export interface FuzzTarget {
+  /** As reports name it: `qpy-master (alice)`, `qpy-multiuser as admin`… */
+  name: string;
+  url(): string;
+  key(): Buffer;
+  role: Role;
+  user: string;
+  requestSchema: Schema<unknown>;
+  replySchema: Schema<unknown>;
+  /** Valid requests not to send (they would stop the daemon, block forever, or run what the fuzzer made up). */
+  forbid(msg: Record<string, unknown>): boolean;
+  /** A status request (no id): must get a `status` reply. */
+  status: Record<string, unknown>;
+  alive(): boolean;
+  /** The daemon's log file (scanned for internal errors; targets on one daemon share it). */
+  logPath: string;
+  /** Make a valid message likelier to reach deep (its own user name, real node names…), before any mutation. */
+  tune?(msg: Record<string, unknown>, rng: Rng): void;
+  /** Seen for every accepted reply (a master's announced job IDs). */
+  onReply?(reply: Record<string, unknown>): void;
+  /** After each batch: a problem with the daemon's state, or null. */
+  check?(): Promise<string | null>;
+}
+
+export interface FuzzOptions {
+  seed: number;
+  /** Frames in all, spread over the targets. */
+  count: number;
+  targets: FuzzTarget[];
+  /** Frames between two rounds of daemon checks. */
+  batch?: number;
+  /** Share of frames sent before the handshake, on a fresh link each. */
+  preAuthShare?: number;
+  /** Share of the authenticated frames that are mutated. */
+  mutateShare?: number;
+  replyTimeoutMs?: number;
+  /** Progress lines (one per batch). */
+  progress?(line: string): void;
+}
+
+export interface FuzzReport {
+  seed: number;
+  frames: number;
+  /** Frames sent, by target and kind. */
+  tried: Map<string, number>;
+  /** What came back, by kind (`error BAD_REQUEST`, `submitted`, `closed 1007`…). */
+  answers: Map<string, number>;
+  findings: string[];
+  ms: number;
+}
+
+const STACK = /\n\s+at |\bat [\w.<>]+ \(|node:internal|file:\/\/|\.js:\d+:\d+/;
+const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
+const excerpt = (f: Frame) => {
+  const s = f.data.subarray(0, 160).toString('latin1').replace(/[^\x20-\x7e]/g, '?');
+  return `${f.binary ? 'binary' : 'text'} ${f.data.length} B: ${s}${f.data.length > 160 ? '…' : ''}`;
+};
+
+/** What the daemon must do with `frame` (decided with its own parser and limits). */
+function expected(frame: Frame, schema: Schema<unknown>): { accepted: true; msg: Record<string, unknown> } | { accepted: false; id: number | null; close: boolean } {
+  if (!frame.binary && !isUtf8(frame.data)) return { accepted: false, id: null, close: true };
+  const parsed = parseFrame(frame.data, schema, MAX_REQUEST_BYTES);
+  if (parsed.ok) return { accepted: true, msg: parsed.value as Record<string, unknown> };
+  return { accepted: false, id: parsed.id, close: false };
+}
+
+export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
+  const rng = new Rng(opts.seed);
+  const batch = opts.batch ?? 100;
+  const preAuth = opts.preAuthShare ?? 0.05;
+  const mutateShare = opts.mutateShare ?? 0.7;
+  const timeout = opts.replyTimeoutMs ?? 15_000;
+  const report: FuzzReport = { seed: opts.seed, frames: 0, tried: new Map(), answers: new Map(), findings: [], ms: 0 };
+  const started = performance.now();
+  const find = (t: FuzzTarget, what: string) => {
+    if (report.findings.length < 200) report.findings.push(`${t.name}: ${what}`);
+  };
+  const links = new Map<FuzzTarget, RawLink>();
+  const isPush = (text: string) => /^\{"type":"wake"\}$/.test(text);
+  const linkFor = async (t: FuzzTarget): Promise<RawLink> => {
+    const l = links.get(t);
+    if (l && !l.closed) return l;
+    const fresh = await openRawLink(t.url(), { key: t.key(), role: t.role, user: t.user }, isPush);
+    links.set(t, fresh);
+    return fresh;
+  };
+  const types = new Map(opts.targets.map((t) => [t, messageTypes(t.requestSchema)]));
+  const readLog = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const logStart = new Map(opts.targets.map((t) => [t.logPath, readLog(t.logPath).length]));
+  let nextId = 1;
+
+  /** One authenticated frame: sent, its answer checked. */
+  const authenticated = async (t: FuzzTarget) => {
+    let frame: Frame;
+    let want: ReturnType<typeof expected>;
+    // A frame the daemon would act on but must not get (finish, wait…) is made again.
+    for (;;) {
+      frame = fuzzFrame(t.requestSchema, types.get(t)!, nextId++, rng, mutateShare, t.tune?.bind(t));
+      want = expected(frame, t.requestSchema);
+      if (!want.accepted || !t.forbid(want.msg)) break;
+    }
+    bump(report.tried, `${t.name} ${frame.kind}`);
+    const link = await linkFor(t);
+    const out = await link.exchange(frame, timeout);
+    checkAnswer(t, frame, want, out);
+  };
+
+  const checkAnswer = (t: FuzzTarget, frame: Frame, want: ReturnType<typeof expected>, out: Outcome) => {
+    if (out.timedOut) return find(t, `no answer within ${timeout} ms to ${frame.kind} (${excerpt(frame)})`);
+    if (out.replies.length === 0) {
+      bump(report.answers, `closed ${out.closed}`);
+      if (!want.accepted && want.close) return;
+      return find(t, `the link was closed (${out.closed}) after ${frame.kind} (${excerpt(frame)})`);
+    }
+    const text = out.replies[0]!;
+    const parsed = parseFrame(text, t.replySchema, Number.MAX_SAFE_INTEGER);
+    if (!parsed.ok) return find(t, `a reply does not validate (${parsed.message}): ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
+    const reply = parsed.value as { type: string; id?: number | null; code?: string; message?: string; hint?: string };
+    bump(report.answers, reply.type === 'error' ? `error ${reply.code}` : reply.type);
+    if (reply.code === 'INTERNAL') find(t, `INTERNAL reply: ${reply.message} to ${frame.kind} (${excerpt(frame)})`);
+    if (STACK.test(`${reply.message ?? ''}\n${reply.hint ?? ''}`)) find(t, `a stack trace in a reply: ${text.slice(0, 300)}`);
+    if (want.accepted) {
+      if (reply.id !== want.msg['id']) find(t, `reply id ${reply.id} to a request with id ${String(want.msg['id'])}`);
+      else if (reply.type !== 'error') t.onReply?.(reply as Record<string, unknown>);
+      return;
+    }
+    if (want.close) return find(t, `a text frame that is not UTF-8 was answered (${reply.type}) instead of closing the link`);
+    if (reply.type !== 'error' || (reply.code !== 'BAD_FRAME' && reply.code !== 'BAD_REQUEST')) {
+      return find(t, `a frame the schema refuses was acted on: ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
+    }
+    // An oversized frame's id may be unread (null); any other refusal names the frame's id when it has one.
+    if (reply.id !== want.id && !(reply.id === null && frame.data.length > MAX_REQUEST_BYTES)) find(t, `error reply id ${reply.id}, the frame's id is ${want.id} (${frame.kind})`);
+  };
+
+  /** One frame on a fresh link before authenticating: anything but an error and the close is a finding. */
+  const unauthenticated = async (t: FuzzTarget) => {
+    const auth = { type: 'auth', protocol: rng.pick([2, 2, 2, 1, 3, -1]), role: rng.pick([t.role, ...ROLES]), user: rng.pick([t.user, 'admin', '', 'x'.repeat(300)]), nonce: 'ab'.repeat(32), mac: rng.chance(0.5) ? '0'.repeat(64) : rng.pick(['', 'zz', 'f'.repeat(64)]) };
+    const which = rng.weighted([['auth', 5], ['mutatedAuth', 6], ['request', 3]] as const);
+    const frame: Frame =
+      which === 'auth'
+        ? { kind: 'preauth:wrongMac', data: Buffer.from(JSON.stringify(auth)), binary: rng.chance(0.2) }
+        : which === 'request'
+          ? { kind: 'preauth:request', data: Buffer.from(JSON.stringify(validMessage(t.requestSchema, rng.pick(types.get(t)!), nextId++, rng))), binary: false }
+          : (() => {
+              const m = mutate(authSchema as Schema<unknown>, auth, rng.weighted(MUTATIONS), rng);
+              return { ...m, kind: `preauth:${m.kind}` };
+            })();
+    bump(report.tried, `${t.name} ${frame.kind}`);
+    let link: RawLink;
+    try {
+      link = await openRawLink(t.url(), null);
+    } catch (err) {
+      return find(t, `cannot open an unauthenticated link: ${(err as Error).message}`);
+    }
+    const out = await link.exchange(frame, timeout, true);
+    link.close();
+    if (out.timedOut) return find(t, `before the handshake: no close within ${timeout} ms after ${frame.kind} (${excerpt(frame)})`);
+    bump(report.answers, out.replies.length ? `preauth error then closed` : `preauth closed ${out.closed}`);
+    for (const text of out.replies) {
+      const e = parseFrame(text, errorReplySchema, 1 << 20);
+      if (!e.ok) find(t, `before the handshake, ${frame.kind} got a reply that is no error: ${text.slice(0, 200)}`);
+      else if (e.value.code === 'INTERNAL' || STACK.test(e.value.message)) find(t, `before the handshake: ${text.slice(0, 300)}`);
+    }
+  };
+
+  /** The daemon checks of a batch's end. */
+  const checkDaemons = async () => {
+    for (const t of opts.targets) {
+      if (!t.alive()) {
+        find(t, 'the daemon is dead');
+        throw new Error(`${t.name} died (seed ${opts.seed}); findings so far:\n${report.findings.join('\n')}`);
+      }
+      try {
+        const c = await connect<never, { type: string }>({ url: t.url(), socket: wsSocket, key: t.key(), role: t.role, user: t.user, replySchema: t.replySchema as Schema<{ type: string }>, timeoutMs: timeout });
+        try {
+          const r = await c.request(t.status as never, timeout);
+          if (r.type !== 'status') find(t, `a status request got ${r.type}`);
+        } finally {
+          c.close();
+        }
+      } catch (err) {
+        find(t, `a status request failed: ${(err as Error).message}`);
+      }
+      const problem = await t.check?.();
+      if (problem) find(t, problem);
+      const log = readLog(t.logPath);
+      const internal = log.slice(logStart.get(t.logPath)).split('\n').filter((l) => /internal error|INTERNAL/.test(l));
+      if (internal.length) find(t, `its log has internal errors: ${internal.slice(0, 3).join(' | ').slice(0, 600)}`);
+      logStart.set(t.logPath, log.length);
+    }
+  };
+
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      const t = opts.targets[i % opts.targets.length]!;
+      if (rng.chance(preAuth)) await unauthenticated(t);
+      else await authenticated(t);
+      report.frames++;
+      if ((i + 1) % batch === 0 || i + 1 === opts.count) {
+        await checkDaemons();
+        opts.progress?.(`${i + 1}/${opts.count} frames, ${report.findings.length} findings, ${Math.round(performance.now() - started)} ms`);
+      }
+    }
+  } finally {
+    for (const l of links.values()) l.close();
+    report.ms = Math.round(performance.now() - started);
+  }
+  return report;
+}
+
+/** What a run tried and found, as lines for a test's or a bench's output. */
+export function formatReport(r: FuzzReport): string {
+  const kinds = new Map<string, number>();
+  for (const [k, n] of r.tried) bump(kinds, k.replace(/^.* (\S+)$/, '$1').replace(/^valid:.*/, 'valid'), n);
+  const byTarget = new Map<string, number>();
+  for (const [k, n] of r.tried) bump(byTarget, k.replace(/ \S+$/, ''), n);
+  const valid = new Map<string, number>();
+  for (const [k, n] of r.tried) if (/ valid:/.test(k)) bump(valid, k.replace(/^.* valid:/, ''), n);
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [
+    `frame fuzz: seed ${r.seed}, ${r.frames} frames in ${(r.ms / 1000).toFixed(1)} s`,
+    `  tried, by target: ${list(byTarget)}`,
+    `  tried, by kind: ${list(kinds)}`,
+    `  valid requests: ${list(valid)}`,
+    `  answers: ${list(r.answers)}`,
+    `  found: ${r.findings.length === 0 ? 'nothing' : `${r.findings.length} problems:`}`,
+    ...r.findings.map((f) => `    - ${f}`),
+  ].join('\n');
+}
