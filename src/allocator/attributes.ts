@@ -12,6 +12,11 @@
  * Unlike the original (which `eval`ed the text and let invalid expressions
  * match every node, §3.7), an invalid expression is rejected with a message
  * that says what is wrong, so a typo is caught at submission.
+ *
+ * No input can overflow the stack: the parser counts how deep "(" and "not"
+ * nest and refuses more than MAX_EXPR_DEPTH before it recurses (BAD_EXPR),
+ * and the walkers below loop along and/or chains, which parse left-deep, so
+ * they recurse only as deep as that nesting.
  */
 
 /** The parsed form of an attribute expression. */
@@ -20,7 +25,14 @@ export type AttrExpr =
   | { kind: 'not'; operand: AttrExpr }
   | { kind: 'and' | 'or'; left: AttrExpr; right: AttrExpr };
 
-export type AttrParseResult = { ok: true; expr: AttrExpr | null } | { ok: false; message: string };
+/**
+ * `code`: INVALID_EXPRESSION for text that does not parse, BAD_EXPR for
+ * parentheses and "not" nested deeper than MAX_EXPR_DEPTH.
+ */
+export type AttrParseResult = { ok: true; expr: AttrExpr | null } | { ok: false; code: 'INVALID_EXPRESSION' | 'BAD_EXPR'; message: string };
+
+/** How deep "(" and "not" may nest in an expression: `((a))` is 2 deep, `not (a or not b)` 3. */
+export const MAX_EXPR_DEPTH = 64;
 
 /** Words that are operators, so they can never be attribute or node names. */
 export const ATTR_KEYWORDS: readonly string[] = ['and', 'or', 'not'];
@@ -39,6 +51,7 @@ export function isValidAttrName(name: string): boolean {
 type Token = { kind: 'ident' | 'and' | 'or' | 'not' | '(' | ')'; text: string };
 
 class ExprError extends Error {}
+class TooDeepError extends Error {}
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -69,6 +82,7 @@ function tokenize(text: string): Token[] {
 
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
   parseAll(): AttrExpr {
@@ -103,7 +117,10 @@ class Parser {
   private parseUnary(): AttrExpr {
     if (this.peek()?.kind === 'not') {
       this.pos++;
-      return { kind: 'not', operand: this.parseUnary() };
+      this.enter();
+      const operand = this.parseUnary();
+      this.depth--;
+      return { kind: 'not', operand };
     }
     return this.parsePrimary();
   }
@@ -121,7 +138,9 @@ class Parser {
     }
     if (tok.kind === '(') {
       this.pos++;
+      this.enter();
       const inner = this.parseOr();
+      this.depth--;
       if (this.peek()?.kind !== ')') {
         const next = this.peek();
         if (next === undefined) throw new ExprError('missing ")"');
@@ -135,6 +154,11 @@ class Parser {
     throw new ExprError(`expected an attribute after "${prev.text}", got "${tok.text}"`);
   }
 
+  /** One level deeper, checked before the parser recurses into it. */
+  private enter(): void {
+    if (++this.depth > MAX_EXPR_DEPTH) throw new TooDeepError(`parentheses and "not" nest more than ${MAX_EXPR_DEPTH} deep`);
+  }
+
   private peek(): Token | undefined {
     return this.tokens[this.pos];
   }
@@ -143,7 +167,8 @@ class Parser {
 /**
  * Parse an attribute expression. Null, empty or blank text gives `expr: null`,
  * which matches every node. Errors read
- * `invalid attribute expression "big and": expected an attribute after "and"`.
+ * `invalid attribute expression "big and": expected an attribute after "and"`;
+ * the text is shortened in the message when it is long.
  */
 export function parseAttrExpr(text: string | null): AttrParseResult {
   if (text === null || text.trim() === '') return { ok: true, expr: null };
@@ -151,11 +176,28 @@ export function parseAttrExpr(text: string | null): AttrParseResult {
     const tokens = tokenize(text);
     return { ok: true, expr: new Parser(tokens).parseAll() };
   } catch (err) {
-    if (err instanceof ExprError) {
-      return { ok: false, message: `invalid attribute expression "${text.trim()}": ${err.message}` };
+    if (err instanceof ExprError || err instanceof TooDeepError) {
+      const code = err instanceof TooDeepError ? 'BAD_EXPR' : 'INVALID_EXPRESSION';
+      return { ok: false, code, message: `invalid attribute expression "${shorten(text.trim())}": ${err.message}` };
     }
     throw err;
   }
+}
+
+/** The text as quoted in a message: at most 80 characters, the middle cut out. */
+function shorten(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 40)}…${text.slice(-30)} (${text.length} characters)`;
+}
+
+/** An and/or chain parses left-deep: its innermost left operand and the right operands from first to last. */
+function unchain(expr: AttrExpr): { first: AttrExpr; rest: { kind: 'and' | 'or'; right: AttrExpr }[] } {
+  const rest: { kind: 'and' | 'or'; right: AttrExpr }[] = [];
+  let e = expr;
+  while (e.kind === 'and' || e.kind === 'or') {
+    rest.push({ kind: e.kind, right: e.right });
+    e = e.left;
+  }
+  return { first: e, rest: rest.reverse() };
 }
 
 /**
@@ -171,9 +213,14 @@ export function matchesNode(expr: AttrExpr | null, nodeName: string, attributes:
     case 'not':
       return !matchesNode(expr.operand, nodeName, attributes);
     case 'and':
-      return matchesNode(expr.left, nodeName, attributes) && matchesNode(expr.right, nodeName, attributes);
-    case 'or':
-      return matchesNode(expr.left, nodeName, attributes) || matchesNode(expr.right, nodeName, attributes);
+    case 'or': {
+      const { first, rest } = unchain(expr);
+      let value = matchesNode(first, nodeName, attributes);
+      for (const { kind, right } of rest) {
+        if (kind === 'and' ? value : !value) value = matchesNode(right, nodeName, attributes);
+      }
+      return value;
+    }
   }
 }
 
@@ -189,10 +236,12 @@ export function expressionNames(expr: AttrExpr | null): string[] {
         walk(e.operand);
         return;
       case 'and':
-      case 'or':
-        walk(e.left);
-        walk(e.right);
+      case 'or': {
+        const { first, rest } = unchain(e);
+        walk(first);
+        for (const r of rest) walk(r.right);
         return;
+      }
     }
   };
   if (expr !== null) walk(expr);
@@ -208,7 +257,11 @@ export function formatAttrExpr(expr: AttrExpr | null): string {
     case 'not':
       return `not ${formatAttrExpr(expr.operand)}`;
     case 'and':
-    case 'or':
-      return `(${formatAttrExpr(expr.left)} ${expr.kind} ${formatAttrExpr(expr.right)})`;
+    case 'or': {
+      const { first, rest } = unchain(expr);
+      let text = formatAttrExpr(first);
+      for (const { kind, right } of rest) text = `(${text} ${kind} ${formatAttrExpr(right)})`;
+      return text;
+    }
   }
 }

@@ -116,7 +116,7 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
   }
   if (demand.memGB > MAX_SLOT_MEM_GB) return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job may ask for at most ${MAX_SLOT_MEM_GB} GB, not ${demand.memGB}` };
   const parsed = parseAttrExpr(demand.attrs);
-  if (!parsed.ok) return { ok: false, reason: 'invalid', code: 'INVALID_EXPRESSION', message: parsed.message };
+  if (!parsed.ok) return { ok: false, reason: 'invalid', code: parsed.code, message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };
   const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable);
   if (node === null) return { ok: false, reason: 'no_node' };

@@ -8,6 +8,7 @@ import { QpyError } from '../errors.js';
 import { MAX_QUEUE_SIZE, MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
 import { chargeSlot, releaseSlot, type SlotRequest } from './accounting.js';
 import { checkFeasible } from './feasible.js';
+import { parseAttrExpr } from './attributes.js';
 import { tryGrant } from './grant.js';
 import { addUser, type AllocatorState, type SlotRecord, type UserState } from './state.js';
 import { forgetIfIdle, pruneNode, pruneNodes } from './admin.js';
@@ -158,6 +159,13 @@ function onNodeLink(state: AllocatorState, msg: Msg<'nodeLink'>): AllocatorToMas
   return { type: 'noted', id: msg.id };
 }
 
+/** Whether the demand could ever run; an expression nested too deep is an error (BAD_EXPR), other bad expressions a `problem`. */
+function onFeasible(state: AllocatorState, msg: Msg<'feasible'>): AllocatorToMaster {
+  const parsed = parseAttrExpr(msg.demand.attrs);
+  if (!parsed.ok && parsed.code === 'BAD_EXPR') return new QpyError('BAD_EXPR', parsed.message).toReply(msg.id);
+  return { type: 'feasibility', id: msg.id, problem: checkFeasible(state, msg.demand) };
+}
+
 /**
  * Handle one message from a master and return its reply. Unknown users may
  * ask `feasible` and `status`; `request` and `release` need a registration.
@@ -171,7 +179,7 @@ export function handleMasterMessage(state: AllocatorState, msg: MasterToAllocato
     case 'release':
       return onRelease(state, msg);
     case 'feasible':
-      return { type: 'feasibility', id: msg.id, problem: checkFeasible(state, msg.demand) };
+      return onFeasible(state, msg);
     case 'status':
       return { type: 'status', id: msg.id, status: buildStatus(state) };
     case 'nodeLink':

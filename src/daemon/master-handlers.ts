@@ -173,7 +173,7 @@ async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   if (r.settings.defaultAttr !== ctx.settings.defaultAttr || r.settings.andAttr !== ctx.settings.andAttr || r.settings.orAttr !== ctx.settings.orAttr) {
     for (const expr of [r.settings.defaultAttr, r.settings.andAttr, r.settings.orAttr]) {
       const parsed = parseAttrExpr(expr);
-      if (!parsed.ok) throw new QpyError('INVALID_EXPRESSION', `${req.key}: ${parsed.message}`);
+      if (!parsed.ok) throw new QpyError(parsed.code, `${req.key}: ${parsed.message}`);
     }
   }
   ctx.settings = r.settings;

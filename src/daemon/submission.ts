@@ -58,7 +58,7 @@ async function checkedSpec(ctx: HandlerContext, t: Template, command: string): P
   const bad = validateSpec(spec);
   if (bad) throw bad;
   const expr = parseAttrExpr(spec.attrs);
-  if (!expr.ok) throw new QpyError('INVALID_EXPRESSION', expr.message);
+  if (!expr.ok) throw new QpyError(expr.code, expr.message);
   const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } });
   if (feasible.type === 'feasibility' && feasible.problem !== null) {
     throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'NOT_FOUND', // no job matched
   'INVALID_ARGUMENT', // a user-supplied value is wrong
   'INVALID_EXPRESSION', // attribute expression does not parse
+  'BAD_EXPR', // attribute expression nested too deep (parentheses and "not", MAX_EXPR_DEPTH)
   'UNSATISFIABLE', // no node could ever run this job
   'NODES_FILE', // the nodes file is wrong
   'RULES_FILE', // the distribution_rules file is wrong

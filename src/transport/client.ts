@@ -69,7 +69,8 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
       ws.terminate();
     }
 
-    ws.onError((err) => fail(err instanceof CertificateMismatch ? certificateMismatch(opts.url, err) : new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
+    // A QpyError comes from the socket's own checks (a frame that breaks RFC 6455: BAD_FRAME) and is passed on as it is.
+    ws.onError((err) => fail(err instanceof CertificateMismatch ? certificateMismatch(opts.url, err) : err instanceof QpyError ? err : new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
     ws.onClose(() => {
       const wasOpen = state === 'open';
       if (state !== 'closed') fail(closingError ?? new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));

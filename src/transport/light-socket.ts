@@ -6,13 +6,17 @@
  * permessage-deflate off). A wss:// URL (`qpy join` to a qpy-multiuser on
  * the network) is TLS with a pinned certificate (pin.ts), checked before
  * the upgrade request goes out; node:tls is loaded only then, so no other
- * command pays for it.
+ * command pays for it. Frames are read and checked by ws-frames.ts: a frame
+ * that breaks the RFC fails the connection with a close code (1002, 1007,
+ * 1009) and a BAD_FRAME QpyError to the error listeners; nothing is thrown.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import type { FrameSocket, SocketFactory } from './frame-socket.js';
 import { checkPin } from './pin.js';
+import { QpyError } from '../errors.js';
+import { FrameReader, OP_CLOSE, OP_PONG, OP_TEXT, closePayload, encodeFrame, type FrameEvent } from './ws-frames.js';
 
 /** node:tls, loaded on first use (createRequire, not import: the bundle would load it at start). */
 const loadTls = (): typeof import('node:tls') => createRequire('/')('node:tls') as typeof import('node:tls');
@@ -34,40 +38,34 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) 
   let open = false;
   let closed = false;
   let buf: Buffer = Buffer.alloc(0);
-  let fragments: Buffer[] = [];
-  let fragmentBytes = 0;
+  const reader = new FrameReader(maxPayload);
+  let closeSent = false;
+  let failed = false;
   const timer = setTimeout(() => fail(new Error(`opening handshake timed out after ${timeoutMs} ms`)), timeoutMs);
   const pending: string[] = [];
 
   function fail(err: Error): void {
     clearTimeout(timer);
+    if (failed) return;
+    failed = true;
     for (const l of listeners.error) l(err);
     sock.destroy();
   }
 
-  function frame(opcode: number, payload: Buffer): Buffer {
-    const mask = randomBytes(4);
-    const n = payload.length;
-    const head = n < 126 ? Buffer.alloc(2) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
-    head[0] = 0x80 | opcode;
-    if (n < 126) head[1] = 0x80 | n;
-    else if (n < 65536) {
-      head[1] = 0x80 | 126;
-      head.writeUInt16BE(n, 2);
-    } else {
-      head[1] = 0x80 | 127;
-      head.writeBigUInt64BE(BigInt(n), 2);
-    }
-    const body = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) body[i] = payload[i]! ^ mask[i & 3]!;
-    return Buffer.concat([head, mask, body]);
+  const frame = (opcode: number, payload: Buffer): Buffer => encodeFrame(opcode, payload);
+
+  /** Close with `code` (once), then end our side; the server closes its own. */
+  function sendClose(payload: Buffer): void {
+    if (closeSent || sock.destroyed) return;
+    closeSent = true;
+    sock.end(frame(OP_CLOSE, payload));
   }
 
   // With TLS: once its handshake is done, and only to a pinned certificate.
   sock.on(secure ? 'secureConnect' : 'connect', () => {
     const mismatch = secure ? checkPin(sock as import('node:tls').TLSSocket, pin!) : null;
     if (mismatch) return fail(mismatch);
-    sock.write(`GET ${u.pathname || '/'} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    sock.write(`GET ${u.pathname || '/'}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   });
   sock.on('error', (err) => fail(err));
   sock.on('close', () => {
@@ -84,71 +82,51 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) 
       const head = buf.subarray(0, end).toString('latin1');
       buf = buf.subarray(end + 4);
       const accept = createHash('sha1').update(key + GUID).digest('base64');
+      // No extension or subprotocol is asked for, so none may be answered (§4.1): RSV bits would then mean nothing.
+      if (/\r\nsec-websocket-(extensions|protocol):/i.test(head)) return fail(new QpyError('BAD_FRAME', `the server at ${url} answered the WebSocket upgrade with an extension or subprotocol that was not asked for`));
       if (!/^HTTP\/1\.1 101 /.test(head) || !new RegExp(`\\r\\nsec-websocket-accept: *${accept.replace(/[+/=]/g, '\\$&')}\\r?$`, 'im').test(head + '\r')) {
         return fail(new Error(`unexpected answer to the WebSocket upgrade: ${head.split('\r\n')[0]}`));
       }
       open = true;
       clearTimeout(timer);
-      for (const t of pending.splice(0)) sock.write(frame(0x1, Buffer.from(t)));
+      for (const t of pending.splice(0)) sock.write(frame(OP_TEXT, Buffer.from(t)));
     }
-    parseFrames();
+    const rest = buf;
+    buf = Buffer.alloc(0);
+    for (const ev of reader.read(rest)) {
+      if (failed || sock.destroyed) return;
+      onFrame(ev);
+    }
   });
 
-  function parseFrames(): void {
-    while (buf.length >= 2) {
-      const b0 = buf[0]!;
-      const b1 = buf[1]!;
-      if (b1 & 0x80) return fail(new Error('server frames must not be masked'));
-      let len = b1 & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (buf.length < 4) return;
-        len = buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) return;
-        const big = buf.readBigUInt64BE(2);
-        if (big > BigInt(maxPayload)) return fail(new Error('message too big'));
-        len = Number(big);
-        off = 10;
-      }
-      if (fragmentBytes + len > maxPayload) return fail(new Error('message too big'));
-      if (buf.length < off + len) return;
-      const payload = buf.subarray(off, off + len);
-      buf = buf.subarray(off + len);
-      const opcode = b0 & 0x0f;
-      const fin = (b0 & 0x80) !== 0;
-      if (opcode === 0x8) {
-        if (!closed) sock.end(frame(0x8, payload.subarray(0, 2)));
+  function onFrame(ev: FrameEvent): void {
+    switch (ev.kind) {
+      case 'message':
+        for (const l of listeners.message) l(ev.data);
         return;
-      }
-      if (opcode === 0x9) {
-        sock.write(frame(0xa, Buffer.from(payload)));
-        continue;
-      }
-      if (opcode === 0xa) continue;
-      if (opcode === 0x1 || opcode === 0x2 || opcode === 0x0) {
-        fragments.push(Buffer.from(payload));
-        fragmentBytes += len;
-        if (fin) {
-          const msg = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
-          fragments = [];
-          fragmentBytes = 0;
-          for (const l of listeners.message) l(msg);
-        }
-        continue;
-      }
-      return fail(new Error(`unknown WebSocket opcode ${opcode}`));
+      case 'ping':
+        if (!closeSent && !sock.destroyed) sock.write(frame(OP_PONG, ev.payload));
+        return;
+      case 'pong':
+        return;
+      case 'close':
+        sendClose(ev.code === null ? Buffer.alloc(0) : closePayload(ev.code));
+        return;
+      case 'fail':
+        // Fail the connection (§7.1.7): our close frame says why, and the caller hears it as a BAD_FRAME error.
+        sendClose(closePayload(ev.closeCode, ev.reason));
+        fail(new QpyError('BAD_FRAME', `the server at ${url} broke the WebSocket protocol: ${ev.reason} (closed with ${ev.closeCode})`));
+        return;
     }
   }
 
   const s: FrameSocket = {
     send(text) {
-      if (open) sock.write(frame(0x1, Buffer.from(text)));
-      else pending.push(text);
+      if (!open) pending.push(text);
+      else if (!closeSent && !sock.destroyed) sock.write(frame(OP_TEXT, Buffer.from(text)));
     },
     close() {
-      if (open && !sock.destroyed) sock.end(frame(0x8, Buffer.from([0x03, 0xe8])));
+      if (open && !sock.destroyed) sendClose(closePayload(1000));
       else sock.destroy();
     },
     terminate: () => sock.destroy(),

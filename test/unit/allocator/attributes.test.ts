@@ -82,3 +82,64 @@ test('attribute names: keywords and odd characters are not names', () => {
   // Keywords are case-sensitive, as in the original: AND is an attribute name.
   assert.equal(matchesNode(parse('AND'), 'x', ['AND']), true);
 });
+
+// Finding 5 of issue 13: deep or unbalanced parentheses overflowed the stack ("Maximum call stack size exceeded").
+function refusal(text: string): { code: string; message: string } {
+  const r = parseAttrExpr(text);
+  assert.ok(!r.ok, 'expected the expression to be rejected');
+  return { code: r.code, message: r.message };
+}
+const nested = (depth: number, inner = 'a'): string => '('.repeat(depth) + inner + ')'.repeat(depth);
+
+test('3000 opening parentheses are BAD_EXPR, not a stack overflow', () => {
+  const r = refusal('('.repeat(3000));
+  assert.equal(r.code, 'BAD_EXPR');
+  assert.match(r.message, /nest more than 64 deep$/);
+  assert.ok(r.message.length < 200, `one short line, not ${r.message.length} characters`);
+  assert.equal(refusal(`${'('.repeat(3000)} true`).code, 'BAD_EXPR');
+  assert.equal(refusal('not '.repeat(3000) + 'a').code, 'BAD_EXPR');
+  assert.equal(refusal('not ('.repeat(3000) + 'a').code, 'BAD_EXPR');
+});
+
+test('3000 balanced parentheses are BAD_EXPR', () => {
+  assert.equal(refusal(nested(3000)).code, 'BAD_EXPR');
+  assert.equal(refusal(nested(3000, 'a and b')).code, 'BAD_EXPR');
+});
+
+test('64 levels of nesting parse; 65 are BAD_EXPR', () => {
+  assert.equal(matchesNode(parse(nested(64)), 'x', ['a']), true);
+  assert.equal(refusal(nested(65)).code, 'BAD_EXPR');
+  assert.equal(matchesNode(parse('not '.repeat(64) + 'a'), 'x', ['a']), true);
+  assert.equal(refusal('not '.repeat(65) + 'a').code, 'BAD_EXPR');
+  // "not" and "(" count together: 32 of each is 64.
+  assert.equal(matchesNode(parse('not ('.repeat(32) + 'a' + ')'.repeat(32)), 'x', ['a']), true);
+  assert.equal(refusal('not ('.repeat(32) + 'not a' + ')'.repeat(32)).code, 'BAD_EXPR');
+  // Side by side is not deeper: 64 levels twice.
+  assert.equal(matchesNode(parse(`${nested(64)} and ${nested(64, 'b')}`), 'x', ['a', 'b']), true);
+});
+
+test('other syntax errors keep INVALID_EXPRESSION, unbalanced within the limit too', () => {
+  assert.deepEqual(refusal('((a)'), { code: 'INVALID_EXPRESSION', message: 'invalid attribute expression "((a)": missing ")"' });
+  assert.equal(refusal('('.repeat(64)).code, 'INVALID_EXPRESSION');
+  assert.equal(refusal(`a${')'.repeat(3000)}`).code, 'INVALID_EXPRESSION');
+  assert.equal(refusal('big and').code, 'INVALID_EXPRESSION');
+});
+
+test('long flat expressions parse, match, list and format without recursion', () => {
+  const n = 200_000;
+  const ands = Array.from({ length: n }, (_, i) => `a${i % 7}`).join(' and ');
+  const e = parse(ands);
+  assert.equal(matchesNode(e, 'x', ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6']), true);
+  assert.equal(matchesNode(e, 'x', ['a0', 'a1', 'a2', 'a3', 'a4', 'a5']), false);
+  assert.deepEqual(expressionNames(e), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+  assert.equal(formatAttrExpr(e).length, ands.length + 2 * (n - 1));
+  const ors = parse(Array.from({ length: n }, (_, i) => `b${i}`).join(' or '));
+  assert.equal(matchesNode(ors, 'x', [`b${n - 1}`]), true);
+  assert.equal(matchesNode(ors, 'x', ['c']), false);
+  const mixed = parse(Array.from({ length: n }, (_, i) => `(not c${i % 3} or d)`).join(' and '));
+  assert.equal(matchesNode(mixed, 'x', ['d']), true);
+  assert.equal(matchesNode(mixed, 'x', ['c1']), false);
+  const long = refusal(`${ands} and`);
+  assert.equal(long.code, 'INVALID_EXPRESSION');
+  assert.ok(long.message.length < 200, `the text is shortened in the message, not ${long.message.length} characters`);
+});

@@ -92,6 +92,18 @@ test('request with an invalid expression is an INVALID_EXPRESSION error', () => 
   assert.equal(request(s, 'alice', 1, 1, demand(1, 1, 'big xx')), 'error INVALID_EXPRESSION: invalid attribute expression "big xx": expected "and" or "or" between "big" and "xx"');
 });
 
+test('request and feasible with parentheses nested too deep are BAD_EXPR errors; a shallow bad expression stays a feasibility problem', () => {
+  const s = allocator([node('n1', 2)]);
+  register(s, 'alice');
+  const deep = '('.repeat(3000);
+  assert.match(request(s, 'alice', 1, 1, demand(1, 1, deep)), /^error BAD_EXPR: invalid attribute expression "\(+…\(+ \(3000 characters\)": parentheses and "not" nest more than 64 deep$/);
+  const f = send(s, { type: 'feasible', user: 'alice', demand: demand(1, 1, `(${'not '.repeat(65)}big)`) });
+  assert.equal(f.type === 'error' && f.code, 'BAD_EXPR');
+  const g = send(s, { type: 'feasible', user: 'mallory', demand: demand(1, 1, '((big)') });
+  assert.deepEqual(g, { type: 'feasibility', id: g.id, problem: 'invalid attribute expression "((big)": missing ")"' });
+  assert.equal(s.userByName.get('alice')!.slots.size, 0);
+});
+
 test('release of an unknown job is still answered released', () => {
   const s = allocator([node('n1', 2)]);
   register(s, 'alice');
