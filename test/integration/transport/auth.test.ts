@@ -26,7 +26,7 @@ async function withServer(fn: (port: number) => Promise<void>) {
     handle: (req) => {
       if (req.type === 'status') throw new QpyError('NOT_FOUND', 'nothing here');
       if (req.type === 'finish') throw new Error('a bug');
-      return { type: 'cleaned', id: req.id, ids: [] };
+      return { type: 'cleaned', id: req.id, count: 0 };
     },
     handshakeMs: 500,
     serverName: 'test',
@@ -124,7 +124,7 @@ test('after authentication, bad frames get coded replies and the link stays usab
     r.ws.send(JSON.stringify({ type: 'check', id: 7, pad: 'x'.repeat(2 * 1024 * 1024) }));
     assert.equal((await r.next(6))['code'], 'BAD_FRAME');
     r.ws.send(JSON.stringify({ type: 'clean', id: 8, selector: { statuses: [], dirs: [], ranges: [] } }));
-    assert.deepEqual(await r.next(7), { type: 'cleaned', id: 8, ids: [] });
+    assert.deepEqual(await r.next(7), { type: 'cleaned', id: 8, count: 0 });
     r.ws.close();
   });
 });
