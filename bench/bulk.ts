@@ -9,8 +9,8 @@
  * `qpy check running`, `check --groups` and a restart with them all stored.
  *
  * Part 2 (BENCH_BIG, default 2,000,000; 0 skips it), in a fresh QPY_DIR:
- * one array of BENCH_BIG jobs, then `check` (no filter, a filter, --groups),
- * a restart, `kill all` and `clean all`, each timed from the command's start
+ * one array of BENCH_BIG jobs, then `check` (no filter, a filter, --groups,
+ * --all), a restart, `kill all` and `clean all`, each timed from the command's start
  * to its exit, with the CLI's peak RSS and the master's RSS. Target: check,
  * kill and clean answer within 5 s on a 2-core machine.
  */
@@ -110,6 +110,7 @@ async function part2(): Promise<void> {
     show('qpy check 1000-1009 (a filter)', await measured(u, ['check', '1000-1009']));
     show('qpy check queue (a filter matching every job)', await measured(u, ['check', 'queue']));
     show('qpy check --groups', await measured(u, ['check', '--groups']));
+    show('qpy check --all (every job, read a page at a time)', await measured(u, ['check', '--all']), false);
     const t = performance.now();
     const r = await u.qpy(['restart']);
     if (r.code !== 0) throw new Error(r.stderr);

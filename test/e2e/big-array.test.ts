@@ -39,7 +39,7 @@ test(`an array of ${N} jobs: check sums it up, --all pages through it, kill all 
   assert.equal((await u.ok(['check', '5-7'])).split('\n').length - 1, 3 + 1);
   assert.equal(await u.ok(['check', 'queue']), single(1, 'queue') + arrayLine(`${N} queue`) + single(last, 'queue') + summed + PAUSED);
   assert.equal(await u.ok(['check', '--groups']), single(1, 'queue') + arrayLine(`${N} queue`) + single(last, 'queue') + PAUSED, '--groups says nothing more');
-  // --all: every job, in order, across pages of 10,000.
+  // --all: every job, in order, across pages of 2,000.
   const all = (await u.ok(['check', '--all'])).split('\n');
   assert.equal(all.length, last + 2, 'every job, the paused line and the final newline');
   assert.deepEqual([all[0], all[1], all[N], all[N + 1], all[N + 2]], [single(1, 'queue').trim(), `2 (queue):echo $QPY_ARRAY_INDEX (on None; wd: ${u.work})`, `${N + 1} (queue):echo $QPY_ARRAY_INDEX (on None; wd: ${u.work})`, single(last, 'queue').trim(), PAUSED.trim()]);
