@@ -22,8 +22,46 @@ export interface ConnectContext {
   paths?: UserPaths;
 }
 
+/** Requests that change something: their reply is waited for longer, and a missing one is not reported as a failure. */
+const CHANGES = new Set<CliToMaster['type']>(['submit', 'submitMany', 'kill', 'clean', 'pause', 'jump', 'hold', 'requeue', 'config', 'notes', 'finish']);
+/** How long the CLI waits for the reply to a request that changes something (a kill of two million jobs takes seconds). */
+export const CHANGE_REPLY_MS = 10 * 60_000;
+/** After this long without a reply, a terminal hears that the master is still at work. */
+const STILL_WORKING_MS = 5_000;
+
+/**
+ * `conn` with the CLI's patience: a request that changes something waits up
+ * to CHANGE_REPLY_MS (the master commits before it answers, and bulk work
+ * takes a while), says on a terminal that it is still waiting, and if no
+ * reply comes it says that the change may still be made and how to look,
+ * instead of reporting a failure.
+ */
+export function patient(conn: MasterConnection, stderr: { isTTY?: boolean; write(s: string): unknown } = process.stderr): MasterConnection {
+  return {
+    close: () => conn.close(),
+    async request(message, timeoutMs) {
+      if (!CHANGES.has(message.type)) return conn.request(message, timeoutMs);
+      const wait = timeoutMs ?? CHANGE_REPLY_MS;
+      const note = stderr.isTTY === true ? setTimeout(() => stderr.write(`qpy: qpy-master is still working on the ${message.type}…\n`), STILL_WORKING_MS) : null;
+      try {
+        return await conn.request(message, wait);
+      } catch (err) {
+        if (!(err instanceof QpyError) || err.code !== 'MASTER_UNREACHABLE') throw err;
+        const why = /no reply within/.test(err.message) ? `no reply from qpy-master within ${Math.round(wait / 1000)} s` : `the connection to qpy-master ended before it answered (${err.message})`;
+        throw new QpyError('MASTER_UNREACHABLE', `${why}: the ${message.type} may still be done, or may have been done already`, `look before trying again: ${message.type === 'config' ? 'qpy config' : 'qpy check'}`);
+      } finally {
+        if (note !== null) clearTimeout(note);
+      }
+    },
+  };
+}
+
 /** Connect to the master described by `d`. */
-export function connectTo(d: Discovery, paths: UserPaths): Promise<MasterConnection> {
+export async function connectTo(d: Discovery, paths: UserPaths): Promise<MasterConnection> {
+  return patient(await connectRaw(d, paths));
+}
+
+function connectRaw(d: Discovery, paths: UserPaths): Promise<MasterConnection> {
   return connect<CliToMaster, MasterToCli>({
     socket: lightSocket,
     url: `ws://${d.host.includes(':') ? `[${d.host}]` : d.host}:${d.port}/`,

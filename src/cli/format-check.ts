@@ -191,13 +191,37 @@ export function formatCheck(
   /** Lines to place among the jobs' by ID (`check --groups`: an array's line at its first job), in ID order. */
   more: readonly { id: number; text: string }[] = [],
 ): string {
-  let out = '';
-  let m = 0;
-  for (const job of jobs) {
-    while (m < more.length && more[m]!.id < job.id) out += more[m++]!.text;
-    const text = formatJob(job, fmt, now, notes?.get(job.id));
-    out += colourOf ? paint(text, colourOf(job.state.type)) : text;
+  const lines = new CheckLines(fmt, now, colourOf, more);
+  return lines.page(jobs, notes) + lines.end(paused);
+}
+
+/** The lines of a check listing that comes a page at a time: formatCheck, page by page. */
+export class CheckLines {
+  private m = 0;
+
+  constructor(
+    private readonly fmt: string,
+    private readonly now: number,
+    private readonly colourOf: ((status: JobStatus) => Colour) | undefined,
+    /** Lines to place among the jobs' by ID (`check --groups`: an array's line at its first job), in ID order. */
+    private readonly more: readonly { id: number; text: string }[],
+  ) {}
+
+  /** The lines of one page's jobs, with the extra lines that go before them. */
+  page(jobs: readonly Job[], notes?: ReadonlyMap<number, string>): string {
+    let out = '';
+    for (const job of jobs) {
+      while (this.m < this.more.length && this.more[this.m]!.id < job.id) out += this.more[this.m++]!.text;
+      const text = formatJob(job, this.fmt, this.now, notes?.get(job.id));
+      out += this.colourOf ? paint(text, this.colourOf(job.state.type)) : text;
+    }
+    return out;
   }
-  while (m < more.length) out += more[m++]!.text;
-  return paused ? out + PAUSED_LINE : out;
+
+  /** The extra lines left, then `Job submission is paused.` when it is. */
+  end(paused: boolean): string {
+    let out = '';
+    while (this.m < this.more.length) out += this.more[this.m++]!.text;
+    return paused ? out + PAUSED_LINE : out;
+  }
 }

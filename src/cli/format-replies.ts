@@ -36,10 +36,10 @@ export function plural(x: number | readonly string[], singular = 'job', pluralNo
  * killed. Empty when both lists are empty (the caller then reports
  * NOTHING_TO_DO as an error).
  */
-export function formatKill(unqueued: readonly number[], killing: readonly number[]): string {
+export function formatKill(unqueued: number, killing: number): string {
   let out = '';
-  if (unqueued.length > 0) out += `${plural(unqueued.length)} removed from the queue.\n`;
-  if (killing.length > 0) out += `${plural(killing.length)} will be killed.\n`;
+  if (unqueued > 0) out += `${plural(unqueued)} removed from the queue.\n`;
+  if (killing > 0) out += `${plural(killing)} will be killed.\n`;
   return out;
 }
 
@@ -47,9 +47,9 @@ export function formatKill(unqueued: readonly number[], killing: readonly number
  * The `clean` reply: `<n> finished job(s) removed.`. Empty when nothing was
  * removed (the caller then reports NOTHING_TO_DO as an error).
  */
-export function formatClean(ids: readonly number[]): string {
-  if (ids.length === 0) return '';
-  const [noun, count] = getPlural(ids.length);
+export function formatClean(removed: number): string {
+  if (removed === 0) return '';
+  const [noun, count] = getPlural(removed);
   return `${count} finished ${noun} removed.\n`;
 }
 

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { Job } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import * as life from '../master/lifecycle.js';
-import { filterFor, inRanges, planClean, planKill, selectForCheck } from '../master/select.js';
-import { summarizeGroups } from '../master/group-summary.js';
-import { queuePos, queuePositions, remove, update, updateAll } from '../master/state.js';
+import { inRanges, planClean, planKill } from '../master/select.js';
+import { queuePos, queuePositions, remove, unqueueCompact, update, updateAll } from '../master/state.js';
+import { inSortedRuns } from '../master/id-runs.js';
 import { jumpQueue } from '../master/queue-order.js';
 import { applySetting } from '../master/settings.js';
 import { parseAttrExpr } from '../allocator/attributes.js';
@@ -17,6 +17,8 @@ import type { Dispatcher, Runtime } from './dispatch.js';
 import type { Waits } from './waits.js';
 import { explainWait } from './why.js';
 import { onSubmit, onSubmitMany } from './submission.js';
+import { onCheck, onCheckMore } from './check.js';
+import type { Listings } from './listings.js';
 
 export interface HandlerContext extends Runtime {
   /** Where script copies go (copyScripts). */
@@ -30,6 +32,8 @@ export interface HandlerContext extends Runtime {
   dispatcher: Dispatcher;
   /** A problem that stops new jobs from being accepted (a bad nodes file), or null. */
   configProblem: QpyError | null;
+  /** `qpy check` listings being read a page at a time. */
+  listings: Listings;
   /** Begin a graceful stop (after the reply is sent). */
   finish(): void;
 }
@@ -40,17 +44,10 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
       return onSubmit(ctx, req);
     case 'submitMany':
       return onSubmitMany(ctx, req);
-    case 'check': {
-      const listed = candidates(ctx.state, req.selector);
-      // With groups, arrays and loads are summed up as they are walked (a million members are never all held).
-      const grouped = req.groups === true ? summarizeGroups(filterFor(listed, req.selector)) : null;
-      const jobs = grouped !== null ? selectForCheck(grouped.jobs, EVERY_JOB, ctx.state.queue) : selectForCheck(listed, req.selector, ctx.state.queue);
-      const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
-      const denied = ctx.allocator.denied?.() ?? null;
-      const queued = denied !== null && (jobs.some((j) => j.state.type === 'queue') || (grouped?.groups.some((g) => g.counts.some(([st]) => st === 'queue')) ?? false));
-      const reply = { type: 'jobs' as const, id: req.id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings, ...(queued ? { notice: deniedNotice(denied) } : {}) };
-      return grouped !== null ? { ...reply, groups: grouped.groups } : reply;
-    }
+    case 'check':
+      return onCheck(ctx, req);
+    case 'checkMore':
+      return onCheckMore(ctx, req);
     case 'config':
       return onConfig(ctx, req);
     case 'jobIds': {
@@ -94,37 +91,40 @@ export async function handleCli(ctx: HandlerContext, req: CliToMaster): Promise<
 }
 
 async function onKill(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'kill' }>): Promise<MasterToCli> {
-  const plan = planKill(ctx.state.jobs.values(), req.selector);
-  if (plan.unqueue.length === 0 && plan.kill.length === 0) {
+  const { state } = ctx;
+  const plan = planKill(state.jobs.values(), req.selector, (id) => state.jobs.isCompactQueued(id));
+  if (plan.compact.count === 0 && plan.unqueue.length === 0 && plan.kill.length === 0) {
     throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
   }
   const now = ctx.now();
+  // Compact members (of arrays and loads) are unqueued in place and committed a run at a time: a million take seconds.
+  const compact = unqueueCompact(state, plan.compact.runs, now);
+  for (const [a, b] of plan.compact.runs) ctx.committer.unqueueRange(a, b, now);
   const unqueued = plan.unqueue.map((job) => life.unqueue(job, now));
-  updateAll(ctx.state, unqueued);
+  updateAll(state, unqueued);
   for (const job of unqueued) ctx.committer.putJob(job, null);
   const marked = plan.kill.map((job) => {
-    const m = update(ctx.state, life.requestKill(job));
+    const m = update(state, life.requestKill(job));
     ctx.committer.putJob(m, null);
     return m;
   });
   await ctx.committer.flush();
   // A job whose pid is not known yet is killed as soon as its launch reports it (see dispatch).
   for (const job of marked) ctx.dispatcher.kill(job);
-  if (plan.unqueue.length > 0) ctx.dispatcher.poke();
-  return { type: 'killed', id: req.id, unqueued: plan.unqueue.map((j) => j.id), killing: plan.kill.map((j) => j.id) };
+  if (compact + unqueued.length > 0) ctx.dispatcher.poke();
+  return { type: 'killed', id: req.id, unqueued: compact + unqueued.length, killing: plan.kill.map((j) => j.id) };
 }
 
 async function onClean(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'clean' }>): Promise<MasterToCli> {
-  const jobs = planClean(ctx.state.jobs.values(), req.selector);
-  if (jobs.length === 0) throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
-  const ids = jobs.map((j) => j.id);
-  remove(ctx.state, ids);
-  for (const id of ids) {
-    ctx.committer.removeJob(id);
-    if (ctx.notes.delete(id)) ctx.committer.deleteMeta(`note:${id}`);
+  const plan = planClean(ctx.state.jobs.values(), req.selector);
+  if (plan.count === 0) throw new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.');
+  remove(ctx.state, { runs: plan.runs });
+  ctx.committer.removeRanges(plan.runs);
+  for (const id of [...ctx.notes.keys()]) {
+    if (inSortedRuns(plan.runs, id) && ctx.notes.delete(id)) ctx.committer.deleteMeta(`note:${id}`);
   }
   await ctx.committer.flush();
-  return { type: 'cleaned', id: req.id, ids };
+  return { type: 'cleaned', id: req.id, count: plan.count };
 }
 
 async function onPause(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'pause' }>): Promise<MasterToCli> {
@@ -249,23 +249,4 @@ async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 
   await ctx.committer.flush();
   ctx.dispatcher.poke();
   return { type: 'text', id: req.id, text: `${picked.length} job${picked.length === 1 ? '' : 's'} queued again.` };
-}
-
-const EVERY_JOB = { statuses: [], dirs: [], ranges: [] };
-
-/** `check`'s line when the shared allocator refuses this user: queued jobs cannot start. */
-export function deniedNotice(denied: QpyError): string {
-  return `Queued jobs cannot start: ${denied.code === 'NOT_ALLOWED' ? 'not allowed: ' : ''}${denied.message}${denied.hint ? ` (${denied.hint})` : ''}.`;
-}
-
-/**
- * The jobs a check selector can match, cheaply: only running and queued jobs
- * for `check running` / `check queue` (a million stored jobs are not walked
- * for the few that run), every job otherwise. In submission order.
- */
-function candidates(state: HandlerContext['state'], sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
-  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'starting' || s === 'queue');
-  if (!onlyActive) return state.jobs.values();
-  const ids = [...(sel.statuses.includes('running') || sel.statuses.includes('starting') ? state.active : []), ...(sel.statuses.includes('queue') ? state.queue : [])];
-  return ids.sort((a, b) => a - b).flatMap((id) => state.jobs.get(id) ?? []);
 }

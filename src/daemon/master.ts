@@ -33,6 +33,7 @@ import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { createWaits, type Waits } from './waits.js';
 import { handleCli, type HandlerContext } from './master-handlers.js';
+import { Listings } from './listings.js';
 import { fileLog, type Log } from './log.js';
 
 export interface MasterOptions {
@@ -96,6 +97,12 @@ function onFinalCommitted(c: Committer, waits: Waits): Committer {
         waits.final(job.id);
       }, () => undefined);
     },
+    unqueueRange(first, last, at) {
+      c.unqueueRange(first, last, at);
+      void c.flushSoon().then(() => {
+        for (let id = first; id <= last; id++) waits.final(id);
+      }, () => undefined);
+    },
   };
 }
 
@@ -106,8 +113,8 @@ function runningSlots(state: MasterState): Slot[] {
 
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
   const loaded = store.load();
-  for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`);
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
+  for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`); // complete once the jobs were read
   const waits = createWaits();
   const committer = onFinalCommitted(createCommitter(store, (err) => log(`store write failed: ${err.message}`)), waits);
 
@@ -192,7 +199,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, waits, leftoverOn: (id: number) => health?.leftoverOn(id) ?? null, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, waits, listings: new Listings(), leftoverOn: (id: number) => health?.leftoverOn(id) ?? null, finish: () => void stop() });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { JobSpec } from '../protocol/job.js';
 import type { CliToMaster, MasterToCli, Template } from '../protocol/user-master.js';
 import { QpyError } from '../errors.js';
-import { queuePos, submit, submitGroup } from '../master/state.js';
+import { queuePos, queuePosOf, submit, submitGroup } from '../master/state.js';
 import { formatIds, unknownIds, withGroupsExpanded } from '../master/deps.js';
 import { withDefaultAttrs } from '../master/settings.js';
 import { validateSpec } from '../master/validate.js';
@@ -69,7 +69,13 @@ async function checkedSpec(ctx: HandlerContext, t: Template, command: string): P
 /** Commit jobs `first`…`last`, just added to the state; on failure they are taken back out (their IDs are simply skipped). */
 async function commitNew(ctx: HandlerContext, first: number, last: number, cleanup: () => void = () => undefined): Promise<void> {
   const { state } = ctx;
+  const group = state.jobs.groupOf(first);
+  const template = group === first ? state.jobs.templateOf(group) : undefined;
+  if (template !== undefined) ctx.committer.putGroup(first, template);
+  // Members still compact when the commit runs are written as compact rows (see job-store.ts).
   ctx.committer.putRange(first, last, (id) => {
+    const compact = template !== undefined ? state.jobs.compactRow(id) : null;
+    if (compact !== null) return compact.endedAt === null ? { compact, status: 'queue', pos: queuePosOf(id, template!.spec.priority) } : { compact, status: 'undone', pos: null };
     const job = state.jobs.get(id);
     return job === undefined ? undefined : { job, pos: job.state.type === 'queue' ? queuePos(job) : null };
   });

@@ -12,21 +12,20 @@ export interface GroupedCheck {
   groups: GroupSummary[];
 }
 
-export function summarizeGroups(listed: Iterable<Job>): GroupedCheck {
-  const jobs: Job[] = [];
-  const byId = new Map<number, { s: GroupSummary; counts: Map<JobStatus, number> }>();
-  for (const job of listed) {
+/** Sums up members of arrays and loads as they are met (a million members are never held). */
+export class GroupSummer {
+  private readonly byId = new Map<number, { s: GroupSummary; counts: Map<JobStatus, number> }>();
+
+  /** Count `job` in its group's entry; false if it is in no array or load. */
+  add(job: Job): boolean {
     const g = job.spec.group;
-    if (g === undefined) {
-      jobs.push(job);
-      continue;
-    }
-    let e = byId.get(g.id);
+    if (g === undefined) return false;
+    let e = this.byId.get(g.id);
     if (e === undefined) {
       const s: GroupSummary = { id: g.id, kind: g.kind, first: job.id, last: job.id, indices: [g.index, g.index], jobs: 0, held: 0, command: job.spec.command, counts: [] };
       if (g.cap !== undefined) s.cap = g.cap;
       e = { s, counts: new Map() };
-      byId.set(g.id, e);
+      this.byId.set(g.id, e);
     }
     const s = e.s;
     if (job.id < s.first) {
@@ -39,7 +38,19 @@ export function summarizeGroups(listed: Iterable<Job>): GroupedCheck {
     s.jobs++;
     if (job.state.type === 'queue' && job.state.held === true) s.held++;
     e.counts.set(job.state.type, (e.counts.get(job.state.type) ?? 0) + 1);
+    return true;
   }
-  const groups = [...byId.values()].map(({ s, counts }) => ({ ...s, counts: JOB_STATUSES.flatMap((st): [JobStatus, number][] => (counts.has(st) ? [[st, counts.get(st)!]] : [])) }));
-  return { jobs, groups: groups.sort((a, b) => a.id - b.id) };
+
+  /** The entries, in order of their group's ID. */
+  groups(): GroupSummary[] {
+    const groups = [...this.byId.values()].map(({ s, counts }) => ({ ...s, counts: JOB_STATUSES.flatMap((st): [JobStatus, number][] => (counts.has(st) ? [[st, counts.get(st)!]] : [])) }));
+    return groups.sort((a, b) => a.id - b.id);
+  }
+}
+
+export function summarizeGroups(listed: Iterable<Job>): GroupedCheck {
+  const jobs: Job[] = [];
+  const summer = new GroupSummer();
+  for (const job of listed) if (!summer.add(job)) jobs.push(job);
+  return { jobs, groups: summer.groups() };
 }

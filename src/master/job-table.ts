@@ -3,16 +3,18 @@
  * million queued jobs: members of an array or a load that are still plainly
  * queued are not objects but one slot each in their group (the command of a
  * load's line, or nothing at all for an array), and become Job objects only
- * when read. A job written back (started, held, killed…) takes its slot as a
- * full Job. Every other job is kept as is.
+ * when read. A job written back (started, held…) takes its slot as a full
+ * Job. A compact member removed from the queue (`qpy kill`) stays compact:
+ * its group notes when it became undone. Every other job is kept as is.
  *
  * Reads build a new object each time for a compact member: callers compare
  * jobs by ID and state, never by identity.
  */
-import type { Job, JobSpec } from '../protocol/job.js';
+import type { CompactRow, GroupTemplate, Job, JobSpec } from '../protocol/job.js';
+export type { CompactRow, GroupTemplate } from '../protocol/job.js';
 import { QUEUED } from './lifecycle.js';
 
-/** A full job; a compact queued member (a load's command, or 1 for an array's); 0 for a job gone. */
+/** A full job; a compact member (a load's command, or 1 for an array's); 0 for a job gone. */
 type Slot = Job | string | 1 | 0;
 
 interface Group {
@@ -23,6 +25,8 @@ interface Group {
   base: JobSpec & { group: NonNullable<JobSpec['group']> };
   queuedAt: number;
   live: number;
+  /** When each compact member became undone (`qpy kill`), 0 while it is queued; null until one is. */
+  ends: Float64Array | null;
 }
 
 /** Gaps (cleaned jobs) a group may bridge with empty slots when it is rebuilt from the store. */
@@ -78,7 +82,36 @@ export class JobTable {
     const g = this.find(id);
     if (g === undefined) return undefined;
     const slot = g.slots[id - g.first]!;
-    return slot === 0 ? undefined : typeof slot === 'object' ? slot.state.type : 'queue';
+    return slot === 0 ? undefined : typeof slot === 'object' ? slot.state.type : (g.ends?.[id - g.first] ?? 0) > 0 ? 'undone' : 'queue';
+  }
+
+  /** Is `id` a compact member still queued (one slot, no Job of its own)? */
+  isCompactQueued(id: number): boolean {
+    if (this.singles.has(id)) return false;
+    const g = this.find(id);
+    if (g === undefined) return false;
+    const slot = g.slots[id - g.first]!;
+    return slot !== 0 && typeof slot !== 'object' && (g.ends?.[id - g.first] ?? 0) === 0;
+  }
+
+  /** A compact queued member becomes undone at `at`, and stays compact; false if `id` is no compact queued member. */
+  unqueueCompact(id: number, at: number): boolean {
+    if (!this.isCompactQueued(id)) return false;
+    const g = this.find(id)!;
+    setEnd(g, id - g.first, at);
+    return true;
+  }
+
+  /** How the store keeps `id` if it is compact (see CompactRow), else null. */
+  compactRow(id: number): CompactRow | null {
+    if (this.singles.has(id)) return null;
+    const g = this.find(id);
+    if (g === undefined) return null;
+    const i = id - g.first;
+    const slot = g.slots[i]!;
+    if (slot === 0 || typeof slot === 'object') return null;
+    const ended = g.ends?.[i] ?? 0;
+    return { group: g.base.group.id, command: slot === 1 ? null : slot, endedAt: ended > 0 ? ended : null };
   }
 
   /** The array or load a job belongs to (its group ID), without building it. */
@@ -89,6 +122,15 @@ export class JobTable {
     if (g === undefined) return undefined;
     const slot = g.slots[id - g.first]!;
     return slot === 0 ? undefined : typeof slot === 'object' ? slot.spec.group?.id : g.base.group.id;
+  }
+
+  /** The template of the array or load `groupId` as its compact members were added with it (for the store), if any group holds it. */
+  templateOf(groupId: number): GroupTemplate | undefined {
+    const g = this.find(groupId);
+    if (g === undefined || g.base.group.id !== groupId) return undefined;
+    const b = g.base.group;
+    const index = b.index - (g.first - groupId);
+    return { spec: { ...g.base, group: b.cap === undefined ? { id: b.id, index, kind: b.kind } : { id: b.id, index, kind: b.kind, cap: b.cap } }, queuedAt: g.queuedAt };
   }
 
   has(id: number): boolean {
@@ -107,6 +149,7 @@ export class JobTable {
         this.count++;
       }
       g.slots[i] = job;
+      if (g.ends !== null && i < g.ends.length) g.ends[i] = 0;
       return;
     }
     if (!this.singles.has(job.id)) {
@@ -126,7 +169,10 @@ export class JobTable {
     if (g === undefined || g.slots[id - g.first] === 0) return false;
     g.slots[id - g.first] = 0;
     this.count--;
-    if (--g.live === 0) g.slots = []; // its range is empty now: nothing found there any more
+    if (--g.live === 0) {
+      g.slots = []; // its range is empty now: nothing found there any more
+      g.ends = null;
+    }
     return true;
   }
 
@@ -138,7 +184,7 @@ export class JobTable {
    */
   addGroup(first: number, base: Group['base'], queuedAt: number, slots: (string | 1)[]): void {
     if (slots.length === 0) return;
-    this.groups.push({ first, slots, base, queuedAt, live: slots.length });
+    this.groups.push({ first, slots, base, queuedAt, live: slots.length, ends: null });
     this.count += slots.length;
   }
 
@@ -163,11 +209,44 @@ export class JobTable {
     const g = job.spec.group;
     if (g !== undefined && isPlainQueued(job)) {
       const base = { ...job.spec, group: g };
-      this.groups.push({ first: job.id, slots: [g.kind === 'array' ? 1 : job.spec.command], base, queuedAt: job.queuedAt, live: 1 });
+      this.groups.push({ first: job.id, slots: [g.kind === 'array' ? 1 : job.spec.command], base, queuedAt: job.queuedAt, live: 1, ends: null });
       this.count++;
       return;
     }
     this.set(job);
+  }
+
+  /**
+   * Add a compact member read back from the store (in ID order, above every
+   * ID held): it joins the group of the members just before it when it is
+   * of the same array or load, else starts a group. `t`: its group's template.
+   */
+  restoreCompact(id: number, t: GroupTemplate, row: CompactRow): void {
+    const last = this.groups[this.groups.length - 1];
+    const slot: string | 1 = t.spec.group.kind === 'array' ? 1 : (row.command ?? t.spec.command);
+    let g: Group;
+    const end = last === undefined ? 0 : last.first + last.slots.length;
+    if (last !== undefined && last.base.group.id === t.spec.group.id && last.queuedAt === t.queuedAt && id >= end && id - end <= MAX_GAP && this.maxSingle < end) {
+      g = last;
+      while (g.first + g.slots.length < id) g.slots.push(0);
+      g.slots.push(slot);
+      g.live++;
+    } else {
+      const tg = t.spec.group;
+      const index = tg.index + (id - tg.id);
+      const base = { ...t.spec, group: tg.cap === undefined ? { id: tg.id, index, kind: tg.kind } : { id: tg.id, index, kind: tg.kind, cap: tg.cap } };
+      g = { first: id, slots: [slot], base, queuedAt: t.queuedAt, live: 1, ends: null };
+      this.groups.push(g);
+    }
+    this.count++;
+    if (row.endedAt !== null) setEnd(g, id - g.first, row.endedAt);
+  }
+
+  /** The job a compact member stored as `row` of the group with template `t` stands for. */
+  static expandCompact(id: number, t: GroupTemplate, row: CompactRow): Job {
+    const one = new JobTable();
+    one.restoreCompact(id, t, row);
+    return one.get(id)!;
   }
 
   /** Every job, in ID order. */
@@ -198,11 +277,22 @@ function* members(g: Group): Generator<Job> {
   }
 }
 
+/** Note that member `i` of `g` became undone at `at` (the array of end times grows with the group as it is rebuilt). */
+function setEnd(g: Group, i: number, at: number): void {
+  if (g.ends === null || g.ends.length <= i) {
+    const grown = new Float64Array(Math.max(g.slots.length, i + 1, (g.ends?.length ?? 0) * 2));
+    if (g.ends !== null) grown.set(g.ends);
+    g.ends = grown;
+  }
+  g.ends[i] = at;
+}
+
 function expand(g: Group, i: number, slot: Exclude<Slot, 0>): Job {
   if (typeof slot === 'object') return slot;
   const b = g.base.group;
   const group = b.cap === undefined ? { id: b.id, index: b.index + i, kind: b.kind } : { id: b.id, index: b.index + i, kind: b.kind, cap: b.cap };
-  return { id: g.first + i, spec: { ...g.base, command: slot === 1 ? g.base.command : slot, group }, queuedAt: g.queuedAt, state: QUEUED };
+  const ended = g.ends !== null && i < g.ends.length ? g.ends[i]! : 0;
+  return { id: g.first + i, spec: { ...g.base, command: slot === 1 ? g.base.command : slot, group }, queuedAt: g.queuedAt, state: ended > 0 ? { type: 'undone', endedAt: ended } : QUEUED };
 }
 
 function isPlainQueued(job: Job): boolean {

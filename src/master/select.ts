@@ -1,10 +1,11 @@
 /**
  * Which jobs a selector names (status words, directories, ID ranges; OR-ed),
- * and the plans for `kill` and `clean` built on it.
+ * and the plans for `kill` and `clean` built on it (`check`'s is check-plan.ts).
  */
 import { isStarting, type Job } from '../protocol/job.js';
 import type { Selector } from '../protocol/selector.js';
 import { isFinal } from './lifecycle.js';
+import { RunBuilder } from './id-runs.js';
 
 /** Is `id` in any of the inclusive ranges? */
 export function inRanges(id: number, ranges: readonly (readonly [number, number])[]): boolean {
@@ -31,43 +32,34 @@ export function isEmpty(sel: Selector): boolean {
   return sel.statuses.length === 0 && sel.dirs.length === 0 && sel.ranges.length === 0;
 }
 
-/** The jobs matching `sel` (every job for an empty selector), as they are walked. */
-export function* filterFor(jobs: Iterable<Job>, sel: Selector): Generator<Job> {
-  const all = isEmpty(sel);
-  for (const job of jobs) if (all || matches(job, sel)) yield job;
-}
-
 /**
- * Jobs for `check` (all of them for an empty selector), in job-list order:
- * the order of `jobs`, except that the places of queued jobs are taken by
- * the queued jobs in queue order, so a `ctrlQueue jump` shows.
+ * What `kill` will do: queued jobs to unqueue, running jobs to kill (not
+ * already being killed). Queued jobs that `isCompact` (compact members of an
+ * array or a load, see JobTable) are given as runs of IDs instead, to be
+ * unqueued without building them.
  */
-export function selectForCheck(jobs: Iterable<Job>, sel: Selector, queue: readonly number[] = []): Job[] {
-  const out: Job[] = [];
-  const all = isEmpty(sel);
-  for (const job of jobs) if (all || matches(job, sel)) out.push(job);
-  if (queue.length === 0) return out;
-  const queuedHere = new Map(out.filter((j) => j.state.type === 'queue').map((j) => [j.id, j]));
-  if (queuedHere.size === 0) return out; // nothing to reorder: the queue (maybe a million long) is not walked
-  const inQueueOrder = queue.flatMap((id) => (queuedHere.has(id) ? [queuedHere.get(id)!] : []));
-  let next = 0;
-  return out.map((j) => (j.state.type === 'queue' && next < inQueueOrder.length ? inQueueOrder[next++]! : j));
-}
-
-/** What `kill` will do: queued jobs to unqueue, running jobs to kill (not already being killed). */
-export function planKill(jobs: Iterable<Job>, sel: Selector): { unqueue: Job[]; kill: Job[] } {
-  const plan = { unqueue: [] as Job[], kill: [] as Job[] };
+export function planKill(jobs: Iterable<Job>, sel: Selector, isCompact: (id: number) => boolean = () => false): { compact: RunBuilder; unqueue: Job[]; kill: Job[] } {
+  const plan = { compact: new RunBuilder(), unqueue: [] as Job[], kill: [] as Job[] };
   for (const job of jobs) {
-    if (!matches(job, sel)) continue;
+    const hit = matches(job, sel);
+    if (hit && job.state.type === 'queue' && isCompact(job.id)) {
+      plan.compact.add(job.id);
+      continue;
+    }
+    plan.compact.skip();
+    if (!hit) continue;
     if (job.state.type === 'queue') plan.unqueue.push(job);
     else if (job.state.type === 'running' && !job.state.killRequested) plan.kill.push(job);
   }
   return plan;
 }
 
-/** The final jobs `clean` removes. */
-export function planClean(jobs: Iterable<Job>, sel: Selector): Job[] {
-  const out: Job[] = [];
-  for (const job of jobs) if (isFinal(job) && matches(job, sel)) out.push(job);
+/** The final jobs `clean` removes, as runs of IDs (a million are not listed one by one). */
+export function planClean(jobs: Iterable<Job>, sel: Selector): RunBuilder {
+  const out = new RunBuilder();
+  for (const job of jobs) {
+    if (isFinal(job) && matches(job, sel)) out.add(job.id);
+    else out.skip();
+  }
   return out;
 }

@@ -6,7 +6,8 @@
 import type { Job, JobSpec } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 import { newJob } from './lifecycle.js';
-import { JobTable } from './job-table.js';
+import { JobTable, type CompactRow, type GroupTemplate } from './job-table.js';
+import { IdSet } from './id-runs.js';
 
 export interface MasterState {
   /** Every job not cleaned, by ID (iterated in submission order). */
@@ -26,6 +27,13 @@ export function emptyState(): MasterState {
   return { jobs: new JobTable(), queue: [], nextId: 1, paused: false, dependent: new Set(), active: new Set() };
 }
 
+/** A compact member as the store gives it back (see job-store.ts). */
+export interface CompactStored {
+  id: number;
+  compact: CompactRow;
+  template: GroupTemplate;
+}
+
 const hasDeps = (spec: JobSpec): boolean => spec.after !== undefined || spec.afterok !== undefined;
 
 /**
@@ -33,21 +41,20 @@ const hasDeps = (spec: JobSpec): boolean => spec.after !== undefined || spec.aft
  * the largest stored ID + 1 (an unreadable counter is ignored); queued jobs
  * missing from the order are appended. A job stored twice: the last copy wins.
  */
-export function restoreState(jobs: Iterable<Job>, queue: number[], nextId: number, paused: boolean): MasterState {
+export function restoreState(jobs: Iterable<Job | CompactStored>, queueOf: number[] | (() => number[]), nextId: number, paused: boolean): MasterState {
   const state = emptyState();
   let maxId = 0;
   for (const job of jobs) {
-    if (job.id > maxId) state.jobs.restore(job);
+    if ('compact' in job) {
+      if (job.id > maxId) state.jobs.restoreCompact(job.id, job.template, job.compact);
+      else state.jobs.set(JobTable.expandCompact(job.id, job.template, job.compact));
+    } else if (job.id > maxId) state.jobs.restore(job);
     else state.jobs.set(job); // out of ID order (a copy of a job already read: the last wins)
     maxId = Math.max(maxId, job.id);
   }
-  // IDs seen in the stored order: a bitmap when IDs are small enough (a million queued jobs make a big Set).
-  const bits = maxId < 1 << 27 ? new Uint8Array((maxId >> 3) + 1) : null;
-  const seenSet = new Set<number>();
-  const seen = {
-    has: (id: number) => (bits !== null ? (bits[id >> 3]! & (1 << (id & 7))) !== 0 : seenSet.has(id)),
-    add: (id: number) => (bits !== null ? (bits[id >> 3]! |= 1 << (id & 7)) : seenSet.add(id)),
-  };
+  const queue = typeof queueOf === 'function' ? queueOf() : queueOf; // read with the jobs
+  // IDs seen in the stored order (a bitmap: a million queued jobs make a big Set).
+  const seen = new IdSet(maxId + 1);
   for (const id of queue) {
     if (state.jobs.statusOf(id) === 'queue' && !seen.has(id)) {
       seen.add(id);
@@ -99,7 +106,11 @@ function enqueue(state: MasterState, ids: number[], spec: JobSpec): void {
 
 /** A queued job's stored position: priority first (higher, earlier), then submission order. */
 export function queuePos(job: Job): number {
-  return job.id - (job.spec.priority ?? 0) * 1e12;
+  return queuePosOf(job.id, job.spec.priority);
+}
+
+export function queuePosOf(id: number, priority: number | undefined): number {
+  return id - (priority ?? 0) * 1e12;
 }
 
 /**
@@ -138,9 +149,27 @@ export function updateAll(state: MasterState, jobs: readonly Job[]): void {
   for (const job of jobs) update(state, job, { dequeued: inOneWalk && leaving.has(job.id) });
 }
 
-/** Forget final jobs (clean). */
-export function remove(state: MasterState, ids: number[]): void {
-  for (const id of ids) state.jobs.delete(id);
+/** Compact queued members in these runs of IDs (see JobTable) leave the queue, undone at `at`, and stay compact. How many did. */
+export function unqueueCompact(state: MasterState, runs: readonly (readonly [number, number])[], at: number): number {
+  const leaving = new IdSet(state.nextId);
+  for (const [a, b] of runs) {
+    for (let id = a; id <= b; id++) {
+      if (!state.jobs.unqueueCompact(id, at)) continue;
+      leaving.add(id);
+      state.dependent.delete(id);
+    }
+  }
+  if (leaving.size > 0) state.queue = state.queue.filter((id) => !leaving.has(id));
+  return leaving.size;
+}
+
+/** Forget final jobs (clean): these IDs, or every ID in these runs. */
+export function remove(state: MasterState, ids: readonly number[] | { runs: readonly (readonly [number, number])[] }): void {
+  if (Array.isArray(ids)) {
+    for (const id of ids) state.jobs.delete(id);
+    return;
+  }
+  for (const [a, b] of (ids as { runs: readonly (readonly [number, number])[] }).runs) for (let id = a; id <= b; id++) state.jobs.delete(id);
 }
 
 /** The queue position to store for a job: its index in the queue, or null if not queued. */

@@ -141,3 +141,16 @@ export const groupSummarySchema = obj({
   counts: arrayOf(tuple(oneOf(JOB_STATUSES), int), JOB_STATUSES.length),
 });
 export type GroupSummary = Infer<typeof groupSummarySchema>;
+
+/** How the master keeps (and stores) a compact member of an array or a load, one that is plainly queued or was unqueued: its group, its command (a load's; null for an array's) and when it became undone (null: queued). */
+export interface CompactRow {
+  group: number;
+  command: string | null;
+  endedAt: number | null;
+}
+
+/** A group's template as the store keeps it: the spec of its first member, and when the group was queued. */
+export interface GroupTemplate {
+  spec: JobSpec & { group: NonNullable<JobSpec['group']> };
+  queuedAt: number;
+}

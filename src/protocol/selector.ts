@@ -16,3 +16,17 @@ export const selectorSchema = obj({
   ranges: arrayOf(tuple(int, int), 100_000),
 });
 export type Selector = Infer<typeof selectorSchema>;
+
+/** Is `id` in one of the sorted, disjoint runs? (binary search) */
+export function inSortedRuns(runs: readonly (readonly [number, number])[], id: number): boolean {
+  let lo = 0;
+  let hi = runs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [a, b] = runs[mid]!;
+    if (id < a) hi = mid - 1;
+    else if (id > b) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}

@@ -52,6 +52,9 @@ export const templateSchema = obj({
 });
 export type Template = Infer<typeof templateSchema>;
 
+/** Past this many matching jobs, a plain `qpy check` sums up arrays and loads (one line each), as `--groups` does; `--all` lists them all. */
+export const CHECK_LIMIT = 10_000;
+
 /** Most commands one bulk request carries (a big load comes in several, committed together). */
 export const MAX_BULK_COMMANDS = 100_000;
 /** Bytes of commands a client puts in one bulk request, well under the daemon's frame limit. */
@@ -76,8 +79,14 @@ export const cliToMasterSchema = tagged({
     stage: nullable(int),
     last: bool,
   }),
-  /** `groups`: arrays and loads summed up, one entry each, instead of listed job by job. */
-  check: obj({ type: literal('check'), id, selector: selectorSchema, groups: optional(bool) }),
+  /**
+   * `groups`: arrays and loads summed up, one entry each, instead of listed job by job; `all`: every job
+   * listed, however many (else past CHECK_LIMIT matching jobs arrays and loads are summed up). The reply
+   * holds the first page; `checkMore` with its `more` cursor reads the next.
+   */
+  check: obj({ type: literal('check'), id, selector: selectorSchema, groups: optional(bool), all: optional(bool) }),
+  /** The next page of a check listing (the `more` cursor of the previous page). */
+  checkMore: obj({ type: literal('checkMore'), id, cursor: int }),
   kill: obj({ type: literal('kill'), id, selector: selectorSchema }),
   clean: obj({ type: literal('clean'), id, selector: selectorSchema }),
   status: obj({ type: literal('status'), id }),
@@ -121,11 +130,30 @@ export const masterToCliSchema = tagged({
   submittedMany: obj({ type: literal('submittedMany'), id, first: nullable(int), last: nullable(int), stage: nullable(int), staged: int }),
   /** `notes`: [jobId, text] of the listed jobs that have notes (for %K). */
   /** `notice`: a line for the user about the listed queued jobs (they cannot start: this user is not allowed), if any. */
-  jobs: obj({ type: literal('jobs'), id, jobs: arrayOf(jobSchema, 10_000_000), groups: optional(arrayOf(groupSummarySchema, 10_000_000)), paused: bool, notes: arrayOf(tuple(int, strMax(1024 * 1024)), 10_000_000), settings: settingsSchema, notice: optional(strMax(16 * 1024)) }),
+  /**
+   * One page of a check listing. `more`: the cursor to read the next page with (`checkMore`), absent on the
+   * last. On the first page only: `groups` (arrays and loads summed up), `summed` (they were because more
+   * than CHECK_LIMIT jobs matched a plain check), `matched` (how many jobs matched).
+   */
+  jobs: obj({
+    type: literal('jobs'),
+    id,
+    jobs: arrayOf(jobSchema, 100_000),
+    groups: optional(arrayOf(groupSummarySchema, 10_000_000)),
+    paused: bool,
+    notes: arrayOf(tuple(int, strMax(1024 * 1024)), 100_000),
+    settings: settingsSchema,
+    notice: optional(strMax(16 * 1024)),
+    more: optional(int),
+    summed: optional(bool),
+    matched: optional(int),
+  }),
   /** The settings after a `config` request, with the sentence answering a change (null when only shown). */
   settings: obj({ type: literal('settings'), id, settings: settingsSchema, paused: bool, message: nullable(strMax(4096)) }),
-  killed: obj({ type: literal('killed'), id, unqueued: arrayOf(int, 10_000_000), killing: arrayOf(int, 10_000_000) }),
-  cleaned: obj({ type: literal('cleaned'), id, ids: arrayOf(int, 10_000_000) }),
+  /** How many queued jobs were removed from the queue (they are undone), and the running jobs being killed. */
+  killed: obj({ type: literal('killed'), id, unqueued: int, killing: arrayOf(int, 10_000_000) }),
+  /** How many finished jobs were removed. */
+  cleaned: obj({ type: literal('cleaned'), id, count: int }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema, user: strMax(256) }),
   finishing: obj({ type: literal('finishing'), id, pid: int, running: int }),
   ids: obj({ type: literal('ids'), id, ids: arrayOf(int, 100_000_000) }),
@@ -150,6 +178,7 @@ export interface ReplyFor {
   submit: Extract<MasterToCli, { type: 'submitted' }>;
   submitMany: Extract<MasterToCli, { type: 'submittedMany' }>;
   check: Extract<MasterToCli, { type: 'jobs' }>;
+  checkMore: Extract<MasterToCli, { type: 'jobs' }>;
   kill: Extract<MasterToCli, { type: 'killed' }>;
   clean: Extract<MasterToCli, { type: 'cleaned' }>;
   status: Extract<MasterToCli, { type: 'status' }>;

@@ -9,6 +9,8 @@
  * `lazyMs` for company, so a burst of job ends shares one flush too.
  */
 import type { Job } from '../protocol/job.js';
+import type { GroupTemplate } from '../protocol/job.js';
+import { inSortedRuns } from '../protocol/selector.js';
 import { emptyBatch, type Batch, type JobStore } from './job-store.js';
 
 export interface Committer {
@@ -16,7 +18,13 @@ export interface Committer {
   putJob(job: Job, pos: number | null | 'keep'): void;
   /** Write new jobs `first`…`last`, each as `read` gives it when the commit runs. */
   putRange(first: number, last: number, read: Batch['putRanges'][number]['read']): void;
+  /** Write the template the compact members of group `id` follow. */
+  putGroup(id: number, template: GroupTemplate): void;
+  /** Every job `first`…`last` (there may be gaps) was unqueued at `at`. */
+  unqueueRange(first: number, last: number, at: number): void;
   removeJob(id: number): void;
+  /** Remove every job in these runs of IDs (sorted; there may be gaps). */
+  removeRanges(runs: readonly [number, number][]): void;
   setMeta(key: string, value: string): void;
   deleteMeta(key: string): void;
   /** Commit now (this turn of the event loop); resolves when everything asked for so far is committed. */
@@ -43,7 +51,8 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     immediate = false;
     if (timer) clearTimeout(timer);
     timer = null;
-    if (batch.put.size === 0 && batch.putRanges.length === 0 && batch.remove.size === 0 && batch.meta.size === 0 && waiters.length === 0) return;
+    const empty = batch.put.size === 0 && batch.putRanges.length === 0 && batch.unqueueRanges.length === 0 && batch.removeRanges.length === 0 && batch.remove.size === 0 && batch.meta.size === 0;
+    if (empty && waiters.length === 0) return;
     const current: Batch = batch;
     const toWake = waiters;
     batch = emptyBatch();
@@ -66,9 +75,23 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
       batch.putRanges.push({ first, last, read });
       scheduleSoon();
     },
+    putGroup(id, template) {
+      batch.groups.set(id, template);
+      scheduleSoon();
+    },
+    unqueueRange(first, last, at) {
+      batch.unqueueRanges.push({ first, last, at });
+      scheduleSoon();
+    },
     removeJob(id) {
       batch.put.delete(id);
       batch.remove.add(id);
+      scheduleSoon();
+    },
+    removeRanges(runs) {
+      // A pending write of a job removed now must not bring it back (puts are written after removals).
+      for (const id of batch.put.keys()) if (inSortedRuns(runs, id)) batch.put.delete(id);
+      for (const r of runs) batch.removeRanges.push([r[0], r[1]]);
       scheduleSoon();
     },
     setMeta(key, value) {
@@ -93,3 +116,4 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     },
   };
 }
+

@@ -17,6 +17,6 @@ export const clean: CommandDef = {
     const selector = selectorFromArgs(args, CLEAN_WORDS, ctx.cwd, 'Range with wrong format or invalid status');
     const master = await ctx.master();
     const reply = await master.request({ type: 'clean', selector });
-    if (reply.type === 'cleaned') ctx.out(formatClean(reply.ids));
+    if (reply.type === 'cleaned') ctx.out(formatClean(reply.count));
   },
 };

@@ -17,6 +17,6 @@ export const kill: CommandDef = {
     const selector = selectorFromArgs(args, KILL_WORDS, ctx.cwd, 'Range with wrong format or invalid status');
     const master = await ctx.master();
     const reply = await master.request({ type: 'kill', selector });
-    if (reply.type === 'killed') ctx.out(formatKill(reply.unqueued, reply.killing));
+    if (reply.type === 'killed') ctx.out(formatKill(reply.unqueued, reply.killing.length));
   },
 };

@@ -47,8 +47,8 @@ test('group commit: many writes in one turn share one transaction; everything re
   const again = openJobStore(path);
   const loaded = again.load();
   assert.equal([...loaded.jobs].length, 99);
-  assert.equal(loaded.queue[0], 100);
-  assert.equal(loaded.queue.at(-1), 1);
+  assert.equal(loaded.queue()[0], 100);
+  assert.equal(loaded.queue().at(-1), 1);
   assert.equal(loaded.meta.get('next_id'), '101');
   again.close();
   const db = new Database(path);
@@ -83,11 +83,12 @@ test('the released v1 database (test/fixtures/master-v1.db) still loads', async 
   copyFileSync(fixture, path);
   const s = openJobStore(path);
   const loaded = s.load();
-  const jobs = [...loaded.jobs]; // read as walked: before the store closes
+  const jobs = [...loaded.jobs].map((j) => ('compact' in j ? assert.fail('a v1 store has no compact rows') : j)); // read as walked: before the store closes
+  const queue = loaded.queue();
   s.close();
   assert.deepEqual(loaded.skipped, []);
   assert.deepEqual(jobs.map((j) => [j.id, j.state.type]), [[1, 'done'], [2, 'running'], [3, 'queue'], [4, 'failed']]);
-  assert.deepEqual(loaded.queue, [3]);
+  assert.deepEqual(queue, [3]);
   assert.equal(loaded.meta.get('next_id'), '5');
   const j2 = jobs[1]!;
   assert.equal(j2.spec.attrs, 'big and not gpu');
@@ -114,4 +115,53 @@ test('flushSoon gathers changes for a few milliseconds; flush commits at once', 
   assert.equal(writes, 2);
   assert.equal([...store.load().jobs].length, 6);
   store.close();
+});
+
+test('compact rows: written from their group template, unqueued and removed by runs of IDs, read back as compact; unused templates go', async () => {
+  await using t = tempDir();
+  const path = join(t.path, 'master.db');
+  const store = openJobStore(path);
+  const c = createCommitter(store, () => undefined);
+  const spec = { command: 'run $QPY_ARRAY_INDEX', cwd: '/w', cores: 1, memGB: 1, attrs: null, group: { id: 1, index: 5, kind: 'array' as const } };
+  c.putGroup(1, { spec, queuedAt: 7 });
+  // Jobs 1-6: compact members but 3, written whole (a member held, say); 7: a job of its own.
+  const whole: Job = { id: 3, spec: { ...spec, group: { ...spec.group, index: 7 } }, queuedAt: 7, state: { type: 'queue' } };
+  c.putRange(1, 6, (id) => (id === 3 ? { job: whole, pos: 3 } : { compact: { group: 1, command: null, endedAt: null }, status: 'queue', pos: id }));
+  c.putJob(job(7), 7);
+  await c.flush();
+  c.unqueueRange(2, 4, 99); // 2 and 4 compact, 3 whole
+  c.removeRanges([[6, 6]]);
+  await c.flush();
+  store.close();
+  const again = openJobStore(path);
+  const loaded = again.load();
+  const rows = [...loaded.jobs];
+  assert.deepEqual(loaded.queue(), [1, 5, 7]);
+  assert.deepEqual(loaded.skipped, []);
+  const shape = rows.map((r) => ('compact' in r ? [r.id, r.compact.endedAt, r.template.spec.group.index] : [r.id, r.state]));
+  assert.deepEqual(shape, [[1, null, 5], [2, 99, 5], [3, { type: 'undone', endedAt: 99 }], [4, 99, 5], [5, null, 5], [7, { type: 'queue' }]]);
+  const c2 = createCommitter(again, () => undefined);
+  c2.removeRanges([[1, 5]]);
+  await c2.flush();
+  again.close();
+  const third = openJobStore(path);
+  assert.deepEqual([...third.load().jobs].map((r) => r.id), [7]);
+  third.close();
+  const db = new Database(path);
+  assert.deepEqual(db.prepare('SELECT id FROM groups').all(), [], 'the template no row follows went at the load');
+  db.close();
+});
+
+test('a compact row whose template is missing is skipped and reported', async () => {
+  await using t = tempDir();
+  const path = join(t.path, 'master.db');
+  openJobStore(path).close();
+  const db = new Database(path);
+  db.prepare("INSERT INTO jobs (id, status, pos, doc, grp) VALUES (1, 'queue', 1, '', 9)").run();
+  db.close();
+  const s = openJobStore(path);
+  const loaded = s.load();
+  assert.equal([...loaded.jobs].length, 0);
+  assert.deepEqual(loaded.skipped, ['job row 1: its group 9 is missing or unreadable']);
+  s.close();
 });

@@ -26,7 +26,7 @@ async function withServer(fn: (port: number) => Promise<void>) {
     handle: (req) => {
       if (req.type === 'status') throw new QpyError('NOT_FOUND', 'nothing here');
       if (req.type === 'finish') throw new Error('a bug');
-      return { type: 'cleaned', id: req.id, ids: [] };
+      return { type: 'cleaned', id: req.id, count: 0 };
     },
     handshakeMs: 500,
     serverName: 'test',
@@ -128,7 +128,7 @@ test('after authentication, bad frames get coded replies and the link stays usab
     // Too big, but its id could be read: the error names the request.
     assert.equal(big['id'], 7);
     r.ws.send(JSON.stringify({ type: 'clean', id: 8, selector: { statuses: [], dirs: [], ranges: [] } }));
-    assert.deepEqual(await r.next(7), { type: 'cleaned', id: 8, ids: [] });
+    assert.deepEqual(await r.next(7), { type: 'cleaned', id: 8, count: 0 });
     r.ws.close();
   });
 });

@@ -23,16 +23,17 @@ test('plural text', () => {
 });
 
 test('kill reply lines, only those that apply, in order', () => {
-  assert.equal(formatKill([4], []), '1 job removed from the queue.\n');
-  assert.equal(formatKill([], [1, 2, 3]), '3 jobs will be killed.\n');
-  assert.equal(formatKill([4, 5], [1]), '2 jobs removed from the queue.\n1 job will be killed.\n');
-  assert.equal(formatKill([], []), '');
+  assert.equal(formatKill(1, 0), '1 job removed from the queue.\n');
+  assert.equal(formatKill(0, 3), '3 jobs will be killed.\n');
+  assert.equal(formatKill(2, 1), '2 jobs removed from the queue.\n1 job will be killed.\n');
+  assert.equal(formatKill(2_000_000, 0), '2000000 jobs removed from the queue.\n');
+  assert.equal(formatKill(0, 0), '');
 });
 
 test('clean, sub and nothing-to-do', () => {
-  assert.equal(formatClean([1, 2, 3, 4, 5, 6, 7]), '7 finished jobs removed.\n');
-  assert.equal(formatClean([3]), '1 finished job removed.\n');
-  assert.equal(formatClean([]), '');
+  assert.equal(formatClean(7), '7 finished jobs removed.\n');
+  assert.equal(formatClean(1), '1 finished job removed.\n');
+  assert.equal(formatClean(0), '');
   assert.equal(formatSubmitted(7), 'Job 7 received.\n');
   assert.equal(NOTHING_TO_DO, 'Nothing to do: required jobs not found.');
 });

@@ -106,3 +106,36 @@ test('jobs set out of ID order are still walked in ID order', () => {
   for (const id of [5, 2, 9, 1]) t.set(job(id, 'done'));
   assert.deepEqual([...t.keys()], [1, 2, 5, 9]);
 });
+
+test('compact members unqueued stay compact and read back as undone jobs; the store rows and template say the same', () => {
+  const { table, model } = sample();
+  for (const [id, at] of [[4, 500], [5, 500], [9, 600]] as const) {
+    assert.equal(table.unqueueCompact(id, at), true);
+    model.set(id, { ...model.get(id)!, state: { type: 'undone', endedAt: at } });
+  }
+  assert.equal(table.unqueueCompact(4, 700), false, 'no longer queued');
+  assert.equal(table.unqueueCompact(2, 700), false, 'a whole job is not compact');
+  same(table, model);
+  assert.equal(table.compactSize, 7, 'still compact');
+  assert.deepEqual([table.statusOf(4), table.statusOf(6), table.isCompactQueued(4), table.isCompactQueued(6)], ['undone', 'queue', false, true]);
+  assert.deepEqual(table.compactRow(4), { group: 3, command: null, endedAt: 500 });
+  assert.deepEqual(table.compactRow(10), { group: 8, command: 'line 3', endedAt: null });
+  assert.equal(table.compactRow(2), null);
+  assert.deepEqual(table.templateOf(3), { spec: arrayBase(3, 5, 2), queuedAt: 77 });
+  assert.equal(table.templateOf(4), undefined, 'a member is no group');
+  // A member written back whole (requeued, say) is whole again.
+  const again: Job = { ...model.get(5)!, state: { type: 'queue' }, queuedAt: 900 };
+  table.set(again);
+  model.set(5, again);
+  same(table, model);
+  // Rebuilt from compact rows and whole rows, in ID order: the same jobs.
+  const rebuilt = new JobTable();
+  for (const j of [...table.values()]) {
+    const row = table.compactRow(j.id);
+    const g = j.spec.group?.id;
+    if (row !== null && g !== undefined) rebuilt.restoreCompact(j.id, table.templateOf(g)!, row);
+    else rebuilt.restore(JSON.parse(JSON.stringify(j)) as Job);
+  }
+  same(rebuilt, model);
+  assert.deepEqual(JobTable.expandCompact(4, table.templateOf(3)!, { group: 3, command: null, endedAt: 500 }), model.get(4));
+});

@@ -7,14 +7,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isEmpty, matches, planClean, planKill, selectForCheck } from '../../../src/master/select.js';
+import { isEmpty, matches, planClean, planKill } from '../../../src/master/select.js';
+import { planCheck } from '../../../src/master/check-plan.js';
 import { JOB_STATUSES } from '../../../src/protocol/job.js';
 import { launched, shownStatus } from '../../../src/master/lifecycle.js';
 import { ALL_STATES, ids, job, sel } from './fixtures.js';
+import type { Job } from '../../../src/protocol/job.js';
 
 /** One job per status (IDs 1..7 in ALL_STATES order), each in its own directory. */
 const ZOO = ALL_STATES.map((s, i) => job(i + 1, s, { cwd: `/w/${s}` }));
 const byId = (id: number) => ZOO[id - 1]!;
+const lists = (p: ReturnType<typeof planKill>) => ({ unqueue: p.unqueue, kill: p.kill });
 
 test('each status word matches exactly the jobs with that status', () => {
   for (const status of JOB_STATUSES) {
@@ -86,20 +89,23 @@ test('isEmpty: only with no status, directory or range; an empty range is not em
   assert.ok(!isEmpty(sel({ ranges: [[2, 1]] })));
 });
 
-test('selectForCheck: the empty selector lists every job, in iteration order', () => {
-  assert.deepEqual(ids(selectForCheck(ZOO, sel())), [1, 2, 3, 4, 5, 6, 7, 8]);
-  assert.deepEqual(selectForCheck([], sel()), []);
+/** The IDs a check lists (every job, job by job), queued jobs in `queue` order. */
+const checked = (jobs: Iterable<Job>, s: ReturnType<typeof sel>, queue: number[] = []) => planCheck(jobs, s, queue, 'jobs', Infinity, 1000).ids;
+
+test('check: the empty selector lists every job, in iteration order', () => {
+  assert.deepEqual(checked(ZOO, sel()), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(checked([], sel()), []);
 });
 
-test('selectForCheck: a selector filters, keeping iteration order', () => {
-  assert.deepEqual(ids(selectForCheck([...ZOO].reverse(), sel({ statuses: ['done', 'queue'] }))), [4, 1]);
-  assert.deepEqual(ids(selectForCheck(ZOO, sel({ ranges: [[4, 3]] }))), [], 'only an empty range: nothing');
-  assert.deepEqual(ids(selectForCheck(ZOO, sel({ ranges: [[99, 120]] }))), []);
+test('check: a selector filters, keeping iteration order', () => {
+  assert.deepEqual(checked([...ZOO].reverse(), sel({ statuses: ['done', 'queue'] })), [4, 1]);
+  assert.deepEqual(checked(ZOO, sel({ ranges: [[4, 3]] })), [], 'only an empty range: nothing');
+  assert.deepEqual(checked(ZOO, sel({ ranges: [[99, 120]] })), []);
 });
 
-test('selectForCheck accepts any iterable (a Map of jobs)', () => {
+test('check accepts any iterable (a Map of jobs)', () => {
   const m = new Map(ZOO.map((j) => [j.id, j]));
-  assert.deepEqual(ids(selectForCheck(m.values(), sel({ statuses: ['killed'] }))), [6]);
+  assert.deepEqual(checked(m.values(), sel({ statuses: ['killed'] })), [6]);
 });
 
 test("planKill 'all': queued jobs unqueued, running ones killed; final and killing ones skipped", () => {
@@ -110,12 +116,12 @@ test("planKill 'all': queued jobs unqueued, running ones killed; final and killi
 
 test('planKill: naming final jobs or jobs being killed directly still plans nothing for them', () => {
   const plan = planKill(ZOO, sel({ ranges: [[3, 7]], statuses: ['done', 'failed', 'killed', 'undone'] }));
-  assert.deepEqual(plan, { unqueue: [], kill: [] });
-  assert.deepEqual(planKill([byId(3)], sel({ statuses: ['running'] })), { unqueue: [], kill: [] });
+  assert.deepEqual(lists(plan), { unqueue: [], kill: [] });
+  assert.deepEqual(lists(planKill([byId(3)], sel({ statuses: ['running'] }))), { unqueue: [], kill: [] });
 });
 
 test('planKill: the empty selector kills nothing', () => {
-  assert.deepEqual(planKill(ZOO, sel()), { unqueue: [], kill: [] });
+  assert.deepEqual(lists(planKill(ZOO, sel())), { unqueue: [], kill: [] });
 });
 
 test('planKill: only matching jobs, in iteration order', () => {
@@ -133,38 +139,58 @@ test('planKill: status words pick their side of the plan', () => {
   assert.deepEqual(ids(planKill(ZOO, sel({ statuses: ['running'] })).kill), [2]);
 });
 
-test("planClean 'all': exactly the final jobs", () => {
-  assert.deepEqual(ids(planClean(ZOO, sel({ statuses: ['all'] }))), [4, 5, 6, 7, 8]);
+/** The IDs of the jobs a clean plan names (runs of IDs, over the jobs there are). */
+const cleaned = (jobs: readonly Job[], s: ReturnType<typeof sel>): number[] => {
+  const plan = planClean(jobs, s);
+  const out = jobs.filter((j) => plan.runs.some(([a, b]) => j.id >= a && j.id <= b)).map((j) => j.id);
+  assert.equal(out.length, plan.count);
+  return out;
+};
+
+test("planClean 'all': exactly the final jobs, as one run", () => {
+  assert.deepEqual(cleaned(ZOO, sel({ statuses: ['all'] })), [4, 5, 6, 7, 8]);
+  assert.deepEqual(planClean(ZOO, sel({ statuses: ['all'] })).runs, [[4, 8]]);
 });
 
 test('planClean: never queued or running jobs, however named', () => {
   const s = sel({ statuses: ['queue', 'running'], dirs: ['/w/queue', '/w/running', '/w/killing'], ranges: [[1, 3]] });
-  assert.deepEqual(planClean(ZOO, s), []);
+  assert.deepEqual(planClean(ZOO, s).runs, []);
 });
 
 test('planClean: the empty selector cleans nothing', () => {
-  assert.deepEqual(planClean(ZOO, sel()), []);
+  assert.equal(planClean(ZOO, sel()).count, 0);
 });
 
-test('planClean: by status, directory, range (OR-ed), in iteration order', () => {
-  assert.deepEqual(ids(planClean(ZOO, sel({ statuses: ['failed'] }))), [5]);
-  assert.deepEqual(ids(planClean(ZOO, sel({ dirs: ['/w/undone'] }))), [7]);
-  assert.deepEqual(ids(planClean(ZOO, sel({ ranges: [[1, 4], [6, 5]] }))), [4]);
-  assert.deepEqual(ids(planClean([...ZOO].reverse(), sel({ statuses: ['done'], ranges: [[6, 7]] }))), [7, 6, 4]);
+test('planClean: by status, directory, range (OR-ed); a job not cleaned splits the runs, IDs of no job do not', () => {
+  assert.deepEqual(cleaned(ZOO, sel({ statuses: ['failed'] })), [5]);
+  assert.deepEqual(cleaned(ZOO, sel({ dirs: ['/w/undone'] })), [7]);
+  assert.deepEqual(cleaned(ZOO, sel({ ranges: [[1, 4], [6, 5]] })), [4]);
+  assert.deepEqual(planClean(ZOO, sel({ statuses: ['done', 'undone'] })).runs, [[4, 4], [7, 7]]);
+  const gappy = ZOO.filter((j) => j.id !== 6);
+  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'undone'] })).runs, [[4, 4], [7, 7]]);
+  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'killed', 'undone'] })).runs, [[4, 4], [7, 7]]);
+  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'failed', 'undone'] })).runs, [[4, 7]]);
+});
+
+test('planKill: compact queued members come as runs of IDs, the rest as jobs', () => {
+  const plan = planKill(ZOO, sel({ statuses: ['all'] }), (id) => id === 1);
+  assert.deepEqual(plan.compact.runs, [[1, 1]]);
+  assert.deepEqual(ids(plan.unqueue), []);
+  assert.deepEqual(ids(plan.kill), [2]);
 });
 
 test('the plans do not modify the jobs', () => {
   const copy = structuredClone(ZOO);
   planKill(ZOO, sel({ statuses: ['all'] }));
   planClean(ZOO, sel({ statuses: ['all'] }));
-  selectForCheck(ZOO, sel());
+  checked(ZOO, sel());
   assert.deepEqual(ZOO, copy);
 });
 
-test('selectForCheck: queued jobs take the places of queued jobs in queue order (a jump shows in check)', () => {
+test('check: queued jobs take the places of queued jobs in queue order (a jump shows in check)', () => {
   const list = [job(1, 'done'), job(6), job(7, 'running'), job(8), job(9)];
-  assert.deepEqual(ids(selectForCheck(list, sel(), [9, 6, 8])), [1, 9, 7, 6, 8]);
-  assert.deepEqual(ids(selectForCheck(list, sel({ ranges: [[6, 8]] }), [9, 8, 6])), [8, 7, 6], 'only the selected ones');
+  assert.deepEqual(checked(list, sel(), [9, 6, 8]), [1, 9, 7, 6, 8]);
+  assert.deepEqual(checked(list, sel({ ranges: [[6, 8]] }), [9, 8, 6]), [8, 7, 6], 'only the selected ones');
 });
 
 test('a running job whose launch is not confirmed (no pid) shows as starting; `starting` picks only those, `running` them too', () => {
