@@ -28,7 +28,7 @@ async function withServer(extra: Partial<ServerOptions<CliToMaster>>, fn: (port:
     port: 0,
     keyFor: (role) => (role === 'user' ? key : null),
     requestSchema: (role) => (role === 'user' ? cliToMasterSchema : null),
-    handle: (req) => ({ type: 'cleaned', id: req.id, ids: [] }),
+    handle: (req) => ({ type: 'cleaned', id: req.id, count: 0 }),
     handshakeMs: 500,
     serverName: 'test',
     log: (line) => log.push(line),

@@ -44,7 +44,7 @@ test('a pinned certificate connects with both clients; another is refused with C
       return role === 'user' ? key : null;
     },
     requestSchema: () => cliToMasterSchema,
-    handle: (req) => ({ type: 'cleaned', id: req.id, ids: [] }),
+    handle: (req) => ({ type: 'cleaned', id: req.id, count: 0 }),
     handshakeMs: 2000,
     serverName: 'test',
     log: () => undefined,
