@@ -224,13 +224,21 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     }
   };
 
+  // Unauthenticated attempts run beside the rest, a few at a time: past a handful of failures a
+  // minute the daemons hold each refusal back (up to the handshake deadline), by design.
+  const pending = new Set<Promise<void>>();
+  const PREAUTH_AT_ONCE = 16;
   try {
     for (let i = 0; i < opts.count; i++) {
       const t = opts.targets[i % opts.targets.length]!;
-      if (rng.chance(preAuth)) await unauthenticated(t);
-      else await authenticated(t);
+      if (rng.chance(preAuth)) {
+        if (pending.size >= PREAUTH_AT_ONCE) await Promise.race(pending);
+        const p: Promise<void> = unauthenticated(t).finally(() => pending.delete(p));
+        pending.add(p);
+      } else await authenticated(t);
       report.frames++;
       if ((i + 1) % batch === 0 || i + 1 === opts.count) {
+        await Promise.all(pending);
         await checkDaemons();
         opts.progress?.(`${i + 1}/${opts.count} frames, ${report.findings.length} findings, ${Math.round(performance.now() - started)} ms`);
       }
