@@ -64,8 +64,18 @@ function liveTags(prefix: string): Set<string> {
       continue;
     }
     if (!cmd.includes('\0qpy-job\0')) continue;
-    const tag = cmd.split('\0').find((a) => a.startsWith(`QPY_TAG=${prefix}`));
-    if (tag) tags.add(tag.slice('QPY_TAG='.length));
+    const argv = cmd.split('\0');
+    const tag = argv.find((a) => a.startsWith(`QPY_TAG=${prefix}`));
+    if (!tag) continue;
+    // A wrapper whose command has ended (its status line is in its run file) is only finishing its
+    // own exit: it notified its master first, so the next job may already be running.
+    const at = argv.indexOf('qpy-job');
+    try {
+      if (readFileSync(`${argv[at + 1]}/${argv[at + 2]}.run`, 'utf8').split('\n').length > 2) continue;
+    } catch {
+      /* no run file readable: count it */
+    }
+    tags.add(tag.slice('QPY_TAG='.length));
   }
   return tags;
 }
