@@ -8,7 +8,7 @@
  * run twice or not done, or more ran than cores.
  */
 import { runChaos, formatChaosReport } from '../test/helpers/chaos.js';
-import { seedFrom } from '../test/helpers/fuzz/prng.js';
+import { seedFrom } from '../test/helpers/prng.js';
 
 const jobs = Number(process.argv[2] ?? 5000);
 const seed = seedFrom(process.argv[3] ?? process.env['QPY_CHAOS_SEED']);

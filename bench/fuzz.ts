@@ -11,7 +11,7 @@
 import { testMultiuser, joinedUser } from '../test/helpers/multiuser.js';
 import { fuzzFrames, formatReport } from '../test/helpers/fuzz/frame-fuzz.js';
 import { masterTarget, multiuserAdminTarget, multiuserMasterTarget } from '../test/helpers/fuzz/targets.js';
-import { seedFrom } from '../test/helpers/fuzz/prng.js';
+import { seedFrom } from '../test/helpers/prng.js';
 import { userPaths } from '../src/config.js';
 
 const count = Number(process.argv[2] ?? 100_000);

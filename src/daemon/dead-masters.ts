@@ -36,19 +36,19 @@ export function watchDeadMasters(opts: DeadMasterOptions): DeadMasterWatch {
   const { state } = opts;
   const connections = new Map<string, number>();
   const awaySince = new Map<string, number>();
-  let timer: NodeJS.Timeout | null = null;
+  /** The next round's timer, and when it is due. */
+  let timer: { handle: NodeJS.Timeout; due: number } | null = null;
   let closed = false;
   const start = opts.now();
   for (const u of state.users) if (u.slots.size > 0) awaySince.set(u.name, start);
 
-  /** The users whose grace is over and who still hold slots. */
-  function overdue(): string[] {
+  /** The away users who still hold slots (the others are forgotten), and which of them are past their grace. */
+  function awayUsers(): { user: string; since: number; overdue: boolean }[] {
     const t = opts.now();
-    const out: string[] = [];
+    const out: { user: string; since: number; overdue: boolean }[] = [];
     for (const [user, since] of awaySince) {
-      const u = state.userByName.get(user);
-      if (u === undefined || u.slots.size === 0) awaySince.delete(user);
-      else if (t - since >= opts.graceMs) out.push(user);
+      if ((state.userByName.get(user)?.slots.size ?? 0) === 0) awaySince.delete(user);
+      else out.push({ user, since, overdue: t - since >= opts.graceMs });
     }
     return out;
   }
@@ -72,45 +72,43 @@ export function watchDeadMasters(opts: DeadMasterOptions): DeadMasterWatch {
     opts.released(user, gone);
   }
 
-  /** While any away user holds slots, probe its nodes once its grace is over, then every grace period. */
-  function schedule(): void {
-    if (closed || timer !== null || awaySince.size === 0) return;
+  /**
+   * Arm the next round: at the end of the earliest grace still running, and a
+   * grace period from now for users already past theirs (their jobs may still end).
+   */
+  function arm(): void {
+    if (closed) return;
     const t = opts.now();
-    const due = Math.min(...[...awaySince.values()].map((since) => Math.max(since + opts.graceMs - t, 0)));
-    timer = setTimeout(() => {
-      timer = null;
-      const users = overdue();
-      const nodes = new Set<string>();
-      for (const user of users) for (const s of state.userByName.get(user)?.slots.values() ?? []) nodes.add(s.node);
-      const prober = opts.prober();
-      if (users.length > 0 && prober !== null) {
-        void prober.probe([...nodes].filter((n) => state.nodeByName.has(n))).then(() => {
-          check();
-          later();
-        });
-      } else later();
-    }, due + 50);
-    timer.unref();
+    const dues = awayUsers().map((a) => (a.overdue ? t + opts.graceMs : a.since + opts.graceMs));
+    if (dues.length === 0) return;
+    const due = Math.min(...dues);
+    if (timer !== null && timer.due <= due) return;
+    if (timer !== null) clearTimeout(timer.handle);
+    const handle = setTimeout(() => void round(), due - t + 50);
+    handle.unref();
+    timer = { handle, due };
   }
 
-  /** The next round, a grace period from now, if anyone is still away with slots. */
-  function later(): void {
-    if (closed || timer !== null) return;
-    overdue();
-    if (awaySince.size === 0) return;
-    timer = setTimeout(() => {
-      timer = null;
-      schedule();
-    }, opts.graceMs);
-    timer.unref();
+  /** Probe the nodes where overdue users hold slots, give back what has ended, and arm the next round. */
+  async function round(): Promise<void> {
+    timer = null;
+    const users = awayUsers().filter((a) => a.overdue);
+    const prober = opts.prober();
+    if (users.length > 0 && prober !== null) {
+      const nodes = new Set<string>();
+      for (const { user } of users) for (const s of state.userByName.get(user)?.slots.values() ?? []) nodes.add(s.node);
+      await prober.probe([...nodes].filter((n) => state.nodeByName.has(n)));
+      check();
+    }
+    arm();
   }
 
   function check(): void {
     if (closed) return;
-    for (const user of overdue()) reap(user);
+    for (const a of awayUsers()) if (a.overdue) reap(a.user);
   }
 
-  schedule();
+  arm();
   return {
     connected(user) {
       connections.set(user, (connections.get(user) ?? 0) + 1);
@@ -122,12 +120,12 @@ export function watchDeadMasters(opts: DeadMasterOptions): DeadMasterWatch {
       connections.delete(user);
       if ((state.userByName.get(user)?.slots.size ?? 0) === 0) return;
       awaySince.set(user, opts.now());
-      schedule();
+      arm();
     },
     check,
     close() {
       closed = true;
-      if (timer !== null) clearTimeout(timer);
+      if (timer !== null) clearTimeout(timer.handle);
     },
   };
 }

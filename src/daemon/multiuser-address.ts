@@ -9,7 +9,7 @@
  * in multiuser.json).
  */
 import { networkInterfaces } from 'node:os';
-import { isLocalAddress } from '../protocol/cluster.js';
+import { isLoopback } from '../protocol/cluster.js';
 
 export interface MultiuserAddress {
   address: string;
@@ -21,7 +21,7 @@ export interface MultiuserAddress {
 
 /** Is `address` this host: a loopback name or one of its interfaces' addresses? */
 export function isThisHost(address: string): boolean {
-  if (isLocalAddress(address)) return true;
+  if (isLoopback(address)) return true;
   for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.address === address) return true;
   return false;
 }

@@ -28,7 +28,8 @@ import { keyFor, wrongKey } from './multiuser-auth.js';
 import { portHolder } from '../transport/socket-owner.js';
 import { fileLog, type Log } from './log.js';
 import { prepareAdminDir } from './admin-dir.js';
-import { certificateAtStart, isLoopback, type Certificate } from './tls-certificate.js';
+import { certificateAtStart, type Certificate } from './tls-certificate.js';
+import { isLoopback } from '../protocol/cluster.js';
 import { certificateRotator } from './certificate-rotation.js';
 
 export interface MultiuserOptions {

@@ -18,13 +18,11 @@
 import { outsidersFromBusy, recountCores, redistribute, setNodeMetrics, type AllocatorState } from '../allocator/state.js';
 import { parseProbe, probeCommand, type LiveTag, type ProbeResult } from '../executor/node-probe.js';
 import { nodeCommands } from '../executor/node-commands.js';
+import { nextRetryMs } from '../executor/retry.js';
 import type { Log } from './log.js';
 
 /** A probe taking longer than this counts as failed. */
 const PROBE_TIMEOUT_MS = 20_000;
-/** Retries of a down node: from the first to the last, doubling. */
-export const RETRY_FIRST_MS = 1000;
-export const RETRY_LAST_MS = 15_000;
 
 /** The live job wrappers a probe saw on a node, and when that probe started. */
 export interface LiveList {
@@ -55,16 +53,17 @@ export function createProber(opts: ProberOptions): Prober {
   const commands = nodeCommands();
   const running = new Map<string, Promise<void>>();
   const lives = new Map<string, LiveList>();
-  /** Down nodes: when the next retry is due, and the wait after it. */
-  const retries = new Map<string, { timer: NodeJS.Timeout; nextMs: number }>();
+  /** Down nodes: the timer of the next retry, and the wait before it. */
+  const retries = new Map<string, { timer: NodeJS.Timeout; waitMs: number }>();
   let closed = false;
 
   function retryLater(name: string): void {
-    const nextMs = Math.min((retries.get(name)?.nextMs ?? RETRY_FIRST_MS), RETRY_LAST_MS);
-    clearTimeout(retries.get(name)?.timer);
-    const timer = setTimeout(() => void probe([name]), nextMs);
+    const last = retries.get(name);
+    clearTimeout(last?.timer);
+    const waitMs = nextRetryMs(last?.waitMs ?? null);
+    const timer = setTimeout(() => void probe([name]), waitMs);
     timer.unref();
-    retries.set(name, { timer, nextMs: Math.min(nextMs * 2, RETRY_LAST_MS) });
+    retries.set(name, { timer, waitMs });
   }
 
   function apply(name: string, r: ProbeResult | null, problem: string, startedAt: number): void {

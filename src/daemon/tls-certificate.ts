@@ -22,11 +22,6 @@ export interface Certificate {
   fingerprint: string;
 }
 
-/** Is `host` a loopback address (or name), where the daemon stays plain? Any other address gets TLS. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
-}
 
 /** Check a key-and-certificate text; a QpyError naming `where` if it is not a matching pair. */
 export function parseCertificate(pem: string, where: string): Certificate {

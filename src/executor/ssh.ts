@@ -21,6 +21,7 @@ import { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { wrapperArgs } from './wrapper.js';
+import { nextRetryMs } from './retry.js';
 import { readRemoteRange } from './read-output.js';
 import { attemptKey, parseRunFile, type EndRecord, type RunFile } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './group-kill.js';
@@ -63,9 +64,6 @@ const attemptOf = (key: string): number => Number(/\.a(\d+)$/.exec(key)?.[1] ?? 
 
 /** A wrapper SIGKILLed behind the master's back cannot notify: notified jobs are polled once this old. */
 const NOTIFIED_POLL_AFTER_MS = 5000;
-/** Backoff between attempts to open the link: the first retry after 1 s, doubling to 15 s. */
-const RETRY_FIRST_MS = 1000;
-const RETRY_MAX_MS = 15_000;
 /** While the node's port does not answer, it is knocked at this often (a TCP connect, closed at once). */
 const KNOCK_MS = 1000;
 
@@ -159,7 +157,7 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
         });
         return a;
       } catch (err) {
-        const backoffMs = failure === null ? RETRY_FIRST_MS : Math.min(failure.backoffMs * 2, RETRY_MAX_MS);
+        const backoffMs = nextRetryMs(failure?.backoffMs ?? null);
         // Nothing was sent to the node: callers may count on that (see nodeNotReached).
         const error = err instanceof QpyError ? err : new QpyError('NODE_UNREACHABLE', `node ${nodeName}: ${(err as Error).message}`);
         failure = { error, retryAt: performance.now() + backoffMs, backoffMs };

@@ -10,6 +10,17 @@ export const LOCAL_ADDRESSES: readonly string[] = ['localhost', '127.0.0.1', '::
 /** Does this address mean this machine (jobs run without SSH)? */
 export const isLocalAddress = (address: string): boolean => LOCAL_ADDRESSES.includes(address);
 
+/**
+ * Is `address` a loopback address or name, in any of its written forms:
+ * `localhost`, 127.0.0.0/8 (also IPv4-mapped), `::1` (also unabbreviated)?
+ * Wider than isLocalAddress: 127.0.0.2 is loopback, yet a node of its own.
+ */
+export function isLoopback(address: string): boolean {
+  const a = address.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (a === 'localhost' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)) return true;
+  return a.includes(':') && a.endsWith('1') && /^[0:]+$/.test(a.slice(0, -1));
+}
+
 /** Memory a job asks for when `qpy sub` is given no -m (GB). */
 export const DEFAULT_JOB_MEM_GB = 5;
 

@@ -27,6 +27,7 @@ import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { findConnection, normalizeAddress, readTcpTables, userName, type Endpoint } from './socket-owner.js';
 import { admitConnection, capsForFileLimit, MAX_PEERS_REMEMBERED, MAX_PREAUTH_BYTES, onCapped, onFailure, parseOpenFileLimit, reportLine, takeReport, type Failures, type PreauthCaps } from './preauth-limits.js';
+import { isLoopback } from '../protocol/cluster.js';
 
 export interface Gate {
   readonly caps: PreauthCaps;
@@ -71,7 +72,6 @@ interface Waiting {
   onDeadline: (() => void) | null;
 }
 
-const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '0:0:0:0:0:0:0:1';
 
 function fileLimit(): number | null {
   try {

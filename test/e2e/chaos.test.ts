@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runChaos, formatChaosReport } from '../helpers/chaos.js';
-import { seedFrom } from '../helpers/fuzz/prng.js';
+import { seedFrom } from '../helpers/prng.js';
 
 test('chaos: 1,000 jobs while masters and then qpy-multiuser are SIGKILLed every 1–5 s: 0 lost, 0 run twice, 0 killed, never more running than cores', { timeout: 240_000 }, async (t) => {
   const seed = seedFrom(process.env['QPY_CHAOS_SEED']);

@@ -14,7 +14,7 @@ import { useSite } from '../helpers/real-site.js';
 import { fuzzFrames, formatReport } from '../helpers/fuzz/frame-fuzz.js';
 import { masterTarget, multiuserAdminTarget, multiuserMasterTarget } from '../helpers/fuzz/targets.js';
 import { fuzzCli, formatCliReport } from '../helpers/fuzz/cli-fuzz.js';
-import { seedFrom } from '../helpers/fuzz/prng.js';
+import { seedFrom } from '../helpers/prng.js';
 
 const s = useSite({ nodes: 2, adminEnv: { QPY_PROBE_MS: '2000' } });
 const opts = { skip: s.skip, timeout: 240_000 };

@@ -18,7 +18,7 @@ import { admin, joinedUser, testMultiuser } from './multiuser.js';
 import { checkStatuses, type QpyUser } from './qpy.js';
 import { waitFor } from './wait.js';
 import { pidAlive } from '../../src/discovery.js';
-import { Rng } from './fuzz/prng.js';
+import { Rng } from './prng.js';
 
 export interface ChaosOptions {
   seed: number;

@@ -12,7 +12,7 @@
 import type { RunResult } from '../qpy.js';
 import { pidAlive } from '../../../src/discovery.js';
 import { EXPRESSIONS } from './frames.js';
-import { Rng } from './prng.js';
+import { Rng } from '../prng.js';
 
 export interface CliFuzzOptions {
   seed: number;

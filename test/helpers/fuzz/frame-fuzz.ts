@@ -24,7 +24,7 @@ import type { Schema } from '../../../src/protocol/schema.js';
 import { MAX_REQUEST_BYTES, ROLES, type Role } from '../../../src/protocol/version.js';
 import { fuzzFrame, messageTypes, mutate, MUTATIONS, validMessage, type Frame } from './frames.js';
 import { openRawLink, type Outcome, type RawLink } from './raw-link.js';
-import { Rng } from './prng.js';
+import { Rng } from '../prng.js';
 
 export interface FuzzTarget {
   /** As reports name it: `qpy-master (alice)`, `qpy-multiuser as admin`… */

@@ -7,7 +7,7 @@
  * which kind it is, so a run can print what it tried.
  */
 import { shapeOf, type Schema, type Shape } from '../../../src/protocol/schema.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../prng.js';
 
 /** One WebSocket message to send. */
 export interface Frame {

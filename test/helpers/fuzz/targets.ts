@@ -16,7 +16,7 @@ import { adminToAllocatorSchema, allocatorToAdminSchema } from '../../../src/pro
 import type { Schema } from '../../../src/protocol/schema.js';
 import type { MultiuserPaths, UserPaths } from '../../../src/config.js';
 import type { FuzzTarget } from './frame-fuzz.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../prng.js';
 import { EXPRESSIONS } from './frames.js';
 
 /** Mostly this user's own name and real node names, so that requests get past the identity check and reach the allocator. */

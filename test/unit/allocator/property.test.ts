@@ -8,11 +8,12 @@
  * the step), every grant stayed within its user's share rules and the
  * node's room, and status validates against the wire schema.
  *
- * fast-check is not a dependency: a small PRNG (mulberry32) drives it. A
+ * fast-check is not a dependency: the seeded PRNG of test/helpers/prng.ts drives it. A
  * failure names its seed and step; QPY_PROPERTY_SEED=N replays one seed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Rng } from '../../helpers/prng.js';
 import { handleMasterMessage, type HandleOptions } from '../../../src/allocator/handle.js';
 import { auditCapacity, auditCounters, nodeLoads } from '../../../src/allocator/accounting.js';
 import { reloadNodes, removeUser, setDrained } from '../../../src/allocator/admin.js';
@@ -32,35 +33,23 @@ const NODE_NAMES = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
 const RULES = ['even', 'even minimum 1', 'explicit\nu0 2+50%\nu1 3', 'explicit minimum 1\nu2 4\nu3 1+10%', 'even minimum 9'].map(rules);
 const HUGE: Partial<Slot>[] = [{ cores: 2 ** 53 - 1 }, { cores: 0 }, { memGB: 1e300 }, { memGB: -1 }, { jobId: -1 }, { node: '' }, { cores: 2.5 }];
 
-/** mulberry32: a tiny seeded PRNG, good enough to drive a test. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Run {
-  readonly rand: () => number;
+  readonly rng: Rng;
   readonly s: AllocatorState;
   private id = 0;
   private nextJob = 1;
   constructor(seed: number) {
-    this.rand = mulberry32(seed);
+    this.rng = new Rng(seed);
     this.s = allocator(this.someNodes(), 'even');
   }
   int(lo: number, hi: number): number {
-    return lo + Math.floor(this.rand() * (hi - lo + 1));
+    return this.rng.int(lo, hi);
   }
   pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.rand() * xs.length)]!;
+    return this.rng.pick(xs);
   }
   chance(p: number): boolean {
-    return this.rand() < p;
+    return this.rng.chance(p);
   }
   /** A job id: mostly new, sometimes one that may be held (by anyone). */
   job(): number {
@@ -202,7 +191,7 @@ function stepCluster(r: Run): string {
     case 2:
       return `drain ${name}: ${setDrained(r.s, name, r.chance(0.6))}`;
     case 3:
-      setNodeMetrics(r.s, name, { up: r.chance(0.7), outsiders: r.int(0, 3), load: r.rand() * 4, usedMemGB: r.rand() * 8 });
+      setNodeMetrics(r.s, name, { up: r.chance(0.7), outsiders: r.int(0, 3), load: r.rng.next() * 4, usedMemGB: r.rng.next() * 8 });
       return `probe ${name}: metrics`;
     case 4: {
       const user = r.pick(USERS);
@@ -224,7 +213,7 @@ function stepCluster(r: Run): string {
 }
 
 function step(r: Run): string {
-  const x = r.rand();
+  const x = r.rng.next();
   if (x < 0.35) return stepRequest(r);
   if (x < 0.5) return stepRelease(r);
   if (x < 0.7) return stepRegister(r);

@@ -1,7 +1,9 @@
 /**
- * A small seeded PRNG (sfc32, seeded through splitmix32) for the hostile-input
- * suite: the same seed replays the same frames, arguments and kill times, so a
- * finding can be reproduced from the seed a run printed. No dependency.
+ * A small seeded PRNG (sfc32, seeded through splitmix32) for the tests that
+ * draw random sequences (the allocator's property test, the hostile-input
+ * suite, the chaos run): the same seed replays the same steps, frames,
+ * arguments and kill times, so a finding is reproduced from the seed a run
+ * printed. No dependency.
  */
 export class Rng {
   private a: number;
