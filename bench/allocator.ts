@@ -39,7 +39,15 @@ type Send = (m: Omit<MasterToAllocator, 'id'>) => AllocatorToMaster;
 
 /** The cluster with every user registered (strict) and RUNNING jobs placed by real grants. */
 function setUp(): { state: AllocatorState; send: Send } {
-  const nodes = Array.from({ length: NODES }, (_, i) => ({ name: `node${i}`, address: `node${i}`, cores: 64, memGB: 256, attributes: i % 10 === 0 ? ['gpu'] : [], prefMulticore: i % 20 === 0, checkDir: null }));
+  const nodes = Array.from({ length: NODES }, (_, i) => ({
+    name: `node${i}`,
+    address: `node${i}`,
+    cores: 64,
+    memGB: 256,
+    attributes: i % 10 === 0 ? ['gpu'] : [],
+    prefMulticore: i % 20 === 0,
+    checkDir: null,
+  }));
   const state = createAllocator(nodes, DEFAULT_RULES);
   for (let u = 0; u < USERS; u++) addUser(state, `user${u}`);
   let id = 0;
@@ -58,7 +66,13 @@ function setUp(): { state: AllocatorState; send: Send } {
 function checkDecision(state: AllocatorState, user: string, node: string | null): void {
   const u = state.userByName.get(user)!;
   const n = node === null ? undefined : state.nodeByName.get(node);
-  if (u.usedCores < 0 || state.usedCores < 0 || state.usedMinCores < 0 || state.usedMinCores > state.usedCores || (n !== undefined && (n.usedCores < 0 || n.slotCount < 0))) {
+  if (
+    u.usedCores < 0 ||
+    state.usedCores < 0 ||
+    state.usedMinCores < 0 ||
+    state.usedMinCores > state.usedCores ||
+    (n !== undefined && (n.usedCores < 0 || n.slotCount < 0))
+  ) {
     throw new Error(`a counter went negative after a decision of ${user}`);
   }
 }
@@ -91,7 +105,13 @@ function measure(checks: boolean): { perSecond: number; granted: number; audits:
       const user = `user${decisions % USERS}`;
       const jobId = next++;
       const attrs = decisions % 10 === 0 ? 'gpu' : null;
-      const r = send({ type: 'request', user, jobId, demand: { cores: 1 + (decisions % 4 === 0 ? 3 : 0), memGB: 2, attrs }, queueSize: 50 } as never);
+      const r = send({
+        type: 'request',
+        user,
+        jobId,
+        demand: { cores: 1 + (decisions % 4 === 0 ? 3 : 0), memGB: 2, attrs },
+        queueSize: 50,
+      } as never);
       decided(user, r.type === 'granted' ? r.node : null);
       if (r.type === 'granted') {
         granted++;
@@ -113,12 +133,17 @@ global.gc?.();
 const heap0 = process.memoryUsage().heapUsed;
 const kept = setUp();
 global.gc?.();
+void kept;
 const heapMB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
 const bare = measure(false);
 const checked = measure(true);
 const where = `${NODES} nodes × 64 cores, ${USERS} users, ${RUNNING} running jobs (granted, strict registrations)`;
-console.log(`pure core: ${where}; ${bare.perSecond.toFixed(0)} decisions/s on one core (requests and releases; ${bare.granted} of the requests granted), allocator state ${heapMB.toFixed(1)} MB of heap${global.gc ? '' : ' (run with --expose-gc for an exact figure)'}`);
-console.log(`pure core with the invariant checks on (auditCapacity and the decision's counters after every decision, the full auditCounters every ${AUDIT_EVERY} decisions: ${checked.audits} full audits, all clean): ${checked.perSecond.toFixed(0)} decisions/s (${checked.granted} granted)`);
+console.log(
+  `pure core: ${where}; ${bare.perSecond.toFixed(0)} decisions/s on one core (requests and releases; ${bare.granted} of the requests granted), allocator state ${heapMB.toFixed(1)} MB of heap${global.gc ? '' : ' (run with --expose-gc for an exact figure)'}`,
+);
+console.log(
+  `pure core with the invariant checks on (auditCapacity and the decision's counters after every decision, the full auditCounters every ${AUDIT_EVERY} decisions: ${checked.audits} full audits, all clean): ${checked.perSecond.toFixed(0)} decisions/s (${checked.granted} granted)`,
+);
 
 // 2. Grant latency through the daemon.
 const dir = mkdtempSync(join(BENCH_BASE, 'qpy-bench-mu-'));
@@ -130,9 +155,25 @@ try {
   const started = spawnSync(process.execPath, [join(ROOT, 'admin', 'qpy-multiuser')], { env, encoding: 'utf8' });
   if (started.status !== 0) throw new Error(started.stderr);
   const url = `ws://127.0.0.1:${readDiscovery(paths.discovery)!.port}/`;
-  const admin = await connect<AdminToAllocator, AllocatorToAdmin>({ url, socket: wsSocket, key: readKey(paths.adminKey), role: 'admin', user: 'admin', replySchema: allocatorToAdminSchema, timeoutMs: 5000 });
+  const admin = await connect<AdminToAllocator, AllocatorToAdmin>({
+    url,
+    socket: wsSocket,
+    key: readKey(paths.adminKey),
+    role: 'admin',
+    user: 'admin',
+    replySchema: allocatorToAdminSchema,
+    timeoutMs: 5000,
+  });
   await admin.request({ type: 'addUser', name: 'bench' });
-  const master = await connect<MasterToAllocator, AllocatorFrame>({ url, socket: wsSocket, key: readKey(join(paths.keys, 'bench.key')), role: 'master', user: 'bench', replySchema: allocatorToMasterSchema, timeoutMs: 5000 });
+  const master = await connect<MasterToAllocator, AllocatorFrame>({
+    url,
+    socket: wsSocket,
+    key: readKey(join(paths.keys, 'bench.key')),
+    role: 'master',
+    user: 'bench',
+    replySchema: allocatorToMasterSchema,
+    timeoutMs: 5000,
+  });
   await master.request({ type: 'register', user: 'bench', running: [], queueSize: 1 });
   const latencies: number[] = [];
   for (let j = 1; j <= 2000; j++) {
@@ -142,7 +183,9 @@ try {
     if (r.type !== 'granted') throw new Error(`not granted: ${JSON.stringify(r)}`);
     await master.request({ type: 'release', user: 'bench', jobId: j, queueSize: 1 });
   }
-  console.log(`through qpy-multiuser on loopback (each grant committed to its SQLite store before the reply): request → granted ${summary(latencies)}`);
+  console.log(
+    `through qpy-multiuser on loopback (each grant committed to its SQLite store before the reply): request → granted ${summary(latencies)}`,
+  );
   await admin.request({ type: 'finish' });
   admin.close();
   master.close();

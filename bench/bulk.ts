@@ -19,7 +19,10 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchUser, conditions, percentile, QPY as QPY_PATH, type BenchUser } from './lib.js';
 
-const SIZES = (process.env['BENCH_LOADS'] ?? '100000,1000000').split(',').filter((s) => s !== '').map(Number);
+const SIZES = (process.env['BENCH_LOADS'] ?? '100000,1000000')
+  .split(',')
+  .filter((s) => s !== '')
+  .map(Number);
 const ARRAY = Number(process.env['BENCH_ARRAY'] ?? 1_000_000);
 const BIG = Number(process.env['BENCH_BIG'] ?? 2_000_000);
 
@@ -32,15 +35,31 @@ function rss(u: BenchUser): number {
 }
 
 /** Run `qpy args` under /usr/bin/time: seconds, the CLI's peak RSS (MB), its exit code, its stdout's line count and first and last lines. */
-function measured(u: BenchUser, args: string[]): Promise<{ s: number; cliMB: number; code: number; lines: number; head: string; tail: string; stderr: string }> {
+function measured(
+  u: BenchUser,
+  args: string[],
+): Promise<{ s: number; cliMB: number; code: number; lines: number; head: string; tail: string; stderr: string }> {
   return new Promise((res) => {
     const t = performance.now();
-    execFile('/usr/bin/time', ['-f', 'maxrss=%M', QPY_PATH, ...args], { cwd: u.work, env: u.env, maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
-      const s = (performance.now() - t) / 1000;
-      const m = /maxrss=(\d+)/.exec(stderr);
-      const lines = stdout.split('\n').filter((l) => l !== '');
-      res({ s, cliMB: m ? Number(m[1]) / 1024 : NaN, code: err ? ((err as { code?: number }).code ?? 1) : 0, lines: lines.length, head: lines[0] ?? '', tail: lines.at(-1) ?? '', stderr: stderr.replace(/maxrss=\d+\n?/, '').trim() });
-    });
+    execFile(
+      '/usr/bin/time',
+      ['-f', 'maxrss=%M', QPY_PATH, ...args],
+      { cwd: u.work, env: u.env, maxBuffer: 1 << 30 },
+      (err, stdout, stderr) => {
+        const s = (performance.now() - t) / 1000;
+        const m = /maxrss=(\d+)/.exec(stderr);
+        const lines = stdout.split('\n').filter((l) => l !== '');
+        res({
+          s,
+          cliMB: m ? Number(m[1]) / 1024 : NaN,
+          code: err ? ((err as { code?: number }).code ?? 1) : 0,
+          lines: lines.length,
+          head: lines[0] ?? '',
+          tail: lines.at(-1) ?? '',
+          stderr: stderr.replace(/maxrss=\d+\n?/, '').trim(),
+        });
+      },
+    );
   });
 }
 
@@ -51,13 +70,15 @@ async function part1(): Promise<void> {
     let stored = 0;
     for (const n of SIZES) {
       const file = join(u.dir, `cmds-${n}`);
-      writeFileSync(file, Array.from({ length: n }, (_, i) => `./simulate --case ${i} --out result.${i}`).join('\n') + '\n');
+      writeFileSync(file, `${Array.from({ length: n }, (_, i) => `./simulate --case ${i} --out result.${i}`).join('\n')}\n`);
       const t = performance.now();
       const r = await u.qpy(['load', file]);
       const s = (performance.now() - t) / 1000;
       if (r.code !== 0) throw new Error(r.stderr);
       stored += n;
-      console.log(`qpy load of ${n} lines: ${s.toFixed(2)} s, ${(n / s).toFixed(0)} jobs/s (${r.stdout.trim()}); master RSS ${rss(u).toFixed(0)} MB with ${stored} jobs stored`);
+      console.log(
+        `qpy load of ${n} lines: ${s.toFixed(2)} s, ${(n / s).toFixed(0)} jobs/s (${r.stdout.trim()}); master RSS ${rss(u).toFixed(0)} MB with ${stored} jobs stored`,
+      );
     }
     if (ARRAY > 0) {
       const t = performance.now();
@@ -65,7 +86,9 @@ async function part1(): Promise<void> {
       const s = (performance.now() - t) / 1000;
       if (r.code !== 0) throw new Error(r.stderr);
       stored += ARRAY;
-      console.log(`qpy sub --array 1-${ARRAY}: ${s.toFixed(2)} s, ${(ARRAY / s).toFixed(0)} jobs/s; master RSS ${rss(u).toFixed(0)} MB with ${stored} jobs stored`);
+      console.log(
+        `qpy sub --array 1-${ARRAY}: ${s.toFixed(2)} s, ${(ARRAY / s).toFixed(0)} jobs/s; master RSS ${rss(u).toFixed(0)} MB with ${stored} jobs stored`,
+      );
     }
     if (stored === 0) return;
     /** Run `qpy args` n times; the sorted durations (ms). */
@@ -80,16 +103,22 @@ async function part1(): Promise<void> {
       return times.sort((a, b) => a - b);
     };
     const running = await timed(['check', 'running'], 20);
-    console.log(`qpy check running with ${stored} jobs stored: p50 ${percentile(running, 50).toFixed(0)} ms, p99 ${percentile(running, 99).toFixed(0)} ms (n=20)`);
+    console.log(
+      `qpy check running with ${stored} jobs stored: p50 ${percentile(running, 50).toFixed(0)} ms, p99 ${percentile(running, 99).toFixed(0)} ms (n=20)`,
+    );
     const grouped = await timed(['check', '--groups'], 5);
-    console.log(`qpy check --groups (every job, one line per load or array) with ${stored} jobs stored: p50 ${percentile(grouped, 50).toFixed(0)} ms (n=5)`);
+    console.log(
+      `qpy check --groups (every job, one line per load or array) with ${stored} jobs stored: p50 ${percentile(grouped, 50).toFixed(0)} ms (n=5)`,
+    );
     // The same jobs read back from the store by a new master.
     const t = performance.now();
     const r = await u.qpy(['restart']);
     if (r.code !== 0) throw new Error(r.stderr);
     const c = await u.qpy(['check', 'running']);
     if (c.code !== 0) throw new Error(c.stderr);
-    console.log(`qpy restart with ${stored} jobs stored: ${((performance.now() - t) / 1000).toFixed(2)} s until it answers; master RSS ${rss(u).toFixed(0)} MB`);
+    console.log(
+      `qpy restart with ${stored} jobs stored: ${((performance.now() - t) / 1000).toFixed(2)} s until it answers; master RSS ${rss(u).toFixed(0)} MB`,
+    );
   } finally {
     u.cleanup();
   }
@@ -99,8 +128,17 @@ async function part2(): Promise<void> {
   const u = benchUser('big address=localhost cores=64 memory=256\n');
   const TARGET = 5;
   const show = (what: string, r: Awaited<ReturnType<typeof measured>>, target = true): void => {
-    const verdict = r.code !== 0 ? `FAILED (exit ${r.code}: ${r.stderr.split('\n')[0]})` : target ? (r.s <= TARGET ? `within ${TARGET} s` : `OVER ${TARGET} s`) : '';
-    console.log(`  ${what}: ${r.s.toFixed(2)} s ${verdict}; ${r.lines} lines${r.lines > 0 ? ` (last: ${JSON.stringify(r.tail.slice(0, 140))})` : ''}; CLI peak RSS ${r.cliMB.toFixed(0)} MB; master RSS ${rss(u).toFixed(0)} MB`);
+    const verdict =
+      r.code !== 0
+        ? `FAILED (exit ${r.code}: ${r.stderr.split('\n')[0]})`
+        : target
+          ? r.s <= TARGET
+            ? `within ${TARGET} s`
+            : `OVER ${TARGET} s`
+          : '';
+    console.log(
+      `  ${what}: ${r.s.toFixed(2)} s ${verdict}; ${r.lines} lines${r.lines > 0 ? ` (last: ${JSON.stringify(r.tail.slice(0, 140))})` : ''}; CLI peak RSS ${r.cliMB.toFixed(0)} MB; master RSS ${rss(u).toFixed(0)} MB`,
+    );
   };
   try {
     await u.qpy(['ctrlQueue', 'pause']);
@@ -116,7 +154,9 @@ async function part2(): Promise<void> {
     if (r.code !== 0) throw new Error(r.stderr);
     const c = await u.qpy(['check', 'running']);
     if (c.code !== 0) throw new Error(c.stderr);
-    console.log(`  qpy restart with ${BIG} queued: ${((performance.now() - t) / 1000).toFixed(2)} s until it answers; master RSS ${rss(u).toFixed(0)} MB`);
+    console.log(
+      `  qpy restart with ${BIG} queued: ${((performance.now() - t) / 1000).toFixed(2)} s until it answers; master RSS ${rss(u).toFixed(0)} MB`,
+    );
     show('qpy check (after the restart)', await measured(u, ['check']));
     show('qpy kill all', await measured(u, ['kill', 'all']));
     show('qpy check (all undone)', await measured(u, ['check']));

@@ -18,7 +18,18 @@ if (!Number.isSafeInteger(jobs) || jobs < 1 || !Number.isSafeInteger(cores) || c
   process.stderr.write('usage: bench/chaos [JOBS [SEED [CORES [JOB_SECONDS]]]]\n');
   process.exit(1);
 }
-process.stdout.write(`bench/chaos: ${jobs} jobs, seed ${seed}, ${cores} cores, jobs of ${jobSeconds} s (replay: bench/chaos ${jobs} ${seed} ${cores} ${jobSeconds})\n`);
-const report = await runChaos({ seed, jobs, users: 3, cores, jobSeconds, killEveryMs: [1000, 5000], deadlineMs: Math.max(120_000, ((jobs * Number(jobSeconds)) / cores) * 4000), progress: (l) => process.stdout.write(`${l}\n`) });
-process.stdout.write(formatChaosReport(report) + '\n');
+process.stdout.write(
+  `bench/chaos: ${jobs} jobs, seed ${seed}, ${cores} cores, jobs of ${jobSeconds} s (replay: bench/chaos ${jobs} ${seed} ${cores} ${jobSeconds})\n`,
+);
+const report = await runChaos({
+  seed,
+  jobs,
+  users: 3,
+  cores,
+  jobSeconds,
+  killEveryMs: [1000, 5000],
+  deadlineMs: Math.max(120_000, ((jobs * Number(jobSeconds)) / cores) * 4000),
+  progress: (l) => process.stdout.write(`${l}\n`),
+});
+process.stdout.write(`${formatChaosReport(report)}\n`);
 process.exitCode = report.findings.length ? 1 : 0;

@@ -17,7 +17,9 @@ try {
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
-  console.log(`qpy __complete 2 kill '' (20 jobs queued): p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms (n=30; target p50 < 150 ms)`);
+  console.log(
+    `qpy __complete 2 kill '' (20 jobs queued): p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms (n=30; target p50 < 150 ms)`,
+  );
 } finally {
   u.cleanup();
 }

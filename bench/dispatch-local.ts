@@ -8,7 +8,9 @@ import { benchUser, conditions } from './lib.js';
 import { measureDispatch } from './dispatch-measure.js';
 
 console.log(`bench/dispatch-local — ${conditions()}`);
-console.log(`conditions: embedded default, personal nodes file "localhost cores=32 memory=64"; jobs submitted over one protocol connection`);
+console.log(
+  `conditions: embedded default, personal nodes file "localhost cores=32 memory=64"; jobs submitted over one protocol connection`,
+);
 const u = benchUser('localhost cores=32 memory=64\n');
 try {
   await measureDispatch(u, 'local dispatch');

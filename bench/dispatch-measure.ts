@@ -21,13 +21,18 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
 
   // Warm-up: the first jobs open one connection per node (a one-off per master life, timed here).
   const tw = Date.now();
-  await Promise.all(Array.from({ length: WARMUP }, () => c.request({ type: 'submit', command: '/bin/true', cwd: u.work, cores: 1, memGB: 0, attrs: null })));
+  await Promise.all(
+    Array.from({ length: WARMUP }, () => c.request({ type: 'submit', command: '/bin/true', cwd: u.work, cores: 1, memGB: 0, attrs: null })),
+  );
   for (;;) {
     const r = await c.request({ type: 'check', selector: unfinished });
     if (r.type === 'jobs' && r.jobs.length === 0) break;
     await new Promise((res) => setTimeout(res, 20));
   }
-  if (WARMUP > 0) console.log(`warm-up: ${WARMUP} jobs run first (connections opened, launch thread started) in ${Date.now() - tw} ms; not counted below`);
+  if (WARMUP > 0)
+    console.log(
+      `warm-up: ${WARMUP} jobs run first (connections opened, launch thread started) in ${Date.now() - tw} ms; not counted below`,
+    );
   await c.request({ type: 'clean', selector: all });
 
   // Throughput: submit JOBS `/bin/true` jobs as fast as the master acknowledges them; the time is
@@ -36,7 +41,8 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
   // for the master) does not pad the figure.
   const t0 = Date.now();
   const acks: Promise<unknown>[] = [];
-  for (let i = 0; i < JOBS; i++) acks.push(c.request({ type: 'submit', command: '/bin/true', cwd: u.work, cores: 1, memGB: 0, attrs: null }));
+  for (let i = 0; i < JOBS; i++)
+    acks.push(c.request({ type: 'submit', command: '/bin/true', cwd: u.work, cores: 1, memGB: 0, attrs: null }));
   await Promise.all(acks);
   const tSubmitted = Date.now();
   for (;;) {
@@ -48,7 +54,9 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
   const jobs = check.type === 'jobs' ? check.jobs : [];
   const done = jobs.filter((j) => j.state.type === 'done').length;
   const t1 = Math.max(...jobs.map((j) => ('endedAt' in j.state ? j.state.endedAt : 0)));
-  console.log(`${label}: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`);
+  console.log(
+    `${label}: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`,
+  );
   await c.request({ type: 'clean', selector: all });
 
   // Completion delay: each job records the moment it is about to exit; `check` is polled every 2 ms.
@@ -57,14 +65,25 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
   for (let b = 0; b < SAMPLES / BATCH; b++) {
     const ids: number[] = [];
     for (let i = 0; i < BATCH; i++) {
-      const r = await c.request({ type: 'submit', command: 'sleep 0.1; date +%s%3N > t.$QPY_JOB_ID', cwd: u.work, cores: 1, memGB: 0, attrs: null });
+      const r = await c.request({
+        type: 'submit',
+        command: 'sleep 0.1; date +%s%3N > t.$QPY_JOB_ID',
+        cwd: u.work,
+        cores: 1,
+        memGB: 0,
+        attrs: null,
+      });
       if (r.type === 'submitted') ids.push(r.jobId);
     }
     const seen = new Map<number, number>();
     while (seen.size < ids.length) {
-      const r = await c.request({ type: 'check', selector: { statuses: [], dirs: [], ranges: ids.map((id) => [id, id] as [number, number]) } });
+      const r = await c.request({
+        type: 'check',
+        selector: { statuses: [], dirs: [], ranges: ids.map((id) => [id, id] as [number, number]) },
+      });
       const now = Date.now();
-      if (r.type === 'jobs') for (const j of r.jobs) if (!seen.has(j.id) && j.state.type !== 'queue' && j.state.type !== 'running') seen.set(j.id, now);
+      if (r.type === 'jobs')
+        for (const j of r.jobs) if (!seen.has(j.id) && j.state.type !== 'queue' && j.state.type !== 'running') seen.set(j.id, now);
       await new Promise((res) => setTimeout(res, 2));
     }
     for (const id of ids) {

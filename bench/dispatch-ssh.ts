@@ -11,8 +11,10 @@ import { measureDispatch } from './dispatch-measure.js';
 console.log(`bench/dispatch-ssh — ${conditions()}`);
 const cluster = await startCluster(4);
 process.env['QPY_SSH_CONFIG'] = cluster.sshConfig;
-const nodes = cluster.nodes.map((n) => `${n.name} address=${n.name} cores=32 memory=64`).join('\n') + '\n';
-console.log(`conditions: embedded default, personal nodes file of 4 loopback sshd nodes (${cluster.nodes.map((n) => n.address).join(', ')}), 32 cores each; jobs submitted over one protocol connection`);
+const nodes = `${cluster.nodes.map((n) => `${n.name} address=${n.name} cores=32 memory=64`).join('\n')}\n`;
+console.log(
+  `conditions: embedded default, personal nodes file of 4 loopback sshd nodes (${cluster.nodes.map((n) => n.address).join(', ')}), 32 cores each; jobs submitted over one protocol connection`,
+);
 const u = benchUser(nodes);
 try {
   await measureDispatch(u, 'ssh dispatch');

@@ -22,7 +22,10 @@ if (!Number.isSafeInteger(count) || count < 1) {
 }
 process.stdout.write(`bench/fuzz: ${count} frames, seed ${seed} (replay: bench/fuzz ${count} ${seed})\n`);
 
-await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=4 memory=16\nn2 address=localhost cores=2 memory=8 attributes=big\n', env: { QPY_PROBE_MS: '0' } });
+await using mu = testMultiuser({
+  nodes: 'n1 address=localhost cores=4 memory=16\nn2 address=localhost cores=2 memory=8 attributes=big\n',
+  env: { QPY_PROBE_MS: '0' },
+});
 const started = await mu.start();
 if (started.code !== 0) throw new Error(`qpy-multiuser did not start: ${started.stderr}`);
 await using alice = await joinedUser(mu, 'alice');
@@ -40,5 +43,5 @@ const report = await fuzzFrames({
   ],
   progress: (line) => process.stdout.write(`  ${line}\n`),
 });
-process.stdout.write(formatReport(report) + '\n');
+process.stdout.write(`${formatReport(report)}\n`);
 process.exitCode = report.findings.length ? 1 : 0;

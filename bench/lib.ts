@@ -49,7 +49,15 @@ export function benchUser(nodes?: string): BenchUser {
     qpy,
     async client() {
       const d = JSON.parse(readFileSync(join(qpyDir, 'master.json'), 'utf8')) as { host: string; port: number };
-      return connect<CliToMaster, MasterToCli>({ socket: lightSocket, url: `ws://${d.host}:${d.port}/`, key: readKey(join(qpyDir, 'master.key')), role: 'user', user: 'bench', replySchema: masterToCliSchema, timeoutMs: 5000 });
+      return connect<CliToMaster, MasterToCli>({
+        socket: lightSocket,
+        url: `ws://${d.host}:${d.port}/`,
+        key: readKey(join(qpyDir, 'master.key')),
+        role: 'user',
+        user: 'bench',
+        replySchema: masterToCliSchema,
+        timeoutMs: 5000,
+      });
     },
     cleanup() {
       try {

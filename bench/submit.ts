@@ -16,7 +16,9 @@ const STORED = Number(process.env['BENCH_STORED'] ?? 100_000);
 /** One whole `qpy sub`, as a shell runs it: `sh -c 'qpy sub -m 0 true'`, from fork to exit. */
 function shellSub(u: BenchUser): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('/bin/sh', ['-c', `'${QPY}' sub -m 0 true`], { cwd: u.work, env: u.env }, (err, _out, stderr) => (err ? reject(new Error(stderr)) : resolve()));
+    execFile('/bin/sh', ['-c', `'${QPY}' sub -m 0 true`], { cwd: u.work, env: u.env }, (err, _out, stderr) =>
+      err ? reject(new Error(stderr)) : resolve(),
+    );
   });
 }
 
@@ -38,7 +40,12 @@ async function fill(u: BenchUser, n: number, paused: boolean): Promise<void> {
   });
   const now = Date.now();
   for (let id = 1; id <= n; id++) {
-    const job: Job = { id, spec: { command: `echo job ${id}`, cwd: u.work, cores: 1, memGB: 1, attrs: null }, queuedAt: now, state: { type: 'done', node: 'localhost', startedAt: now, endedAt: now, outcome: { type: 'exit', code: 0 } } };
+    const job: Job = {
+      id,
+      spec: { command: `echo job ${id}`, cwd: u.work, cores: 1, memGB: 1, attrs: null },
+      queuedAt: now,
+      state: { type: 'done', node: 'localhost', startedAt: now, endedAt: now, outcome: { type: 'exit', code: 0 } },
+    };
     c.putJob(job, null);
   }
   c.setMeta('next_id', String(n + 1));
@@ -61,33 +68,44 @@ async function concurrent(u: BenchUser, clients: number, seconds: number): Promi
     }),
   );
   const rate = count / ((performance.now() - t0) / 1000);
-  console.log(`durable submits/s, ${clients} concurrent protocol clients: ${rate.toFixed(0)} (${count} in ${seconds} s; each acknowledged after its commit)`);
+  console.log(
+    `durable submits/s, ${clients} concurrent protocol clients: ${rate.toFixed(0)} (${count} in ${seconds} s; each acknowledged after its commit)`,
+  );
   for (const c of conns) c.close();
 }
 
 async function concurrentCli(u: BenchUser, clients: number, perClient: number): Promise<void> {
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = 0; i < perClient; i++) {
-      const r = await u.qpy(['sub', '-m', '0', 'true']);
-      if (r.code !== 0) throw new Error(r.stderr);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = 0; i < perClient; i++) {
+        const r = await u.qpy(['sub', '-m', '0', 'true']);
+        if (r.code !== 0) throw new Error(r.stderr);
+      }
+    }),
+  );
   const s = (performance.now() - t0) / 1000;
-  console.log(`durable submits/s, ${clients} concurrent qpy sub processes: ${((clients * perClient) / s).toFixed(0)} (${clients * perClient} in ${s.toFixed(1)} s; bound by process start on this machine)`);
+  console.log(
+    `durable submits/s, ${clients} concurrent qpy sub processes: ${((clients * perClient) / s).toFixed(0)} (${clients * perClient} in ${s.toFixed(1)} s; bound by process start on this machine)`,
+  );
 }
 
 console.log(`bench/submit — ${conditions()}`);
 console.log('conditions: embedded default, local node declared with 32 cores; jobs are `true` with -m 0;');
 console.log('  "paused": the queue is paused (set in the store before start), so only submission is measured, not the');
 console.log('  submitted jobs running beside it on the same 2 cores; "running": every submitted job also runs at once.');
-for (const [stored, paused] of [[0, true], [STORED, true], [0, false]] as const) {
+for (const [stored, paused] of [
+  [0, true],
+  [STORED, true],
+  [0, false],
+] as const) {
   const u = benchUser('localhost cores=32 memory=64\n');
   try {
     await fill(u, stored, paused);
     const t0 = performance.now();
     await u.qpy(['check', '1']);
-    if (stored > 0) console.log(`master start with ${stored} jobs stored (restore + first reply): ${(performance.now() - t0).toFixed(0)} ms`);
+    if (stored > 0)
+      console.log(`master start with ${stored} jobs stored (restore + first reply): ${(performance.now() - t0).toFixed(0)} ms`);
     await latency(u, `${stored} jobs stored, ${paused ? 'paused' : 'running'}`);
     if (stored === 0) {
       await concurrent(u, 20, 5);

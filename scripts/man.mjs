@@ -8,6 +8,18 @@ const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 mkdirSync('dist/man', { recursive: true });
 for (const file of readdirSync('manual/man').filter((f) => f.endsWith('.md'))) {
   const page = file.slice(0, -3); // qpy.1, qpy-admin.8
-  const roff = execFileSync(process.execPath, ['node_modules/marked-man/bin/marked-man.js', '--no-breaks', '--version', `qpy ${version}`, '--manual', 'qpy manual', join('manual/man', file)], { encoding: 'utf8' });
+  const roff = execFileSync(
+    process.execPath,
+    [
+      'node_modules/marked-man/bin/marked-man.js',
+      '--no-breaks',
+      '--version',
+      `qpy ${version}`,
+      '--manual',
+      'qpy manual',
+      join('manual/man', file),
+    ],
+    { encoding: 'utf8' },
+  );
   writeFileSync(join('dist/man', page), roff);
 }

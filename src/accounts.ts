@@ -79,6 +79,10 @@ export function checkOwnDirectory(dir: string, program: string): void {
   }
   const me = process.getuid?.();
   if (me !== undefined && uid !== me) {
-    throw new QpyError('PERMISSION_DENIED', `permission denied: ${dir} belongs to ${describeUid(uid)}, not to this account (${describeUid(me)})`, `${program} must run as the account that owns it`);
+    throw new QpyError(
+      'PERMISSION_DENIED',
+      `permission denied: ${dir} belongs to ${describeUid(uid)}, not to this account (${describeUid(me)})`,
+      `${program} must run as the account that owns it`,
+    );
   }
 }

@@ -14,7 +14,7 @@ export type Discovery = ReturnType<typeof discoverySchema>;
 
 export function writeDiscovery(path: string, d: Discovery): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(d) + '\n', { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(d)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
 }
 

@@ -13,7 +13,11 @@ export async function launchDetached(entry: string, env: NodeJS.ProcessEnv = res
   // Loaded only when a master must be started: most qpy commands never need it.
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [entry, '--detached-child'], { detached: true, env, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const child = spawn(process.execPath, [entry, '--detached-child'], {
+      detached: true,
+      env,
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
     let settled = false;
     const settle = (r: StartReport) => {
       if (settled) return;
@@ -24,7 +28,9 @@ export async function launchDetached(entry: string, env: NodeJS.ProcessEnv = res
     };
     child.on('message', (m) => settle(m as StartReport));
     child.on('error', (err) => settle({ type: 'error', code: 'MASTER_UNREACHABLE', message: `cannot start qpy-master: ${err.message}` }));
-    child.on('exit', (code) => settle({ type: 'error', code: 'MASTER_UNREACHABLE', message: `qpy-master exited during start-up (status ${code})` }));
+    child.on('exit', (code) =>
+      settle({ type: 'error', code: 'MASTER_UNREACHABLE', message: `qpy-master exited during start-up (status ${code})` }),
+    );
   });
 }
 

@@ -42,7 +42,8 @@ export function runningPid(paths: MultiuserPaths): number | null {
 
 export async function connectAdmin(paths: MultiuserPaths): Promise<AdminConnection> {
   const d = discovery(paths);
-  if (!d || !pidAlive(d.pid)) throw new QpyError('MASTER_UNREACHABLE', `qpy-multiuser is not running (directory ${paths.dir})`, 'start it with: qpy-admin start');
+  if (!d || !pidAlive(d.pid))
+    throw new QpyError('MASTER_UNREACHABLE', `qpy-multiuser is not running (directory ${paths.dir})`, 'start it with: qpy-admin start');
   try {
     return await connect<AdminToAllocator, AllocatorToAdmin>({
       url: `${d.fingerprint !== undefined ? 'wss' : 'ws'}://${d.host.includes(':') ? `[${d.host}]` : d.host}:${d.port}/`,
@@ -55,7 +56,8 @@ export async function connectAdmin(paths: MultiuserPaths): Promise<AdminConnecti
       timeoutMs: 5000,
     });
   } catch (err) {
-    if (err instanceof QpyError && err.code === 'MASTER_UNREACHABLE') throw new QpyError('MASTER_UNREACHABLE', `qpy-multiuser (pid ${d.pid}) is not answering: ${err.message}`);
+    if (err instanceof QpyError && err.code === 'MASTER_UNREACHABLE')
+      throw new QpyError('MASTER_UNREACHABLE', `qpy-multiuser (pid ${d.pid}) is not answering: ${err.message}`);
     throw err;
   }
 }

@@ -37,7 +37,12 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
       c.close();
     }
   };
-  const program = new Command('qpy-admin').description('qpy-admin: run the shared qpy-multiuser daemon and its users, nodes and rules').version(QPY_VERSION, '-V, --version', 'print the version of qpy').exitOverride().configureOutput({ writeErr: () => undefined }).showSuggestionAfterError(true);
+  const program = new Command('qpy-admin')
+    .description('qpy-admin: run the shared qpy-multiuser daemon and its users, nodes and rules')
+    .version(QPY_VERSION, '-V, --version', 'print the version of qpy')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .showSuggestionAfterError(true);
   const add = (name: string, summary: string, action: (...a: string[]) => Promise<void>, args: string[] = []) => {
     const cmd = program.command(name).summary(summary).description(summary);
     for (const a of args) cmd.argument(a);
@@ -64,7 +69,11 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
   add('status', 'Show the users and nodes tables (--json: one JSON document)', async () => {
     const r = await ask({ type: 'status' });
     if (r.type !== 'status') return;
-    out(program.commands.find((c) => c.name() === 'status')!.opts()['json'] ? JSON.stringify({ qpy: JSON_VERSION, ...r.status }) + '\n' : formatStatus(r.status));
+    out(
+      program.commands.find((c) => c.name() === 'status')!.opts()['json']
+        ? `${JSON.stringify({ qpy: JSON_VERSION, ...r.status })}\n`
+        : formatStatus(r.status),
+    );
   }).option('--json', 'print one JSON document instead of the tables');
   add('variables', 'Show the allocator’s counters, nodes and users, for debugging', async () => {
     const r = await ask({ type: 'variables' });
@@ -74,7 +83,9 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     const r = await ask({ type: 'reloadNodes' });
     if (r.type !== 'nodesReloaded') return;
     const list = (w: string, l: string[]) => (l.length ? ` ${w}: ${l.join(' ')}.` : '');
-    out(`Nodes loaded.${list('Added', r.added)}${list('Removed (they finish their jobs first)', r.removed)}${list('Changed', r.changed)}\n`);
+    out(
+      `Nodes loaded.${list('Added', r.added)}${list('Removed (they finish their jobs first)', r.removed)}${list('Changed', r.changed)}\n`,
+    );
   });
   add('distribute', 'Reload distribution_rules and share the cores again', async () => {
     const r = await ask({ type: 'distribute' });
@@ -82,23 +93,47 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
   });
   const users = program.command('users').summary('Add or remove users').description('Add or remove users');
   users.exitOverride().configureOutput({ writeErr: () => undefined });
-  users.command('add').argument('<name>').summary('Allow a user (or invite them again, with a new key) and print the command they run to join and its code').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
-    const r = await ask({ type: 'addUser', name });
-    if (r.type === 'userAdded') out(formatUserAdded(r));
-  });
-  users.command('remove').argument('<name>').summary('Remove a user: their running jobs finish, new ones are refused').exitOverride().configureOutput({ writeErr: () => undefined }).action(async (name: string) => {
-    const r = await ask({ type: 'removeUser', name });
-    if (r.type !== 'userRemoved') return;
-    const how = { forgotten: 'it held no cores', draining: 'its running jobs finish; it gets no new ones', unknown: 'it was not registered' }[r.result];
-    out(`User ${r.name} removed (${how}).\n`);
-  });
+  users
+    .command('add')
+    .argument('<name>')
+    .summary('Allow a user (or invite them again, with a new key) and print the command they run to join and its code')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .action(async (name: string) => {
+      const r = await ask({ type: 'addUser', name });
+      if (r.type === 'userAdded') out(formatUserAdded(r));
+    });
+  users
+    .command('remove')
+    .argument('<name>')
+    .summary('Remove a user: their running jobs finish, new ones are refused')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .action(async (name: string) => {
+      const r = await ask({ type: 'removeUser', name });
+      if (r.type !== 'userRemoved') return;
+      const how = {
+        forgotten: 'it held no cores',
+        draining: 'its running jobs finish; it gets no new ones',
+        unknown: 'it was not registered',
+      }[r.result];
+      out(`User ${r.name} removed (${how}).\n`);
+    });
   program
     .command('tutorial')
     .argument('[words...]', 'a command name or words to find')
     .summary('Show the admin guide, from a command’s section or the first match of some words')
     .exitOverride()
     .configureOutput({ writeErr: () => undefined })
-    .action((words: string[]) => showGuide(join(dirname(dirname(daemonEntry)), 'manual', 'admin-guide.md'), words, program.commands.map((c) => c.name()), 'qpy-admin', out));
+    .action((words: string[]) =>
+      showGuide(
+        join(dirname(dirname(daemonEntry)), 'manual', 'admin-guide.md'),
+        words,
+        program.commands.map((c) => c.name()),
+        'qpy-admin',
+        out,
+      ),
+    );
   program
     .command('completion')
     .argument('[shell]', 'bash')
@@ -109,18 +144,32 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
       if ((shell ?? 'bash') !== 'bash') throw new QpyError('INVALID_ARGUMENT', `no completion for ${shell}: only bash is supported`);
       out(bashScript('qpy-admin'));
     });
-  add('rotate-certificate', 'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working', async () => {
-    const r = await ask({ type: 'rotateCertificate' });
-    if (r.type === 'certificateRotated') out(formatRotated(r));
-  });
-  add('drain', 'Take no new jobs on NODE (running ones go on)', async (node) => {
-    const r = await ask({ type: 'drain', node: node! });
-    if (r.type === 'done') out(r.message + '\n');
-  }, ['<node>']);
-  add('resume', 'Let a drained NODE take jobs again', async (node) => {
-    const r = await ask({ type: 'resume', node: node! });
-    if (r.type === 'done') out(r.message + '\n');
-  }, ['<node>']);
+  add(
+    'rotate-certificate',
+    'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working',
+    async () => {
+      const r = await ask({ type: 'rotateCertificate' });
+      if (r.type === 'certificateRotated') out(formatRotated(r));
+    },
+  );
+  add(
+    'drain',
+    'Take no new jobs on NODE (running ones go on)',
+    async (node) => {
+      const r = await ask({ type: 'drain', node: node! });
+      if (r.type === 'done') out(`${r.message}\n`);
+    },
+    ['<node>'],
+  );
+  add(
+    'resume',
+    'Let a drained NODE take jobs again',
+    async (node) => {
+      const r = await ask({ type: 'resume', node: node! });
+      if (r.type === 'done') out(`${r.message}\n`);
+    },
+    ['<node>'],
+  );
 
   return runProgram('qpy-admin', program, argv);
 }
@@ -131,9 +180,13 @@ export function formatRotated(r: Extract<AllocatorToAdmin, { type: 'certificateR
   return (
     `TLS certificate rotated. New SHA-256 fingerprint:\n    ${r.fingerprint}\n(was ${r.previous}).\n` +
     `${r.confirmed} of ${r.masters} connected master${r.masters === 1 ? '' : 's'} stored it and keep working.` +
-    (missing > 0 ? ` ${missing} did not confirm in time: if their users' jobs wait with a certificate error, invite them again (qpy-admin users add NAME).` : '') +
+    (missing > 0
+      ? ` ${missing} did not confirm in time: if their users' jobs wait with a certificate error, invite them again (qpy-admin users add NAME).`
+      : '') +
     ` Masters that were not connected must join again: invite their users again.\n` +
-    (r.invitations > 0 ? `${r.invitations} pending invitation code${r.invitations === 1 ? ' carries' : 's carry'} the old fingerprint and no longer work${r.invitations === 1 ? 's' : ''}: run qpy-admin users add again for ${r.invitations === 1 ? 'that user' : 'those users'}.\n` : '')
+    (r.invitations > 0
+      ? `${r.invitations} pending invitation code${r.invitations === 1 ? ' carries' : 's carry'} the old fingerprint and no longer work${r.invitations === 1 ? 's' : ''}: run qpy-admin users add again for ${r.invitations === 1 ? 'that user' : 'those users'}.\n`
+      : '')
   );
 }
 
@@ -157,19 +210,38 @@ export function formatUserAdded(r: Extract<AllocatorToAdmin, { type: 'userAdded'
 const ADMIN_COMPLETION: Record<string, { summary: string; complete?: Completer }> = {
   start: { summary: 'Start qpy-multiuser' },
   finish: { summary: 'Stop qpy-multiuser (jobs keep running; masters reconnect when it is back)' },
-  status: { summary: 'Show the users and nodes tables (--json: one JSON document)', complete: () => ({ kind: 'words', words: ['--json'] }) },
+  status: {
+    summary: 'Show the users and nodes tables (--json: one JSON document)',
+    complete: () => ({ kind: 'words', words: ['--json'] }),
+  },
   variables: { summary: 'Show the allocator’s counters, nodes and users, for debugging' },
   nodes: { summary: 'Reload the nodes file (nodes that stay keep their jobs; removed ones drain)' },
   distribute: { summary: 'Reload distribution_rules and share the cores again' },
   users: {
     summary: 'Add or remove users: users add NAME (again: a new key and code), users remove NAME',
-    complete: (args) => (args.length === 0 ? { kind: 'words', words: ['add', 'remove'] } : (args[0] === 'remove' || args[0] === 'add') && args.length === 1 ? { kind: 'words', words: [], from: 'users' } : { kind: 'none' }),
+    complete: (args) =>
+      args.length === 0
+        ? { kind: 'words', words: ['add', 'remove'] }
+        : (args[0] === 'remove' || args[0] === 'add') && args.length === 1
+          ? { kind: 'words', words: [], from: 'users' }
+          : { kind: 'none' },
   },
-  'rotate-certificate': { summary: 'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working' },
-  drain: { summary: 'Take no new jobs on NODE (running ones go on)', complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }) },
-  resume: { summary: 'Let a drained NODE take jobs again', complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }) },
+  'rotate-certificate': {
+    summary: 'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working',
+  },
+  drain: {
+    summary: 'Take no new jobs on NODE (running ones go on)',
+    complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }),
+  },
+  resume: {
+    summary: 'Let a drained NODE take jobs again',
+    complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }),
+  },
   tutorial: { summary: 'Show the admin guide, from a command’s section or the first match of some words' },
-  completion: { summary: 'Print the bash completion script', complete: (args) => (args.length === 0 ? { kind: 'words', words: ['bash'] } : { kind: 'none' }) },
+  completion: {
+    summary: 'Print the bash completion script',
+    complete: (args) => (args.length === 0 ? { kind: 'words', words: ['bash'] } : { kind: 'none' }),
+  },
 };
 
 /** `qpy-admin __complete CWORD WORDS…`: node and user names come from the running daemon, if any. */

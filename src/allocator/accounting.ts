@@ -115,7 +115,10 @@ export function auditCapacity(state: AllocatorState, before?: ReadonlyMap<string
     if (was !== undefined && n.usedCores <= was.usedCores && n.reqMemGB <= was.reqMemGB + memSlack(was.reqMemGB)) continue;
     const why = was === undefined ? '' : ` (it held ${was.usedCores} cores and ${was.reqMemGB} GB before)`;
     if (overCores) problems.push(`node ${n.spec.name} holds ${n.usedCores} cores, more than its ${n.spec.cores}${why}`);
-    if (overMem) problems.push(`node ${n.spec.name} has ${n.reqMemGB} GB requested (the ${MEM_RESERVE_GB} GB reserve included), more than its ${n.spec.memGB} GB${why}`);
+    if (overMem)
+      problems.push(
+        `node ${n.spec.name} has ${n.reqMemGB} GB requested (the ${MEM_RESERVE_GB} GB reserve included), more than its ${n.spec.memGB} GB${why}`,
+      );
   }
   return problems;
 }

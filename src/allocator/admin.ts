@@ -20,7 +20,12 @@ export interface NodeDiff {
 }
 
 const sameSpec = (a: NodeSpec, b: NodeSpec): boolean =>
-  a.address === b.address && a.cores === b.cores && a.memGB === b.memGB && a.prefMulticore === b.prefMulticore && a.checkDir === b.checkDir && a.attributes.join(',') === b.attributes.join(',');
+  a.address === b.address &&
+  a.cores === b.cores &&
+  a.memGB === b.memGB &&
+  a.prefMulticore === b.prefMulticore &&
+  a.checkDir === b.checkDir &&
+  a.attributes.join(',') === b.attributes.join(',');
 
 /** Make the node list `specs` (file order), keeping what runs; see the header. */
 export function reloadNodes(state: AllocatorState, specs: readonly NodeSpec[]): NodeDiff {

@@ -41,7 +41,7 @@ export const ATTR_KEYWORDS: readonly string[] = ['and', 'or', 'not'];
  * Characters allowed in an attribute or node name. Kept narrow so that a
  * user typing `big && fast` gets an error instead of a job that never runs.
  */
-export const ATTR_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
+export const ATTR_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** True if `name` can be used as an attribute (and be written in an expression). */
 export function isValidAttrName(name: string): boolean {
@@ -70,7 +70,7 @@ function tokenize(text: string): Token[] {
       if (word === 'and' || word === 'or' || word === 'not') tokens.push({ kind: word, text: word });
       else if (ATTR_NAME_PATTERN.test(word)) tokens.push({ kind: 'ident', text: word });
       else {
-        const bad = [...word].find((ch) => !/[A-Za-z0-9_.\-]/.test(ch)) ?? word[0] ?? '';
+        const bad = [...word].find((ch) => !/[A-Za-z0-9_.-]/.test(ch)) ?? word[0] ?? '';
         throw new ExprError(
           `"${word}" is not an attribute name (unexpected character "${bad}"; combine attributes with and, or, not and parentheses)`,
         );

@@ -9,7 +9,16 @@ import type { ErrorCode } from '../protocol/error-codes.js';
 import { MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
 import { matchesNode, parseAttrExpr, type AttrExpr } from './attributes.js';
 import { chargeSlot, releaseSlot } from './accounting.js';
-import { nodeAvailMem, nodeFreeCores, nodeFreeMem, takesJobs, type AllocatorState, type NodeState, type SlotRecord, type UserState } from './state.js';
+import {
+  nodeAvailMem,
+  nodeFreeCores,
+  nodeFreeMem,
+  takesJobs,
+  type AllocatorState,
+  type NodeState,
+  type SlotRecord,
+  type UserState,
+} from './state.js';
 
 /** Cores neither used nor reserved for users' unused guarantees (outsiders not subtracted, as at HEAD). */
 export function globalFreeCores(state: AllocatorState): number {
@@ -62,7 +71,13 @@ export function hasRoom(state: AllocatorState, user: UserState, cores: number): 
  * node (not drained, still configured: see takesJobs) in file order with enough free cores and promised memory. Nodes in
  * `avoid` (those the user's master cannot reach) are skipped.
  */
-export function chooseNode(state: AllocatorState, cores: number, memGB: number, expr: AttrExpr | null, avoid: ReadonlySet<string> = new Set()): NodeState | null {
+export function chooseNode(
+  state: AllocatorState,
+  cores: number,
+  memGB: number,
+  expr: AttrExpr | null,
+  avoid: ReadonlySet<string> = new Set(),
+): NodeState | null {
   const matches = (n: NodeState): boolean => !avoid.has(n.spec.name) && matchesNode(expr, n.spec.name, n.spec.attributes);
   if (cores === 1) {
     let best: NodeState | null = null;
@@ -110,11 +125,23 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
   if (!Number.isSafeInteger(demand.cores) || demand.cores < 1) {
     return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job needs at least 1 core, not ${demand.cores}` };
   }
-  if (demand.cores > MAX_SLOT_CORES) return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job may ask for at most ${MAX_SLOT_CORES} cores, not ${demand.cores}` };
+  if (demand.cores > MAX_SLOT_CORES)
+    return {
+      ok: false,
+      reason: 'invalid',
+      code: 'BAD_REQUEST',
+      message: `a job may ask for at most ${MAX_SLOT_CORES} cores, not ${demand.cores}`,
+    };
   if (!Number.isFinite(demand.memGB) || demand.memGB < 0) {
     return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `memory must be 0 GB or more, not ${demand.memGB}` };
   }
-  if (demand.memGB > MAX_SLOT_MEM_GB) return { ok: false, reason: 'invalid', code: 'BAD_REQUEST', message: `a job may ask for at most ${MAX_SLOT_MEM_GB} GB, not ${demand.memGB}` };
+  if (demand.memGB > MAX_SLOT_MEM_GB)
+    return {
+      ok: false,
+      reason: 'invalid',
+      code: 'BAD_REQUEST',
+      message: `a job may ask for at most ${MAX_SLOT_MEM_GB} GB, not ${demand.memGB}`,
+    };
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return { ok: false, reason: 'invalid', code: parsed.code, message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };

@@ -44,7 +44,8 @@ function checkRegistration(msg: Msg<'register'>): string | null {
     seen.add(s.jobId);
     if (typeof s.node !== 'string' || s.node === '') return `job ${s.jobId} is reported on no node`;
     if (!intIn(s.cores, 1, MAX_SLOT_CORES)) return `job ${s.jobId} is reported with ${s.cores} cores (1 to ${MAX_SLOT_CORES})`;
-    if (!Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB) return `job ${s.jobId} is reported with ${s.memGB} GB of memory (0 to ${MAX_SLOT_MEM_GB})`;
+    if (!Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB)
+      return `job ${s.jobId} is reported with ${s.memGB} GB of memory (0 to ${MAX_SLOT_MEM_GB})`;
   }
   return null;
 }
@@ -125,7 +126,10 @@ function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaste
   if (!intIn(msg.jobId, 0, Number.MAX_SAFE_INTEGER)) return badRequest(msg.id, `job id ${msg.jobId} is not a whole number of 0 or more`);
   if (user.removed) {
     user.queueSize = queueOf(msg.queueSize);
-    return new QpyError('NOT_ALLOWED', `user ${msg.user} is not allowed to use this cluster any more (removed by the administrator): running jobs finish, no new ones start`).toReply(msg.id);
+    return new QpyError(
+      'NOT_ALLOWED',
+      `user ${msg.user} is not allowed to use this cluster any more (removed by the administrator): running jobs finish, no new ones start`,
+    ).toReply(msg.id);
   }
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {

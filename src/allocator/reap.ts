@@ -17,7 +17,11 @@ import type { AllocatorState, SlotRecord } from './state.js';
  * nothing, as a release does. Returns the released slots (none for an
  * unknown user).
  */
-export function releaseVanishedSlots(state: AllocatorState, userName: string, live: ReadonlyMap<string, ReadonlySet<number>>): SlotRecord[] {
+export function releaseVanishedSlots(
+  state: AllocatorState,
+  userName: string,
+  live: ReadonlyMap<string, ReadonlySet<number>>,
+): SlotRecord[] {
   const user = state.userByName.get(userName);
   if (user === undefined) return [];
   const gone = [...user.slots.values()].filter((s) => live.get(s.node)?.has(s.jobId) === false);

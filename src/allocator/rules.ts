@@ -52,7 +52,7 @@ export const DEFAULT_RULES: Rules = { type: 'even', minimum: 0, entries: [] };
 
 const NON_NEG_INT = /^[0-9]+$/;
 const SPEC = /^(?:([0-9]+)\+)?([0-9]+(?:\.[0-9]+)?)(%?)$/;
-const USER = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 function fail(line: number, message: string): RulesResult {
   return { ok: false, line, message: `line ${line}: ${message}` };
@@ -110,14 +110,16 @@ export function parseRules(text: string): RulesResult {
       rules = header;
       continue;
     }
-    if (rules.type === 'even') return fail(lineNo, `an "even" distribution takes no user lines (use "explicit" to give users their own shares)`);
+    if (rules.type === 'even')
+      return fail(lineNo, `an "even" distribution takes no user lines (use "explicit" to give users their own shares)`);
     const entry = parseEntry(content, lineNo);
     if ('ok' in entry) return entry;
     const dup = rules.entries.find((e) => e.user === entry.user);
     if (dup !== undefined) return fail(lineNo, `user ${entry.user} is already listed on line ${dup.line}`);
     rules.entries.push(entry);
   }
-  if (rules === null) return { ok: false, line: 1, message: 'the distribution rules file is empty (it must start with "even" or "explicit")' };
+  if (rules === null)
+    return { ok: false, line: 1, message: 'the distribution rules file is empty (it must start with "even" or "explicit")' };
   return { ok: true, rules };
 }
 
@@ -135,7 +137,10 @@ export function distribute(rules: Rules, totalCores: number, usersInRegistration
   for (const u of users) shares.set(u, { min: rules.minimum, extra: 0 });
   let left = totalCores - rules.minimum * users.length;
   if (left < 0) {
-    return { ok: false, message: `${EXCEEDS}: ${users.length} users × minimum ${rules.minimum} = ${rules.minimum * users.length} > ${totalCores} cores` };
+    return {
+      ok: false,
+      message: `${EXCEEDS}: ${users.length} users × minimum ${rules.minimum} = ${rules.minimum * users.length} > ${totalCores} cores`,
+    };
   }
   if (rules.type === 'even') {
     if (users.length === 0) return { ok: true, shares };
@@ -165,7 +170,10 @@ export function distribute(rules: Rules, totalCores: number, usersInRegistration
     shares.get(e.user)!.extra = extra;
     left -= extra;
   }
-  spreadRemainder(listed.map((e) => shares.get(e.user)!), left);
+  spreadRemainder(
+    listed.map((e) => shares.get(e.user)!),
+    left,
+  );
   return { ok: true, shares };
 }
 

@@ -184,7 +184,11 @@ export function outsidersFromBusy(state: AllocatorState, name: string, busyProce
  * kept for `status`. Then the min-core counters are rebuilt from the slots.
  */
 export function redistribute(state: AllocatorState): void {
-  const result = distribute(state.rules, state.totalCores, state.users.map((u) => u.name));
+  const result = distribute(
+    state.rules,
+    state.totalCores,
+    state.users.map((u) => u.name),
+  );
   if (result.ok) {
     for (const u of state.users) {
       const share = result.shares.get(u.name) ?? { min: 0, extra: 0 };

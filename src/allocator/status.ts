@@ -9,7 +9,9 @@ import { formatGB } from './feasible.js';
 
 /** Users whose masters cannot reach node `name`, with the reason each gave. */
 function unreachableFor(users: readonly UserState[], name: string): { user: string; reason: string }[] {
-  return users.flatMap((u) => (u.unreachable.has(name) ? [{ user: u.name, reason: u.unreachableReasons?.get(name) ?? 'its master cannot reach it' }] : []));
+  return users.flatMap((u) =>
+    u.unreachable.has(name) ? [{ user: u.name, reason: u.unreachableReasons?.get(name) ?? 'its master cannot reach it' }] : [],
+  );
 }
 
 function nodeView(n: NodeState, users: readonly UserState[]): NodeView {
@@ -56,15 +58,20 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
   for (const u of state.users) {
     for (const s of u.slots.values()) {
       if (!state.nodeByName.has(s.node)) {
-        warnings.push(`job ${s.jobId} of ${u.name} holds ${s.cores} core${s.cores === 1 ? '' : 's'} on node ${s.node}, which is not in the nodes file`);
+        warnings.push(
+          `job ${s.jobId} of ${u.name} holds ${s.cores} core${s.cores === 1 ? '' : 's'} on node ${s.node}, which is not in the nodes file`,
+        );
       }
     }
   }
   for (const n of state.nodes) {
-    for (const u of unreachableFor(state.users, n.spec.name)) warnings.push(`node ${n.spec.name} is unreachable for ${u.user}: ${u.reason}`);
+    for (const u of unreachableFor(state.users, n.spec.name))
+      warnings.push(`node ${n.spec.name} is unreachable for ${u.user}: ${u.reason}`);
     // Probed nodes start at 0 GB until their probe answers: not flagged before.
     if (!n.removed && n.spec.memGB > 0 && n.spec.memGB - MEM_RESERVE_GB <= DEFAULT_JOB_MEM_GB) {
-      warnings.push(`node ${n.spec.name} is too small for a default job: ${formatGB(n.spec.memGB)} GB of memory less the ${formatGB(MEM_RESERVE_GB)} GB system reserve leaves ${formatGB(Math.max(0, n.spec.memGB - MEM_RESERVE_GB))} GB, and a job of the default ${DEFAULT_JOB_MEM_GB} GB needs more (a node needs more than ${DEFAULT_JOB_MEM_GB + MEM_RESERVE_GB} GB): only jobs with a smaller -m run there`);
+      warnings.push(
+        `node ${n.spec.name} is too small for a default job: ${formatGB(n.spec.memGB)} GB of memory less the ${formatGB(MEM_RESERVE_GB)} GB system reserve leaves ${formatGB(Math.max(0, n.spec.memGB - MEM_RESERVE_GB))} GB, and a job of the default ${DEFAULT_JOB_MEM_GB} GB needs more (a node needs more than ${DEFAULT_JOB_MEM_GB + MEM_RESERVE_GB} GB): only jobs with a smaller -m run there`,
+      );
     }
   }
   const outsiders = state.nodes.reduce((sum, n) => sum + n.outsiders, 0);

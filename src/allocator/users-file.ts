@@ -27,5 +27,5 @@ export function editAllowedUsers(text: string, name: string, present: boolean): 
   if (lines.at(-1) === '') lines.pop();
   const kept = lines.filter((l) => l.replace(/#.*/, '').trim() !== name);
   if (present) kept.push(name);
-  return kept.length === 0 ? '' : kept.join('\n') + '\n';
+  return kept.length === 0 ? '' : `${kept.join('\n')}\n`;
 }

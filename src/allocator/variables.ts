@@ -53,5 +53,5 @@ export function formatVariables(state: AllocatorState): string {
       for (const s of u.slots.values()) out.push(`          ${s.jobId}: node = ${s.node}, n_cores = ${s.cores}, mem = ${s.memGB}`);
     }
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

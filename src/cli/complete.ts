@@ -30,7 +30,11 @@ export interface Completable {
 }
 
 /** What the shell gets: candidates, a file or command-name completion, or help text to print. */
-export type CompletionReply = { kind: 'words'; words: string[] } | { kind: 'files' } | { kind: 'commands' } | { kind: 'help'; text: string };
+export type CompletionReply =
+  | { kind: 'words'; words: string[] }
+  | { kind: 'files' }
+  | { kind: 'commands' }
+  | { kind: 'help'; text: string };
 
 export const STATUSES_OF: Record<IdKind, readonly JobStatus[] | null> = {
   all: null,
@@ -40,15 +44,22 @@ export const STATUSES_OF: Record<IdKind, readonly JobStatus[] | null> = {
 };
 
 export function helpText(tool: string, cmd: Completable | undefined, word: string | undefined): string {
-  const line = word === undefined ? 'The first argument must be a command.' : cmd ? `${cmd.name}: ${cmd.summary}` : `${word}: unknown command.`;
-  return `\n${line}\n---\nFor a brief description of the commands run ${tool} --help.\nFor more, try: ${tool} tutorial${cmd ? ' ' + cmd.name : ''}`;
+  const line =
+    word === undefined ? 'The first argument must be a command.' : cmd ? `${cmd.name}: ${cmd.summary}` : `${word}: unknown command.`;
+  return `\n${line}\n---\nFor a brief description of the commands run ${tool} --help.\nFor more, try: ${tool} tutorial${cmd ? ` ${cmd.name}` : ''}`;
 }
 
 /**
  * `words`: the line's words after the tool's name; `index`: which of them is
  * being completed (0 = the command). `lookup` gives the words of a `from`.
  */
-export async function completeLine(tool: string, table: readonly Completable[], words: readonly string[], index: number, lookup: (from: NonNullable<Extract<Completion, { kind: 'words' }>['from']>) => Promise<string[]>): Promise<CompletionReply> {
+export async function completeLine(
+  tool: string,
+  table: readonly Completable[],
+  words: readonly string[],
+  index: number,
+  lookup: (from: NonNullable<Extract<Completion, { kind: 'words' }>['from']>) => Promise<string[]>,
+): Promise<CompletionReply> {
   const current = words[index] ?? '';
   const cmd = table.find((c) => c.name === words[0]);
   if (current === '?') return { kind: 'help', text: helpText(tool, index === 0 ? undefined : cmd, index === 0 ? undefined : words[0]) };
@@ -82,6 +93,6 @@ complete -F ${fn} ${tool}
 export function renderReply(r: CompletionReply): string {
   if (r.kind === 'files') return '@files';
   if (r.kind === 'commands') return '@commands';
-  if (r.kind === 'help') return '@help' + r.text;
+  if (r.kind === 'help') return `@help${r.text}`;
   return r.words.join('\n');
 }

@@ -23,7 +23,19 @@ export interface ConnectContext {
 }
 
 /** Requests that change something: their reply is waited for longer, and a missing one is not reported as a failure. */
-const CHANGES = new Set<CliToMaster['type']>(['submit', 'submitMany', 'kill', 'clean', 'pause', 'jump', 'hold', 'requeue', 'config', 'notes', 'finish']);
+const CHANGES = new Set<CliToMaster['type']>([
+  'submit',
+  'submitMany',
+  'kill',
+  'clean',
+  'pause',
+  'jump',
+  'hold',
+  'requeue',
+  'config',
+  'notes',
+  'finish',
+]);
 /** How long the CLI waits for the reply to a request that changes something (a kill of two million jobs takes seconds). */
 export const CHANGE_REPLY_MS = 10 * 60_000;
 /** After this long without a reply, a terminal hears that the master is still at work. */
@@ -42,13 +54,22 @@ export function patient(conn: MasterConnection, stderr: { isTTY?: boolean; write
     async request(message, timeoutMs) {
       if (!CHANGES.has(message.type)) return conn.request(message, timeoutMs);
       const wait = timeoutMs ?? CHANGE_REPLY_MS;
-      const note = stderr.isTTY === true ? setTimeout(() => stderr.write(`qpy: qpy-master is still working on the ${message.type}…\n`), STILL_WORKING_MS) : null;
+      const note =
+        stderr.isTTY === true
+          ? setTimeout(() => stderr.write(`qpy: qpy-master is still working on the ${message.type}…\n`), STILL_WORKING_MS)
+          : null;
       try {
         return await conn.request(message, wait);
       } catch (err) {
         if (!(err instanceof QpyError) || err.code !== 'MASTER_UNREACHABLE') throw err;
-        const why = /no reply within/.test(err.message) ? `no reply from qpy-master within ${Math.round(wait / 1000)} s` : `the connection to qpy-master ended before it answered (${err.message})`;
-        throw new QpyError('MASTER_UNREACHABLE', `${why}: the ${message.type} may still be done, or may have been done already`, `look before trying again: ${message.type === 'config' ? 'qpy config' : 'qpy check'}`);
+        const why = /no reply within/.test(err.message)
+          ? `no reply from qpy-master within ${Math.round(wait / 1000)} s`
+          : `the connection to qpy-master ended before it answered (${err.message})`;
+        throw new QpyError(
+          'MASTER_UNREACHABLE',
+          `${why}: the ${message.type} may still be done, or may have been done already`,
+          `look before trying again: ${message.type === 'config' ? 'qpy config' : 'qpy check'}`,
+        );
       } finally {
         if (note !== null) clearTimeout(note);
       }

@@ -24,9 +24,7 @@ export interface DirectiveValues {
 }
 
 /** What `parseDirectives` returns; `line` is 1-based. */
-export type DirectivesParse =
-  | { ok: true; values: DirectiveValues }
-  | { ok: false; message: string; line: number };
+export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
 type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript';
 

@@ -42,7 +42,7 @@ export function formatTime(ms: number): string {
 
 /** A duration in ms as `H:MM:SS` or `N day(s), H:MM:SS` (whole seconds, truncated). */
 export function formatDuration(ms: number): string {
-  if (ms < 0) return '-' + formatDuration(-ms);
+  if (ms < 0) return `-${formatDuration(-ms)}`;
   const secs = Math.floor(ms / 1000);
   const days = Math.floor(secs / 86400);
   const rest = secs % 86400;
@@ -61,7 +61,7 @@ export function pyFloat(x: number): string {
     return `${mantissa}e${exp < 0 ? '-' : '+'}${pad(Math.abs(exp))}`;
   }
   const s = String(x);
-  return s.includes('.') ? s : s + '.0';
+  return s.includes('.') ? s : `${s}.0`;
 }
 
 /** How a job's process ended, as `%x` shows it: `exit 3`, `signal KILL`, `lost`. */
@@ -134,29 +134,56 @@ function elapsed(job: Job, t: Times, now: number): string {
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
-  const how = job.state.type === 'node_failed' ? NODE_WENT_DOWN : job.state.type === 'queue' ? waitsFor(job) : job.state.type === 'undone' ? job.state.reason ?? '' : t.outcome === null ? '' : formatOutcome(t.outcome);
+  const how =
+    job.state.type === 'node_failed'
+      ? NODE_WENT_DOWN
+      : job.state.type === 'queue'
+        ? waitsFor(job)
+        : job.state.type === 'undone'
+          ? (job.state.reason ?? '')
+          : t.outcome === null
+            ? ''
+            : formatOutcome(t.outcome);
   // A job run more than once says which run this is.
   const ended = job.attempts?.length ? [how, `attempt ${job.attempts.length + 1}`].filter((x) => x !== '').join('; ') : how;
   const code = (c: string): string | null => {
     switch (c) {
-      case 'K': return note === undefined || note === '' ? '' : '\n' + note;
-      case 'j': return String(job.id);
-      case 's': return shownStatus(job);
-      case 'c': return job.spec.command;
-      case 'd': return job.spec.cwd;
-      case 'a': return attrs;
-      case 'N': return String(job.spec.cores);
-      case 'm': return pyFloat(job.spec.memGB);
-      case 'n': return t.node ?? 'None';
-      case 'A': return t.node ?? `[${attrs}]`;
-      case 'Q': return formatTime(job.queuedAt);
-      case 'S': return t.startedAt === null ? 'None' : formatTime(t.startedAt);
-      case 'E': return t.endedAt === null ? 'None' : formatTime(t.endedAt);
-      case 'R': return elapsed(job, t, now);
-      case 'x': return ended;
-      case 'e': return ended === '' ? '' : '; ' + ended;
-      case '%': return '%';
-      default: return null;
+      case 'K':
+        return note === undefined || note === '' ? '' : `\n${note}`;
+      case 'j':
+        return String(job.id);
+      case 's':
+        return shownStatus(job);
+      case 'c':
+        return job.spec.command;
+      case 'd':
+        return job.spec.cwd;
+      case 'a':
+        return attrs;
+      case 'N':
+        return String(job.spec.cores);
+      case 'm':
+        return pyFloat(job.spec.memGB);
+      case 'n':
+        return t.node ?? 'None';
+      case 'A':
+        return t.node ?? `[${attrs}]`;
+      case 'Q':
+        return formatTime(job.queuedAt);
+      case 'S':
+        return t.startedAt === null ? 'None' : formatTime(t.startedAt);
+      case 'E':
+        return t.endedAt === null ? 'None' : formatTime(t.endedAt);
+      case 'R':
+        return elapsed(job, t, now);
+      case 'x':
+        return ended;
+      case 'e':
+        return ended === '' ? '' : `; ${ended}`;
+      case '%':
+        return '%';
+      default:
+        return null;
     }
   };
   let out = '';
@@ -170,7 +197,7 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
     out += fmt.slice(i, p);
     const c = fmt.charAt(p + 1);
     const value = code(c);
-    out += value ?? '%' + c;
+    out += value ?? `%${c}`;
     i = p + 2;
   }
   return out;

@@ -9,7 +9,11 @@ import { paint } from './colour.js';
 
 export function formatConfig(s: Settings, paused: boolean, coloured: boolean): string {
   const py = (b: boolean) => (b ? 'True' : 'False');
-  const lines = [`Check pattern: ${pyRepr(s.checkFMT)}`, `Using a copied version of run script: ${py(s.copyScripts)}`, `Using coloured check: ${py(s.colour)}`];
+  const lines = [
+    `Check pattern: ${pyRepr(s.checkFMT)}`,
+    `Using a copied version of run script: ${py(s.copyScripts)}`,
+    `Using coloured check: ${py(s.colour)}`,
+  ];
   if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
   if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);
@@ -23,5 +27,5 @@ export function formatConfig(s: Settings, paused: boolean, coloured: boolean): s
     }
   }
   if (paused) lines.push('Job submission is paused');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

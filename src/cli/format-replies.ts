@@ -13,11 +13,7 @@ export const NOTHING_TO_DO = 'Nothing to do: required jobs not found.';
  * words as `a`, `a and b`, `a, b and c`. The noun is singular only for
  * exactly one (1, or a list of one).
  */
-export function getPlural(
-  x: number | readonly string[],
-  singular = 'job',
-  plural = singular + 's',
-): [noun: string, count: string] {
+export function getPlural(x: number | readonly string[], singular = 'job', plural = `${singular}s`): [noun: string, count: string] {
   if (typeof x === 'number') return [x === 1 ? singular : plural, x === 0 ? 'No' : String(x)];
   if (x.length === 0) return [plural, 'No'];
   if (x.length === 1) return [singular, x[0] ?? ''];
@@ -25,7 +21,7 @@ export function getPlural(
 }
 
 /** `<count> <noun>`: 0 → `No jobs`, 1 → `1 job`, 16 → `16 jobs`, [a,b] → `a and b jobs`. */
-export function plural(x: number | readonly string[], singular = 'job', pluralNoun = singular + 's'): string {
+export function plural(x: number | readonly string[], singular = 'job', pluralNoun = `${singular}s`): string {
   const [noun, count] = getPlural(x, singular, pluralNoun);
   return `${count} ${noun}`;
 }

@@ -61,19 +61,21 @@ export function formatUsers(users: readonly UserView[]): string {
 export function formatNodeRow(node: NodeView): string {
   // ` (down)` as in the original; ` (drained)`, ` (removed)` and ` (unreachable)` (some user's master cannot
   // reach it: the warnings say whose and why) are new, and count as it does.
-  const down = (node.up ? '' : ' (down)') + (node.removed ? ' (removed)' : node.drained ? ' (drained)' : '') + (node.up && node.unreachableFor?.length ? ' (unreachable)' : '');
+  const down =
+    (node.up ? '' : ' (down)') +
+    (node.removed ? ' (removed)' : node.drained ? ' (drained)' : '') +
+    (node.up && node.unreachableFor?.length ? ' (unreachable)' : '');
   const attrs = node.attributes;
-  const attrText = '[' + attrs.join(',') + ']';
-  const rowLength =
-    down.length + node.name.length + attrs.reduce((sum, a) => sum + a.length, 0) + attrs.length + 2;
+  const attrText = `[${attrs.join(',')}]`;
+  const rowLength = down.length + node.name.length + attrs.reduce((sum, a) => sum + a.length, 0) + attrs.length + 2;
   const tooLong = rowLength > 28;
-  const label = node.name + (tooLong || attrs.length === 0 ? '' : ' ' + attrText) + down;
+  const label = node.name + (tooLong || attrs.length === 0 ? '' : ` ${attrText}`) + down;
   const disk = node.disk === null ? '' : `${f(node.disk.usedGB, 5, 0)}  ${f(node.disk.totalGB, 5, 0)}`;
   let row =
     `${label.padEnd(30)} ${dRight(node.usedCores + node.outsiders, 5)} ${dRight(node.cores, 5)} ` +
     `${f(node.load, 7, 1)}  ${f(node.usedMemGB, 7, 1)} ${f(node.reqMemGB, 7, 1)} ` +
     `${f(node.totalMemGB, 7, 1)} ${disk.padStart(12)}`;
-  if (tooLong && attrs.length > 0) row += '    ' + attrText;
+  if (tooLong && attrs.length > 0) row += `    ${attrText}`;
   return row;
 }
 
@@ -85,7 +87,7 @@ export function formatFooter(usedCores: number, totalCores: number): string {
 /** The nodes section with its footer, without a final newline. */
 export function formatNodes(nodes: readonly NodeView[], usedCores: number, totalCores: number): string {
   const footer = formatFooter(usedCores, totalCores);
-  if (nodes.length === 0) return 'No nodes.\n' + footer;
+  if (nodes.length === 0) return `No nodes.\n${footer}`;
   return [NODES_HEADER, RULE, ...nodes.map(formatNodeRow), DOUBLE_RULE, footer].join('\n');
 }
 
@@ -95,9 +97,5 @@ export function formatNodes(nodes: readonly NodeView[], usedCores: number, total
  */
 export function formatStatus(status: ClusterStatus): string {
   const warnings = status.warnings.map((w) => `warning: ${w}\n`).join('');
-  return (
-    formatUsers(status.users) + '\n' +
-    formatNodes(status.nodes, status.usedCores, status.totalCores) + '\n' +
-    warnings
-  );
+  return formatUsers(status.users) + '\n' + formatNodes(status.nodes, status.usedCores, status.totalCores) + '\n' + warnings;
 }

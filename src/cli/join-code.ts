@@ -99,7 +99,8 @@ export function readFirstLine(input: Readable, maxBytes = 4096): Promise<string>
       if (text.length > maxBytes) done(text.slice(0, maxBytes));
     };
     const onEnd = () => done(text);
-    const onError = (err: Error) => reject(new QpyError('INVALID_ARGUMENT', `cannot read the invitation code from standard input: ${err.message}`));
+    const onError = (err: Error) =>
+      reject(new QpyError('INVALID_ARGUMENT', `cannot read the invitation code from standard input: ${err.message}`));
     input.on('data', onData);
     input.on('end', onEnd);
     input.on('error', onError);
@@ -117,17 +118,26 @@ export function readFirstLine(input: Readable, maxBytes = 4096): Promise<string>
 export function parseCode(text: string, fromTerminal: boolean): string {
   const code = text.trim().toLowerCase();
   if (code === '') {
-    throw invalid(fromTerminal ? 'no invitation code was entered' : 'no invitation code on standard input', fromTerminal ? 'paste the code your administrator sent when asked' : 'give the code as the first line: qpy join HOST:PORT < FILE');
+    throw invalid(
+      fromTerminal ? 'no invitation code was entered' : 'no invitation code on standard input',
+      fromTerminal ? 'paste the code your administrator sent when asked' : 'give the code as the first line: qpy join HOST:PORT < FILE',
+    );
   }
   const joined = code.replace(/[\s-]+/g, '');
   if (!/^[a-z2-7]+$/.test(joined) || splitJoinCode(joined) === null) {
-    throw invalid('that is not an invitation code (26 or 78 letters and digits are expected)', 'copy the code line that qpy-admin users add printed, alone');
+    throw invalid(
+      'that is not an invitation code (26 or 78 letters and digits are expected)',
+      'copy the code line that qpy-admin users add printed, alone',
+    );
   }
   return joined;
 }
 
 /** Read the code: at a prompt on a terminal (no echo), else the first line of standard input. */
-export async function readJoinCode(input: Readable & { isTTY?: boolean } = process.stdin, prompt: Writable = process.stderr): Promise<string> {
+export async function readJoinCode(
+  input: Readable & { isTTY?: boolean } = process.stdin,
+  prompt: Writable = process.stderr,
+): Promise<string> {
   if (input.isTTY && typeof (input as Partial<RawInput>).setRawMode === 'function') {
     return parseCode(await readHidden(input as RawInput, prompt, 'Invitation code: '), true);
   }

@@ -59,7 +59,6 @@ function physicalCwd(): string {
   }
 }
 
-
 /**
  * `qpy __complete CWORD WORDS…` (what the completion script runs): prints
  * the candidates. Job IDs come from a running master only (TAB never starts

@@ -32,8 +32,12 @@ export function showGuide(path: string, words: string[], commands: readonly stri
   }
   const lines = text.split('\n');
   const at = findInGuide(lines, words.join(' '), commands, tool);
-  if (at === null) throw invalid(`"${words.join(' ')}" is not in the guide`, `try a command name, e.g. ${tool} tutorial ${commands[0] ?? ''}`.trim());
-  if (!process.stdout.isTTY) return out(lines.slice(at).join('\n'));
+  if (at === null)
+    throw invalid(`"${words.join(' ')}" is not in the guide`, `try a command name, e.g. ${tool} tutorial ${commands[0] ?? ''}`.trim());
+  if (!process.stdout.isTTY) {
+    out(lines.slice(at).join('\n'));
+    return;
+  }
   const pager = process.env['PAGER'] || 'less';
   const args = pager === 'less' ? ['-R', `+${at + 1}`, path] : [path];
   const r = spawnSync(pager, args, { stdio: 'inherit', shell: pager !== 'less' });

@@ -21,7 +21,11 @@ function checkPrivate(path: string, what: string, forbidden = 0o077): void {
     return; // created below, private
   }
   if ((mode & forbidden) !== 0) {
-    throw new QpyError('UNAUTHENTICATED', `${what} ${path} is open to other users (mode ${mode.toString(8)})`, `run: chmod ${what === 'directory' ? (forbidden === 0o077 ? 700 : 711) : 600} ${path}`);
+    throw new QpyError(
+      'UNAUTHENTICATED',
+      `${what} ${path} is open to other users (mode ${mode.toString(8)})`,
+      `run: chmod ${what === 'directory' ? (forbidden === 0o077 ? 700 : 711) : 600} ${path}`,
+    );
   }
 }
 

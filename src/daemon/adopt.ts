@@ -28,11 +28,14 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
   const unreachable: Job[] = [];
   for (const job of jobs) {
     if (job.state.type !== 'running') continue;
-    let result;
+    let result: Awaited<ReturnType<typeof executor.adopt>>;
     try {
       result = await executor.adopt(job.id, job.state.pid, job.state.node);
     } catch (err) {
-      if (!failedBefore.has(job.id)) log(`job ${job.id} on node ${job.state.node} cannot be adopted now (${(err as Error).message}); trying again until its node answers`);
+      if (!failedBefore.has(job.id))
+        log(
+          `job ${job.id} on node ${job.state.node} cannot be adopted now (${(err as Error).message}); trying again until its node answers`,
+        );
       failedBefore.add(job.id);
       unreachable.push(job);
       continue;

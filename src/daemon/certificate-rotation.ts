@@ -47,10 +47,14 @@ export function certificateRotator(deps: RotationDeps): CertificateRotator {
     async rotate() {
       const old = deps.current();
       if (old === null) {
-        throw new QpyError('INVALID_ARGUMENT', 'qpy-multiuser listens on loopback, without TLS: it has no certificate to rotate', 'TLS is used when multiuser_connection_address is a network address (then restart: qpy-admin finish; qpy-admin start)');
+        throw new QpyError(
+          'INVALID_ARGUMENT',
+          'qpy-multiuser listens on loopback, without TLS: it has no certificate to rotate',
+          'TLS is used when multiuser_connection_address is a network address (then restart: qpy-admin finish; qpy-admin start)',
+        );
       }
       if (pending !== null) throw new QpyError('ALREADY_RUNNING', 'a certificate rotation is already under way', 'wait for it to end');
-      const p = { fingerprint: '', waiting: new Set<Peer>(), confirmed: 0, check: () => undefined as void };
+      const p = { fingerprint: '', waiting: new Set<Peer>(), confirmed: 0, check: (): void => undefined };
       pending = p;
       try {
         const made: Certificate = await makeCertificate(deps.path);
@@ -70,7 +74,9 @@ export function certificateRotator(deps: RotationDeps): CertificateRotator {
         saveCertificate(deps.path, made);
         deps.install(made);
         const missing = masters.length - p.confirmed;
-        deps.log(`TLS certificate rotated: SHA-256 ${made.fingerprint} (was ${old.fingerprint}); ${masters.length} master connection(s) told, ${p.confirmed} stored it${missing > 0 ? `; ${missing} did not in time (those masters' users must join again if they never stored it)` : ''}`);
+        deps.log(
+          `TLS certificate rotated: SHA-256 ${made.fingerprint} (was ${old.fingerprint}); ${masters.length} master connection(s) told, ${p.confirmed} stored it${missing > 0 ? `; ${missing} did not in time (those masters' users must join again if they never stored it)` : ''}`,
+        );
         return { fingerprint: made.fingerprint, previous: old.fingerprint, masters: masters.length, confirmed: p.confirmed };
       } finally {
         pending = null;

@@ -8,7 +8,7 @@
  */
 import type { Job } from '../protocol/job.js';
 import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
-import { QpyError } from '../errors.js';
+import type { QpyError } from '../errors.js';
 import { CHECK_LIMIT } from '../protocol/user-master.js';
 import { planCheck, type CheckView } from '../master/check-plan.js';
 import { CHECK_PAGE } from './listings.js';
@@ -43,7 +43,8 @@ export function onCheckMore(ctx: HandlerContext, req: Extract<CliToMaster, { typ
 /** A page of jobs as they are now (a job cleaned since the check was planned is left out), with their notes. */
 function page(ctx: HandlerContext, id: number, ids: readonly number[]): JobsReply {
   const jobs = ids.flatMap((i) => ctx.state.jobs.get(i) ?? []);
-  const notes = ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
+  const notes =
+    ctx.notes.size === 0 ? [] : jobs.flatMap((j): [number, string][] => (ctx.notes.has(j.id) ? [[j.id, ctx.notes.get(j.id)!]] : []));
   return { type: 'jobs', id, jobs, paused: ctx.state.paused, notes, settings: ctx.settings };
 }
 
@@ -59,9 +60,16 @@ export function deniedNotice(denied: QpyError): string {
  * every job otherwise. In submission order.
  */
 function candidates(state: HandlerContext['state'], sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
-  const onlyActive = sel.dirs.length === 0 && sel.ranges.length === 0 && sel.statuses.length > 0 && sel.statuses.every((s) => s === 'running' || s === 'starting' || s === 'queue');
+  const onlyActive =
+    sel.dirs.length === 0 &&
+    sel.ranges.length === 0 &&
+    sel.statuses.length > 0 &&
+    sel.statuses.every((s) => s === 'running' || s === 'starting' || s === 'queue');
   const withQueue = sel.statuses.includes('queue');
   if (!onlyActive || (withQueue && state.queue.length > 100_000)) return state.jobs.values();
-  const ids = [...(sel.statuses.includes('running') || sel.statuses.includes('starting') ? state.active : []), ...(withQueue ? state.queue : [])];
+  const ids = [
+    ...(sel.statuses.includes('running') || sel.statuses.includes('starting') ? state.active : []),
+    ...(withQueue ? state.queue : []),
+  ];
   return ids.sort((a, b) => a - b).flatMap((id) => state.jobs.get(id) ?? []);
 }

@@ -39,11 +39,13 @@ export async function daemonMain(argv: string[], spec: DaemonSpec): Promise<void
     process.stdout.write(spec.help);
     return;
   }
-  if (unknown.length > 0) return fail(spec.name, new QpyError('INVALID_ARGUMENT', `unknown option: ${unknown[0]}`, `usage: ${spec.name} [--foreground]`));
+  if (unknown.length > 0)
+    return fail(spec.name, new QpyError('INVALID_ARGUMENT', `unknown option: ${unknown[0]}`, `usage: ${spec.name} [--foreground]`));
   if (args.includes('--detached-child')) return runChild(spec);
   if (args.includes('--foreground')) return runForeground(spec);
   const report = await launchDetached(spec.entry);
-  if (report.type === 'ready') process.stdout.write(`${spec.name} started (pid ${report.pid}, port ${report.port}, directory ${spec.dir()})\n`);
+  if (report.type === 'ready')
+    process.stdout.write(`${spec.name} started (pid ${report.pid}, port ${report.port}, directory ${spec.dir()})\n`);
   else fail(spec.name, new QpyError(report.code as never, report.message, report.hint));
 }
 
@@ -57,7 +59,9 @@ async function runChild(spec: DaemonSpec): Promise<void> {
     process.exit(0);
   } catch (err) {
     const e = err instanceof QpyError ? err : new QpyError('INTERNAL', (err as Error).message);
-    process.send?.({ type: 'error', code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } satisfies StartReport, () => process.exit(1));
+    process.send?.({ type: 'error', code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } satisfies StartReport, () =>
+      process.exit(1),
+    );
   }
 }
 

@@ -114,7 +114,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       }
       if (reply.type === 'granted') {
         const current = state.jobs.get(job.id);
-        if (!current || current.state.type !== 'queue') {
+        if (current?.state.type !== 'queue') {
           // Killed while we asked: give the slot straight back.
           void release(job.id);
           return 'more';
@@ -134,7 +134,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       const refused = reply.type === 'error' && (reply.code === 'NOT_ALLOWED' || reply.code === 'UNAUTHENTICATED');
       if (refused) refusals.set(job.id, 'not_allowed');
       // The shared allocator away, or refusing this user: jobs wait, and the link reports it once.
-      if (!refused && (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE')) rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
+      if (!refused && (reply.type !== 'error' || reply.code !== 'ALLOCATOR_UNREACHABLE'))
+        rt.log(`allocator answered ${reply.type} to a request: ${JSON.stringify(reply)}`);
       return 'abort';
     };
     const settle = (job: Job, reply: AllocatorToMaster): void => {
@@ -151,7 +152,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     const never: Job[] = [];
     for (const id of [...state.dependent]) {
       const job = state.jobs.get(id);
-      if (!job || job.state.type !== 'queue') continue;
+      if (job?.state.type !== 'queue') continue;
       const d = depState(job, state.jobs);
       if (d.kind === 'waiting') blocked.add(id);
       else if (d.kind === 'never') {
@@ -182,7 +183,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       const gid = state.jobs.groupOf(id);
       if (gid !== undefined && groupRunning !== null && (groupRunning.get(gid) ?? 0) >= (capOf.get(gid) ?? Infinity)) continue; // a full capped array: its jobs are not even read
       const job = state.jobs.get(id);
-      if (!job || job.state.type !== 'queue' || job.state.held || blocked.has(id) || job.spec.cores >= noRoomFrom) continue;
+      if (job?.state.type !== 'queue' || job.state.held || blocked.has(id) || job.spec.cores >= noRoomFrom) continue;
       const g = job.spec.group;
       if (g?.cap !== undefined) {
         groupRunning ??= countGroups();
@@ -227,9 +228,20 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       const { pid } = await rt.executor.launch({
         jobId: job.id,
         node: job.state.node,
-        command: withSourcedFiles(rt.settings.sourceTheseFiles, spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command),
+        command: withSourcedFiles(
+          rt.settings.sourceTheseFiles,
+          spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command,
+        ),
         cwd: spec.cwd,
-        env: { QPY_JOB_ID: String(job.id), QPY_NODE: job.state.node, QPY_N_CORES: String(spec.cores), QPY_MEM: memText(spec.memGB), QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1), ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}), [TAG_VAR]: jobTag(rt.user, job.id, (job.attempts?.length ?? 0) + 1) },
+        env: {
+          QPY_JOB_ID: String(job.id),
+          QPY_NODE: job.state.node,
+          QPY_N_CORES: String(spec.cores),
+          QPY_MEM: memText(spec.memGB),
+          QPY_ATTEMPT: String((job.attempts?.length ?? 0) + 1),
+          ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}),
+          [TAG_VAR]: jobTag(rt.user, job.id, (job.attempts?.length ?? 0) + 1),
+        },
       });
       const current = rt.state.jobs.get(job.id);
       if (current?.state.type === 'running' && current.state.pid === null) {
@@ -253,9 +265,9 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       if (current.state.killRequested) rt.committer.putJob(update(rt.state, life.unqueue(queued, rt.now())), null);
       else rt.committer.putJob(queued, queued.id); // stored by submission order; first in line until a restart
       // Released at the start of the next pass, in the same turn as the requests that may reuse the slot:
-    // the shared daemon then never shows the core idle in between.
-    endedSlots.push(jobId);
-    poke();
+      // the shared daemon then never shows the core idle in between.
+      endedSlots.push(jobId);
+      poke();
     } else if (err instanceof QpyError && err.code === 'NODE_LINK_LOST') {
       // The link died mid-launch: the job may run. Find out as for a restarted master.
       rt.log(`launch of job ${jobId}: ${err.message}; adopting it when the node answers`);
@@ -292,8 +304,11 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     }
     const job = rt.state.jobs.get(jobId);
     // A node_failed job's end, seen when its node came back: already final, only its run record goes.
-    if (job?.state.type === 'node_failed') return rt.executor.forget(jobId);
-    if (!job || job.state.type !== 'running') return;
+    if (job?.state.type === 'node_failed') {
+      rt.executor.forget(jobId);
+      return;
+    }
+    if (job?.state.type !== 'running') return;
     const finished = update(rt.state, life.end(job, outcome, rt.now()));
     let done = finished;
     if (life.retriesLeft(finished)) {

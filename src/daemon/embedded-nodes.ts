@@ -12,14 +12,23 @@ import type { NodeSpec } from '../allocator/state.js';
 import { QpyError } from '../errors.js';
 import { isLocalAddress } from '../protocol/cluster.js';
 
-
 export function localMachineGB(): number {
   return Math.round((totalmem() / 1024 ** 3) * 10) / 10;
 }
 
 /** This machine as the only node. */
 export function defaultNodes(): NodeSpec[] {
-  return [{ name: 'localhost', address: 'localhost', cores: availableParallelism(), memGB: localMachineGB(), attributes: [], prefMulticore: false, checkDir: null }];
+  return [
+    {
+      name: 'localhost',
+      address: 'localhost',
+      cores: availableParallelism(),
+      memGB: localMachineGB(),
+      attributes: [],
+      prefMulticore: false,
+      checkDir: null,
+    },
+  ];
 }
 
 /**
@@ -35,7 +44,8 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
     throw new QpyError('NODES_FILE', `cannot read ${path}: ${(err as Error).message}`);
   }
   const nodes = parseNodeSpecs(text, path);
-  if (nodes.length === 0) throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
+  if (nodes.length === 0)
+    throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
   return { nodes, fromFile: true };
 }
 
@@ -54,7 +64,11 @@ export function parseNodeSpecs(text: string, path: string, probed = false): Node
     if (probed && !isLocalAddress(n.address)) nodes.push({ ...n, cores: n.cores ?? 0, memGB: n.memGB ?? 0 });
     else if (!isLocalAddress(n.address)) {
       if (n.cores == null || n.memGB == null) {
-        throw new QpyError('NODES_FILE', `${path}: remote node ${n.name} needs its cores and memory`, `for example: ${n.name} address=${n.address} cores=16 memory=64`);
+        throw new QpyError(
+          'NODES_FILE',
+          `${path}: remote node ${n.name} needs its cores and memory`,
+          `for example: ${n.name} address=${n.address} cores=16 memory=64`,
+        );
       }
       nodes.push({ ...n, cores: n.cores, memGB: n.memGB });
     } else nodes.push({ ...n, cores: n.cores ?? availableParallelism(), memGB: n.memGB ?? localMachineGB() });

@@ -30,7 +30,12 @@ export class Listings {
   page(cursor: number, now: number, size = CHECK_PAGE): { ids: number[]; more: boolean } {
     this.expire(now);
     const l = this.open.get(cursor);
-    if (l === undefined) throw new QpyError('NOT_FOUND', 'this listing was dropped (it was not read on for 10 minutes, or the master restarted)', 'run the check again');
+    if (l === undefined)
+      throw new QpyError(
+        'NOT_FOUND',
+        'this listing was dropped (it was not read on for 10 minutes, or the master restarted)',
+        'run the check again',
+      );
     const ids = l.ids.slice(l.at, l.at + size);
     l.at += ids.length;
     l.touchedAt = now;

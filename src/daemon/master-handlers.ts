@@ -170,7 +170,11 @@ async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   if (NOT_YET.has(req.key)) throw new QpyError('INVALID_ARGUMENT', `${req.key} is not available in this version`);
   const r = applySetting(ctx.settings, req.key, req.values);
   if (!r.ok) throw new QpyError('INVALID_ARGUMENT', r.message, `see the settings with: qpy config`);
-  if (r.settings.defaultAttr !== ctx.settings.defaultAttr || r.settings.andAttr !== ctx.settings.andAttr || r.settings.orAttr !== ctx.settings.orAttr) {
+  if (
+    r.settings.defaultAttr !== ctx.settings.defaultAttr ||
+    r.settings.andAttr !== ctx.settings.andAttr ||
+    r.settings.orAttr !== ctx.settings.orAttr
+  ) {
     for (const expr of [r.settings.defaultAttr, r.settings.andAttr, r.settings.orAttr]) {
       const parsed = parseAttrExpr(expr);
       if (!parsed.ok) throw new QpyError(parsed.code, `${req.key}: ${parsed.message}`);
@@ -182,19 +186,22 @@ async function onConfig(ctx: HandlerContext, req: Extract<CliToMaster, { type: '
   return { type: 'settings', id: req.id, settings: ctx.settings, paused: ctx.state.paused, message: r.message };
 }
 
-
-
 async function onHold(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'hold' }>): Promise<MasterToCli> {
   let n = 0;
   for (const id of ctx.state.queue) {
     if (!inRanges(id, req.ranges)) continue; // before reading the job: a queue may hold a million
     const job = ctx.state.jobs.get(id);
-    if (!job || job.state.type !== 'queue' || (job.state.held ?? false) === req.held) continue;
+    if (job?.state.type !== 'queue' || (job.state.held ?? false) === req.held) continue;
     ctx.committer.putJob(update(ctx.state, life.hold(job, req.held)), 'keep');
     n++;
   }
   const verb = req.held ? 'held' : 'released';
-  if (n === 0) throw new QpyError('NOT_FOUND', `Nothing to do: no queued job to be ${verb} among those IDs.`, 'only queued jobs can be held or released');
+  if (n === 0)
+    throw new QpyError(
+      'NOT_FOUND',
+      `Nothing to do: no queued job to be ${verb} among those IDs.`,
+      'only queued jobs can be held or released',
+    );
   await ctx.committer.flush();
   if (!req.held) ctx.dispatcher.poke();
   return { type: 'text', id: req.id, text: `${n} job${n === 1 ? '' : 's'} ${verb}.` };
@@ -232,15 +239,21 @@ async function onRequeue(ctx: HandlerContext, req: Extract<CliToMaster, { type: 
   const retryable = (status: string) => status === 'failed' || status === 'node_failed';
   const eligible = (j: Job) => (req.any ? life.isFinal(j) : retryable(j.state.type));
   const picked: Job[] = [];
-  for (const j of ctx.state.jobs.values()) if (eligible(j) && (inRanges(j.id, req.ranges) || (req.failed && retryable(j.state.type)))) picked.push(j);
+  for (const j of ctx.state.jobs.values())
+    if (eligible(j) && (inRanges(j.id, req.ranges) || (req.failed && retryable(j.state.type)))) picked.push(j);
   const stuck = picked.flatMap((j) => {
     const node = ctx.leftoverOn(j.id);
     return node === null ? [] : [`${j.id} (on ${node})`];
   });
   if (stuck.length > 0) {
-    throw new QpyError('ILLEGAL_TRANSITION', `not queued again: job ${stuck.join(', ')} may still run on a node that has not answered since it went down`, 'retry once the node is back and what is left there has been killed');
+    throw new QpyError(
+      'ILLEGAL_TRANSITION',
+      `not queued again: job ${stuck.join(', ')} may still run on a node that has not answered since it went down`,
+      'retry once the node is back and what is left there has been killed',
+    );
   }
-  if (picked.length === 0) throw new QpyError('NOT_FOUND', req.any ? 'Nothing to do: no finished job among those IDs.' : 'Nothing to do: no failed job to retry.');
+  if (picked.length === 0)
+    throw new QpyError('NOT_FOUND', req.any ? 'Nothing to do: no finished job among those IDs.' : 'Nothing to do: no failed job to retry.');
   const now = ctx.now();
   for (const job of picked) {
     const again = update(ctx.state, life.requeueFinal(job, now));

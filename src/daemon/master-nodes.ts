@@ -25,7 +25,14 @@ import { isLocalAddress } from '../protocol/cluster.js';
  * `previousFingerprint`: the pin before a rotation, also accepted until the
  * new certificate has been seen.
  */
-export const multiuserFileSchema = obj({ address: strMax(1024), port: int, user: strMax(256), socket: optional(strMax(4096)), fingerprint: optional(strMax(128)), previousFingerprint: optional(strMax(128)) });
+export const multiuserFileSchema = obj({
+  address: strMax(1024),
+  port: int,
+  user: strMax(256),
+  socket: optional(strMax(4096)),
+  fingerprint: optional(strMax(128)),
+  previousFingerprint: optional(strMax(128)),
+});
 export type MultiuserFile = ReturnType<typeof multiuserFileSchema>;
 
 /** The shared daemon's details, or null for the embedded default. A broken file is a QpyError. */
@@ -40,14 +47,18 @@ export function readMultiuserFile(path: string): MultiuserFile | null {
   try {
     return multiuserFileSchema(JSON.parse(text), '$');
   } catch (err) {
-    throw new QpyError('STORE', `${path} is damaged: ${(err as Error).message}`, 'join again with the code from your administrator: qpy join …');
+    throw new QpyError(
+      'STORE',
+      `${path} is damaged: ${(err as Error).message}`,
+      'join again with the code from your administrator: qpy join …',
+    );
   }
 }
 
 /** Write multiuser.json atomically (0600). */
 export function writeMultiuserFile(path: string, file: MultiuserFile): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(file) + '\n', { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
 }
 
@@ -105,7 +116,12 @@ export interface NodeExecutors {
  * Executors for the nodes in `known` (name → address), and for nodes learnt
  * later. Remote links are reported to `onLink`.
  */
-export function nodeExecutors(known: Map<string, string>, runDir: string, pollMs: number, onLink: (node: string, problem: string | null) => void): NodeExecutors {
+export function nodeExecutors(
+  known: Map<string, string>,
+  runDir: string,
+  pollMs: number,
+  onLink: (node: string, problem: string | null) => void,
+): NodeExecutors {
   const addresses = new Map(known);
   let local: Executor | null = null;
   const remote = new Map<string, { address: string; ex: Executor }>();

@@ -92,23 +92,31 @@ function onFinalCommitted(c: Committer, waits: Waits): Committer {
       c.putJob(job, pos);
       if (!isFinal(job)) return;
       const copy = job.spec.copy?.path;
-      void c.flushSoon().then(() => {
-        if (copy !== undefined) rmSync(copy, { force: true });
-        waits.final(job.id);
-      }, () => undefined);
+      void c.flushSoon().then(
+        () => {
+          if (copy !== undefined) rmSync(copy, { force: true });
+          waits.final(job.id);
+        },
+        () => undefined,
+      );
     },
     unqueueRange(first, last, at) {
       c.unqueueRange(first, last, at);
-      void c.flushSoon().then(() => {
-        for (let id = first; id <= last; id++) waits.final(id);
-      }, () => undefined);
+      void c.flushSoon().then(
+        () => {
+          for (let id = first; id <= last; id++) waits.final(id);
+        },
+        () => undefined,
+      );
     },
   };
 }
 
 /** The slots the running jobs hold, as the allocator registers them. */
 function runningSlots(state: MasterState): Slot[] {
-  return running(state).flatMap((j) => (j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : []));
+  return running(state).flatMap((j) =>
+    j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : [],
+  );
 }
 
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
@@ -116,7 +124,10 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
   for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`); // complete once the jobs were read
   const waits = createWaits();
-  const committer = onFinalCommitted(createCommitter(store, (err) => log(`store write failed: ${err.message}`)), waits);
+  const committer = onFinalCommitted(
+    createCommitter(store, (err) => log(`store write failed: ${err.message}`)),
+    waits,
+  );
 
   // Who allocates: the shared daemon if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
@@ -133,27 +144,44 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const user = shared?.user ?? userName();
   let health: NodeHealth | null = null;
   let dispatcher: Dispatcher | null = null;
-  const execs = nodeExecutors(shared ? parseAddressBook(loaded.meta.get('node_addresses')) : addressesOf(nodes), paths.run, timing.pollMs, (node, problem) => health?.link(node, problem));
+  const execs = nodeExecutors(
+    shared ? parseAddressBook(loaded.meta.get('node_addresses')) : addressesOf(nodes),
+    paths.run,
+    timing.pollMs,
+    (node, problem) => health?.link(node, problem),
+  );
   const executor = execs.executor;
   const embedded = shared === null ? createAllocator(nodes, DEFAULT_RULES) : null;
-  const link: AllocatorLink & { close?(): void } = shared === null
-    ? embeddedLink(embedded!)
-    : multiuserLink({
-        url: multiuserUrl(shared),
-        key: () => readKey(paths.multiuserKey),
-        ...(shared.fingerprint !== undefined ? { pin: filePin(paths.multiuser) } : {}),
-        joinAt: `${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}`,
-        user,
-        log,
-        registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),
-        onRegistered: () => dispatcher?.poke(),
-        onAddress: (node, address) => {
-          if (execs.learn(node, address)) committer.setMeta('node_addresses', execs.book());
-        },
-      });
+  const link: AllocatorLink & { close?(): void } =
+    shared === null
+      ? embeddedLink(embedded!)
+      : multiuserLink({
+          url: multiuserUrl(shared),
+          key: () => readKey(paths.multiuserKey),
+          ...(shared.fingerprint !== undefined ? { pin: filePin(paths.multiuser) } : {}),
+          joinAt: `${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}`,
+          user,
+          log,
+          registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),
+          onRegistered: () => dispatcher?.poke(),
+          onAddress: (node, address) => {
+            if (execs.learn(node, address)) committer.setMeta('node_addresses', execs.book());
+          },
+        });
 
   const settings = loadSettings(loaded.meta.get('settings'), log);
-  const rt: Runtime = { state, user, committer, executor, allocator: link, log, now: Date.now, killGraceMs: timing.killGraceMs, stopping: false, settings };
+  const rt: Runtime = {
+    state,
+    user,
+    committer,
+    executor,
+    allocator: link,
+    log,
+    now: Date.now,
+    killGraceMs: timing.killGraceMs,
+    stopping: false,
+    settings,
+  };
   dispatcher = createDispatcher(rt);
   const d = dispatcher;
   executor.onEnded((e) => {
@@ -199,7 +227,16 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
 
   const notes = new Map<number, string>();
   for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, { dispatcher: d, configProblem, notes, scriptsDir: paths.scripts, waits, listings: new Listings(), leftoverOn: (id: number) => health?.leftoverOn(id) ?? null, finish: () => void stop() });
+  const ctx: HandlerContext = Object.assign(rt, {
+    dispatcher: d,
+    configProblem,
+    notes,
+    scriptsDir: paths.scripts,
+    waits,
+    listings: new Listings(),
+    leftoverOn: (id: number) => health?.leftoverOn(id) ?? null,
+    finish: () => void stop(),
+  });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
@@ -211,8 +248,16 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     serverName: 'qpy-master',
     log,
   });
-  writeDiscovery(paths.discovery, { pid: process.pid, host: opts.host ?? '127.0.0.1', port: server.port, protocol: PROTOCOL_VERSION, startedAt: Date.now() });
-  const where = shared ? `qpy-multiuser at ${shared.address}:${shared.port} as ${user}` : `nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}`;
+  writeDiscovery(paths.discovery, {
+    pid: process.pid,
+    host: opts.host ?? '127.0.0.1',
+    port: server.port,
+    protocol: PROTOCOL_VERSION,
+    startedAt: Date.now(),
+  });
+  const where = shared
+    ? `qpy-multiuser at ${shared.address}:${shared.port} as ${user}`
+    : `nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}`;
   log(`started: pid ${process.pid}, port ${server.port}, ${state.jobs.size} jobs (${adopted.length} running), ${where}`);
   d.poke();
   return { port: server.port, pid: process.pid, log, stopped, stop };

@@ -28,6 +28,6 @@ export function isThisHost(address: string): boolean {
 
 /** The WebSocket URL a master on this host connects to. */
 export function multiuserUrl(at: MultiuserAddress): string {
-  if (at.socket !== undefined && at.socket.startsWith('/') && isThisHost(at.address)) return `ws+unix://${at.socket}:/`;
+  if (at.socket?.startsWith('/') && isThisHost(at.address)) return `ws+unix://${at.socket}:/`;
   return `${at.fingerprint !== undefined ? 'wss' : 'ws'}://${at.address.includes(':') ? `[${at.address}]` : at.address}:${at.port}/`;
 }

@@ -17,7 +17,8 @@ import type { MultiuserContext } from './multiuser-handlers.js';
 export const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
 
 /** Where masters reach the daemon, as `qpy join` takes it. */
-export const hostPort = (ctx: MultiuserContext): string => `${ctx.listen.host.includes(':') ? `[${ctx.listen.host}]` : ctx.listen.host}:${ctx.listen.port}`;
+export const hostPort = (ctx: MultiuserContext): string =>
+  `${ctx.listen.host.includes(':') ? `[${ctx.listen.host}]` : ctx.listen.host}:${ctx.listen.port}`;
 
 /**
  * Why `user`'s master may not connect, or null if it may: allowed now, or
@@ -51,7 +52,11 @@ export function keyFor(ctx: MultiuserContext, role: string, user: string): Buffe
       const refusal = notAllowed(ctx, user);
       if (refusal) return refusal;
       if (!existsSync(userKeyPath(ctx, user))) {
-        return new QpyError('UNAUTHENTICATED', `user ${user} has no key on this cluster`, `ask the qpy administrator to run: qpy-admin users add ${user}; then run qpy join with the code`);
+        return new QpyError(
+          'UNAUTHENTICATED',
+          `user ${user} has no key on this cluster`,
+          `ask the qpy administrator to run: qpy-admin users add ${user}; then run qpy join with the code`,
+        );
       }
       return readKey(userKeyPath(ctx, user));
     }
@@ -67,7 +72,17 @@ export function keyFor(ctx: MultiuserContext, role: string, user: string): Buffe
 
 /** What a peer whose proof fails is told. */
 export function wrongKey(ctx: MultiuserContext, role: string, user: string): QpyError {
-  if (role === 'join') return new QpyError('UNAUTHENTICATED', 'the invitation code is wrong, used or expired', 'ask your administrator for a new one');
-  if (role === 'admin') return new QpyError('UNAUTHENTICATED', 'authentication failed: wrong admin key', 'qpy-admin must run as the account that owns the admin directory');
-  return new QpyError('UNAUTHENTICATED', `authentication failed: wrong key for user ${user}`, `if the administrator invited you again, run qpy join ${hostPort(ctx)} and give the new code`);
+  if (role === 'join')
+    return new QpyError('UNAUTHENTICATED', 'the invitation code is wrong, used or expired', 'ask your administrator for a new one');
+  if (role === 'admin')
+    return new QpyError(
+      'UNAUTHENTICATED',
+      'authentication failed: wrong admin key',
+      'qpy-admin must run as the account that owns the admin directory',
+    );
+  return new QpyError(
+    'UNAUTHENTICATED',
+    `authentication failed: wrong key for user ${user}`,
+    `if the administrator invited you again, run qpy join ${hostPort(ctx)} and give the new code`,
+  );
 }

@@ -34,7 +34,9 @@ export function readNodes(path: string): { specs: NodeSpec[]; text: string } {
 export function capacityFromProbes(text: string): Map<string, { cores: boolean; memory: boolean }> {
   const parsed = parseNodesFile(text);
   if (!parsed.ok) return new Map();
-  return new Map(parsed.nodes.filter((n) => !isLocalAddress(n.address)).map((n) => [n.name, { cores: n.cores === null, memory: n.memGB === null }]));
+  return new Map(
+    parsed.nodes.filter((n) => !isLocalAddress(n.address)).map((n) => [n.name, { cores: n.cores === null, memory: n.memGB === null }]),
+  );
 }
 
 /** The rules in `path` (throws RULES_FILE). A missing file means `even`. */
@@ -66,7 +68,8 @@ export function editAllowedUsersFile(path: string, name: string, present: boolea
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new QpyError('USERS_FILE', `cannot read ${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new QpyError('USERS_FILE', `cannot read ${path}: ${(err as Error).message}`);
   }
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, editAllowedUsers(text, name, present), { mode: 0o600 });
@@ -84,7 +87,12 @@ export interface InForce<T> {
  * Read one file, falling back to its last good text (from the store) when it
  * is wrong, and to `fallback` when there is none.
  */
-function withLastGood<T>(read: () => { value: T; text: string }, parseLastGood: (text: string) => T, lastGood: string | undefined, fallback: T): InForce<T> {
+function withLastGood<T>(
+  read: () => { value: T; text: string },
+  parseLastGood: (text: string) => T,
+  lastGood: string | undefined,
+  fallback: T,
+): InForce<T> {
   try {
     const { value, text } = read();
     return { value, text, problem: null };

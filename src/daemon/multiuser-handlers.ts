@@ -71,7 +71,10 @@ export function persistUser(ctx: MultiuserContext, name: string): void {
     return;
   }
   ctx.store.putUser(name, u.removed);
-  ctx.store.replaceSlots(name, [...u.slots.values()].map((s) => ({ user: name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB })));
+  ctx.store.replaceSlots(
+    name,
+    [...u.slots.values()].map((s) => ({ user: name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB })),
+  );
 }
 
 /** A master's request, in its own user's name only. */
@@ -84,13 +87,18 @@ export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator
   // A master that reaches a node the probes find down: probe it now rather than at the next retry.
   if (msg.type === 'nodeLink' && msg.reachable && ctx.state.nodeByName.get(msg.node)?.up === false) ctx.probe([msg.node]);
   const reply = handleMasterMessage(ctx.state, msg, { trustRegistrations: false });
-  if (reply.type === 'registered' && reply.refused.length > 0) ctx.log(`register of ${msg.user}: refused ${reply.refused.length} reported slot(s), never counted: jobs ${reply.refused.slice(0, 20).map((r) => r.jobId).join(' ')}${reply.refused.length > 20 ? ' …' : ''} (${reply.refused[0]!.reason})`);
+  if (reply.type === 'registered' && reply.refused.length > 0)
+    ctx.log(
+      `register of ${msg.user}: refused ${reply.refused.length} reported slot(s), never counted: jobs ${reply.refused
+        .slice(0, 20)
+        .map((r) => r.jobId)
+        .join(' ')}${reply.refused.length > 20 ? ' …' : ''} (${reply.refused[0]!.reason})`,
+    );
   if (msg.type === 'status' && reply.type === 'status') reply.status = withProblems(ctx, reply.status);
   if (msg.type === 'register' || msg.type === 'release') {
     persistUser(ctx, msg.user);
     ctx.wake();
-  }
-  else if (msg.type === 'request' && reply.type === 'granted') {
+  } else if (msg.type === 'request' && reply.type === 'granted') {
     const slot = ctx.state.userByName.get(msg.user)?.slots.get(msg.jobId);
     if (slot) ctx.store.putSlot({ user: msg.user, jobId: slot.jobId, node: slot.node, cores: slot.cores, memGB: slot.memGB });
   }
@@ -146,7 +154,9 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       ctx.probe([...diff.added, ...diff.changed]);
       for (const name of diff.removed) store.setDrained(name, false);
       await store.commit();
-      ctx.log(`nodes reloaded: added ${diff.added.join(' ') || '-'}, removed ${diff.removed.join(' ') || '-'}, changed ${diff.changed.join(' ') || '-'}`);
+      ctx.log(
+        `nodes reloaded: added ${diff.added.join(' ') || '-'}, removed ${diff.removed.join(' ') || '-'}, changed ${diff.changed.join(' ') || '-'}`,
+      );
       return { type: 'nodesReloaded', id: msg.id, ...diff };
     }
     case 'distribute': {
@@ -164,7 +174,16 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       const keyPath = userKeyPath(ctx, msg.name);
       const replaced = existsSync(keyPath);
       replaceKey(keyPath);
-      const closed = replaced ? ctx.disconnectMasters(msg.name, new QpyError('UNAUTHENTICATED', `the administrator invited ${msg.name} again: this key no longer works`, `run qpy join ${hostPort(ctx)} and give the new code`)) : 0;
+      const closed = replaced
+        ? ctx.disconnectMasters(
+            msg.name,
+            new QpyError(
+              'UNAUTHENTICATED',
+              `the administrator invited ${msg.name} again: this key no longer works`,
+              `run qpy join ${hostPort(ctx)} and give the new code`,
+            ),
+          )
+        : 0;
       ctx.removedUsers.delete(msg.name);
       store.setMeta(`removed_user:${msg.name}`, '');
       const known = state.userByName.get(msg.name);
@@ -177,8 +196,21 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       ctx.invites.set(msg.name, invite);
       store.putInvite({ user: msg.name, ...invite });
       await store.commit();
-      ctx.log(`user ${msg.name} ${replaced ? `invited again: new key (the old one no longer works; ${closed} master connection${closed === 1 ? '' : 's'} closed)` : 'allowed'}; invitation valid until ${new Date(invite.expiresAt).toISOString()}`);
-      return { type: 'userAdded', id: msg.id, name: msg.name, code, expiresAt: invite.expiresAt, address: ctx.listen.host, port: ctx.listen.port, replaced, closed, ...(ctx.listen.fingerprint !== null ? { fingerprint: ctx.listen.fingerprint } : {}) };
+      ctx.log(
+        `user ${msg.name} ${replaced ? `invited again: new key (the old one no longer works; ${closed} master connection${closed === 1 ? '' : 's'} closed)` : 'allowed'}; invitation valid until ${new Date(invite.expiresAt).toISOString()}`,
+      );
+      return {
+        type: 'userAdded',
+        id: msg.id,
+        name: msg.name,
+        code,
+        expiresAt: invite.expiresAt,
+        address: ctx.listen.host,
+        port: ctx.listen.port,
+        replaced,
+        closed,
+        ...(ctx.listen.fingerprint !== null ? { fingerprint: ctx.listen.fingerprint } : {}),
+      };
     }
     case 'removeUser': {
       editAllowedUsersFile(ctx.paths.allowedUsers, msg.name, false);
@@ -190,18 +222,33 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       persistUser(ctx, msg.name);
       await store.commit();
       // A user left holding nothing is told at once, so its next `qpy sub` is refused, not queued for nothing.
-      const closed = result === 'draining' ? 0 : ctx.disconnectMasters(msg.name, new QpyError('NOT_ALLOWED', `user ${msg.name} is not allowed to use this cluster (removed by the administrator)`, 'ask the qpy administrator'));
+      const closed =
+        result === 'draining'
+          ? 0
+          : ctx.disconnectMasters(
+              msg.name,
+              new QpyError(
+                'NOT_ALLOWED',
+                `user ${msg.name} is not allowed to use this cluster (removed by the administrator)`,
+                'ask the qpy administrator',
+              ),
+            );
       ctx.log(`user ${msg.name} removed (${result}${closed > 0 ? `; ${closed} master connection(s) closed` : ''})`);
       return { type: 'userRemoved', id: msg.id, name: msg.name, result };
     }
     case 'drain':
     case 'resume': {
       const drained = msg.type === 'drain';
-      if (!setDrained(state, msg.node, drained)) throw new QpyError('NOT_FOUND', `no node ${msg.node}`, 'see the nodes with: qpy-admin status');
+      if (!setDrained(state, msg.node, drained))
+        throw new QpyError('NOT_FOUND', `no node ${msg.node}`, 'see the nodes with: qpy-admin status');
       store.setDrained(msg.node, drained);
       await store.commit();
       ctx.log(`node ${msg.node} ${drained ? 'drained' : 'resumed'}`);
-      return { type: 'done', id: msg.id, message: drained ? `Node ${msg.node} drained: it takes no new jobs; its running jobs go on.` : `Node ${msg.node} takes jobs again.` };
+      return {
+        type: 'done',
+        id: msg.id,
+        message: drained ? `Node ${msg.node} drained: it takes no new jobs; its running jobs go on.` : `Node ${msg.node} takes jobs again.`,
+      };
     }
     case 'finish':
       setImmediate(() => ctx.finish());
@@ -220,7 +267,8 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
 export async function handleJoin(ctx: MultiuserContext, msg: JoinToAllocator, peer: Peer): Promise<AllocatorToJoin> {
   const user = peer.user;
   const invite = ctx.invites.get(user);
-  if (invite === undefined || invite.expiresAt <= ctx.now()) throw new QpyError('UNAUTHENTICATED', 'the invitation has expired or was used');
+  if (invite === undefined || invite.expiresAt <= ctx.now())
+    throw new QpyError('UNAUTHENTICATED', 'the invitation has expired or was used');
   const userKey = readKey(userKeyPath(ctx, user));
   ctx.invites.delete(user);
   ctx.store.deleteInvite(user);

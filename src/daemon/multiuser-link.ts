@@ -27,7 +27,13 @@
  * (`certificateStored`).
  */
 import { QpyError } from '../errors.js';
-import { allocatorToMasterSchema, type AllocatorFrame, type AllocatorToMaster, type MasterToAllocator, type Slot } from '../protocol/master-allocator.js';
+import {
+  allocatorToMasterSchema,
+  type AllocatorFrame,
+  type AllocatorToMaster,
+  type MasterToAllocator,
+  type Slot,
+} from '../protocol/master-allocator.js';
 import { connect, type Connection } from '../transport/client.js';
 import { wsSocket } from '../transport/ws-socket.js';
 import type { AllocatorLink, AllocatorRequest } from './allocator-link.js';
@@ -109,10 +115,20 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
   const rejoinAfterRotation = `if the administrator rotated the certificate while this master was away, join again with a new code from them: qpy join ${opts.joinAt ?? 'HOST:PORT'}; if not, someone may be intercepting the connection: tell your administrator`;
 
   function deny(error: QpyError, from: 'handshake' | 'request'): void {
-    const message = isNotAllowed(error) ? error.message : isMismatch(error) ? `qpy-multiuser's TLS certificate is not the one this master pinned (${error.message})` : `qpy-multiuser does not accept your key (${error.message})`;
+    const message = isNotAllowed(error)
+      ? error.message
+      : isMismatch(error)
+        ? `qpy-multiuser's TLS certificate is not the one this master pinned (${error.message})`
+        : `qpy-multiuser does not accept your key (${error.message})`;
     const was = denied?.error.message;
-    denied = { error: new QpyError(error.code, message, isNotAllowed(error) ? ASK_ADMIN : isMismatch(error) ? rejoinAfterRotation : joinAgain), from };
-    if (was !== message) opts.log(`${isMismatch(error) ? 'refusing qpy-multiuser' : 'qpy-multiuser refuses this user'}: ${message}: queued jobs wait, new jobs are refused (${denied.error.hint})`);
+    denied = {
+      error: new QpyError(error.code, message, isNotAllowed(error) ? ASK_ADMIN : isMismatch(error) ? rejoinAfterRotation : joinAgain),
+      from,
+    };
+    if (was !== message)
+      opts.log(
+        `${isMismatch(error) ? 'refusing qpy-multiuser' : 'qpy-multiuser refuses this user'}: ${message}: queued jobs wait, new jobs are refused (${denied.error.hint})`,
+      );
     if (from === 'request' && deniedTimer === null) {
       // Connected, but refused: ask again now and then (a dispatch pass asks for the first queued job).
       deniedTimer = setInterval(() => opts.onRegistered(), DENIED_RETRY_MS);
@@ -186,11 +202,15 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
     try {
       opts.pin.store(fingerprint);
     } catch (err) {
-      opts.log(`qpy-multiuser rotated its TLS certificate, but the new fingerprint could not be stored: ${(err as Error).message}: this master must join again once it reconnects`);
+      opts.log(
+        `qpy-multiuser rotated its TLS certificate, but the new fingerprint could not be stored: ${(err as Error).message}: this master must join again once it reconnects`,
+      );
       return;
     }
     opts.log(`qpy-multiuser rotated its TLS certificate: pinned SHA-256 ${fingerprint} from now on`);
-    c.request({ type: 'certificateStored', user: opts.user, fingerprint }).catch((err: Error) => opts.log(`could not confirm the new certificate to qpy-multiuser: ${err.message}`));
+    c.request({ type: 'certificateStored', user: opts.user, fingerprint }).catch((err: Error) =>
+      opts.log(`could not confirm the new certificate to qpy-multiuser: ${err.message}`),
+    );
   }
 
   function schedule(): void {
@@ -216,7 +236,11 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
     reachable: () => conn !== null,
     denied: () => denied?.error ?? null,
     async request(message: AllocatorRequest): Promise<AllocatorToMaster> {
-      if (message.type === 'nodeLink') reachability.set(message.node, message.reason === undefined ? { reachable: message.reachable } : { reachable: message.reachable, reason: message.reason });
+      if (message.type === 'nodeLink')
+        reachability.set(
+          message.node,
+          message.reason === undefined ? { reachable: message.reachable } : { reachable: message.reachable, reason: message.reason },
+        );
       const c = conn;
       if (c === null) {
         if (message.type === 'release') return { type: 'released', id: 0, found: true };

@@ -99,7 +99,10 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   const problems = new Map<string, string>();
   const nodes = nodesInForce(paths.nodes, meta.get('last_good_nodes'));
   const rules = rulesInForce(paths.rules, meta.get('last_good_rules'));
-  for (const [key, r] of [['nodes', nodes], ['rules', rules]] as const) {
+  for (const [key, r] of [
+    ['nodes', nodes],
+    ['rules', rules],
+  ] as const) {
     if (r.problem) {
       problems.set(key, `${r.problem.message} (the last good ${key} file stays in force)`);
       log(`${key}: ${r.problem.message}`);
@@ -170,11 +173,21 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     wake,
     capacity: capacityFromProbes(nodes.text ?? meta.get('last_good_nodes') ?? ''),
     probe: (names) => void prober?.probe(names),
-    removedUsers: new Set([...meta].filter(([k, v]) => k.startsWith('removed_user:') && v !== '').map(([k]) => k.slice('removed_user:'.length))),
+    removedUsers: new Set(
+      [...meta].filter(([k, v]) => k.startsWith('removed_user:') && v !== '').map(([k]) => k.slice('removed_user:'.length)),
+    ),
     disconnectMasters,
   };
   const startedAt = Date.now();
-  const advertise = (port: number) => writeDiscovery(paths.discovery, { pid: process.pid, host, port, protocol: PROTOCOL_VERSION, startedAt, ...(certificate ? { fingerprint: certificate.fingerprint } : {}) });
+  const advertise = (port: number) =>
+    writeDiscovery(paths.discovery, {
+      pid: process.pid,
+      host,
+      port,
+      protocol: PROTOCOL_VERSION,
+      startedAt,
+      ...(certificate ? { fingerprint: certificate.fingerprint } : {}),
+    });
   const rotator = certificateRotator({
     path: paths.tls,
     current: () => certificate,
@@ -196,7 +209,14 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       ...(certificate ? { tls: { key: certificate.pem, cert: certificate.pem } } : {}),
       keyFor: (role, user) => keyFor(ctx, role, user),
       wrongKey: (role, user) => wrongKey(ctx, role, user),
-      requestSchema: (role) => (role === 'master' ? masterToAllocatorSchema : role === 'admin' ? adminToAllocatorSchema : role === 'join' ? joinToAllocatorSchema : null),
+      requestSchema: (role) =>
+        role === 'master'
+          ? masterToAllocatorSchema
+          : role === 'admin'
+            ? adminToAllocatorSchema
+            : role === 'join'
+              ? joinToAllocatorSchema
+              : null,
       handle: (req, peer) => {
         if (peer.role === 'master' && req.type === 'certificateStored' && req.user === peer.user) rotator.stored(peer, req.fingerprint);
         if (peer.role === 'master') return handleMaster(ctx, req as MasterToAllocator, peer.user);
@@ -223,9 +243,18 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   } catch (err) {
     if (savedPort > 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       const holder = await portHolder(savedPort, host);
-      const which = holder?.pid != null ? `, pid ${holder.pid}` : holder?.candidates?.length ? `, one of its processes: ${holder.candidates.map((c) => `pid ${c.pid} (${c.command})`).join(', ')}` : '';
+      const which =
+        holder?.pid != null
+          ? `, pid ${holder.pid}`
+          : holder?.candidates?.length
+            ? `, one of its processes: ${holder.candidates.map((c) => `pid ${c.pid} (${c.command})`).join(', ')}`
+            : '';
       const by = holder ? `held by uid ${holder.uid}${holder.user ? ` (${holder.user})` : ''}${which}` : 'in use';
-      throw new QpyError('ALREADY_RUNNING', `port ${savedPort} (from ${paths.port}) is ${by}${holder?.uid === process.getuid?.() ? ': is another qpy-multiuser running?' : ''}`, `if it is not a qpy-multiuser of yours, stop that program, or remove ${paths.port} to take another port (users must then join again)`);
+      throw new QpyError(
+        'ALREADY_RUNNING',
+        `port ${savedPort} (from ${paths.port}) is ${by}${holder?.uid === process.getuid?.() ? ': is another qpy-multiuser running?' : ''}`,
+        `if it is not a qpy-multiuser of yours, stop that program, or remove ${paths.port} to take another port (users must then join again)`,
+      );
     }
     throw new QpyError('INTERNAL', `cannot listen on ${host}: ${(err as Error).message}`);
   }
@@ -258,6 +287,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     },
   });
   advertise(server.port);
-  log(`started: pid ${process.pid}, ${host}:${server.port}${certificate ? ` (TLS, certificate SHA-256 ${certificate.fingerprint})` : ''}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`);
+  log(
+    `started: pid ${process.pid}, ${host}:${server.port}${certificate ? ` (TLS, certificate SHA-256 ${certificate.fingerprint})` : ''}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`,
+  );
   return { port: server.port, pid: process.pid, log, stopped, stop };
 }

@@ -12,7 +12,17 @@
  */
 import * as life from '../master/lifecycle.js';
 import { running, update } from '../master/state.js';
-import { downDeadline, LINK_UP, linkBack, linkLost, linkReclaimed, linkTick, type LinkAction, type LinkStep, type NodeLink } from '../master/node-links.js';
+import {
+  downDeadline,
+  LINK_UP,
+  linkBack,
+  linkLost,
+  linkReclaimed,
+  linkTick,
+  type LinkAction,
+  type LinkStep,
+  type NodeLink,
+} from '../master/node-links.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 import { plainSshProblem } from '../executor/executor.js';
 
@@ -54,7 +64,8 @@ export function parseLeftovers(text: string | undefined): Map<string, Set<number
   return out;
 }
 
-const formatLeftovers = (m: Map<string, Set<number>>): string => JSON.stringify(Object.fromEntries([...m].filter(([, ids]) => ids.size > 0).map(([n, ids]) => [n, [...ids]])));
+const formatLeftovers = (m: Map<string, Set<number>>): string =>
+  JSON.stringify(Object.fromEntries([...m].filter(([, ids]) => ids.size > 0).map(([n, ids]) => [n, [...ids]])));
 
 export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: NodeHealthOptions): NodeHealth {
   const links = new Map<string, NodeLink>();
@@ -62,7 +73,9 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   const leftovers = parseLeftovers(opts.storedLeftovers);
   for (const node of leftovers.keys()) {
     if (!opts.nodes.includes(node)) {
-      rt.log(`node ${node} is no longer configured: leftovers of its node_failed jobs (${[...leftovers.get(node)!].join(' ')}) are not checked`);
+      rt.log(
+        `node ${node} is no longer configured: leftovers of its node_failed jobs (${[...leftovers.get(node)!].join(' ')}) are not checked`,
+      );
       leftovers.delete(node);
     }
   }
@@ -77,14 +90,17 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     if (step.link.kind !== before.kind) logChange(node, before, step.link);
     // A new reason while still cut off (connection refused, then host key unknown…): the allocator shows the latest.
     const why = (l: NodeLink) => (l.kind === 'lost' || l.kind === 'down' ? l.why : null);
-    if (before.kind !== 'up' && why(step.link) !== null && why(step.link) !== why(before) && !step.actions.includes('stop_grants')) tellAllocator(node, false);
+    if (before.kind !== 'up' && why(step.link) !== null && why(step.link) !== why(before) && !step.actions.includes('stop_grants'))
+      tellAllocator(node, false);
     armTimer(node);
     for (const a of step.actions) act(node, a);
   }
 
   function logChange(node: string, before: NodeLink, now: NodeLink): void {
-    if (now.kind === 'lost') rt.log(`node ${node} unreachable (${now.why}): no new jobs there; its running jobs are kept for ${opts.downAfterMs / 1000} s`);
-    else if (now.kind === 'down' && before.kind === 'lost') rt.log(`node ${node} is down: unreachable for ${opts.downAfterMs / 1000} s (${now.why})`);
+    if (now.kind === 'lost')
+      rt.log(`node ${node} unreachable (${now.why}): no new jobs there; its running jobs are kept for ${opts.downAfterMs / 1000} s`);
+    else if (now.kind === 'down' && before.kind === 'lost')
+      rt.log(`node ${node} is down: unreachable for ${opts.downAfterMs / 1000} s (${now.why})`);
     else if (now.kind === 'returning') rt.log(`node ${node} answers again: killing what is left of its node_failed jobs`);
     else if (now.kind === 'up') rt.log(`node ${node} is back in use`);
   }
@@ -98,10 +114,13 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
       return;
     }
     if (old) return; // the deadline of a lost link never moves
-    const t = setTimeout(() => {
-      timers.delete(node);
-      apply(node, linkTick(linkOf(node), rt.now(), opts.downAfterMs));
-    }, Math.max(0, at - rt.now()));
+    const t = setTimeout(
+      () => {
+        timers.delete(node);
+        apply(node, linkTick(linkOf(node), rt.now(), opts.downAfterMs));
+      },
+      Math.max(0, at - rt.now()),
+    );
     t.unref();
     timers.set(node, t);
   }
@@ -121,14 +140,18 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   function act(node: string, action: LinkAction): void {
     switch (action) {
       case 'stop_grants':
-        return tellAllocator(node, false);
+        tellAllocator(node, false);
+        return;
       case 'resume_grants':
-        return tellAllocator(node, true);
+        tellAllocator(node, true);
+        return;
       case 'fail_jobs':
         opts.showDown(node, true);
-        return failJobs(node);
+        failJobs(node);
+        return;
       case 'show_up':
-        return opts.showDown(node, false);
+        opts.showDown(node, false);
+        return;
       case 'reclaim':
         return void reclaim(node);
     }
@@ -175,11 +198,18 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
           gone = false;
           for (let round = 1; round <= KILL_ROUNDS && !gone; round++) {
             gone = await rt.executor.killLeftover(id, pid, rt.killGraceMs);
-            if (!gone) rt.log(`node ${node}: job ${id} (node_failed): processes of its group ${pid} still alive after kill ${round}${round < KILL_ROUNDS ? ': killing again' : ''}`);
+            if (!gone)
+              rt.log(
+                `node ${node}: job ${id} (node_failed): processes of its group ${pid} still alive after kill ${round}${round < KILL_ROUNDS ? ': killing again' : ''}`,
+              );
           }
-          if (gone && found === 'running') rt.log(`node ${node}: job ${id} (node_failed): nothing of it is left (process group ${pid} gone)`);
+          if (gone && found === 'running')
+            rt.log(`node ${node}: job ${id} (node_failed): nothing of it is left (process group ${pid} gone)`);
           else if (gone) rt.log(`node ${node}: job ${id} (node_failed) had ended; its process group ${pid} is gone`);
-          else rt.log(`node ${node}: job ${id} (node_failed): could not confirm that its process group ${pid} is gone; it stays listed as a leftover`);
+          else
+            rt.log(
+              `node ${node}: job ${id} (node_failed): could not confirm that its process group ${pid} is gone; it stays listed as a leftover`,
+            );
         }
         // Its end, if still to come, is of no interest: the job is node_failed, and may be run again.
         rt.executor.abandon(id);

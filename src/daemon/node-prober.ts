@@ -83,11 +83,21 @@ export function createProber(opts: ProberOptions): Prober {
     if (!node.up) log(`node ${name} is up`);
     const capacity = opts.probedCapacity(name);
     if ((capacity.cores && node.spec.cores !== r.cores) || (capacity.memory && node.spec.memGB !== r.memTotalGB)) {
-      node.spec = { ...node.spec, cores: capacity.cores ? r.cores : node.spec.cores, memGB: capacity.memory ? r.memTotalGB : node.spec.memGB };
+      node.spec = {
+        ...node.spec,
+        cores: capacity.cores ? r.cores : node.spec.cores,
+        memGB: capacity.memory ? r.memTotalGB : node.spec.memGB,
+      };
       recountCores(state);
       redistribute(state);
     }
-    setNodeMetrics(state, name, { up: true, load: r.load, usedMemGB: r.memUsedGB, outsiders: r.outsiders ?? (r.busy === null ? 0 : outsidersFromBusy(state, name, r.busy)), disk: r.disk });
+    setNodeMetrics(state, name, {
+      up: true,
+      load: r.load,
+      usedMemGB: r.memUsedGB,
+      outsiders: r.outsiders ?? (r.busy === null ? 0 : outsidersFromBusy(state, name, r.busy)),
+      disk: r.disk,
+    });
   }
 
   function probeOne(name: string): Promise<void> {

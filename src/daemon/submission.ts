@@ -52,14 +52,19 @@ async function checkedSpec(ctx: HandlerContext, t: Template, command: string): P
     spec.retries = t.retries;
   }
   if (t.priority !== undefined && t.priority !== 0) {
-    if (Math.abs(t.priority) > MAX_PRIORITY) throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${t.priority}`);
+    if (Math.abs(t.priority) > MAX_PRIORITY)
+      throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${t.priority}`);
     spec.priority = t.priority;
   }
   const bad = validateSpec(spec);
   if (bad) throw bad;
   const expr = parseAttrExpr(spec.attrs);
   if (!expr.ok) throw new QpyError(expr.code, expr.message);
-  const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } });
+  const feasible = await ctx.allocator.request({
+    type: 'feasible',
+    user: ctx.user,
+    demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs },
+  });
   if (feasible.type === 'feasibility' && feasible.problem !== null) {
     throw new QpyError('UNSATISFIABLE', `job refused: ${feasible.problem}`, 'see the nodes with: qpy status');
   }
@@ -75,7 +80,10 @@ async function commitNew(ctx: HandlerContext, first: number, last: number, clean
   // Members still compact when the commit runs are written as compact rows (see job-store.ts).
   ctx.committer.putRange(first, last, (id) => {
     const compact = template !== undefined ? state.jobs.compactRow(id) : null;
-    if (compact !== null) return compact.endedAt === null ? { compact, status: 'queue', pos: queuePosOf(id, template!.spec.priority) } : { compact, status: 'undone', pos: null };
+    if (compact !== null)
+      return compact.endedAt === null
+        ? { compact, status: 'queue', pos: queuePosOf(id, template!.spec.priority) }
+        : { compact, status: 'undone', pos: null };
     const job = state.jobs.get(id);
     return job === undefined ? undefined : { job, pos: job.state.type === 'queue' ? queuePos(job) : null };
   });
@@ -96,8 +104,10 @@ async function commitNew(ctx: HandlerContext, first: number, last: number, clean
 
 export async function onSubmit(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'submit' }>): Promise<MasterToCli> {
   const spec = await checkedSpec(ctx, req, req.command);
-  const copy = (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
-  if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length) spec.copy = { path: copy, wordEnd: req.script.wordEnd };
+  const copy =
+    (req.copyScript ?? ctx.settings.copyScripts) && req.script ? copyScript(ctx.scriptsDir, ctx.state.nextId, req.script.path) : null;
+  if (copy !== null && req.script && req.script.wordEnd > 0 && req.script.wordEnd <= spec.command.length)
+    spec.copy = { path: copy, wordEnd: req.script.wordEnd };
   const job = submit(ctx.state, spec, ctx.now());
   await commitNew(ctx, job.id, job.id, () => copy !== null && rmSync(copy, { force: true }));
   return { type: 'submitted', id: req.id, jobId: job.id };
@@ -116,7 +126,12 @@ export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster
   let commands = req.commands;
   if (req.stage !== null) {
     const s = staged.get(req.stage);
-    if (!s) throw new QpyError('NOT_FOUND', 'this load was lost (the master restarted, or its next part came too late): nothing of it was submitted', 'load the file again');
+    if (!s)
+      throw new QpyError(
+        'NOT_FOUND',
+        'this load was lost (the master restarted, or its next part came too late): nothing of it was submitted',
+        'load the file again',
+      );
     for (const c of req.commands) s.commands.push(c);
     s.touchedAt = now;
     commands = s.commands;
@@ -129,10 +144,12 @@ export async function onSubmitMany(ctx: HandlerContext, req: Extract<CliToMaster
   }
   if (req.stage !== null) staged.delete(req.stage);
   const count = req.kind === 'array' ? (req.indices === null ? 0 : req.indices[1] - req.indices[0] + 1) : commands.length;
-  if (count < 1) throw new QpyError('INVALID_ARGUMENT', req.kind === 'array' ? 'an array needs at least one index' : 'nothing to load: no commands');
+  if (count < 1)
+    throw new QpyError('INVALID_ARGUMENT', req.kind === 'array' ? 'an array needs at least one index' : 'nothing to load: no commands');
   if (count > MAX_BULK_JOBS) throw new QpyError('INVALID_ARGUMENT', `at most ${MAX_BULK_JOBS} jobs in one submission`);
   if (req.kind === 'array' && commands.length !== 1) throw new QpyError('BAD_REQUEST', 'an array has exactly one command');
-  if (req.cap !== null && req.cap < 1) throw new QpyError('INVALID_ARGUMENT', `%${req.cap}: at least 1 job of the array must be allowed to run`);
+  if (req.cap !== null && req.cap < 1)
+    throw new QpyError('INVALID_ARGUMENT', `%${req.cap}: at least 1 job of the array must be allowed to run`);
   const spec = await checkedSpec(ctx, req.template, commands[0]!);
   const id = ctx.state.nextId;
   const index = req.kind === 'array' ? req.indices![0] : 1;
@@ -152,7 +169,11 @@ function copyScript(dir: string, jobId: number, source: string): string {
     copyFileSync(source, dest);
     chmodSync(dest, 0o700);
   } catch (err) {
-    throw new QpyError('INVALID_ARGUMENT', `cannot copy the script ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'submit with -o to run the original');
+    throw new QpyError(
+      'INVALID_ARGUMENT',
+      `cannot copy the script ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'submit with -o to run the original',
+    );
   }
   return dest;
 }

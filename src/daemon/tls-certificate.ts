@@ -22,7 +22,6 @@ export interface Certificate {
   fingerprint: string;
 }
 
-
 /** Check a key-and-certificate text; a QpyError naming `where` if it is not a matching pair. */
 export function parseCertificate(pem: string, where: string): Certificate {
   try {
@@ -30,7 +29,11 @@ export function parseCertificate(pem: string, where: string): Certificate {
     if (!x509.checkPrivateKey(createPrivateKey(pem))) throw new Error('the key does not belong to the certificate');
     return { pem, fingerprint: normalFingerprint(x509.fingerprint256)! };
   } catch (err) {
-    throw new QpyError('STORE', `${where} is not a TLS key and certificate: ${(err as Error).message}`, `remove it to have a new one made at the next start (users on other hosts must then join again): rm ${where}`);
+    throw new QpyError(
+      'STORE',
+      `${where} is not a TLS key and certificate: ${(err as Error).message}`,
+      `remove it to have a new one made at the next start (users on other hosts must then join again): rm ${where}`,
+    );
   }
 }
 
@@ -39,7 +42,12 @@ export function loadCertificate(path: string): Certificate | null {
   let text: string;
   try {
     const mode = statSync(path).mode & 0o777;
-    if ((mode & 0o077) !== 0) throw new QpyError('UNAUTHENTICATED', `the TLS key ${path} is open to other users (mode ${mode.toString(8)})`, `run: chmod 600 ${path}, and rotate it if anyone may have read it: qpy-admin rotate-certificate`);
+    if ((mode & 0o077) !== 0)
+      throw new QpyError(
+        'UNAUTHENTICATED',
+        `the TLS key ${path} is open to other users (mode ${mode.toString(8)})`,
+        `run: chmod 600 ${path}, and rotate it if anyone may have read it: qpy-admin rotate-certificate`,
+      );
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof QpyError) throw err;
@@ -54,7 +62,15 @@ const run = (cmd: string, args: string[]): Promise<void> =>
     execFile(cmd, args, { timeout: 30_000 }, (err, _stdout, stderr) => {
       if (!err) return resolve();
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(new QpyError('INTERNAL', missing ? 'cannot make a TLS certificate: the openssl command is not installed' : `cannot make a TLS certificate: openssl failed: ${String(stderr).trim().split('\n').pop() || err.message}`, missing ? 'install it (Debian: apt-get install openssl), or listen on 127.0.0.1 only' : undefined));
+      reject(
+        new QpyError(
+          'INTERNAL',
+          missing
+            ? 'cannot make a TLS certificate: the openssl command is not installed'
+            : `cannot make a TLS certificate: openssl failed: ${String(stderr).trim().split('\n').pop() || err.message}`,
+          missing ? 'install it (Debian: apt-get install openssl), or listen on 127.0.0.1 only' : undefined,
+        ),
+      );
     });
   });
 
@@ -64,7 +80,24 @@ export async function makeCertificate(path: string): Promise<Certificate> {
   try {
     const key = join(scratch, 'key.pem');
     const crt = join(scratch, 'crt.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt, '-days', '3650', '-subj', '/CN=qpy-multiuser', '-batch']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=qpy-multiuser',
+      '-batch',
+    ]);
     return parseCertificate(readFileSync(key, 'utf8') + readFileSync(crt, 'utf8'), 'the certificate openssl made');
   } finally {
     rmSync(scratch, { recursive: true, force: true });

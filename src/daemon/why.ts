@@ -18,7 +18,7 @@ const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachab
 /** Why a queued job cannot start while the shared allocator refuses this user. */
 export function deniedWhy(jobId: number, denied: QpyError): string {
   const what = denied.code === 'NOT_ALLOWED' ? `not allowed: ${denied.message}` : denied.message;
-  return `Job ${jobId} cannot start: ${what}. ${denied.hint ? denied.hint.charAt(0).toUpperCase() + denied.hint.slice(1) + '.' : ''}`.trimEnd();
+  return `Job ${jobId} cannot start: ${what}. ${denied.hint ? `${denied.hint.charAt(0).toUpperCase() + denied.hint.slice(1)}.` : ''}`.trimEnd();
 }
 
 /** One line per node saying why it cannot take the job now (empty if the status cannot be had). */
@@ -32,7 +32,8 @@ async function byNode(ctx: HandlerContext, job: Job): Promise<string> {
 export async function explainWait(ctx: HandlerContext, jobId: number): Promise<string> {
   const job = ctx.state.jobs.get(jobId);
   if (!job) throw new QpyError('NOT_FOUND', `No job ${jobId}.`, 'see your jobs with: qpy check');
-  if (job.state.type === 'running' && job.state.pid === null) return `Job ${jobId} is not waiting: it is starting on ${job.state.node} (its launch there is not confirmed yet).`;
+  if (job.state.type === 'running' && job.state.pid === null)
+    return `Job ${jobId} is not waiting: it is starting on ${job.state.node} (its launch there is not confirmed yet).`;
   if (job.state.type !== 'queue') return `Job ${jobId} is not waiting: it is ${job.state.type}.`;
   if (ctx.state.paused) return `Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.`;
   if (job.state.held) return `Job ${jobId} is held: it starts only after qpy release ${jobId}.`;
@@ -44,9 +45,14 @@ export async function explainWait(ctx: HandlerContext, jobId: number): Promise<s
   const denied = ctx.allocator.denied?.() ?? null;
   if (denied !== null) return deniedWhy(jobId, denied);
   if (ctx.allocator.reachable?.() === false) return UNREACHABLE;
-  const feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs } });
+  const feasible = await ctx.allocator.request({
+    type: 'feasible',
+    user: ctx.user,
+    demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs },
+  });
   if (feasible.type === 'error' && feasible.code === 'ALLOCATOR_UNREACHABLE') return UNREACHABLE;
-  if (feasible.type === 'feasibility' && feasible.problem !== null) return `No node can ever run job ${jobId}: ${feasible.problem}. Kill it, or submit it again with less.`;
+  if (feasible.type === 'feasibility' && feasible.problem !== null)
+    return `No node can ever run job ${jobId}: ${feasible.problem}. Kill it, or submit it again with less.`;
   const shape = `${job.spec.cores} core${job.spec.cores === 1 ? '' : 's'} and ${job.spec.memGB} GB${job.spec.attrs ? ` on a node matching "${job.spec.attrs}"` : ''}`;
   switch (ctx.dispatcher.refusal(jobId)) {
     case 'unreachable':
@@ -59,7 +65,9 @@ export async function explainWait(ctx: HandlerContext, jobId: number): Promise<s
       return `No node can take job ${jobId} (${shape}) now; it starts when one can:${await byNode(ctx, job)}`;
     default: {
       const ahead = ctx.state.queue.indexOf(jobId);
-      return ahead > 0 ? `Job ${jobId} has ${ahead} job${ahead === 1 ? '' : 's'} ahead of it in your queue; it has not been asked for yet.` : `Job ${jobId} is about to be asked for: it should start in a moment.`;
+      return ahead > 0
+        ? `Job ${jobId} has ${ahead} job${ahead === 1 ? '' : 's'} ahead of it in your queue; it has not been asked for yet.`
+        : `Job ${jobId} is about to be asked for: it should start in a moment.`;
     }
   }
 }

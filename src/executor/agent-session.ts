@@ -24,7 +24,13 @@ interface Waiting {
 }
 
 /** Start the agent on `client` with run directory `runDir`; resolves once it is ready. */
-export async function startAgent(node: string, client: Client, runDir: string, shell: AgentShell, onEnded: (key: string, status: number) => void): Promise<AgentSession> {
+export async function startAgent(
+  node: string,
+  client: Client,
+  runDir: string,
+  shell: AgentShell,
+  onEnded: (key: string, status: number) => void,
+): Promise<AgentSession> {
   const ch: ClientChannel = await openExec(client, agentCommandLine(shell));
   const waiting = new Map<number, Waiting>();
   let tag = 0;

@@ -15,7 +15,14 @@ export { plainSshProblem, sshCause } from '../ssh/plain-words.js';
  * be connected to, or refused us): the job may simply be queued again.
  * A launch failing with NODE_LINK_LOST may have started: adopt it.
  */
-const NODE_NOT_REACHED: ReadonlySet<ErrorCode> = new Set(['NODE_UNREACHABLE', 'SSH_CONNECT', 'SSH_AUTH', 'SSH_CONFIG', 'HOST_KEY', 'NODE_AGENT']);
+const NODE_NOT_REACHED: ReadonlySet<ErrorCode> = new Set([
+  'NODE_UNREACHABLE',
+  'SSH_CONNECT',
+  'SSH_AUTH',
+  'SSH_CONFIG',
+  'HOST_KEY',
+  'NODE_AGENT',
+]);
 
 /** Did this launch failure certainly start nothing, because the node could not be reached? */
 export function nodeNotReached(err: unknown): boolean {

@@ -127,7 +127,10 @@ export function createLauncher(env: NodeJS.ProcessEnv, shell: { file: string; mo
     hold();
   }
 
-  type FromWorker = { type: 'lines'; batch: number; lines: string[] } | { type: 'closed'; batch: number } | { type: 'failed'; batch: number; message: string };
+  type FromWorker =
+    | { type: 'lines'; batch: number; lines: string[] }
+    | { type: 'closed'; batch: number }
+    | { type: 'failed'; batch: number; message: string };
   worker.on('message', (m: FromWorker) => {
     const b = batches.get(m.batch);
     if (!b) return;

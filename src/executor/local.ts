@@ -21,8 +21,19 @@ import { killGroup, LOST, notifiedEnd, silentEnd, type KillSignal } from './grou
 import type { BatchMode } from './launch-batch.js';
 import { createLauncher, findBatchShell } from './launcher.js';
 import {
-  attemptKey, createExclusive, groupAlive, identify, isAlive, lastAttempt, pidExists, readEnd, readRunFile, removeRunFiles, runPath,
-  type EndRecord, type ProcRecord,
+  attemptKey,
+  createExclusive,
+  groupAlive,
+  identify,
+  isAlive,
+  lastAttempt,
+  pidExists,
+  readEnd,
+  readRunFile,
+  removeRunFiles,
+  runPath,
+  type EndRecord,
+  type ProcRecord,
 } from './run-files.js';
 
 /** Options of `createLocalExecutor`. */
@@ -104,7 +115,10 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   function check(t: Tracked, liveness: boolean): void {
     if (t.ended) return;
     const status = readEnd(runDir, t.key);
-    if (status) return end(t, status);
+    if (status) {
+      end(t, status);
+      return;
+    }
     if (!liveness) return;
     if (!t.proc) {
       // Launched in this life: identifiable once claimed (until its exec, the process's argv is the batch shell's).
@@ -207,7 +221,11 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     usedAttempts.set(spec.jobId, attempt);
     const key = attemptKey(spec.jobId, attempt);
     const args = wrapperArgs({
-      runDir, key, jobId: spec.jobId, cwd: spec.cwd, command: spec.command,
+      runDir,
+      key,
+      jobId: spec.jobId,
+      cwd: spec.cwd,
+      command: spec.command,
       env: { QPY_NODE: nodeName, ...spec.env },
     });
     const t: Tracked = { jobId: spec.jobId, key, pid: 0, proc: null, launchedAt: performance.now(), ended: false, signalSent: null };
@@ -247,24 +265,30 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       const last = lastAttempt(runDir, jobId);
       if (reported.has(jobId) || (last >= 0 && readEnd(runDir, attemptKey(jobId, last)))) return;
     }
-    await killGroup({
-      signal: (sig) => signalGroup(pid, `SIG${sig}`),
-      gone: () => !groupAlive(pid),
-      // Through `setsid`, a just-started job is reported a moment before its group exists.
-      mayAppear: () => t !== undefined && !t.ended && pidExists(pid),
-      sent(sig) {
-        if (!t) return;
-        t.signalSent = sig;
-        if (sig === 'KILL') setTimeout(() => check(t, true), 50).unref();
+    await killGroup(
+      {
+        signal: (sig) => signalGroup(pid, `SIG${sig}`),
+        gone: () => !groupAlive(pid),
+        // Through `setsid`, a just-started job is reported a moment before its group exists.
+        mayAppear: () => t !== undefined && !t.ended && pidExists(pid),
+        sent(sig) {
+          if (!t) return;
+          t.signalSent = sig;
+          if (sig === 'KILL') setTimeout(() => check(t, true), 50).unref();
+        },
+        repeatTerm: () => !readEnd(runDir, attemptKey(jobId, lastAttempt(runDir, jobId))),
       },
-      repeatTerm: () => !readEnd(runDir, attemptKey(jobId, lastAttempt(runDir, jobId))),
-    }, graceMs);
+      graceMs,
+    );
   }
 
   /** A given-up job's group: TERM, KILL after the grace, then true once no member is left alive. */
   async function killLeftover(_jobId: number, pid: number, graceMs: number): Promise<boolean> {
     if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
-    await killGroup({ signal: (sig) => signalGroup(pid, `SIG${sig}`), gone: () => !groupAlive(pid), mayAppear: () => false, sent: () => undefined }, graceMs);
+    await killGroup(
+      { signal: (sig) => signalGroup(pid, `SIG${sig}`), gone: () => !groupAlive(pid), mayAppear: () => false, sent: () => undefined },
+      graceMs,
+    );
     for (let waited = 0; waited < 2000; waited += 20) {
       if (!groupAlive(pid)) return true;
       await delay(20);
@@ -319,4 +343,3 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     throw err;
   }
 }
-

@@ -27,7 +27,10 @@ export function nodeCommands(): NodeCommands {
   const clients = new Map<string, Promise<Client>>();
 
   const drop = (name: string): void => {
-    clients.get(name)?.then((c) => c.end(), () => undefined);
+    clients.get(name)?.then(
+      (c) => c.end(),
+      () => undefined,
+    );
     clients.delete(name);
   };
 
@@ -36,7 +39,10 @@ export function nodeCommands(): NodeCommands {
     if (!client) {
       const opening = resolveSsh(address).then((s) => connectSsh(name, s, { keepaliveMs: 10_000 }));
       clients.set(name, opening);
-      opening.then((c) => c.once('close', () => clients.get(name) === opening && clients.delete(name)), () => clients.delete(name));
+      opening.then(
+        (c) => c.once('close', () => clients.get(name) === opening && clients.delete(name)),
+        () => clients.delete(name),
+      );
       client = opening;
     }
     const ch = await openExec(await client, command);
@@ -51,7 +57,9 @@ export function nodeCommands(): NodeCommands {
   }
 
   const local = (command: string, timeoutMs: number): Promise<string> =>
-    new Promise((resolve, reject) => execFile('/bin/sh', ['-c', command], { timeout: timeoutMs }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    new Promise((resolve, reject) =>
+      execFile('/bin/sh', ['-c', command], { timeout: timeoutMs }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
 
   return {
     run(name, address, command, timeoutMs) {

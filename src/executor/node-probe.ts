@@ -71,7 +71,15 @@ export function parseProbe(text: string): ProbeResult | null {
   const [cores] = fields.get('cores') ?? [];
   const [load] = fields.get('load') ?? [];
   const [total, avail] = fields.get('mem') ?? [];
-  if (!Number.isSafeInteger(cores) || cores! < 1 || !Number.isFinite(load) || !Number.isFinite(total) || !Number.isFinite(avail) || total! <= 0) return null;
+  if (
+    !Number.isSafeInteger(cores) ||
+    cores! < 1 ||
+    !Number.isFinite(load) ||
+    !Number.isFinite(total) ||
+    !Number.isFinite(avail) ||
+    total! <= 0
+  )
+    return null;
   const [busyOthers, busyOurs] = fields.get('busy') ?? [];
   const [used, size] = fields.get('disk') ?? [];
   const known = Number.isSafeInteger(busyOthers);

@@ -16,7 +16,9 @@ export function createRouter(executorFor: (node: string) => Executor | undefined
     if (!ex) throw new QpyError('LAUNCH_FAILED', `job ${jobId}: node ${node ?? '?'} is unknown (not in the nodes file, or never granted)`);
     if (!used.has(ex)) {
       used.add(ex);
-      ex.onEnded((e) => listeners.forEach((l) => l(e)));
+      ex.onEnded((e) => {
+        for (const l of listeners) l(e);
+      });
     }
     nodeOf.set(jobId, ex);
     return ex;

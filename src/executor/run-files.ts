@@ -135,7 +135,11 @@ export function parseStatus(text: string): EndRecord | null {
   if (!text.endsWith('\n')) return null;
   const [kind, value = ''] = text.trim().split(/\s+/);
   if (kind === 'exit' && /^[0-9]+$/.test(value)) return { outcome: statusToOutcome(Number(value)) };
-  if (kind === 'error') return { outcome: { type: 'exit', code: 126 }, error: Object.hasOwn(SETUP_ERRORS, value) ? SETUP_ERRORS[value] : `wrapper error: ${value}` };
+  if (kind === 'error')
+    return {
+      outcome: { type: 'exit', code: 126 },
+      error: Object.hasOwn(SETUP_ERRORS, value) ? SETUP_ERRORS[value] : `wrapper error: ${value}`,
+    };
   return { outcome: { type: 'lost' }, error: `corrupt status line ${JSON.stringify(text.slice(0, 80))}` };
 }
 

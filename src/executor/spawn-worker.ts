@@ -18,7 +18,7 @@ const env = (workerData as { env: NodeJS.ProcessEnv }).env;
 const port = parentPort!;
 
 port.on('message', (m: { batch: number; file: string; args: string[] }) => {
-  let child;
+  let child: ReturnType<typeof spawn>;
   try {
     child = spawn(m.file, m.args, { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env });
   } catch (err) {

@@ -210,7 +210,14 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
 
   /** Read the run files of `ts` and end those that recorded their end. */
   async function readEnds(ts: Tracked[]): Promise<Map<string, RunFile>> {
-    const found = files(await ask((tag) => agentCommand.poll(tag, ts.map((t) => t.key))));
+    const found = files(
+      await ask((tag) =>
+        agentCommand.poll(
+          tag,
+          ts.map((t) => t.key),
+        ),
+      ),
+    );
     for (const t of ts) {
       const f = found.get(t.key);
       if (f?.kind === 'pid' && f.end) end(t, f.end);
@@ -255,13 +262,28 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
   async function launch(spec: LaunchSpec): Promise<{ pid: number }> {
     if (jobs.has(spec.jobId)) throw new Error(`job ${spec.jobId} is already running`);
     reported.delete(spec.jobId);
-    const args = wrapperArgs({ runDir: opts.runDir, key: '0', jobId: spec.jobId, cwd: spec.cwd, command: spec.command, env: { QPY_NODE: nodeName, ...spec.env } });
+    const args = wrapperArgs({
+      runDir: opts.runDir,
+      key: '0',
+      jobId: spec.jobId,
+      cwd: spec.cwd,
+      command: spec.command,
+      env: { QPY_NODE: nodeName, ...spec.env },
+    });
     const a = await session();
     const lines = await a.request((tag) => launchCommand(tag, args, (usedAttempts.get(spec.jobId) ?? -1) + 1));
     const s = lines.find((l) => l.type === 'started');
     if (s?.type !== 'started') throw new Error(`node ${nodeName}: the agent did not start job ${spec.jobId}`);
     usedAttempts.set(spec.jobId, attemptOf(s.key));
-    const t: Tracked = { jobId: spec.jobId, key: s.key, pid: s.pid, notified: agent === a, launchedAt: performance.now(), ended: false, signalSent: null };
+    const t: Tracked = {
+      jobId: spec.jobId,
+      key: s.key,
+      pid: s.pid,
+      notified: agent === a,
+      launchedAt: performance.now(),
+      ended: false,
+      signalSent: null,
+    };
     jobs.set(spec.jobId, t);
     byKey.set(t.key, t);
     const status = early.get(t.key);
@@ -313,22 +335,25 @@ export function createSshExecutor(opts: SshExecutorOptions): Executor {
     if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`invalid process group id ${pid}`);
     const t = jobs.get(jobId);
     if (!t && reported.has(jobId)) return;
-    await killGroup({
-      signal: async (sig) => yes(await ask((tag) => agentCommand.kill(tag, sig, pid))),
-      // The group, not the wrapper: a wrapper that ended may leave children in its group (ones that ignore TERM).
-      gone: async () => !yes(await ask((tag) => agentCommand.group(tag, pid))),
-      // Through setsid, a just-started job is reported a moment before its group exists.
-      mayAppear: () => t !== undefined && !t.ended,
-      sent(sig) {
-        if (!t) return;
-        t.signalSent = sig;
-        if (sig !== 'KILL') return;
-        // A KILLed wrapper cannot notify: watch it by polling.
-        t.notified = false;
-        startPolling();
-        setTimeout(() => void poll().catch(() => undefined), 50).unref();
+    await killGroup(
+      {
+        signal: async (sig) => yes(await ask((tag) => agentCommand.kill(tag, sig, pid))),
+        // The group, not the wrapper: a wrapper that ended may leave children in its group (ones that ignore TERM).
+        gone: async () => !yes(await ask((tag) => agentCommand.group(tag, pid))),
+        // Through setsid, a just-started job is reported a moment before its group exists.
+        mayAppear: () => t !== undefined && !t.ended,
+        sent(sig) {
+          if (!t) return;
+          t.signalSent = sig;
+          if (sig !== 'KILL') return;
+          // A KILLed wrapper cannot notify: watch it by polling.
+          t.notified = false;
+          startPolling();
+          setTimeout(() => void poll().catch(() => undefined), 50).unref();
+        },
       },
-    }, graceMs);
+      graceMs,
+    );
   }
 
   /** A given-up job's group: TERM, KILL after the grace, then true once no member is left alive. */

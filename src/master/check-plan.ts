@@ -29,7 +29,14 @@ export interface CheckPlan {
  * queued jobs are taken by the queued jobs in queue order, so priorities and
  * a `ctrlQueue jump` show. `bound`: above every job ID.
  */
-export function planCheck(jobs: Iterable<Job>, sel: Selector, queue: readonly number[], view: CheckView, limit: number, bound: number): CheckPlan {
+export function planCheck(
+  jobs: Iterable<Job>,
+  sel: Selector,
+  queue: readonly number[],
+  view: CheckView,
+  limit: number,
+  bound: number,
+): CheckPlan {
   const all = isEmpty(sel);
   const summer = view === 'jobs' ? null : new GroupSummer();
   let ids: number[] = [];
@@ -42,7 +49,7 @@ export function planCheck(jobs: Iterable<Job>, sel: Selector, queue: readonly nu
     if (!all && !matches(job, sel)) continue;
     matched++;
     if (job.state.type === 'queue') anyQueued = true;
-    const member = summer !== null && summer.add(job);
+    const member = summer?.add(job);
     if (view === 'auto' && !summed && matched > limit) {
       summed = true;
       ids = singles; // from now on, only the jobs in no array or load are listed

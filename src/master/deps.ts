@@ -26,7 +26,8 @@ export function depState(job: Job, jobs: JobLookup): DepState {
     const d = jobs.get(id);
     if (d === undefined) return { kind: 'never', reason: `job ${id}, which it needed to succeed, was cleaned before it could be checked` };
     if (d.state.type === 'done') continue;
-    if (FINAL.has(d.state.type)) return { kind: 'never', reason: `job ${id} ${d.state.type === 'undone' ? 'never ran' : `ended ${d.state.type}`}` };
+    if (FINAL.has(d.state.type))
+      return { kind: 'never', reason: `job ${id} ${d.state.type === 'undone' ? 'never ran' : `ended ${d.state.type}`}` };
     waiting.push(id);
   }
   for (const id of idsOf(job.spec.after)) {

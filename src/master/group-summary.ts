@@ -22,7 +22,17 @@ export class GroupSummer {
     if (g === undefined) return false;
     let e = this.byId.get(g.id);
     if (e === undefined) {
-      const s: GroupSummary = { id: g.id, kind: g.kind, first: job.id, last: job.id, indices: [g.index, g.index], jobs: 0, held: 0, command: job.spec.command, counts: [] };
+      const s: GroupSummary = {
+        id: g.id,
+        kind: g.kind,
+        first: job.id,
+        last: job.id,
+        indices: [g.index, g.index],
+        jobs: 0,
+        held: 0,
+        command: job.spec.command,
+        counts: [],
+      };
       if (g.cap !== undefined) s.cap = g.cap;
       e = { s, counts: new Map() };
       this.byId.set(g.id, e);
@@ -43,7 +53,10 @@ export class GroupSummer {
 
   /** The entries, in order of their group's ID. */
   groups(): GroupSummary[] {
-    const groups = [...this.byId.values()].map(({ s, counts }) => ({ ...s, counts: JOB_STATUSES.flatMap((st): [JobStatus, number][] => (counts.has(st) ? [[st, counts.get(st)!]] : [])) }));
+    const groups = [...this.byId.values()].map(({ s, counts }) => ({
+      ...s,
+      counts: JOB_STATUSES.flatMap((st): [JobStatus, number][] => (counts.has(st) ? [[st, counts.get(st)!]] : [])),
+    }));
     return groups.sort((a, b) => a.id - b.id);
   }
 }

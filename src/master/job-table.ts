@@ -130,7 +130,10 @@ export class JobTable {
     if (g === undefined || g.base.group.id !== groupId) return undefined;
     const b = g.base.group;
     const index = b.index - (g.first - groupId);
-    return { spec: { ...g.base, group: b.cap === undefined ? { id: b.id, index, kind: b.kind } : { id: b.id, index, kind: b.kind, cap: b.cap } }, queuedAt: g.queuedAt };
+    return {
+      spec: { ...g.base, group: b.cap === undefined ? { id: b.id, index, kind: b.kind } : { id: b.id, index, kind: b.kind, cap: b.cap } },
+      queuedAt: g.queuedAt,
+    };
   }
 
   has(id: number): boolean {
@@ -209,7 +212,14 @@ export class JobTable {
     const g = job.spec.group;
     if (g !== undefined && isPlainQueued(job)) {
       const base = { ...job.spec, group: g };
-      this.groups.push({ first: job.id, slots: [g.kind === 'array' ? 1 : job.spec.command], base, queuedAt: job.queuedAt, live: 1, ends: null });
+      this.groups.push({
+        first: job.id,
+        slots: [g.kind === 'array' ? 1 : job.spec.command],
+        base,
+        queuedAt: job.queuedAt,
+        live: 1,
+        ends: null,
+      });
       this.count++;
       return;
     }
@@ -226,7 +236,14 @@ export class JobTable {
     const slot: string | 1 = t.spec.group.kind === 'array' ? 1 : (row.command ?? t.spec.command);
     let g: Group;
     const end = last === undefined ? 0 : last.first + last.slots.length;
-    if (last !== undefined && last.base.group.id === t.spec.group.id && last.queuedAt === t.queuedAt && id >= end && id - end <= MAX_GAP && this.maxSingle < end) {
+    if (
+      last !== undefined &&
+      last.base.group.id === t.spec.group.id &&
+      last.queuedAt === t.queuedAt &&
+      id >= end &&
+      id - end <= MAX_GAP &&
+      this.maxSingle < end
+    ) {
       g = last;
       while (g.first + g.slots.length < id) g.slots.push(0);
       g.slots.push(slot);
@@ -234,7 +251,10 @@ export class JobTable {
     } else {
       const tg = t.spec.group;
       const index = tg.index + (id - tg.id);
-      const base = { ...t.spec, group: tg.cap === undefined ? { id: tg.id, index, kind: tg.kind } : { id: tg.id, index, kind: tg.kind, cap: tg.cap } };
+      const base = {
+        ...t.spec,
+        group: tg.cap === undefined ? { id: tg.id, index, kind: tg.kind } : { id: tg.id, index, kind: tg.kind, cap: tg.cap },
+      };
       g = { first: id, slots: [slot], base, queuedAt: t.queuedAt, live: 1, ends: null };
       this.groups.push(g);
     }
@@ -290,9 +310,15 @@ function setEnd(g: Group, i: number, at: number): void {
 function expand(g: Group, i: number, slot: Exclude<Slot, 0>): Job {
   if (typeof slot === 'object') return slot;
   const b = g.base.group;
-  const group = b.cap === undefined ? { id: b.id, index: b.index + i, kind: b.kind } : { id: b.id, index: b.index + i, kind: b.kind, cap: b.cap };
+  const group =
+    b.cap === undefined ? { id: b.id, index: b.index + i, kind: b.kind } : { id: b.id, index: b.index + i, kind: b.kind, cap: b.cap };
   const ended = g.ends !== null && i < g.ends.length ? g.ends[i]! : 0;
-  return { id: g.first + i, spec: { ...g.base, command: slot === 1 ? g.base.command : slot, group }, queuedAt: g.queuedAt, state: ended > 0 ? { type: 'undone', endedAt: ended } : QUEUED };
+  return {
+    id: g.first + i,
+    spec: { ...g.base, command: slot === 1 ? g.base.command : slot, group },
+    queuedAt: g.queuedAt,
+    state: ended > 0 ? { type: 'undone', endedAt: ended } : QUEUED,
+  };
 }
 
 function isPlainQueued(job: Job): boolean {
@@ -306,8 +332,22 @@ function compactSlot(g: Group, job: Job): string | 1 | null {
   const s = job.spec;
   const b = g.base;
   if (!isPlainQueued(job) || s.group === undefined || job.queuedAt !== g.queuedAt) return null;
-  if (s.group.id !== b.group.id || s.group.kind !== b.group.kind || s.group.cap !== b.group.cap || s.group.index !== b.group.index + (job.id - g.first)) return null;
-  if (s.cwd !== b.cwd || s.cores !== b.cores || s.memGB !== b.memGB || s.attrs !== b.attrs || s.priority !== b.priority || s.retries !== b.retries) return null;
+  if (
+    s.group.id !== b.group.id ||
+    s.group.kind !== b.group.kind ||
+    s.group.cap !== b.group.cap ||
+    s.group.index !== b.group.index + (job.id - g.first)
+  )
+    return null;
+  if (
+    s.cwd !== b.cwd ||
+    s.cores !== b.cores ||
+    s.memGB !== b.memGB ||
+    s.attrs !== b.attrs ||
+    s.priority !== b.priority ||
+    s.retries !== b.retries
+  )
+    return null;
   if (!sameRanges(s.after, b.after) || !sameRanges(s.afterok, b.afterok)) return null;
   if (b.group.kind === 'array') return s.command === b.command ? 1 : null;
   return s.command;

@@ -38,7 +38,11 @@ export function isEmpty(sel: Selector): boolean {
  * array or a load, see JobTable) are given as runs of IDs instead, to be
  * unqueued without building them.
  */
-export function planKill(jobs: Iterable<Job>, sel: Selector, isCompact: (id: number) => boolean = () => false): { compact: RunBuilder; unqueue: Job[]; kill: Job[] } {
+export function planKill(
+  jobs: Iterable<Job>,
+  sel: Selector,
+  isCompact: (id: number) => boolean = () => false,
+): { compact: RunBuilder; unqueue: Job[]; kill: Job[] } {
   const plan = { compact: new RunBuilder(), unqueue: [] as Job[], kill: [] as Job[] };
   for (const job of jobs) {
     const hit = matches(job, sel);

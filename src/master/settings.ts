@@ -25,10 +25,21 @@ const GONE: Record<string, string> = {
 
 const ALIASES: Record<string, string> = { job_fmt_pattern: 'checkFMT', use_colour: 'colour', use_script_copy: 'copyScripts' };
 
-
 /** Backslash escapes as Python's `unicode_escape` decodes the common ones: \n \t \r \\ \' \" \a \b \f \v \0. */
 export function decodeEscapes(text: string): string {
-  const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0' };
+  const map: Record<string, string> = {
+    n: '\n',
+    t: '\t',
+    r: '\r',
+    '\\': '\\',
+    "'": "'",
+    '"': '"',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    v: '\v',
+    '0': '\0',
+  };
   return text.replace(/\\(.)/gs, (all, c: string) => map[c] ?? all);
 }
 
@@ -48,7 +59,10 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
   switch (key) {
     case 'checkFMT': {
       if (values.length === 0 || (values.length === 1 && values[0] === 'default')) {
-        return set({ checkFMT: DEFAULT_SETTINGS.checkFMT }, `Check pattern restored to the default value: ${pyRepr(DEFAULT_SETTINGS.checkFMT)}.`);
+        return set(
+          { checkFMT: DEFAULT_SETTINGS.checkFMT },
+          `Check pattern restored to the default value: ${pyRepr(DEFAULT_SETTINGS.checkFMT)}.`,
+        );
       }
       const fmt = decodeEscapes(values.join(' '));
       return set({ checkFMT: fmt }, `Check pattern modified to ${pyRepr(fmt)}.`);
@@ -60,12 +74,17 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
       return set({ [key]: b }, `${key} set to ${pyBool(b)}`);
     }
     case 'coloursScheme': {
-      if (values.length === 0 || (values.length === 1 && values[0] === 'default')) return set({ coloursScheme: DEFAULT_SETTINGS.coloursScheme }, 'Colours scheme restored to the default.');
+      if (values.length === 0 || (values.length === 1 && values[0] === 'default'))
+        return set({ coloursScheme: DEFAULT_SETTINGS.coloursScheme }, 'Colours scheme restored to the default.');
       const unknown = values.find((v) => !(COLOURS as readonly string[]).includes(v));
       if (unknown !== undefined) return { ok: false, message: `Unknown colour: ${unknown}` };
-      if (values.length !== 5 && values.length !== 6) return { ok: false, message: 'Give five colours for coloursScheme (queue running done killed undone), and optionally a sixth for failed.' };
+      if (values.length !== 5 && values.length !== 6)
+        return {
+          ok: false,
+          message: 'Give five colours for coloursScheme (queue running done killed undone), and optionally a sixth for failed.',
+        };
       const scheme = { ...settings.coloursScheme };
-      values.forEach((v, i) => (scheme[SCHEME_STATUSES[i]!] = v as Colour));
+      for (const [i, v] of values.entries()) scheme[SCHEME_STATUSES[i]!] = v as Colour;
       return set({ coloursScheme: scheme }, 'Colours scheme changed.');
     }
     case 'defaultAttr':
@@ -93,7 +112,7 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
  */
 export function withSourcedFiles(files: readonly string[], command: string): string {
   if (files.length === 0) return command;
-  return files.map((f) => `. '${f.replace(/'/g, `'\\''`)}'`).join('\n') + '\n' + command;
+  return `${files.map((f) => `. '${f.replace(/'/g, `'\\''`)}'`).join('\n')}\n${command}`;
 }
 
 /**

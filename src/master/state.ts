@@ -41,7 +41,12 @@ const hasDeps = (spec: JobSpec): boolean => spec.after !== undefined || spec.aft
  * the largest stored ID + 1 (an unreadable counter is ignored); queued jobs
  * missing from the order are appended. A job stored twice: the last copy wins.
  */
-export function restoreState(jobs: Iterable<Job | CompactStored>, queueOf: number[] | (() => number[]), nextId: number, paused: boolean): MasterState {
+export function restoreState(
+  jobs: Iterable<Job | CompactStored>,
+  queueOf: number[] | (() => number[]),
+  nextId: number,
+  paused: boolean,
+): MasterState {
   const state = emptyState();
   let maxId = 0;
   for (const job of jobs) {
@@ -85,7 +90,12 @@ export function submit(state: MasterState, spec: JobSpec, now: number): Job {
  * holds each member's command for a load, 1 for an array (whose command is
  * the base's); `base.group.index` is the first member's index.
  */
-export function submitGroup(state: MasterState, base: JobSpec & { group: NonNullable<JobSpec['group']> }, slots: (string | 1)[], now: number): [number, number] {
+export function submitGroup(
+  state: MasterState,
+  base: JobSpec & { group: NonNullable<JobSpec['group']> },
+  slots: (string | 1)[],
+  now: number,
+): [number, number] {
   const first = state.nextId;
   state.nextId += slots.length;
   state.jobs.addGroup(first, base, now, slots);
@@ -169,13 +179,14 @@ export function remove(state: MasterState, ids: readonly number[] | { runs: read
     for (const id of ids) state.jobs.delete(id);
     return;
   }
-  for (const [a, b] of (ids as { runs: readonly (readonly [number, number])[] }).runs) for (let id = a; id <= b; id++) state.jobs.delete(id);
+  for (const [a, b] of (ids as { runs: readonly (readonly [number, number])[] }).runs)
+    for (let id = a; id <= b; id++) state.jobs.delete(id);
 }
 
 /** The queue position to store for a job: its index in the queue, or null if not queued. */
 export function queuePositions(state: MasterState): Map<number, number> {
   const pos = new Map<number, number>();
-  state.queue.forEach((id, i) => pos.set(id, i));
+  for (const [i, id] of state.queue.entries()) pos.set(id, i);
   return pos;
 }
 

@@ -3,7 +3,7 @@
  * scheduler must refuse (no cores, negative memory, an empty command…).
  */
 import type { JobSpec } from '../protocol/job.js';
-import { QpyError, invalid } from '../errors.js';
+import { type QpyError, invalid } from '../errors.js';
 
 /** The largest core count and memory one job may ask for (sanity bounds). */
 export const MAX_CORES = 100_000;

@@ -37,7 +37,18 @@ export const allocatorToAdminSchema = tagged({
   distributed: obj({ type: literal('distributed'), id }),
   /** `replaced`: the user had a key, now replaced (the old one no longer works); `closed`: its master connections closed. */
   /** `fingerprint`: the daemon's TLS certificate, when it listens off loopback (the join code then carries it). */
-  userAdded: obj({ type: literal('userAdded'), id, name, code: strMax(128), expiresAt: num, address: strMax(1024), port: int, replaced: optional(bool), closed: optional(int), fingerprint: optional(fingerprintSchema) }),
+  userAdded: obj({
+    type: literal('userAdded'),
+    id,
+    name,
+    code: strMax(128),
+    expiresAt: num,
+    address: strMax(1024),
+    port: int,
+    replaced: optional(bool),
+    closed: optional(int),
+    fingerprint: optional(fingerprintSchema),
+  }),
   userRemoved: obj({ type: literal('userRemoved'), id, name, result: oneOf(['forgotten', 'draining', 'unknown'] as const) }),
   done: obj({ type: literal('done'), id, message: strMax(4096) }),
   finishing: obj({ type: literal('finishing'), id, pid: int }),
@@ -47,7 +58,15 @@ export const allocatorToAdminSchema = tagged({
    * they did not); `invitations`: pending codes that carry the old
    * fingerprint (invite those users again).
    */
-  certificateRotated: obj({ type: literal('certificateRotated'), id, fingerprint: fingerprintSchema, previous: fingerprintSchema, masters: int, confirmed: int, invitations: int }),
+  certificateRotated: obj({
+    type: literal('certificateRotated'),
+    id,
+    fingerprint: fingerprintSchema,
+    previous: fingerprintSchema,
+    masters: int,
+    confirmed: int,
+    invitations: int,
+  }),
   error: errorReplySchema,
 });
 export type AllocatorToAdmin = Infer<typeof allocatorToAdminSchema>;
@@ -61,7 +80,15 @@ export type JoinToAllocator = Infer<typeof joinToAllocatorSchema>;
 export const allocatorToJoinSchema = tagged({
   /** The user's key, AES-256-GCM under a key derived from the code (see transport/invite.ts); hex. */
   /** `socket`: the daemon's Unix domain socket, which masters on its own host use instead of the TCP port. */
-  joined: obj({ type: literal('joined'), id, user: name, iv: strMax(64), data: strMax(256), tag: strMax(64), socket: optional(strMax(4096)) }),
+  joined: obj({
+    type: literal('joined'),
+    id,
+    user: name,
+    iv: strMax(64),
+    data: strMax(256),
+    tag: strMax(64),
+    socket: optional(strMax(4096)),
+  }),
   error: errorReplySchema,
 });
 export type AllocatorToJoin = Infer<typeof allocatorToJoinSchema>;

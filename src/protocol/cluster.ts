@@ -16,7 +16,11 @@ export const isLocalAddress = (address: string): boolean => LOCAL_ADDRESSES.incl
  * Wider than isLocalAddress: 127.0.0.2 is loopback, yet a node of its own.
  */
 export function isLoopback(address: string): boolean {
-  const a = address.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const a = address
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '');
   if (a === 'localhost' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)) return true;
   return a.includes(':') && a.endsWith('1') && /^[0:]+$/.test(a.slice(0, -1));
 }

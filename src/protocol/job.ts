@@ -21,7 +21,6 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const SHOWN_STATUSES = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
 export type ShownStatus = (typeof SHOWN_STATUSES)[number];
 
-
 export const MAX_COMMAND_LENGTH = 128 * 1024;
 export const MAX_PATH_LENGTH = 4096;
 

@@ -3,7 +3,22 @@
  * default, or the global `qpy-multiuser` daemon). Requests go master →
  * allocator and each gets exactly one reply.
  */
-import { arrayOf, bool, int, intIn, literal, nameMax, nullable, numIn, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
+import {
+  arrayOf,
+  bool,
+  int,
+  intIn,
+  literal,
+  nameMax,
+  nullable,
+  numIn,
+  obj,
+  oneOf,
+  optional,
+  strMax,
+  tagged,
+  type Infer,
+} from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 

@@ -5,15 +5,14 @@
 import { SchemaError, type Schema } from './schema.js';
 import type { ErrorCode } from './error-codes.js';
 
-export type ParseResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; code: ErrorCode; message: string; id: number | null };
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; id: number | null };
 
 /** Parse `raw` with `schema`; `maxBytes` bounds the frame size. */
 export function parseFrame<T>(raw: string | Buffer, schema: Schema<T>, maxBytes: number): ParseResult<T> {
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
   // A frame too big is still read for its id (so that the error names the request), up to 16 times the limit (the server's transport cuts bigger ones).
-  if (size > 16 * maxBytes) return { ok: false, code: 'BAD_FRAME', message: `frame of ${size} bytes exceeds the limit of ${maxBytes}`, id: null };
+  if (size > 16 * maxBytes)
+    return { ok: false, code: 'BAD_FRAME', message: `frame of ${size} bytes exceeds the limit of ${maxBytes}`, id: null };
   let data: unknown;
   let json = true;
   try {
@@ -29,7 +28,12 @@ export function parseFrame<T>(raw: string | Buffer, schema: Schema<T>, maxBytes:
   } catch (err) {
     if (err instanceof SchemaError) {
       const unknownType = err.path === '$.type';
-      return { ok: false, code: unknownType ? 'BAD_FRAME' : 'BAD_REQUEST', message: unknownType ? `unknown message: ${err.message}` : `invalid message: ${err.message}`, id };
+      return {
+        ok: false,
+        code: unknownType ? 'BAD_FRAME' : 'BAD_REQUEST',
+        message: unknownType ? `unknown message: ${err.message}` : `invalid message: ${err.message}`,
+        id,
+      };
     }
     return { ok: false, code: 'BAD_REQUEST', message: 'invalid message', id };
   }
@@ -37,5 +41,7 @@ export function parseFrame<T>(raw: string | Buffer, schema: Schema<T>, maxBytes:
 
 /** The top-level integer `id` of a parsed frame, or null. */
 function idOf(data: unknown): number | null {
-  return typeof data === 'object' && data !== null && Number.isSafeInteger((data as { id?: unknown }).id) ? (data as { id: number }).id : null;
+  return typeof data === 'object' && data !== null && Number.isSafeInteger((data as { id?: unknown }).id)
+    ? (data as { id: number }).id
+    : null;
 }

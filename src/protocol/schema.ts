@@ -14,7 +14,10 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 /** Raised by validators; `path` points at the offending field (e.g. `$.spec.cores`). */
 export class SchemaError extends Error {
-  constructor(readonly path: string, readonly expected: string) {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+  ) {
     super(`${path}: expected ${expected}`);
   }
 }
@@ -70,10 +73,11 @@ export const str: Schema<string> = described({ kind: 'string', min: 0, max: Infi
 });
 
 /** A string of at most `max` UTF-16 units. */
-export const strMax = (max: number): Schema<string> => described({ kind: 'string', min: 0, max }, (v, p) => {
-  if (typeof v !== 'string' || v.length > max) throw new SchemaError(p, `a string of at most ${max} characters`);
-  return v;
-});
+export const strMax = (max: number): Schema<string> =>
+  described({ kind: 'string', min: 0, max }, (v, p) => {
+    if (typeof v !== 'string' || v.length > max) throw new SchemaError(p, `a string of at most ${max} characters`);
+    return v;
+  });
 
 export const bool: Schema<boolean> = described({ kind: 'boolean' }, (v, p) => {
   if (typeof v !== 'boolean') throw new SchemaError(p, 'a boolean');
@@ -85,28 +89,36 @@ export const num: Schema<number> = described({ kind: 'number', min: -Number.MAX_
   return v;
 });
 
-export const int: Schema<number> = described({ kind: 'number', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true }, (v, p) => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new SchemaError(p, 'an integer');
-  return v;
-});
+export const int: Schema<number> = described(
+  { kind: 'number', min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true },
+  (v, p) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new SchemaError(p, 'an integer');
+    return v;
+  },
+);
 
 /** A safe integer from `min` to `max` inclusive (counts and ids a peer reports: bounded so sums stay exact). */
-export const intIn = (min: number, max: number): Schema<number> => described({ kind: 'number', min, max, integer: true }, (v, p) => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new SchemaError(p, `an integer from ${min} to ${max}`);
-  return v;
-});
+export const intIn = (min: number, max: number): Schema<number> =>
+  described({ kind: 'number', min, max, integer: true }, (v, p) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+      throw new SchemaError(p, `an integer from ${min} to ${max}`);
+    return v;
+  });
 
 /** A finite number from `min` to `max` inclusive. */
-export const numIn = (min: number, max: number): Schema<number> => described({ kind: 'number', min, max, integer: false }, (v, p) => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new SchemaError(p, `a number from ${min} to ${max}`);
-  return v;
-});
+export const numIn = (min: number, max: number): Schema<number> =>
+  described({ kind: 'number', min, max, integer: false }, (v, p) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new SchemaError(p, `a number from ${min} to ${max}`);
+    return v;
+  });
 
 /** A non-empty string of at most `max` UTF-16 units (a name). */
-export const nameMax = (max: number): Schema<string> => described({ kind: 'string', min: 1, max }, (v, p) => {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new SchemaError(p, `a non-empty string of at most ${max} characters`);
-  return v;
-});
+export const nameMax = (max: number): Schema<string> =>
+  described({ kind: 'string', min: 1, max }, (v, p) => {
+    if (typeof v !== 'string' || v.length === 0 || v.length > max)
+      throw new SchemaError(p, `a non-empty string of at most ${max} characters`);
+    return v;
+  });
 
 export function literal<const L extends string | number | boolean>(lit: L): Schema<L> {
   return described({ kind: 'literal', value: lit }, (v, p) => {
@@ -159,7 +171,7 @@ export function obj<S extends Fields>(shape: S): Schema<Flatten<ObjOf<S>>> {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SchemaError(p, 'an object');
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(v)) {
-      if (!Object.prototype.hasOwnProperty.call(shape, key)) throw new SchemaError(`${p}.${key}`, 'no such field');
+      if (!Object.hasOwn(shape, key)) throw new SchemaError(`${p}.${key}`, 'no such field');
     }
     for (const [key, s] of fields) {
       const val = part(s, (v as Record<string, unknown>)[key], () => `${p}.${key}`);
@@ -173,13 +185,14 @@ export function obj<S extends Fields>(shape: S): Schema<Flatten<ObjOf<S>>> {
  * A union discriminated by the string field `type`: the right branch is
  * chosen by that field, so errors name the real problem instead of "no branch".
  */
-export function tagged<M extends Record<string, Schema<{ type: string }>>>(
-  branches: M,
-): Schema<Infer<M[keyof M]>> {
-  const shape: Shape = { kind: 'tagged', branches: Object.fromEntries(Object.entries(branches).map(([k, s]) => [k, shapeOf(s as Schema<unknown>)])) };
+export function tagged<M extends Record<string, Schema<{ type: string }>>>(branches: M): Schema<Infer<M[keyof M]>> {
+  const shape: Shape = {
+    kind: 'tagged',
+    branches: Object.fromEntries(Object.entries(branches).map(([k, s]) => [k, shapeOf(s as Schema<unknown>)])),
+  };
   return described(shape, (v, p) => {
     const t = typeof v === 'object' && v !== null ? (v as { type?: unknown }).type : undefined;
-    if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(branches, t)) {
+    if (typeof t !== 'string' || !Object.hasOwn(branches, t)) {
       throw new SchemaError(`${p}.type`, `one of ${Object.keys(branches).join(', ')}`);
     }
     return branches[t]!(v, p) as Infer<M[keyof M]>;

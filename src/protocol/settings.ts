@@ -9,7 +9,16 @@ export const COLOURS = ['grey', 'red', 'green', 'yellow', 'blue', 'magenta', 'cy
 export type Colour = (typeof COLOURS)[number];
 
 /** The keys `qpy config` sets (for help and completion; see master/settings.ts). */
-export const SETTING_KEYS = ['checkFMT', 'colour', 'coloursScheme', 'copyScripts', 'defaultAttr', 'andAttr', 'orAttr', 'sourceTheseFiles'] as const;
+export const SETTING_KEYS = [
+  'checkFMT',
+  'colour',
+  'coloursScheme',
+  'copyScripts',
+  'defaultAttr',
+  'andAttr',
+  'orAttr',
+  'sourceTheseFiles',
+] as const;
 
 /** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
 export const SCHEME_STATUSES = ['queue', 'running', 'done', 'killed', 'undone', 'failed'] as const;

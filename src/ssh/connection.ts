@@ -46,12 +46,20 @@ function authMethods(s: SshSettings): AnyAuthMethod[] {
 /** Connect to node `node` (a name for messages) with `s`. Resolves once authenticated. */
 export function connectSsh(node: string, s: SshSettings, opts: ConnectOptions = {}): Promise<Client> {
   if (s.unsupported) {
-    return Promise.reject(new QpyError('SSH_CONFIG', `node ${node}: ${s.unsupported} is not supported`, 'give the node an address qpy can reach directly'));
+    return Promise.reject(
+      new QpyError('SSH_CONFIG', `node ${node}: ${s.unsupported} is not supported`, 'give the node an address qpy can reach directly'),
+    );
   }
   const where = `node ${node} (${s.user}@${s.host}:${s.port})`;
   const methods = authMethods(s);
   if (methods.length === 0) {
-    return Promise.reject(new QpyError('SSH_AUTH', `${where}: no usable SSH key (no agent, and no readable unencrypted identity file)`, 'run ssh-agent, or check IdentityFile in your ssh_config'));
+    return Promise.reject(
+      new QpyError(
+        'SSH_AUTH',
+        `${where}: no usable SSH key (no agent, and no readable unencrypted identity file)`,
+        'run ssh-agent, or check IdentityFile in your ssh_config',
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
@@ -62,7 +70,8 @@ export function connectSsh(node: string, s: SshSettings, opts: ConnectOptions = 
       const verdict = checkHostKey(texts, name, blob);
       if (verdict === 'known') return true;
       if (verdict === 'revoked') hostKeyProblem = `the host key of ${where} is marked @revoked in known_hosts`;
-      else if (verdict === 'changed' && s.hostKeyPolicy !== 'no') hostKeyProblem = `the host key of ${where} has CHANGED since it was recorded in known_hosts (possibly an attack)`;
+      else if (verdict === 'changed' && s.hostKeyPolicy !== 'no')
+        hostKeyProblem = `the host key of ${where} has CHANGED since it was recorded in known_hosts (possibly an attack)`;
       else if (verdict === 'unknown' && s.hostKeyPolicy === 'yes') hostKeyProblem = `the host key of ${where} is not in known_hosts`;
       if (hostKeyProblem) return false;
       if (verdict === 'unknown' && s.hostKeyPolicy === 'accept-new' && s.knownHostsFiles[0]) {
@@ -83,7 +92,10 @@ export function connectSsh(node: string, s: SshSettings, opts: ConnectOptions = 
     client.once('error', (err: Error & { level?: string }) => {
       client.end();
       if (hostKeyProblem) return reject(new QpyError('HOST_KEY', hostKeyProblem, `check it, then run: ssh ${node}`));
-      if (err.level === 'client-authentication') return reject(new QpyError('SSH_AUTH', `${where}: authentication failed`, `check that \`ssh ${node} true\` works without a password`));
+      if (err.level === 'client-authentication')
+        return reject(
+          new QpyError('SSH_AUTH', `${where}: authentication failed`, `check that \`ssh ${node} true\` works without a password`),
+        );
       reject(new QpyError('SSH_CONNECT', `${where}: ${err.message}`));
     });
     client.connect({

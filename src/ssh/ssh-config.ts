@@ -48,17 +48,27 @@ export function parseSshG(text: string, env: NodeJS.ProcessEnv = {}, home = home
     many.set(key, [...(many.get(key) ?? []), value]);
   }
   const strict = (one.get('stricthostkeychecking') ?? 'true').toLowerCase();
-  const policy: HostKeyPolicy = strict === 'accept-new' ? 'accept-new' : strict === 'false' || strict === 'no' || strict === 'off' ? 'no' : 'yes';
+  const policy: HostKeyPolicy =
+    strict === 'accept-new' ? 'accept-new' : strict === 'false' || strict === 'no' || strict === 'off' ? 'no' : 'yes';
   const timeout = one.get('connecttimeout');
   const agentSetting = one.get('identityagent');
   let agent: string | null = env['SSH_AUTH_SOCK'] ?? null;
-  if (agentSetting && agentSetting.toLowerCase() !== 'ssh_auth_sock') agent = agentSetting.toLowerCase() === 'none' ? null : expandHome(agentSetting, home);
-  const knownHostsFiles = [...(many.get('userknownhostsfile') ?? []).flatMap((v) => v.split(/\s+/)), ...(many.get('globalknownhostsfile') ?? []).flatMap((v) => v.split(/\s+/))]
+  if (agentSetting && agentSetting.toLowerCase() !== 'ssh_auth_sock')
+    agent = agentSetting.toLowerCase() === 'none' ? null : expandHome(agentSetting, home);
+  const knownHostsFiles = [
+    ...(many.get('userknownhostsfile') ?? []).flatMap((v) => v.split(/\s+/)),
+    ...(many.get('globalknownhostsfile') ?? []).flatMap((v) => v.split(/\s+/)),
+  ]
     .filter((f) => f && f.toLowerCase() !== 'none')
     .map((f) => expandHome(f, home));
   const proxyJump = one.get('proxyjump');
   const proxyCommand = one.get('proxycommand');
-  const unsupported = proxyJump && proxyJump.toLowerCase() !== 'none' ? `ProxyJump ${proxyJump}` : proxyCommand && proxyCommand.toLowerCase() !== 'none' ? `ProxyCommand ${proxyCommand}` : null;
+  const unsupported =
+    proxyJump && proxyJump.toLowerCase() !== 'none'
+      ? `ProxyJump ${proxyJump}`
+      : proxyCommand && proxyCommand.toLowerCase() !== 'none'
+        ? `ProxyCommand ${proxyCommand}`
+        : null;
   return {
     host: one.get('hostname') ?? '',
     port: Number(one.get('port') ?? 22),
@@ -87,7 +97,13 @@ export function resolveSsh(address: string, env: NodeJS.ProcessEnv = process.env
     execFile('ssh', args, { timeout: 10_000, env }, (err, stdout, stderr) => {
       if (err) {
         const why = String(stderr).trim().split('\n')[0] || err.message;
-        return reject(new QpyError('SSH_CONFIG', `cannot resolve the SSH settings of ${address}: ${why}`, 'check `ssh -G ' + address + '` and your ssh_config'));
+        return reject(
+          new QpyError(
+            'SSH_CONFIG',
+            `cannot resolve the SSH settings of ${address}: ${why}`,
+            `check \`ssh -G ${address}\` and your ssh_config`,
+          ),
+        );
       }
       resolve(parseSshG(stdout, env));
     });

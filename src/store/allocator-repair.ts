@@ -28,12 +28,13 @@ export function slotProblem(s: StoredSlot): string | null {
   if (!intIn(s.jobId, 0, Number.MAX_SAFE_INTEGER)) return 'the job ID must be a whole number of 0 or more';
   if (!validName(s.node)) return `the node name must be 1 to ${MAX_NAME} characters`;
   if (!intIn(s.cores, 1, MAX_SLOT_CORES)) return `the cores must be a whole number from 1 to ${MAX_SLOT_CORES}`;
-  if (typeof s.memGB !== 'number' || !Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB) return `the memory must be from 0 to ${MAX_SLOT_MEM_GB} GB`;
+  if (typeof s.memGB !== 'number' || !Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB)
+    return `the memory must be from 0 to ${MAX_SLOT_MEM_GB} GB`;
   return null;
 }
 
 /** A stored row as a log line shows it (values as stored, JSON-quoted so "" and odd text are visible). */
-const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v)));
 
 export interface Repair {
   /** The snapshot without the bad rows. */
@@ -67,7 +68,9 @@ export function repairSnapshot(snap: AllocatorSnapshot): Repair {
       return;
     }
     slotRows.push(snap.slotRows[i]!);
-    lines.push(`dropped slot of user ${show(s.user)}, job ${show(s.jobId)} (${show(s.cores)} cores, ${show(s.memGB)} GB, node ${show(s.node)}) from the store: ${problem}`);
+    lines.push(
+      `dropped slot of user ${show(s.user)}, job ${show(s.jobId)} (${show(s.cores)} cores, ${show(s.memGB)} GB, node ${show(s.node)}) from the store: ${problem}`,
+    );
   });
   return { snap: { ...snap, users, slots, slotRows: keptRows }, slotRows, userNames, lines };
 }

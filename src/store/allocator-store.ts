@@ -69,9 +69,16 @@ export function openAllocatorStore(path: string): AllocatorStore {
   // NORMAL in WAL mode: a commit survives the daemon's SIGKILL (the data is in the OS), not a power
   // cut of this machine; and these rows are a safety net that re-registering masters make exact
   // anyway. FULL would cost an fsync per grant, and grants are on every job's path.
-  const db = openLockedDatabase(path, { synchronous: 'NORMAL', daemon: 'qpy-multiuser', hint: 'stop it first with: qpy-admin finish', init: (d) => d.exec(SCHEMA) });
+  const db = openLockedDatabase(path, {
+    synchronous: 'NORMAL',
+    daemon: 'qpy-multiuser',
+    hint: 'stop it first with: qpy-admin finish',
+    init: (d) => d.exec(SCHEMA),
+  });
   const st = {
-    putUser: db.prepare('INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ON CONFLICT(name) DO UPDATE SET removed = excluded.removed'),
+    putUser: db.prepare(
+      'INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ON CONFLICT(name) DO UPDATE SET removed = excluded.removed',
+    ),
     delUser: db.prepare('DELETE FROM users WHERE name = ?'),
     delUserSlots: db.prepare('DELETE FROM slots WHERE user = ?'),
     putSlot: db.prepare('INSERT OR REPLACE INTO slots (user, job_id, node, cores, mem) VALUES (?, ?, ?, ?, ?)'),
@@ -113,27 +120,43 @@ export function openAllocatorStore(path: string): AllocatorStore {
   const putSlot = (s: StoredSlot) => st.putSlot.run(s.user, s.jobId, s.node, s.cores, s.memGB);
   return {
     load() {
-      const users = (db.prepare('SELECT name, removed FROM users ORDER BY seq').all() as { name: string; removed: number }[]).map((u) => ({ name: u.name, removed: u.removed !== 0 }));
-      const rows = db.prepare('SELECT rowid, user, job_id, node, cores, mem FROM slots ORDER BY rowid').all() as { rowid: number; user: string; job_id: number; node: string; cores: number; mem: number }[];
+      const users = (db.prepare('SELECT name, removed FROM users ORDER BY seq').all() as { name: string; removed: number }[]).map((u) => ({
+        name: u.name,
+        removed: u.removed !== 0,
+      }));
+      const rows = db.prepare('SELECT rowid, user, job_id, node, cores, mem FROM slots ORDER BY rowid').all() as {
+        rowid: number;
+        user: string;
+        job_id: number;
+        node: string;
+        cores: number;
+        mem: number;
+      }[];
       const slots = rows.map((r) => ({ user: r.user, jobId: r.job_id, node: r.node, cores: r.cores, memGB: r.mem }));
       const slotRows = rows.map((r) => r.rowid);
       const drained = (db.prepare('SELECT node FROM drained').all() as { node: string }[]).map((r) => r.node);
-      const invites = (db.prepare('SELECT user, key, expires FROM invites').all() as { user: string; key: Buffer; expires: number }[]).map((r) => ({ user: r.user, key: r.key, expiresAt: r.expires }));
-      const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      const invites = (db.prepare('SELECT user, key, expires FROM invites').all() as { user: string; key: Buffer; expires: number }[]).map(
+        (r) => ({ user: r.user, key: r.key, expiresAt: r.expires }),
+      );
+      const meta = new Map(
+        (db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+      );
       return { users, slots, slotRows, drained, invites, meta };
     },
     putUser: (name, removed) => queue(() => st.putUser.run(name, removed ? 1 : 0)),
-    deleteUser: (name) => queue(() => {
-      st.delUserSlots.run(name);
-      st.delUser.run(name);
-    }),
+    deleteUser: (name) =>
+      queue(() => {
+        st.delUserSlots.run(name);
+        st.delUser.run(name);
+      }),
     putSlot: (slot) => queue(() => putSlot(slot)),
     deleteSlot: (user, jobId) => queue(() => st.delSlot.run(user, jobId)),
     deleteSlotRow: (row) => queue(() => st.delSlotRow.run(row)),
-    replaceSlots: (user, slots) => queue(() => {
-      st.delUserSlots.run(user);
-      for (const s of slots) putSlot(s);
-    }),
+    replaceSlots: (user, slots) =>
+      queue(() => {
+        st.delUserSlots.run(user);
+        for (const s of slots) putSlot(s);
+      }),
     setDrained: (node, drained) => queue(() => (drained ? st.drain.run(node) : st.undrain.run(node))),
     putInvite: (i) => queue(() => st.putInvite.run(i.user, i.key, i.expiresAt)),
     deleteInvite: (user) => queue(() => st.delInvite.run(user)),

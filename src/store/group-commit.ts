@@ -51,7 +51,13 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     immediate = false;
     if (timer) clearTimeout(timer);
     timer = null;
-    const empty = batch.put.size === 0 && batch.putRanges.length === 0 && batch.unqueueRanges.length === 0 && batch.removeRanges.length === 0 && batch.remove.size === 0 && batch.meta.size === 0;
+    const empty =
+      batch.put.size === 0 &&
+      batch.putRanges.length === 0 &&
+      batch.unqueueRanges.length === 0 &&
+      batch.removeRanges.length === 0 &&
+      batch.remove.size === 0 &&
+      batch.meta.size === 0;
     if (empty && waiters.length === 0) return;
     const current: Batch = batch;
     const toWake = waiters;
@@ -116,4 +122,3 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     },
   };
 }
-

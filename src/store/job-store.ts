@@ -68,7 +68,12 @@ export interface JobStore {
 
 /** Open (creating if needed) the store at `path`. Throws ALREADY_RUNNING if another process holds it. */
 export function openJobStore(path: string): JobStore {
-  const db = openLockedDatabase(path, { synchronous: 'FULL', daemon: 'qpy-master', hint: 'use it, or stop it first with: qpy finish', init: migrate });
+  const db = openLockedDatabase(path, {
+    synchronous: 'FULL',
+    daemon: 'qpy-master',
+    hint: 'use it, or stop it first with: qpy finish',
+    init: migrate,
+  });
   const putJob = db.prepare('INSERT OR REPLACE INTO jobs (id, status, pos, doc) VALUES (?, ?, ?, ?)');
   const putCompact = db.prepare("INSERT OR REPLACE INTO jobs (id, status, pos, doc, grp, cmd, ended) VALUES (?, ?, ?, '', ?, ?, ?)");
   const updateJob = db.prepare('UPDATE jobs SET status = ?, doc = ?, grp = NULL, cmd = NULL, ended = NULL WHERE id = ?');
@@ -92,7 +97,8 @@ export function openJobStore(path: string): JobStore {
         else putCompact.run(id, e.status, e.pos, e.compact.group, e.compact.command, e.compact.endedAt);
       }
     }
-    for (const r of batch.unqueueRanges) unqueueRange.run({ first: r.first, last: r.last, at: r.at, state: JSON.stringify({ type: 'undone', endedAt: r.at }) });
+    for (const r of batch.unqueueRanges)
+      unqueueRange.run({ first: r.first, last: r.last, at: r.at, state: JSON.stringify({ type: 'undone', endedAt: r.at }) });
     for (const [a, b] of batch.removeRanges) delRange.run(a, b);
     for (const id of batch.remove) delJob.run(id);
     for (const [id, { job, pos }] of batch.put) {
@@ -143,8 +149,15 @@ export function openJobStore(path: string): JobStore {
           let job: StoredJob;
           if (doc === '' && grp !== null) {
             const template = templates.get(grp);
-            if (template == null || (status !== 'queue' && status !== 'undone') || (status === 'undone') !== (ended !== null) || (template.spec.group.kind === 'load') !== (cmd !== null)) {
-              skipped.push(`job row ${id}: ${template == null ? `its group ${grp} is missing or unreadable` : 'a compact row that does not fit its group'}`);
+            if (
+              template == null ||
+              (status !== 'queue' && status !== 'undone') ||
+              (status === 'undone') !== (ended !== null) ||
+              (template.spec.group.kind === 'load') !== (cmd !== null)
+            ) {
+              skipped.push(
+                `job row ${id}: ${template == null ? `its group ${grp} is missing or unreadable` : 'a compact row that does not fit its group'}`,
+              );
               continue;
             }
             used.add(grp);
@@ -174,14 +187,21 @@ export function openJobStore(path: string): JobStore {
           ids.length = 0;
           pos.length = 0;
           sorted = true;
-          for (const [id, p] of db.prepare("SELECT id, pos FROM jobs WHERE status = 'queue' ORDER BY id").raw().iterate() as Iterable<[number, number | null]>) {
+          for (const [id, p] of db.prepare("SELECT id, pos FROM jobs WHERE status = 'queue' ORDER BY id").raw().iterate() as Iterable<
+            [number, number | null]
+          >) {
             const at = p ?? id;
             if (pos.length > 0 && at < pos[pos.length - 1]!) sorted = false;
             ids.push(id);
             pos.push(at);
           }
         }
-        return sorted ? ids : ids.map((id, i) => [id, pos[i]!] as const).sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
+        return sorted
+          ? ids
+          : ids
+              .map((id, i) => [id, pos[i]!] as const)
+              .sort((a, b) => a[1] - b[1] || a[0] - b[0])
+              .map(([id]) => id);
       };
       return { jobs: jobs(), queue, meta, skipped };
     },

@@ -55,7 +55,10 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
     const clientNonce = freshNonce();
     let serverNonce = '';
     let closingError: QpyError | undefined;
-    const timer = setTimeout(() => fail(new QpyError('MASTER_UNREACHABLE', `no answer from ${opts.url} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => fail(new QpyError('MASTER_UNREACHABLE', `no answer from ${opts.url} within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
 
     function fail(err: QpyError): void {
       clearTimeout(timer);
@@ -70,7 +73,15 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
     }
 
     // A QpyError comes from the socket's own checks (a frame that breaks RFC 6455: BAD_FRAME) and is passed on as it is.
-    ws.onError((err) => fail(err instanceof CertificateMismatch ? certificateMismatch(opts.url, err) : err instanceof QpyError ? err : new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`)));
+    ws.onError((err) =>
+      fail(
+        err instanceof CertificateMismatch
+          ? certificateMismatch(opts.url, err)
+          : err instanceof QpyError
+            ? err
+            : new QpyError('MASTER_UNREACHABLE', `cannot connect to ${opts.url}: ${err.message}`),
+      ),
+    );
     ws.onClose(() => {
       const wasOpen = state === 'open';
       if (state !== 'closed') fail(closingError ?? new QpyError('MASTER_UNREACHABLE', 'the connection was closed'));
@@ -81,11 +92,26 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
         const hello = parseFrame(raw, helloSchema, 4096);
         if (!hello.ok) return fail(new QpyError('BAD_FRAME', `unexpected greeting from ${opts.url}`));
         if (hello.value.protocol !== PROTOCOL_VERSION) {
-          return fail(new QpyError('VERSION_MISMATCH', `${hello.value.server} speaks protocol ${hello.value.protocol}, this client ${PROTOCOL_VERSION}`, 'restart the daemon after an upgrade: qpy restart'));
+          return fail(
+            new QpyError(
+              'VERSION_MISMATCH',
+              `${hello.value.server} speaks protocol ${hello.value.protocol}, this client ${PROTOCOL_VERSION}`,
+              'restart the daemon after an upgrade: qpy restart',
+            ),
+          );
         }
         serverNonce = hello.value.nonce;
         state = 'welcome';
-        ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: opts.role, user: opts.user, nonce: clientNonce, mac: clientProof(opts.key, opts.role, serverNonce, clientNonce) }));
+        ws.send(
+          JSON.stringify({
+            type: 'auth',
+            protocol: PROTOCOL_VERSION,
+            role: opts.role,
+            user: opts.user,
+            nonce: clientNonce,
+            mac: clientProof(opts.key, opts.role, serverNonce, clientNonce),
+          }),
+        );
         return;
       }
       if (state === 'welcome') {
@@ -95,7 +121,9 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
           return fail(err.ok ? QpyError.fromReply(err.value) : new QpyError('UNAUTHENTICATED', 'handshake failed'));
         }
         if (!sameMac(welcome.value.mac, serverProof(opts.key, serverNonce, clientNonce))) {
-          return fail(new QpyError('UNAUTHENTICATED', `the server at ${opts.url} does not know the key`, 'another program may be using the port'));
+          return fail(
+            new QpyError('UNAUTHENTICATED', `the server at ${opts.url} does not know the key`, 'another program may be using the port'),
+          );
         }
         clearTimeout(timer);
         state = 'open';
@@ -145,5 +173,9 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
 
 /** The error for a server whose certificate is not pinned (callers say more: join again, or a new code). */
 function certificateMismatch(url: string, err: CertificateMismatch): QpyError {
-  return new QpyError('CERTIFICATE_MISMATCH', `the server at ${url} presented a TLS certificate with SHA-256 fingerprint ${err.presented || '(none)'}, not the pinned ${err.pinned.join(' or ')}: nothing was sent to it`, 'someone may be intercepting the connection, or the administrator replaced the certificate');
+  return new QpyError(
+    'CERTIFICATE_MISMATCH',
+    `the server at ${url} presented a TLS certificate with SHA-256 fingerprint ${err.presented || '(none)'}, not the pinned ${err.pinned.join(' or ')}: nothing was sent to it`,
+    'someone may be intercepting the connection, or the administrator replaced the certificate',
+  );
 }

@@ -24,7 +24,11 @@ export function ensurePrivateDir(dir: string): void {
     chmodSync(dir, 0o700);
   } catch (err) {
     if (isPermissionError(err)) throw permissionDenied(dir, 'this account may not create or change it');
-    throw new QpyError('STORE', `cannot create the directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check QPY_DIR');
+    throw new QpyError(
+      'STORE',
+      `cannot create the directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'check QPY_DIR',
+    );
   }
 }
 
@@ -34,7 +38,7 @@ export function loadOrCreateKey(path: string): Buffer {
   try {
     const fd = openSync(path, 'wx', 0o600);
     try {
-      writeSync(fd, randomBytes(32).toString('hex') + '\n');
+      writeSync(fd, `${randomBytes(32).toString('hex')}\n`);
     } finally {
       closeSync(fd);
     }
@@ -56,7 +60,7 @@ export function replaceKey(path: string): Buffer {
     if (existsSync(tmp)) unlinkSync(tmp); // left by a crash, perhaps with another mode
     const fd = openSync(tmp, 'wx', 0o600);
     try {
-      writeSync(fd, key.toString('hex') + '\n');
+      writeSync(fd, `${key.toString('hex')}\n`);
     } finally {
       closeSync(fd);
     }
@@ -78,7 +82,11 @@ export function readKey(path: string): Buffer {
   try {
     const st = statSync(path);
     if ((st.mode & 0o077) !== 0) {
-      throw new QpyError('UNAUTHENTICATED', `key file ${path} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`, `run: chmod 600 ${path}`);
+      throw new QpyError(
+        'UNAUTHENTICATED',
+        `key file ${path} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
+        `run: chmod 600 ${path}`,
+      );
     }
     text = readFileSync(path, 'utf8').trim();
   } catch (err) {

@@ -65,7 +65,9 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) 
   sock.on(secure ? 'secureConnect' : 'connect', () => {
     const mismatch = secure ? checkPin(sock as import('node:tls').TLSSocket, pin!) : null;
     if (mismatch) return fail(mismatch);
-    sock.write(`GET ${u.pathname || '/'}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    sock.write(
+      `GET ${u.pathname || '/'}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
   });
   sock.on('error', (err) => fail(err));
   sock.on('close', () => {
@@ -81,10 +83,21 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) 
       if (end < 0) return;
       const head = buf.subarray(0, end).toString('latin1');
       buf = buf.subarray(end + 4);
-      const accept = createHash('sha1').update(key + GUID).digest('base64');
+      const accept = createHash('sha1')
+        .update(key + GUID)
+        .digest('base64');
       // No extension or subprotocol is asked for, so none may be answered (§4.1): RSV bits would then mean nothing.
-      if (/\r\nsec-websocket-(extensions|protocol):/i.test(head)) return fail(new QpyError('BAD_FRAME', `the server at ${url} answered the WebSocket upgrade with an extension or subprotocol that was not asked for`));
-      if (!/^HTTP\/1\.1 101 /.test(head) || !new RegExp(`\\r\\nsec-websocket-accept: *${accept.replace(/[+/=]/g, '\\$&')}\\r?$`, 'im').test(head + '\r')) {
+      if (/\r\nsec-websocket-(extensions|protocol):/i.test(head))
+        return fail(
+          new QpyError(
+            'BAD_FRAME',
+            `the server at ${url} answered the WebSocket upgrade with an extension or subprotocol that was not asked for`,
+          ),
+        );
+      if (
+        !/^HTTP\/1\.1 101 /.test(head) ||
+        !new RegExp(`\\r\\nsec-websocket-accept: *${accept.replace(/[+/=]/g, '\\$&')}\\r?$`, 'im').test(`${head}\r`)
+      ) {
         return fail(new Error(`unexpected answer to the WebSocket upgrade: ${head.split('\r\n')[0]}`));
       }
       open = true;

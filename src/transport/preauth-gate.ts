@@ -26,7 +26,19 @@
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { findConnection, normalizeAddress, readTcpTables, userName, type Endpoint } from './socket-owner.js';
-import { admitConnection, capsForFileLimit, MAX_PEERS_REMEMBERED, MAX_PREAUTH_BYTES, onCapped, onFailure, parseOpenFileLimit, reportLine, takeReport, type Failures, type PreauthCaps } from './preauth-limits.js';
+import {
+  admitConnection,
+  capsForFileLimit,
+  MAX_PEERS_REMEMBERED,
+  MAX_PREAUTH_BYTES,
+  onCapped,
+  onFailure,
+  parseOpenFileLimit,
+  reportLine,
+  takeReport,
+  type Failures,
+  type PreauthCaps,
+} from './preauth-limits.js';
 import { isLoopback } from '../protocol/cluster.js';
 
 export interface Gate {
@@ -71,7 +83,6 @@ interface Waiting {
   onData: ((chunk: Buffer) => void) | null;
   onDeadline: (() => void) | null;
 }
-
 
 function fileLimit(): number | null {
   try {
@@ -148,7 +159,12 @@ export function createGate(opts: GateOptions): Gate {
     const peer = recordKey(who);
     const r = onCapped(records.get(peer), Date.now());
     records.set(peer, r.next);
-    if (r.announce) void label(peer).then((l) => opts.log(`closing connections from ${l} at once: too many unauthenticated connections (at most ${caps.perPeer} per peer, ${caps.total} in all)`));
+    if (r.announce)
+      void label(peer).then((l) =>
+        opts.log(
+          `closing connections from ${l} at once: too many unauthenticated connections (at most ${caps.perPeer} per peer, ${caps.total} in all)`,
+        ),
+      );
   };
   const cut = (w: Waiting) => {
     forget(w);

@@ -60,7 +60,10 @@ export interface PreauthCaps {
  * store and the log always find a descriptor.
  */
 export function capsForFileLimit(openFiles: number | null): PreauthCaps {
-  const total = openFiles === null || !Number.isFinite(openFiles) ? MAX_PREAUTH_TOTAL : Math.max(4, Math.min(MAX_PREAUTH_TOTAL, Math.floor(openFiles / 4)));
+  const total =
+    openFiles === null || !Number.isFinite(openFiles)
+      ? MAX_PREAUTH_TOTAL
+      : Math.max(4, Math.min(MAX_PREAUTH_TOTAL, Math.floor(openFiles / 4)));
   return { total, perPeer: Math.max(1, Math.min(MAX_PREAUTH_PER_PEER, Math.floor(total / 4))) };
 }
 
@@ -85,7 +88,10 @@ export function parseOpenFileLimit(limits: string): number | null {
  * - 'evict-unix': `shared`: its peer is the Unix socket, whose clients
  *   cannot be told apart; at the cap the oldest waiting one gives way.
  */
-export function admitConnection(open: { total: number; ofPeer: number | null; ofAddress: number; shared: boolean }, caps: PreauthCaps): 'accept' | 'refuse' | 'identify' | 'evict-unix' | 'evict-silent' {
+export function admitConnection(
+  open: { total: number; ofPeer: number | null; ofAddress: number; shared: boolean },
+  caps: PreauthCaps,
+): 'accept' | 'refuse' | 'identify' | 'evict-unix' | 'evict-silent' {
   if (open.shared && open.ofPeer !== null && open.ofPeer >= caps.perPeer) return 'evict-unix';
   if (open.total >= caps.total) return 'evict-silent';
   if (open.ofPeer === null) return open.ofAddress < caps.perPeer ? 'accept' : 'identify';
@@ -106,7 +112,14 @@ export interface Failures {
   closedSinceReport: number;
 }
 
-const none = (now: number): Failures => ({ windowStart: now, inWindow: 0, refuseAt: now, sinceReport: 0, loggedSinceReport: 0, closedSinceReport: 0 });
+const none = (now: number): Failures => ({
+  windowStart: now,
+  inWindow: 0,
+  refuseAt: now,
+  sinceReport: 0,
+  loggedSinceReport: 0,
+  closedSinceReport: 0,
+});
 
 /**
  * A peer failed a handshake at `now`: its new record, how long to wait
@@ -120,7 +133,14 @@ export function onFailure(prev: Failures | undefined, now: number): { next: Fail
   const refuseAt = Math.max(now, fresh ? now : base.refuseAt) + step;
   const logIt = inWindow <= FREE_FAILURES;
   return {
-    next: { ...base, windowStart: fresh ? now : base.windowStart, inWindow, refuseAt, sinceReport: base.sinceReport + 1, loggedSinceReport: base.loggedSinceReport + (logIt ? 1 : 0) },
+    next: {
+      ...base,
+      windowStart: fresh ? now : base.windowStart,
+      inWindow,
+      refuseAt,
+      sinceReport: base.sinceReport + 1,
+      loggedSinceReport: base.loggedSinceReport + (logIt ? 1 : 0),
+    },
     delayMs: refuseAt - now,
     logIt,
   };
@@ -159,7 +179,8 @@ export function takeReport(records: ReadonlyMap<string, Failures>, now: number):
 
 /** The log line of one report: `refused 1000 handshakes from uid 1005 (mallory) in the last minute`. */
 export function reportLine(r: PeerReport, label: string, periodMs: number): string {
-  const period = periodMs === 60_000 ? 'the last minute' : periodMs % 1000 === 0 ? `the last ${periodMs / 1000} s` : `the last ${periodMs} ms`;
+  const period =
+    periodMs === 60_000 ? 'the last minute' : periodMs % 1000 === 0 ? `the last ${periodMs / 1000} s` : `the last ${periodMs} ms`;
   const parts: string[] = [];
   if (r.refused > 0) parts.push(`refused ${r.refused} handshake${r.refused === 1 ? '' : 's'}`);
   if (r.closed > 0) parts.push(`closed ${r.closed} connection${r.closed === 1 ? '' : 's'} at once (too many unauthenticated)`);

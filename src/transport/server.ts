@@ -107,11 +107,19 @@ const HARD_FRAME_LIMIT = 16 * MAX_REQUEST_BYTES;
 
 export async function startServer<In extends { id: number }>(opts: ServerOptions<In>): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: HARD_FRAME_LIMIT });
-  const gate = createGate({ handshakeMs: opts.handshakeMs, reportMs: opts.refusalReportMs ?? REPORT_EVERY_MS, log: opts.log, ...(opts.preauthCaps ? { caps: opts.preauthCaps } : {}) });
+  const gate = createGate({
+    handshakeMs: opts.handshakeMs,
+    reportMs: opts.refusalReportMs ?? REPORT_EVERY_MS,
+    log: opts.log,
+    ...(opts.preauthCaps ? { caps: opts.preauthCaps } : {}),
+  });
   const httpServer = (tls?: ServerCertificate): Server | TlsServer => {
-    const notWs = (_req: unknown, res: import('node:http').ServerResponse) => void res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
+    const notWs = (_req: unknown, res: import('node:http').ServerResponse) =>
+      void res.writeHead(426, { 'content-type': 'text/plain' }).end('qpy: WebSocket only\n');
     // The TLS handshake gets the same deadline as ours.
-    const h = tls ? createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3', handshakeTimeout: opts.handshakeMs }, notWs) : createServer(notWs);
+    const h = tls
+      ? createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.3', handshakeTimeout: opts.handshakeMs }, notWs)
+      : createServer(notWs);
     // A TLS peer enters the gate once its TLS handshake is done (TLS itself drops one silent past the deadline):
     // the gate then counts its decrypted bytes, on the same socket object the upgrade hands over.
     if (tls) h.on('secureConnection', (socket: Socket) => gate.connection(socket));
@@ -199,7 +207,13 @@ function defaultWrongKey(role: Auth['role']): QpyError {
  * the handshake deadline (the gate keeps the clock from the moment the socket
  * was accepted).
  */
-function serve<In extends { id: number }>(ws: WebSocket, socket: Socket, gate: Gate, opts: ServerOptions<In>, describe: () => Promise<string>): () => void {
+function serve<In extends { id: number }>(
+  ws: WebSocket,
+  socket: Socket,
+  gate: Gate,
+  opts: ServerOptions<In>,
+  describe: () => Promise<string>,
+): () => void {
   const nonce = freshNonce();
   let peer: Peer | null = null;
   // Set once the server refuses or closes: nothing more is read.
@@ -252,7 +266,14 @@ function serve<In extends { id: number }>(ws: WebSocket, socket: Socket, gate: G
       const a = auth.value;
       const claim = `${a.role} ${JSON.stringify(a.user)} `;
       if (a.protocol !== PROTOCOL_VERSION) {
-        return refuse(new QpyError('VERSION_MISMATCH', `${opts.serverName} speaks protocol ${PROTOCOL_VERSION}, the client ${a.protocol}`, 'restart the daemon after an upgrade: qpy restart'), claim);
+        return refuse(
+          new QpyError(
+            'VERSION_MISMATCH',
+            `${opts.serverName} speaks protocol ${PROTOCOL_VERSION}, the client ${a.protocol}`,
+            'restart the daemon after an upgrade: qpy restart',
+          ),
+          claim,
+        );
       }
       const key = opts.keyFor(a.role, a.user);
       if (key instanceof QpyError) return refuse(key, claim);
@@ -279,7 +300,9 @@ function serve<In extends { id: number }>(ws: WebSocket, socket: Socket, gate: G
       .then(send, (err: unknown) => {
         if (err instanceof QpyError) return send(err.toReply(request.id));
         opts.log(`internal error handling ${JSON.stringify((request as { type?: string }).type)}: ${(err as Error)?.stack ?? String(err)}`);
-        send(new QpyError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, 'see the daemon log').toReply(request.id));
+        send(
+          new QpyError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, 'see the daemon log').toReply(request.id),
+        );
       });
   });
   return () => {

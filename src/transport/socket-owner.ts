@@ -49,7 +49,11 @@ function formatBytes(b: number[]): string {
 
 /** An address as Node or a user writes it (`127.0.0.1`, `::1`, `::ffff:127.0.0.1`), in one comparable form; null if it is not one. */
 export function normalizeAddress(text: string): string | null {
-  const t = text.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const t = text
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
+    .toLowerCase();
   const v4 = (s: string): number[] | null => {
     const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
     const parts = m ? m.slice(1).map(Number) : [];

@@ -82,14 +82,16 @@ export class FrameReader {
     const opcode = b0 & 0x0f;
     const control = opcode >= 0x8;
     if (b0 & 0x70) return fail(1002, `RSV bits set (${(b0 & 0x70) >> 4}) with no extension agreed`);
-    if (opcode > OP_BINARY && opcode !== OP_CLOSE && opcode !== OP_PING && opcode !== OP_PONG) return fail(1002, `unknown opcode 0x${opcode.toString(16)}`);
+    if (opcode > OP_BINARY && opcode !== OP_CLOSE && opcode !== OP_PING && opcode !== OP_PONG)
+      return fail(1002, `unknown opcode 0x${opcode.toString(16)}`);
     if (b1 & 0x80) return fail(1002, 'a masked frame from the server');
     let len = b1 & 0x7f;
     let off = 2;
     if (control && !fin) return fail(1002, 'a fragmented control frame');
     if (control && len > 125) return fail(1002, `a control frame of ${len === 126 ? 'over 125' : 'over 65535'} bytes (at most 125)`);
     if (opcode === OP_CONTINUATION && this.fragmentOpcode < 0) return fail(1002, 'a continuation frame with no message to continue');
-    if ((opcode === OP_TEXT || opcode === OP_BINARY) && this.fragmentOpcode >= 0) return fail(1002, 'a new message inside a fragmented one');
+    if ((opcode === OP_TEXT || opcode === OP_BINARY) && this.fragmentOpcode >= 0)
+      return fail(1002, 'a new message inside a fragmented one');
     if (len === 126) {
       if (head.length < 4) return null;
       len = head.readUInt16BE(2);

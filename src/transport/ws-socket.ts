@@ -25,7 +25,12 @@ function pinnedTls(pin: PinOptions) {
 export const wsSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) => {
   const secure = url.startsWith('wss:');
   if (secure && pin === undefined) throw new Error(`a wss:// URL needs a pinned certificate: ${url}`);
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload, handshakeTimeout: timeoutMs, ...(secure ? { createConnection: pinnedTls(pin!) as never } : {}) });
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    maxPayload,
+    handshakeTimeout: timeoutMs,
+    ...(secure ? { createConnection: pinnedTls(pin!) as never } : {}),
+  });
   const s: FrameSocket = {
     send: (text) => ws.send(text),
     close: () => ws.close(),

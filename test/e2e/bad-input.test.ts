@@ -73,7 +73,9 @@ test('garbage frames and wrong keys are refused; the master keeps serving', { ti
   assert.match(g.received[1]!, /"code":"UNAUTHENTICATED"/);
   assert.ok(g.closed);
   // A wrong key.
-  const bad = await talk([JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'x', nonce: 'ab', mac: '00'.repeat(32) })]);
+  const bad = await talk([
+    JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'x', nonce: 'ab', mac: '00'.repeat(32) }),
+  ]);
   assert.match(bad.received[1]!, /"code":"UNAUTHENTICATED".*wrong key/);
   // A replayed handshake: a proof made for another nonce fails the same way.
   // Silence: closed after the handshake deadline.
@@ -88,7 +90,7 @@ test('garbage frames and wrong keys are refused; the master keeps serving', { ti
   const keyPath = join(u.qpyDir, 'master.key');
   const good = readFileSync(keyPath, 'utf8');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(keyPath, 'ab'.repeat(32) + '\n', { mode: 0o600 });
+  writeFileSync(keyPath, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
   const r = await u.qpy(['check']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /authentication failed: wrong key/);
@@ -119,12 +121,18 @@ test('an unusable QPY_DIR or a vanished working directory is one clear error, no
   assert.match(r.err, /qpy: the current directory no longer exists/);
 });
 
-test('found by the CLI fuzzer: qpy load - with empty input ends (exit 1, one line); errors with a suggestion or a newline in a value stay on one line', { timeout: 60_000 }, async () => {
+test('found by the CLI fuzzer: qpy load - with empty input ends (exit 1, one line); errors with a suggestion or a newline in a value stay on one line', {
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser();
   const { run, QPY } = await import('../helpers/qpy.js');
   const empty = await run(QPY, ['load', '-'], u.work, u.env, '');
   assert.deepEqual([empty.code, empty.stderr], [1, 'qpy: nothing to load: - has no commands\n']);
-  for (const [args, re] of [[['Sub', 'true'], /^qpy: unknown command 'Sub' \(Did you mean sub\?\) \(see qpy --help\)\n$/], [['release', 'a\nb'], /^qpy: .*a b.*\n$/], [['check', '\u001b[31m'], /^qpy: .*\\x1b\[31m.*\n$/]] as const) {
+  for (const [args, re] of [
+    [['Sub', 'true'], /^qpy: unknown command 'Sub' \(Did you mean sub\?\) \(see qpy --help\)\n$/],
+    [['release', 'a\nb'], /^qpy: .*a b.*\n$/],
+    [['check', '\u001b[31m'], /^qpy: .*\\x1b\[31m.*\n$/],
+  ] as const) {
     const r = await u.qpy([...args]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, re);

@@ -10,9 +10,19 @@ import assert from 'node:assert/strict';
 import { runChaos, formatChaosReport } from '../helpers/chaos.js';
 import { seedFrom } from '../helpers/prng.js';
 
-test('chaos: 1,000 jobs while masters and then qpy-multiuser are SIGKILLed every 1–5 s: 0 lost, 0 run twice, 0 killed, never more running than cores', { timeout: 240_000 }, async (t) => {
+test('chaos: 1,000 jobs while masters and then qpy-multiuser are SIGKILLed every 1–5 s: 0 lost, 0 run twice, 0 killed, never more running than cores', {
+  timeout: 240_000,
+}, async (t) => {
   const seed = seedFrom(process.env['QPY_CHAOS_SEED']);
-  const report = await runChaos({ seed, jobs: 1000, users: 2, cores: 8, jobSeconds: '0.3', killEveryMs: [1000, 5000], deadlineMs: 150_000 });
+  const report = await runChaos({
+    seed,
+    jobs: 1000,
+    users: 2,
+    cores: 8,
+    jobSeconds: '0.3',
+    killEveryMs: [1000, 5000],
+    deadlineMs: 150_000,
+  });
   const text = formatChaosReport(report);
   for (const line of text.split('\n')) t.diagnostic(line);
   assert.equal(report.findings.length, 0, `replay with QPY_CHAOS_SEED=${seed}:\n${text}`);

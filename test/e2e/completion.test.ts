@@ -14,7 +14,10 @@ import { waitFor } from '../helpers/wait.js';
 
 const skip = TMUX ? false : 'tmux or bash is not installed';
 
-test('qpy completion in bash: commands, real job IDs, config values, and ? help (its speed: bench/complete)', { skip, timeout: 60_000 }, async () => {
+test('qpy completion in bash: commands, real job IDs, config values, and ? help (its speed: bench/complete)', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser();
   await u.ok(['sub', 'sleep 300']); // 1, running
   await u.ok(['sub', '-n', '64', 'true']).catch(() => undefined); // refused: too many cores
@@ -53,7 +56,10 @@ test('qpy completion in bash: commands, real job IDs, config values, and ? help 
 });
 
 test('qpy-admin completion in bash: commands, node names for drain, user names for users remove', { skip, timeout: 60_000 }, async () => {
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n', env: { QPY_PROBE_MS: '0' } });
+  await using mu = testMultiuser({
+    nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n',
+    env: { QPY_PROBE_MS: '0' },
+  });
   await admin(mu, ['start']);
   await admin(mu, ['users', 'add', 'alice']);
   const env = { PATH: `${dirname(QPY)}:${dirname(QPY_ADMIN)}:${process.env['PATH']}`, QPY_MULTIUSER_DIR: mu.paths.dir, NO_COLOR: '1' };
@@ -71,7 +77,10 @@ test('qpy-admin completion in bash: commands, node names for drain, user names f
   await sh.waitFor(/^\$ qpy-admin users remove alice $/m, 'the user name');
 });
 
-test('on a real terminal: check in status colours (none with NO_COLOR), tutorial in the pager at the command’s section', { skip, timeout: 60_000 }, async () => {
+test('on a real terminal: check in status colours (none with NO_COLOR), tutorial in the pager at the command’s section', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser();
   await u.ok(['sub', 'true']);
   await waitFor(async () => /1 \(done\)/.test(await u.ok(['check'])), { what: 'job 1 done' });

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { checkStatuses, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 
-test('ctrlQueue: pause, jump (the §5.9 examples), refusals, kept across a restart, then run in the new order', { timeout: 60_000 }, async () => {
+test('ctrlQueue: pause, jump (the §5.9 examples), refusals, kept across a restart, then run in the new order', {
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser({ nodes: 'one address=localhost cores=1 memory=16\n' });
   assert.equal(await u.ok(['ctrlQueue', 'pause']), 'Job submission paused.\n');
   for (let i = 1; i <= 5; i++) await u.ok(['sub', '-m', '1', `echo ${i} >> order`]);
@@ -50,7 +52,9 @@ test('ctrlQueue: pause, jump (the §5.9 examples), refusals, kept across a resta
   assert.deepEqual(await order(), [2, 3, 4, 1, 5]);
   assert.match(await u.ok(['check']), /Job submission is paused\.\n$/);
   assert.equal(await u.ok(['ctrlQueue', 'continue']), 'Job submission continued.\n');
-  await waitFor(async () => [...checkStatuses(await u.ok(['check'])).values()].every((j) => j.status === 'done'), { what: 'all five done' });
+  await waitFor(async () => [...checkStatuses(await u.ok(['check'])).values()].every((j) => j.status === 'done'), {
+    what: 'all five done',
+  });
   assert.equal(readFileSync(join(u.work, 'order'), 'utf8'), '2\n3\n4\n1\n5\n', 'one core: they ran in queue order');
   const paused = await u.qpy(['ctrlQueue', 'jump', '1', 'begin']);
   assert.equal(paused.stderr, 'qpy: Pause the queue before trying to control it. (qpy ctrlQueue pause)\n');

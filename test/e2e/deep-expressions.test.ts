@@ -13,7 +13,7 @@ import { readKey } from '../../src/transport/key.js';
 import { QpyError } from '../../src/errors.js';
 
 // attrs are at most 4096 characters on the wire: 2000 balanced levels fit.
-const nested = (depth: number): string => '('.repeat(depth) + 'big' + ')'.repeat(depth);
+const nested = (depth: number): string => `${'('.repeat(depth)}big${')'.repeat(depth)}`;
 
 /** `qpy sub -a attrs true` fails with one line naming the depth limit, exit 1, no stack trace. */
 async function refusedTooDeep(u: QpyUser, attrs: string): Promise<void> {
@@ -47,7 +47,10 @@ test('qpy-multiuser: request and feasible from a joined user’s master get BAD_
   assert.equal(reply.type, 'registered');
   for (const attrs of ['('.repeat(3000), nested(2000), nested(65)]) {
     const demand = { cores: 1, memGB: 1, attrs };
-    for (const msg of [{ type: 'request', user: 'alice', jobId: 7, demand, queueSize: 1 } as const, { type: 'feasible', user: 'alice', demand } as const]) {
+    for (const msg of [
+      { type: 'request', user: 'alice', jobId: 7, demand, queueSize: 1 } as const,
+      { type: 'feasible', user: 'alice', demand } as const,
+    ]) {
       await assert.rejects(c.request(msg), (err: unknown) => {
         assert.ok(err instanceof QpyError);
         assert.equal(err.code, 'BAD_EXPR', `${msg.type}: ${err.message}`);
@@ -59,7 +62,13 @@ test('qpy-multiuser: request and feasible from a joined user’s master get BAD_
   // Within the limit: granted, and feasible.
   const ok = await c.request({ type: 'feasible', user: 'alice', demand: { cores: 1, memGB: 1, attrs: nested(64) } });
   assert.deepEqual(ok.type === 'feasibility' && ok.problem, null);
-  const granted = await c.request({ type: 'request', user: 'alice', jobId: 8, demand: { cores: 1, memGB: 1, attrs: nested(64) }, queueSize: 1 });
+  const granted = await c.request({
+    type: 'request',
+    user: 'alice',
+    jobId: 8,
+    demand: { cores: 1, memGB: 1, attrs: nested(64) },
+    queueSize: 1,
+  });
   assert.equal(granted.type, 'granted');
   assert.doesNotMatch(mu.log(), /Maximum call stack|internal error/i);
   // The joined user's own submissions are refused by the master the same way.

@@ -29,7 +29,9 @@ async function masterOf(u: QpyUser): Promise<MasterConnection> {
 }
 
 async function submit(c: MasterConnection, cwd: string, n: number, seconds: number): Promise<void> {
-  await Promise.all(Array.from({ length: n }, () => c.request({ type: 'submit', command: `sleep ${seconds}`, cwd, cores: 1, memGB: 0.1, attrs: null })));
+  await Promise.all(
+    Array.from({ length: n }, () => c.request({ type: 'submit', command: `sleep ${seconds}`, cwd, cores: 1, memGB: 0.1, attrs: null })),
+  );
 }
 
 async function users(mu: TestMultiuser): Promise<Map<string, UserView>> {
@@ -39,9 +41,12 @@ async function users(mu: TestMultiuser): Promise<Map<string, UserView>> {
   return new Map(r.type === 'status' ? r.status.users.map((u) => [u.name, u]) : []);
 }
 
-test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent within a second and given back', { skip, timeout: 180_000 }, async () => {
+test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent within a second and given back', {
+  skip,
+  timeout: 180_000,
+}, async () => {
   const env = { QPY_SSH_CONFIG: sshd.cluster.sshConfig };
-  const nodes = sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=8 memory=64`).join('\n') + '\n';
+  const nodes = `${sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=8 memory=64`).join('\n')}\n`;
   // No probes: on this one machine the test's own daemons would count as outsiders and take cores from the shares.
   await using mu = testMultiuser({ nodes, rules: 'even\n', env: { ...env, QPY_PROBE_MS: '0' } });
   await admin(mu, ['start']);
@@ -54,10 +59,13 @@ test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent w
     await Promise.all([submit(cs[0]!, us[0]!.work, 100, 1), submit(cs[1]!, us[1]!.work, 100, 1), submit(cs[2]!, us[2]!.work, 24, 1)]);
 
     // The first user to ask borrowed the idle cluster; shares settle as the first jobs end.
-    await waitFor(async () => {
-      const m = await users(mu);
-      return names.every((n) => Math.abs(m.get(n)!.usedCores - (m.get(n)!.minCores + m.get(n)!.extraCores)) <= 1);
-    }, { what: 'every user at its share', timeoutMs: 15_000, intervalMs: 100 });
+    await waitFor(
+      async () => {
+        const m = await users(mu);
+        return names.every((n) => Math.abs(m.get(n)!.usedCores - (m.get(n)!.minCores + m.get(n)!.extraCores)) <= 1);
+      },
+      { what: 'every user at its share', timeoutMs: 15_000, intervalMs: 100 },
+    );
     let samples = 0;
     for (;;) {
       const m = await users(mu);
@@ -74,21 +82,31 @@ test('even, 3 users on 2×8 cores: shares ±1 at every sample, idle cores lent w
     assert.ok(samples >= 10, `only ${samples} samples`);
 
     // cat's queue is empty: once its last jobs end, ann and ben hold all 16 cores within a second.
-    await waitFor(async () => (await users(mu)).get('cat')!.usedCores === 0, { what: 'cat’s jobs over', timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(async () => (await users(mu)).get('cat')!.usedCores === 0, {
+      what: 'cat’s jobs over',
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     const idleAt = Date.now();
-    await waitFor(async () => {
-      const m = await users(mu);
-      return m.get('ann')!.usedCores + m.get('ben')!.usedCores === 16;
-    }, { what: 'ann and ben borrow cat’s cores', timeoutMs: 1000, intervalMs: 20 });
+    await waitFor(
+      async () => {
+        const m = await users(mu);
+        return m.get('ann')!.usedCores + m.get('ben')!.usedCores === 16;
+      },
+      { what: 'ann and ben borrow cat’s cores', timeoutMs: 1000, intervalMs: 20 },
+    );
     const borrowedIn = Date.now() - idleAt;
 
     // cat submits again: it gets its share back as the others' 1-second jobs end.
     await submit(cs[2]!, us[2]!.work, 30, 1);
-    await waitFor(async () => {
-      const m = await users(mu);
-      const cat = m.get('cat')!;
-      return cat.usedCores >= cat.minCores + cat.extraCores - 1;
-    }, { what: 'cat back at its share', timeoutMs: 3000, intervalMs: 50 });
+    await waitFor(
+      async () => {
+        const m = await users(mu);
+        const cat = m.get('cat')!;
+        return cat.usedCores >= cat.minCores + cat.extraCores - 1;
+      },
+      { what: 'cat back at its share', timeoutMs: 3000, intervalMs: 50 },
+    );
     for (const c of cs) c.close();
     assert.ok(borrowedIn <= 1000, `borrowed in ${borrowedIn} ms`);
   } finally {

@@ -46,9 +46,16 @@ test('every shell example of the user guide runs as shown', { timeout: 120_000 }
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home.path, PATH: `${dirname(QPY)}:${process.env['PATH']}`, NO_COLOR: '1' };
   delete env['QPY_DIR'];
   mkdirSync(join(home.path, '.qpy'), { mode: 0o700 });
-  writeFileSync(join(home.path, '.qpy', 'nodes'), 'localhost cores=2 memory=16\nbig1 address=localhost cores=1 memory=16 attributes=big,fast\nnode3 address=localhost cores=1 memory=16 attributes=gpu\n');
+  writeFileSync(
+    join(home.path, '.qpy', 'nodes'),
+    'localhost cores=2 memory=16\nbig1 address=localhost cores=1 memory=16 attributes=big,fast\nnode3 address=localhost cores=1 memory=16 attributes=gpu\n',
+  );
   const qpy = (...args: string[]) => execFileSync(QPY, args, { env, cwd: home.path, encoding: 'utf8' });
-  const settle = () => waitFor(() => !/\((queue|running)\)/.test(qpy('check')) || /paused/.test(qpy('check')), { what: 'no job queued or running', timeoutMs: 20_000 });
+  const settle = () =>
+    waitFor(() => !/\((queue|running)\)/.test(qpy('check')) || /paused/.test(qpy('check')), {
+      what: 'no job queued or running',
+      timeoutMs: 20_000,
+    });
   const SETUP: Record<string, () => void> = {
     // Jobs 15-17 exist and wait in a paused queue, as the example assumes.
     'qpy ctrlQueue pause': () => {

@@ -24,8 +24,10 @@ let ready = false;
 
 test('set-up: qpy-multiuser over 2 sshd nodes; alice joins and her master runs (queue paused); bob joins', opts, async () => {
   const { site } = s;
-  const nodes = site.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=4 memory=16`).join('\n') + '\n';
-  const setUp = await site.accounts.run(site.admin, '/bin/sh', ['-c', 'mkdir -m 700 ~/.qpy-multiuser && cat > ~/.qpy-multiuser/nodes'], { input: nodes });
+  const nodes = `${site.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=4 memory=16`).join('\n')}\n`;
+  const setUp = await site.accounts.run(site.admin, '/bin/sh', ['-c', 'mkdir -m 700 ~/.qpy-multiuser && cat > ~/.qpy-multiuser/nodes'], {
+    input: nodes,
+  });
   assert.equal(setUp.code, 0, setUp.stderr);
   await site.adminOk(['start']);
   for (const u of [site.alice, site.bob]) {
@@ -37,35 +39,48 @@ test('set-up: qpy-multiuser over 2 sshd nodes; alice joins and her master runs (
   ready = true;
 });
 
-test(`frame fuzz: ${frames} frames from the protocol schemas, valid and mutated, to alice’s master and to qpy-multiuser (as bob’s master, as the admin, and before the handshake)`, opts, async (t) => {
-  const { site } = s;
-  assert.ok(ready, 'needs the set-up');
-  const nodes = site.cluster.nodes.map((n) => n.name);
-  const report = await fuzzFrames({
-    seed,
-    count: frames,
-    batch: 200,
-    targets: [
-      await masterTarget(`qpy-master (${site.alice.name})`, site.qpyPaths(site.alice), site.alice.name, site.alice.home),
-      multiuserMasterTarget(`qpy-multiuser as ${site.bob.name}’s master`, site.paths, site.bob.name, nodes),
-      multiuserAdminTarget('qpy-multiuser as admin', site.paths, [site.alice.name, site.bob.name, site.carol.name, site.mallory.name], nodes),
-    ],
-  });
-  const text = formatReport(report);
-  for (const line of text.split('\n')) t.diagnostic(line);
-  assert.equal(report.findings.length, 0, `replay with QPY_FUZZ_SEED=${seed}:\n${text}`);
-});
+test(
+  `frame fuzz: ${frames} frames from the protocol schemas, valid and mutated, to alice’s master and to qpy-multiuser (as bob’s master, as the admin, and before the handshake)`,
+  opts,
+  async (t) => {
+    const { site } = s;
+    assert.ok(ready, 'needs the set-up');
+    const nodes = site.cluster.nodes.map((n) => n.name);
+    const report = await fuzzFrames({
+      seed,
+      count: frames,
+      batch: 200,
+      targets: [
+        await masterTarget(`qpy-master (${site.alice.name})`, site.qpyPaths(site.alice), site.alice.name, site.alice.home),
+        multiuserMasterTarget(`qpy-multiuser as ${site.bob.name}’s master`, site.paths, site.bob.name, nodes),
+        multiuserAdminTarget(
+          'qpy-multiuser as admin',
+          site.paths,
+          [site.alice.name, site.bob.name, site.carol.name, site.mallory.name],
+          nodes,
+        ),
+      ],
+    });
+    const text = formatReport(report);
+    for (const line of text.split('\n')) t.diagnostic(line);
+    assert.equal(report.findings.length, 0, `replay with QPY_FUZZ_SEED=${seed}:\n${text}`);
+  },
+);
 
-test('CLI fuzz: 500 random qpy invocations as alice: each exits 0 or 1, an error is one line, no stack trace, her master survives', opts, async (t) => {
-  const { site } = s;
-  assert.ok(ready, 'needs the set-up');
-  const report = await fuzzCli({
-    seed,
-    count: Number(process.env['QPY_FUZZ_INVOCATIONS'] ?? 500),
-    run: (args, input) => site.qpy(site.alice, args, { input: input ?? '', cwd: site.alice.home, timeoutMs: 30_000 }),
-    masterPid: () => site.masterPid(site.alice),
-  });
-  const text = formatCliReport(report);
-  for (const line of text.split('\n')) t.diagnostic(line);
-  assert.equal(report.findings.length, 0, `replay with QPY_FUZZ_SEED=${seed}:\n${text}`);
-});
+test(
+  'CLI fuzz: 500 random qpy invocations as alice: each exits 0 or 1, an error is one line, no stack trace, her master survives',
+  opts,
+  async (t) => {
+    const { site } = s;
+    assert.ok(ready, 'needs the set-up');
+    const report = await fuzzCli({
+      seed,
+      count: Number(process.env['QPY_FUZZ_INVOCATIONS'] ?? 500),
+      run: (args, input) => site.qpy(site.alice, args, { input: input ?? '', cwd: site.alice.home, timeoutMs: 30_000 }),
+      masterPid: () => site.masterPid(site.alice),
+    });
+    const text = formatCliReport(report);
+    for (const line of text.split('\n')) t.diagnostic(line);
+    assert.equal(report.findings.length, 0, `replay with QPY_FUZZ_SEED=${seed}:\n${text}`);
+  },
+);

@@ -12,7 +12,11 @@ test('check, status and config --json: stable documents with "qpy": 1', { timeou
   await u.ok(['sub', 'exit 2']);
   await u.ok(['notes', '1', 'why']);
   await waitFor(async () => /failed/.test(await u.ok(['check'])), { what: 'job 1 ended' });
-  const check = JSON.parse(await u.ok(['check', '--json'])) as { qpy: number; paused: boolean; jobs: (Record<string, unknown> & { notes?: string; status?: string })[] };
+  const check = JSON.parse(await u.ok(['check', '--json'])) as {
+    qpy: number;
+    paused: boolean;
+    jobs: (Record<string, unknown> & { notes?: string; status?: string })[];
+  };
   assert.equal(check.qpy, 1);
   assert.equal(check.paused, false);
   assert.equal(check.jobs.length, 1);

@@ -38,28 +38,39 @@ test('20 jobs through kill, master SIGKILL and restart: every end recorded once'
   const firstPid = u.masterPid();
   assert.ok(firstPid);
 
-  await waitFor(async () => {
-    const s = parseCheck(await u.ok(['check']));
-    return s.get(12)?.status === 'running' && s.get(13)?.status === 'running';
-  }, { what: 'jobs 12 and 13 running' });
+  await waitFor(
+    async () => {
+      const s = parseCheck(await u.ok(['check']));
+      return s.get(12)?.status === 'running' && s.get(13)?.status === 'running';
+    },
+    { what: 'jobs 12 and 13 running' },
+  );
   assert.equal(await u.ok(['kill', '12', '13']), '2 jobs will be killed.\n');
 
-  await waitFor(async () => {
-    const s = parseCheck(await u.ok(['check']));
-    return [14, 15, 16, 17, 18, 19, 20].every((id) => s.get(id)?.status === 'running') && s.get(12)?.status === 'killed' ? s : null;
-  }, { what: 'jobs 14-20 running', timeoutMs: 20_000 });
+  await waitFor(
+    async () => {
+      const s = parseCheck(await u.ok(['check']));
+      return [14, 15, 16, 17, 18, 19, 20].every((id) => s.get(id)?.status === 'running') && s.get(12)?.status === 'killed' ? s : null;
+    },
+    { what: 'jobs 14-20 running', timeoutMs: 20_000 },
+  );
 
   u.killMaster();
-  await waitFor(() => {
-    try {
-      process.kill(firstPid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, { what: 'master gone' });
+  await waitFor(
+    () => {
+      try {
+        process.kill(firstPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { what: 'master gone' },
+  );
   for (const id of [14, 15, 16]) writeFileSync(join(u.work, `go.${id}`), '');
-  await waitFor(() => [14, 15, 16].every((id) => existsSync(join(u.work, `ends.${id}`))), { what: 'jobs 14-16 ended while the master was down' });
+  await waitFor(() => [14, 15, 16].every((id) => existsSync(join(u.work, `ends.${id}`))), {
+    what: 'jobs 14-16 ended while the master was down',
+  });
 
   // Any qpy command brings the master back; it adopts the running jobs.
   const afterRestart = parseCheck(await u.ok(['check']));
@@ -67,10 +78,13 @@ test('20 jobs through kill, master SIGKILL and restart: every end recorded once'
   for (const id of [17, 18, 19, 20]) assert.equal(afterRestart.get(id)?.status, 'running', `job ${id} still running after restart`);
   for (const id of [17, 18, 19, 20]) writeFileSync(join(u.work, `go.${id}`), '');
 
-  const final = await waitFor(async () => {
-    const s = parseCheck(await u.ok(['check']));
-    return [...s.values()].every((j) => !['queue', 'running'].includes(j.status)) && s.size === 20 ? s : null;
-  }, { what: 'all jobs final', timeoutMs: 20_000 });
+  const final = await waitFor(
+    async () => {
+      const s = parseCheck(await u.ok(['check']));
+      return [...s.values()].every((j) => !['queue', 'running'].includes(j.status)) && s.size === 20 ? s : null;
+    },
+    { what: 'all jobs final', timeoutMs: 20_000 },
+  );
 
   const expect = (ids: number[], status: string, tail: string) => {
     for (const id of ids) {

@@ -12,13 +12,23 @@ import { COMMANDS } from '../../src/cli/commands/index.js';
 
 const MAN = spawnSync('man', ['--version']).status === 0;
 
-test('man pages: qpy(1), qpy-master(8), qpy-multiuser(8), qpy-admin(8) readable with man -l; qpy(1) lists every command', { skip: MAN ? false : 'man is not installed' }, () => {
+test('man pages: qpy(1), qpy-master(8), qpy-multiuser(8), qpy-admin(8) readable with man -l; qpy(1) lists every command', {
+  skip: MAN ? false : 'man is not installed',
+}, () => {
   const read = (page: string) => {
-    const r = spawnSync('man', ['-l', join(ROOT, 'dist', 'man', page)], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '' } });
+    const r = spawnSync('man', ['-l', join(ROOT, 'dist', 'man', page)], {
+      encoding: 'utf8',
+      env: { ...process.env, MANWIDTH: '100', MAN_KEEP_FORMATTING: '' },
+    });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.replace(/.\x08/g, '');
   };
-  for (const [page, name] of [['qpy.1', 'qpy - queue and run jobs'], ['qpy-master.8', 'qpy-master - the per-user qpy daemon'], ['qpy-multiuser.8', 'qpy-multiuser - the shared qpy allocator'], ['qpy-admin.8', 'qpy-admin - run the shared qpy allocator']] as const) {
+  for (const [page, name] of [
+    ['qpy.1', 'qpy - queue and run jobs'],
+    ['qpy-master.8', 'qpy-master - the per-user qpy daemon'],
+    ['qpy-multiuser.8', 'qpy-multiuser - the shared qpy allocator'],
+    ['qpy-admin.8', 'qpy-admin - run the shared qpy allocator'],
+  ] as const) {
     assert.match(read(page), new RegExp(`NAME\\n +${name.replace(/[-()]/g, '\\$&')}`), page);
   }
   const qpy = read('qpy.1');

@@ -45,17 +45,28 @@ function runningPerNode(runDirs: string[]): Map<string, number> {
   return counts;
 }
 
-test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, no node ever over-committed, every job once', { skip, timeout: 240_000 }, async () => {
+test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, no node ever over-committed, every job once', {
+  skip,
+  timeout: 240_000,
+}, async () => {
   const [n2, n3, n4, n5] = sshd.cluster.nodes.map((n) => n.name) as [string, string, string, string];
   const env = { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_PROBE_MS: '1000' };
-  await using mu = testMultiuser({ nodes: `${n2} address=${n2} cores=4 memory=16\n${n3} address=${n3} cores=4 memory=16\n${n4} address=${n4} cores=4 memory=16\n`, env });
+  await using mu = testMultiuser({
+    nodes: `${n2} address=${n2} cores=4 memory=16\n${n3} address=${n3} cores=4 memory=16\n${n4} address=${n4} cores=4 memory=16\n`,
+    env,
+  });
   await admin(mu, ['start']);
   const us: QpyUser[] = [];
   for (const name of ['ann', 'ben', 'cat']) {
     us.push(await joinedUser(mu, name, env));
   }
   const runDirs = us.map((u) => join(u.qpyDir, 'run'));
-  const cores = new Map([[n2, 4], [n3, 4], [n4, 4], [n5, 0]]);
+  const cores = new Map([
+    [n2, 4],
+    [n3, 4],
+    [n4, 4],
+    [n5, 0],
+  ]);
   let cutN2 = false; // after the reload: once n2 runs no more than its new 2 cores, it must stay so
   let samples = 0;
   let worst = '';
@@ -77,7 +88,17 @@ test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, n
     const JOBS = 15;
     const cmd = 'echo ran >> ran.$QPY_JOB_ID; sleep 1.5; exit $((QPY_JOB_ID % 4))';
     for (const u of us) for (let i = 0; i < JOBS; i++) await u.ok(['sub', '-m', '1', cmd]);
-    await waitFor(async () => (await Promise.all(us.map(async (u) => [...checkStatuses(await u.ok(['check'])).values()].some((j) => j.status === 'done' || j.status === 'failed')))).every(Boolean), { what: 'every user has had a job end', timeoutMs: 60_000 });
+    await waitFor(
+      async () =>
+        (
+          await Promise.all(
+            us.map(async (u) =>
+              [...checkStatuses(await u.ok(['check'])).values()].some((j) => j.status === 'done' || j.status === 'failed'),
+            ),
+          )
+        ).every(Boolean),
+      { what: 'every user has had a job end', timeoutMs: 60_000 },
+    );
 
     // SIGKILL the daemon mid-run, then start it again.
     await mu.kill();
@@ -86,7 +107,10 @@ test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, n
 
     // Reload: n4 removed (its jobs finish), n5 added, n2 cut to 2 cores.
     cores.set(n5, 4);
-    writeFileSync(mu.paths.nodes, `${n2} address=${n2} cores=2 memory=16\n${n3} address=${n3} cores=4 memory=16\n${n5} address=${n5} cores=4 memory=16\n`);
+    writeFileSync(
+      mu.paths.nodes,
+      `${n2} address=${n2} cores=2 memory=16\n${n3} address=${n3} cores=4 memory=16\n${n5} address=${n5} cores=4 memory=16\n`,
+    );
     const reloaded = await admin(mu, ['nodes']);
     assert.match(reloaded, new RegExp(`Added: ${n5}\\.`));
     assert.match(reloaded, new RegExp(`Removed \\(they finish their jobs first\\): ${n4}\\.`));
@@ -94,10 +118,13 @@ test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, n
     // Jobs already on n2 may finish; from the moment it runs 2 or fewer, it must never run more.
     cutN2 = true;
 
-    const finals = await waitFor(async () => {
-      const all = await Promise.all(us.map(async (u) => checkStatuses(await u.ok(['check']))));
-      return all.every((m) => m.size === JOBS && [...m.values()].every((j) => j.status === 'done' || j.status === 'failed')) ? all : null;
-    }, { what: 'all 45 jobs final', timeoutMs: 120_000 });
+    const finals = await waitFor(
+      async () => {
+        const all = await Promise.all(us.map(async (u) => checkStatuses(await u.ok(['check']))));
+        return all.every((m) => m.size === JOBS && [...m.values()].every((j) => j.status === 'done' || j.status === 'failed')) ? all : null;
+      },
+      { what: 'all 45 jobs final', timeoutMs: 120_000 },
+    );
     assert.equal(worst, '', worst);
     assert.ok(samples > 50, `${samples} samples`);
     for (const [k, u] of us.entries()) {
@@ -109,10 +136,13 @@ test('3 users on 4 sshd nodes: daemon SIGKILLed and restarted, nodes reloaded, n
       }
       assert.deepEqual(readdirSync(u.work).filter((f) => f.startsWith('ran.')).length, JOBS);
     }
-    const status = await waitFor(async () => {
-      const s = await admin(mu, ['status']);
-      return new RegExp(`^${n4}`, 'm').test(s) ? null : s;
-    }, { what: 'the removed node gone once its last slot is released' });
+    const status = await waitFor(
+      async () => {
+        const s = await admin(mu, ['status']);
+        return new RegExp(`^${n4}`, 'm').test(s) ? null : s;
+      },
+      { what: 'the removed node gone once its last slot is released' },
+    );
     assert.match(status, new RegExp(`^${n5} +0 +4 `, 'm'));
   } finally {
     sampling = false;

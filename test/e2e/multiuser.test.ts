@@ -13,9 +13,14 @@ import { waitFor } from '../helpers/wait.js';
 
 const running = async (u: QpyUser) => [...checkStatuses(await u.ok(['check'])).values()].filter((j) => j.status === 'running').length;
 
-test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daemon comes back with nothing lost', { timeout: 120_000 }, async () => {
+test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daemon comes back with nothing lost', {
+  timeout: 120_000,
+}, async () => {
   // No probes: on this one machine the test's own processes would count as outsiders (see fair-share.test.ts).
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n', env: { QPY_PROBE_MS: '0' } });
+  await using mu = testMultiuser({
+    nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n',
+    env: { QPY_PROBE_MS: '0' },
+  });
   assert.match(await admin(mu, ['start']), /^qpy-multiuser started \(pid \d+, port \d+, directory /);
   await using alice = await joinedUser(mu, 'alice');
   await using bob = await joinedUser(mu, 'bob');
@@ -41,7 +46,10 @@ test('qpy-admin and qpy join: users share the daemon’s nodes; a SIGKILLed daem
 
   const back = Date.now();
   assert.match(await admin(mu, ['start']), /started/);
-  await waitFor(async () => checkStatuses(await bob.ok(['check'])).get(1)?.status === 'done', { what: 'bob’s job runs once the daemon is back', timeoutMs: 10_000 });
+  await waitFor(async () => checkStatuses(await bob.ok(['check'])).get(1)?.status === 'done', {
+    what: 'bob’s job runs once the daemon is back',
+    timeoutMs: 10_000,
+  });
   assert.ok(Date.now() - back < 5000, `bob's job ran ${Date.now() - back} ms after the restart`);
   await waitFor(async () => (await running(alice)) === 3, { what: 'alice’s queued job starts on the freed core' });
   const after = await admin(mu, ['status']);
@@ -64,7 +72,11 @@ test('qpy-admin: clear one-line errors, drain and resume, a bad nodes file kept 
   const twice = await run(QPY_ADMIN, ['start'], mu.dir.path, env);
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /^qpy-admin: qpy-multiuser is already running \(pid \d+\)\n$/);
-  const doc = JSON.parse(await admin(mu, ['status', '--json'])) as { qpy: number; nodes: { name: string; cores: number }[]; users: unknown[] };
+  const doc = JSON.parse(await admin(mu, ['status', '--json'])) as {
+    qpy: number;
+    nodes: { name: string; cores: number }[];
+    users: unknown[];
+  };
   assert.deepEqual([doc.qpy, doc.nodes.map((n) => [n.name, n.cores]), doc.users], [1, [['n1', 2]], []]);
   assert.match(await admin(mu, ['drain', 'n1']), /^Node n1 drained/);
   assert.match(await admin(mu, ['status']), /^n1 \(drained\) /m);

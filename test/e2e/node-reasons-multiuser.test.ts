@@ -32,27 +32,40 @@ test('a node that was down takes a new job within 5 s of its return (probes ever
   await waitFor(async () => /down|unreachable/.test(await alice.ok(['why', '1'])), { what: 'why says the node is down' });
   await sshd.cluster.start(0);
   const back = Date.now();
-  await waitFor(async () => checkStatuses(await alice.ok(['check'])).get(1)?.status === 'done', { what: 'the job run on the returned node', timeoutMs: 20_000, intervalMs: 100 });
+  await waitFor(async () => checkStatuses(await alice.ok(['check'])).get(1)?.status === 'done', {
+    what: 'the job run on the returned node',
+    timeoutMs: 20_000,
+    intervalMs: 100,
+  });
   const took = Date.now() - back;
   assert.ok(took < 5000, `the returned node took its job after ${took} ms`);
   assert.equal(readFileSync(join(alice.work, 'where'), 'utf8'), `${a}\n`);
 });
 
-test('a node whose host key the user does not know: status and why say so for that user, in plain words', { skip, timeout: 90_000 }, async () => {
+test('a node whose host key the user does not know: status and why say so for that user, in plain words', {
+  skip,
+  timeout: 90_000,
+}, async () => {
   const [a] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
   // The user's own ssh_config points at a known_hosts without the nodes' keys.
   const empty = join(sshd.cluster.dir, 'empty_known_hosts');
   writeFileSync(empty, '');
   const userConfig = join(sshd.cluster.dir, 'ssh_config.unknown-hosts');
   writeFileSync(userConfig, readFileSync(sshd.cluster.sshConfig, 'utf8').replace(/UserKnownHostsFile \S+/g, `UserKnownHostsFile ${empty}`));
-  await using mu = testMultiuser({ nodes: `${a} address=${a} cores=2 memory=16\n`, env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_PROBE_MS: '1000' } });
+  await using mu = testMultiuser({
+    nodes: `${a} address=${a} cores=2 memory=16\n`,
+    env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_PROBE_MS: '1000' },
+  });
   await admin(mu, ['start']);
   await using bob = await joinedUser(mu, 'bob', { QPY_SSH_CONFIG: userConfig });
   await bob.ok(['sub', '-m', '1', 'true']);
-  const why = await waitFor(async () => {
-    const text = await bob.ok(['why', '1']);
-    return /host key/i.test(text) ? text : null;
-  }, { what: 'why names the host key', timeoutMs: 30_000 });
+  const why = await waitFor(
+    async () => {
+      const text = await bob.ok(['why', '1']);
+      return /host key/i.test(text) ? text : null;
+    },
+    { what: 'why names the host key', timeoutMs: 30_000 },
+  );
   assert.match(why, new RegExp(`${a}.*host key`, 'i'));
   assert.match(why, /^No node can take job 1 \(1 core and 1 GB\) now; it starts when one can:\n/);
   const status = await bob.ok(['status']);

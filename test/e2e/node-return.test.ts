@@ -44,22 +44,31 @@ const signal = (pids: number[], sig: NodeJS.Signals) => {
   }
 };
 
-test('a link lost with a launch in flight: the job shows starting, the node is tried again and takes jobs within 5 s of its return', { skip, timeout: 120_000 }, async () => {
+test('a link lost with a launch in flight: the job shows starting, the node is tried again and takes jobs within 5 s of its return', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const [, b] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
-  const nodes = sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=4 memory=64`).join('\n') + '\n';
+  const nodes = `${sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=4 memory=64`).join('\n')}\n`;
   await using u = qpyUser({ nodes, env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_NODE_DOWN_AFTER_MS: '600000' } });
   await u.ok(['sub', '-a', b, 'sleep 300']); // 1: opens the link to b
-  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'running', { what: 'job 1 running', timeoutMs: 20_000 });
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'running', {
+    what: 'job 1 running',
+    timeoutMs: 20_000,
+  });
   const agents = await waitFor(() => (agentsOf(b).length > 0 ? agentsOf(b) : null), { what: `the agent on ${b}` });
 
   // The agent stops answering: the next launch stays in flight.
   signal(agents, 'SIGSTOP');
   try {
     await u.ok(['sub', '-a', b, 'echo "$QPY_NODE" > where.2']); // 2
-    const starting = await waitFor(async () => {
-      const m = checkStatuses(await u.ok(['check']));
-      return m.get(2)?.status === 'starting' ? m : null;
-    }, { what: 'job 2 starting while its launch is in flight', timeoutMs: 10_000 });
+    const starting = await waitFor(
+      async () => {
+        const m = checkStatuses(await u.ok(['check']));
+        return m.get(2)?.status === 'starting' ? m : null;
+      },
+      { what: 'job 2 starting while its launch is in flight', timeoutMs: 10_000 },
+    );
     assert.equal(starting.get(1)!.status, 'running');
     assert.match(await u.ok(['check', 'starting']), /^2 \(starting\)/m);
     await sshd.cluster.crash(1);
@@ -74,7 +83,10 @@ test('a link lost with a launch in flight: the job shows starting, the node is t
   await sshd.cluster.start(1);
   const back = performance.now();
   await u.ok(['sub', '-a', b, 'echo "$QPY_NODE" > where.3']); // 3
-  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(3)?.status === 'done', { what: 'job 3 done on the returned node', timeoutMs: 30_000 });
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(3)?.status === 'done', {
+    what: 'job 3 done on the returned node',
+    timeoutMs: 30_000,
+  });
   const took = performance.now() - back;
   assert.ok(took < 5000, `the returned node took a new job ${Math.round(took)} ms after its return`);
   assert.equal(readFileSync(join(u.work, 'where.3'), 'utf8'), `${b}\n`);
@@ -83,46 +95,72 @@ test('a link lost with a launch in flight: the job shows starting, the node is t
   await u.ok(['kill', '1']);
 });
 
-test('a node_failed leftover whose wrapper ends but whose child ignores TERM is KILLed, and confirmed gone', { skip, timeout: 120_000 }, async () => {
+test('a node_failed leftover whose wrapper ends but whose child ignores TERM is KILLed, and confirmed gone', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const [, b] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
-  const nodes = sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=4 memory=64`).join('\n') + '\n';
+  const nodes = `${sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=4 memory=64`).join('\n')}\n`;
   // Polled often, so the wrapper's end (it dies of the TERM) is seen well within the grace.
-  await using u = qpyUser({ nodes, env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_NODE_DOWN_AFTER_MS: '1500', QPY_KILL_GRACE_MS: '3000', QPY_POLL_MS: '200' } });
+  await using u = qpyUser({
+    nodes,
+    env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_NODE_DOWN_AFTER_MS: '1500', QPY_KILL_GRACE_MS: '3000', QPY_POLL_MS: '200' },
+  });
   await u.ok(['sub', '-a', b, '(trap "" TERM; exec sleep 300) & echo $! > child.$QPY_JOB_ID; wait']); // 1
-  const child = await waitFor(() => {
-    try {
-      return Number(readFileSync(join(u.work, 'child.1'), 'utf8'));
-    } catch {
-      return null;
-    }
-  }, { what: 'job 1 reports its child', timeoutMs: 20_000 });
+  const child = await waitFor(
+    () => {
+      try {
+        return Number(readFileSync(join(u.work, 'child.1'), 'utf8'));
+      } catch {
+        return null;
+      }
+    },
+    { what: 'job 1 reports its child', timeoutMs: 20_000 },
+  );
   await sshd.cluster.crash(1);
-  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'node_failed', { what: 'job 1 node_failed', timeoutMs: 20_000 });
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'node_failed', {
+    what: 'job 1 node_failed',
+    timeoutMs: 20_000,
+  });
   assert.ok(isAlive(child));
   await sshd.cluster.start(1);
   await waitFor(() => !isAlive(child), { what: 'the child that ignores TERM killed', timeoutMs: 30_000 });
-  const log = await waitFor(() => {
-    const text = readFileSync(join(u.qpyDir, 'master.log'), 'utf8');
-    return /job 1 \(node_failed\).*process group \d+ gone/.test(text) && text.includes(`node ${b} is back in use`) ? text : null;
-  }, { what: 'the leftover confirmed gone in the log, then the node back in use' });
+  const log = await waitFor(
+    () => {
+      const text = readFileSync(join(u.qpyDir, 'master.log'), 'utf8');
+      return /job 1 \(node_failed\).*process group \d+ gone/.test(text) && text.includes(`node ${b} is back in use`) ? text : null;
+    },
+    { what: 'the leftover confirmed gone in the log, then the node back in use' },
+  );
   assert.ok(log.indexOf('process group') < log.indexOf(`node ${b} is back in use`), 'the node takes jobs only once its leftovers are gone');
 });
 
-test('why and status name the real reason node by node: a host key not in known_hosts, a node too small once the reserve is taken', { skip, timeout: 120_000 }, async () => {
+test('why and status name the real reason node by node: a host key not in known_hosts, a node too small once the reserve is taken', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const [a, b] = sshd.cluster.nodes.map((n) => n.name) as [string, string];
   // The second node's host key is missing from the known_hosts file its ssh_config names.
   const empty = join(sshd.cluster.dir, 'known_hosts.empty');
   writeFileSync(empty, '');
   const blocks = readFileSync(sshd.cluster.sshConfig, 'utf8').split(/(?=^Host )/m);
   const config = join(sshd.cluster.dir, 'ssh_config.hostkey');
-  writeFileSync(config, blocks.map((blk) => (blk.startsWith(`Host ${b}\n`) ? blk.replace(/UserKnownHostsFile \S+/, `UserKnownHostsFile ${empty}`) : blk)).join(''));
+  writeFileSync(
+    config,
+    blocks
+      .map((blk) => (blk.startsWith(`Host ${b}\n`) ? blk.replace(/UserKnownHostsFile \S+/, `UserKnownHostsFile ${empty}`) : blk))
+      .join(''),
+  );
   const nodes = `${a} address=${a} cores=3 memory=4\n${b} address=${b} cores=2 memory=64\n`;
   await using u = qpyUser({ nodes, env: { QPY_SSH_CONFIG: config } });
   await u.ok(['sub', 'echo never']); // 1: 5 GB, the default: only the second node can hold it
-  const why = await waitFor(async () => {
-    const text = await u.ok(['why', '1']);
-    return new RegExp(`${b}: unreachable`).test(text) ? text : null;
-  }, { what: 'why names the unreachable node', timeoutMs: 20_000 });
+  const why = await waitFor(
+    async () => {
+      const text = await u.ok(['why', '1']);
+      return new RegExp(`${b}: unreachable`).test(text) ? text : null;
+    },
+    { what: 'why names the unreachable node', timeoutMs: 20_000 },
+  );
   assert.match(why, new RegExp(`^  ${b}: unreachable for you: host key unknown \\(not in known_hosts\\)`, 'm'));
   assert.match(why, new RegExp(`^  ${a}: can never run it: 4 GB of memory, 2 GB reserved for the system, leaves 2 GB for jobs`, 'm'));
   assert.doesNotMatch(why, /it starts when one can:$/, 'more than free cores is said');

@@ -14,7 +14,9 @@ import { checkStatuses, QPY, run } from '../helpers/qpy.js';
 import { admin, invitation, joinedUser, testMultiuser } from '../helpers/multiuser.js';
 import { waitFor } from '../helpers/wait.js';
 
-test('a removed user: sub and load refused with the reason, check and why say so; allowed again, the queued job runs', { timeout: 120_000 }, async () => {
+test('a removed user: sub and load refused with the reason, check and why say so; allowed again, the queued job runs', {
+  timeout: 120_000,
+}, async () => {
   await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=1 memory=16\n', env: { QPY_PROBE_MS: '0' } });
   await admin(mu, ['start']);
   await using bob = await joinedUser(mu, 'bob');
@@ -25,17 +27,23 @@ test('a removed user: sub and load refused with the reason, check and why say so
 
   // Still holding a slot (its job runs on): the daemon answers its requests NOT_ALLOWED.
   await bob.ok(['kill', '1']); // ends: the next pass asks for job 2
-  const why = await waitFor(async () => {
-    const text = await bob.ok(['why', '2']);
-    return /not allowed|does not accept your key/.test(text) ? text : null;
-  }, { what: 'why says bob is not allowed', timeoutMs: 20_000 });
+  const why = await waitFor(
+    async () => {
+      const text = await bob.ok(['why', '2']);
+      return /not allowed|does not accept your key/.test(text) ? text : null;
+    },
+    { what: 'why says bob is not allowed', timeoutMs: 20_000 },
+  );
   assert.match(why, /^Job 2 cannot start: /);
   assert.doesNotMatch(why, /about to be asked for/);
 
   const sub = await bob.qpy(['sub', 'echo three']);
   assert.equal(sub.code, 1);
   assert.equal(sub.stdout, '', 'no "Job N received."');
-  assert.match(sub.stderr, /^qpy: job refused: .*(not allowed|removed by the administrator|does not accept your key).* \(ask your qpy administrator.*\)\n$/);
+  assert.match(
+    sub.stderr,
+    /^qpy: job refused: .*(not allowed|removed by the administrator|does not accept your key).* \(ask your qpy administrator.*\)\n$/,
+  );
   assert.equal(sub.stderr.split('\n').length, 2, 'one line');
   writeFileSync(join(bob.work, 'jobs.txt'), 'echo a\necho b\n');
   const load = await bob.qpy(['load', 'jobs.txt']);
@@ -52,7 +60,10 @@ test('a removed user: sub and load refused with the reason, check and why say so
   const { hostPort, code } = invitation(await admin(mu, ['users', 'add', 'bob']));
   const joined = await run(QPY, ['join', hostPort], bob.work, bob.env, `${code}\n`);
   assert.equal(joined.code, 0, joined.stderr);
-  await waitFor(async () => checkStatuses(await bob.ok(['check'])).get(2)?.status === 'done', { what: 'job 2 runs once bob is allowed again', timeoutMs: 30_000 });
+  await waitFor(async () => checkStatuses(await bob.ok(['check'])).get(2)?.status === 'done', {
+    what: 'job 2 runs once bob is allowed again',
+    timeoutMs: 30_000,
+  });
   assert.doesNotMatch(await bob.ok(['check']), /cannot start/);
   assert.match(await bob.ok(['sub', 'echo four']), /^Job \d+ received\./);
 });

@@ -14,8 +14,14 @@ test('notes: none, add two to a job, show them, survive a restart, go with clean
   assert.equal(await u.ok(['notes', '1', 'x']), 'Note stored.\n');
   assert.equal(await u.ok(['notes']), 'You have notes for the following jobs:\n1 2 \n');
   const shown = await u.ok(['notes', '2']);
-  assert.match(shown, /^----- Note added at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}:\nfirst try\n\n----- Note added at [^\n]+:\ntwo\nlines\n\n\n$/);
-  assert.equal(await u.ok(['notes', '3']).catch((e: Error) => e.message), 'qpy notes 3 exited 1: qpy: No job 3. (see your jobs with: qpy check)\n');
+  assert.match(
+    shown,
+    /^----- Note added at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}:\nfirst try\n\n----- Note added at [^\n]+:\ntwo\nlines\n\n\n$/,
+  );
+  assert.equal(
+    await u.ok(['notes', '3']).catch((e: Error) => e.message),
+    'qpy notes 3 exited 1: qpy: No job 3. (see your jobs with: qpy check)\n',
+  );
   const bad = await u.qpy(['notes', 'x1']);
   assert.deepEqual([bad.code, bad.stderr], [1, 'qpy: "x1" is not a job ID\n']);
   await u.ok(['restart']);

@@ -38,7 +38,9 @@ function bigFirstFrame(port: number, size: number): Promise<number> {
       closed = true;
       resolve(written);
     });
-    s.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    s.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     s.once('data', () => {
       const header = Buffer.alloc(14); // FIN + text, masked (a zero mask: the payload goes as it is), 64-bit length
       header[0] = 0x81;
@@ -69,15 +71,18 @@ async function wrongKeys(port: number, role: string, ms: number, workers: number
       const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
       ws.on('message', (d) => {
         const m = JSON.parse(d.toString()) as { type: string };
-        if (m.type === 'hello') ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role, user: 'mallory', nonce: 'ab', mac: '00'.repeat(32) }));
+        if (m.type === 'hello')
+          ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role, user: 'mallory', nonce: 'ab', mac: '00'.repeat(32) }));
         else if (m.type === 'error') refusals++;
       });
       ws.on('close', () => resolve());
       ws.on('error', () => resolve());
     });
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (Date.now() < until) await attempt();
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (Date.now() < until) await attempt();
+    }),
+  );
   return { refusals, attempts };
 }
 
@@ -107,7 +112,11 @@ interface Daemon {
 /** A user's master (the CLI starts it, under `ulimit -n` when given), and its user. */
 async function master(env: NodeJS.ProcessEnv = {}, openFiles?: number) {
   const u = qpyUser({ nodes: 'localhost cores=2 memory=16\n', env: { QPY_REFUSAL_REPORT_MS: '1000', ...env } });
-  const start = spawn('/bin/sh', ['-c', `${openFiles ? `ulimit -n ${openFiles} && ` : ''}exec "$0" check`, QPY], { env: u.env, cwd: u.work, stdio: 'ignore' });
+  const start = spawn('/bin/sh', ['-c', `${openFiles ? `ulimit -n ${openFiles} && ` : ''}exec "$0" check`, QPY], {
+    env: u.env,
+    cwd: u.work,
+    stdio: 'ignore',
+  });
   await new Promise((r) => start.on('close', r));
   const pid = await waitFor(() => u.masterPid(), { what: 'the master' });
   const port = (JSON.parse(readFileSync(join(u.qpyDir, 'master.json'), 'utf8')) as { port: number }).port;
@@ -118,7 +127,11 @@ async function master(env: NodeJS.ProcessEnv = {}, openFiles?: number) {
 /** qpy-multiuser (started under `ulimit -n` when given). */
 async function multiuser(openFiles?: number) {
   const mu = testMultiuser({ nodes: NODES, env: { QPY_PROBE_MS: '0', QPY_REFUSAL_REPORT_MS: '1000' } });
-  const start = spawn('/bin/sh', ['-c', `${openFiles ? `ulimit -n ${openFiles} && ` : ''}exec "$0" "$1"`, process.execPath, QPY_MULTIUSER], { env: mu.env, stdio: 'ignore' });
+  const start = spawn(
+    '/bin/sh',
+    ['-c', `${openFiles ? `ulimit -n ${openFiles} && ` : ''}exec "$0" "$1"`, process.execPath, QPY_MULTIUSER],
+    { env: mu.env, stdio: 'ignore' },
+  );
   await new Promise((r) => start.on('close', r));
   const pid = await waitFor(() => mu.pid(), { what: 'qpy-multiuser' });
   const d: Daemon = { pid, port: mu.port(), log: () => mu.log() };
@@ -136,26 +149,43 @@ test('20 parallel 15 MiB first frames do not grow either daemon: each is cut whi
     const grew = (statusKb(d.pid, 'VmHWM') - before) / 1024;
     // Before: 101 MB to 434 MB.
     assert.ok(grew < 30, `peak RSS grew by ${grew.toFixed(1)} MB`);
-    assert.ok(written.every((w) => w < 15 * 1024 * 1024), `cut before the end: ${written.join(' ')}`);
-    await waitFor(() => /closed a connection from uid \d+.*: more than \d+ bytes before authenticating/.test(d.log()), { what: 'the log line' });
+    assert.ok(
+      written.every((w) => w < 15 * 1024 * 1024),
+      `cut before the end: ${written.join(' ')}`,
+    );
+    await waitFor(() => /closed a connection from uid \d+.*: more than \d+ bytes before authenticating/.test(d.log()), {
+      what: 'the log line',
+    });
   }
   await u.ok(['check']);
   await (await mu.admin()).request({ type: 'status' } as never);
 });
 
-test('300 silent sockets of another account neither exhaust a daemon (256 files) nor keep its users out', { timeout: 120_000, skip: isRoot() ? false : 'needs root: the crowd runs as uid 65534' }, async () => {
+test('300 silent sockets of another account neither exhaust a daemon (256 files) nor keep its users out', {
+  timeout: 120_000,
+  skip: isRoot() ? false : 'needs root: the crowd runs as uid 65534',
+}, async () => {
   const { u, d: m } = await master({}, 256);
   await using _u = u;
   const { mu, d: a } = await multiuser(256);
   await using _mu = mu;
   assert.match(readFileSync(`/proc/${m.pid}/limits`, 'utf8'), /^Max open files\s+256\s/m);
-  for (const [d, served] of [[m, async () => u.ok(['check'])], [a, async () => (await mu.admin()).request({ type: 'status' } as never)]] as const) {
+  for (const [d, served] of [
+    [m, async () => u.ok(['check'])],
+    [a, async () => (await mu.admin()).request({ type: 'status' } as never)],
+  ] as const) {
     const crowd = silentCrowd(d.port, 300);
     try {
       // Before: every one was held for 90 s, until the daemon ran out of files and answered nobody.
       await waitFor(() => crowd.closed() >= 200, { what: 'the daemon closing most of the crowd at once', timeoutMs: 20_000 });
       for (let i = 0; i < 3; i++) await served();
-      await waitFor(() => /closing connections from uid 65534 \(nobody\) at once: too many unauthenticated connections \(at most 16 per peer, 64 in all\)/.test(d.log()), { what: 'the log line' });
+      await waitFor(
+        () =>
+          /closing connections from uid 65534 \(nobody\) at once: too many unauthenticated connections \(at most 16 per peer, 64 in all\)/.test(
+            d.log(),
+          ),
+        { what: 'the log line' },
+      );
       assert.ok(readdirSync(`/proc/${d.pid}/fd`).length < 200);
     } finally {
       crowd.child.kill('SIGKILL');
@@ -168,12 +198,24 @@ test('wrong keys are slowed down per peer and logged as counts, on both daemons'
   await using _u = u;
   const { mu, d: a } = await multiuser();
   await using _mu = mu;
-  for (const [d, role] of [[m, 'user'], [a, 'admin']] as const) {
+  for (const [d, role] of [
+    [m, 'user'],
+    [a, 'admin'],
+  ] as const) {
     const { refusals, attempts } = await wrongKeys(d.port, role, 2500, 20);
     // Before: 341-374 a second, each logged.
     assert.ok(refusals <= 10, `${refusals} refusals of ${attempts} attempts in 2.5 s`);
-    await waitFor(() => /refused \d+ handshakes from uid 0 \(root\) in the last 1 s/.test(d.log()), { what: 'the report line', timeoutMs: 5000 });
-    assert.ok(d.log().split('\n').filter((l) => / refused (user|admin) /.test(l)).length <= 5, d.log());
+    await waitFor(() => /refused \d+ handshakes from uid 0 \(root\) in the last 1 s/.test(d.log()), {
+      what: 'the report line',
+      timeoutMs: 5000,
+    });
+    assert.ok(
+      d
+        .log()
+        .split('\n')
+        .filter((l) => / refused (user|admin) /.test(l)).length <= 5,
+      d.log(),
+    );
   }
   await u.ok(['check']);
 });
@@ -189,7 +231,16 @@ test('a request over 1 MiB is refused with its own id', { timeout: 60_000 }, asy
     inbox.push(msg);
     if (msg['type'] === 'hello') {
       const nonce = freshNonce();
-      ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', msg['nonce'] as string, nonce) }));
+      ws.send(
+        JSON.stringify({
+          type: 'auth',
+          protocol: PROTOCOL_VERSION,
+          role: 'user',
+          user: 'u',
+          nonce,
+          mac: clientProof(key, 'user', msg['nonce'] as string, nonce),
+        }),
+      );
     }
     if (msg['type'] === 'welcome') ws.send(JSON.stringify({ type: 'check', id: 9, pad: 'x'.repeat(2 * 1024 * 1024) }));
   });

@@ -17,10 +17,13 @@ test('a job that does not fit waits without blocking later jobs; freed cores are
   await u.ok(['sub', '-m', '0.1', 'while [ ! -e go1 ]; do sleep 0.05; done']); // 1: holds one core
   await u.ok(['sub', '-m', '0.1', '-n', '2', 'echo big']); // 2: needs both cores
   await u.ok(['sub', '-m', '0.1', 'while [ ! -e go3 ]; do sleep 0.05; done']); // 3: fits beside 1
-  const both = await waitFor(async () => {
-    const out = await u.ok(['check']);
-    return statusOf(out, 1) === 'running' && statusOf(out, 3) === 'running' ? out : null;
-  }, { what: 'jobs 1 and 3 running' });
+  const both = await waitFor(
+    async () => {
+      const out = await u.ok(['check']);
+      return statusOf(out, 1) === 'running' && statusOf(out, 3) === 'running' ? out : null;
+    },
+    { what: 'jobs 1 and 3 running' },
+  );
   assert.equal(statusOf(both, 2), 'queue');
   assert.match(both, /^1 \(running\):.* \(on node1; /m);
   writeFileSync(join(u.work, 'go1'), '');
@@ -59,9 +62,12 @@ test('a job whose directory vanished before it started fails and says why', { ti
   await waitFor(async () => statusOf(await u.ok(['check']), 1) === 'running', { what: 'job 1 running' });
   rmSync(gone, { recursive: true });
   writeFileSync(join(u.work, 'go'), '');
-  const out = await waitFor(async () => {
-    const s = await u.ok(['check', '2']);
-    return statusOf(s, 2) === 'failed' ? s : null;
-  }, { what: 'job 2 failed' });
+  const out = await waitFor(
+    async () => {
+      const s = await u.ok(['check', '2']);
+      return statusOf(s, 2) === 'failed' ? s : null;
+    },
+    { what: 'job 2 failed' },
+  );
   assert.match(out, /; not started: job directory does not exist\)$/m);
 });

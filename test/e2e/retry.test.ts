@@ -7,7 +7,9 @@ import { checkStatuses, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 import { jobSchema } from '../../src/protocol/job.js';
 
-test('--retry 2 on a job that fails twice then succeeds; retry and rerun under the same ID, every attempt kept', { timeout: 60_000 }, async () => {
+test('--retry 2 on a job that fails twice then succeeds; retry and rerun under the same ID, every attempt kept', {
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser();
   // Fails on attempts 1 and 2, succeeds on 3.
   await u.ok(['sub', '--retry', '2', 'echo "run $QPY_ATTEMPT" >> runs; [ "$QPY_ATTEMPT" = 3 ]']); // 1
@@ -18,11 +20,23 @@ test('--retry 2 on a job that fails twice then succeeds; retry and rerun under t
   const { status: shown, ...stored } = doc.jobs[0]!; // check --json adds the status it shows to each job
   assert.equal(shown, 'done');
   const job = jobSchema(stored, '$');
-  assert.deepEqual(job.attempts?.map((a) => [a.status, a.outcome]), [['failed', { type: 'exit', code: 1 }], ['failed', { type: 'exit', code: 1 }]]);
+  assert.deepEqual(
+    job.attempts?.map((a) => [a.status, a.outcome]),
+    [
+      ['failed', { type: 'exit', code: 1 }],
+      ['failed', { type: 'exit', code: 1 }],
+    ],
+  );
 
   await u.ok(['sub', '--retry', '1', 'exit 5']); // 2: fails twice, stays failed
   await u.ok(['sub', 'echo once >> once']); // 3
-  await waitFor(async () => { const m = checkStatuses(await u.ok(['check'])); return m.get(2)?.status === 'failed' && m.get(3)?.status === 'done'; }, { what: 'jobs 2 and 3 ended' });
+  await waitFor(
+    async () => {
+      const m = checkStatuses(await u.ok(['check']));
+      return m.get(2)?.status === 'failed' && m.get(3)?.status === 'done';
+    },
+    { what: 'jobs 2 and 3 ended' },
+  );
   assert.match(await u.ok(['check', '2']), /; exit 5; attempt 2\)$/m);
 
   assert.equal(await u.ok(['retry', 'failed']), '1 job queued again.\n');

@@ -21,7 +21,9 @@ test('quoting, odd directories, environment and directives', { timeout: 60_000 }
   // One word: a shell command line.
   assert.equal(await u.ok(['sub', '-m', '0.1', 'echo "$QPY_JOB_ID $QPY_NODE $QPY_N_CORES $QPY_MEM" && pwd'], odd), 'Job 2 received.\n');
   // A script with directives; -m on the command line wins over the directive.
-  writeFileSync(join(u.work, 'script.sh'), '#!/bin/sh\n#QPY n_cores=2\n#QPY mem=0.5\n#QPY node_attr=big\necho "$QPY_N_CORES $QPY_MEM"\n', { mode: 0o755 });
+  writeFileSync(join(u.work, 'script.sh'), '#!/bin/sh\n#QPY n_cores=2\n#QPY mem=0.5\n#QPY node_attr=big\necho "$QPY_N_CORES $QPY_MEM"\n', {
+    mode: 0o755,
+  });
   assert.equal(await u.ok(['sub', '-m', '0.25', './script.sh']), 'Job 3 received.\n');
   writeFileSync(join(u.work, 'bad.sh'), '#!/bin/sh\n#QPY n_cores=two\n', { mode: 0o755 });
   const bad = await u.qpy(['sub', './bad.sh']);
@@ -33,7 +35,7 @@ test('quoting, odd directories, environment and directives', { timeout: 60_000 }
   assert.equal(readFileSync(join(odd, 'job_2.out'), 'utf8'), `2 localhost 1 0.1\n${odd}\n`);
   assert.equal(readFileSync(join(u.work, 'job_3.out'), 'utf8'), '2 0.25\n');
   const out = await u.ok(['check']);
-  assert.match(out, /^1 \(done\):printf '%s\|' 'a  b' '\$HOME' \(on localhost; wd: .*a dir\/it's "quoted" \$HOME; exit 0\)$/m);
+  assert.match(out, /^1 \(done\):printf '%s\|' 'a {2}b' '\$HOME' \(on localhost; wd: .*a dir\/it's "quoted" \$HOME; exit 0\)$/m);
 });
 
 test('check filters: status words, ID lists and directories, OR-combined', { timeout: 60_000 }, async () => {
@@ -42,8 +44,15 @@ test('check filters: status words, ID lists and directories, OR-combined', { tim
   mkdirSync(other);
   for (let i = 0; i < 5; i++) await u.ok(['sub', '-m', '0.1', `exit ${i % 2}`]);
   await u.ok(['sub', '-m', '0.1', 'true'], other);
-  await waitFor(async () => settled(await u.ok(['check'])) && (await u.ok(['check'])).split('\n').length === 7, { what: 'six jobs settled' });
-  const ids = (out: string) => out.trim().split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
+  await waitFor(async () => settled(await u.ok(['check'])) && (await u.ok(['check'])).split('\n').length === 7, {
+    what: 'six jobs settled',
+  });
+  const ids = (out: string) =>
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => Number(l.split(' ')[0]));
   assert.deepEqual(ids(await u.ok(['check', 'failed'])), [2, 4]);
   assert.deepEqual(ids(await u.ok(['check', '1-2,5'])), [1, 2, 5]);
   assert.deepEqual(ids(await u.ok(['check', '3', '5-4'])), [3]);

@@ -18,7 +18,12 @@ test('wait: blocks until the jobs are final, exit 1 naming those that did not en
   const p = spawn(QPY, ['wait', '3'], { env: u.env, cwd: u.work });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
-  const code = new Promise<number | null>((r) => p.on('exit', (c) => { exited = true; r(c); }));
+  const code = new Promise<number | null>((r) =>
+    p.on('exit', (c) => {
+      exited = true;
+      r(c);
+    }),
+  );
   // Job 3 seen running (several check round trips after the wait was sent): the wait must still be blocked.
   await waitFor(async () => /3 \(running\)/.test(await u.ok(['check', '3'])), { what: 'job 3 running' });
   await u.ok(['check']);
@@ -44,7 +49,9 @@ test('follow: prints the output as it is written and stops when the job ends', {
   assert.equal(await code, 0);
 });
 
-test('why: paused, held, waiting for a dependency, no room, no node able to run it, about to start, not waiting', { timeout: 60_000 }, async () => {
+test('why: paused, held, waiting for a dependency, no room, no node able to run it, about to start, not waiting', {
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser({ nodes: 'one address=localhost cores=1 memory=16 attributes=big\n' });
   await u.ok(['sub', '-m', '1', 'while [ ! -e go ]; do sleep 0.05; done']); // 1 runs
   await waitFor(async () => /1 \(running\)/.test(await u.ok(['check'])), { what: 'job 1 running' });
@@ -52,8 +59,13 @@ test('why: paused, held, waiting for a dependency, no room, no node able to run 
   await u.ok(['sub', '-m', '1', '--after', '1', 'true']); // 3: waits for 1
   await u.ok(['sub', '-m', '1', 'true']); // 4: held
   await u.ok(['hold', '4']);
-  await waitFor(async () => /share of the cluster is in use|No node can take/.test(await u.ok(['why', '2'])), { what: 'job 2 refused once' });
-  assert.match(await u.ok(['why', '2']), /^Your share of the cluster is in use, and no idle user has cores to lend: job 2 \(1 core and 1 GB\) starts as cores are freed\.\n$/);
+  await waitFor(async () => /share of the cluster is in use|No node can take/.test(await u.ok(['why', '2'])), {
+    what: 'job 2 refused once',
+  });
+  assert.match(
+    await u.ok(['why', '2']),
+    /^Your share of the cluster is in use, and no idle user has cores to lend: job 2 \(1 core and 1 GB\) starts as cores are freed\.\n$/,
+  );
   assert.equal(await u.ok(['why', '3']), 'Job 3 waits for job 1 to end.\n');
   assert.equal(await u.ok(['why', '4']), 'Job 4 is held: it starts only after qpy release 4.\n');
   assert.equal(await u.ok(['why', '1']), 'Job 1 is not waiting: it is running.\n');

@@ -19,7 +19,17 @@ export function giveSshAccess(cluster: Cluster, a: Account): string {
   keygen(key);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`), { mode: 0o600 });
   writeFileSync(join(dir, 'known_hosts'), readFileSync(cluster.knownHosts), { mode: 0o600 });
-  const config = cluster.nodes.flatMap((n) => [`Host ${n.name}`, `  HostName ${n.address}`, `  Port ${n.port}`, `  User ${a.name}`, '  IdentityFile ~/.ssh/id_ed25519', '  IdentitiesOnly yes', '  StrictHostKeyChecking yes', '  BatchMode yes', '']);
+  const config = cluster.nodes.flatMap((n) => [
+    `Host ${n.name}`,
+    `  HostName ${n.address}`,
+    `  Port ${n.port}`,
+    `  User ${a.name}`,
+    '  IdentityFile ~/.ssh/id_ed25519',
+    '  IdentitiesOnly yes',
+    '  StrictHostKeyChecking yes',
+    '  BatchMode yes',
+    '',
+  ]);
   writeFileSync(join(dir, 'config'), config.join('\n'), { mode: 0o600 });
   for (const f of ['', ...readdirSync(dir)]) chownSync(join(dir, f), a.uid, a.gid);
   return join(dir, 'config');

@@ -25,11 +25,20 @@ export interface Account {
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
-const tool = (name: string): string | null => ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => join(d, name)).find((p) => spawnSync('test', ['-x', p]).status === 0) ?? null;
+const tool = (name: string): string | null =>
+  ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].map((d) => join(d, name)).find((p) => spawnSync('test', ['-x', p]).status === 0) ?? null;
 
 /** Files of the checkout (and node) that every account must be able to reach and read. */
 function neededByOthers(): string[] {
-  return [process.execPath, join(ROOT, 'bin', 'qpy'), join(ROOT, 'admin', 'qpy-admin'), join(ROOT, 'dist', 'bundle', 'qpy.cjs'), join(ROOT, 'dist', 'src', 'daemon', 'multiuser-main.js'), join(realpathSync(join(ROOT, 'node_modules')), 'better-sqlite3', 'package.json'), tmpdir()];
+  return [
+    process.execPath,
+    join(ROOT, 'bin', 'qpy'),
+    join(ROOT, 'admin', 'qpy-admin'),
+    join(ROOT, 'dist', 'bundle', 'qpy.cjs'),
+    join(ROOT, 'dist', 'src', 'daemon', 'multiuser-main.js'),
+    join(realpathSync(join(ROOT, 'node_modules')), 'better-sqlite3', 'package.json'),
+    tmpdir(),
+  ];
 }
 
 /** The first of `paths` that another account could not reach (every parent o+x) and read (o+r), with why; or null. */
@@ -42,7 +51,8 @@ function blockedForOthers(paths: string[]): string | null {
       return `${path} does not exist (run npm run build)`;
     }
     for (let dir = dirname(real); ; dir = dirname(dir)) {
-      if ((statSync(dir).mode & 0o001) === 0) return `${dir} is not searchable by other users (chmod o+x ${dir}), so they cannot reach ${path}`;
+      if ((statSync(dir).mode & 0o001) === 0)
+        return `${dir} is not searchable by other users (chmod o+x ${dir}), so they cannot reach ${path}`;
       if (dir === '/') break;
     }
     if ((statSync(real).mode & 0o004) === 0) return `${real} is not readable by other users`;
@@ -80,7 +90,9 @@ export interface RunOptions {
 }
 
 /** PATH for the accounts: the checkout's bin/ and admin/ first (as a shared install would put them), then node's directory. */
-export const ACCOUNT_PATH = [join(ROOT, 'bin'), join(ROOT, 'admin'), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].filter((d, i, all) => all.indexOf(d) === i).join(':');
+export const ACCOUNT_PATH = [join(ROOT, 'bin'), join(ROOT, 'admin'), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin']
+  .filter((d, i, all) => all.indexOf(d) === i)
+  .join(':');
 
 function sh(cmd: string, args: string[]): { status: number | null; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -130,9 +142,21 @@ export function createAccounts(roles: string[]): Accounts {
     close();
     throw err;
   }
-  const env = (a: Account, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HOME: a.home, USER: a.name, LOGNAME: a.name, SHELL: '/bin/bash', PATH: ACCOUNT_PATH, LANG: 'C.UTF-8', ...extra });
+  const env = (a: Account, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    HOME: a.home,
+    USER: a.name,
+    LOGNAME: a.name,
+    SHELL: '/bin/bash',
+    PATH: ACCOUNT_PATH,
+    LANG: 'C.UTF-8',
+    ...extra,
+  });
   const spawnAs = (a: Account, file: string, args: string[], opts: RunOptions = {}): ChildProcess =>
-    spawn('setpriv', [`--reuid=${a.uid}`, `--regid=${a.gid}`, '--init-groups', '--', file, ...args], { cwd: opts.cwd ?? a.home, env: env(a, opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    spawn('setpriv', [`--reuid=${a.uid}`, `--regid=${a.gid}`, '--init-groups', '--', file, ...args], {
+      cwd: opts.cwd ?? a.home,
+      env: env(a, opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   return {
     get: (role) => {
       const a = byRole.get(role);

@@ -85,7 +85,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now();
   const prefix = `ch${randomBytes(3).toString('hex')}`;
   const names = Array.from({ length: opts.users }, (_, i) => `${prefix}u${i + 1}`);
-  const report: ChaosReport = { seed: opts.seed, jobs: 0, cores: opts.cores, masterKills: 0, multiuserKills: 0, maxRunning: 0, samples: 0, lost: 0, duplicated: 0, notDone: new Map(), findings: [], ms: 0 };
+  const report: ChaosReport = {
+    seed: opts.seed,
+    jobs: 0,
+    cores: opts.cores,
+    masterKills: 0,
+    multiuserKills: 0,
+    maxRunning: 0,
+    samples: 0,
+    lost: 0,
+    duplicated: 0,
+    notDone: new Map(),
+    findings: [],
+    ms: 0,
+  };
   const say = (line: string) => opts.progress?.(line);
   await using mu = testMultiuser({ nodes: `n1 address=localhost cores=${opts.cores} memory=1000\n`, env: { QPY_PROBE_MS: '0' } });
   const up = await mu.start();
@@ -102,7 +115,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const live = liveTags(prefix);
         report.samples++;
         report.maxRunning = Math.max(report.maxRunning, live.size);
-        if (live.size > opts.cores && report.findings.length < 50) report.findings.push(`${live.size} jobs running at once on ${opts.cores} cores: ${[...live].join(' ')}`);
+        if (live.size > opts.cores && report.findings.length < 50)
+          report.findings.push(`${live.size} jobs running at once on ${opts.cores} cores: ${[...live].join(' ')}`);
         await delay(50);
       }
     })();
@@ -117,7 +131,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const allFinal = async (): Promise<boolean> => {
       for (const u of users) {
         const st = checkStatuses(await u.ok(['check']));
-        if (st.size < per || [...st.values()].some((j) => j.status === 'queue' || j.status === 'running' || j.status === 'starting')) return false;
+        if (st.size < per || [...st.values()].some((j) => j.status === 'queue' || j.status === 'running' || j.status === 'starting'))
+          return false;
       }
       return true;
     };
@@ -146,11 +161,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         report.multiuserKills++;
         await admin(mu, ['start']);
       }
-      say(`  ${Math.round((performance.now() - started) / 1000)} s: ${ledgerLines} of ${report.jobs} jobs started, ${report.masterKills} master and ${report.multiuserKills} qpy-multiuser kills`);
+      say(
+        `  ${Math.round((performance.now() - started) / 1000)} s: ${ledgerLines} of ${report.jobs} jobs started, ${report.masterKills} master and ${report.multiuserKills} qpy-multiuser kills`,
+      );
     }
     // Every master is running (a kill may have been the last thing), and every job final.
     for (const u of users) await restartMaster(u);
-    await waitFor(allFinal, { what: 'every job final', timeoutMs: Math.max(10_000, opts.deadlineMs - (performance.now() - started)), intervalMs: 500 }).catch((err: Error) => report.findings.push(err.message));
+    await waitFor(allFinal, {
+      what: 'every job final',
+      timeoutMs: Math.max(10_000, opts.deadlineMs - (performance.now() - started)),
+      intervalMs: 500,
+    }).catch((err: Error) => report.findings.push(err.message));
     sampling = false;
     await sampler;
 
@@ -161,12 +182,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const [user, job] = l.split(':');
       runs.set(`${user}:${job}`, (runs.get(`${user}:${job}`) ?? 0) + 1);
     }
-    for (const [k, n] of runs) if (n > 1) (report.duplicated++, report.findings.length < 50 && report.findings.push(`job ${k} ran ${n} times`));
+    for (const [k, n] of runs)
+      if (n > 1) {
+        report.duplicated++;
+        if (report.findings.length < 50) report.findings.push(`job ${k} ran ${n} times`);
+      }
     for (const [i, u] of users.entries()) {
       const st = checkStatuses(await u.ok(['check']));
       for (const [id, j] of st) {
         if (j.status !== 'done') report.notDone.set(j.status, (report.notDone.get(j.status) ?? 0) + 1);
-        if (!runs.has(`${names[i]}:${id}`)) (report.lost++, report.findings.length < 50 && report.findings.push(`job ${names[i]}:${id} never started (${j.status})`));
+        if (!runs.has(`${names[i]}:${id}`)) {
+          report.lost++;
+          if (report.findings.length < 50) report.findings.push(`job ${names[i]}:${id} never started (${j.status})`);
+        }
       }
       report.lost += Math.max(0, per - st.size);
     }

@@ -33,7 +33,12 @@ export interface TestMultiuser extends AsyncDisposable {
   port(): number;
   kill(): Promise<void>;
   admin(): Promise<Connection<AdminToAllocator, AllocatorToAdmin>>;
-  master(user: string, key?: Buffer, role?: Role, onPush?: (frame: AllocatorFrame) => void): Promise<Connection<MasterToAllocator, AllocatorFrame>>;
+  master(
+    user: string,
+    key?: Buffer,
+    role?: Role,
+    onPush?: (frame: AllocatorFrame) => void,
+  ): Promise<Connection<MasterToAllocator, AllocatorFrame>>;
   /** The daemon's log so far. */
   log(): string;
 }
@@ -42,14 +47,16 @@ export interface TestMultiuser extends AsyncDisposable {
  * `address`: written to multiuser_connection_address (off loopback the daemon speaks TLS);
  * `wrap`: a command the daemon is started under (say `ip netns exec NAME`).
  */
-export function testMultiuser(files: { nodes?: string; rules?: string; users?: string[]; env?: NodeJS.ProcessEnv; address?: string; wrap?: string[] } = {}): TestMultiuser {
+export function testMultiuser(
+  files: { nodes?: string; rules?: string; users?: string[]; env?: NodeJS.ProcessEnv; address?: string; wrap?: string[] } = {},
+): TestMultiuser {
   const dir = tempDir('qpy-mu-');
   const paths = multiuserPaths(join(dir.path, 'admin'));
   mkdirSync(paths.dir, { mode: 0o700 });
   if (files.nodes !== undefined) writeFileSync(paths.nodes, files.nodes);
   if (files.rules !== undefined) writeFileSync(paths.rules, files.rules);
-  if (files.users !== undefined) writeFileSync(paths.allowedUsers, files.users.map((u) => u + '\n').join(''));
-  if (files.address !== undefined) writeFileSync(paths.address, files.address + '\n');
+  if (files.users !== undefined) writeFileSync(paths.allowedUsers, files.users.map((u) => `${u}\n`).join(''));
+  if (files.address !== undefined) writeFileSync(paths.address, `${files.address}\n`);
   const env = { ...process.env, ...files.env, QPY_MULTIUSER_DIR: paths.dir };
   const open: Connection<unknown, unknown>[] = [];
   const self: TestMultiuser = {
@@ -78,7 +85,15 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
       await waitFor(() => !pidAlive(pid), { what: 'qpy-multiuser gone' });
     },
     async admin() {
-      const c = await connect<AdminToAllocator, AllocatorToAdmin>({ ...daemonAt(paths.discovery), socket: wsSocket, key: readKey(paths.adminKey), role: 'admin', user: 'admin', replySchema: allocatorToAdminSchema, timeoutMs: 5000 });
+      const c = await connect<AdminToAllocator, AllocatorToAdmin>({
+        ...daemonAt(paths.discovery),
+        socket: wsSocket,
+        key: readKey(paths.adminKey),
+        role: 'admin',
+        user: 'admin',
+        replySchema: allocatorToAdminSchema,
+        timeoutMs: 5000,
+      });
       open.push(c as never);
       return c;
     },
@@ -108,12 +123,29 @@ export function testMultiuser(files: { nodes?: string; rules?: string; users?: s
 export function daemonAt(discovery: string): { url: string; pin?: { pinned: string[] } } {
   const d = readDiscovery(discovery)!;
   const host = d.host.includes(':') ? `[${d.host}]` : d.host;
-  return d.fingerprint !== undefined ? { url: `wss://${host}:${d.port}/`, pin: { pinned: [d.fingerprint] } } : { url: `ws://${host}:${d.port}/` };
+  return d.fingerprint !== undefined
+    ? { url: `wss://${host}:${d.port}/`, pin: { pinned: [d.fingerprint] } }
+    : { url: `ws://${host}:${d.port}/` };
 }
 
 /** A connection speaking for `user` with `key` (a master's, or a stolen one) to the daemon advertised in `discovery` (its multiuser.json). */
-export function masterConnection(discovery: string, user: string, key: Buffer, role: Role = 'master', onPush?: (frame: AllocatorFrame) => void): Promise<Connection<MasterToAllocator, AllocatorFrame>> {
-  return connect<MasterToAllocator, AllocatorFrame>({ ...daemonAt(discovery), socket: wsSocket, key, role, user, replySchema: allocatorToMasterSchema, timeoutMs: 5000, ...(onPush ? { onPush } : {}) });
+export function masterConnection(
+  discovery: string,
+  user: string,
+  key: Buffer,
+  role: Role = 'master',
+  onPush?: (frame: AllocatorFrame) => void,
+): Promise<Connection<MasterToAllocator, AllocatorFrame>> {
+  return connect<MasterToAllocator, AllocatorFrame>({
+    ...daemonAt(discovery),
+    socket: wsSocket,
+    key,
+    role,
+    user,
+    replySchema: allocatorToMasterSchema,
+    timeoutMs: 5000,
+    ...(onPush ? { onPush } : {}),
+  });
 }
 
 /** Run qpy-admin for this daemon; its stdout, or a thrown error with its stderr. */

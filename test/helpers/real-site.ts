@@ -104,7 +104,8 @@ function makeSite(accounts: Accounts, cluster: Cluster, opts: SiteOptions): Site
   const paths = multiuserPaths(join(admin.home, '.qpy-multiuser'));
   const qpyPaths = (u: Account) => userPaths(join(u.home, '.qpy'));
   const qpy = (u: Account, args: string[], o: RunOptions = {}) => accounts.run(u, QPY, args, { ...o, env: { ...opts.userEnv, ...o.env } });
-  const qpyAdmin = (args: string[], as = admin, o: RunOptions = {}) => accounts.run(as, QPY_ADMIN, args, { ...o, env: { ...opts.adminEnv, ...o.env } });
+  const qpyAdmin = (args: string[], as = admin, o: RunOptions = {}) =>
+    accounts.run(as, QPY_ADMIN, args, { ...o, env: { ...opts.adminEnv, ...o.env } });
   const must = (what: string, r: RunResult): string => {
     if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
@@ -127,7 +128,8 @@ function makeSite(accounts: Accounts, cluster: Cluster, opts: SiteOptions): Site
     invite: async (u) => parseInvite(must(`qpy-admin users add ${u.name}`, await qpyAdmin(['users', 'add', u.name]))),
     async join(u, inv, extra = []) {
       const r = await qpy(u, ['join', inv.hostPort, ...extra], { input: `${inv.code}\n` });
-      if (r.code !== 0 && /missing required argument|<code>/i.test(r.stderr)) return { ...(await qpy(u, ['join', inv.hostPort, inv.code, ...extra])), legacy: true };
+      if (r.code !== 0 && /missing required argument|<code>/i.test(r.stderr))
+        return { ...(await qpy(u, ['join', inv.hostPort, inv.code, ...extra])), legacy: true };
       return { ...r, legacy: false };
     },
     masterPid(u) {

@@ -105,27 +105,41 @@ export async function startCluster(n = 4, opts: ClusterOptions = {}): Promise<Cl
     const name = `node${i + 2}`;
     const port = await freePort(address);
     nodes.push({ name, address, port, log: [] });
-    writeFileSync(join(dir, `${name}.conf`), [
-      `ListenAddress ${address}:${port}`,
-      `HostKey ${join(dir, 'host_key')}`,
-      `PidFile ${join(dir, `${name}.pid`)}`,
-      `AuthorizedKeysFile ${opts.perUserKeys ? '.ssh/authorized_keys' : join(dir, 'authorized_keys')}`,
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      `StrictModes ${opts.perUserKeys ? 'yes' : 'no'}`,
-      'PermitRootLogin prohibit-password',
-      'MaxSessions 64',
-      'MaxStartups 100:30:200',
-      'LogLevel INFO',
-      `SetEnv QPY_TEST_NODE=${name}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, `${name}.conf`),
+      [
+        `ListenAddress ${address}:${port}`,
+        `HostKey ${join(dir, 'host_key')}`,
+        `PidFile ${join(dir, `${name}.pid`)}`,
+        `AuthorizedKeysFile ${opts.perUserKeys ? '.ssh/authorized_keys' : join(dir, 'authorized_keys')}`,
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        `StrictModes ${opts.perUserKeys ? 'yes' : 'no'}`,
+        'PermitRootLogin prohibit-password',
+        'MaxSessions 64',
+        'MaxStartups 100:30:200',
+        'LogLevel INFO',
+        `SetEnv QPY_TEST_NODE=${name}`,
+        '',
+      ].join('\n'),
+    );
     known.push(`[${address}]:${port} ${hostPub}`);
-    config.push(`Host ${name}`, `  HostName ${address}`, `  Port ${port}`, `  User ${user}`, `  IdentityFile ${join(dir, 'client_key')}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${join(dir, 'known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes', '');
+    config.push(
+      `Host ${name}`,
+      `  HostName ${address}`,
+      `  Port ${port}`,
+      `  User ${user}`,
+      `  IdentityFile ${join(dir, 'client_key')}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    );
     procs.push(null);
   }
-  writeFileSync(join(dir, 'known_hosts'), known.join('\n') + '\n');
+  writeFileSync(join(dir, 'known_hosts'), `${known.join('\n')}\n`);
   writeFileSync(join(dir, 'ssh_config'), config.join('\n'));
 
   async function start(i: number): Promise<void> {
@@ -141,7 +155,10 @@ export async function startCluster(n = 4, opts: ClusterOptions = {}): Promise<Cl
       rest = lines.pop()!;
       node.log.push(...lines);
     });
-    await waitFor(async () => (await canConnect(node.address, node.port)) || p.exitCode !== null, { what: `sshd of ${node.name} listening`, timeoutMs: 10_000 });
+    await waitFor(async () => (await canConnect(node.address, node.port)) || p.exitCode !== null, {
+      what: `sshd of ${node.name} listening`,
+      timeoutMs: 10_000,
+    });
     if (p.exitCode !== null) throw new Error(`sshd of ${node.name} exited: ${node.log.join('\n')}`);
   }
 

@@ -31,7 +31,9 @@ export async function tmuxBash(dir: string, rc: string, env: Record<string, stri
   const socket = `qpy-test-${process.pid}-${++n}`;
   const rcFile = join(dir, `bashrc-${n}`);
   // The environment goes in the rc file: tmux's -e does not reach a new server's first shell reliably.
-  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n');
+  const exports = Object.entries(env)
+    .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
+    .join('\n');
   writeFileSync(rcFile, `PS1='$ '\nbind 'set bell-style none' 2>/dev/null\n${exports}\n${rc}\n`);
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   tmux('new-session', '-d', '-x', '200', '-y', '50', '-c', dir, 'bash', '--noprofile', '--rcfile', rcFile, '-i');
@@ -45,15 +47,18 @@ export async function tmuxBash(dir: string, rc: string, env: Record<string, stri
       // A C-c that reaches bash after `clear` was typed (a completion still running, a loaded machine)
       // wipes the typed line: so C-c, `clear`, and a short wait for the clear prompt, again until it comes.
       let last = 0;
-      await waitFor(() => {
-        if (shell.screen().trim() === '$') return true;
-        if (Date.now() - last > 1500) {
-          last = Date.now();
-          tmux('send-keys', '-t', '0', 'C-c');
-          tmux('send-keys', '-t', '0', 'clear', 'Enter');
-        }
-        return false;
-      }, { what: 'a clear prompt', timeoutMs: 15_000, intervalMs: 20 });
+      await waitFor(
+        () => {
+          if (shell.screen().trim() === '$') return true;
+          if (Date.now() - last > 1500) {
+            last = Date.now();
+            tmux('send-keys', '-t', '0', 'C-c');
+            tmux('send-keys', '-t', '0', 'clear', 'Enter');
+          }
+          return false;
+        },
+        { what: 'a clear prompt', timeoutMs: 15_000, intervalMs: 20 },
+      );
     },
     async [Symbol.asyncDispose]() {
       spawnSync('tmux', ['-L', socket, 'kill-server']);

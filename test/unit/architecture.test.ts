@@ -34,7 +34,20 @@ const allowed: Record<string, string[]> = {
   transport: ['transport', 'protocol', 'errors', 'accounts'],
   ssh: ['ssh', 'protocol', 'errors'],
   executor: ['executor', 'ssh', 'protocol', 'errors', 'file-range'],
-  daemon: ['daemon', 'allocator', 'master', 'store', 'transport', 'executor', 'protocol', 'errors', 'config', 'discovery', 'launch-master', 'accounts'],
+  daemon: [
+    'daemon',
+    'allocator',
+    'master',
+    'store',
+    'transport',
+    'executor',
+    'protocol',
+    'errors',
+    'config',
+    'discovery',
+    'launch-master',
+    'accounts',
+  ],
   cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'file-range'],
   // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.
   'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'accounts'],
@@ -42,7 +55,9 @@ const allowed: Record<string, string[]> = {
 const PURE = new Set(['protocol', 'allocator', 'master']);
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 test('imports under src/ follow the dependency rules', () => {

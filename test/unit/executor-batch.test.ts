@@ -6,7 +6,10 @@ import { batchHeader, batchLine, batchTrailer, parseBatchLine } from '../../src/
 
 test('batch lines quote every argument and report the index and pid', () => {
   const line = batchLine('bash', 3, ['/run', '7', '7', `/w d/it's`, 'echo "$x" | cat']);
-  assert.equal(line, `/bin/sh -c "$W" qpy-job '/run' '7' '7' '/w d/it'\\''s' 'echo "$x" | cat' 3>&1 >/dev/null 2>&1 </dev/null & echo "S 3 $!"\n`);
+  assert.equal(
+    line,
+    `/bin/sh -c "$W" qpy-job '/run' '7' '7' '/w d/it'\\''s' 'echo "$x" | cat' 3>&1 >/dev/null 2>&1 </dev/null & echo "S 3 $!"\n`,
+  );
   assert.match(batchLine('setsid', 0, ['a']), /^setsid \/bin\/sh -c "\$W" qpy-job 'a' /);
   assert.match(batchHeader('bash'), /^set -m\nW='/);
   assert.doesNotMatch(batchHeader('setsid'), /set -m/);

@@ -49,16 +49,16 @@ test('join codes: the code alone on loopback; with TLS the code and the certific
   // Wrong lengths, letters outside base32, and nonzero padding bits are no join code.
   const text = joinCodeText(code, edge);
   assert.equal(splitJoinCode(text.slice(0, -1)), null);
-  assert.equal(splitJoinCode(text + 'a'), null);
-  assert.equal(splitJoinCode(text.slice(0, -1) + '1'), null);
-  assert.equal(splitJoinCode(text.slice(0, -1) + 'b'), null, 'the last letter carries one bit and four zero bits');
+  assert.equal(splitJoinCode(`${text}a`), null);
+  assert.equal(splitJoinCode(`${text.slice(0, -1)}1`), null);
+  assert.equal(splitJoinCode(`${text.slice(0, -1)}b`), null, 'the last letter carries one bit and four zero bits');
 });
 
 test('fingerprints: any case, colons optional, one canonical form; anything else is none', () => {
-  const fp = fingerprintOfBytes(Buffer.from('4beb' + '00'.repeat(30), 'hex'));
+  const fp = fingerprintOfBytes(Buffer.from(`4beb${'00'.repeat(30)}`, 'hex'));
   assert.match(fp, /^4B:EB(:00){30}$/);
   assert.equal(normalFingerprint(fp.toLowerCase()), fp);
   assert.equal(normalFingerprint(fp.replace(/:/g, '')), fp);
   assert.equal(normalFingerprint(fp.slice(3)), null);
-  assert.equal(normalFingerprint('sha256 Fingerprint=' + fp), null);
+  assert.equal(normalFingerprint(`sha256 Fingerprint=${fp}`), null);
 });

@@ -13,7 +13,10 @@ const BASE = 'cores 8\nload 1.5\nmem 16777216 8388608\n';
 
 test('tags and the busy split are read; the outsiders are the busy processes that are not qpy’s', () => {
   const r = parseProbe(`${BASE}tag 4242 alice:12:1\ntag 4243 bob.smith:7:3\ntag 9 not-a-tag\ntags-ok\nbusy 2 3\n`)!;
-  assert.deepEqual(r.tags, [{ pid: 4242, user: 'alice', jobId: 12, attempt: 1 }, { pid: 4243, user: 'bob.smith', jobId: 7, attempt: 3 }]);
+  assert.deepEqual(r.tags, [
+    { pid: 4242, user: 'alice', jobId: 12, attempt: 1 },
+    { pid: 4243, user: 'bob.smith', jobId: 7, attempt: 3 },
+  ]);
   assert.equal(r.busy, 5);
   assert.equal(r.outsiders, 2);
   assert.equal(r.memUsedGB, 8);

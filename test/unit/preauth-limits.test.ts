@@ -26,7 +26,8 @@ test('caps: 64 per peer and 256 in all, fewer where few files may be open', () =
   assert.deepEqual(capsForFileLimit(1024), { perPeer: 64, total: 256 });
   assert.deepEqual(capsForFileLimit(256), { perPeer: 16, total: 64 });
   assert.deepEqual(capsForFileLimit(8), { perPeer: 1, total: 4 });
-  const limits = 'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            256                  4096                 files     \n';
+  const limits =
+    'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            256                  4096                 files     \n';
   assert.equal(parseOpenFileLimit(limits), 256);
   assert.equal(parseOpenFileLimit(limits.replace('256 ', 'unlimited ')), Infinity);
   assert.equal(parseOpenFileLimit('nothing here'), null);
@@ -34,7 +35,8 @@ test('caps: 64 per peer and 256 in all, fewer where few files may be open', () =
 
 test('admission: per peer, then the total; a loopback peer is identified once many wait; the Unix socket pushes out its oldest instead', () => {
   const caps = { perPeer: 2, total: 4 };
-  const at = (total: number, ofPeer: number | null, ofAddress = 0, shared = false) => admitConnection({ total, ofPeer, ofAddress, shared }, caps);
+  const at = (total: number, ofPeer: number | null, ofAddress = 0, shared = false) =>
+    admitConnection({ total, ofPeer, ofAddress, shared }, caps);
   assert.equal(at(0, 0), 'accept');
   assert.equal(at(3, 1), 'accept');
   assert.equal(at(3, 2), 'refuse');
@@ -59,9 +61,14 @@ test('failed handshakes: the first few at once and logged, then delays doubling 
   }
   assert.deepEqual(seen.slice(0, FREE_FAILURES), new Array(FREE_FAILURES).fill({ delayMs: 0, logIt: true }));
   // All at the same instant (parallel attempts): each waits behind the one before.
-  const steps = [FIRST_DELAY_MS, 2 * FIRST_DELAY_MS, 4 * FIRST_DELAY_MS, 8 * FIRST_DELAY_MS, MAX_DELAY_MS, MAX_DELAY_MS].map((d) => Math.min(d, MAX_DELAY_MS));
+  const steps = [FIRST_DELAY_MS, 2 * FIRST_DELAY_MS, 4 * FIRST_DELAY_MS, 8 * FIRST_DELAY_MS, MAX_DELAY_MS, MAX_DELAY_MS].map((d) =>
+    Math.min(d, MAX_DELAY_MS),
+  );
   let sum = 0;
-  assert.deepEqual(seen.slice(FREE_FAILURES), steps.map((d) => ({ delayMs: (sum += d), logIt: false })));
+  assert.deepEqual(
+    seen.slice(FREE_FAILURES),
+    steps.map((d) => ({ delayMs: (sum += d), logIt: false })),
+  );
   // One at a time, long after the queue drained: the step alone.
   const later = onFailure(rec, t0 + 60_000 - 1);
   assert.equal(later.delayMs, MAX_DELAY_MS);
@@ -81,7 +88,10 @@ test('a storm is reported once per period with counts; quiet peers are forgotten
   records.set('addr:10.0.0.7', onFailure(undefined, t0).next);
   const first = takeReport(records, t0 + 60_000);
   assert.deepEqual(first.reports, [{ peer: 'uid:1005', refused: 1000, closed: 0 }]);
-  assert.equal(reportLine(first.reports[0]!, 'uid 1005 (mallory)', 60_000), 'refused 1000 handshakes from uid 1005 (mallory) in the last minute');
+  assert.equal(
+    reportLine(first.reports[0]!, 'uid 1005 (mallory)', 60_000),
+    'refused 1000 handshakes from uid 1005 (mallory) in the last minute',
+  );
   // Still queued: kept, with counters restarted; the quiet one dropped once its window is over.
   assert.ok(first.keep.has('uid:1005'));
   assert.equal(first.keep.get('uid:1005')!.sinceReport, 0);
@@ -96,5 +106,8 @@ test('a storm is reported once per period with counts; quiet peers are forgotten
   }
   const caps = takeReport(new Map([['addr:10.0.0.9', capped.next]]), t0 + 1000);
   assert.deepEqual(caps.reports, [{ peer: 'addr:10.0.0.9', refused: 0, closed: 236 }]);
-  assert.equal(reportLine(caps.reports[0]!, '10.0.0.9', 1000), 'closed 236 connections at once (too many unauthenticated) from 10.0.0.9 in the last 1 s');
+  assert.equal(
+    reportLine(caps.reports[0]!, '10.0.0.9', 1000),
+    'closed 236 connections at once (too many unauthenticated) from 10.0.0.9 in the last 1 s',
+  );
 });

@@ -14,13 +14,30 @@ import type { NodeView } from '../../src/protocol/cluster.js';
 import { plainSshProblem, portUnanswered, sshCause } from '../../src/ssh/plain-words.js';
 
 const view = (name: string, over: Partial<NodeView> = {}): NodeView => ({
-  name, address: name, cores: 4, usedCores: 0, outsiders: 0, load: 0, totalMemGB: 64, usedMemGB: 0, reqMemGB: 2, disk: null,
-  attributes: [], up: true, drained: false, removed: false, prefMulticore: false, ...over,
+  name,
+  address: name,
+  cores: 4,
+  usedCores: 0,
+  outsiders: 0,
+  load: 0,
+  totalMemGB: 64,
+  usedMemGB: 0,
+  reqMemGB: 2,
+  disk: null,
+  attributes: [],
+  up: true,
+  drained: false,
+  removed: false,
+  prefMulticore: false,
+  ...over,
 });
 
 test('explainNodes: one plain reason per node, the system reserve said as such', () => {
   const status = {
-    users: [], totalCores: 0, usedCores: 0, warnings: [],
+    users: [],
+    totalCores: 0,
+    usedCores: 0,
+    warnings: [],
     nodes: [
       view('small', { totalMemGB: 4 }),
       view('busy', { usedCores: 4 }),
@@ -43,16 +60,27 @@ test('explainNodes: one plain reason per node, the system reserve said as such',
     'gone: removed from the cluster by the administrator (it takes no new jobs)',
     'free: has room for it now',
   ]);
-  assert.equal(explainNodes(status, 'alice', { cores: 1, memGB: 1, attrs: null })[3], 'cut: has room for it now', 'unreachable only for the user who reported it');
+  assert.equal(
+    explainNodes(status, 'alice', { cores: 1, memGB: 1, attrs: null })[3],
+    'cut: has room for it now',
+    'unreachable only for the user who reported it',
+  );
 });
 
 test('status: a node unreachable for a user, with the reason it reported, and nodes too small for a default job', () => {
-  const s = createAllocator([
-    { name: 'n1', address: 'n1', cores: 4, memGB: 4, attributes: [], prefMulticore: false, checkDir: null },
-    { name: 'n2', address: 'n2', cores: 4, memGB: 7.5, attributes: [], prefMulticore: false, checkDir: null },
-  ], DEFAULT_RULES);
+  const s = createAllocator(
+    [
+      { name: 'n1', address: 'n1', cores: 4, memGB: 4, attributes: [], prefMulticore: false, checkDir: null },
+      { name: 'n2', address: 'n2', cores: 4, memGB: 7.5, attributes: [], prefMulticore: false, checkDir: null },
+    ],
+    DEFAULT_RULES,
+  );
   addUser(s, 'bob');
-  handleMasterMessage(s, { type: 'nodeLink', id: 1, user: 'bob', node: 'n2', reachable: false, reason: 'host key unknown (not in known_hosts)' }, { trustRegistrations: false });
+  handleMasterMessage(
+    s,
+    { type: 'nodeLink', id: 1, user: 'bob', node: 'n2', reachable: false, reason: 'host key unknown (not in known_hosts)' },
+    { trustRegistrations: false },
+  );
   const st = buildStatus(s);
   assert.deepEqual(st.nodes[1]!.unreachableFor, [{ user: 'bob', reason: 'host key unknown (not in known_hosts)' }]);
   assert.equal(st.nodes[0]!.unreachableFor, undefined);

@@ -46,13 +46,19 @@ export const check: CommandDef = {
       for await (const r of pages(master, first)) {
         const notes = new Map(r.notes);
         // `status`: as the lines show it (`starting` while a launch is not confirmed); `state.type` stays the stored one.
-        const text = r.jobs.map((j) => JSON.stringify({ ...j, status: shownStatus(j), ...(notes.has(j.id) ? { notes: notes.get(j.id) } : {}) })).join(',');
+        const text = r.jobs
+          .map((j) => JSON.stringify({ ...j, status: shownStatus(j), ...(notes.has(j.id) ? { notes: notes.get(j.id) } : {}) }))
+          .join(',');
         if (text !== '') ctx.out(sep + text);
         if (text !== '') sep = ',';
       }
-      const tail = { ...(groups || first.groups !== undefined ? { groups: first.groups ?? [] } : {}), ...(first.summed === true ? { summed: true, matched: first.matched } : {}), ...(first.notice !== undefined ? { notice: first.notice } : {}) };
+      const tail = {
+        ...(groups || first.groups !== undefined ? { groups: first.groups ?? [] } : {}),
+        ...(first.summed === true ? { summed: true, matched: first.matched } : {}),
+        ...(first.notice !== undefined ? { notice: first.notice } : {}),
+      };
       const rest = JSON.stringify(tail).slice(1, -1);
-      return ctx.out(`]${rest === '' ? '' : ',' + rest}}\n`);
+      return ctx.out(`]${rest === '' ? '' : `,${rest}`}}\n`);
     }
     const s = first.settings;
     const colour = colourOn(s, process.stdout.isTTY === true) ? (st: JobStatus) => statusColour(s, st) : undefined;

@@ -12,11 +12,15 @@ export const config: CommandDef = {
   name: 'config',
   summary: `Show your settings, or set one: config KEY VALUE... (${SETTING_KEYS.join(', ')})`,
   configure(cmd) {
-    cmd.argument('[key]', 'the setting').argument('[values...]', 'its new value (none: default or unset)').option('--json', 'print the settings as one JSON document');
+    cmd
+      .argument('[key]', 'the setting')
+      .argument('[values...]', 'its new value (none: default or unset)')
+      .option('--json', 'print the settings as one JSON document');
   },
   complete: (args) => {
     if (args.length === 0) return { kind: 'words', words: SETTING_KEYS };
-    if (args[0] === 'colour' || args[0] === 'copyScripts') return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
+    if (args[0] === 'colour' || args[0] === 'copyScripts')
+      return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
     if (args[0] === 'coloursScheme') return args.length <= 6 ? { kind: 'words', words: COLOURS } : { kind: 'none' };
     if (args[0] === 'checkFMT') return args.length === 1 ? { kind: 'words', words: ['default'] } : { kind: 'none' };
     return { kind: 'none' };
@@ -25,8 +29,8 @@ export const config: CommandDef = {
     const [key, ...values] = args;
     const reply = await (await ctx.master()).request({ type: 'config', key: key ?? null, values });
     if (reply.type !== 'settings') return;
-    if (opts['json']) ctx.out(JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, settings: reply.settings }) + '\n');
-    else if (reply.message !== null) ctx.out(reply.message + '\n');
+    if (opts['json']) ctx.out(`${JSON.stringify({ qpy: JSON_VERSION, paused: reply.paused, settings: reply.settings })}\n`);
+    else if (reply.message !== null) ctx.out(`${reply.message}\n`);
     else ctx.out(formatConfig(reply.settings, reply.paused, colourOn(reply.settings, process.stdout.isTTY === true)));
   },
 };

@@ -20,7 +20,10 @@ export const ctrlQueue: CommandDef = {
   name: 'ctrlQueue',
   summary: 'Pause or continue starting queued jobs, or reorder the queue (jump IDs begin|end|ID)',
   configure(cmd) {
-    cmd.argument('[type]', 'pause, continue or jump').argument('[args...]', 'for jump: job IDs, then begin, end or a job ID').allowUnknownOption(false);
+    cmd
+      .argument('[type]', 'pause, continue or jump')
+      .argument('[args...]', 'for jump: job IDs, then begin, end or a job ID')
+      .allowUnknownOption(false);
   },
   complete: (args) => {
     if (args.length === 0) return { kind: 'words', words: ['pause', 'continue', 'jump'] };
@@ -33,7 +36,7 @@ export const ctrlQueue: CommandDef = {
     if (type === 'pause' || type === 'continue') {
       if (rest.length > 0) throw invalid(`ctrlQueue ${type} takes no arguments`);
       const reply = await (await ctx.master()).request({ type: 'pause', paused: type === 'pause' });
-      if (reply.type === 'text') ctx.out(reply.text + '\n');
+      if (reply.type === 'text') ctx.out(`${reply.text}\n`);
       return;
     }
     if (type !== 'jump') throw new QpyError('INVALID_ARGUMENT', `Unknown ctrlQueue type: ${type}.`, 'pause, continue or jump');
@@ -41,6 +44,6 @@ export const ctrlQueue: CommandDef = {
     const target = parseJumpTarget(rest.at(-1)!);
     const ranges = idRanges(rest.slice(0, -1));
     const reply = await (await ctx.master()).request({ type: 'jump', ranges, target });
-    if (reply.type === 'text') ctx.out(reply.text + '\n');
+    if (reply.type === 'text') ctx.out(`${reply.text}\n`);
   },
 };

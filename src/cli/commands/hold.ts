@@ -20,7 +20,7 @@ function holdCommand(held: boolean): CommandDef {
       if (args.length === 0) throw invalid(`say which queued jobs to ${name}`, `e.g. qpy ${name} 12-15`);
       const ranges = idRanges(args);
       const reply = await (await ctx.master()).request({ type: 'hold', ranges, held });
-      if (reply.type === 'text') ctx.out(reply.text + '\n');
+      if (reply.type === 'text') ctx.out(`${reply.text}\n`);
     },
   };
 }

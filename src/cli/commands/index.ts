@@ -21,4 +21,26 @@ import { load } from './load.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
-export const COMMANDS: readonly CommandDef[] = [sub, load, check, kill, clean, retry, rerun, status, wait, follow, why, config, ctrlQueue, hold, release, notes, tutorial, restart, finish, join, completion];
+export const COMMANDS: readonly CommandDef[] = [
+  sub,
+  load,
+  check,
+  kill,
+  clean,
+  retry,
+  rerun,
+  status,
+  wait,
+  follow,
+  why,
+  config,
+  ctrlQueue,
+  hold,
+  release,
+  notes,
+  tutorial,
+  restart,
+  finish,
+  join,
+  completion,
+];

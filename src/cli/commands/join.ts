@@ -45,24 +45,47 @@ export const join: CommandDef = {
       .option('--as <name>', 'the user name the administrator added (default: your login name)')
       // A code typed after HOST:PORT is refused with a clear message, not commander's "too many arguments".
       .allowExcessArguments(true)
-      .addHelpText('after', '\nThe invitation code is asked for on the terminal (not shown as you type or paste it), or read\nfrom the first line of standard input: qpy join HOST:PORT < FILE, or echo CODE | qpy join HOST:PORT.\nIt is never given on the command line, where other users of the machine could read it.\n');
+      .addHelpText(
+        'after',
+        '\nThe invitation code is asked for on the terminal (not shown as you type or paste it), or read\nfrom the first line of standard input: qpy join HOST:PORT < FILE, or echo CODE | qpy join HOST:PORT.\nIt is never given on the command line, where other users of the machine could read it.\n',
+      );
   },
   async run(ctx, args, opts) {
     const { host, port } = parseHostPort(args[0]!);
     if (args.length > 1) {
-      throw invalid('the invitation code is not given on the command line, where other users of this machine can read it', `run qpy join ${args[0]} and paste the code when asked; if others may have seen this one, ask your administrator for a new one`);
+      throw invalid(
+        'the invitation code is not given on the command line, where other users of this machine can read it',
+        `run qpy join ${args[0]} and paste the code when asked; if others may have seen this one, ask your administrator for a new one`,
+      );
     }
     const user = typeof opts['as'] === 'string' ? opts['as'] : userName();
     const { code, fingerprint } = splitJoinCode(await readJoinCode())!;
     const key = inviteKey(code, user);
     const url = `${fingerprint !== undefined ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     const pin = fingerprint !== undefined ? { pin: { pinned: [fingerprint] } } : {};
-    const conn = await connect<JoinToAllocator, AllocatorToJoin>({ url, socket: lightSocket, ...pin, key, role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 10_000 }).catch((err: unknown) => {
+    const conn = await connect<JoinToAllocator, AllocatorToJoin>({
+      url,
+      socket: lightSocket,
+      ...pin,
+      key,
+      role: 'join',
+      user,
+      replySchema: allocatorToJoinSchema,
+      timeoutMs: 10_000,
+    }).catch((err: unknown) => {
       if (err instanceof QpyError && err.code === 'CERTIFICATE_MISMATCH') {
-        throw new QpyError('CERTIFICATE_MISMATCH', `qpy-multiuser at ${host}:${port} is not the one your code names: ${err.message}`, 'someone may be intercepting the connection, or the administrator replaced the certificate after making your code: ask them for a new code, and compare the fingerprint it printed');
+        throw new QpyError(
+          'CERTIFICATE_MISMATCH',
+          `qpy-multiuser at ${host}:${port} is not the one your code names: ${err.message}`,
+          'someone may be intercepting the connection, or the administrator replaced the certificate after making your code: ask them for a new code, and compare the fingerprint it printed',
+        );
       }
       if (err instanceof QpyError && err.code === 'UNAUTHENTICATED') {
-        throw new QpyError('UNAUTHENTICATED', `qpy-multiuser at ${host}:${port} refused the code for ${user}: ${err.message}`, 'codes work once and expire after a day: ask your administrator for a new one');
+        throw new QpyError(
+          'UNAUTHENTICATED',
+          `qpy-multiuser at ${host}:${port} refused the code for ${user}: ${err.message}`,
+          'codes work once and expire after a day: ask your administrator for a new one',
+        );
       }
       if (err instanceof QpyError) throw new QpyError(err.code, `cannot reach qpy-multiuser at ${host}:${port}: ${err.message}`);
       throw err;
@@ -76,9 +99,14 @@ export const join: CommandDef = {
     if (reply.type !== 'joined') return;
     const paths = userPaths();
     ensurePrivateDir(paths.dir);
-    writePrivate(paths.multiuserKey, openUserKey(key, reply).toString('hex') + '\n');
-    writePrivate(paths.multiuser, JSON.stringify({ address: host, port, user, ...(reply.socket !== undefined ? { socket: reply.socket } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) }) + '\n');
-    ctx.out(`Joined qpy-multiuser at ${host}:${port} as ${user}${fingerprint !== undefined ? ` (TLS, certificate SHA-256 ${fingerprint})` : ''}.\n`);
+    writePrivate(paths.multiuserKey, `${openUserKey(key, reply).toString('hex')}\n`);
+    writePrivate(
+      paths.multiuser,
+      `${JSON.stringify({ address: host, port, user, ...(reply.socket !== undefined ? { socket: reply.socket } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) })}\n`,
+    );
+    ctx.out(
+      `Joined qpy-multiuser at ${host}:${port} as ${user}${fingerprint !== undefined ? ` (TLS, certificate SHA-256 ${fingerprint})` : ''}.\n`,
+    );
     await stopMaster(ctx);
     (await startAndConnect(ctx.root, paths)).close();
     ctx.out('qpy-master started: your jobs are now allocated by qpy-multiuser.\n');

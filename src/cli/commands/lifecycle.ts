@@ -13,7 +13,7 @@ import { plural } from '../format-replies.js';
 /** Ask the running master to stop and wait until its process is gone. Returns false if none ran. */
 export async function stopMaster(ctx: CliContext): Promise<boolean> {
   const paths = userPaths();
-  let conn;
+  let conn: Awaited<ReturnType<typeof findMaster>>;
   try {
     conn = await findMaster(paths);
   } catch (err) {

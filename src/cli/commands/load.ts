@@ -51,7 +51,10 @@ export const load: CommandDef = {
     let stage: number | null = null;
     let sent = 0;
     const send = async (last: boolean) => {
-      const reply = await master.request({ type: 'submitMany', template, kind: 'load', commands: part, indices: null, cap: null, stage, last }, 600_000);
+      const reply = await master.request(
+        { type: 'submitMany', template, kind: 'load', commands: part, indices: null, cap: null, stage, last },
+        600_000,
+      );
       sent += part.length;
       part = [];
       bytes = 0;
@@ -72,6 +75,7 @@ export const load: CommandDef = {
     if (part.length === 0 && stage === null) throw invalid(`nothing to load: ${path} has no commands`);
     const reply = await send(true);
     if (progress) process.stderr.write('\r\x1b[K');
-    if (reply?.first !== null && reply?.first !== undefined) ctx.out(`Jobs ${reply.first}-${reply.last} received (load ${reply.first}, ${reply.last! - reply.first + 1} jobs).\n`);
+    if (reply?.first !== null && reply?.first !== undefined)
+      ctx.out(`Jobs ${reply.first}-${reply.last} received (load ${reply.first}, ${reply.last! - reply.first + 1} jobs).\n`);
   },
 };

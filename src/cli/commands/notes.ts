@@ -29,8 +29,13 @@ export const notes: CommandDef = {
     if (entry !== null && entry.length > MAX_NOTE_LENGTH) throw invalid(`a note may have at most ${MAX_NOTE_LENGTH} characters`);
     const reply = await (await ctx.master()).request({ type: 'notes', jobId, text: entry });
     if (reply.type !== 'notes') return;
-    if (jobId === null) ctx.out(reply.ids.length === 0 ? 'You have no notes.\n' : `You have notes for the following jobs:\n${reply.ids.map((i) => `${i} `).join('')}\n`);
+    if (jobId === null)
+      ctx.out(
+        reply.ids.length === 0
+          ? 'You have no notes.\n'
+          : `You have notes for the following jobs:\n${reply.ids.map((i) => `${i} `).join('')}\n`,
+      );
     else if (entry !== null) ctx.out('Note stored.\n');
-    else ctx.out(reply.text === null ? `No notes for ${jobId}\n` : reply.text + '\n');
+    else ctx.out(reply.text === null ? `No notes for ${jobId}\n` : `${reply.text}\n`);
   },
 };

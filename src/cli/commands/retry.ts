@@ -8,7 +8,6 @@ import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
 import { idRanges } from '../id-list.js';
 
-
 export const retry: CommandDef = {
   name: 'retry',
   summary: 'Queue failed (and node_failed) jobs again under their IDs: retry IDs... or retry failed',
@@ -19,8 +18,13 @@ export const retry: CommandDef = {
   async run(ctx, args) {
     if (args.length === 0) throw invalid('say which failed jobs to retry', 'e.g. qpy retry 12, or qpy retry failed');
     const failed = args.includes('failed');
-    const reply = await (await ctx.master()).request({ type: 'requeue', ranges: idRanges(args.filter((a) => a !== 'failed')), failed, any: false });
-    if (reply.type === 'text') ctx.out(reply.text + '\n');
+    const reply = await (await ctx.master()).request({
+      type: 'requeue',
+      ranges: idRanges(args.filter((a) => a !== 'failed')),
+      failed,
+      any: false,
+    });
+    if (reply.type === 'text') ctx.out(`${reply.text}\n`);
   },
 };
 
@@ -33,8 +37,9 @@ export const rerun: CommandDef = {
   complete: () => ({ kind: 'words', words: ['--force'], from: 'final' }),
   async run(ctx, args, opts) {
     if (args.length === 0) throw invalid('say which finished jobs to run again', 'e.g. qpy rerun 12 --force');
-    if (!opts['force']) throw invalid('rerun runs finished jobs again, done ones included: add --force to confirm', `qpy rerun ${args.join(' ')} --force`);
+    if (!opts['force'])
+      throw invalid('rerun runs finished jobs again, done ones included: add --force to confirm', `qpy rerun ${args.join(' ')} --force`);
     const reply = await (await ctx.master()).request({ type: 'requeue', ranges: idRanges(args), failed: false, any: true });
-    if (reply.type === 'text') ctx.out(reply.text + '\n');
+    if (reply.type === 'text') ctx.out(`${reply.text}\n`);
   },
 };

@@ -12,7 +12,7 @@ export const status: CommandDef = {
     const master = await ctx.master();
     const reply = await master.request({ type: 'status' });
     if (reply.type !== 'status') return;
-    if (opts['json']) ctx.out(JSON.stringify({ qpy: JSON_VERSION, user: reply.user, ...reply.status }) + '\n');
+    if (opts['json']) ctx.out(`${JSON.stringify({ qpy: JSON_VERSION, user: reply.user, ...reply.status })}\n`);
     else ctx.out(formatStatus(reply.status));
   },
 };

@@ -41,7 +41,8 @@ export function parseArraySpec(raw: string): { first: number; last: number; cap:
   const first = m ? Number(m[1] ?? 1) : NaN;
   const last = m ? Number(m[2]) : NaN;
   const cap = m?.[3] === undefined ? null : Number(m[3]);
-  if (!m || last < first || cap === 0 || last - first + 1 > 2_000_000) throw invalid(`--array needs FIRST-LAST[%MAX] (e.g. 1-1000%50, at most 2,000,000 jobs), not '${raw}'`);
+  if (!m || last < first || cap === 0 || last - first + 1 > 2_000_000)
+    throw invalid(`--array needs FIRST-LAST[%MAX] (e.g. 1-1000%50, at most 2,000,000 jobs), not '${raw}'`);
   return { first, last, cap };
 }
 
@@ -118,7 +119,8 @@ export const sub: CommandDef = {
   complete: (args) => {
     // Options and their values first; then the command's name; then files.
     let i = 0;
-    while (i < args.length && args[i]!.startsWith('-')) i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
+    while (i < args.length && args[i]!.startsWith('-'))
+      i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -129,7 +131,8 @@ export const sub: CommandDef = {
     let cores = opts['cores'] === undefined ? undefined : parseCores(opts['cores'] as string);
     let memGB = memFlag === undefined ? undefined : parseMem(memFlag);
     let attrs = attrFlag;
-    if (opts['copyScript'] && opts['originalScript']) throw invalid('give either -c (copy the script) or -o (the original script), not both');
+    if (opts['copyScript'] && opts['originalScript'])
+      throw invalid('give either -c (copy the script) or -o (the original script), not both');
     let copyScript = opts['copyScript'] ? true : opts['originalScript'] ? false : undefined;
     const file = scriptFile(command, ctx.cwd);
     const script = file === null ? null : readScript(file.path);
@@ -151,7 +154,10 @@ export const sub: CommandDef = {
     const master = await ctx.master();
     if (opts['array'] !== undefined) {
       const { first, last, cap } = parseArraySpec(opts['array'] as string);
-      const reply = await master.request({ type: 'submitMany', template, kind: 'array', commands: [command], indices: [first, last], cap, stage: null, last: true }, 600_000);
+      const reply = await master.request(
+        { type: 'submitMany', template, kind: 'array', commands: [command], indices: [first, last], cap, stage: null, last: true },
+        600_000,
+      );
       if (reply.type === 'submittedMany') ctx.out(`Jobs ${reply.first}-${reply.last} received (array ${reply.first}).\n`);
       return;
     }

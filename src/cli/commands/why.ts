@@ -13,6 +13,6 @@ export const why: CommandDef = {
     const word = args[0]!;
     if (!/^[0-9]{1,15}$/.test(word) || Number(word) < 1) throw invalid(`"${word}" is not a job ID`);
     const reply = await (await ctx.master()).request({ type: 'why', jobId: Number(word) });
-    if (reply.type === 'text') ctx.out(reply.text + '\n');
+    if (reply.type === 'text') ctx.out(`${reply.text}\n`);
   },
 };

@@ -35,26 +35,186 @@ export interface CliFuzzReport {
 }
 
 const STATUS = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed', 'all'];
-const IDS = ['1', '2', '3-5', '1,2,3', '5-3', '0', '-1', '1-', '-', ',', '1,,2', '3-10,20', '99999999999999999999', '9007199254740993', '1e3', '0x10', '1.5', '١٢', '+1', ' 1', '1-9007199254740991', '*'];
-const NUMBERS = ['0', '1', '2', '-1', '1.5', '1e309', 'NaN', 'Infinity', '9007199254740993', '', 'abc', '0x10', ' 3', '1e-400', '-0', '100000', '100001', '1000000'];
-const UNICODE = ['é', '中文', '\u202eevil', '\ud83d\ude00', 'e\u0301', '\u200b', '\u001b[31mred', 'ﬀ', 'Ω', '\u0645\u0631\u062d\u0628\u0627'];
-const WORDS = ['all', 'queue', 'big', '--', '-', '--json', '-g', '--force', 'true', 'echo hi', '%j', '$(id)', '`id`', ';', '&&', '|', '>', '<', '*', '~', '.', '..', '/', '/nonexistent/dir', '/tmp', "'", '"', '\\', '\t', '\n', ' '];
+const IDS = [
+  '1',
+  '2',
+  '3-5',
+  '1,2,3',
+  '5-3',
+  '0',
+  '-1',
+  '1-',
+  '-',
+  ',',
+  '1,,2',
+  '3-10,20',
+  '99999999999999999999',
+  '9007199254740993',
+  '1e3',
+  '0x10',
+  '1.5',
+  '١٢',
+  '+1',
+  ' 1',
+  '1-9007199254740991',
+  '*',
+];
+const NUMBERS = [
+  '0',
+  '1',
+  '2',
+  '-1',
+  '1.5',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '9007199254740993',
+  '',
+  'abc',
+  '0x10',
+  ' 3',
+  '1e-400',
+  '-0',
+  '100000',
+  '100001',
+  '1000000',
+];
+const UNICODE = [
+  'é',
+  '中文',
+  '\u202eevil',
+  '\ud83d\ude00',
+  'e\u0301',
+  '\u200b',
+  '\u001b[31mred',
+  'ﬀ',
+  'Ω',
+  '\u0645\u0631\u062d\u0628\u0627',
+];
+const WORDS = [
+  'all',
+  'queue',
+  'big',
+  '--',
+  '-',
+  '--json',
+  '-g',
+  '--force',
+  'true',
+  'echo hi',
+  '%j',
+  '$(id)',
+  '`id`',
+  ';',
+  '&&',
+  '|',
+  '>',
+  '<',
+  '*',
+  '~',
+  '.',
+  '..',
+  '/',
+  '/nonexistent/dir',
+  '/tmp',
+  "'",
+  '"',
+  '\\',
+  '\t',
+  '\n',
+  ' ',
+];
 const OPTIONS: Record<string, string[]> = {
-  sub: ['-n', '--cores', '-m', '--mem', '-a', '--attributes', '--array', '--after', '--afterok', '--retry', '-p', '--priority', '-c', '--copyScript', '-o', '--originalScript'],
+  sub: [
+    '-n',
+    '--cores',
+    '-m',
+    '--mem',
+    '-a',
+    '--attributes',
+    '--array',
+    '--after',
+    '--afterok',
+    '--retry',
+    '-p',
+    '--priority',
+    '-c',
+    '--copyScript',
+    '-o',
+    '--originalScript',
+  ],
   load: ['-n', '-m', '-a', '--retry', '-p', '--after', '--afterok'],
   check: ['-g', '--groups', '--json'],
   rerun: ['--force'],
   status: ['--json', '-v'],
   config: [],
 };
-const TAKES_VALUE = new Set(['-n', '--cores', '-m', '--mem', '-a', '--attributes', '--array', '--after', '--afterok', '--retry', '-p', '--priority']);
-const COMMANDS = ['sub', 'sub', 'sub', 'load', 'check', 'check', 'kill', 'clean', 'retry', 'rerun', 'status', 'why', 'config', 'ctrlQueue', 'hold', 'release', 'notes', 'tutorial', 'completion', 'help', '', 'frobnicate', '--version', '-V', '--help', 'Sub', 'sub\u00a0'];
-const SETTING_KEYS = ['checkFMT', 'colour', 'coloursScheme', 'copyScripts', 'defaultAttr', 'andAttr', 'orAttr', 'sourceTheseFiles', 'nope', ''];
+const TAKES_VALUE = new Set([
+  '-n',
+  '--cores',
+  '-m',
+  '--mem',
+  '-a',
+  '--attributes',
+  '--array',
+  '--after',
+  '--afterok',
+  '--retry',
+  '-p',
+  '--priority',
+]);
+const COMMANDS = [
+  'sub',
+  'sub',
+  'sub',
+  'load',
+  'check',
+  'check',
+  'kill',
+  'clean',
+  'retry',
+  'rerun',
+  'status',
+  'why',
+  'config',
+  'ctrlQueue',
+  'hold',
+  'release',
+  'notes',
+  'tutorial',
+  'completion',
+  'help',
+  '',
+  'frobnicate',
+  '--version',
+  '-V',
+  '--help',
+  'Sub',
+  'sub\u00a0',
+];
+const SETTING_KEYS = [
+  'checkFMT',
+  'colour',
+  'coloursScheme',
+  'copyScripts',
+  'defaultAttr',
+  'andAttr',
+  'orAttr',
+  'sourceTheseFiles',
+  'nope',
+  '',
+];
 
 function word(rng: Rng): string {
   return rng.weighted([
-    [() => rng.pick(IDS), 5], [() => rng.pick(STATUS), 3], [() => rng.pick(NUMBERS), 2], [() => rng.pick(UNICODE), 2], [() => rng.pick(WORDS), 3],
-    [() => rng.pick(EXPRESSIONS), 1], [() => 'x'.repeat(rng.pick([1000, 10_000, 100_000])), 1], [() => `--${rng.pick(['bogus', 'cores', 'n', 'json=1', ''])}`, 1],
+    [() => rng.pick(IDS), 5],
+    [() => rng.pick(STATUS), 3],
+    [() => rng.pick(NUMBERS), 2],
+    [() => rng.pick(UNICODE), 2],
+    [() => rng.pick(WORDS), 3],
+    [() => rng.pick(EXPRESSIONS), 1],
+    [() => 'x'.repeat(rng.pick([1000, 10_000, 100_000])), 1],
+    [() => `--${rng.pick(['bogus', 'cores', 'n', 'json=1', ''])}`, 1],
   ] as const)();
 }
 
@@ -67,13 +227,26 @@ export function randomInvocation(rng: Rng): { args: string[]; input?: string } {
 function anyInvocation(rng: Rng): { args: string[]; input?: string } {
   const cmd = rng.pick(COMMANDS);
   const args = cmd === '' ? [] : [cmd];
-  const n = rng.weighted([[0, 2], [1, 4], [2, 3], [3, 2], [5, 1]] as const);
+  const n = rng.weighted([
+    [0, 2],
+    [1, 4],
+    [2, 3],
+    [3, 2],
+    [5, 1],
+  ] as const);
   const opts = OPTIONS[cmd] ?? [];
   for (let i = 0; i < n; i++) {
     if (opts.length && rng.chance(0.4)) {
       const o = rng.pick(opts);
       args.push(o);
-      if (TAKES_VALUE.has(o) && rng.chance(0.9)) args.push(o === '-a' || o === '--attributes' ? rng.pick([...EXPRESSIONS, word(rng)]) : rng.chance(0.6) ? rng.pick(NUMBERS.concat(IDS)) : word(rng));
+      if (TAKES_VALUE.has(o) && rng.chance(0.9))
+        args.push(
+          o === '-a' || o === '--attributes'
+            ? rng.pick([...EXPRESSIONS, word(rng)])
+            : rng.chance(0.6)
+              ? rng.pick(NUMBERS.concat(IDS))
+              : word(rng),
+        );
     } else if (cmd === 'config' && i === 0) args.push(rng.pick(SETTING_KEYS));
     else if (cmd === 'ctrlQueue' && i === 0) args.push(rng.pick(['pause', 'jump', 'jump', 'Continue', 'stop', '']));
     else args.push(word(rng));
@@ -82,7 +255,8 @@ function anyInvocation(rng: Rng): { args: string[]; input?: string } {
   if (cmd === 'load') {
     const file = rng.pick(['-', '-', '/nonexistent', '/etc/hostname', '/tmp', '']);
     args.push(file);
-    if (file === '-') return { args, input: Array.from({ length: rng.int(0, 5) }, () => rng.pick(['true', '', '# c', 'echo é', word(rng)])).join('\n') };
+    if (file === '-')
+      return { args, input: Array.from({ length: rng.int(0, 5) }, () => rng.pick(['true', '', '# c', 'echo é', word(rng)])).join('\n') };
   }
   return { args };
 }
@@ -113,9 +287,11 @@ export async function fuzzCli(opts: CliFuzzOptions): Promise<CliFuzzReport> {
       bump(report.exits, `exit ${r.code}`);
       const err = r.stderr.replace(/\n$/, '');
       if (r.code !== 0 && r.code !== 1) find(`exit ${r.code}: qpy ${shown(inv.args)}: ${err.slice(0, 300)}`);
-      if (/\n\s+at |node:internal|\.js:\d+:\d+/.test(r.stderr + r.stdout)) find(`a stack trace: qpy ${shown(inv.args)}: ${err.slice(0, 500)}`);
+      if (/\n\s+at |node:internal|\.js:\d+:\d+/.test(r.stderr + r.stdout))
+        find(`a stack trace: qpy ${shown(inv.args)}: ${err.slice(0, 500)}`);
       if (/internal error|INTERNAL/.test(err)) find(`an internal error: qpy ${shown(inv.args)}: ${err.slice(0, 300)}`);
-      if (r.code === 1 && !/^Usage:|\nUsage:/.test(err) && err.split('\n').length !== 1) find(`${err.split('\n').length} lines on stderr: qpy ${shown(inv.args)}: ${err.slice(0, 300)}`);
+      if (r.code === 1 && !/^Usage:|\nUsage:/.test(err) && err.split('\n').length !== 1)
+        find(`${err.split('\n').length} lines on stderr: qpy ${shown(inv.args)}: ${err.slice(0, 300)}`);
       if (r.code === 1 && err === '') find(`exit 1 with nothing on stderr: qpy ${shown(inv.args)}`);
     }
   };
@@ -127,7 +303,11 @@ export async function fuzzCli(opts: CliFuzzOptions): Promise<CliFuzzReport> {
 }
 
 export function formatCliReport(r: CliFuzzReport): string {
-  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const list = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   return [
     `CLI fuzz: seed ${r.seed}, ${r.count} qpy invocations in ${(r.ms / 1000).toFixed(1)} s`,
     `  tried: ${list(r.tried)}`,

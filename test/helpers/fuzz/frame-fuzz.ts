@@ -80,12 +80,18 @@ export interface FuzzReport {
 const STACK = /\n\s+at |\bat [\w.<>]+ \(|node:internal|file:\/\/|\.js:\d+:\d+/;
 const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
 const excerpt = (f: Frame) => {
-  const s = f.data.subarray(0, 160).toString('latin1').replace(/[^\x20-\x7e]/g, '?');
+  const s = f.data
+    .subarray(0, 160)
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, '?');
   return `${f.binary ? 'binary' : 'text'} ${f.data.length} B: ${s}${f.data.length > 160 ? '…' : ''}`;
 };
 
 /** What the daemon must do with `frame` (decided with its own parser and limits). */
-function expected(frame: Frame, schema: Schema<unknown>): { accepted: true; msg: Record<string, unknown> } | { accepted: false; id: number | null; close: boolean } {
+function expected(
+  frame: Frame,
+  schema: Schema<unknown>,
+): { accepted: true; msg: Record<string, unknown> } | { accepted: false; id: number | null; close: boolean } {
   if (!frame.binary && !isUtf8(frame.data)) return { accepted: false, id: null, close: true };
   const parsed = parseFrame(frame.data, schema, MAX_REQUEST_BYTES);
   if (parsed.ok) return { accepted: true, msg: parsed.value as Record<string, unknown> };
@@ -148,7 +154,8 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     }
     const text = out.replies[0]!;
     const parsed = parseFrame(text, t.replySchema, Number.MAX_SAFE_INTEGER);
-    if (!parsed.ok) return find(t, `a reply does not validate (${parsed.message}): ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
+    if (!parsed.ok)
+      return find(t, `a reply does not validate (${parsed.message}): ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
     const reply = parsed.value as { type: string; id?: number | null; code?: string; message?: string; hint?: string };
     bump(report.answers, reply.type === 'error' ? `error ${reply.code}` : reply.type);
     if (reply.code === 'INTERNAL') find(t, `INTERNAL reply: ${reply.message} to ${frame.kind} (${excerpt(frame)})`);
@@ -163,18 +170,34 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
       return find(t, `a frame the schema refuses was acted on: ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
     }
     // An oversized frame's id may be unread (null); any other refusal names the frame's id when it has one.
-    if (reply.id !== want.id && !(reply.id === null && frame.data.length > MAX_REQUEST_BYTES)) find(t, `error reply id ${reply.id}, the frame's id is ${want.id} (${frame.kind})`);
+    if (reply.id !== want.id && !(reply.id === null && frame.data.length > MAX_REQUEST_BYTES))
+      find(t, `error reply id ${reply.id}, the frame's id is ${want.id} (${frame.kind})`);
   };
 
   /** One frame on a fresh link before authenticating: anything but an error and the close is a finding. */
   const unauthenticated = async (t: FuzzTarget) => {
-    const auth = { type: 'auth', protocol: rng.pick([2, 2, 2, 1, 3, -1]), role: rng.pick([t.role, ...ROLES]), user: rng.pick([t.user, 'admin', '', 'x'.repeat(300)]), nonce: 'ab'.repeat(32), mac: rng.chance(0.5) ? '0'.repeat(64) : rng.pick(['', 'zz', 'f'.repeat(64)]) };
-    const which = rng.weighted([['auth', 5], ['mutatedAuth', 6], ['request', 3]] as const);
+    const auth = {
+      type: 'auth',
+      protocol: rng.pick([2, 2, 2, 1, 3, -1]),
+      role: rng.pick([t.role, ...ROLES]),
+      user: rng.pick([t.user, 'admin', '', 'x'.repeat(300)]),
+      nonce: 'ab'.repeat(32),
+      mac: rng.chance(0.5) ? '0'.repeat(64) : rng.pick(['', 'zz', 'f'.repeat(64)]),
+    };
+    const which = rng.weighted([
+      ['auth', 5],
+      ['mutatedAuth', 6],
+      ['request', 3],
+    ] as const);
     const frame: Frame =
       which === 'auth'
         ? { kind: 'preauth:wrongMac', data: Buffer.from(JSON.stringify(auth)), binary: rng.chance(0.2) }
         : which === 'request'
-          ? { kind: 'preauth:request', data: Buffer.from(JSON.stringify(validMessage(t.requestSchema, rng.pick(types.get(t)!), nextId++, rng))), binary: false }
+          ? {
+              kind: 'preauth:request',
+              data: Buffer.from(JSON.stringify(validMessage(t.requestSchema, rng.pick(types.get(t)!), nextId++, rng))),
+              binary: false,
+            }
           : (() => {
               const m = mutate(authSchema as Schema<unknown>, auth, rng.weighted(MUTATIONS), rng);
               return { ...m, kind: `preauth:${m.kind}` };
@@ -205,7 +228,15 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
         throw new Error(`${t.name} died (seed ${opts.seed}); findings so far:\n${report.findings.join('\n')}`);
       }
       try {
-        const c = await connect<never, { type: string }>({ url: t.url(), socket: wsSocket, key: t.key(), role: t.role, user: t.user, replySchema: t.replySchema as Schema<{ type: string }>, timeoutMs: timeout });
+        const c = await connect<never, { type: string }>({
+          url: t.url(),
+          socket: wsSocket,
+          key: t.key(),
+          role: t.role,
+          user: t.user,
+          replySchema: t.replySchema as Schema<{ type: string }>,
+          timeoutMs: timeout,
+        });
         try {
           const r = await c.request(t.status as never, timeout);
           if (r.type !== 'status') find(t, `a status request got ${r.type}`);
@@ -218,7 +249,10 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
       const problem = await t.check?.();
       if (problem) find(t, problem);
       const log = readLog(t.logPath);
-      const internal = log.slice(logStart.get(t.logPath)).split('\n').filter((l) => /internal error|INTERNAL/.test(l));
+      const internal = log
+        .slice(logStart.get(t.logPath))
+        .split('\n')
+        .filter((l) => /internal error|INTERNAL/.test(l));
       if (internal.length) find(t, `its log has internal errors: ${internal.slice(0, 3).join(' | ').slice(0, 600)}`);
       logStart.set(t.logPath, log.length);
     }
@@ -258,7 +292,11 @@ export function formatReport(r: FuzzReport): string {
   for (const [k, n] of r.tried) bump(byTarget, k.replace(/ \S+$/, ''), n);
   const valid = new Map<string, number>();
   for (const [k, n] of r.tried) if (/ valid:/.test(k)) bump(valid, k.replace(/^.* valid:/, ''), n);
-  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const list = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   return [
     `frame fuzz: seed ${r.seed}, ${r.frames} frames in ${(r.ms / 1000).toFixed(1)} s`,
     `  tried, by target: ${list(byTarget)}`,

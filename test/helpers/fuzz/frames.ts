@@ -20,11 +20,83 @@ export interface Frame {
 
 const ASCII = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/ ';
 /** Unbalanced and deep attribute expressions (issue 13, finding 5) are odd strings too. */
-const DEEP = ['('.repeat(3000), '('.repeat(64) + 'a' + ')'.repeat(64), 'not '.repeat(1000) + 'a', '(a and '.repeat(500) + 'b' + ')'.repeat(500)];
+const DEEP = [
+  '('.repeat(3000),
+  `${'('.repeat(64)}a${')'.repeat(64)}`,
+  `${'not '.repeat(1000)}a`,
+  `${'(a and '.repeat(500)}b${')'.repeat(500)}`,
+];
 /** Attribute expressions, good and hostile, for targets to put where an expression goes. */
-export const EXPRESSIONS = [...DEEP, 'big', 'big and not gpu', '(big or gpu) and not slow', 'a and', 'or', ')', '((a)', 'not', 'a b', '!', '&&', '\u0000', 'gpu'.repeat(1000)];
-const ODD = [...DEEP, '', 'all', 'queue', 'running', 'n1', 'localhost', '..', '/', '/etc/passwd', '$(id)', '`id`', '%j %s %n', '\n', '\t', '\\', '"', "' OR 1=1 --", '__proto__', 'constructor', 'toString', '\u0000', 'null', '-1', '1e309', 'NaN', '(((', 'a and not b', '\u202e\u0645\u0631\u062d\u0628\u0627', 'e\u0301\u0301\u0301', '\ud83d\ude00', '\ud800', '\udfff', '\ufeff', '\uffff'];
-const UNICODE = ['é', 'ß', '中', '文', '\u0645', '\u05d0', '\ud83d\ude00', '\ud800', '\udc00', '\u200b', '\u202e', '\u0000', '\u001b[31m', '\ufffd', '\ufeff'];
+export const EXPRESSIONS = [
+  ...DEEP,
+  'big',
+  'big and not gpu',
+  '(big or gpu) and not slow',
+  'a and',
+  'or',
+  ')',
+  '((a)',
+  'not',
+  'a b',
+  '!',
+  '&&',
+  '\u0000',
+  'gpu'.repeat(1000),
+];
+const ODD = [
+  ...DEEP,
+  '',
+  'all',
+  'queue',
+  'running',
+  'n1',
+  'localhost',
+  '..',
+  '/',
+  '/etc/passwd',
+  '$(id)',
+  '`id`',
+  '%j %s %n',
+  '\n',
+  '\t',
+  '\\',
+  '"',
+  "' OR 1=1 --",
+  '__proto__',
+  'constructor',
+  'toString',
+  '\u0000',
+  'null',
+  '-1',
+  '1e309',
+  'NaN',
+  '(((',
+  'a and not b',
+  '\u202e\u0645\u0631\u062d\u0628\u0627',
+  'e\u0301\u0301\u0301',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udfff',
+  '\ufeff',
+  '\uffff',
+];
+const UNICODE = [
+  'é',
+  'ß',
+  '中',
+  '文',
+  '\u0645',
+  '\u05d0',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udc00',
+  '\u200b',
+  '\u202e',
+  '\u0000',
+  '\u001b[31m',
+  '\ufffd',
+  '\ufeff',
+];
 
 const ASCII_POOL = ASCII.split('');
 const UNICODE_POOL = [...UNICODE, ...ASCII_POOL];
@@ -32,7 +104,12 @@ const UNICODE_POOL = [...UNICODE, ...ASCII_POOL];
 function randomString(rng: Rng, min: number, max: number): string {
   const cap = Math.min(max, 4096);
   let s: string;
-  const how = rng.weighted([['ascii', 60], ['odd', 20], ['unicode', 12], ['long', 8]] as const);
+  const how = rng.weighted([
+    ['ascii', 60],
+    ['odd', 20],
+    ['unicode', 12],
+    ['long', 8],
+  ] as const);
   if (how === 'odd') s = rng.pick(ODD);
   else if (how === 'long') s = 'x'.repeat(rng.int(100, Math.max(100, cap)));
   else {
@@ -47,7 +124,9 @@ function randomString(rng: Rng, min: number, max: number): string {
 function randomNumber(rng: Rng, shape: Extract<Shape, { kind: 'number' }>): number {
   const lo = Math.max(shape.min, -3);
   const hi = Math.min(shape.max, 20);
-  const edges = [shape.min, shape.max, 0, 1, 2 ** 31 - 1, 1000, 1_000_000].filter((v) => v >= shape.min && v <= shape.max && Number.isFinite(v));
+  const edges = [shape.min, shape.max, 0, 1, 2 ** 31 - 1, 1000, 1_000_000].filter(
+    (v) => v >= shape.min && v <= shape.max && Number.isFinite(v),
+  );
   let v: number;
   if (lo <= hi && rng.chance(0.8)) v = rng.int(Math.ceil(lo), Math.floor(hi));
   else v = rng.pick(edges.length ? edges : [shape.min]);
@@ -73,7 +152,15 @@ export function validValue(shape: Shape, rng: Rng): unknown {
     case 'optional':
       return rng.chance(0.5) ? undefined : validValue(shape.inner, rng);
     case 'array': {
-      const n = Math.min(shape.max, rng.weighted([[0, 3], [1, 4], [2, 2], [3, 1]] as const));
+      const n = Math.min(
+        shape.max,
+        rng.weighted([
+          [0, 3],
+          [1, 4],
+          [2, 2],
+          [3, 1],
+        ] as const),
+      );
       return Array.from({ length: n }, () => validValue(shape.item, rng));
     }
     case 'tuple':
@@ -110,8 +197,17 @@ type Path = (string | number)[];
 
 /** Every place in a JSON value (the root excluded), with the value there. */
 function places(v: unknown, at: Path = [], out: [Path, unknown][] = []): [Path, unknown][] {
-  if (Array.isArray(v)) v.forEach((x, i) => (out.push([[...at, i], x]), places(x, [...at, i], out)));
-  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) out.push([[...at, k], x]), places(x, [...at, k], out);
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      out.push([[...at, i], x]);
+      places(x, [...at, i], out);
+    }
+  } else if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      out.push([[...at, k], x]);
+      places(x, [...at, k], out);
+    }
+  }
   return out;
 }
 
@@ -147,9 +243,25 @@ const text = (kind: string, s: string, binary = false): Frame => ({ kind, data: 
 
 /** The mutation kinds, each with its weight. */
 export const MUTATIONS = [
-  ['wrongType', 10], ['hugeNumber', 7], ['negative', 6], ['nanLike', 6], ['outOfBounds', 8], ['missingField', 8], ['extraField', 6],
-  ['wrongTag', 4], ['deepNesting', 3], ['longString', 4], ['oversize', 1], ['badUtf8Text', 3], ['badUtf8Binary', 3], ['truncated', 6],
-  ['binaryFrame', 4], ['notJson', 4], ['duplicateKey', 3], ['bom', 1], ['nulls', 3],
+  ['wrongType', 10],
+  ['hugeNumber', 7],
+  ['negative', 6],
+  ['nanLike', 6],
+  ['outOfBounds', 8],
+  ['missingField', 8],
+  ['extraField', 6],
+  ['wrongTag', 4],
+  ['deepNesting', 3],
+  ['longString', 4],
+  ['oversize', 1],
+  ['badUtf8Text', 3],
+  ['badUtf8Binary', 3],
+  ['truncated', 6],
+  ['binaryFrame', 4],
+  ['notJson', 4],
+  ['duplicateKey', 3],
+  ['bom', 1],
+  ['nulls', 3],
 ] as const;
 export type Mutation = (typeof MUTATIONS)[number][0];
 
@@ -161,7 +273,7 @@ function outside(shape: Shape | undefined, rng: Rng): unknown {
   }
   if (shape?.kind === 'string') return shape.min > 0 && rng.chance(0.5) ? '' : 'y'.repeat(Math.min(shape.max + 1, 2_000_000));
   if (shape?.kind === 'array') return Array.from({ length: Math.min(shape.max + 1, 100_001) }, () => 0);
-  if (shape?.kind === 'oneOf') return shape.values[0] + '_';
+  if (shape?.kind === 'oneOf') return `${shape.values[0]}_`;
   return rng.pick(OTHER_TYPES);
 }
 
@@ -224,12 +336,28 @@ export function mutate(schema: Schema<unknown>, msg: Record<string, unknown>, ho
       return text(how, json());
     }
     case 'wrongTag':
-      msg['type'] = rng.pick(['', 'Status', 'status ', 'auth', 'hello', 'welcome', 'error', 'granted', 'wake', 'registered', '__proto__', 'constructor', 'hasOwnProperty', 'x'.repeat(1000), 'submit\u0000']);
+      msg['type'] = rng.pick([
+        '',
+        'Status',
+        'status ',
+        'auth',
+        'hello',
+        'welcome',
+        'error',
+        'granted',
+        'wake',
+        'registered',
+        '__proto__',
+        'constructor',
+        'hasOwnProperty',
+        'x'.repeat(1000),
+        'submit\u0000',
+      ]);
       return text(how, json());
     case 'deepNesting': {
       const d = rng.pick([64, 100, 1000, 10_000, 100_000]);
       const open = rng.chance(0.5) ? '[' : '{"a":';
-      const nested = open === '[' ? '['.repeat(d) + ']'.repeat(d) : '{"a":'.repeat(d) + '1' + '}'.repeat(d);
+      const nested = open === '[' ? '['.repeat(d) + ']'.repeat(d) : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
       return rng.chance(0.3) ? text(how, nested) : text(how, withRaw(msg, anyPlace()[0], nested));
     }
     case 'longString': {
@@ -245,7 +373,15 @@ export function mutate(schema: Schema<unknown>, msg: Record<string, unknown>, ho
     case 'badUtf8Text':
     case 'badUtf8Binary': {
       const raw = Buffer.from(json(), 'utf8');
-      const bad = rng.pick([[0xff], [0xc0, 0x80], [0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80]]);
+      const bad = rng.pick([
+        [0xff],
+        [0xc0, 0x80],
+        [0x80],
+        [0xe2, 0x82],
+        [0xed, 0xa0, 0x80],
+        [0xf8, 0x88, 0x80, 0x80, 0x80],
+        [0xf4, 0x90, 0x80, 0x80],
+      ]);
       // Inside a string value when there is one (after an opening quote), so the JSON around it stays whole.
       const q = raw.indexOf(0x22, rng.int(0, Math.max(0, raw.length - 2)));
       const at = q >= 0 ? q + 1 : raw.length;
@@ -258,7 +394,21 @@ export function mutate(schema: Schema<unknown>, msg: Record<string, unknown>, ho
     case 'binaryFrame':
       return text(how, json(), true);
     case 'notJson': {
-      const junk = rng.pick(['', ' ', 'null', '[]', '{}', '1', '"status"', 'true', 'hello', '{"type":"status"', 'undefined', '{type:"status",id:1}', "{'type':'status'}"]);
+      const junk = rng.pick([
+        '',
+        ' ',
+        'null',
+        '[]',
+        '{}',
+        '1',
+        '"status"',
+        'true',
+        'hello',
+        '{"type":"status"',
+        'undefined',
+        '{type:"status",id:1}',
+        "{'type':'status'}",
+      ]);
       if (rng.chance(0.3)) {
         const bytes = Buffer.alloc(rng.int(1, 512));
         for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(0, 255);
@@ -268,11 +418,15 @@ export function mutate(schema: Schema<unknown>, msg: Record<string, unknown>, ho
     }
     case 'duplicateKey': {
       const s = json();
-      const dup = rng.pick([`"type":${JSON.stringify(rng.pick(['finish', 'status', 'x']))},`, `"id":${rng.pick(['"1"', '-1', '1.5', '9007199254740993'])},`, '"id":1,']);
+      const dup = rng.pick([
+        `"type":${JSON.stringify(rng.pick(['finish', 'status', 'x']))},`,
+        `"id":${rng.pick(['"1"', '-1', '1.5', '9007199254740993'])},`,
+        '"id":1,',
+      ]);
       return text(how, rng.chance(0.5) ? `{${dup}${s.slice(1)}` : `${s.slice(0, -1)},${dup.slice(0, -1)}}`);
     }
     case 'bom':
-      return text(how, '\ufeff' + json());
+      return text(how, `\ufeff${json()}`);
     case 'nulls': {
       const [p] = anyPlace();
       setAt(msg, p, null);
@@ -282,7 +436,14 @@ export function mutate(schema: Schema<unknown>, msg: Record<string, unknown>, ho
 }
 
 /** A valid frame, or (with probability `mutateShare`) a mutated one, for a link whose requests `schema` parses. */
-export function fuzzFrame(schema: Schema<unknown>, types: string[], id: number, rng: Rng, mutateShare: number, tune?: (msg: Record<string, unknown>, rng: Rng) => void): Frame {
+export function fuzzFrame(
+  schema: Schema<unknown>,
+  types: string[],
+  id: number,
+  rng: Rng,
+  mutateShare: number,
+  tune?: (msg: Record<string, unknown>, rng: Rng) => void,
+): Frame {
   const type = rng.pick(types);
   const msg = validMessage(schema, type, id, rng);
   tune?.(msg, rng);

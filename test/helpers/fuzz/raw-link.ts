@@ -81,7 +81,16 @@ export function openRawLink(url: string, auth: RawAuth | null, isPush: (text: st
           return resolve(link);
         }
         stage = 'welcome';
-        ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: auth.role, user: auth.user, nonce, mac: clientProof(auth.key, auth.role, serverNonce, nonce) }));
+        ws.send(
+          JSON.stringify({
+            type: 'auth',
+            protocol: PROTOCOL_VERSION,
+            role: auth.role,
+            user: auth.user,
+            nonce,
+            mac: clientProof(auth.key, auth.role, serverNonce, nonce),
+          }),
+        );
         return;
       }
       if (stage === 'welcome') {

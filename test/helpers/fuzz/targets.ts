@@ -27,7 +27,8 @@ function tuneFor(user: string | null, nodes: string[]) {
     if (demand && rng.chance(0.3)) demand['attrs'] = rng.pick(EXPRESSIONS);
     if (nodes.length === 0) return;
     if (typeof msg['node'] === 'string' && rng.chance(0.6)) msg['node'] = rng.pick(nodes);
-    if (Array.isArray(msg['running'])) for (const s of msg['running'] as Record<string, unknown>[]) if (rng.chance(0.6)) s['node'] = rng.pick(nodes);
+    if (Array.isArray(msg['running']))
+      for (const s of msg['running'] as Record<string, unknown>[]) if (rng.chance(0.6)) s['node'] = rng.pick(nodes);
   };
 }
 
@@ -47,7 +48,16 @@ const aliveOf = (discovery: string) => () => {
 export async function masterTarget(name: string, paths: UserPaths, user: string, cwd: string): Promise<FuzzTarget> {
   const url = urlOf(paths.discovery);
   const key = () => readKey(paths.key);
-  const open = () => connect<CliToMaster, MasterToCli>({ url: url(), socket: wsSocket, key: key(), role: 'user', user, replySchema: masterToCliSchema, timeoutMs: 10_000 });
+  const open = () =>
+    connect<CliToMaster, MasterToCli>({
+      url: url(),
+      socket: wsSocket,
+      key: key(),
+      role: 'user',
+      user,
+      replySchema: masterToCliSchema,
+      timeoutMs: 10_000,
+    });
   const c = await open();
   const known = new Set<number>();
   try {
@@ -76,7 +86,8 @@ export async function masterTarget(name: string, paths: UserPaths, user: string,
     logPath: paths.log,
     onReply(r) {
       if (r['type'] === 'submitted') known.add(r['jobId'] as number);
-      if (r['type'] === 'submittedMany' && typeof r['first'] === 'number') for (let id = r['first']; id <= (r['last'] as number); id++) known.add(id);
+      if (r['type'] === 'submittedMany' && typeof r['first'] === 'number')
+        for (let id = r['first']; id <= (r['last'] as number); id++) known.add(id);
     },
     async check() {
       const c2 = await open();
@@ -128,19 +139,42 @@ export function multiuserAdminTarget(name: string, paths: MultiuserPaths, protec
     user: 'admin',
     requestSchema: adminToAllocatorSchema as Schema<unknown>,
     replySchema: allocatorToAdminSchema as Schema<unknown>,
-    forbid: (m) => m['type'] === 'finish' || ((m['type'] === 'addUser' || m['type'] === 'removeUser') && protect.includes(m['name'] as string)),
+    forbid: (m) =>
+      m['type'] === 'finish' || ((m['type'] === 'addUser' || m['type'] === 'removeUser') && protect.includes(m['name'] as string)),
     status: { type: 'status' },
     alive: aliveOf(paths.discovery),
     logPath: paths.log,
     async check() {
-      const c = await connect<{ type: 'status' }, { type: string; status?: { usedCores: number; users: { name: string; usedCores: number; queueSize: number }[]; nodes: { name: string; cores: number; usedCores: number }[] } }>({ url: url(), socket: wsSocket, key: key(), role: 'admin', user: 'admin', replySchema: allocatorToAdminSchema as never, timeoutMs: 10_000 });
+      const c = await connect<
+        { type: 'status' },
+        {
+          type: string;
+          status?: {
+            usedCores: number;
+            users: { name: string; usedCores: number; queueSize: number }[];
+            nodes: { name: string; cores: number; usedCores: number }[];
+          };
+        }
+      >({
+        url: url(),
+        socket: wsSocket,
+        key: key(),
+        role: 'admin',
+        user: 'admin',
+        replySchema: allocatorToAdminSchema as never,
+        timeoutMs: 10_000,
+      });
       try {
         const r = await c.request({ type: 'status' });
         const st = r.status;
         if (!st) return `status got ${r.type}`;
         const bad = [
-          ...st.users.filter((u) => u.usedCores < 0 || u.queueSize < 0).map((u) => `user ${u.name} uses ${u.usedCores} cores, queue ${u.queueSize}`),
-          ...st.nodes.filter((n) => n.usedCores < 0 || n.usedCores > n.cores).map((n) => `node ${n.name} holds ${n.usedCores} of ${n.cores} cores`),
+          ...st.users
+            .filter((u) => u.usedCores < 0 || u.queueSize < 0)
+            .map((u) => `user ${u.name} uses ${u.usedCores} cores, queue ${u.queueSize}`),
+          ...st.nodes
+            .filter((n) => n.usedCores < 0 || n.usedCores > n.cores)
+            .map((n) => `node ${n.name} holds ${n.usedCores} of ${n.cores} cores`),
           ...(st.usedCores < 0 ? [`${st.usedCores} cores used in all`] : []),
         ];
         return bad.length ? `counters out of range: ${bad.join('; ')}` : null;

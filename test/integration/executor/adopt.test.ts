@@ -76,9 +76,18 @@ test('adopt(id, null) without a claim blocks any late start, and a relaunch stil
   assert.equal(await b.ex.adopt(5, null), 'never_started');
   assert.equal(await b.ex.adopt(5, null), 'never_started');
   // The late wrapper of that launch finally starts: it must not run the command.
-  const late = spawn('/bin/sh', wrapperArgv({
-    runDir, key: attemptKey(5, 0), jobId: 5, cwd: tmp.path, command: 'touch ran', env: {},
-  }), { stdio: 'ignore' });
+  const late = spawn(
+    '/bin/sh',
+    wrapperArgv({
+      runDir,
+      key: attemptKey(5, 0),
+      jobId: 5,
+      cwd: tmp.path,
+      command: 'touch ran',
+      env: {},
+    }),
+    { stdio: 'ignore' },
+  );
   const [code] = await once(late, 'exit');
   assert.equal(code, 125);
   assert.equal(existsSync(join(tmp.path, 'ran')), false);

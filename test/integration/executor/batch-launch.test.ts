@@ -40,7 +40,13 @@ for (const mode of MODES) {
     const [, mySession] = groupAndSession(process.pid);
     for (const pid of pids) {
       // With setsid the start is reported just before the new session exists.
-      const [pgrp, session] = await waitFor(() => { const gs = groupAndSession(pid); return gs[0] === pid ? gs : null; }, { what: `process group of ${pid}` });
+      const [pgrp, session] = await waitFor(
+        () => {
+          const gs = groupAndSession(pid);
+          return gs[0] === pid ? gs : null;
+        },
+        { what: `process group of ${pid}` },
+      );
       assert.equal(pgrp, pid, 'the wrapper leads its own process group');
       assert.notEqual(session, mySession, 'jobs are detached from the master');
     }
@@ -90,7 +96,11 @@ test('launches asked for together share batch shells: 300 jobs in one turn', asy
   await Promise.all(Array.from({ length: 300 }, (_, i) => ex.launch(spec(2000 + i, 'true', tmp.path))));
   await waitFor(() => ends.size === 300, { timeoutMs: 30_000, what: '300 ends', intervalMs: 5 });
   const ms = performance.now() - t0;
-  for (const [, list] of ends) assert.deepEqual(list.map((e) => e.outcome), [{ type: 'exit', code: 0 }]);
+  for (const [, list] of ends)
+    assert.deepEqual(
+      list.map((e) => e.outcome),
+      [{ type: 'exit', code: 0 }],
+    );
   console.log(`# 300 true jobs launched in one turn and ended in ${ms.toFixed(0)} ms (${((300 / ms) * 1000).toFixed(0)} jobs/s)`);
   await ex.close();
 });

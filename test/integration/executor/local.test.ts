@@ -31,7 +31,13 @@ test('a command killed by an external kill -9 is reported as signal KILL', async
   await using tmp = tempDir();
   const { ex, ended } = setup(tmp.path);
   const { pid } = await ex.launch(spec(3, 'sleep 300; echo after', tmp.path));
-  const [cmd] = await waitFor(() => { const c = childrenOf(pid); return c.length ? c : null; }, { what: 'command process' });
+  const [cmd] = await waitFor(
+    () => {
+      const c = childrenOf(pid);
+      return c.length ? c : null;
+    },
+    { what: 'command process' },
+  );
   process.kill(cmd!, 'SIGKILL'); // the command's shell; its `sleep` child is orphaned
   assert.deepEqual((await ended(3)).outcome, { type: 'signal', signal: 'KILL' });
   await ex.kill(3, pid, 1_000); // the job ended: kill() must not signal its group any more

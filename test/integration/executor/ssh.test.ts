@@ -31,7 +31,13 @@ after(async () => {
 /** An SSH executor for `node`, closed at the end of the test even when it fails (an open connection would hold the process). */
 const open: Executor[] = [];
 function executor(dir: string, node: string, extra: { pollMs?: number; agentShell?: AgentShell } = {}) {
-  const ex = createSshExecutor({ nodeName: node, address: node, runDir: join(dir, 'run'), pollMs: extra.pollMs ?? 100, agentShell: extra.agentShell ?? 'auto' });
+  const ex = createSshExecutor({
+    nodeName: node,
+    address: node,
+    runDir: join(dir, 'run'),
+    pollMs: extra.pollMs ?? 100,
+    agentShell: extra.agentShell ?? 'auto',
+  });
   open.push(ex);
   return { ex, ...collect(ex) };
 }
@@ -63,8 +69,14 @@ test('200 short jobs over 4 nodes all end with the right exit code, one connecti
   const exs = cluster.nodes.map((n) => executor(tmp.path, n.name));
   await Promise.all(Array.from({ length: 200 }, (_, i) => exs[i % 4]!.ex.launch(spec(1000 + i, `exit ${i % 7}`, tmp.path))));
   for (let i = 0; i < 200; i++) assert.deepEqual((await exs[i % 4]!.ended(1000 + i)).outcome, { type: 'exit', code: i % 7 });
-  await waitFor(() => cluster.nodes.every((_, i) => cluster.connections(i) === before[i]! + 1), { what: 'one connection per node', timeoutMs: 2000 }).catch(() => undefined);
-  assert.deepEqual(cluster.nodes.map((_, i) => cluster.connections(i) - before[i]!), [1, 1, 1, 1]);
+  await waitFor(() => cluster.nodes.every((_, i) => cluster.connections(i) === before[i]! + 1), {
+    what: 'one connection per node',
+    timeoutMs: 2000,
+  }).catch(() => undefined);
+  assert.deepEqual(
+    cluster.nodes.map((_, i) => cluster.connections(i) - before[i]!),
+    [1, 1, 1, 1],
+  );
   for (const e of exs) await e.ex.close();
 });
 

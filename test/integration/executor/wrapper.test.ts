@@ -17,7 +17,14 @@ const SHELLS = ['dash', 'bash'].filter((sh) => spawnSync('sh', ['-c', `command -
 function input(dir: string, jobId: number, command: string): WrapperInput {
   const cwd = join(dir, `w d/it's "q"`);
   mkdirSync(cwd, { recursive: true });
-  return { runDir: join(dir, 'run'), key: String(jobId), jobId, cwd, command, env: { QPY_JOB_ID: String(jobId), V: `x'y"z\n$w`, CMD: 'c', RUN: 'r', R: 'x', IFS: '/', PATH: '/nowhere' } };
+  return {
+    runDir: join(dir, 'run'),
+    key: String(jobId),
+    jobId,
+    cwd,
+    command,
+    env: { QPY_JOB_ID: String(jobId), V: `x'y"z\n$w`, CMD: 'c', RUN: 'r', R: 'x', IFS: '/', PATH: '/nowhere' },
+  };
 }
 
 function check(i: WrapperInput, code: number | null): void {
@@ -66,7 +73,7 @@ for (const sh of SHELLS) {
     mkdirSync(i.runDir);
     spawnSync(sh, ['-c', WRAPPER, WRAPPER_NAME, ...wrapperArgs(i)], { stdio: 'ignore' });
     const claim = readFileSync(join(i.runDir, '20.run'), 'utf8').split('\n')[0];
-    assert.equal(readFileSync(join(i.cwd, 'job_20.out'), 'utf8'), `${claim}\n`, 'the command\'s parent is the wrapper itself');
+    assert.equal(readFileSync(join(i.cwd, 'job_20.out'), 'utf8'), `${claim}\n`, "the command's parent is the wrapper itself");
   });
 }
 

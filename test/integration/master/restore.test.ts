@@ -23,7 +23,9 @@ const running = (id: number, cwd: string, command: string, killRequested = false
   state: { type: 'running', node: 'localhost', startedAt: Date.now(), pid: null, killRequested },
 });
 
-test('running jobs without a pid: never started → queued again or undone; started → adopted and killable', { timeout: 60_000 }, async () => {
+test('running jobs without a pid: never started → queued again or undone; started → adopted and killable', {
+  timeout: 60_000,
+}, async () => {
   await using u = qpyUser({ nodes: 'localhost cores=4 memory=32\n' });
   const store = openJobStore(join(u.qpyDir, 'master.db'));
   const c = createCommitter(store, (e) => {
@@ -43,10 +45,13 @@ test('running jobs without a pid: never started → queued again or undone; star
   await waitFor(() => readFileSync(join(u.work, 'runs.3'), 'utf8') === 'started\n', { what: 'job 3 started' });
   await previous.close();
 
-  const out = await waitFor(async () => {
-    const s = await u.ok(['check']);
-    return /^1 \(done\)/m.test(s) ? s : null;
-  }, { what: 'job 1 requeued and done' });
+  const out = await waitFor(
+    async () => {
+      const s = await u.ok(['check']);
+      return /^1 \(done\)/m.test(s) ? s : null;
+    },
+    { what: 'job 1 requeued and done' },
+  );
   assert.match(out, /^2 \(undone\)/m);
   assert.match(out, /^3 \(running\)/m);
   assert.equal(readFileSync(join(u.work, 'runs.1'), 'utf8'), 'once\n');

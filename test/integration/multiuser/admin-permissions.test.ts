@@ -12,7 +12,8 @@ import { QPY_ADMIN, QPY_MULTIUSER, testMultiuser } from '../../helpers/multiuser
 import { run } from '../../helpers/qpy.js';
 
 const NOBODY = 65534;
-const skip = process.getuid?.() !== 0 ? 'needs root (to run as nobody)' : spawnSync('setpriv', ['--version']).status !== 0 ? 'needs setpriv' : false;
+const skip =
+  process.getuid?.() !== 0 ? 'needs root (to run as nobody)' : spawnSync('setpriv', ['--version']).status !== 0 ? 'needs setpriv' : false;
 
 /** Run `file ARGS` as nobody. */
 function asNobody(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
@@ -26,9 +27,18 @@ test('qpy-admin run by another account: permission denied, naming the admin dire
   for (const args of [['status'], ['start'], ['users', 'add', 'bob']]) {
     const r = await asNobody(QPY_ADMIN, args, '/', mu.env);
     assert.equal(r.code, 1, args.join(' '));
-    assert.match(r.stderr, new RegExp(`^qpy-admin: permission denied: ${mu.paths.dir}(/[a-z._]+)? \\(qpy-admin must run as the account that owns it\\)\\n$`), args.join(' '));
+    assert.match(
+      r.stderr,
+      new RegExp(`^qpy-admin: permission denied: ${mu.paths.dir}(/[a-z._]+)? \\(qpy-admin must run as the account that owns it\\)\\n$`),
+      args.join(' '),
+    );
   }
   const d = await asNobody(QPY_MULTIUSER, [], '/', mu.env);
   assert.equal(d.code, 1);
-  assert.match(d.stderr, new RegExp(`^qpy-multiuser: permission denied: ${mu.paths.dir} belongs to uid 0 \\(root\\), not to this account \\(uid ${NOBODY} \\(nobody\\)\\)`));
+  assert.match(
+    d.stderr,
+    new RegExp(
+      `^qpy-multiuser: permission denied: ${mu.paths.dir} belongs to uid 0 \\(root\\), not to this account \\(uid ${NOBODY} \\(nobody\\)\\)`,
+    ),
+  );
 });

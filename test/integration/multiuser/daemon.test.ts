@@ -35,7 +35,15 @@ test('admin adds a user, the user joins with the code, its master gets slots in 
   assert.match(readFileSync(mu.paths.allowedUsers, 'utf8'), /^alice$/m);
 
   // Join: the code proves the invitation; the key comes back sealed.
-  const j = await connect<JoinToAllocator, AllocatorToJoin>({ url: `ws://127.0.0.1:${mu.port()}/`, socket: wsSocket, key: inviteKey(added.code, 'alice'), role: 'join', user: 'alice', replySchema: allocatorToJoinSchema, timeoutMs: 5000 });
+  const j = await connect<JoinToAllocator, AllocatorToJoin>({
+    url: `ws://127.0.0.1:${mu.port()}/`,
+    socket: wsSocket,
+    key: inviteKey(added.code, 'alice'),
+    role: 'join',
+    user: 'alice',
+    replySchema: allocatorToJoinSchema,
+    timeoutMs: 5000,
+  });
   const joined = await j.request({ type: 'join' });
   j.close();
   assert.equal(joined.type, 'joined');
@@ -43,7 +51,18 @@ test('admin adds a user, the user joins with the code, its master gets slots in 
   const key = openUserKey(inviteKey(added.code, 'alice'), joined);
   assert.deepEqual(key, readKey(join(mu.paths.keys, 'alice.key')));
   // The code works once.
-  await rejectsWith(connect({ url: `ws://127.0.0.1:${mu.port()}/`, socket: wsSocket, key: inviteKey(added.code, 'alice'), role: 'join', user: 'alice', replySchema: allocatorToJoinSchema, timeoutMs: 5000 }), 'UNAUTHENTICATED');
+  await rejectsWith(
+    connect({
+      url: `ws://127.0.0.1:${mu.port()}/`,
+      socket: wsSocket,
+      key: inviteKey(added.code, 'alice'),
+      role: 'join',
+      user: 'alice',
+      replySchema: allocatorToJoinSchema,
+      timeoutMs: 5000,
+    }),
+    'UNAUTHENTICATED',
+  );
 
   const alice = await mu.master('alice', key);
   assert.equal((await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 1 })).type, 'registered');
@@ -63,7 +82,8 @@ test('SIGKILL and restart: the slots are still held, so nothing granted twice; t
   await admin.request({ type: 'addUser', name: 'bob' });
   const alice = await mu.master('alice');
   await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 3 });
-  for (const jobId of [1, 2]) assert.equal((await alice.request({ type: 'request', user: 'alice', jobId, demand, queueSize: 3 })).type, 'granted');
+  for (const jobId of [1, 2])
+    assert.equal((await alice.request({ type: 'request', user: 'alice', jobId, demand, queueSize: 3 })).type, 'granted');
   const port = mu.port();
   await mu.kill();
   assert.equal((await mu.start()).code, 0);
@@ -75,7 +95,14 @@ test('SIGKILL and restart: the slots are still held, so nothing granted twice; t
   assert.deepEqual(r.type === 'refused' && r.reason, 'no_room');
   const s = await (await mu.admin()).request({ type: 'status' });
   assert.ok(s.type === 'status');
-  if (s.type === 'status') assert.deepEqual(s.status.users.map((u) => [u.name, u.usedCores]), [['alice', 2], ['bob', 0]]);
+  if (s.type === 'status')
+    assert.deepEqual(
+      s.status.users.map((u) => [u.name, u.usedCores]),
+      [
+        ['alice', 2],
+        ['bob', 0],
+      ],
+    );
 });
 
 test('a bad nodes file is reported and the last good one stays in force; bad rules likewise', async () => {
@@ -87,7 +114,10 @@ test('a bad nodes file is reported and the last good one stays in force; bad rul
   const s = await admin.request({ type: 'status' });
   assert.ok(s.type === 'status');
   if (s.type !== 'status') return;
-  assert.deepEqual(s.status.nodes.map((n) => n.name), ['n1', 'n2']);
+  assert.deepEqual(
+    s.status.nodes.map((n) => n.name),
+    ['n1', 'n2'],
+  );
   assert.match(s.status.warnings.join('\n'), /line 1.*last good nodes file stays in force/);
   // A restart keeps using the last good copy.
   await mu.kill();
@@ -96,7 +126,7 @@ test('a bad nodes file is reported and the last good one stays in force; bad rul
   assert.deepEqual(s2.type === 'status' && s2.status.nodes.map((n) => n.name), ['n1', 'n2']);
   writeFileSync(mu.paths.rules, 'bogus\n');
   await rejectsWith((await mu.admin()).request({ type: 'distribute' }), 'RULES_FILE');
-  writeFileSync(mu.paths.nodes, NODES + 'n3 address=localhost cores=2 memory=8\n');
+  writeFileSync(mu.paths.nodes, `${NODES}n3 address=localhost cores=2 memory=8\n`);
   const diff = await (await mu.admin()).request({ type: 'reloadNodes' });
   assert.deepEqual(diff.type === 'nodesReloaded' && diff.added, ['n3']);
 });
@@ -136,7 +166,14 @@ test('refused, each with a clear error: a user no longer in allowed_users, a wro
     ws.once('message', (d) => {
       const hello = JSON.parse(String(d)) as { nonce: string };
       const nonce = freshNonce();
-      const auth = JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'master', user: 'alice', nonce, mac: clientProof(readKey(join(mu.paths.keys, 'alice.key')), 'master', hello.nonce, nonce) });
+      const auth = JSON.stringify({
+        type: 'auth',
+        protocol: PROTOCOL_VERSION,
+        role: 'master',
+        user: 'alice',
+        nonce,
+        mac: clientProof(readKey(join(mu.paths.keys, 'alice.key')), 'master', hello.nonce, nonce),
+      });
       ws.send(auth);
       ws.once('message', () => {
         ws.close();
@@ -160,7 +197,11 @@ test('refused, each with a clear error: a user no longer in allowed_users, a wro
 });
 
 test('explicit rules through the daemon: the §3.4 shares, and a minimum kept free for its user while others borrow', async () => {
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=20 memory=64\nn2 address=localhost cores=20 memory=64\n', rules: 'explicit minimum 2\nuser1 30%\nuser2 4+50%\n', env: { QPY_PROBE_MS: '0' } });
+  await using mu = testMultiuser({
+    nodes: 'n1 address=localhost cores=20 memory=64\nn2 address=localhost cores=20 memory=64\n',
+    rules: 'explicit minimum 2\nuser1 30%\nuser2 4+50%\n',
+    env: { QPY_PROBE_MS: '0' },
+  });
   assert.equal((await mu.start()).code, 0);
   const admin = await mu.admin();
   const masters = [];
@@ -171,7 +212,11 @@ test('explicit rules through the daemon: the §3.4 shares, and a minimum kept fr
     masters.push(m);
   }
   const s = await admin.request({ type: 'status' });
-  assert.deepEqual(s.type === 'status' && s.status.users.map((u) => `${u.name} ${u.minCores}/${u.extraCores}`), ['user1 2/13', 'user2 4/19', 'user3 2/0']);
+  assert.deepEqual(s.type === 'status' && s.status.users.map((u) => `${u.name} ${u.minCores}/${u.extraCores}`), [
+    'user1 2/13',
+    'user2 4/19',
+    'user3 2/0',
+  ]);
   // user1 borrows everything the idle users do not keep as their minimum: 40 − 4 − 2 = 34.
   let got = 0;
   for (let j = 1; j <= 40; j++) {
@@ -180,13 +225,17 @@ test('explicit rules through the daemon: the §3.4 shares, and a minimum kept fr
   }
   assert.equal(got, 34);
   // user3's guaranteed 2 cores are there at once.
-  for (const j of [1, 2]) assert.equal((await masters[2]!.request({ type: 'request', user: 'user3', jobId: j, demand, queueSize: 3 - j })).type, 'granted');
+  for (const j of [1, 2])
+    assert.equal((await masters[2]!.request({ type: 'request', user: 'user3', jobId: j, demand, queueSize: 3 - j })).type, 'granted');
   const third = await masters[2]!.request({ type: 'request', user: 'user3', jobId: 3, demand, queueSize: 1 });
   assert.deepEqual(third.type === 'refused' && third.reason, 'no_room');
 });
 
 test('a master may keep only the slots the daemon granted it: the rest is refused, never counted, and logged with the user', async () => {
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\nbig address=localhost cores=2 memory=64 attributes=bigmem\n', users: ['alice', 'bob'] });
+  await using mu = testMultiuser({
+    nodes: 'n1 address=localhost cores=2 memory=16\nbig address=localhost cores=2 memory=64 attributes=bigmem\n',
+    users: ['alice', 'bob'],
+  });
   assert.equal((await mu.start()).code, 0);
   const admin = await mu.admin();
   await admin.request({ type: 'addUser', name: 'alice' });
@@ -196,13 +245,43 @@ test('a master may keep only the slots the daemon granted it: the rest is refuse
   await bob.request({ type: 'register', user: 'bob', running: [], queueSize: 1 });
   assert.equal((await bob.request({ type: 'request', user: 'bob', jobId: 5, demand, queueSize: 1 })).type, 'granted');
   // alice (or whoever holds her key) reports the bigmem node full and bob's job as hers.
-  const r = await alice.request({ type: 'register', user: 'alice', running: [{ jobId: 1, node: 'big', cores: 2, memGB: 60 }, { jobId: 5, node: 'n1', cores: 1, memGB: 1 }], queueSize: 0 });
+  const r = await alice.request({
+    type: 'register',
+    user: 'alice',
+    running: [
+      { jobId: 1, node: 'big', cores: 2, memGB: 60 },
+      { jobId: 5, node: 'n1', cores: 1, memGB: 1 },
+    ],
+    queueSize: 0,
+  });
   assert.deepEqual(r.type === 'registered' && r.refused.map((x) => x.jobId), [1, 5]);
   const s = await admin.request({ type: 'status' });
   assert.ok(s.type === 'status');
-  if (s.type === 'status') assert.deepEqual([s.status.usedCores, s.status.users.map((u) => [u.name, u.usedCores])], [1, [['bob', 1], ['alice', 0]]]);
-  assert.equal((await bob.request({ type: 'request', user: 'bob', jobId: 6, demand: { cores: 2, memGB: 1, attrs: 'bigmem' }, queueSize: 1 })).type, 'granted');
-  await waitFor(() => /register of alice: refused 2 reported slot\(s\), never counted: jobs 1 5 \(job 1 holds no slot granted/.test(readFileSync(mu.paths.log, 'utf8')), { what: 'the refusal logged with the user' });
+  if (s.type === 'status')
+    assert.deepEqual(
+      [s.status.usedCores, s.status.users.map((u) => [u.name, u.usedCores])],
+      [
+        1,
+        [
+          ['bob', 1],
+          ['alice', 0],
+        ],
+      ],
+    );
+  assert.equal(
+    (await bob.request({ type: 'request', user: 'bob', jobId: 6, demand: { cores: 2, memGB: 1, attrs: 'bigmem' }, queueSize: 1 })).type,
+    'granted',
+  );
+  await waitFor(
+    () =>
+      /register of alice: refused 2 reported slot\(s\), never counted: jobs 1 5 \(job 1 holds no slot granted/.test(
+        readFileSync(mu.paths.log, 'utf8'),
+      ),
+    { what: 'the refusal logged with the user' },
+  );
   // A frame breaking a bound is refused by the parser.
-  await rejectsWith(alice.request({ type: 'register', user: 'alice', running: [{ jobId: 1, node: 'n1', cores: 2 ** 53 - 1, memGB: 1 }], queueSize: 0 }), 'BAD_REQUEST');
+  await rejectsWith(
+    alice.request({ type: 'register', user: 'alice', running: [{ jobId: 1, node: 'n1', cores: 2 ** 53 - 1, memGB: 1 }], queueSize: 0 }),
+    'BAD_REQUEST',
+  );
 });

@@ -26,15 +26,22 @@ function fakeWrapper(user: string, jobId: number) {
   return spawn('/bin/sh', ['-c', 'sleep 120', 'qpy-job', `QPY_TAG=${user}:${jobId}:1`], { stdio: 'ignore' });
 }
 
-test('a master away past its grace: slots of ended jobs are released and waiting users woken; running ones stay', { timeout: 60_000 }, async () => {
-  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=64 memory=40\n', users: ['alice', 'bob'], env: { QPY_MASTER_GRACE_MS: '1500', QPY_PROBE_MS: '60000' } });
+test('a master away past its grace: slots of ended jobs are released and waiting users woken; running ones stay', {
+  timeout: 60_000,
+}, async () => {
+  await using mu = testMultiuser({
+    nodes: 'n1 address=localhost cores=64 memory=40\n',
+    users: ['alice', 'bob'],
+    env: { QPY_MASTER_GRACE_MS: '1500', QPY_PROBE_MS: '60000' },
+  });
   assert.equal((await mu.start()).code, 0);
   const admin = await mu.admin();
   for (const name of ['alice', 'bob']) await admin.request({ type: 'addUser', name });
   admin.close();
   const alice = await mu.master('alice');
   await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 2 });
-  for (const jobId of [1, 2]) assert.equal((await alice.request({ type: 'request', user: 'alice', jobId, demand, queueSize: 2 })).type, 'granted');
+  for (const jobId of [1, 2])
+    assert.equal((await alice.request({ type: 'request', user: 'alice', jobId, demand, queueSize: 2 })).type, 'granted');
   const job1 = fakeWrapper('alice', 1);
   try {
     // Bob waits for a core.
@@ -53,7 +60,10 @@ test('a master away past its grace: slots of ended jobs are released and waiting
     const releasedBefore = mu.log().split('released').length;
 
     job1.kill('SIGKILL');
-    await waitFor(async () => (await used(mu, 'alice')) === 0, { what: 'the last slot released once its wrapper is gone', timeoutMs: 15_000 });
+    await waitFor(async () => (await used(mu, 'alice')) === 0, {
+      what: 'the last slot released once its wrapper is gone',
+      timeoutMs: 15_000,
+    });
     assert.ok(mu.log().split('released').length > releasedBefore);
     assert.equal(await used(mu, 'bob'), 1, 'a connected master keeps its slots');
   } finally {

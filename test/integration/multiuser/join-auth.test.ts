@@ -35,7 +35,15 @@ function isError(code: string, message?: RegExp) {
 
 /** Join as the protocol does, with `code`; the user's key. */
 async function joinWith(port: number, user: string, code: string): Promise<Buffer> {
-  const j = await connect<JoinToAllocator, AllocatorToJoin>({ url: `ws://127.0.0.1:${port}/`, socket: wsSocket, key: inviteKey(code, user), role: 'join', user, replySchema: allocatorToJoinSchema, timeoutMs: 5000 });
+  const j = await connect<JoinToAllocator, AllocatorToJoin>({
+    url: `ws://127.0.0.1:${port}/`,
+    socket: wsSocket,
+    key: inviteKey(code, user),
+    role: 'join',
+    user,
+    replySchema: allocatorToJoinSchema,
+    timeoutMs: 5000,
+  });
   try {
     const r = await j.request({ type: 'join' });
     assert.equal(r.type, 'joined');
@@ -57,7 +65,10 @@ test('qpy join reads the code from standard input; a code on the command line is
 
   const onArgv = await run(QPY, ['join', hostPort, code], alice.work, alice.env, '');
   assert.equal(onArgv.code, 1);
-  assert.equal(onArgv.stderr, `qpy: the invitation code is not given on the command line, where other users of this machine can read it (run qpy join ${hostPort} and paste the code when asked; if others may have seen this one, ask your administrator for a new one)\n`);
+  assert.equal(
+    onArgv.stderr,
+    `qpy: the invitation code is not given on the command line, where other users of this machine can read it (run qpy join ${hostPort} and paste the code when asked; if others may have seen this one, ask your administrator for a new one)\n`,
+  );
   assert.ok(!existsSync(join(alice.qpyDir, 'multiuser.key')));
 
   const empty = await run(QPY, ['join', hostPort], alice.work, alice.env, '\n');
@@ -70,23 +81,35 @@ test('qpy join reads the code from standard input; a code on the command line is
   const keyFile = join(alice.qpyDir, 'multiuser.key');
   assert.equal(statSync(keyFile).mode & 0o777, 0o600);
   assert.deepEqual(readKey(keyFile), readKey(join(mu.paths.keys, 'alice.key')));
-  assert.match(readFileSync(mu.paths.log, 'utf8'), new RegExp(`user alice joined from 127\\.0\\.0\\.1:\\d+ \\(uid ${process.getuid!()} ${userInfo().username}, pid \\d+\\)`));
+  assert.match(
+    readFileSync(mu.paths.log, 'utf8'),
+    new RegExp(`user alice joined from 127\\.0\\.0\\.1:\\d+ \\(uid ${process.getuid!()} ${userInfo().username}, pid \\d+\\)`),
+  );
   // Her master registered with the daemon.
-  await waitFor(async () => {
-    const s = await (await mu.admin()).request({ type: 'status' });
-    return s.type === 'status' && s.status.users.some((u) => u.name === 'alice');
-  }, { what: 'alice registered' });
+  await waitFor(
+    async () => {
+      const s = await (await mu.admin()).request({ type: 'status' });
+      return s.type === 'status' && s.status.users.some((u) => u.name === 'alice');
+    },
+    { what: 'alice registered' },
+  );
 });
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
-test('on a terminal, qpy join asks for the code and does not show it', { skip: !hasScript && 'needs script(1) for a terminal' }, async () => {
+test('on a terminal, qpy join asks for the code and does not show it', {
+  skip: !hasScript && 'needs script(1) for a terminal',
+}, async () => {
   await using mu = testMultiuser({ nodes: NODES, env: ENV });
   assert.equal((await mu.start()).code, 0);
   const { hostPort, code } = invitation(await admin(mu, ['users', 'add', 'erin']));
   await using erin = qpyUser({ env: { QPY_USER: 'erin' } });
   // script(1) runs qpy join on a new pseudo-terminal, copying our pipe to it and it to our pipe.
-  const p = spawn('script', ['-qec', `${QPY} join ${hostPort}`, '/dev/null'], { cwd: erin.work, env: erin.env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const p = spawn('script', ['-qec', `${QPY} join ${hostPort}`, '/dev/null'], {
+    cwd: erin.work,
+    env: erin.env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   await waitFor(() => out.includes('Invitation code: '), { what: 'the prompt' });
@@ -109,7 +132,16 @@ test('inviting a user again: a new key, the old one refused at once and its mast
   let closedWith: QpyError | undefined | 'open' = 'open';
   const { connect: open } = await import('../../../src/transport/client.js');
   const { allocatorToMasterSchema } = await import('../../../src/protocol/master-allocator.js');
-  const master = await open({ url: `ws://127.0.0.1:${mu.port()}/`, socket: wsSocket, key: oldKey, role: 'master', user: 'carol', replySchema: allocatorToMasterSchema, timeoutMs: 5000, onClose: (err) => (closedWith = err) });
+  const master = await open({
+    url: `ws://127.0.0.1:${mu.port()}/`,
+    socket: wsSocket,
+    key: oldKey,
+    role: 'master',
+    user: 'carol',
+    replySchema: allocatorToMasterSchema,
+    timeoutMs: 5000,
+    onClose: (err) => (closedWith = err),
+  });
   await master.request({ type: 'register', user: 'carol', running: [], queueSize: 1 } as never);
   assert.equal((await master.request({ type: 'request', user: 'carol', jobId: 1, demand, queueSize: 1 } as never)).type, 'granted');
 
@@ -134,24 +166,50 @@ test('inviting a user again: a new key, the old one refused at once and its mast
   const newKey = await joinWith(mu.port(), 'carol', again.code);
   assert.deepEqual(newKey, readKey(keyPath));
   const back = await mu.master('carol', newKey);
-  assert.equal((await back.request({ type: 'register', user: 'carol', running: [{ jobId: 1, node: 'n1', cores: 1, memGB: 1 }], queueSize: 0 } as never)).type, 'registered');
+  assert.equal(
+    (
+      await back.request({
+        type: 'register',
+        user: 'carol',
+        running: [{ jobId: 1, node: 'n1', cores: 1, memGB: 1 }],
+        queueSize: 0,
+      } as never)
+    ).type,
+    'registered',
+  );
   const log = readFileSync(mu.paths.log, 'utf8');
   assert.match(log, /user carol invited again: new key \(the old one no longer works; 1 master connection closed\)/);
-  assert.match(log, new RegExp(`refused master "carol" from 127\\.0\\.0\\.1:\\d+ \\(${me}, pid ${process.pid}\\): authentication failed: wrong key for user carol`));
+  assert.match(
+    log,
+    new RegExp(
+      `refused master "carol" from 127\\.0\\.0\\.1:\\d+ \\(${me}, pid ${process.pid}\\): authentication failed: wrong key for user carol`,
+    ),
+  );
 });
 
 test('a refused join is logged with the peer’s uid, user name and pid', async () => {
   await using mu = testMultiuser({ nodes: NODES, env: ENV });
   assert.equal((await mu.start()).code, 0);
   await (await mu.admin()).request({ type: 'addUser', name: 'carol' });
-  await assert.rejects(joinWith(mu.port(), 'carol', 'a'.repeat(26)), isError('UNAUTHENTICATED', /invitation code is wrong, used or expired/));
+  await assert.rejects(
+    joinWith(mu.port(), 'carol', 'a'.repeat(26)),
+    isError('UNAUTHENTICATED', /invitation code is wrong, used or expired/),
+  );
   await waitFor(() => /refused join/.test(readFileSync(mu.paths.log, 'utf8')), { what: 'the refusal logged' });
-  assert.match(readFileSync(mu.paths.log, 'utf8'), new RegExp(`refused join "carol" from 127\\.0\\.0\\.1:\\d+ \\(${me}, pid ${process.pid}\\): the invitation code is wrong, used or expired`));
+  assert.match(
+    readFileSync(mu.paths.log, 'utf8'),
+    new RegExp(
+      `refused join "carol" from 127\\.0\\.0\\.1:\\d+ \\(${me}, pid ${process.pid}\\): the invitation code is wrong, used or expired`,
+    ),
+  );
   // qpy join says so in one line.
   await using u = qpyUser({ env: { QPY_USER: 'carol' } });
   const r = await run(QPY, ['join', `127.0.0.1:${mu.port()}`], u.work, u.env, `${'b'.repeat(26)}\n`);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^qpy: qpy-multiuser at 127\.0\.0\.1:\d+ refused the code for carol: the invitation code is wrong, used or expired \(.*ask your administrator for a new one\)\n$/);
+  assert.match(
+    r.stderr,
+    /^qpy: qpy-multiuser at 127\.0\.0\.1:\d+ refused the code for carol: the invitation code is wrong, used or expired \(.*ask your administrator for a new one\)\n$/,
+  );
 });
 
 test('NOT_ALLOWED at the handshake: a removed user, a user never allowed; a removed user still holding slots connects until they end', async () => {
@@ -164,11 +222,22 @@ test('NOT_ALLOWED at the handshake: a removed user, a user never allowed; a remo
   const alice = await mu.master('alice');
   await alice.request({ type: 'register', user: 'alice', running: [], queueSize: 1 });
   assert.equal((await alice.request({ type: 'request', user: 'alice', jobId: 1, demand, queueSize: 1 })).type, 'granted');
-  assert.deepEqual(await adm.request({ type: 'removeUser', name: 'alice' }), { type: 'userRemoved', id: 3, name: 'alice', result: 'draining' });
+  assert.deepEqual(await adm.request({ type: 'removeUser', name: 'alice' }), {
+    type: 'userRemoved',
+    id: 3,
+    name: 'alice',
+    result: 'draining',
+  });
   assert.deepEqual(await adm.request({ type: 'removeUser', name: 'bob' }), { type: 'userRemoved', id: 4, name: 'bob', result: 'unknown' });
 
-  await assert.rejects(mu.master('bob', bobKey), isError('NOT_ALLOWED', /^user bob is not allowed to use this cluster \(removed by the administrator\)$/));
-  await assert.rejects(mu.master('mallory', Buffer.alloc(32, 1)), isError('NOT_ALLOWED', /^user mallory is not allowed to use this cluster \(not in allowed_users\)$/));
+  await assert.rejects(
+    mu.master('bob', bobKey),
+    isError('NOT_ALLOWED', /^user bob is not allowed to use this cluster \(removed by the administrator\)$/),
+  );
+  await assert.rejects(
+    mu.master('mallory', Buffer.alloc(32, 1)),
+    isError('NOT_ALLOWED', /^user mallory is not allowed to use this cluster \(not in allowed_users\)$/),
+  );
   // In allowed_users by hand, but never given a key: said too.
   writeFileSync(mu.paths.allowedUsers, 'dave\n');
   await assert.rejects(mu.master('dave', Buffer.alloc(32, 1)), isError('UNAUTHENTICATED', /^user dave has no key on this cluster$/));
@@ -184,7 +253,10 @@ test('NOT_ALLOWED at the handshake: a removed user, a user never allowed; a remo
   await mu.kill();
   assert.equal((await mu.start()).code, 0);
   await assert.rejects(mu.master('bob', bobKey), isError('NOT_ALLOWED', /removed by the administrator/));
-  assert.match(readFileSync(mu.paths.log, 'utf8'), new RegExp(`refused master "bob" from 127\\.0\\.0\\.1:\\d+ \\(${me}, pid ${process.pid}\\): user bob is not allowed`));
+  assert.match(
+    readFileSync(mu.paths.log, 'utf8'),
+    new RegExp(`refused master "bob" from 127\\.0\\.0\\.1:\\d+ \\(${me}, pid ${process.pid}\\): user bob is not allowed`),
+  );
 });
 
 test('a port held by another program at start: the error names its uid, user and pid', async () => {
@@ -193,19 +265,27 @@ test('a port held by another program at start: the error names its uid, user and
   const port = mu.port();
   await mu.kill();
   // Another test's client connection may hold the port for a moment as its own ephemeral port: try until it is free.
-  const squatter = await waitFor(async () => {
-    const srv = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    return ok ? srv : null;
-  }, { what: `port ${port} free for the squatter`, timeoutMs: 20_000 });
+  const squatter = await waitFor(
+    async () => {
+      const srv = createServer();
+      const ok = await new Promise<boolean>((resolve) => {
+        srv.once('error', () => resolve(false));
+        srv.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      return ok ? srv : null;
+    },
+    { what: `port ${port} free for the squatter`, timeoutMs: 20_000 },
+  );
   try {
     assert.equal((squatter.address() as AddressInfo).port, port);
     const r = await mu.start();
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^qpy-multiuser: port ${port} \\(from \\S+/multiuser_connection_port\\) is held by uid ${process.getuid!()} \\(${userInfo().username}\\), pid ${process.pid}: is another qpy-multiuser running\\?\\n`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^qpy-multiuser: port ${port} \\(from \\S+/multiuser_connection_port\\) is held by uid ${process.getuid!()} \\(${userInfo().username}\\), pid ${process.pid}: is another qpy-multiuser running\\?\\n`,
+      ),
+    );
   } finally {
     squatter.close();
   }

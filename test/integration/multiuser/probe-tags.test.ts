@@ -18,11 +18,17 @@ test('a tagged busy job is listed and counted as qpy’s; an untagged busy proce
   const job = spawn('/bin/sh', ['-c', 'while :; do :; done', 'qpy-job', 'QPY_TAG=alice:12:1'], { detached: true, stdio: 'ignore' });
   const other = spawn('/bin/sh', ['-c', 'while :; do :; done', 'spinner'], { detached: true, stdio: 'ignore' });
   try {
-    const r = await waitFor(async () => {
-      const p = await probe();
-      return p.tags?.some((t) => t.pid === job.pid) && (p.busy ?? 0) - (p.outsiders ?? 0) >= 1 && (p.outsiders ?? 0) >= 1 ? p : null;
-    }, { what: 'the tagged job listed and counted as ours, the spinner as an outsider', timeoutMs: 30_000 });
-    assert.deepEqual(r.tags!.find((t) => t.pid === job.pid), { pid: job.pid, user: 'alice', jobId: 12, attempt: 1 });
+    const r = await waitFor(
+      async () => {
+        const p = await probe();
+        return p.tags?.some((t) => t.pid === job.pid) && (p.busy ?? 0) - (p.outsiders ?? 0) >= 1 && (p.outsiders ?? 0) >= 1 ? p : null;
+      },
+      { what: 'the tagged job listed and counted as ours, the spinner as an outsider', timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      r.tags!.find((t) => t.pid === job.pid),
+      { pid: job.pid, user: 'alice', jobId: 12, attempt: 1 },
+    );
   } finally {
     process.kill(-job.pid!, 'SIGKILL');
     process.kill(-other.pid!, 'SIGKILL');

@@ -29,10 +29,13 @@ test('probes: capacity read from the node, down when its sshd dies, up when it i
     env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_PROBE_MS: '300' },
   });
   assert.equal((await mu.start()).code, 0);
-  const first = await waitFor(async () => {
-    const m = await nodes(mu);
-    return m.get(a)!.cores > 0 && m.get(b)!.disk !== null ? m : null;
-  }, { what: 'first probes', timeoutMs: 20_000 });
+  const first = await waitFor(
+    async () => {
+      const m = await nodes(mu);
+      return m.get(a)!.cores > 0 && m.get(b)!.disk !== null ? m : null;
+    },
+    { what: 'first probes', timeoutMs: 20_000 },
+  );
   assert.equal(first.get(a)!.cores, availableParallelism(), 'cores from the probe');
   assert.ok(first.get(a)!.totalMemGB > 0, 'memory from the probe');
   assert.equal(first.get(b)!.cores, 3, 'cores from the file win');

@@ -39,7 +39,10 @@ test('impossible rows of an older store are dropped at start, each logged; the g
   const repairs = log.split('\n').filter((l) => l.includes('store repair: '));
   assert.equal(repairs.length, bad.length + 1, `one line per dropped row (7 slots, 1 user):\n${repairs.join('\n')}`);
   for (const s of bad) {
-    assert.ok(repairs.some((l) => l.includes(`job ${s.jobId} (`) && l.includes(`user ${JSON.stringify(s.user)}`)), `slot ${s.jobId} is named: ${repairs.join('\n')}`);
+    assert.ok(
+      repairs.some((l) => l.includes(`job ${s.jobId} (`) && l.includes(`user ${JSON.stringify(s.user)}`)),
+      `slot ${s.jobId} is named: ${repairs.join('\n')}`,
+    );
   }
   assert.match(log, /dropped user "" from the store/);
   assert.match(log, /job 2 \(9007199254740991 cores, 1 GB, node "n1"\) from the store: the cores must be a whole number from 1 to 1000000/);
@@ -52,7 +55,10 @@ test('impossible rows of an older store are dropped at start, each logged; the g
   assert.equal(st.type, 'status');
   if (st.type !== 'status') return;
   clusterStatusSchema(st.status, '$');
-  assert.deepEqual(st.status.users.map((u) => [u.name, u.usedCores]), [['alice', 2]]);
+  assert.deepEqual(
+    st.status.users.map((u) => [u.name, u.usedCores]),
+    [['alice', 2]],
+  );
   assert.equal(st.status.nodes[0]!.usedCores, 2);
   assert.equal(st.status.nodes[0]!.reqMemGB, 2 + 3);
 
@@ -63,7 +69,10 @@ test('impossible rows of an older store are dropped at start, each logged; the g
   const after = await admin.request({ type: 'status' });
   if (after.type !== 'status') return assert.fail(after.type);
   assert.equal(after.status.usedCores, 0);
-  assert.ok(after.status.users.every((u) => u.usedCores === 0), JSON.stringify(after.status.users));
+  assert.ok(
+    after.status.users.every((u) => u.usedCores === 0),
+    JSON.stringify(after.status.users),
+  );
   assert.equal(after.status.nodes[0]!.usedCores, 0);
 
   // The repair was written: a restart finds nothing more to drop.
@@ -71,6 +80,9 @@ test('impossible rows of an older store are dropped at start, each logged; the g
   admin.close();
   await mu.kill();
   assert.equal((await mu.start()).code, 0);
-  const again = mu.log().split('\n').filter((l) => l.includes('store repair: '));
+  const again = mu
+    .log()
+    .split('\n')
+    .filter((l) => l.includes('store repair: '));
   assert.equal(again.length, repairs.length, `nothing left to repair after a restart:\n${again.join('\n')}`);
 });

@@ -49,7 +49,12 @@ async function joinUser(mu: TestMultiuser, name: string, hostPort?: string): Pro
   return { user, out: r.stdout, code: added.code };
 }
 
-const multiuserFile = (u: QpyUser) => JSON.parse(readFileSync(join(u.qpyDir, 'multiuser.json'), 'utf8')) as { address: string; fingerprint?: string; previousFingerprint?: string };
+const multiuserFile = (u: QpyUser) =>
+  JSON.parse(readFileSync(join(u.qpyDir, 'multiuser.json'), 'utf8')) as {
+    address: string;
+    fingerprint?: string;
+    previousFingerprint?: string;
+  };
 
 /** Run a job and wait for it to end `done`: the master got a slot from the daemon. */
 async function runsAJob(u: QpyUser): Promise<void> {
@@ -61,7 +66,19 @@ async function runsAJob(u: QpyUser): Promise<void> {
 /** The record proxy (test/helpers/record-proxy.ts) inside the namespace, in front of the daemon; its port. */
 async function recordProxy(ns: TestNetns, targetPort: number, out: string): Promise<{ port: number; proc: ChildProcess }> {
   mkdirSync(out, { recursive: true });
-  const proc = spawn(ns.exec[0]!, [...ns.exec.slice(1), process.execPath, join(ROOT, 'dist', 'test', 'helpers', 'record-proxy.js'), ns.inside, ns.inside, String(targetPort), out], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    ns.exec[0]!,
+    [
+      ...ns.exec.slice(1),
+      process.execPath,
+      join(ROOT, 'dist', 'test', 'helpers', 'record-proxy.js'),
+      ns.inside,
+      ns.inside,
+      String(targetPort),
+      out,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
   return { port: Number(line.toString().trim()), proc };
 }
@@ -85,7 +102,9 @@ function tlsRecords(stream: Buffer): number[] {
   return types;
 }
 
-test('off loopback the daemon makes a key and self-signed certificate (0600) at first start, advertises its fingerprint, and the code carries it', { skip }, async () => {
+test('off loopback the daemon makes a key and self-signed certificate (0600) at first start, advertises its fingerprint, and the code carries it', {
+  skip,
+}, async () => {
   await using ns = testNetns();
   await using mu = await daemonInNamespace(ns);
   // What it proves: the certificate exists, is private, and the fingerprint that travels is the one served.
@@ -107,7 +126,9 @@ test('off loopback the daemon makes a key and self-signed certificate (0600) at 
   assert.equal(readDiscovery(mu.paths.discovery)!.fingerprint, served);
 });
 
-test('a master on another host joins over TLS and gets slots; every byte on the wire is a TLS record, never a frame', { skip }, async () => {
+test('a master on another host joins over TLS and gets slots; every byte on the wire is a TLS record, never a frame', {
+  skip,
+}, async () => {
   await using ns = testNetns();
   await using mu = await daemonInNamespace(ns);
   const capture = join(mu.dir.path, 'capture');
@@ -117,7 +138,13 @@ test('a master on another host joins over TLS and gets slots; every byte on the 
     const { user: alice, out } = await joinUser(mu, 'alice', `${ns.inside}:${proxy.port}`);
     await using _alice = alice;
     const fp = readDiscovery(mu.paths.discovery)!.fingerprint!;
-    assert.match(out, new RegExp(`^Joined qpy-multiuser at ${ns.inside.replace(/\./g, '\\.')}:${proxy.port} as alice \\(TLS, certificate SHA-256 ${fp}\\)\\.$`, 'm'));
+    assert.match(
+      out,
+      new RegExp(
+        `^Joined qpy-multiuser at ${ns.inside.replace(/\./g, '\\.')}:${proxy.port} as alice \\(TLS, certificate SHA-256 ${fp}\\)\\.$`,
+        'm',
+      ),
+    );
     assert.equal(multiuserFile(alice).fingerprint, fp, 'the pin is kept for the master');
     await runsAJob(alice);
     await runsAJob(alice);
@@ -131,7 +158,8 @@ test('a master on another host joins over TLS and gets slots; every byte on the 
       assert.equal(types[0], 22, `${f} opens with a TLS handshake record`);
       appData += types.filter((t) => t === 23).length;
       const text = bytes.toString('latin1');
-      for (const plain of ['"type"', 'register', '"nonce"', 'hello', 'welcome', 'Upgrade', 'websocket', 'alice']) assert.ok(!text.includes(plain), `${f} carries "${plain}" in clear`);
+      for (const plain of ['"type"', 'register', '"nonce"', 'hello', 'welcome', 'Upgrade', 'websocket', 'alice'])
+        assert.ok(!text.includes(plain), `${f} carries "${plain}" in clear`);
     }
     assert.ok(appData >= 8, `application data records: ${appData}`);
   } finally {
@@ -150,19 +178,44 @@ test('a client with the wrong fingerprint is refused before it sends anything; t
   // qpy join with a code whose fingerprint is another certificate's (a server standing in for the daemon would look like this).
   const refused = await run(QPY, ['join', hostPort], bob.work, bob.env, `${joinCodeText(real.code, wrong)}\n`);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, new RegExp(`^qpy: qpy-multiuser at ${hostPort.replace(/\./g, '\\.')} is not the one your code names: .*presented a TLS certificate with SHA-256 fingerprint ${real.fingerprint}, not the pinned ${wrong}: nothing was sent to it \\(someone may be intercepting`));
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `^qpy: qpy-multiuser at ${hostPort.replace(/\./g, '\\.')} is not the one your code names: .*presented a TLS certificate with SHA-256 fingerprint ${real.fingerprint}, not the pinned ${wrong}: nothing was sent to it \\(someone may be intercepting`,
+    ),
+  );
   assert.doesNotMatch(mu.log(), /join "bob"|bob joined/, 'the daemon never saw a join for bob');
 
   // The same with both protocol clients, each refused with CERTIFICATE_MISMATCH.
   const url = `wss://${hostPort}/`;
   for (const socket of [wsSocket, lightSocket]) {
     await assert.rejects(
-      connect<JoinToAllocator, AllocatorToJoin>({ url, socket, pin: { pinned: [wrong] }, key: inviteKey(real.code, 'bob'), role: 'join', user: 'bob', replySchema: allocatorToJoinSchema, timeoutMs: 5000 }),
+      connect<JoinToAllocator, AllocatorToJoin>({
+        url,
+        socket,
+        pin: { pinned: [wrong] },
+        key: inviteKey(real.code, 'bob'),
+        role: 'join',
+        user: 'bob',
+        replySchema: allocatorToJoinSchema,
+        timeoutMs: 5000,
+      }),
       (e: unknown) => e instanceof QpyError && e.code === 'CERTIFICATE_MISMATCH' && e.message.includes(wrong),
     );
   }
   // A plain WebSocket client gets no WebSocket at all: the port speaks only TLS.
-  await assert.rejects(connect({ url: `ws://${hostPort}/`, socket: wsSocket, key: inviteKey(real.code, 'bob'), role: 'join', user: 'bob', replySchema: allocatorToJoinSchema, timeoutMs: 5000 }), (e: unknown) => e instanceof QpyError && e.code === 'MASTER_UNREACHABLE');
+  await assert.rejects(
+    connect({
+      url: `ws://${hostPort}/`,
+      socket: wsSocket,
+      key: inviteKey(real.code, 'bob'),
+      role: 'join',
+      user: 'bob',
+      replySchema: allocatorToJoinSchema,
+      timeoutMs: 5000,
+    }),
+    (e: unknown) => e instanceof QpyError && e.code === 'MASTER_UNREACHABLE',
+  );
 
   // The code was never used: with the right fingerprint it works.
   const r = await run(QPY, ['join', hostPort], bob.work, bob.env, `${code}\n`);
@@ -170,7 +223,9 @@ test('a client with the wrong fingerprint is refused before it sends anything; t
   await runsAJob(bob);
 });
 
-test('rotation: a connected master stores the new fingerprint and keeps working (also after a restart of the daemon); a master away must join again, and says so', { skip }, async () => {
+test('rotation: a connected master stores the new fingerprint and keeps working (also after a restart of the daemon); a master away must join again, and says so', {
+  skip,
+}, async () => {
   await using ns = testNetns();
   await using mu = await daemonInNamespace(ns);
   const old = readDiscovery(mu.paths.discovery)!.fingerprint!;
@@ -184,14 +239,29 @@ test('rotation: a connected master stores the new fingerprint and keeps working 
 
   // A protocol-level master too, to see the push itself.
   const pushes: AllocatorFrame[] = [];
-  const watcher = await connect<MasterToAllocator, AllocatorFrame>({ ...daemonAt(mu.paths.discovery), socket: wsSocket, key: readKey(join(mu.paths.keys, 'alice.key')), role: 'master', user: 'alice', replySchema: allocatorToMasterSchema, timeoutMs: 5000, onPush: (f) => void pushes.push(f) });
+  const watcher = await connect<MasterToAllocator, AllocatorFrame>({
+    ...daemonAt(mu.paths.discovery),
+    socket: wsSocket,
+    key: readKey(join(mu.paths.keys, 'alice.key')),
+    role: 'master',
+    user: 'alice',
+    replySchema: allocatorToMasterSchema,
+    timeoutMs: 5000,
+    onPush: (f) => void pushes.push(f),
+  });
 
   const out = await admin(mu, ['rotate-certificate']);
   const fresh = readDiscovery(mu.paths.discovery)!.fingerprint!;
   assert.notEqual(fresh, old);
   assert.equal(new X509Certificate(readFileSync(mu.paths.tls)).fingerprint256, fresh);
   // What it proves: the connected masters were told over the old link; alice's stored it (the watcher never confirms).
-  assert.match(out, new RegExp(`^TLS certificate rotated\\. New SHA-256 fingerprint:\\n    ${fresh}\\n\\(was ${old}\\)\\.\\n1 of 2 connected masters stored it and keep working\\. 1 did not confirm in time`, 'm'));
+  assert.match(
+    out,
+    new RegExp(
+      `^TLS certificate rotated\\. New SHA-256 fingerprint:\\n    ${fresh}\\n\\(was ${old}\\)\\.\\n1 of 2 connected masters stored it and keep working\\. 1 did not confirm in time`,
+      'm',
+    ),
+  );
   assert.match(out, /1 pending invitation code carries the old fingerprint/);
   assert.deepEqual(pushes, [{ type: 'certificate', fingerprint: fresh }]);
   watcher.close();
@@ -207,9 +277,16 @@ test('rotation: a connected master stores the new fingerprint and keeps working 
 
   // Carol's master was away: it refuses the new certificate and says to join again (log, why, sub).
   await carol.ok(['check']); // starts her master
-  await waitFor(() => readFileSync(join(carol.qpyDir, 'master.log'), 'utf8').includes('refusing qpy-multiuser'), { what: 'carol refuses the certificate' });
+  await waitFor(() => readFileSync(join(carol.qpyDir, 'master.log'), 'utf8').includes('refusing qpy-multiuser'), {
+    what: 'carol refuses the certificate',
+  });
   const log = readFileSync(join(carol.qpyDir, 'master.log'), 'utf8');
-  assert.match(log, new RegExp(`refusing qpy-multiuser: qpy-multiuser's TLS certificate is not the one this master pinned \\(.*SHA-256 fingerprint ${fresh}, not the pinned ${old}.*\\(if the administrator rotated the certificate while this master was away, join again with a new code from them: qpy join ${ns.inside.replace(/\./g, '\\.')}:\\d+;`));
+  assert.match(
+    log,
+    new RegExp(
+      `refusing qpy-multiuser: qpy-multiuser's TLS certificate is not the one this master pinned \\(.*SHA-256 fingerprint ${fresh}, not the pinned ${old}.*\\(if the administrator rotated the certificate while this master was away, join again with a new code from them: qpy join ${ns.inside.replace(/\./g, '\\.')}:\\d+;`,
+    ),
+  );
   const sub = await carol.qpy(['sub', 'true']);
   assert.equal(sub.code, 1);
   assert.match(sub.stderr, /job refused: qpy-multiuser's TLS certificate is not the one this master pinned .*join again with a new code/);
@@ -235,5 +312,8 @@ test('on loopback the daemon stays plain and has no certificate to rotate', asyn
   assert.equal(invitation(await admin(mu, ['users', 'add', 'alice'])).code.length, 26);
   const r = await run(join(ROOT, 'admin', 'qpy-admin'), ['rotate-certificate'], mu.dir.path, mu.env);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^qpy-admin: qpy-multiuser listens on loopback, without TLS: it has no certificate to rotate \(TLS is used when multiuser_connection_address is a network address/);
+  assert.match(
+    r.stderr,
+    /^qpy-admin: qpy-multiuser listens on loopback, without TLS: it has no certificate to rotate \(TLS is used when multiuser_connection_address is a network address/,
+  );
 });

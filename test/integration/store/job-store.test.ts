@@ -14,13 +14,21 @@ import type { Job } from '../../../src/protocol/job.js';
 import { QpyError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 
-const job = (id: number): Job => ({ id, spec: { command: `echo ${id}`, cwd: '/tmp', cores: 1, memGB: 1, attrs: null }, queuedAt: 1000 + id, state: { type: 'queue' } });
+const job = (id: number): Job => ({
+  id,
+  spec: { command: `echo ${id}`, cwd: '/tmp', cores: 1, memGB: 1, attrs: null },
+  queuedAt: 1000 + id,
+  state: { type: 'queue' },
+});
 
 test('a second opener is refused while the first holds the store', async () => {
   await using t = tempDir();
   const path = join(t.path, 'master.db');
   const a = openJobStore(path);
-  assert.throws(() => openJobStore(path), (e: unknown) => e instanceof QpyError && e.code === 'ALREADY_RUNNING');
+  assert.throws(
+    () => openJobStore(path),
+    (e: unknown) => e instanceof QpyError && e.code === 'ALREADY_RUNNING',
+  );
   assert.equal(statSync(path).mode & 0o777, 0o600);
   a.close();
   openJobStore(path).close();
@@ -31,7 +39,13 @@ test('group commit: many writes in one turn share one transaction; everything re
   const path = join(t.path, 'master.db');
   const store = openJobStore(path);
   let writes = 0;
-  const counting = { ...store, write: (b: Parameters<typeof store.write>[0]) => (writes++, store.write(b)) };
+  const counting = {
+    ...store,
+    write: (b: Parameters<typeof store.write>[0]) => {
+      writes++;
+      return store.write(b);
+    },
+  };
   const c = createCommitter(counting, () => undefined);
   const acks: Promise<void>[] = [];
   for (let id = 1; id <= 100; id++) {
@@ -87,7 +101,15 @@ test('the released v1 database (test/fixtures/master-v1.db) still loads', async 
   const queue = loaded.queue();
   s.close();
   assert.deepEqual(loaded.skipped, []);
-  assert.deepEqual(jobs.map((j) => [j.id, j.state.type]), [[1, 'done'], [2, 'running'], [3, 'queue'], [4, 'failed']]);
+  assert.deepEqual(
+    jobs.map((j) => [j.id, j.state.type]),
+    [
+      [1, 'done'],
+      [2, 'running'],
+      [3, 'queue'],
+      [4, 'failed'],
+    ],
+  );
   assert.deepEqual(queue, [3]);
   assert.equal(loaded.meta.get('next_id'), '5');
   const j2 = jobs[1]!;
@@ -99,7 +121,13 @@ test('flushSoon gathers changes for a few milliseconds; flush commits at once', 
   await using t = tempDir();
   const store = openJobStore(join(t.path, 'master.db'));
   let writes = 0;
-  const counting = { ...store, write: (b: Parameters<typeof store.write>[0]) => (writes++, store.write(b)) };
+  const counting = {
+    ...store,
+    write: (b: Parameters<typeof store.write>[0]) => {
+      writes++;
+      return store.write(b);
+    },
+  };
   const c = createCommitter(counting, () => undefined, 500); // a wide window: a loaded machine may stall the five turns below
   const soon: Promise<void>[] = [];
   for (let id = 1; id <= 5; id++) {
@@ -122,11 +150,20 @@ test('compact rows: written from their group template, unqueued and removed by r
   const path = join(t.path, 'master.db');
   const store = openJobStore(path);
   const c = createCommitter(store, () => undefined);
-  const spec = { command: 'run $QPY_ARRAY_INDEX', cwd: '/w', cores: 1, memGB: 1, attrs: null, group: { id: 1, index: 5, kind: 'array' as const } };
+  const spec = {
+    command: 'run $QPY_ARRAY_INDEX',
+    cwd: '/w',
+    cores: 1,
+    memGB: 1,
+    attrs: null,
+    group: { id: 1, index: 5, kind: 'array' as const },
+  };
   c.putGroup(1, { spec, queuedAt: 7 });
   // Jobs 1-6: compact members but 3, written whole (a member held, say); 7: a job of its own.
   const whole: Job = { id: 3, spec: { ...spec, group: { ...spec.group, index: 7 } }, queuedAt: 7, state: { type: 'queue' } };
-  c.putRange(1, 6, (id) => (id === 3 ? { job: whole, pos: 3 } : { compact: { group: 1, command: null, endedAt: null }, status: 'queue', pos: id }));
+  c.putRange(1, 6, (id) =>
+    id === 3 ? { job: whole, pos: 3 } : { compact: { group: 1, command: null, endedAt: null }, status: 'queue', pos: id },
+  );
   c.putJob(job(7), 7);
   await c.flush();
   c.unqueueRange(2, 4, 99); // 2 and 4 compact, 3 whole
@@ -139,13 +176,23 @@ test('compact rows: written from their group template, unqueued and removed by r
   assert.deepEqual(loaded.queue(), [1, 5, 7]);
   assert.deepEqual(loaded.skipped, []);
   const shape = rows.map((r) => ('compact' in r ? [r.id, r.compact.endedAt, r.template.spec.group.index] : [r.id, r.state]));
-  assert.deepEqual(shape, [[1, null, 5], [2, 99, 5], [3, { type: 'undone', endedAt: 99 }], [4, 99, 5], [5, null, 5], [7, { type: 'queue' }]]);
+  assert.deepEqual(shape, [
+    [1, null, 5],
+    [2, 99, 5],
+    [3, { type: 'undone', endedAt: 99 }],
+    [4, 99, 5],
+    [5, null, 5],
+    [7, { type: 'queue' }],
+  ]);
   const c2 = createCommitter(again, () => undefined);
   c2.removeRanges([[1, 5]]);
   await c2.flush();
   again.close();
   const third = openJobStore(path);
-  assert.deepEqual([...third.load().jobs].map((r) => r.id), [7]);
+  assert.deepEqual(
+    [...third.load().jobs].map((r) => r.id),
+    [7],
+  );
   third.close();
   const db = new Database(path);
   assert.deepEqual(db.prepare('SELECT id FROM groups').all(), [], 'the template no row follows went at the load');

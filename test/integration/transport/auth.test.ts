@@ -46,7 +46,7 @@ function raw(port: number) {
   const waiters: (() => void)[] = [];
   ws.on('message', (d) => {
     inbox.push(d.toString());
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   const closed = new Promise<void>((r) => ws.on('close', () => r()));
   const next = async (n: number) => {
@@ -56,21 +56,41 @@ function raw(port: number) {
   return { ws, next, closed, inbox };
 }
 
-for (const [name, socket] of [['ws', wsSocket], ['light', lightSocket]] as const) test(`a good key connects (${name} client); the server proves it knows the key too`, async () => {
-  await withServer(async (port) => {
-    const c = await connect<CliToMaster, MasterToCli>({ socket, url: `ws://127.0.0.1:${port}/`, key, role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 });
-    const r = await c.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } });
-    assert.equal(r.type, 'cleaned');
-    await assert.rejects(c.request({ type: 'status' }), (e: unknown) => e instanceof QpyError && e.code === 'NOT_FOUND');
-    await assert.rejects(c.request({ type: 'finish' }), (e: unknown) => e instanceof QpyError && e.code === 'INTERNAL');
-    c.close();
-    // A client talking to a server with another key notices (the server's proof fails).
-    await assert.rejects(
-      connect({ socket, url: `ws://127.0.0.1:${port}/`, key: randomBytes(32), role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 }),
-      (e: unknown) => e instanceof QpyError && e.code === 'UNAUTHENTICATED',
-    );
+for (const [name, socket] of [
+  ['ws', wsSocket],
+  ['light', lightSocket],
+] as const)
+  test(`a good key connects (${name} client); the server proves it knows the key too`, async () => {
+    await withServer(async (port) => {
+      const c = await connect<CliToMaster, MasterToCli>({
+        socket,
+        url: `ws://127.0.0.1:${port}/`,
+        key,
+        role: 'user',
+        user: 'u',
+        replySchema: masterToCliSchema,
+        timeoutMs: 2000,
+      });
+      const r = await c.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } });
+      assert.equal(r.type, 'cleaned');
+      await assert.rejects(c.request({ type: 'status' }), (e: unknown) => e instanceof QpyError && e.code === 'NOT_FOUND');
+      await assert.rejects(c.request({ type: 'finish' }), (e: unknown) => e instanceof QpyError && e.code === 'INTERNAL');
+      c.close();
+      // A client talking to a server with another key notices (the server's proof fails).
+      await assert.rejects(
+        connect({
+          socket,
+          url: `ws://127.0.0.1:${port}/`,
+          key: randomBytes(32),
+          role: 'user',
+          user: 'u',
+          replySchema: masterToCliSchema,
+          timeoutMs: 2000,
+        }),
+        (e: unknown) => e instanceof QpyError && e.code === 'UNAUTHENTICATED',
+      );
+    });
   });
-});
 
 test('a recorded handshake cannot be replayed', async () => {
   await withServer(async (port) => {
@@ -87,7 +107,16 @@ test('a recorded handshake cannot be replayed', async () => {
       real.once('message', (d) => {
         const hello = JSON.parse(d.toString()) as { nonce: string };
         const nonce = freshNonce();
-        real.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', hello.nonce, nonce) }));
+        real.send(
+          JSON.stringify({
+            type: 'auth',
+            protocol: PROTOCOL_VERSION,
+            role: 'user',
+            user: 'u',
+            nonce,
+            mac: clientProof(key, 'user', hello.nonce, nonce),
+          }),
+        );
         real.once('message', (w) => {
           assert.match(w.toString(), /"type":"welcome"/);
           resolve();
@@ -111,7 +140,16 @@ test('after authentication, bad frames get coded replies and the link stays usab
     const r = raw(port);
     const hello = await r.next(1);
     const nonce = freshNonce();
-    r.ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'u', nonce, mac: clientProof(key, 'user', hello['nonce'] as string, nonce) }));
+    r.ws.send(
+      JSON.stringify({
+        type: 'auth',
+        protocol: PROTOCOL_VERSION,
+        role: 'user',
+        user: 'u',
+        nonce,
+        mac: clientProof(key, 'user', hello['nonce'] as string, nonce),
+      }),
+    );
     assert.equal((await r.next(2))['type'], 'welcome');
     r.ws.send('{not json');
     assert.equal((await r.next(3))['code'], 'BAD_FRAME');

@@ -22,7 +22,12 @@ const MAX = 1 << 20;
 function serverFrame(b0: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
   const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const n = p.length;
-  const head = n < 126 ? Buffer.from([b0, n]) : n < 65536 ? Buffer.from([b0, 126, n >> 8, n & 0xff]) : Buffer.concat([Buffer.from([b0, 127]), bigLength(BigInt(n))]);
+  const head =
+    n < 126
+      ? Buffer.from([b0, n])
+      : n < 65536
+        ? Buffer.from([b0, 126, n >> 8, n & 0xff])
+        : Buffer.concat([Buffer.from([b0, 127]), bigLength(BigInt(n))]);
   return Buffer.concat([head, p]);
 }
 const bigLength = (n: bigint): Buffer => {
@@ -44,8 +49,13 @@ function clientFrames(data: Buffer): { opcode: number; payload: Buffer }[] {
     assert.ok(data[off + 1]! & 0x80, 'client frames are masked');
     let len = data[off + 1]! & 0x7f;
     let p = off + 2;
-    if (len === 126) (len = data.readUInt16BE(p)), (p += 2);
-    else if (len === 127) (len = Number(data.readBigUInt64BE(p))), (p += 8);
+    if (len === 126) {
+      len = data.readUInt16BE(p);
+      p += 2;
+    } else if (len === 127) {
+      len = Number(data.readBigUInt64BE(p));
+      p += 8;
+    }
     const mask = data.subarray(p, p + 4);
     const payload = Buffer.from(data.subarray(p + 4, p + 4 + len)).map((b, i) => b ^ mask[i & 3]!);
     out.push({ opcode: data[off]! & 0x0f, payload: Buffer.from(payload) });
@@ -81,8 +91,12 @@ async function rawServer(after: (sock: Socket) => void, extraHeaders = ''): Prom
       tail = [buf.subarray(end + 4)];
       upgraded = true;
       const key = /^sec-websocket-key: *(\S+)/im.exec(request)![1]!;
-      const accept = createHash('sha1').update(key + GUID).digest('base64');
-      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${extraHeaders}\r\n`);
+      const accept = createHash('sha1')
+        .update(key + GUID)
+        .digest('base64');
+      sock.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${extraHeaders}\r\n`,
+      );
       after(sock);
     });
     sock.on('error', () => undefined);
@@ -120,11 +134,18 @@ async function refused(bytes: Buffer | Buffer[], code: number, reason: RegExp): 
   assert.ok(err instanceof QpyError, `a QpyError, not ${err.stack}`);
   assert.equal(err.code, 'BAD_FRAME');
   assert.match(err.message, reason);
-  assert.match(err.message, new RegExp(`^the server at ws://127\\.0\\.0\\.1:\\d+/ broke the WebSocket protocol: .* \\(closed with ${code}\\)$`));
+  assert.match(
+    err.message,
+    new RegExp(`^the server at ws://127\\.0\\.0\\.1:\\d+/ broke the WebSocket protocol: .* \\(closed with ${code}\\)$`),
+  );
   assert.equal(r.messages.length, 0, 'nothing delivered');
   const close = r.sent.at(-1);
   assert.equal(close?.opcode, 0x8, 'the client sent a close frame');
-  assert.equal(close.payload.readUInt16BE(0), code, `close code ${close.payload.readUInt16BE(0)} (${close.payload.subarray(2).toString()})`);
+  assert.equal(
+    close.payload.readUInt16BE(0),
+    code,
+    `close code ${close.payload.readUInt16BE(0)} (${close.payload.subarray(2).toString()})`,
+  );
   assert.ok(close.payload.length <= 125);
 }
 
@@ -140,18 +161,53 @@ const BAD: [string, Buffer | Buffer[], number, RegExp][] = [
   ['a pong with a 64-bit length', Buffer.concat([Buffer.from([0x8a, 127]), bigLength(3n)]), 1002, /a control frame of over 65535 bytes/],
   ['a fragmented ping', serverFrame(0x09, 'x'), 1002, /a fragmented control frame/],
   ['a continuation with no start', serverFrame(0x80, 'hi'), 1002, /a continuation frame with no message to continue/],
-  ['a text frame inside a fragmented message', [serverFrame(0x01, 'a'), serverFrame(0x81, 'b')], 1002, /a new message inside a fragmented one/],
-  ['a binary frame inside a fragmented message', [serverFrame(0x02, 'a'), serverFrame(0x02, 'b')], 1002, /a new message inside a fragmented one/],
+  [
+    'a text frame inside a fragmented message',
+    [serverFrame(0x01, 'a'), serverFrame(0x81, 'b')],
+    1002,
+    /a new message inside a fragmented one/,
+  ],
+  [
+    'a binary frame inside a fragmented message',
+    [serverFrame(0x02, 'a'), serverFrame(0x02, 'b')],
+    1002,
+    /a new message inside a fragmented one/,
+  ],
   ['invalid UTF-8 in a text message', serverFrame(0x81, Buffer.from([0xc3, 0x28])), 1007, /invalid UTF-8 in a text message/],
-  ['UTF-8 cut at the end of a fragmented text message', [serverFrame(0x01, 'ok '), serverFrame(0x80, Buffer.from([0xe2, 0x82]))], 1007, /invalid UTF-8 in a text message/],
+  [
+    'UTF-8 cut at the end of a fragmented text message',
+    [serverFrame(0x01, 'ok '), serverFrame(0x80, Buffer.from([0xe2, 0x82]))],
+    1007,
+    /invalid UTF-8 in a text message/,
+  ],
   ['an overlong UTF-8 encoding', serverFrame(0x81, Buffer.from([0xc0, 0xaf])), 1007, /invalid UTF-8/],
   ['a UTF-16 surrogate in UTF-8', serverFrame(0x81, Buffer.from([0xed, 0xa0, 0x80])), 1007, /invalid UTF-8/],
   ['invalid UTF-8 in a close reason', closeFrame(1000, Buffer.from([0xff])), 1007, /invalid UTF-8 in a close reason/],
   ['a close frame of 1 byte', serverFrame(0x88, Buffer.from([0x03])), 1002, /a close frame of 1 byte/],
-  ...[0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535].map((c): [string, Buffer, number, RegExp] => [`close code ${c}`, closeFrame(c), 1002, new RegExp(`invalid close code ${c}$|invalid close code ${c} `)]),
-  ['a 64-bit length with its top bit set', Buffer.concat([Buffer.from([0x82, 127]), bigLength(1n << 63n)]), 1002, /a payload length with its top bit set/],
-  ['a message over maxPayload, said by its header', Buffer.concat([Buffer.from([0x81, 127]), bigLength(BigInt(MAX + 1))]), 1009, /a message over 1048576 bytes/],
-  ['a message over maxPayload in fragments', [serverFrame(0x01, Buffer.alloc(MAX / 2, 0x61)), serverFrame(0x00, Buffer.alloc(MAX / 2, 0x61)), serverFrame(0x80, 'x')], 1009, /a message over 1048576 bytes/],
+  ...[0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535].map((c): [string, Buffer, number, RegExp] => [
+    `close code ${c}`,
+    closeFrame(c),
+    1002,
+    new RegExp(`invalid close code ${c}$|invalid close code ${c} `),
+  ]),
+  [
+    'a 64-bit length with its top bit set',
+    Buffer.concat([Buffer.from([0x82, 127]), bigLength(1n << 63n)]),
+    1002,
+    /a payload length with its top bit set/,
+  ],
+  [
+    'a message over maxPayload, said by its header',
+    Buffer.concat([Buffer.from([0x81, 127]), bigLength(BigInt(MAX + 1))]),
+    1009,
+    /a message over 1048576 bytes/,
+  ],
+  [
+    'a message over maxPayload in fragments',
+    [serverFrame(0x01, Buffer.alloc(MAX / 2, 0x61)), serverFrame(0x00, Buffer.alloc(MAX / 2, 0x61)), serverFrame(0x80, 'x')],
+    1009,
+    /a message over 1048576 bytes/,
+  ],
 ];
 
 for (const [name, bytes, code, reason] of BAD) {
@@ -159,7 +215,9 @@ for (const [name, bytes, code, reason] of BAD) {
 }
 
 test('a bad frame after messages: what came before is delivered, the rest is not read', { timeout: 15_000 }, async () => {
-  const r = await drive((sock) => sock.write(Buffer.concat([serverFrame(0x81, 'one'), serverFrame(0xc1, 'two'), serverFrame(0x81, 'three')])));
+  const r = await drive((sock) =>
+    sock.write(Buffer.concat([serverFrame(0x81, 'one'), serverFrame(0xc1, 'two'), serverFrame(0x81, 'three')])),
+  );
   assert.deepEqual(r.messages.map(String), ['one']);
   assert.equal(r.errors.length, 1);
   assert.equal(r.sent.at(-1)?.payload.readUInt16BE(0), 1002);
@@ -177,16 +235,37 @@ test('the request line keeps the path and query string', { timeout: 15_000 }, as
   assert.match(r.request, /^GET \/join\/x\?code=abc&v=2 HTTP\/1\.1\r\n/);
 });
 
-test('fragments with pings between them make one message, each ping gets its pong, and a UTF-8 character may span fragments', { timeout: 15_000 }, async () => {
+test('fragments with pings between them make one message, each ping gets its pong, and a UTF-8 character may span fragments', {
+  timeout: 15_000,
+}, async () => {
   const euro = Buffer.from('€'); // 3 bytes, split across two fragments
   const r = await drive((sock) => {
-    sock.write(Buffer.concat([serverFrame(0x01, Buffer.concat([Buffer.from('price '), euro.subarray(0, 1)])), serverFrame(0x89, 'p1'), serverFrame(0x00, euro.subarray(1)), serverFrame(0x8a, 'unasked pong'), serverFrame(0x89, ''), serverFrame(0x80, '5')]));
+    sock.write(
+      Buffer.concat([
+        serverFrame(0x01, Buffer.concat([Buffer.from('price '), euro.subarray(0, 1)])),
+        serverFrame(0x89, 'p1'),
+        serverFrame(0x00, euro.subarray(1)),
+        serverFrame(0x8a, 'unasked pong'),
+        serverFrame(0x89, ''),
+        serverFrame(0x80, '5'),
+      ]),
+    );
     sock.write(Buffer.concat([serverFrame(0x82, Buffer.from([0xff, 0xfe])), closeFrame(3000, 'bye ✓')]));
   });
   assert.deepEqual(r.errors, []);
-  assert.deepEqual(r.messages.map((m) => m.toString('utf8')), ['price €5', Buffer.from([0xff, 0xfe]).toString('utf8')]);
+  assert.deepEqual(
+    r.messages.map((m) => m.toString('utf8')),
+    ['price €5', Buffer.from([0xff, 0xfe]).toString('utf8')],
+  );
   assert.deepEqual(r.messages[1], Buffer.from([0xff, 0xfe]), 'a binary message need not be UTF-8');
-  assert.deepEqual(r.sent.map((f) => [f.opcode, f.payload.toString()]), [[0xa, 'p1'], [0xa, ''], [0x8, r.sent[2]!.payload.toString()]]);
+  assert.deepEqual(
+    r.sent.map((f) => [f.opcode, f.payload.toString()]),
+    [
+      [0xa, 'p1'],
+      [0xa, ''],
+      [0x8, r.sent[2]!.payload.toString()],
+    ],
+  );
   assert.equal(r.sent[2]!.payload.readUInt16BE(0), 3000, 'the close code is echoed');
 });
 
@@ -202,7 +281,13 @@ test('every close code that may be sent is accepted and echoed, with or without 
 });
 
 test('frames split into single bytes arrive whole; a big message in many chunks arrives intact', { timeout: 60_000 }, async () => {
-  const stream = Buffer.concat([serverFrame(0x81, 'x'.repeat(300)), serverFrame(0x01, 'ab'), serverFrame(0x89, 'pp'), serverFrame(0x80, 'c'), closeFrame(1000)]);
+  const stream = Buffer.concat([
+    serverFrame(0x81, 'x'.repeat(300)),
+    serverFrame(0x01, 'ab'),
+    serverFrame(0x89, 'pp'),
+    serverFrame(0x80, 'c'),
+    closeFrame(1000),
+  ]);
   const r = await drive((sock) => {
     sock.setNoDelay(true);
     let i = 0;
@@ -227,8 +312,17 @@ test('connect() rejects a bad frame in place of the greeting with BAD_FRAME', { 
   const s = await rawServer((sock) => sock.write(serverFrame(0x81, Buffer.from([0xc3, 0x28]))));
   try {
     await assert.rejects(
-      connect<CliToMaster, MasterToCli>({ url: s.url, socket: lightSocket, key: Buffer.alloc(32), role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 5000 }),
-      (err: unknown) => err instanceof QpyError && err.code === 'BAD_FRAME' && /invalid UTF-8 in a text message \(closed with 1007\)$/.test(err.message),
+      connect<CliToMaster, MasterToCli>({
+        url: s.url,
+        socket: lightSocket,
+        key: Buffer.alloc(32),
+        role: 'user',
+        user: 'u',
+        replySchema: masterToCliSchema,
+        timeoutMs: 5000,
+      }),
+      (err: unknown) =>
+        err instanceof QpyError && err.code === 'BAD_FRAME' && /invalid UTF-8 in a text message \(closed with 1007\)$/.test(err.message),
     );
     assert.equal((await s.sent()).at(-1)?.payload.readUInt16BE(0), 1007);
   } finally {

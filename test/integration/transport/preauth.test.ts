@@ -53,7 +53,9 @@ function rawSocket(at: number | string): { socket: Socket; closed: Promise<void>
 test('the first frame is cut while it is read: a 15 MiB frame is not buffered before authentication', async () => {
   await withServer({ handshakeMs: 10_000 }, async (port, log) => {
     const raw = rawSocket(port);
-    raw.socket.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    raw.socket.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     await new Promise<void>((r) => raw.socket.once('data', () => r())); // 101 and hello
     // A masked text frame that claims 15 MiB; only a little more than the budget is sent.
     const header = Buffer.alloc(14);
@@ -65,7 +67,9 @@ test('the first frame is cut while it is read: a 15 MiB frame is not buffered be
     await raw.closed;
     // Before, the server waited for the rest of the frame until the 10 s deadline.
     assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
-    await waitFor(() => log.some((l) => /closed a connection from uid \d+.*: more than \d+ bytes before authenticating/.test(l)), { what: 'the log line' });
+    await waitFor(() => log.some((l) => /closed a connection from uid \d+.*: more than \d+ bytes before authenticating/.test(l)), {
+      what: 'the log line',
+    });
   });
 });
 
@@ -75,7 +79,9 @@ test('a raw TCP socket that sends nothing is closed at the handshake deadline', 
     const raw = rawSocket(port);
     await raw.closed;
     assert.ok(Date.now() - started < 3000, `closed after ${Date.now() - started} ms`);
-    await waitFor(() => log.some((l) => /closed a connection from uid \d+.*: no WebSocket handshake within 500 ms/.test(l)), { what: 'the log line' });
+    await waitFor(() => log.some((l) => /closed a connection from uid \d+.*: no WebSocket handshake within 500 ms/.test(l)), {
+      what: 'the log line',
+    });
   });
 });
 
@@ -86,11 +92,25 @@ test('waiting connections are capped per peer; on the Unix socket the oldest giv
     // Loopback TCP: one uid (ours) may hold 3.
     const tcp = Array.from({ length: 10 }, () => rawSocket(port));
     await waitFor(() => tcp.filter((r) => r.isClosed()).length === 7, { what: '7 of 10 closed at once' });
-    await waitFor(() => log.some((l) => /closing connections from uid \d+ .*at once: too many unauthenticated connections \(at most 3 per peer, 20 in all\)/.test(l)), { what: 'the log line' });
+    await waitFor(
+      () =>
+        log.some((l) =>
+          /closing connections from uid \d+ .*at once: too many unauthenticated connections \(at most 3 per peer, 20 in all\)/.test(l),
+        ),
+      { what: 'the log line' },
+    );
     // The Unix socket cannot tell its peers apart: a new connection pushes out the oldest waiting one.
     const local = Array.from({ length: 10 }, () => rawSocket(socketPath));
     await waitFor(() => local.filter((r) => r.isClosed()).length === 7, { what: '7 of 10 pushed out' });
-    const c = await connect<CliToMaster, MasterToCli>({ socket: wsSocket, url: `ws+unix://${socketPath}:/`, key, role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 });
+    const c = await connect<CliToMaster, MasterToCli>({
+      socket: wsSocket,
+      url: `ws+unix://${socketPath}:/`,
+      key,
+      role: 'user',
+      user: 'u',
+      replySchema: masterToCliSchema,
+      timeoutMs: 2000,
+    });
     assert.equal((await c.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } })).type, 'cleaned');
     c.close();
     for (const r of [...tcp, ...local]) r.socket.destroy();
@@ -108,7 +128,10 @@ test('failed handshakes of a peer slow down and are logged as counts; a right ke
         const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
         ws.on('message', (d) => {
           const m = JSON.parse(d.toString()) as { type: string; nonce?: string };
-          if (m.type === 'hello') ws.send(JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'x', nonce: 'ab', mac: '00'.repeat(32) }));
+          if (m.type === 'hello')
+            ws.send(
+              JSON.stringify({ type: 'auth', protocol: PROTOCOL_VERSION, role: 'user', user: 'x', nonce: 'ab', mac: '00'.repeat(32) }),
+            );
           else if (m.type === 'error') refusals++;
         });
         ws.on('close', () => resolve());
@@ -121,13 +144,24 @@ test('failed handshakes of a peer slow down and are logged as counts; a right ke
     // Meanwhile the right key connects without waiting.
     await waitFor(() => refusals >= 5, { what: 'the first refusals' });
     const t = Date.now();
-    const c = await connect<CliToMaster, MasterToCli>({ socket: wsSocket, url: `ws://127.0.0.1:${port}/`, key, role: 'user', user: 'u', replySchema: masterToCliSchema, timeoutMs: 2000 });
+    const c = await connect<CliToMaster, MasterToCli>({
+      socket: wsSocket,
+      url: `ws://127.0.0.1:${port}/`,
+      key,
+      role: 'user',
+      user: 'u',
+      replySchema: masterToCliSchema,
+      timeoutMs: 2000,
+    });
     assert.ok(Date.now() - t < 1000);
     c.close();
     await storm;
     // Before: hundreds a second, each logged. Now: 5 at once, then 250 ms, 500 ms, 1 s, 2 s apart.
     assert.ok(refusals <= 10, `${refusals} refusals in 2.5 s (${attempts} attempts)`);
     assert.ok(log.filter((l) => l.startsWith('refused user')).length <= 5, log.join('\n'));
-    await waitFor(() => log.some((l) => /^refused \d+ handshakes from uid \d+ .*in the last 1 s$/.test(l)), { what: 'the report', timeoutMs: 5000 });
+    await waitFor(() => log.some((l) => /^refused \d+ handshakes from uid \d+ .*in the last 1 s$/.test(l)), {
+      what: 'the report',
+      timeoutMs: 5000,
+    });
   });
 });

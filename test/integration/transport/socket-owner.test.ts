@@ -30,7 +30,9 @@ test('the peer of a connection from another process: its uid, user name and pid'
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const accepted = once(server, 'connection') as Promise<[Socket]>;
-  const { p } = await child(`const s = require('net').connect(${port}, '127.0.0.1', () => console.log('connected')); setInterval(() => {}, 1000);`);
+  const { p } = await child(
+    `const s = require('net').connect(${port}, '127.0.0.1', () => console.log('connected')); setInterval(() => {}, 1000);`,
+  );
   try {
     const [sock] = await accepted;
     const peer = { address: sock.remoteAddress!, port: sock.remotePort! };
@@ -50,7 +52,9 @@ test('the peer of a connection from another process: its uid, user name and pid'
 });
 
 test('the holder of a listening port: uid, user name and pid; a free port: null', { skip: !linux && 'needs Linux /proc' }, async () => {
-  const { p, line } = await child(`const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port)); setInterval(() => {}, 1000);`);
+  const { p, line } = await child(
+    `const s = require('net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port)); setInterval(() => {}, 1000);`,
+  );
   try {
     const port = Number(line);
     assert.deepEqual(await portHolder(port, '127.0.0.1'), { uid: process.getuid!(), user: userInfo().username, pid: p.pid });

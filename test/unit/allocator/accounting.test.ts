@@ -100,7 +100,10 @@ test('adding users redistributes shares in registration order', () => {
   assert.equal(s.userByName.get('user1')!.extra, 10);
   addUser(s, 'user2');
   addUser(s, 'user3');
-  assert.deepEqual(s.users.map((u) => `${u.min}/${u.extra}`), ['0/4', '0/3', '0/3']);
+  assert.deepEqual(
+    s.users.map((u) => `${u.min}/${u.extra}`),
+    ['0/4', '0/3', '0/3'],
+  );
   assert.equal(addUser(s, 'user2'), s.users[1]); // idempotent
   assert.equal(s.users.length, 3);
 });
@@ -112,7 +115,10 @@ test('a distribution that cannot be applied keeps old shares and is reported', (
   assert.equal(s.distributionError, null);
   addUser(s, 'c');
   assert.match(s.distributionError ?? '', /^Requirement exceeds the number of cores/);
-  assert.deepEqual(s.users.map((u) => `${u.min}/${u.extra}`), ['2/0', '2/0', '0/0']);
+  assert.deepEqual(
+    s.users.map((u) => `${u.min}/${u.extra}`),
+    ['2/0', '2/0', '0/0'],
+  );
   assertBalanced(s);
 });
 

@@ -13,10 +13,11 @@ import { allocator, assertBalanced, node } from './fixtures.js';
 
 let id = 0;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-const send = (s: AllocatorState, m: WithoutId<MasterToAllocator>) => handleMasterMessage(s, { ...m, id: ++id } as MasterToAllocator, { trustRegistrations: false });
+const send = (s: AllocatorState, m: WithoutId<MasterToAllocator>) =>
+  handleMasterMessage(s, { ...m, id: ++id } as MasterToAllocator, { trustRegistrations: false });
 const ask = (s: AllocatorState, user: string, jobId: number, attrs: string | null = null, cores = 1) => {
   const r = send(s, { type: 'request', user, jobId, demand: { cores, memGB: 1, attrs }, queueSize: 5 });
-  return r.type === 'granted' ? r.node : r.type === 'refused' ? r.reason : `${r.type}${r.type === 'error' ? ' ' + r.code : ''}`;
+  return r.type === 'granted' ? r.node : r.type === 'refused' ? r.reason : `${r.type}${r.type === 'error' ? ` ${r.code}` : ''}`;
 };
 
 test('reload: nodes that stay keep their usage; changed ones take their new spec; new ones are added idle', () => {
@@ -26,7 +27,15 @@ test('reload: nodes that stay keep their usage; changed ones take their new spec
   assert.equal(ask(s, 'u', 2, 'b'), 'b');
   const diff = reloadNodes(s, [node('b', 8), node('a', 4), node('c', 2)]);
   assert.deepEqual(diff, { added: ['c'], removed: [], changed: ['b'] });
-  assert.deepEqual(s.nodes.map((n) => [n.spec.name, n.usedCores, n.spec.cores]), [['b', 1, 8], ['a', 1, 4], ['c', 0, 2]], 'file order, usage kept');
+  assert.deepEqual(
+    s.nodes.map((n) => [n.spec.name, n.usedCores, n.spec.cores]),
+    [
+      ['b', 1, 8],
+      ['a', 1, 4],
+      ['c', 0, 2],
+    ],
+    'file order, usage kept',
+  );
   assert.equal(s.totalCores, 14);
   assert.deepEqual([s.users[0]!.min, s.users[0]!.extra], [0, 14], 'shares redistributed');
   assertBalanced(s);

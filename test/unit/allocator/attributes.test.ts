@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expressionNames, formatAttrExpr, isValidAttrName, matchesNode, parseAttrExpr, type AttrExpr } from '../../../src/allocator/attributes.js';
+import {
+  expressionNames,
+  formatAttrExpr,
+  isValidAttrName,
+  matchesNode,
+  parseAttrExpr,
+  type AttrExpr,
+} from '../../../src/allocator/attributes.js';
 
 function parse(text: string | null): AttrExpr | null {
   const r = parseAttrExpr(text);
@@ -97,8 +104,8 @@ test('3000 opening parentheses are BAD_EXPR, not a stack overflow', () => {
   assert.match(r.message, /nest more than 64 deep$/);
   assert.ok(r.message.length < 200, `one short line, not ${r.message.length} characters`);
   assert.equal(refusal(`${'('.repeat(3000)} true`).code, 'BAD_EXPR');
-  assert.equal(refusal('not '.repeat(3000) + 'a').code, 'BAD_EXPR');
-  assert.equal(refusal('not ('.repeat(3000) + 'a').code, 'BAD_EXPR');
+  assert.equal(refusal(`${'not '.repeat(3000)}a`).code, 'BAD_EXPR');
+  assert.equal(refusal(`${'not ('.repeat(3000)}a`).code, 'BAD_EXPR');
 });
 
 test('3000 balanced parentheses are BAD_EXPR', () => {
@@ -109,11 +116,11 @@ test('3000 balanced parentheses are BAD_EXPR', () => {
 test('64 levels of nesting parse; 65 are BAD_EXPR', () => {
   assert.equal(matchesNode(parse(nested(64)), 'x', ['a']), true);
   assert.equal(refusal(nested(65)).code, 'BAD_EXPR');
-  assert.equal(matchesNode(parse('not '.repeat(64) + 'a'), 'x', ['a']), true);
-  assert.equal(refusal('not '.repeat(65) + 'a').code, 'BAD_EXPR');
+  assert.equal(matchesNode(parse(`${'not '.repeat(64)}a`), 'x', ['a']), true);
+  assert.equal(refusal(`${'not '.repeat(65)}a`).code, 'BAD_EXPR');
   // "not" and "(" count together: 32 of each is 64.
-  assert.equal(matchesNode(parse('not ('.repeat(32) + 'a' + ')'.repeat(32)), 'x', ['a']), true);
-  assert.equal(refusal('not ('.repeat(32) + 'not a' + ')'.repeat(32)).code, 'BAD_EXPR');
+  assert.equal(matchesNode(parse(`${'not ('.repeat(32)}a${')'.repeat(32)}`), 'x', ['a']), true);
+  assert.equal(refusal(`${'not ('.repeat(32)}not a${')'.repeat(32)}`).code, 'BAD_EXPR');
   // Side by side is not deeper: 64 levels twice.
   assert.equal(matchesNode(parse(`${nested(64)} and ${nested(64, 'b')}`), 'x', ['a', 'b']), true);
 });

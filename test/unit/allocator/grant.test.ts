@@ -85,7 +85,7 @@ test('memory: best fit needs avail_mem > m and free_mem > m; first fit only avai
   assert.equal(place(s, u, { memGB: 0.2 }), 'b'); // a has only 0.1 GB left to promise
 });
 
-test('outsiders lower a node\'s free cores in step B but not the global room of step A', () => {
+test("outsiders lower a node's free cores in step B but not the global room of step A", () => {
   const s = allocator([node('a', 4), node('b', 3)]);
   const u = addUser(s, 'alice', 10);
   setNodeMetrics(s, 'a', { outsiders: 2 });
@@ -151,7 +151,10 @@ test('borrowing: an idle user’s cores are split between the competitors, the r
   const s = allocator([node('n1', 8), node('n2', 8)]);
   for (const u of ['ann', 'ben', 'cat']) addUser(s, u);
   const [ann, ben, cat] = s.users as [UserState, UserState, UserState];
-  assert.deepEqual(s.users.map((u) => u.min + u.extra), [6, 5, 5]);
+  assert.deepEqual(
+    s.users.map((u) => u.min + u.extra),
+    [6, 5, 5],
+  );
   ann.queueSize = 10;
   ben.queueSize = 10;
   cat.queueSize = 0;

@@ -42,7 +42,13 @@ test('§3.6 borrowing example, step by step: even, two 10-core nodes, users A an
   const s = allocator([node('n1', 10), node('n2', 10)]);
   register(s, 'A');
   register(s, 'B');
-  assert.deepEqual(s.users.map((u) => [u.name, u.min, u.extra]), [['A', 0, 10], ['B', 0, 10]]);
+  assert.deepEqual(
+    s.users.map((u) => [u.name, u.min, u.extra]),
+    [
+      ['A', 0, 10],
+      ['B', 0, 10],
+    ],
+  );
   // A has 30 queued, B none: 10 inside A's share, then 10 borrowed from idle B.
   let queue = 30;
   for (let j = 1; j <= 20; j++) {
@@ -89,14 +95,20 @@ test('request and release from an unregistered user are BAD_REQUEST errors', () 
 test('request with an invalid expression is an INVALID_EXPRESSION error', () => {
   const s = allocator([node('n1', 2)]);
   register(s, 'alice');
-  assert.equal(request(s, 'alice', 1, 1, demand(1, 1, 'big xx')), 'error INVALID_EXPRESSION: invalid attribute expression "big xx": expected "and" or "or" between "big" and "xx"');
+  assert.equal(
+    request(s, 'alice', 1, 1, demand(1, 1, 'big xx')),
+    'error INVALID_EXPRESSION: invalid attribute expression "big xx": expected "and" or "or" between "big" and "xx"',
+  );
 });
 
 test('request and feasible with parentheses nested too deep are BAD_EXPR errors; a shallow bad expression stays a feasibility problem', () => {
   const s = allocator([node('n1', 2)]);
   register(s, 'alice');
   const deep = '('.repeat(3000);
-  assert.match(request(s, 'alice', 1, 1, demand(1, 1, deep)), /^error BAD_EXPR: invalid attribute expression "\(+…\(+ \(3000 characters\)": parentheses and "not" nest more than 64 deep$/);
+  assert.match(
+    request(s, 'alice', 1, 1, demand(1, 1, deep)),
+    /^error BAD_EXPR: invalid attribute expression "\(+…\(+ \(3000 characters\)": parentheses and "not" nest more than 64 deep$/,
+  );
   const f = send(s, { type: 'feasible', user: 'alice', demand: demand(1, 1, `(${'not '.repeat(65)}big)`) });
   assert.equal(f.type === 'error' && f.code, 'BAD_EXPR');
   const g = send(s, { type: 'feasible', user: 'mallory', demand: demand(1, 1, '((big)') });
@@ -114,10 +126,15 @@ test('release of an unknown job is still answered released', () => {
 
 test('trusted (embedded) register charges running slots without capacity checks (§3.9)', () => {
   const s = allocator([node('n1', 2)]);
-  register(s, 'alice', [
-    { jobId: 1, node: 'n1', cores: 2, memGB: 1 },
-    { jobId: 2, node: 'n1', cores: 2, memGB: 1 },
-  ], 5);
+  register(
+    s,
+    'alice',
+    [
+      { jobId: 1, node: 'n1', cores: 2, memGB: 1 },
+      { jobId: 2, node: 'n1', cores: 2, memGB: 1 },
+    ],
+    5,
+  );
   const n = s.nodeByName.get('n1')!;
   assert.deepEqual([n.usedCores, s.usedCores, n.reqMemGB], [4, 4, 4]);
   assert.equal(s.userByName.get('alice')!.queueSize, 5);
@@ -166,10 +183,7 @@ test('register rejects a malformed running list before changing anything', () =>
 
 test('feasible: null when some node could ever run it, else a clear sentence', () => {
   const s = createAllocator(
-    [
-      node('node1', 8, { memGB: 23.6, attributes: ['big'] }),
-      node('node2', 4, { memGB: 64, attributes: ['infiband'] }),
-    ],
+    [node('node1', 8, { memGB: 23.6, attributes: ['big'] }), node('node2', 4, { memGB: 64, attributes: ['infiband'] })],
     rules('even'),
   );
   setNodeMetrics(s, 'node2', { up: false });
@@ -210,8 +224,21 @@ test('status: users in registration order, nodes in file order, used = slots + o
   ]);
   assert.deepEqual([st.totalCores, st.usedCores, st.warnings], [8, 3, []]);
   assert.deepEqual(st.nodes[0], {
-    name: 'n1', address: 'n1', cores: 4, usedCores: 2, outsiders: 0, load: 0, totalMemGB: 64, usedMemGB: 0,
-    reqMemGB: 3.5, disk: null, attributes: ['big'], up: true, drained: false, removed: false, prefMulticore: true,
+    name: 'n1',
+    address: 'n1',
+    cores: 4,
+    usedCores: 2,
+    outsiders: 0,
+    load: 0,
+    totalMemGB: 64,
+    usedMemGB: 0,
+    reqMemGB: 3.5,
+    disk: null,
+    attributes: ['big'],
+    up: true,
+    drained: false,
+    removed: false,
+    prefMulticore: true,
   });
   assert.deepEqual([st.nodes[1]!.outsiders, st.nodes[1]!.load, st.nodes[1]!.disk], [1, 0.47, { usedGB: 3, totalGB: 9 }]);
 });
@@ -278,12 +305,18 @@ test('strict register (the shared daemon): only slots it granted to this user, a
     [2, 'job 2 holds no slot granted to this user (never granted, or already released)'],
     [7, 'job 7 holds no slot granted to this user (never granted, or already released)'],
   ]);
-  assert.deepEqual([s.usedCores, s.nodeByName.get('big')!.usedCores, s.nodeByName.get('n1')!.usedCores], [3, 0, 3], 'nothing charged; job 1 stays as granted');
+  assert.deepEqual(
+    [s.usedCores, s.nodeByName.get('big')!.usedCores, s.nodeByName.get('n1')!.usedCores],
+    [3, 0, 3],
+    'nothing charged; job 1 stays as granted',
+  );
   assert.equal(request(s, 'bob', 8, 1, demand(2, 1, 'bigmem')), 'big', 'the bigmem node is free for everyone');
   // A held slot not reported is released; reporting it again later does not bring it back.
   assert.deepEqual(registerStrict(s, 'alice', []), []);
   assert.equal(s.userByName.get('alice')!.usedCores, 0);
-  assert.deepEqual(registerStrict(s, 'alice', [granted]), [[1, 'job 1 holds no slot granted to this user (never granted, or already released)']]);
+  assert.deepEqual(registerStrict(s, 'alice', [granted]), [
+    [1, 'job 1 holds no slot granted to this user (never granted, or already released)'],
+  ]);
   assert.equal(s.userByName.get('alice')!.usedCores, 0);
   // A new user reporting running jobs gets none of them.
   assert.equal(registerStrict(s, 'mallory', [{ jobId: 1, node: 'n1', cores: 1, memGB: 1 }]).length, 1);
@@ -329,5 +362,8 @@ test('a removed user whose registration leaves it holding nothing is forgotten, 
   register(s, 'alice', [{ jobId: 1, node: 'n1', cores: 1, memGB: 1 }], 0, STRICT);
   assert.equal(s.userByName.has('alice'), true, 'its job still runs');
   register(s, 'alice', [], 0, STRICT);
-  assert.deepEqual(s.users.map((u) => [u.name, u.extra]), [['bob', 4]]);
+  assert.deepEqual(
+    s.users.map((u) => [u.name, u.extra]),
+    [['bob', 4]],
+  );
 });

@@ -15,7 +15,9 @@ function failure(text: string): { line: number; message: string } {
 }
 
 test('key=value syntax with every key', () => {
-  const [n] = nodes('node1 cores=6 address=localhost memory=31.5 check_dir=/scratch pref_multicore=true attributes=big,infiband attributes=fast\n');
+  const [n] = nodes(
+    'node1 cores=6 address=localhost memory=31.5 check_dir=/scratch pref_multicore=true attributes=big,infiband attributes=fast\n',
+  );
   assert.deepEqual(n, {
     name: 'node1',
     address: 'localhost',
@@ -31,21 +33,51 @@ test('defaults: address is the name; cores and memory null (detect); no attribut
   assert.deepEqual(nodes('localhost cores=5'), [
     { name: 'localhost', address: 'localhost', cores: 5, memGB: null, attributes: [], prefMulticore: false, checkDir: null },
   ]);
-  assert.deepEqual(nodes('bare')[0], { name: 'bare', address: 'bare', cores: null, memGB: null, attributes: [], prefMulticore: false, checkDir: null });
+  assert.deepEqual(nodes('bare')[0], {
+    name: 'bare',
+    address: 'bare',
+    cores: null,
+    memGB: null,
+    attributes: [],
+    prefMulticore: false,
+    checkDir: null,
+  });
   assert.equal(nodes('n cores=2 pref_multicore=false')[0]!.prefMulticore, false);
 });
 
 test('legacy syntax: name N [M] [address=host] attributes', () => {
   const list = nodes('node1 4 M address=host1 big fast\nnode2 3 infiband\nnode3 8 memory=16 M');
-  assert.deepEqual(list[0], { name: 'node1', address: 'host1', cores: 4, memGB: null, attributes: ['big', 'fast'], prefMulticore: true, checkDir: null });
-  assert.deepEqual(list[1], { name: 'node2', address: 'node2', cores: 3, memGB: null, attributes: ['infiband'], prefMulticore: false, checkDir: null });
+  assert.deepEqual(list[0], {
+    name: 'node1',
+    address: 'host1',
+    cores: 4,
+    memGB: null,
+    attributes: ['big', 'fast'],
+    prefMulticore: true,
+    checkDir: null,
+  });
+  assert.deepEqual(list[1], {
+    name: 'node2',
+    address: 'node2',
+    cores: 3,
+    memGB: null,
+    attributes: ['infiband'],
+    prefMulticore: false,
+    checkDir: null,
+  });
   assert.equal(list[2]!.memGB, 16);
   assert.equal(list[2]!.prefMulticore, true);
 });
 
 test('blank lines, whole-line and trailing comments, CRLF, file order kept', () => {
   const list = nodes('# cluster\n\n  node1 cores=2   # the small one\r\n\t\nnode2 cores=4 attributes=big#comment\n# end');
-  assert.deepEqual(list.map((n) => [n.name, n.cores, n.attributes]), [['node1', 2, []], ['node2', 4, ['big']]]);
+  assert.deepEqual(
+    list.map((n) => [n.name, n.cores, n.attributes]),
+    [
+      ['node1', 2, []],
+      ['node2', 4, ['big']],
+    ],
+  );
   assert.deepEqual(nodes(''), []);
   assert.deepEqual(nodes('# only comments\n\n'), []);
 });

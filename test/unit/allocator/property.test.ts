@@ -20,9 +20,23 @@ import { reloadNodes, removeUser, setDrained } from '../../../src/allocator/admi
 import { borrowableCores, globalFreeCores } from '../../../src/allocator/grant.js';
 import { releaseVanishedSlots } from '../../../src/allocator/reap.js';
 import { buildStatus } from '../../../src/allocator/status.js';
-import { recountCores, redistribute, setNodeMetrics, setRules, takesJobs, type AllocatorState, type NodeSpec, type SlotRecord } from '../../../src/allocator/state.js';
+import {
+  recountCores,
+  redistribute,
+  setNodeMetrics,
+  setRules,
+  takesJobs,
+  type AllocatorState,
+  type NodeSpec,
+  type SlotRecord,
+} from '../../../src/allocator/state.js';
 import { clusterStatusSchema } from '../../../src/protocol/cluster.js';
-import { allocatorToMasterSchema, type AllocatorToMaster, type MasterToAllocator, type Slot } from '../../../src/protocol/master-allocator.js';
+import {
+  allocatorToMasterSchema,
+  type AllocatorToMaster,
+  type MasterToAllocator,
+  type Slot,
+} from '../../../src/protocol/master-allocator.js';
 import { allocator, node, rules } from './fixtures.js';
 
 const SEEDS = 200;
@@ -31,7 +45,15 @@ const STRICT: HandleOptions = { trustRegistrations: false };
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'];
 const NODE_NAMES = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
 const RULES = ['even', 'even minimum 1', 'explicit\nu0 2+50%\nu1 3', 'explicit minimum 1\nu2 4\nu3 1+10%', 'even minimum 9'].map(rules);
-const HUGE: Partial<Slot>[] = [{ cores: 2 ** 53 - 1 }, { cores: 0 }, { memGB: 1e300 }, { memGB: -1 }, { jobId: -1 }, { node: '' }, { cores: 2.5 }];
+const HUGE: Partial<Slot>[] = [
+  { cores: 2 ** 53 - 1 },
+  { cores: 0 },
+  { memGB: 1e300 },
+  { memGB: -1 },
+  { jobId: -1 },
+  { node: '' },
+  { cores: 2.5 },
+];
 
 class Run {
   readonly rng: Rng;
@@ -83,13 +105,22 @@ class Run {
 function stepRequest(r: Run): string {
   const user = r.pick(USERS);
   const jobId = r.job();
-  const d = { cores: r.chance(0.05) ? r.pick([0, 2 ** 40, -1]) : r.int(1, 6), memGB: r.pick([0, 0.5, 1, 2.25, 5, 30]), attrs: r.pick([null, null, null, 'gpu', 'n2', 'gpu or n1', 'gpu and'] as const) };
+  const d = {
+    cores: r.chance(0.05) ? r.pick([0, 2 ** 40, -1]) : r.int(1, 6),
+    memGB: r.pick([0, 0.5, 1, 2.25, 5, 30]),
+    attrs: r.pick([null, null, null, 'gpu', 'n2', 'gpu or n1', 'gpu and'] as const),
+  };
   const u = r.s.userByName.get(user);
   const held = u?.slots.has(jobId) ?? false;
   // §3.6 step A: the minimum, the share (min + extra), or the share plus what it may borrow now.
   const share = u === undefined ? 0 : u.min + u.extra + Math.max(0, borrowableCores(r.s, u));
   const globalFree = globalFreeCores(r.s);
-  const before = new Map(r.s.nodes.map((n) => [n.spec.name, { up: takesJobs(n), free: n.spec.cores - n.usedCores - n.outsiders, avail: n.spec.memGB - n.reqMemGB }]));
+  const before = new Map(
+    r.s.nodes.map((n) => [
+      n.spec.name,
+      { up: takesJobs(n), free: n.spec.cores - n.usedCores - n.outsiders, avail: n.spec.memGB - n.reqMemGB },
+    ]),
+  );
   const used = u?.usedCores ?? 0;
   const reply = r.send({ type: 'request', user, jobId, demand: d, queueSize: r.int(0, 30) });
   const what = `request ${user} job ${jobId} ${JSON.stringify(d)}: ${reply.type === 'granted' ? `granted on ${reply.node}` : reply.type}`;
@@ -129,10 +160,12 @@ function stepRegister(r: Run): string {
       else if (kind === 1 && other.length > 0) {
         const o = r.pick(other); // mostly another user's job id
         slot = { jobId: o.jobId, node: o.node, cores: o.cores, memGB: o.memGB };
-      }
-      else if (kind === 2 && report.length > 0) {
+      } else if (kind === 2 && report.length > 0) {
         const i = r.int(0, report.length - 1);
-        report[i] = { ...report[i]!, ...r.pick([{ cores: report[i]!.cores + 1 }, { memGB: report[i]!.memGB + 1 }, { node: r.pick(NODE_NAMES) }]) };
+        report[i] = {
+          ...report[i]!,
+          ...r.pick([{ cores: report[i]!.cores + 1 }, { memGB: report[i]!.memGB + 1 }, { node: r.pick(NODE_NAMES) }]),
+        };
       } else if (kind === 3 && report.length > 0) report.push({ ...r.pick(report) });
       else if (kind === 4) slot = { jobId: r.job(), node: r.pick(NODE_NAMES), cores: 1, memGB: 1, ...r.pick(HUGE) };
       if (slot !== null && (!ids.has(slot.jobId) || kind === 4)) report.push(slot);
@@ -142,18 +175,36 @@ function stepRegister(r: Run): string {
   const reply = r.send({ type: 'register', user, running: report, queueSize: r.int(0, 20) });
   const what = `${hostile ? 'hostile ' : ''}register ${user} ${JSON.stringify(report)}`;
   const ids = report.map((x) => x.jobId);
-  const malformed = new Set(ids).size !== ids.length || report.some((x) => !(Number.isSafeInteger(x.cores) && x.cores >= 1 && x.cores <= 1e6 && x.memGB >= 0 && x.memGB <= 1e6 && x.jobId >= 0 && x.node !== ''));
+  const malformed =
+    new Set(ids).size !== ids.length ||
+    report.some(
+      (x) =>
+        !(
+          Number.isSafeInteger(x.cores) &&
+          x.cores >= 1 &&
+          x.cores <= 1e6 &&
+          x.memGB >= 0 &&
+          x.memGB <= 1e6 &&
+          x.jobId >= 0 &&
+          x.node !== ''
+        ),
+    );
   if (malformed) {
     assert.equal(reply.type, 'error', `${what}: a malformed report must be refused whole`);
     assert.deepEqual(r.slotsOf(user), mine, 'and change nothing');
     return `${what}: error`;
   }
   assert.equal(reply.type, 'registered');
-  const same = (a: Slot, b: Slot | undefined): boolean => b !== undefined && a.node === b.node && a.cores === b.cores && a.memGB === b.memGB;
+  const same = (a: Slot, b: Slot | undefined): boolean =>
+    b !== undefined && a.node === b.node && a.cores === b.cores && a.memGB === b.memGB;
   const expectRefused = report.filter((x) => !same(x, heldBefore.get(x.jobId))).map((x) => x.jobId);
   assert.deepEqual(reply.type === 'registered' && reply.refused.map((x) => x.jobId), expectRefused, `${what}: refused`);
   const expectKept = mine.filter((s) => ids.includes(s.jobId)).map((s) => s.jobId);
-  assert.deepEqual(r.slotsOf(user).map((s) => s.jobId), expectKept, `${what}: kept`);
+  assert.deepEqual(
+    r.slotsOf(user).map((s) => s.jobId),
+    expectKept,
+    `${what}: kept`,
+  );
   for (const s of r.slotsOf(user)) assert.ok(same(s, heldBefore.get(s.jobId)), 'kept as granted');
   return `${what}: refused ${expectRefused.join(',') || '-'}`;
 }
@@ -163,7 +214,8 @@ function stepReap(r: Run): string {
   const user = r.pick(USERS);
   const mine = r.slotsOf(user);
   const live = new Map<string, Set<number>>();
-  for (const n of NODE_NAMES) if (r.chance(0.5)) live.set(n, new Set(mine.filter((s) => s.node === n && r.chance(0.5)).map((s) => s.jobId)));
+  for (const n of NODE_NAMES)
+    if (r.chance(0.5)) live.set(n, new Set(mine.filter((s) => s.node === n && r.chance(0.5)).map((s) => s.jobId)));
   const expect = mine.filter((s) => live.has(s.node) && !live.get(s.node)!.has(s.jobId)).map((s) => s.jobId);
   const released = releaseVanishedSlots(r.s, user, live).map((s) => s.jobId);
   assert.deepEqual(released, expect);
@@ -195,7 +247,8 @@ function stepCluster(r: Run): string {
       return `probe ${name}: metrics`;
     case 4: {
       const user = r.pick(USERS);
-      if (r.chance(0.6)) return `register ${user} (new or again, nothing running): ${r.send({ type: 'register', user, running: [], queueSize: r.int(0, 20) }).type}`;
+      if (r.chance(0.6))
+        return `register ${user} (new or again, nothing running): ${r.send({ type: 'register', user, running: [], queueSize: r.int(0, 20) }).type}`;
       return `remove ${user}: ${removeUser(r.s, user)}`;
     }
     case 5:
@@ -241,7 +294,9 @@ test(`property: ${SEEDS} seeds × ${STEPS} random steps keep the books, the capa
         checkAfter(r, before);
       } catch (err) {
         const last = trail.slice(-5).join('\n');
-        throw new Error(`seed ${seed}, step ${i} failed (replay: QPY_PROPERTY_SEED=${seed}):\n${last}\n${(err as Error).message}`, { cause: err });
+        throw new Error(`seed ${seed}, step ${i} failed (replay: QPY_PROPERTY_SEED=${seed}):\n${last}\n${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
   }

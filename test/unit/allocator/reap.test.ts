@@ -14,10 +14,19 @@ test('releaseVanishedSlots: only slots on completely probed nodes whose wrapper 
   const s = allocator([node('a', 4), node('b', 4), node('c', 4)]);
   const alice = addUser(s, 'alice');
   const bob = addUser(s, 'bob');
-  for (const [jobId, n] of [[1, 'a'], [2, 'a'], [3, 'b'], [4, 'c']] as const) chargeSlot(s, alice, { jobId, node: n, cores: 1, memGB: 1 });
+  for (const [jobId, n] of [
+    [1, 'a'],
+    [2, 'a'],
+    [3, 'b'],
+    [4, 'c'],
+  ] as const)
+    chargeSlot(s, alice, { jobId, node: n, cores: 1, memGB: 1 });
   chargeSlot(s, bob, { jobId: 1, node: 'a', cores: 2, memGB: 1 });
   // a: job 1 still runs, job 2 is gone; b: probed, nothing runs; c: down (absent).
-  const live = new Map([['a', new Set([1])], ['b', new Set<number>()]]);
+  const live = new Map([
+    ['a', new Set([1])],
+    ['b', new Set<number>()],
+  ]);
   const released = releaseVanishedSlots(s, 'alice', live);
   assert.deepEqual(released.map((r) => r.jobId).sort(), [2, 3]);
   assert.deepEqual([...alice.slots.keys()], [1, 4]);

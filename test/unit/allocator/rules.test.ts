@@ -55,7 +55,10 @@ test('§3.4 table: even minimum 14 -> Requirement exceeds the number of cores', 
 });
 
 test('explicit minimums that exceed the cores fail too', () => {
-  assert.match(shares('explicit\nuser1 30+0\nuser2 11+0', 40) as string, /^Requirement exceeds the number of cores: the minimums add up to 41 > 40 cores/);
+  assert.match(
+    shares('explicit\nuser1 30+0\nuser2 11+0', 40) as string,
+    /^Requirement exceeds the number of cores: the minimums add up to 41 > 40 cores/,
+  );
 });
 
 test('user=spec syntax, comments and blank lines give the same result', () => {

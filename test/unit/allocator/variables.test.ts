@@ -65,5 +65,8 @@ test('variables: counters, nodes, users and their slots', () => {
       '',
     ].join('\n'),
   );
-  assert.equal(formatVariables(allocator([])), 'n_cores          = 0\nn_min_cores      = 0\nn_used_cores     = 0\nn_used_min_cores = 0\nn_outsiders      = 0\n\nNo nodes\n\nNo users\n');
+  assert.equal(
+    formatVariables(allocator([])),
+    'n_cores          = 0\nn_min_cores      = 0\nn_used_cores     = 0\nn_used_min_cores = 0\nn_outsiders      = 0\n\nNo nodes\n\nNo users\n',
+  );
 });

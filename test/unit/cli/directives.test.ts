@@ -9,7 +9,8 @@ test('the documented directives', () => {
 });
 
 test('pairs split on ;, spaces ignored, aliases, later lines override, CRLF', () => {
-  const text = '#QPY number of cores = 4 ; memory=10;node attributes =  a   or  b \r\n#QPY cp_script=False; copy script = TRUE\n#QPY n_cores=3\n';
+  const text =
+    '#QPY number of cores = 4 ; memory=10;node attributes =  a   or  b \r\n#QPY cp_script=False; copy script = TRUE\n#QPY n_cores=3\n';
   assert.deepEqual(parseDirectives(text), { ok: true, values: { cores: 3, memGB: 10, attrs: 'a or b', copyScript: true } });
   assert.deepEqual(parseDirectives('#QPY mem=1;\n#QPY copy script false'), { ok: true, values: { memGB: 1, copyScript: false } });
 });
@@ -22,7 +23,11 @@ test('lines not beginning exactly with "#QPY " are ignored; whole file is scanne
 
 test('errors with the original wording and a line number', () => {
   assert.deepEqual(parseDirectives('x\n#QPY cores=2'), { ok: false, message: 'Unknown script option: cores', line: 2 });
-  assert.deepEqual(parseDirectives('#QPY n_cores 2'), { ok: false, message: 'Invalid syntax for options inside script: n_cores 2', line: 1 });
+  assert.deepEqual(parseDirectives('#QPY n_cores 2'), {
+    ok: false,
+    message: 'Invalid syntax for options inside script: n_cores 2',
+    line: 1,
+  });
   assert.deepEqual(parseDirectives('#QPY mem=1=2'), { ok: false, message: 'Invalid syntax for options inside script: mem=1=2', line: 1 });
   assert.deepEqual(parseDirectives('#QPY n_cores=two'), { ok: false, message: 'Invalid value for n_cores: two.', line: 1 });
   for (const bad of ['0', '-1', '1.5', '']) {

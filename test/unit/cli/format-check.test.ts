@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_CHECK_FORMAT, formatCheck, formatDuration, formatJob, formatOutcome, formatTime, pyFloat,
+  DEFAULT_CHECK_FORMAT,
+  formatCheck,
+  formatDuration,
+  formatJob,
+  formatOutcome,
+  formatTime,
+  pyFloat,
 } from '../../../src/cli/format-check.js';
 import type { Job, JobState } from '../../../src/protocol/job.js';
 
@@ -21,15 +27,33 @@ function job(id: number, state: JobState, over: Partial<Job['spec']> = {}): Job 
 
 const queued = job(4, { type: 'queue' });
 const running = job(2, { type: 'running', node: 'localhost', startedAt: T0 + 1000, pid: 77, killRequested: false });
-const failed = job(3, {
-  type: 'failed', node: 'localhost', startedAt: T0 + 1000, endedAt: T0 + 19_500,
-  outcome: { type: 'exit', code: 3 },
-}, { command: "sh -c 'exit 3'" });
-const done = job(1, { type: 'done', node: 'node1', startedAt: T0, endedAt: T0 + 2000, outcome: { type: 'exit', code: 0 } }, { command: 'hostname' });
-const killed = job(5, {
-  type: 'killed', node: 'node1', startedAt: T0, endedAt: T0 + 18_921,
-  outcome: { type: 'signal', signal: 'SIGKILL' },
-}, { attrs: 'big', memGB: 0.01 });
+const failed = job(
+  3,
+  {
+    type: 'failed',
+    node: 'localhost',
+    startedAt: T0 + 1000,
+    endedAt: T0 + 19_500,
+    outcome: { type: 'exit', code: 3 },
+  },
+  { command: "sh -c 'exit 3'" },
+);
+const done = job(
+  1,
+  { type: 'done', node: 'node1', startedAt: T0, endedAt: T0 + 2000, outcome: { type: 'exit', code: 0 } },
+  { command: 'hostname' },
+);
+const killed = job(
+  5,
+  {
+    type: 'killed',
+    node: 'node1',
+    startedAt: T0,
+    endedAt: T0 + 18_921,
+    outcome: { type: 'signal', signal: 'SIGKILL' },
+  },
+  { attrs: 'big', memGB: 0.01 },
+);
 const lost = job(6, { type: 'done', node: 'node1', startedAt: T0, endedAt: T0 + 1, outcome: { type: 'lost' } });
 const undone = job(7, { type: 'undone', endedAt: T0 + 500 }, { attrs: 'big or infiband', memGB: 0.01 });
 const nodeFailed = job(8, { type: 'node_failed', node: 'node2', startedAt: T0, endedAt: T0 + 61_000 });
@@ -44,7 +68,10 @@ test('default format, as in the brief', () => {
   assert.equal(formatJob(lost, DEFAULT_CHECK_FORMAT, now), '6 (done):sleep 30 (on node1; wd: /tmp/w; lost)\n');
   assert.equal(formatJob(undone, DEFAULT_CHECK_FORMAT, now), '7 (undone):sleep 30 (on None; wd: /tmp/w)\n');
   assert.equal(formatJob(nodeFailed, DEFAULT_CHECK_FORMAT, now), '8 (node_failed):sleep 30 (on node2; wd: /tmp/w; node went down)\n');
-  assert.equal(formatJob(nodeFailed, '%n|%A|%S|%E|%R|%x', now), 'node2|node2|2024-01-02 03:04:05.678000|2024-01-02 03:05:06.678000|0:01:01|node went down');
+  assert.equal(
+    formatJob(nodeFailed, '%n|%A|%S|%E|%R|%x', now),
+    'node2|node2|2024-01-02 03:04:05.678000|2024-01-02 03:05:06.678000|0:01:01|node went down',
+  );
 });
 
 test('the observed pipe-separated rows of §5.4', () => {
@@ -101,9 +128,20 @@ test('times with six fraction digits in local time', () => {
 
 test('memory like Python float repr', () => {
   const cases: [number, string][] = [
-    [5, '5.0'], [0.01, '0.01'], [0.1, '0.1'], [2.5, '2.5'], [100, '100.0'], [0, '0.0'],
-    [1e-5, '1e-05'], [0.0001, '0.0001'], [1e16, '1e+16'], [1.5e16, '1.5e+16'], [1e15, '1000000000000000.0'],
-    [123456.789, '123456.789'], [-3, '-3.0'], [1 / 3, '0.3333333333333333'],
+    [5, '5.0'],
+    [0.01, '0.01'],
+    [0.1, '0.1'],
+    [2.5, '2.5'],
+    [100, '100.0'],
+    [0, '0.0'],
+    [1e-5, '1e-05'],
+    [0.0001, '0.0001'],
+    [1e16, '1e+16'],
+    [1.5e16, '1.5e+16'],
+    [1e15, '1000000000000000.0'],
+    [123456.789, '123456.789'],
+    [-3, '-3.0'],
+    [1 / 3, '0.3333333333333333'],
   ];
   for (const [x, s] of cases) assert.equal(pyFloat(x), s, String(x));
 });

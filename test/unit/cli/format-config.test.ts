@@ -8,29 +8,38 @@ import { DEFAULT_SETTINGS } from '../../../src/protocol/settings.js';
 import type { Job } from '../../../src/protocol/job.js';
 
 test('config: the defaults, plain', () => {
-  assert.equal(formatConfig(DEFAULT_SETTINGS, false, false), [
-    "Check pattern: '%j (%s):%c (on %n; wd: %d%e)\\n'",
-    'Using a copied version of run script: False',
-    'Using coloured check: True',
-    'Colours:',
-    '  - queue (yellow)',
-    '  - running (blue)',
-    '  - done (green)',
-    '  - killed (red)',
-    '  - undone (grey)',
-    '  - failed (magenta)',
-    '',
-  ].join('\n'));
+  assert.equal(
+    formatConfig(DEFAULT_SETTINGS, false, false),
+    [
+      "Check pattern: '%j (%s):%c (on %n; wd: %d%e)\\n'",
+      'Using a copied version of run script: False',
+      'Using coloured check: True',
+      'Colours:',
+      '  - queue (yellow)',
+      '  - running (blue)',
+      '  - done (green)',
+      '  - killed (red)',
+      '  - undone (grey)',
+      '  - failed (magenta)',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('config: attribute settings, colour off, paused; coloured scheme lines on a terminal', () => {
   const s = { ...DEFAULT_SETTINGS, colour: false, defaultAttr: 'big', andAttr: 'not slow', orAttr: 'gpu', checkFMT: "%j's\n" };
-  assert.equal(formatConfig(s, true, false), `Check pattern: "%j's\\n"\nUsing a copied version of run script: False\nUsing coloured check: False\nDefault node attributes: big\n"and" node attributes: not slow\n"or" node attributes: gpu\nJob submission is paused\n`);
+  assert.equal(
+    formatConfig(s, true, false),
+    `Check pattern: "%j's\\n"\nUsing a copied version of run script: False\nUsing coloured check: False\nDefault node attributes: big\n"and" node attributes: not slow\n"or" node attributes: gpu\nJob submission is paused\n`,
+  );
   assert.match(formatConfig(DEFAULT_SETTINGS, false, true), /\x1b\[33m {2}- queue \(yellow\)\x1b\[0m\n/);
 });
 
 test('config: sourced files listed', () => {
-  assert.match(formatConfig({ ...DEFAULT_SETTINGS, colour: false, sourceTheseFiles: ['/a', '/b'] }, false, false), /\nThese files are sourced when running a job:\n {2}\/a\n {2}\/b\n$/);
+  assert.match(
+    formatConfig({ ...DEFAULT_SETTINGS, colour: false, sourceTheseFiles: ['/a', '/b'] }, false, false),
+    /\nThese files are sourced when running a job:\n {2}\/a\n {2}\/b\n$/,
+  );
 });
 
 test('colour: only with the setting on, on a terminal, without NO_COLOR', () => {
@@ -45,5 +54,8 @@ test('colour: only with the setting on, on a terminal, without NO_COLOR', () => 
 
 test('check: each job wrapped in its status colour, the paused line not', () => {
   const job: Job = { id: 1, spec: { command: 'true', cwd: '/w', cores: 1, memGB: 1, attrs: null }, queuedAt: 0, state: { type: 'queue' } };
-  assert.equal(formatCheck([job], '%j %s\n', 0, true, undefined, (st) => statusColour(DEFAULT_SETTINGS, st)), '\x1b[33m1 queue\n\x1b[0mJob submission is paused.\n');
+  assert.equal(
+    formatCheck([job], '%j %s\n', 0, true, undefined, (st) => statusColour(DEFAULT_SETTINGS, st)),
+    '\x1b[33m1 queue\n\x1b[0mJob submission is paused.\n',
+  );
 });

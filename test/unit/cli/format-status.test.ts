@@ -1,37 +1,63 @@
 /** Tests for src/cli/format-status.ts: the §6.4 layout and the §8.2 printing rows, byte for byte. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  formatNodeRow, formatNodes, formatStatus, formatUserRow, formatUsers, pyFixed,
-} from '../../../src/cli/format-status.js';
+import { formatNodeRow, formatNodes, formatStatus, formatUserRow, formatUsers, pyFixed } from '../../../src/cli/format-status.js';
 import type { NodeView, UserView } from '../../../src/protocol/cluster.js';
 
 function node(over: Partial<NodeView>): NodeView {
   return {
-    name: 'node1', address: 'node1', cores: 0, usedCores: 0, outsiders: 0, load: 0,
-    totalMemGB: 0, usedMemGB: 0, reqMemGB: 2, disk: null, attributes: [], up: true, drained: false, removed: false, prefMulticore: false,
+    name: 'node1',
+    address: 'node1',
+    cores: 0,
+    usedCores: 0,
+    outsiders: 0,
+    load: 0,
+    totalMemGB: 0,
+    usedMemGB: 0,
+    reqMemGB: 2,
+    disk: null,
+    attributes: [],
+    up: true,
+    drained: false,
+    removed: false,
+    prefMulticore: false,
     ...over,
   };
 }
-const user = (name: string, usedCores: number, queueSize: number): UserView =>
-  ({ name, usedCores, queueSize, minCores: 0, extraCores: 0 });
+const user = (name: string, usedCores: number, queueSize: number): UserView => ({ name, usedCores, queueSize, minCores: 0, extraCores: 0 });
 
 // nodes Printing.setUp / PrintingNodes.setUp (unit_tests/test_nodes.py)
 const n1 = node({ cores: 10, usedCores: 2, totalMemGB: 50, usedMemGB: 30, load: 1, disk: { usedGB: 80, totalGB: 100 } });
 const n2 = node({
-  name: 'node2', up: false, cores: 100, usedCores: 20, reqMemGB: 20, totalMemGB: 100, usedMemGB: 80, load: 3,
+  name: 'node2',
+  up: false,
+  cores: 100,
+  usedCores: 20,
+  reqMemGB: 20,
+  totalMemGB: 100,
+  usedMemGB: 80,
+  load: 3,
   disk: { usedGB: 170, totalGB: 200 },
 });
 
 test('new marks: (drained) and (removed) sit where (down) does, and count towards the 28-column rule', () => {
-  assert.equal(formatNodeRow({ ...n1, drained: true }), 'node1 (drained)                  ' + '  2    10     1.0     30.0     2.0    50.0    80    100');
-  assert.equal(formatNodeRow({ ...n1, up: false, removed: true }), 'node1 (down) (removed)           ' + '  2    10     1.0     30.0     2.0    50.0    80    100');
-  assert.match(formatNodeRow({ ...n1, drained: true, attributes: ['abcdefgh', 'ijk'] }), /^node1 \(drained\) +2 .*    \[abcdefgh,ijk\]$/);
+  assert.equal(
+    formatNodeRow({ ...n1, drained: true }),
+    'node1 (drained)                  ' + '  2    10     1.0     30.0     2.0    50.0    80    100',
+  );
+  assert.equal(
+    formatNodeRow({ ...n1, up: false, removed: true }),
+    'node1 (down) (removed)           ' + '  2    10     1.0     30.0     2.0    50.0    80    100',
+  );
+  assert.match(formatNodeRow({ ...n1, drained: true, attributes: ['abcdefgh', 'ijk'] }), /^node1 \(drained\) +2 .* {4}\[abcdefgh,ijk\]$/);
 });
 
 test('nodes Printing.test1 and test2', () => {
   assert.equal(formatNodeRow(n1), 'node1                            ' + '  2    10     1.0     30.0     2.0    50.0    80    100');
-  assert.equal(formatNodeRow({ ...n1, up: false }), 'node1 (down)                     ' + '  2    10     1.0     30.0     2.0    50.0    80    100');
+  assert.equal(
+    formatNodeRow({ ...n1, up: false }),
+    'node1 (down)                     ' + '  2    10     1.0     30.0     2.0    50.0    80    100',
+  );
 });
 
 test('node rows listed in §6.4', () => {
@@ -108,11 +134,11 @@ test('label rules: attributes move to the end when too long; outsiders count as 
   assert.equal(formatNodeRow(node({ name: 'n', attributes: [a24] })).slice(0, 31), `n [${a24}]   `);
   // 29 moves: with ' (down)' the limit is passed
   const moved = formatNodeRow(node({ name: 'n', attributes: [a24], up: false, cores: 4, outsiders: 1, usedCores: 2 }));
-  assert.equal(moved, 'n (down)'.padEnd(30) + '     3     4     0.0      0.0     2.0     0.0' + ' '.repeat(13) + `    [${a24}]`);
+  assert.equal(moved, `${'n (down)'.padEnd(30)}     3     4     0.0      0.0     2.0     0.0${' '.repeat(13)}    [${a24}]`);
   assert.equal(moved.length, 88 + 4 + a24.length + 2);
   // a long name is not cut
   const long = formatNodeRow(node({ name: 'x'.repeat(35) }));
-  assert.ok(long.startsWith('x'.repeat(35) + '     0'));
+  assert.ok(long.startsWith(`${'x'.repeat(35)}     0`));
 });
 
 test('disk field: blank when unknown, zeros after a reload', () => {

@@ -36,7 +36,10 @@ test('the first line of standard input: split chunks, CRLF, no newline at the en
 
 test('a code: blanks dropped, lowercased; empty or malformed ones are clear errors', () => {
   assert.equal(parseCode(`  ${CODE.toUpperCase()}\t`, false), CODE);
-  assert.throws(() => parseCode('  ', false), (e: unknown) => e instanceof QpyError && e.code === 'INVALID_ARGUMENT' && /no invitation code on standard input/.test(e.message));
+  assert.throws(
+    () => parseCode('  ', false),
+    (e: unknown) => e instanceof QpyError && e.code === 'INVALID_ARGUMENT' && /no invitation code on standard input/.test(e.message),
+  );
   assert.throws(() => parseCode('', true), /no invitation code was entered/);
   assert.throws(() => parseCode(`qpy join 127.0.0.1:4000 ${CODE}`, false), /not an invitation code/);
   assert.throws(() => parseCode(CODE.slice(1), false), /not an invitation code/);
@@ -74,7 +77,7 @@ test('a terminal: a prompt, raw mode (no echo) while typing and restored after, 
   out.on('data', (d) => (written += d));
   const code = readJoinCode(tty, out);
   tty.write(CODE.slice(0, 10));
-  tty.write(CODE.slice(10) + 'x\x7f\r');
+  tty.write(`${CODE.slice(10)}x\x7f\r`);
   assert.equal(await code, CODE);
   assert.deepEqual(tty.modes, [true, false]);
   assert.equal(written, 'Invitation code: \n');

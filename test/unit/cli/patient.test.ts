@@ -30,7 +30,19 @@ test('a change waits CHANGE_REPLY_MS; a read keeps its own wait', async () => {
   const p = patient(f.conn, quiet);
   await p.request({ type: 'kill', selector: { statuses: ['all'], dirs: [], ranges: [] } });
   await p.request({ type: 'check', selector: { statuses: [], dirs: [], ranges: [] } });
-  await p.request({ type: 'submitMany', template: { cwd: '/', cores: 1, memGB: 1, attrs: null }, kind: 'array', commands: ['x'], indices: [1, 2], cap: null, stage: null, last: true }, 1234);
+  await p.request(
+    {
+      type: 'submitMany',
+      template: { cwd: '/', cores: 1, memGB: 1, attrs: null },
+      kind: 'array',
+      commands: ['x'],
+      indices: [1, 2],
+      cap: null,
+      stage: null,
+      last: true,
+    },
+    1234,
+  );
   assert.deepEqual(f.waits, [CHANGE_REPLY_MS, undefined, 1234]);
 });
 
@@ -43,9 +55,15 @@ test('no reply to a change: it may still be done, look with qpy check; not a fai
     return true;
   });
   const closed = patient(fake(() => new QpyError('MASTER_UNREACHABLE', 'the connection was closed')).conn, quiet);
-  await assert.rejects(closed.request({ type: 'clean', selector: { statuses: ['all'], dirs: [], ranges: [] } }), /the connection to qpy-master ended before it answered \(the connection was closed\): the clean may still be done/);
+  await assert.rejects(
+    closed.request({ type: 'clean', selector: { statuses: ['all'], dirs: [], ranges: [] } }),
+    /the connection to qpy-master ended before it answered \(the connection was closed\): the clean may still be done/,
+  );
   const read = patient(fake(() => new QpyError('MASTER_UNREACHABLE', 'no reply within 60000 ms')).conn, quiet);
-  await assert.rejects(read.request({ type: 'check', selector: { statuses: [], dirs: [], ranges: [] } }), /^QpyError: no reply within 60000 ms$/);
+  await assert.rejects(
+    read.request({ type: 'check', selector: { statuses: [], dirs: [], ranges: [] } }),
+    /^QpyError: no reply within 60000 ms$/,
+  );
   const refused = patient(fake(() => new QpyError('NOT_FOUND', 'Nothing to do: required jobs not found.')).conn, quiet);
   await assert.rejects(refused.request({ type: 'kill', selector: { statuses: ['all'], dirs: [], ranges: [] } }), /Nothing to do/);
 });
@@ -60,7 +78,10 @@ test('on a terminal, a slow change says it is still being worked on', async () =
   const { mock } = await import('node:test');
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
-    const pending = patient(slow, { isTTY: true, write: (s: string) => said.push(s) }).request({ type: 'clean', selector: { statuses: ['all'], dirs: [], ranges: [] } });
+    const pending = patient(slow, { isTTY: true, write: (s: string) => said.push(s) }).request({
+      type: 'clean',
+      selector: { statuses: ['all'], dirs: [], ranges: [] },
+    });
     mock.timers.tick(5_000);
     release();
     await pending;

@@ -5,9 +5,20 @@ import { planCheck } from '../../../src/master/check-plan.js';
 import type { Job } from '../../../src/protocol/job.js';
 import { job, sel } from './fixtures.js';
 
-const member = (id: number, g: number, index: number, status: 'queue' | 'done' = 'queue'): Job => job(id, status, { group: { id: g, index, kind: 'array' } });
+const member = (id: number, g: number, index: number, status: 'queue' | 'done' = 'queue'): Job =>
+  job(id, status, { group: { id: g, index, kind: 'array' } });
 // 1 done, 2-6 an array (2 done), 7 queued, 8-9 a load.
-const JOBS = [job(1, 'done'), member(2, 2, 1, 'done'), member(3, 2, 2), member(4, 2, 3), member(5, 2, 4), member(6, 2, 5), job(7, 'queue'), member(8, 8, 1), member(9, 8, 2)];
+const JOBS = [
+  job(1, 'done'),
+  member(2, 2, 1, 'done'),
+  member(3, 2, 2),
+  member(4, 2, 3),
+  member(5, 2, 4),
+  member(6, 2, 5),
+  job(7, 'queue'),
+  member(8, 8, 1),
+  member(9, 8, 2),
+];
 const QUEUE = [3, 4, 5, 6, 7, 8, 9];
 
 test('auto: every job while no more than the limit match', () => {
@@ -18,7 +29,20 @@ test('auto: every job while no more than the limit match', () => {
 test('auto: past the limit, arrays and loads summed up and only the other jobs listed', () => {
   const p = planCheck(JOBS, sel(), QUEUE, 'auto', 8, 100);
   assert.deepEqual(p.ids, [1, 7]);
-  assert.deepEqual(p.groups!.map((g) => [g.id, g.jobs, g.counts]), [[2, 5, [['queue', 4], ['done', 1]]], [8, 2, [['queue', 2]]]]);
+  assert.deepEqual(
+    p.groups!.map((g) => [g.id, g.jobs, g.counts]),
+    [
+      [
+        2,
+        5,
+        [
+          ['queue', 4],
+          ['done', 1],
+        ],
+      ],
+      [8, 2, [['queue', 2]]],
+    ],
+  );
   assert.equal(p.matched, 9);
 });
 

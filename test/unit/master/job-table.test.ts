@@ -11,20 +11,27 @@ import type { Job, JobSpec } from '../../../src/protocol/job.js';
 import { job, spec, stateOf } from './fixtures.js';
 
 type Base = JobSpec & { group: NonNullable<JobSpec['group']> };
-const arrayBase = (id: number, index: number, cap?: number): Base => ({ ...spec({ command: 'run $QPY_ARRAY_INDEX', priority: 2 }), group: cap === undefined ? { id, index, kind: 'array' } : { id, index, kind: 'array', cap } });
+const arrayBase = (id: number, index: number, cap?: number): Base => ({
+  ...spec({ command: 'run $QPY_ARRAY_INDEX', priority: 2 }),
+  group: cap === undefined ? { id, index, kind: 'array' } : { id, index, kind: 'array', cap },
+});
 const loadBase = (id: number): Base => ({ ...spec({ command: 'line 1', afterok: [[1, 1]] }), group: { id, index: 1, kind: 'load' } });
 
 /** The job a compact member must read back as: what a one-by-one submission would have made. */
 function member(base: Base, first: number, i: number, command: string, queuedAt: number): Job {
   const g = base.group;
-  const group = g.cap === undefined ? { id: g.id, index: g.index + i, kind: g.kind } : { id: g.id, index: g.index + i, kind: g.kind, cap: g.cap };
+  const group =
+    g.cap === undefined ? { id: g.id, index: g.index + i, kind: g.kind } : { id: g.id, index: g.index + i, kind: g.kind, cap: g.cap };
   return { id: first + i, spec: { ...base, command, group }, queuedAt, state: { type: 'queue' } };
 }
 
 function sample(): { table: JobTable; model: Map<number, Job> } {
   const table = new JobTable();
   const model = new Map<number, Job>();
-  const add = (j: Job) => (table.set(j), model.set(j.id, j));
+  const add = (j: Job) => {
+    table.set(j);
+    model.set(j.id, j);
+  };
   add(job(1, 'done'));
   add(job(2, 'queue'));
   const ab = arrayBase(3, 5, 2);
@@ -34,20 +41,27 @@ function sample(): { table: JobTable; model: Map<number, Job> } {
   const lb = loadBase(8);
   const lines = ['line 1', 'line 2', 'line 3'];
   table.addGroup(8, lb, 88, lines);
-  lines.forEach((c, i) => model.set(8 + i, member(lb, 8, i, c, 88)));
+  for (const [i, c] of lines.entries()) model.set(8 + i, member(lb, 8, i, c, 88));
   add(job(11, 'failed'));
   return { table, model };
 }
 
 const same = (table: JobTable, model: Map<number, Job>) => {
   assert.equal(table.size, model.size);
-  assert.deepEqual([...table.values()], [...model.values()].sort((a, b) => a.id - b.id));
-  assert.deepEqual([...table.keys()], [...model.keys()].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...table.values()],
+    [...model.values()].sort((a, b) => a.id - b.id),
+  );
+  assert.deepEqual(
+    [...table.keys()],
+    [...model.keys()].sort((a, b) => a - b),
+  );
   for (let id = 0; id <= 12; id++) {
     assert.deepEqual(table.get(id), model.get(id), `job ${id}`);
     assert.equal(table.has(id), model.has(id));
   }
-  for (const j of table.values()) assert.equal(JSON.stringify(j), JSON.stringify(model.get(j.id)), 'the stored form is unchanged, key order and all');
+  for (const j of table.values())
+    assert.equal(JSON.stringify(j), JSON.stringify(model.get(j.id)), 'the stored form is unchanged, key order and all');
 };
 
 test('compact members read back as whole jobs, in ID order with the others', () => {
@@ -68,7 +82,10 @@ test('a member written back is kept whole; deletions leave no trace', () => {
   assert.equal(table.delete(3), false, 'already gone');
   same(table, model);
   assert.equal(table.compactSize, 4);
-  for (const id of [5, 6, 4]) table.delete(id), model.delete(id);
+  for (const id of [5, 6, 4]) {
+    table.delete(id);
+    model.delete(id);
+  }
   same(table, model);
   table.set(job(12, 'queue'));
   model.set(12, job(12, 'queue'));
@@ -109,7 +126,11 @@ test('jobs set out of ID order are still walked in ID order', () => {
 
 test('compact members unqueued stay compact and read back as undone jobs; the store rows and template say the same', () => {
   const { table, model } = sample();
-  for (const [id, at] of [[4, 500], [5, 500], [9, 600]] as const) {
+  for (const [id, at] of [
+    [4, 500],
+    [5, 500],
+    [9, 600],
+  ] as const) {
     assert.equal(table.unqueueCompact(id, at), true);
     model.set(id, { ...model.get(id)!, state: { type: 'undone', endedAt: at } });
   }
@@ -117,7 +138,10 @@ test('compact members unqueued stay compact and read back as undone jobs; the st
   assert.equal(table.unqueueCompact(2, 700), false, 'a whole job is not compact');
   same(table, model);
   assert.equal(table.compactSize, 7, 'still compact');
-  assert.deepEqual([table.statusOf(4), table.statusOf(6), table.isCompactQueued(4), table.isCompactQueued(6)], ['undone', 'queue', false, true]);
+  assert.deepEqual(
+    [table.statusOf(4), table.statusOf(6), table.isCompactQueued(4), table.isCompactQueued(6)],
+    ['undone', 'queue', false, true],
+  );
   assert.deepEqual(table.compactRow(4), { group: 3, command: null, endedAt: 500 });
   assert.deepEqual(table.compactRow(10), { group: 8, command: 'line 3', endedAt: null });
   assert.equal(table.compactRow(2), null);

@@ -17,7 +17,11 @@ test('lost: up stops grants and starts the clock; later losses only update the r
   assert.deepEqual(linkLost(LINK_UP, 'reset', 5000), { link: { kind: 'lost', since: 5000, why: 'reset' }, actions: ['stop_grants'] });
   assert.deepEqual(linkLost(lost, 'timeout', 9000), { link: { ...lost, why: 'timeout' }, actions: [] }, 'the clock keeps its start');
   assert.deepEqual(linkLost(down, 'timeout', 9000), { link: { ...down, why: 'timeout' }, actions: [] });
-  assert.deepEqual(linkLost(returning, 'reset', 9000), { link: { kind: 'down', since: 9000, why: 'reset' }, actions: [] }, 'lost while reclaiming: down again');
+  assert.deepEqual(
+    linkLost(returning, 'reset', 9000),
+    { link: { kind: 'down', since: 9000, why: 'reset' }, actions: [] },
+    'lost while reclaiming: down again',
+  );
 });
 
 test('back: a lost link resumes grants, its jobs untouched; a down node is reclaimed first', () => {
@@ -55,10 +59,19 @@ test('every transition is pure', () => {
 });
 
 test('stored leftovers: node → job IDs; anything malformed is dropped, never thrown', () => {
-  assert.deepEqual(parseLeftovers('{"n1":[3,4],"n2":[]}'), new Map([['n1', new Set([3, 4])], ['n2', new Set()]]));
+  assert.deepEqual(
+    parseLeftovers('{"n1":[3,4],"n2":[]}'),
+    new Map([
+      ['n1', new Set([3, 4])],
+      ['n2', new Set()],
+    ]),
+  );
   assert.deepEqual(parseLeftovers('{"n1":[3,"x",-1,1.5,null]}'), new Map([['n1', new Set([3])]]));
   for (const bad of [undefined, '', 'not json', '[1,2]', 'null', '7', '{"n1":5}']) {
     const m = parseLeftovers(bad);
-    assert.ok([...m.values()].every((s) => s.size === 0), String(bad));
+    assert.ok(
+      [...m.values()].every((s) => s.size === 0),
+      String(bad),
+    );
   }
 });

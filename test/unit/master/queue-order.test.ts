@@ -16,8 +16,27 @@ test('§5.9 worked examples, from the queue [6,7,8,9,10]', () => {
 });
 
 test('ranges, relative order kept, listed IDs not queued ignored', () => {
-  assert.deepEqual(jump([[8, 10], [1, 2]], 'begin'), { ok: true, queue: [8, 9, 10, 6, 7] });
-  assert.deepEqual(jump([[9, 9], [7, 7], [99, 120]], 6), { ok: true, queue: [6, 7, 9, 8, 10] });
+  assert.deepEqual(
+    jump(
+      [
+        [8, 10],
+        [1, 2],
+      ],
+      'begin',
+    ),
+    { ok: true, queue: [8, 9, 10, 6, 7] },
+  );
+  assert.deepEqual(
+    jump(
+      [
+        [9, 9],
+        [7, 7],
+        [99, 120],
+      ],
+      6,
+    ),
+    { ok: true, queue: [6, 7, 9, 8, 10] },
+  );
 });
 
 test('refusals leave the queue alone, with the original sentences', () => {

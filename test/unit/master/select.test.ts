@@ -64,11 +64,33 @@ test('an empty range (last < first) matches nothing', () => {
     assert.ok(!matches(j, sel({ ranges: [[5, 4]] })));
     assert.ok(!matches(j, sel({ ranges: [[7, 1]] })));
   }
-  assert.deepEqual(ids(ZOO.filter((j) => matches(j, sel({ ranges: [[5, 4], [3, 3]] })))), [3], 'other ranges still count');
+  assert.deepEqual(
+    ids(
+      ZOO.filter((j) =>
+        matches(
+          j,
+          sel({
+            ranges: [
+              [5, 4],
+              [3, 3],
+            ],
+          }),
+        ),
+      ),
+    ),
+    [3],
+    'other ranges still count',
+  );
 });
 
 test('several ranges, overlapping or not, are OR-ed', () => {
-  const s = sel({ ranges: [[1, 2], [2, 3], [6, 100]] });
+  const s = sel({
+    ranges: [
+      [1, 2],
+      [2, 3],
+      [6, 100],
+    ],
+  });
   assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [1, 2, 3, 6, 7, 8]);
   assert.ok(!matches(job(101), s));
 });
@@ -90,7 +112,8 @@ test('isEmpty: only with no status, directory or range; an empty range is not em
 });
 
 /** The IDs a check lists (every job, job by job), queued jobs in `queue` order. */
-const checked = (jobs: Iterable<Job>, s: ReturnType<typeof sel>, queue: number[] = []) => planCheck(jobs, s, queue, 'jobs', Infinity, 1000).ids;
+const checked = (jobs: Iterable<Job>, s: ReturnType<typeof sel>, queue: number[] = []) =>
+  planCheck(jobs, s, queue, 'jobs', Infinity, 1000).ids;
 
 test('check: the empty selector lists every job, in iteration order', () => {
   assert.deepEqual(checked(ZOO, sel()), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -164,11 +187,31 @@ test('planClean: the empty selector cleans nothing', () => {
 test('planClean: by status, directory, range (OR-ed); a job not cleaned splits the runs, IDs of no job do not', () => {
   assert.deepEqual(cleaned(ZOO, sel({ statuses: ['failed'] })), [5]);
   assert.deepEqual(cleaned(ZOO, sel({ dirs: ['/w/undone'] })), [7]);
-  assert.deepEqual(cleaned(ZOO, sel({ ranges: [[1, 4], [6, 5]] })), [4]);
-  assert.deepEqual(planClean(ZOO, sel({ statuses: ['done', 'undone'] })).runs, [[4, 4], [7, 7]]);
+  assert.deepEqual(
+    cleaned(
+      ZOO,
+      sel({
+        ranges: [
+          [1, 4],
+          [6, 5],
+        ],
+      }),
+    ),
+    [4],
+  );
+  assert.deepEqual(planClean(ZOO, sel({ statuses: ['done', 'undone'] })).runs, [
+    [4, 4],
+    [7, 7],
+  ]);
   const gappy = ZOO.filter((j) => j.id !== 6);
-  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'undone'] })).runs, [[4, 4], [7, 7]]);
-  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'killed', 'undone'] })).runs, [[4, 4], [7, 7]]);
+  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'undone'] })).runs, [
+    [4, 4],
+    [7, 7],
+  ]);
+  assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'killed', 'undone'] })).runs, [
+    [4, 4],
+    [7, 7],
+  ]);
   assert.deepEqual(planClean(gappy, sel({ statuses: ['done', 'failed', 'undone'] })).runs, [[4, 7]]);
 });
 
@@ -194,7 +237,10 @@ test('check: queued jobs take the places of queued jobs in queue order (a jump s
 });
 
 test('a running job whose launch is not confirmed (no pid) shows as starting; `starting` picks only those, `running` them too', () => {
-  const launching = { ...job(9, 'running'), state: { type: 'running' as const, node: 'n1', startedAt: 100, pid: null, killRequested: false } };
+  const launching = {
+    ...job(9, 'running'),
+    state: { type: 'running' as const, node: 'n1', startedAt: 100, pid: null, killRequested: false },
+  };
   const all = [...ZOO, launching];
   assert.equal(shownStatus(launching), 'starting');
   assert.equal(shownStatus(byId(2)), 'running');

@@ -12,11 +12,19 @@ const ok = (key: string, ...values: string[]): Settings => {
 };
 
 test('checkFMT: words joined, escapes decoded; default or no value restores', () => {
-  assert.deepEqual(apply('checkFMT', '%j', '%s\\n'), { ok: true, settings: { ...DEFAULT_SETTINGS, checkFMT: '%j %s\n' }, message: "Check pattern modified to '%j %s\\n'." });
+  assert.deepEqual(apply('checkFMT', '%j', '%s\\n'), {
+    ok: true,
+    settings: { ...DEFAULT_SETTINGS, checkFMT: '%j %s\n' },
+    message: "Check pattern modified to '%j %s\\n'.",
+  });
   assert.equal(ok('job_fmt_pattern', '%j\\t%x\\n').checkFMT, '%j\t%x\n', 'the alias');
   for (const v of [[], ['default']]) {
     const r = applySetting({ ...DEFAULT_SETTINGS, checkFMT: 'x' }, 'checkFMT', v);
-    assert.deepEqual(r, { ok: true, settings: DEFAULT_SETTINGS, message: "Check pattern restored to the default value: '%j (%s):%c (on %n; wd: %d%e)\\n'." });
+    assert.deepEqual(r, {
+      ok: true,
+      settings: DEFAULT_SETTINGS,
+      message: "Check pattern restored to the default value: '%j (%s):%c (on %n; wd: %d%e)\\n'.",
+    });
   }
 });
 
@@ -24,14 +32,28 @@ test('colour and copyScripts: true/false in any case; anything else refused', ()
   assert.equal(ok('colour', 'FALSE').colour, false);
   assert.equal(ok('use_script_copy', 'True').copyScripts, true);
   assert.deepEqual(apply('colour', 'yes'), { ok: false, message: 'Value for colour must be true or false.' });
-  assert.deepEqual(apply('copyScripts'), { ok: false, message: 'Value for copyScripts must be true or false.' }, 'no value: refused, never a crash');
+  assert.deepEqual(
+    apply('copyScripts'),
+    { ok: false, message: 'Value for copyScripts must be true or false.' },
+    'no value: refused, never a crash',
+  );
   assert.equal((apply('colour', 'true') as { message: string }).message, 'colour set to True');
 });
 
 test('coloursScheme: five colours (a sixth for failed); unknown colours first; a single word is a word', () => {
-  assert.deepEqual(ok('coloursScheme', 'red', 'green', 'blue', 'cyan', 'white').coloursScheme, { queue: 'red', running: 'green', done: 'blue', killed: 'cyan', undone: 'white', failed: 'magenta' });
+  assert.deepEqual(ok('coloursScheme', 'red', 'green', 'blue', 'cyan', 'white').coloursScheme, {
+    queue: 'red',
+    running: 'green',
+    done: 'blue',
+    killed: 'cyan',
+    undone: 'white',
+    failed: 'magenta',
+  });
   assert.equal(ok('coloursScheme', 'red', 'green', 'blue', 'cyan', 'white', 'yellow').coloursScheme.failed, 'yellow');
-  assert.deepEqual(apply('coloursScheme', 'red'), { ok: false, message: 'Give five colours for coloursScheme (queue running done killed undone), and optionally a sixth for failed.' });
+  assert.deepEqual(apply('coloursScheme', 'red'), {
+    ok: false,
+    message: 'Give five colours for coloursScheme (queue running done killed undone), and optionally a sixth for failed.',
+  });
   assert.deepEqual(apply('coloursScheme', 'red', 'pink'), { ok: false, message: 'Unknown colour: pink' });
   assert.deepEqual(ok('coloursScheme').coloursScheme, DEFAULT_SETTINGS.coloursScheme);
 });
@@ -42,13 +64,23 @@ test('attribute settings and sourceTheseFiles: set, and cleared by no value', ()
   assert.deepEqual(applySetting(s, 'andAttr', []), { ok: true, settings: { ...s, andAttr: null }, message: 'andAttr unset.' });
   assert.deepEqual(ok('sourceTheseFiles', '/a', '/b c').sourceTheseFiles, ['/a', '/b c']);
   assert.equal((apply('sourceTheseFiles', '/a', '/b') as { message: string }).message, "sourceTheseFiles set to ['/a', '/b'].");
-  assert.deepEqual(applySetting({ ...DEFAULT_SETTINGS, sourceTheseFiles: ['/a'] }, 'sourceTheseFiles', []), { ok: true, settings: DEFAULT_SETTINGS, message: 'sourceTheseFiles unset.' });
+  assert.deepEqual(applySetting({ ...DEFAULT_SETTINGS, sourceTheseFiles: ['/a'] }, 'sourceTheseFiles', []), {
+    ok: true,
+    settings: DEFAULT_SETTINGS,
+    message: 'sourceTheseFiles unset.',
+  });
   assert.deepEqual(apply('sourceTheseFiles', 'rel'), { ok: false, message: 'sourceTheseFiles takes absolute paths' });
 });
 
 test('keys of the original that mean nothing now say why; unknown keys are refused', () => {
-  assert.deepEqual(apply('sleepTimeCheckRun', '5'), { ok: false, message: 'sleepTimeCheckRun no longer exists: job ends are seen at once: there is no polling interval to tune.' });
-  assert.deepEqual(apply('paused_jobs', 'true'), { ok: false, message: 'paused_jobs no longer exists: use qpy ctrlQueue pause / continue.' });
+  assert.deepEqual(apply('sleepTimeCheckRun', '5'), {
+    ok: false,
+    message: 'sleepTimeCheckRun no longer exists: job ends are seen at once: there is no polling interval to tune.',
+  });
+  assert.deepEqual(apply('paused_jobs', 'true'), {
+    ok: false,
+    message: 'paused_jobs no longer exists: use qpy ctrlQueue pause / continue.',
+  });
   assert.deepEqual(apply('nope', 'x'), { ok: false, message: 'Unknown key: nope' });
 });
 

@@ -148,7 +148,14 @@ test('queuePositions: the index of each queued job, nothing for others', () => {
   update(state, life.start(get(state, 2), 'n', 1));
   update(state, life.requeue(get(state, 2)), { front: true });
   update(state, life.start(get(state, 4), 'n', 1));
-  assert.deepEqual([...queuePositions(state)], [[2, 0], [1, 1], [3, 2]]);
+  assert.deepEqual(
+    [...queuePositions(state)],
+    [
+      [2, 0],
+      [1, 1],
+      [3, 2],
+    ],
+  );
   assert.equal(queuePositions(state).get(4), undefined);
   assert.equal(queuePositions(emptyState()).size, 0);
 });
@@ -171,7 +178,10 @@ test('submit with priorities: higher first, ties in submission order; queuePos k
   const prio = [0, 5, 0, 5, -1, 10, 0];
   const jobs = prio.map((p) => submit(st, spec(p === 0 ? {} : { priority: p }), 1));
   assert.deepEqual(st.queue, [6, 2, 4, 1, 3, 7, 5]);
-  assert.deepEqual([...jobs].sort((a, b) => queuePos(a) - queuePos(b)).map((j) => j.id), [6, 2, 4, 1, 3, 7, 5]);
+  assert.deepEqual(
+    [...jobs].sort((a, b) => queuePos(a) - queuePos(b)).map((j) => j.id),
+    [6, 2, 4, 1, 3, 7, 5],
+  );
 });
 
 test('hold keeps a job queued and in its place; release undoes it', () => {
@@ -192,7 +202,11 @@ test('updateAll: many jobs leaving the queue at once, the rest of it in order; f
     const killed = [...state.jobs.values()].filter((j) => j.id % 3 === 0).map((j) => life.unqueue(j, 5));
     const started = life.start(state.jobs.get(1)!, 'n1', 5);
     updateAll(state, [...killed, started]);
-    assert.deepEqual(state.queue, upTo(n).filter((id) => id % 3 !== 0 && id !== 1), `n=${n}`);
+    assert.deepEqual(
+      state.queue,
+      upTo(n).filter((id) => id % 3 !== 0 && id !== 1),
+      `n=${n}`,
+    );
     assert.equal(state.jobs.get(3)!.state.type, 'undone');
     assert.deepEqual([...state.active], [1]);
   }

@@ -63,7 +63,7 @@ test('an empty or blank command is refused, with a usage hint', () => {
 test('the directory must be absolute', () => {
   for (const cwd of ['', 'work', './work', '../x', '~/work', ' /work']) rejects({ cwd }, /must be absolute/);
   accepts({ cwd: '/' });
-  accepts({ cwd: "/a dir/it's \"q\" $HOME" });
+  accepts({ cwd: '/a dir/it\'s "q" $HOME' });
 });
 
 test('NUL characters are refused in the command and in the directory', () => {

@@ -56,7 +56,7 @@ test('known_hosts: known, changed, unknown, revoked; ports, patterns and hashed 
   assert.equal(checkHostKey([line], name, other), 'changed');
   assert.equal(checkHostKey([line], name, rsa), 'unknown');
   assert.equal(checkHostKey([line], '10.0.0.7', key), 'unknown', 'port 22 is another entry');
-  assert.equal(checkHostKey(['# comment\n\n' + line.replace(name, 'a,[10.0.0.*]:2222,!b')], name, key), 'known');
+  assert.equal(checkHostKey([`# comment\n\n${line.replace(name, 'a,[10.0.0.*]:2222,!b')}`], name, key), 'known');
   assert.equal(checkHostKey([`@revoked ${line}`, line], name, key), 'revoked');
   assert.equal(checkHostKey([`@cert-authority ${line}`], name, key), 'unknown');
   const salt = randomBytes(20);
@@ -76,7 +76,10 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   assert.throws(() => agentCommand.block(1, '1; x'));
   assert.equal(agentCommand.poll(2, ['1', '2.a1']), '_q_poll 2 1 2.a1\n');
   assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99 });
-  assert.deepEqual(parseAgentLine('X setsid is not installed on this node'), { type: 'failed', reason: 'setsid is not installed on this node' });
+  assert.deepEqual(parseAgentLine('X setsid is not installed on this node'), {
+    type: 'failed',
+    reason: 'setsid is not installed on this node',
+  });
   assert.deepEqual(parseAgentLine('S 3 1234 17.a1'), { type: 'started', tag: 3, pid: 1234, key: '17.a1' });
   assert.deepEqual(parseAgentLine('E 17 3'), { type: 'ended', key: '17', status: 3 });
   assert.deepEqual(parseAgentLine('F 5 17 1234|exit 3|'), { type: 'file', tag: 5, key: '17', content: '1234\nexit 3\n' });

@@ -1,7 +1,14 @@
 /** Tests for the pure parts of src/transport/socket-owner.ts and the passwd parser (src/accounts.ts), on fixture text. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findConnection, findListener, formatOwner, normalizeAddress, parseProcNetTcp, TCP_LISTEN } from '../../../src/transport/socket-owner.js';
+import {
+  findConnection,
+  findListener,
+  formatOwner,
+  normalizeAddress,
+  parseProcNetTcp,
+  TCP_LISTEN,
+} from '../../../src/transport/socket-owner.js';
 import { parsePasswd } from '../../../src/accounts.js';
 
 // Port 0x9C5B = 40027 (the daemon), 0xC4EC = 50412 (a client).
@@ -28,13 +35,20 @@ test('addresses: IPv4, IPv6 in any spelling, IPv4-mapped IPv6 as IPv4; not addre
   assert.equal(normalizeAddress('[fe80::1%eth0]'), 'fe80:0:0:0:0:0:0:1');
   assert.equal(normalizeAddress('2001:db8:0:0:0:0:2:1'), '2001:db8:0:0:0:0:2:1');
   assert.equal(normalizeAddress('::'), '0:0:0:0:0:0:0:0');
-  for (const bad of ['', 'localhost', '1.2.3.256', '1:2:3', '1::2::3', '1:2:3:4:5:6:7:8:9', ':::']) assert.equal(normalizeAddress(bad), null, bad);
+  for (const bad of ['', 'localhost', '1.2.3.256', '1:2:3', '1::2::3', '1:2:3:4:5:6:7:8:9', ':::'])
+    assert.equal(normalizeAddress(bad), null, bad);
 });
 
 test('/proc/net/tcp: addresses in host byte order, ports, states, uids and inodes; bad lines skipped', () => {
   const e = parseProcNetTcp(TCP, true);
   assert.equal(e.length, 5);
-  assert.deepEqual(e[1], { local: { address: '127.0.0.1', port: 50412 }, remote: { address: '127.0.0.1', port: 40027 }, state: 1, uid: 1003, inode: 51234 });
+  assert.deepEqual(e[1], {
+    local: { address: '127.0.0.1', port: 50412 },
+    remote: { address: '127.0.0.1', port: 40027 },
+    state: 1,
+    uid: 1003,
+    inode: 51234,
+  });
   assert.equal(e[0]!.state, TCP_LISTEN);
   assert.deepEqual(e[4]!.local, { address: '0.0.0.0', port: 22 });
   // A big-endian machine prints the same address the other way round.
@@ -43,8 +57,14 @@ test('/proc/net/tcp: addresses in host byte order, ports, states, uids and inode
 
 test('/proc/net/tcp6: IPv4-mapped and IPv6 loopback', () => {
   const e = parseProcNetTcp(TCP6, true);
-  assert.deepEqual(e.map((x) => x.local.address), ['0:0:0:0:0:0:0:0', '127.0.0.1', '0:0:0:0:0:0:0:1']);
-  assert.deepEqual(e.map((x) => x.local.port), [40028, 53248, 53249]);
+  assert.deepEqual(
+    e.map((x) => x.local.address),
+    ['0:0:0:0:0:0:0:0', '127.0.0.1', '0:0:0:0:0:0:0:1'],
+  );
+  assert.deepEqual(
+    e.map((x) => x.local.port),
+    [40028, 53248, 53249],
+  );
 });
 
 test('the client socket of a connection: its local end is the peer, its remote end is us (not our own end, not TIME_WAIT)', () => {
@@ -66,8 +86,16 @@ test('the listener on a port: on the address asked for, else on every address', 
 });
 
 test('passwd: uid to name, the first line of a uid wins, bad lines skipped; owners formatted', () => {
-  const names = parsePasswd('root:x:0:0:root:/root:/bin/bash\nmallory:x:1003:1003::/home/mallory:/bin/sh\ntoor:x:0:0::/:/bin/sh\n# comment\nbad\n\n');
-  assert.deepEqual([...names], [[0, 'root'], [1003, 'mallory']]);
+  const names = parsePasswd(
+    'root:x:0:0:root:/root:/bin/bash\nmallory:x:1003:1003::/home/mallory:/bin/sh\ntoor:x:0:0::/:/bin/sh\n# comment\nbad\n\n',
+  );
+  assert.deepEqual(
+    [...names],
+    [
+      [0, 'root'],
+      [1003, 'mallory'],
+    ],
+  );
   assert.equal(formatOwner({ uid: 1003, user: 'mallory', pid: 4242 }), 'uid 1003 mallory, pid 4242');
   assert.equal(formatOwner({ uid: 1003, user: null, pid: null }), 'uid 1003');
 });

@@ -50,7 +50,9 @@ test('16- and 64-bit lengths; a message of exactly maxPayload passes, one byte m
   assert.deepEqual(r.read(Buffer.concat([head64, big.subarray(0, 5)])), []);
   assert.deepEqual(r.read(big.subarray(5)), [{ kind: 'message', data: big, binary: true }]);
   const head16 = Buffer.from([0x81, 126, 0x01, 0x2c]); // 300
-  assert.deepEqual(new FrameReader(max).read(Buffer.concat([head16, Buffer.alloc(300, 0x62)])), [{ kind: 'message', data: Buffer.alloc(300, 0x62), binary: false }]);
+  assert.deepEqual(new FrameReader(max).read(Buffer.concat([head16, Buffer.alloc(300, 0x62)])), [
+    { kind: 'message', data: Buffer.alloc(300, 0x62), binary: false },
+  ]);
   const over = Buffer.from([0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x71]);
   assert.deepEqual(new FrameReader(max).read(over), [{ kind: 'fail', closeCode: 1009, reason: 'a message over 70000 bytes' }]);
 });
