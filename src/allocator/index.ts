@@ -1,5 +1,5 @@
 /**
- * The allocator core's public surface, for `src/daemon/` and the embedded
+ * The allocator core's public surface, for `src/daemons/` and the embedded
  * allocator of the master. Pure: no I/O, no clock, no randomness.
  */
 export { parseNodesFile, type NodeConfig, type NodesFileResult } from './nodes-file.js';

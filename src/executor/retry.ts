@@ -1,7 +1,7 @@
 /**
  * How often a node that does not answer is tried again, whatever the
  * failure: after 1 s, then doubling to 15 s. One rule for the masters' SSH
- * links (ssh.ts) and qpy-multiuser's probes (daemon/node-prober.ts), so a
+ * links (ssh.ts) and qpy-multiuser's probes (daemons/multiuser/node-prober.ts), so a
  * returning node is seen within seconds by both.
  */
 export const RETRY_FIRST_MS = 1000;

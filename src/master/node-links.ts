@@ -2,7 +2,7 @@
  * The state of the master's link to one node, as a pure state machine: what
  * each event (link lost, link back, down timeout, leftovers reclaimed) does,
  * and which actions the caller must then carry out. Timers, the allocator
- * and the jobs live in the adapter (daemon/node-health.ts).
+ * and the jobs live in the adapter (daemons/master/node-health.ts).
  *
  *   up ──lost──▶ lost ──(timeout)──▶ down ──back──▶ returning ──reclaimed──▶ up
  *    ▲            │                   ▲                │

@@ -1,4 +1,4 @@
-/** `qpy why ID`: why a queued job has not started, in one or two sentences (see daemon/why.ts). */
+/** `qpy why ID`: why a queued job has not started, in one or two sentences (see daemons/master/why.ts). */
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
 

@@ -1,12 +1,12 @@
 /**
  * Tests for src/master/node-links.ts: every event from every link state,
  * the down deadline, and the actions each transition asks for; and for the
- * stored leftovers' parsing (daemon/node-health.ts).
+ * stored leftovers' parsing (daemons/master/node-health.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { downDeadline, LINK_UP, linkBack, linkLost, linkReclaimed, linkTick, type NodeLink } from '../../../src/master/node-links.js';
-import { parseLeftovers } from '../../../src/daemon/node-health.js';
+import { parseLeftovers } from '../../../src/daemons/master/node-health.js';
 
 const lost: NodeLink = { kind: 'lost', since: 1000, why: 'refused' };
 const down: NodeLink = { kind: 'down', since: 1000, why: 'refused' };

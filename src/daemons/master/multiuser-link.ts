@@ -26,18 +26,18 @@
  * new fingerprint (`certificate`): it is stored, then confirmed
  * (`certificateStored`).
  */
-import { QpyError } from '../errors.js';
+import { QpyError } from '../../errors.js';
 import {
   allocatorToMasterSchema,
   type AllocatorFrame,
   type AllocatorToMaster,
   type MasterToAllocator,
   type Slot,
-} from '../protocol/master-allocator.js';
-import { connect, type Connection } from '../transport/client.js';
-import { wsSocket } from '../transport/ws-socket.js';
-import type { AllocatorLink, AllocatorRequest } from './allocator-link.js';
-import type { Log } from './log.js';
+} from '../../protocol/master-allocator.js';
+import { connect, type Connection } from '../../transport/client.js';
+import { wsSocket } from '../../transport/ws-socket.js';
+import type { AllocatorLink, AllocatorRequest } from './embedded-allocator.js';
+import type { Log } from '../shared/log.js';
 
 export interface MultiuserLinkOptions {
   url: string;

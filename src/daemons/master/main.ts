@@ -1,8 +1,8 @@
 /** `qpy-master`: the per-user daemon's entry point (see daemon-main.ts for the options). */
 import { fileURLToPath } from 'node:url';
-import { userPaths } from '../config.js';
-import { startMaster } from './master.js';
-import { daemonMain } from './daemon-main.js';
+import { userPaths } from '../../config.js';
+import { startMaster } from './daemon.js';
+import { daemonMain } from '../shared/daemon-main.js';
 
 export async function masterMain(argv: string[]): Promise<void> {
   await daemonMain(argv, {

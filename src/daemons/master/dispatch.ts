@@ -6,20 +6,20 @@
  * moment never runs a job twice. A job that does not fit now never blocks a
  * later one that does.
  */
-import type { Job, Outcome } from '../protocol/job.js';
-import * as life from '../master/lifecycle.js';
-import { queuePos, running as runningJobs, update, type MasterState } from '../master/state.js';
-import type { Committer } from '../store/group-commit.js';
-import { nodeNotReached, type Executor } from '../executor/executor.js';
-import { jobTag, shellQuote, TAG_VAR } from '../executor/wrapper.js';
-import { QpyError } from '../errors.js';
+import type { Job, Outcome } from '../../protocol/job.js';
+import * as life from '../../master/lifecycle.js';
+import { queuePos, running as runningJobs, update, type MasterState } from '../../master/state.js';
+import type { Committer } from '../../store/group-commit.js';
+import { nodeNotReached, type Executor } from '../../executor/executor.js';
+import { jobTag, shellQuote, TAG_VAR } from '../../executor/wrapper.js';
+import { QpyError } from '../../errors.js';
 import { adoptRunning } from './adopt.js';
-import type { AllocatorLink } from './allocator-link.js';
-import type { AllocatorToMaster } from '../protocol/master-allocator.js';
-import type { Settings } from '../protocol/settings.js';
-import { withSourcedFiles } from '../master/settings.js';
-import { depState } from '../master/deps.js';
-import type { Log } from './log.js';
+import type { AllocatorLink } from './embedded-allocator.js';
+import type { AllocatorToMaster } from '../../protocol/master-allocator.js';
+import type { Settings } from '../../protocol/settings.js';
+import { withSourcedFiles } from '../../master/settings.js';
+import { depState } from '../../master/deps.js';
+import type { Log } from '../shared/log.js';
 
 /** Smallest gap between the starts of two dispatch passes. */
 const PASS_GAP_MS = 5;

@@ -9,7 +9,7 @@
  * in multiuser.json).
  */
 import { networkInterfaces } from 'node:os';
-import { isLoopback } from '../protocol/cluster.js';
+import { isLoopback } from '../../protocol/cluster.js';
 
 export interface MultiuserAddress {
   address: string;

@@ -8,8 +8,8 @@
  * certificate, so a rotation cut short (the daemon killed before it
  * switches) strands nobody. A master that was away must join again.
  */
-import { QpyError } from '../errors.js';
-import type { Peer } from '../transport/server.js';
+import { QpyError } from '../../errors.js';
+import type { Peer } from '../../transport/server.js';
 import { makeCertificate, saveCertificate, type Certificate } from './tls-certificate.js';
 
 export interface RotationDeps {

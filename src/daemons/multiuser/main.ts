@@ -1,8 +1,8 @@
 /** `qpy-multiuser`: the shared allocator daemon's entry point (see daemon-main.ts for the options). */
 import { fileURLToPath } from 'node:url';
-import { multiuserPaths } from '../config.js';
-import { startMultiuser } from './multiuser.js';
-import { daemonMain } from './daemon-main.js';
+import { multiuserPaths } from '../../config.js';
+import { startMultiuser } from './daemon.js';
+import { daemonMain } from '../shared/daemon-main.js';
 
 export async function multiuserMain(argv: string[]): Promise<void> {
   await daemonMain(argv, {

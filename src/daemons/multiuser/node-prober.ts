@@ -15,11 +15,11 @@
  * also lists the node's live job wrappers by their tags (`live`), which the
  * daemon uses to give back the slots of dead masters' ended jobs.
  */
-import { outsidersFromBusy, recountCores, redistribute, setNodeMetrics, type AllocatorState } from '../allocator/state.js';
-import { parseProbe, probeCommand, type LiveTag, type ProbeResult } from '../executor/node-probe.js';
-import { nodeCommands } from '../executor/node-commands.js';
-import { nextRetryMs } from '../executor/retry.js';
-import type { Log } from './log.js';
+import { outsidersFromBusy, recountCores, redistribute, setNodeMetrics, type AllocatorState } from '../../allocator/state.js';
+import { parseProbe, probeCommand, type LiveTag, type ProbeResult } from '../../executor/node-probe.js';
+import { nodeCommands } from '../../executor/node-commands.js';
+import { nextRetryMs } from '../../executor/retry.js';
+import type { Log } from '../shared/log.js';
 
 /** A probe taking longer than this counts as failed. */
 const PROBE_TIMEOUT_MS = 20_000;

@@ -7,11 +7,11 @@
  * down, drained, unreachable with the SSH error, cores, memory after the
  * system reserve).
  */
-import { QpyError } from '../errors.js';
-import { depState, formatIds } from '../master/deps.js';
-import { explainNodes } from '../allocator/feasible.js';
-import type { Job } from '../protocol/job.js';
-import type { HandlerContext } from './master-handlers.js';
+import { QpyError } from '../../errors.js';
+import { depState, formatIds } from '../../master/deps.js';
+import { explainNodes } from '../../allocator/feasible.js';
+import type { Job } from '../../protocol/job.js';
+import type { HandlerContext } from './handlers.js';
 
 const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).';
 

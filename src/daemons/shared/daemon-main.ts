@@ -9,8 +9,8 @@
  * Exit status: 0 started (or stopped cleanly), 1 any error, with one line on
  * stderr (for example another daemon already runs for the same directory).
  */
-import { QpyError } from '../errors.js';
-import { launchDetached, type StartReport } from '../launch-master.js';
+import { QpyError } from '../../errors.js';
+import { launchDetached, type StartReport } from '../../launch-master.js';
 import type { Log } from './log.js';
 
 export interface RunningDaemon {

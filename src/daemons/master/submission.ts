@@ -8,15 +8,15 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobSpec } from '../protocol/job.js';
-import type { CliToMaster, MasterToCli, Template } from '../protocol/user-master.js';
-import { QpyError } from '../errors.js';
-import { queuePos, queuePosOf, submit, submitGroup } from '../master/state.js';
-import { formatIds, unknownIds, withGroupsExpanded } from '../master/deps.js';
-import { withDefaultAttrs } from '../master/settings.js';
-import { validateSpec } from '../master/validate.js';
-import { parseAttrExpr } from '../allocator/attributes.js';
-import type { HandlerContext } from './master-handlers.js';
+import type { JobSpec } from '../../protocol/job.js';
+import type { CliToMaster, MasterToCli, Template } from '../../protocol/user-master.js';
+import { QpyError } from '../../errors.js';
+import { queuePos, queuePosOf, submit, submitGroup } from '../../master/state.js';
+import { formatIds, unknownIds, withGroupsExpanded } from '../../master/deps.js';
+import { withDefaultAttrs } from '../../master/settings.js';
+import { validateSpec } from '../../master/validate.js';
+import { parseAttrExpr } from '../../allocator/attributes.js';
+import type { HandlerContext } from './handlers.js';
 
 /** How many jobs one `--after` or `--afterok` may name (an array's million, say). */
 const MAX_DEPENDENCIES = 1_000_000;

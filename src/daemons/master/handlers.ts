@@ -2,17 +2,17 @@
  * The master's answers to CLI requests, one function per request type and an
  * exhaustive switch. Each change is committed before it is acknowledged.
  */
-import { OUTPUT_CHUNK, type CliToMaster, type MasterToCli } from '../protocol/user-master.js';
+import { OUTPUT_CHUNK, type CliToMaster, type MasterToCli } from '../../protocol/user-master.js';
 import { join } from 'node:path';
-import type { Job } from '../protocol/job.js';
-import { QpyError } from '../errors.js';
-import * as life from '../master/lifecycle.js';
-import { inRanges, planClean, planKill } from '../master/select.js';
-import { queuePos, queuePositions, remove, unqueueCompact, update, updateAll } from '../master/state.js';
-import { inSortedRuns } from '../master/id-runs.js';
-import { jumpQueue } from '../master/queue-order.js';
-import { applySetting } from '../master/settings.js';
-import { parseAttrExpr } from '../allocator/attributes.js';
+import type { Job } from '../../protocol/job.js';
+import { QpyError } from '../../errors.js';
+import * as life from '../../master/lifecycle.js';
+import { inRanges, planClean, planKill } from '../../master/select.js';
+import { queuePos, queuePositions, remove, unqueueCompact, update, updateAll } from '../../master/state.js';
+import { inSortedRuns } from '../../master/id-runs.js';
+import { jumpQueue } from '../../master/queue-order.js';
+import { applySetting } from '../../master/settings.js';
+import { parseAttrExpr } from '../../allocator/attributes.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 import type { Waits } from './waits.js';
 import { explainWait } from './why.js';

@@ -8,28 +8,28 @@
  * re-register on their own after a restart.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { QpyError } from '../errors.js';
-import { multiuserPaths, timing, type MultiuserPaths } from '../config.js';
-import { removeDiscovery, writeDiscovery } from '../discovery.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { masterToAllocatorSchema, type MasterToAllocator } from '../protocol/master-allocator.js';
-import { adminToAllocatorSchema, joinToAllocatorSchema, type AdminToAllocator, type JoinToAllocator } from '../protocol/admin-allocator.js';
-import { addUser, createAllocator, type AllocatorState } from '../allocator/state.js';
-import { chargeSlot } from '../allocator/accounting.js';
-import { setDrained } from '../allocator/admin.js';
-import { openAllocatorStore, type AllocatorSnapshot, type AllocatorStore } from '../store/allocator-store.js';
-import { repairSnapshot } from '../store/allocator-repair.js';
-import { startServer, type Peer, type RunningServer } from '../transport/server.js';
-import { capacityFromProbes, nodesInForce, rulesInForce } from './multiuser-config.js';
+import { QpyError } from '../../errors.js';
+import { multiuserPaths, timing, type MultiuserPaths } from '../../config.js';
+import { removeDiscovery, writeDiscovery } from '../../discovery.js';
+import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { masterToAllocatorSchema, type MasterToAllocator } from '../../protocol/master-allocator.js';
+import { adminToAllocatorSchema, joinToAllocatorSchema, type AdminToAllocator, type JoinToAllocator } from '../../protocol/admin-allocator.js';
+import { addUser, createAllocator, type AllocatorState } from '../../allocator/state.js';
+import { chargeSlot } from '../../allocator/accounting.js';
+import { setDrained } from '../../allocator/admin.js';
+import { openAllocatorStore, type AllocatorSnapshot, type AllocatorStore } from '../../store/allocator-store.js';
+import { repairSnapshot } from '../../store/allocator-repair.js';
+import { startServer, type Peer, type RunningServer } from '../../transport/server.js';
+import { capacityFromProbes, nodesInForce, rulesInForce } from './config.js';
 import { createProber, type Prober } from './node-prober.js';
-import { handleAdmin, handleJoin, handleMaster, persistUser, type MultiuserContext } from './multiuser-handlers.js';
+import { handleAdmin, handleJoin, handleMaster, persistUser, type MultiuserContext } from './handlers.js';
 import { watchDeadMasters, type DeadMasterWatch } from './dead-masters.js';
-import { keyFor, wrongKey } from './multiuser-auth.js';
-import { portHolder } from '../transport/socket-owner.js';
-import { fileLog, type Log } from './log.js';
+import { keyFor, wrongKey } from './auth.js';
+import { portHolder } from '../../transport/socket-owner.js';
+import { fileLog, type Log } from '../shared/log.js';
 import { prepareAdminDir } from './admin-dir.js';
 import { certificateAtStart, type Certificate } from './tls-certificate.js';
-import { isLoopback } from '../protocol/cluster.js';
+import { isLoopback } from '../../protocol/cluster.js';
 import { certificateRotator } from './certificate-rotation.js';
 
 export interface MultiuserOptions {

@@ -10,8 +10,8 @@
  * `leftovers`, written in the same commit as their node_failed state), so a
  * restarted master still reclaims them, even after they were cleaned.
  */
-import * as life from '../master/lifecycle.js';
-import { running, update } from '../master/state.js';
+import * as life from '../../master/lifecycle.js';
+import { running, update } from '../../master/state.js';
 import {
   downDeadline,
   LINK_UP,
@@ -22,9 +22,9 @@ import {
   type LinkAction,
   type LinkStep,
   type NodeLink,
-} from '../master/node-links.js';
+} from '../../master/node-links.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
-import { plainSshProblem } from '../executor/executor.js';
+import { plainSshProblem } from '../../executor/executor.js';
 
 const LEFTOVERS_KEY = 'leftovers';
 /** How many times what is left of a node_failed job is killed before the master gives up confirming it. */

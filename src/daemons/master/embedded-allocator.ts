@@ -4,10 +4,10 @@
  * `qpy-multiuser` daemon receives over the network, so swapping one for the
  * other changes no master code.
  */
-import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
-import { handleMasterMessage } from '../allocator/handle.js';
-import type { AllocatorState } from '../allocator/state.js';
-import type { QpyError } from '../errors.js';
+import type { AllocatorToMaster, MasterToAllocator } from '../../protocol/master-allocator.js';
+import { handleMasterMessage } from '../../allocator/handle.js';
+import type { AllocatorState } from '../../allocator/state.js';
+import type { QpyError } from '../../errors.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type AllocatorRequest = DistributiveOmit<MasterToAllocator, 'id'>;

@@ -6,10 +6,10 @@
  */
 import { chmodSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { QpyError } from '../errors.js';
-import type { MultiuserPaths } from '../config.js';
-import { checkOwnDirectory, isPermissionError, permissionDenied } from '../accounts.js';
-import { ensurePrivateDir, loadOrCreateKey } from '../transport/key.js';
+import { QpyError } from '../../errors.js';
+import type { MultiuserPaths } from '../../config.js';
+import { checkOwnDirectory, isPermissionError, permissionDenied } from '../../accounts.js';
+import { ensurePrivateDir, loadOrCreateKey } from '../../transport/key.js';
 
 /** Refuse a directory or file that others can read or write (a key in it would be theirs); `forbidden`: the bits not allowed. */
 function checkPrivate(path: string, what: string, forbidden = 0o077): void {

@@ -6,13 +6,13 @@
  * `all` asks for every job: a two-million-job array answers in a second,
  * and no reply builds two million jobs.
  */
-import type { Job } from '../protocol/job.js';
-import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
-import type { QpyError } from '../errors.js';
-import { CHECK_LIMIT } from '../protocol/user-master.js';
-import { planCheck, type CheckView } from '../master/check-plan.js';
+import type { Job } from '../../protocol/job.js';
+import type { CliToMaster, MasterToCli } from '../../protocol/user-master.js';
+import type { QpyError } from '../../errors.js';
+import { CHECK_LIMIT } from '../../protocol/user-master.js';
+import { planCheck, type CheckView } from '../../master/check-plan.js';
 import { CHECK_PAGE } from './listings.js';
-import type { HandlerContext } from './master-handlers.js';
+import type { HandlerContext } from './handlers.js';
 
 type JobsReply = Extract<MasterToCli, { type: 'jobs' }>;
 

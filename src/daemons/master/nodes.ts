@@ -9,14 +9,14 @@
  * daemon answers.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { QpyError } from '../errors.js';
-import { int, obj, optional, strMax } from '../protocol/schema.js';
-import type { NodeSpec } from '../allocator/state.js';
-import type { Executor } from '../executor/executor.js';
-import { createLocalExecutor } from '../executor/local.js';
-import { createSshExecutor } from '../executor/ssh.js';
-import { createRouter } from '../executor/router.js';
-import { isLocalAddress } from '../protocol/cluster.js';
+import { QpyError } from '../../errors.js';
+import { int, obj, optional, strMax } from '../../protocol/schema.js';
+import type { NodeSpec } from '../../allocator/state.js';
+import type { Executor } from '../../executor/executor.js';
+import { createLocalExecutor } from '../../executor/local.js';
+import { createSshExecutor } from '../../executor/ssh.js';
+import { createRouter } from '../../executor/router.js';
+import { isLocalAddress } from '../../protocol/cluster.js';
 
 /**
  * multiuser.json, written by `qpy join`; `socket` is the daemon's Unix socket,

@@ -6,35 +6,35 @@
  * file. Stopping never kills running jobs: they are detached and a later
  * master adopts them.
  */
-import { QpyError } from '../errors.js';
-import { userPaths, userName, timing, type UserPaths } from '../config.js';
-import { writeDiscovery, removeDiscovery } from '../discovery.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { cliToMasterSchema, type CliToMaster } from '../protocol/user-master.js';
-import { ensurePrivateDir, loadOrCreateKey, readKey } from '../transport/key.js';
-import { startServer, type RunningServer } from '../transport/server.js';
-import { openJobStore, type JobStore } from '../store/job-store.js';
-import { createCommitter, type Committer } from '../store/group-commit.js';
-import { isFinal } from '../master/lifecycle.js';
-import { restoreState, running, type MasterState } from '../master/state.js';
-import type { Slot } from '../protocol/master-allocator.js';
-import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../protocol/settings.js';
-import { createAllocator, setNodeMetrics } from '../allocator/state.js';
-import { DEFAULT_RULES } from '../allocator/rules.js';
-import type { NodeSpec } from '../allocator/state.js';
+import { QpyError } from '../../errors.js';
+import { userPaths, userName, timing, type UserPaths } from '../../config.js';
+import { writeDiscovery, removeDiscovery } from '../../discovery.js';
+import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { cliToMasterSchema, type CliToMaster } from '../../protocol/user-master.js';
+import { ensurePrivateDir, loadOrCreateKey, readKey } from '../../transport/key.js';
+import { startServer, type RunningServer } from '../../transport/server.js';
+import { openJobStore, type JobStore } from '../../store/job-store.js';
+import { createCommitter, type Committer } from '../../store/group-commit.js';
+import { isFinal } from '../../master/lifecycle.js';
+import { restoreState, running, type MasterState } from '../../master/state.js';
+import type { Slot } from '../../protocol/master-allocator.js';
+import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../protocol/settings.js';
+import { createAllocator, setNodeMetrics } from '../../allocator/state.js';
+import { DEFAULT_RULES } from '../../allocator/rules.js';
+import type { NodeSpec } from '../../allocator/state.js';
 import { mkdirSync, rmSync } from 'node:fs';
-import { embeddedLink, type AllocatorLink } from './allocator-link.js';
+import { embeddedLink, type AllocatorLink } from './embedded-allocator.js';
 import { multiuserLink } from './multiuser-link.js';
 import { multiuserUrl } from './multiuser-address.js';
-import { addressesOf, filePin, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './master-nodes.js';
-import { loadEmbeddedNodes } from './embedded-nodes.js';
+import { addressesOf, filePin, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './nodes.js';
+import { loadEmbeddedNodes } from '../shared/embedded-nodes.js';
 import { createDispatcher, type Dispatcher, type Runtime } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { createWaits, type Waits } from './waits.js';
-import { handleCli, type HandlerContext } from './master-handlers.js';
+import { handleCli, type HandlerContext } from './handlers.js';
 import { Listings } from './listings.js';
-import { fileLog, type Log } from './log.js';
+import { fileLog, type Log } from '../shared/log.js';
 
 export interface MasterOptions {
   paths?: UserPaths;

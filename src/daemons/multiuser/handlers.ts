@@ -7,25 +7,25 @@
  * the reply goes out.
  */
 import { existsSync, unlinkSync } from 'node:fs';
-import { QpyError } from '../errors.js';
-import type { MultiuserPaths } from '../config.js';
-import type { AllocatorState } from '../allocator/state.js';
-import { handleMasterMessage } from '../allocator/handle.js';
-import { buildStatus } from '../allocator/status.js';
-import { formatVariables } from '../allocator/variables.js';
-import { reloadNodes, removeUser, setDrained } from '../allocator/admin.js';
-import { setRules } from '../allocator/state.js';
-import { USER_NAME } from '../allocator/users-file.js';
-import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
-import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocator } from '../protocol/admin-allocator.js';
-import type { ClusterStatus } from '../protocol/cluster.js';
-import type { AllocatorStore } from '../store/allocator-store.js';
-import { readKey, replaceKey } from '../transport/key.js';
-import { inviteKey, newInviteCode, sealUserKey } from '../transport/invite.js';
-import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from './multiuser-config.js';
-import { hostPort, notAllowed, userKeyPath } from './multiuser-auth.js';
-import type { Log } from './log.js';
-import type { Peer } from '../transport/server.js';
+import { QpyError } from '../../errors.js';
+import type { MultiuserPaths } from '../../config.js';
+import type { AllocatorState } from '../../allocator/state.js';
+import { handleMasterMessage } from '../../allocator/handle.js';
+import { buildStatus } from '../../allocator/status.js';
+import { formatVariables } from '../../allocator/variables.js';
+import { reloadNodes, removeUser, setDrained } from '../../allocator/admin.js';
+import { setRules } from '../../allocator/state.js';
+import { USER_NAME } from '../../allocator/users-file.js';
+import type { AllocatorToMaster, MasterToAllocator } from '../../protocol/master-allocator.js';
+import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocator } from '../../protocol/admin-allocator.js';
+import type { ClusterStatus } from '../../protocol/cluster.js';
+import type { AllocatorStore } from '../../store/allocator-store.js';
+import { readKey, replaceKey } from '../../transport/key.js';
+import { inviteKey, newInviteCode, sealUserKey } from '../../transport/invite.js';
+import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from './config.js';
+import { hostPort, notAllowed, userKeyPath } from './auth.js';
+import type { Log } from '../shared/log.js';
+import type { Peer } from '../../transport/server.js';
 import type { RotationResult } from './certificate-rotation.js';
 
 /** How long an invitation code stays valid. */

@@ -6,13 +6,13 @@
  * reply) and the last good version stays in force.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { QpyError } from '../errors.js';
-import { DEFAULT_RULES, parseRules, type Rules } from '../allocator/rules.js';
-import { parseAllowedUsers, editAllowedUsers } from '../allocator/users-file.js';
-import type { NodeSpec } from '../allocator/state.js';
-import { parseNodeSpecs } from './embedded-nodes.js';
-import { isLocalAddress } from '../protocol/cluster.js';
-import { parseNodesFile } from '../allocator/nodes-file.js';
+import { QpyError } from '../../errors.js';
+import { DEFAULT_RULES, parseRules, type Rules } from '../../allocator/rules.js';
+import { parseAllowedUsers, editAllowedUsers } from '../../allocator/users-file.js';
+import type { NodeSpec } from '../../allocator/state.js';
+import { parseNodeSpecs } from '../shared/embedded-nodes.js';
+import { isLocalAddress } from '../../protocol/cluster.js';
+import { parseNodesFile } from '../../allocator/nodes-file.js';
 
 /** A file's text, or null if it does not exist; other read errors are NODES_FILE/RULES_FILE-style QpyErrors. */
 function readText(path: string, code: 'NODES_FILE' | 'RULES_FILE'): string | null {

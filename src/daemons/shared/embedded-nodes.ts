@@ -7,10 +7,10 @@
  */
 import { availableParallelism, totalmem, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { parseNodesFile } from '../allocator/nodes-file.js';
-import type { NodeSpec } from '../allocator/state.js';
-import { QpyError } from '../errors.js';
-import { isLocalAddress } from '../protocol/cluster.js';
+import { parseNodesFile } from '../../allocator/nodes-file.js';
+import type { NodeSpec } from '../../allocator/state.js';
+import { QpyError } from '../../errors.js';
+import { isLocalAddress } from '../../protocol/cluster.js';
 
 export function localMachineGB(): number {
   return Math.round((totalmem() / 1024 ** 3) * 10) / 10;

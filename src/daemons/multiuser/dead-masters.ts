@@ -10,9 +10,9 @@
  * only if its probe started after the master went away, so a launch made
  * just before the link dropped is never mistaken for a vanished job.
  */
-import { releaseVanishedSlots, type AllocatorState, type SlotRecord } from '../allocator/index.js';
+import { releaseVanishedSlots, type AllocatorState, type SlotRecord } from '../../allocator/index.js';
 import type { Prober } from './node-prober.js';
-import type { Log } from './log.js';
+import type { Log } from '../shared/log.js';
 
 export interface DeadMasterOptions {
   state: AllocatorState;

@@ -12,8 +12,8 @@ import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { QpyError } from '../errors.js';
-import { normalFingerprint } from '../transport/pin.js';
+import { QpyError } from '../../errors.js';
+import { normalFingerprint } from '../../transport/pin.js';
 
 export interface Certificate {
   /** The private key and the certificate, PEM, in one text (what tls.pem holds). */

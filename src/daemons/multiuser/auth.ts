@@ -8,11 +8,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { QpyError } from '../errors.js';
-import { USER_NAME } from '../allocator/users-file.js';
-import { readKey } from '../transport/key.js';
-import { readAllowedUsers } from './multiuser-config.js';
-import type { MultiuserContext } from './multiuser-handlers.js';
+import { QpyError } from '../../errors.js';
+import { USER_NAME } from '../../allocator/users-file.js';
+import { readKey } from '../../transport/key.js';
+import { readAllowedUsers } from './config.js';
+import type { MultiuserContext } from './handlers.js';
 
 export const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
 

@@ -4,7 +4,7 @@
  * they are then. A listing not read on for LISTING_TTL_MS is dropped, and so is
  * the oldest when too many are open (a CLI killed mid-listing leaves one).
  */
-import { QpyError } from '../errors.js';
+import { QpyError } from '../../errors.js';
 
 /** Jobs per page of a check reply (under a MB of JSON): `qpy check --all` of two million jobs stays near 120 MB, where pages of 10,000 took it to 220 MB. */
 export const CHECK_PAGE = 2_000;

@@ -12,9 +12,9 @@
  * within a second of its node's return. Jobs queued again start a dispatch
  * pass.
  */
-import type { Job } from '../protocol/job.js';
-import * as life from '../master/lifecycle.js';
-import { queuePositions, update } from '../master/state.js';
+import type { Job } from '../../protocol/job.js';
+import * as life from '../../master/lifecycle.js';
+import { queuePositions, update } from '../../master/state.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
 const RETRY_MS = 1000;
