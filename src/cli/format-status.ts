@@ -97,5 +97,5 @@ export function formatNodes(nodes: readonly NodeView[], usedCores: number, total
  */
 export function formatStatus(status: ClusterStatus): string {
   const warnings = status.warnings.map((w) => `warning: ${w}\n`).join('');
-  return formatUsers(status.users) + '\n' + formatNodes(status.nodes, status.usedCores, status.totalCores) + '\n' + warnings;
+  return `${formatUsers(status.users)}\n${formatNodes(status.nodes, status.usedCores, status.totalCores)}\n${warnings}`;
 }

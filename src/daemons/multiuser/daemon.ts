@@ -13,7 +13,12 @@ import { multiuserPaths, timing, type MultiuserPaths } from '../../config.js';
 import { removeDiscovery, writeDiscovery } from '../../discovery.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import { masterToAllocatorSchema, type MasterToAllocator } from '../../protocol/master-allocator.js';
-import { adminToAllocatorSchema, joinToAllocatorSchema, type AdminToAllocator, type JoinToAllocator } from '../../protocol/admin-allocator.js';
+import {
+  adminToAllocatorSchema,
+  joinToAllocatorSchema,
+  type AdminToAllocator,
+  type JoinToAllocator,
+} from '../../protocol/admin-allocator.js';
 import { addUser, createAllocator, type AllocatorState } from '../../allocator/state.js';
 import { chargeSlot } from '../../allocator/accounting.js';
 import { setDrained } from '../../allocator/admin.js';
