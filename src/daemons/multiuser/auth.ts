@@ -12,7 +12,7 @@ import { QpyError } from '../../errors.js';
 import { USER_NAME } from '../../allocator/users-file.js';
 import { readKey } from '../../transport/key.js';
 import { readAllowedUsers } from './config.js';
-import type { MultiuserContext } from './handlers.js';
+import type { MultiuserContext } from './context.js';
 
 export const userKeyPath = (ctx: MultiuserContext, user: string): string => join(ctx.paths.keys, `${user}.key`);
 

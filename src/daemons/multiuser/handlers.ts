@@ -8,8 +8,6 @@
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { QpyError } from '../../errors.js';
-import type { MultiuserPaths } from '../../config.js';
-import type { AllocatorState } from '../../allocator/state.js';
 import { handleMasterMessage } from '../../allocator/handle.js';
 import { buildStatus } from '../../allocator/status.js';
 import { formatVariables } from '../../allocator/variables.js';
@@ -19,44 +17,15 @@ import { USER_NAME } from '../../allocator/users-file.js';
 import type { AllocatorToMaster, MasterToAllocator } from '../../protocol/master-allocator.js';
 import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocator } from '../../protocol/admin-allocator.js';
 import type { ClusterStatus } from '../../protocol/cluster.js';
-import type { AllocatorStore } from '../../store/allocator-store.js';
 import { readKey, replaceKey } from '../../transport/key.js';
 import { inviteKey, newInviteCode, sealUserKey } from '../../transport/invite.js';
 import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from './config.js';
 import { hostPort, notAllowed, userKeyPath } from './auth.js';
-import type { Log } from '../shared/log.js';
 import type { Peer } from '../../transport/server.js';
-import type { RotationResult } from './certificate-rotation.js';
+import type { MultiuserContext } from './context.js';
 
 /** How long an invitation code stays valid. */
 export const INVITE_TTL_MS = 24 * 3600 * 1000;
-
-export interface MultiuserContext {
-  paths: MultiuserPaths;
-  state: AllocatorState;
-  store: AllocatorStore;
-  log: Log;
-  now(): number;
-  /** Files not in force because they are wrong, by file: shown by status. */
-  problems: Map<string, string>;
-  /** Pending invitations by user. */
-  invites: Map<string, { key: Buffer; expiresAt: number }>;
-  /** Where users' masters reach this daemon (for invitations), and its TLS certificate's fingerprint (null: plain, on loopback). */
-  listen: { host: string; port: number; fingerprint: string | null };
-  finish(): void;
-  /** Tell the masters with queued jobs that room may have freed up (coalesced). */
-  wake(): void;
-  /** Nodes whose cores or memory come from their probe, not the nodes file. */
-  capacity: Map<string, { cores: boolean; memory: boolean }>;
-  /** Probe nodes now, in the background. */
-  probe(names: string[]): void;
-  /** Users the administrator removed (so a refusal can say so after they are forgotten). */
-  removedUsers: Set<string>;
-  /** Close every connection of `user`'s masters, sending `err` first; how many were closed. */
-  disconnectMasters(user: string, err: QpyError): number;
-  /** Replace the TLS certificate (certificate-rotation.ts). */
-  rotateCertificate?(): Promise<RotationResult>;
-}
 
 /** Write a user's registration and slots to the store (or forget it and its key); the caller commits. */
 export function persistUser(ctx: MultiuserContext, name: string): void {
