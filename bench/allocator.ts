@@ -139,10 +139,14 @@ const bare = measure(false);
 const checked = measure(true);
 const where = `${NODES} nodes × 64 cores, ${USERS} users, ${RUNNING} running jobs (granted, strict registrations)`;
 console.log(
-  `pure core: ${where}; ${bare.perSecond.toFixed(0)} decisions/s on one core (requests and releases; ${bare.granted} of the requests granted), allocator state ${heapMB.toFixed(1)} MB of heap${global.gc ? '' : ' (run with --expose-gc for an exact figure)'}`,
+  `pure core: ${where}; ${bare.perSecond.toFixed(0)} decisions/s on one core ` +
+    `(requests and releases; ${bare.granted} of the requests granted), ` +
+    `allocator state ${heapMB.toFixed(1)} MB of heap${global.gc ? '' : ' (run with --expose-gc for an exact figure)'}`,
 );
 console.log(
-  `pure core with the invariant checks on (auditCapacity and the decision's counters after every decision, the full auditCounters every ${AUDIT_EVERY} decisions: ${checked.audits} full audits, all clean): ${checked.perSecond.toFixed(0)} decisions/s (${checked.granted} granted)`,
+  "pure core with the invariant checks on (auditCapacity and the decision's counters after every decision, " +
+    `the full auditCounters every ${AUDIT_EVERY} decisions: ${checked.audits} full audits, all clean): ` +
+    `${checked.perSecond.toFixed(0)} decisions/s (${checked.granted} granted)`,
 );
 
 // 2. Grant latency through the daemon.

@@ -77,7 +77,8 @@ async function part1(): Promise<void> {
       if (r.code !== 0) throw new Error(r.stderr);
       stored += n;
       console.log(
-        `qpy load of ${n} lines: ${s.toFixed(2)} s, ${(n / s).toFixed(0)} jobs/s (${r.stdout.trim()}); master RSS ${rss(u).toFixed(0)} MB with ${stored} jobs stored`,
+        `qpy load of ${n} lines: ${s.toFixed(2)} s, ${(n / s).toFixed(0)} jobs/s (${r.stdout.trim()}); ` +
+          `master RSS ${rss(u).toFixed(0)} MB with ${stored} jobs stored`,
       );
     }
     if (ARRAY > 0) {
@@ -137,7 +138,8 @@ async function part2(): Promise<void> {
             : `OVER ${TARGET} s`
           : '';
     console.log(
-      `  ${what}: ${r.s.toFixed(2)} s ${verdict}; ${r.lines} lines${r.lines > 0 ? ` (last: ${JSON.stringify(r.tail.slice(0, 140))})` : ''}; CLI peak RSS ${r.cliMB.toFixed(0)} MB; master RSS ${rss(u).toFixed(0)} MB`,
+      `  ${what}: ${r.s.toFixed(2)} s ${verdict}; ${r.lines} lines${r.lines > 0 ? ` (last: ${JSON.stringify(r.tail.slice(0, 140))})` : ''}; ` +
+        `CLI peak RSS ${r.cliMB.toFixed(0)} MB; master RSS ${rss(u).toFixed(0)} MB`,
     );
   };
   try {

@@ -55,7 +55,9 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
   const done = jobs.filter((j) => j.state.type === 'done').length;
   const t1 = Math.max(...jobs.map((j) => ('endedAt' in j.state ? j.state.endedAt : 0)));
   console.log(
-    `${label}: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`,
+    `${label}: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, ` +
+      `the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ` +
+      `${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`,
   );
   await c.request({ type: 'clean', selector: all });
 

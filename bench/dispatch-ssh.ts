@@ -13,7 +13,8 @@ const cluster = await startCluster(4);
 process.env['QPY_SSH_CONFIG'] = cluster.sshConfig;
 const nodes = `${cluster.nodes.map((n) => `${n.name} address=${n.name} cores=32 memory=64`).join('\n')}\n`;
 console.log(
-  `conditions: embedded default, personal nodes file of 4 loopback sshd nodes (${cluster.nodes.map((n) => n.address).join(', ')}), 32 cores each; jobs submitted over one protocol connection`,
+  `conditions: embedded default, personal nodes file of 4 loopback sshd nodes (${cluster.nodes.map((n) => n.address).join(', ')}), ` +
+    '32 cores each; jobs submitted over one protocol connection',
 );
 const u = benchUser(nodes);
 try {

@@ -82,7 +82,10 @@ export function summary(samples: number[]): string {
 }
 
 export function conditions(): string {
-  return `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}; files under ${BENCH_BASE} (creating a file there: ${fileCreateMicros()} µs)`;
+  return (
+    `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `Node ${process.version}, ${new Date().toISOString()}; files under ${BENCH_BASE} (creating a file there: ${fileCreateMicros()} µs)`
+  );
 }
 
 /** Mean cost of creating (and removing) a small file under BENCH_BASE: file systems differ by 20x on some VMs. */

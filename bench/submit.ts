@@ -86,7 +86,8 @@ async function concurrentCli(u: BenchUser, clients: number, perClient: number): 
   );
   const s = (performance.now() - t0) / 1000;
   console.log(
-    `durable submits/s, ${clients} concurrent qpy sub processes: ${((clients * perClient) / s).toFixed(0)} (${clients * perClient} in ${s.toFixed(1)} s; bound by process start on this machine)`,
+    `durable submits/s, ${clients} concurrent qpy sub processes: ${((clients * perClient) / s).toFixed(0)} ` +
+      `(${clients * perClient} in ${s.toFixed(1)} s; bound by process start on this machine)`,
   );
 }
 

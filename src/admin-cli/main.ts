@@ -185,7 +185,9 @@ export function formatRotated(r: Extract<AllocatorToAdmin, { type: 'certificateR
       : '') +
     ` Masters that were not connected must join again: invite their users again.\n` +
     (r.invitations > 0
-      ? `${r.invitations} pending invitation code${r.invitations === 1 ? ' carries' : 's carry'} the old fingerprint and no longer work${r.invitations === 1 ? 's' : ''}: run qpy-admin users add again for ${r.invitations === 1 ? 'that user' : 'those users'}.\n`
+      ? `${r.invitations} pending invitation code${r.invitations === 1 ? ' carries' : 's carry'} the old fingerprint ` +
+        `and no longer work${r.invitations === 1 ? 's' : ''}: ` +
+        `run qpy-admin users add again for ${r.invitations === 1 ? 'that user' : 'those users'}.\n`
       : '')
   );
 }
@@ -194,14 +196,18 @@ export function formatRotated(r: Extract<AllocatorToAdmin, { type: 'certificateR
 export function formatUserAdded(r: Extract<AllocatorToAdmin, { type: 'userAdded' }>): string {
   const until = new Date(r.expiresAt).toISOString().replace('T', ' ').slice(0, 16);
   const again = r.replaced
-    ? `${r.name} was invited before: a new key was made, and the old one no longer works${r.closed ? ` (${r.closed} master connection${r.closed === 1 ? '' : 's'} closed)` : ''}. Running jobs go on; queued ones wait until ${r.name} joins with this code.\n`
+    ? `${r.name} was invited before: a new key was made, and the old one no longer works` +
+      `${r.closed ? ` (${r.closed} master connection${r.closed === 1 ? '' : 's'} closed)` : ''}. ` +
+      `Running jobs go on; queued ones wait until ${r.name} joins with this code.\n`
     : '';
   return (
     `User ${r.name} ${r.replaced ? 'invited again' : 'added'}. ${again}Send ${r.name} the command and the code below.\n` +
     `The command (${r.name} runs it as themselves):\n\n    qpy join ${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}\n\n` +
-    `The invitation code, which qpy join asks for (it works once, until ${until} UTC; send it by another channel than the command if you can):\n\n    ${joinCodeText(r.code, r.fingerprint)}\n\n` +
+    `The invitation code, which qpy join asks for (it works once, until ${until} UTC; ` +
+    `send it by another channel than the command if you can):\n\n    ${joinCodeText(r.code, r.fingerprint)}\n\n` +
     (r.fingerprint !== undefined
-      ? `qpy-multiuser speaks TLS: the code carries its certificate's SHA-256 fingerprint (its last 52 characters), which qpy join checks:\n    ${r.fingerprint}\n\n`
+      ? `qpy-multiuser speaks TLS: the code carries its certificate's SHA-256 fingerprint (its last 52 characters), ` +
+        `which qpy join checks:\n    ${r.fingerprint}\n\n`
       : '')
   );
 }

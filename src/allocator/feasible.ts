@@ -91,13 +91,20 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
       if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
       const forJobs = n.totalMemGB - MEM_RESERVE_GB;
       if (forJobs <= demand.memGB)
-        return `can never run it: ${gb(n.totalMemGB)} GB of memory, ${reserve}, leaves ${gb(Math.max(0, forJobs))} GB for jobs, and a job needs more than its ${gb(demand.memGB)} GB`;
+        return (
+          `can never run it: ${gb(n.totalMemGB)} GB of memory, ${reserve}, leaves ${gb(Math.max(0, forJobs))} GB for jobs, ` +
+          `and a job needs more than its ${gb(demand.memGB)} GB`
+        );
       const freeCores = n.cores - n.usedCores - n.outsiders;
       if (freeCores < demand.cores)
         return `${Math.max(0, freeCores)} of ${n.cores} cores free${n.outsiders > 0 ? ` (${n.outsiders} busy with processes not started by qpy)` : ''}`;
       const avail = n.totalMemGB - n.reqMemGB;
       if (avail <= demand.memGB)
-        return `${freeCores} cores free, but only ${gb(Math.max(0, avail))} GB of memory free for jobs (${gb(n.totalMemGB)} GB, ${reserve}, ${gb(n.reqMemGB - MEM_RESERVE_GB)} GB promised to running jobs), and a job needs more than its ${gb(demand.memGB)} GB`;
+        return (
+          `${freeCores} cores free, but only ${gb(Math.max(0, avail))} GB of memory free for jobs ` +
+          `(${gb(n.totalMemGB)} GB, ${reserve}, ${gb(n.reqMemGB - MEM_RESERVE_GB)} GB promised to running jobs), ` +
+          `and a job needs more than its ${gb(demand.memGB)} GB`
+        );
       if (demand.cores === 1 && n.totalMemGB - n.usedMemGB <= demand.memGB)
         return `only ${gb(Math.max(0, n.totalMemGB - n.usedMemGB))} GB of memory really free now (measured)`;
       return 'has room for it now';

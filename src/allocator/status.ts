@@ -70,7 +70,10 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     // Probed nodes start at 0 GB until their probe answers: not flagged before.
     if (!n.removed && n.spec.memGB > 0 && n.spec.memGB - MEM_RESERVE_GB <= DEFAULT_JOB_MEM_GB) {
       warnings.push(
-        `node ${n.spec.name} is too small for a default job: ${formatGB(n.spec.memGB)} GB of memory less the ${formatGB(MEM_RESERVE_GB)} GB system reserve leaves ${formatGB(Math.max(0, n.spec.memGB - MEM_RESERVE_GB))} GB, and a job of the default ${DEFAULT_JOB_MEM_GB} GB needs more (a node needs more than ${DEFAULT_JOB_MEM_GB + MEM_RESERVE_GB} GB): only jobs with a smaller -m run there`,
+        `node ${n.spec.name} is too small for a default job: ${formatGB(n.spec.memGB)} GB of memory ` +
+          `less the ${formatGB(MEM_RESERVE_GB)} GB system reserve leaves ${formatGB(Math.max(0, n.spec.memGB - MEM_RESERVE_GB))} GB, ` +
+          `and a job of the default ${DEFAULT_JOB_MEM_GB} GB needs more (a node needs more than ${DEFAULT_JOB_MEM_GB + MEM_RESERVE_GB} GB): ` +
+          `only jobs with a smaller -m run there`,
       );
     }
   }

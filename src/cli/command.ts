@@ -1,7 +1,7 @@
 /**
  * The shape of one CLI command. Every command is a small module exporting a
- * CommandDef; the table in commands/index.ts builds the commander program and
- * its help (and, later, completion) from these, so they cannot drift.
+ * CommandDef; the table in commands/index.ts builds the commander program,
+ * its help and its tab completion from these, so they cannot drift.
  */
 import type { Command } from 'commander';
 import type { MasterConnection } from './connect.js';

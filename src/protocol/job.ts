@@ -141,7 +141,11 @@ export const groupSummarySchema = obj({
 });
 export type GroupSummary = Infer<typeof groupSummarySchema>;
 
-/** How the master keeps (and stores) a compact member of an array or a load, one that is plainly queued or was unqueued: its group, its command (a load's; null for an array's) and when it became undone (null: queued). */
+/**
+ * How the master keeps (and stores) a compact member of an array or a load,
+ * one that is plainly queued or was unqueued: its group, its command (a
+ * load's; null for an array's) and when it became undone (null: queued).
+ */
 export interface CompactRow {
   group: number;
   command: string | null;

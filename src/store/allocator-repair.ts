@@ -69,7 +69,8 @@ export function repairSnapshot(snap: AllocatorSnapshot): Repair {
     }
     slotRows.push(snap.slotRows[i]!);
     lines.push(
-      `dropped slot of user ${show(s.user)}, job ${show(s.jobId)} (${show(s.cores)} cores, ${show(s.memGB)} GB, node ${show(s.node)}) from the store: ${problem}`,
+      `dropped slot of user ${show(s.user)}, job ${show(s.jobId)} ` +
+        `(${show(s.cores)} cores, ${show(s.memGB)} GB, node ${show(s.node)}) from the store: ${problem}`,
     );
   });
   return { snap: { ...snap, users, slots, slotRows: keptRows }, slotRows, userNames, lines };

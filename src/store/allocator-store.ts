@@ -59,7 +59,10 @@ export interface AllocatorStore {
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, seq INTEGER NOT NULL, removed INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS slots (user TEXT NOT NULL, job_id INTEGER NOT NULL, node TEXT NOT NULL, cores INTEGER NOT NULL, mem REAL NOT NULL, PRIMARY KEY (user, job_id));
+  CREATE TABLE IF NOT EXISTS slots (
+    user TEXT NOT NULL, job_id INTEGER NOT NULL, node TEXT NOT NULL, cores INTEGER NOT NULL, mem REAL NOT NULL,
+    PRIMARY KEY (user, job_id)
+  );
   CREATE TABLE IF NOT EXISTS drained (node TEXT PRIMARY KEY);
   CREATE TABLE IF NOT EXISTS invites (user TEXT PRIMARY KEY, key BLOB NOT NULL, expires REAL NOT NULL);
 `;
@@ -77,7 +80,8 @@ export function openAllocatorStore(path: string): AllocatorStore {
   });
   const st = {
     putUser: db.prepare(
-      'INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ON CONFLICT(name) DO UPDATE SET removed = excluded.removed',
+      'INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ' +
+        'ON CONFLICT(name) DO UPDATE SET removed = excluded.removed',
     ),
     delUser: db.prepare('DELETE FROM users WHERE name = ?'),
     delUserSlots: db.prepare('DELETE FROM slots WHERE user = ?'),

@@ -82,7 +82,8 @@ export function openJobStore(path: string): JobStore {
   const delGroup = db.prepare('DELETE FROM groups WHERE id = ?');
   // A whole row's doc gets the same state a whole write would give it (key order kept by json_set).
   const unqueueRange = db.prepare(
-    "UPDATE jobs SET status = 'undone', pos = NULL, ended = CASE WHEN doc = '' THEN @at ELSE NULL END, doc = CASE WHEN doc = '' THEN '' ELSE json_set(doc, '$.state', json(@state)) END WHERE id BETWEEN @first AND @last",
+    "UPDATE jobs SET status = 'undone', pos = NULL, ended = CASE WHEN doc = '' THEN @at ELSE NULL END, " +
+      "doc = CASE WHEN doc = '' THEN '' ELSE json_set(doc, '$.state', json(@state)) END WHERE id BETWEEN @first AND @last",
   );
   const delRange = db.prepare('DELETE FROM jobs WHERE id BETWEEN ? AND ?');
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');

@@ -175,7 +175,8 @@ export function connect<In, Out extends { type: string; id?: number | null }>(op
 function certificateMismatch(url: string, err: CertificateMismatch): QpyError {
   return new QpyError(
     'CERTIFICATE_MISMATCH',
-    `the server at ${url} presented a TLS certificate with SHA-256 fingerprint ${err.presented || '(none)'}, not the pinned ${err.pinned.join(' or ')}: nothing was sent to it`,
+    `the server at ${url} presented a TLS certificate with SHA-256 fingerprint ${err.presented || '(none)'}, ` +
+      `not the pinned ${err.pinned.join(' or ')}: nothing was sent to it`,
     'someone may be intercepting the connection, or the administrator replaced the certificate',
   );
 }

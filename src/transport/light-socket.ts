@@ -66,7 +66,8 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) 
     const mismatch = secure ? checkPin(sock as import('node:tls').TLSSocket, pin!) : null;
     if (mismatch) return fail(mismatch);
     sock.write(
-      `GET ${u.pathname || '/'}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `GET ${u.pathname || '/'}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
   });
   sock.on('error', (err) => fail(err));

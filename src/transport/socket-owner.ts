@@ -243,7 +243,9 @@ export async function portHolder(port: number, host?: string): Promise<SocketOwn
  */
 export async function describePeer(peer: Partial<Endpoint>, ours: Partial<Endpoint>): Promise<string> {
   if (peer.address === undefined || peer.port === undefined) return 'a local socket';
-  const where = `${peer.address.includes(':') && !peer.address.startsWith('::ffff:') ? `[${peer.address}]` : peer.address.replace(/^::ffff:/, '')}:${peer.port}`;
+  const host =
+    peer.address.includes(':') && !peer.address.startsWith('::ffff:') ? `[${peer.address}]` : peer.address.replace(/^::ffff:/, '');
+  const where = `${host}:${peer.port}`;
   if (ours.address === undefined || ours.port === undefined) return where;
   const owner = await peerOwner(peer as Endpoint, ours as Endpoint);
   return owner ? `${where} (${formatOwner(owner)})` : where;

@@ -12,7 +12,10 @@ test('config: defaults shown; checkFMT, colours and attribute defaults set, kept
   });
   assert.match(
     await u.ok(['config']),
-    /^Check pattern: '%j \(%s\):%c \(on %n; wd: %d%e\)\\n'\nUsing a copied version of run script: False\nUsing coloured check: True\nColours:\n {2}- queue \(yellow\)\n/,
+    new RegExp(
+      "^Check pattern: '%j \\(%s\\):%c \\(on %n; wd: %d%e\\)\\\\n'\n" +
+        'Using a copied version of run script: False\nUsing coloured check: True\nColours:\n {2}- queue \\(yellow\\)\n',
+    ),
   );
   assert.equal(await u.ok(['config', 'checkFMT', '%j|%s|%a|%x\\n']), "Check pattern modified to '%j|%s|%a|%x\\n'.\n");
   assert.equal(await u.ok(['config', 'defaultAttr', 'big']), 'defaultAttr set to big.\n');

@@ -40,7 +40,8 @@ test('set-up: qpy-multiuser over 2 sshd nodes; alice joins and her master runs (
 });
 
 test(
-  `frame fuzz: ${frames} frames from the protocol schemas, valid and mutated, to alice’s master and to qpy-multiuser (as bob’s master, as the admin, and before the handshake)`,
+  `frame fuzz: ${frames} frames from the protocol schemas, valid and mutated, ` +
+    'to alice’s master and to qpy-multiuser (as bob’s master, as the admin, and before the handshake)',
   opts,
   async (t) => {
     const { site } = s;

@@ -39,7 +39,8 @@ function bigFirstFrame(port: number, size: number): Promise<number> {
       resolve(written);
     });
     s.write(
-      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     s.once('data', () => {
       const header = Buffer.alloc(14); // FIN + text, masked (a zero mask: the payload goes as it is), 64-bit length

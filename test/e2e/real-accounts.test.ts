@@ -38,7 +38,8 @@ const until = (name: string) => `while [ ! -e ${name} ]; do sleep 0.1; done`;
 const submitted = (out: string) => Number(/^Jobs? (\d+)/.exec(out)?.[1]);
 
 test(
-  'happy path: the admin account starts qpy-multiuser over 3 sshd nodes and adds alice, bob and carol; each joins through stdin, and their jobs run on the nodes under their own uids',
+  'happy path: the admin account starts qpy-multiuser over 3 sshd nodes and adds alice, bob and carol; ' +
+    'each joins through stdin, and their jobs run on the nodes under their own uids',
   opts,
   async () => {
     const { site } = s;
@@ -219,7 +220,8 @@ test('f. a register from alice’s connection reporting slots never granted is r
   }
 });
 
-test('b. a dead master strands no cores: alice’s master SIGKILLed while her jobs fill the cluster; once they end, bob’s queued jobs start without her doing anything', {
+test('b. a dead master strands no cores: alice’s master SIGKILLed while her jobs fill the cluster; ' +
+  'once they end, bob’s queued jobs start without her doing anything', {
   ...opts,
   timeout: 120_000,
 }, async () => {

@@ -162,7 +162,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await admin(mu, ['start']);
       }
       say(
-        `  ${Math.round((performance.now() - started) / 1000)} s: ${ledgerLines} of ${report.jobs} jobs started, ${report.masterKills} master and ${report.multiuserKills} qpy-multiuser kills`,
+        `  ${Math.round((performance.now() - started) / 1000)} s: ${ledgerLines} of ${report.jobs} jobs started, ` +
+          `${report.masterKills} master and ${report.multiuserKills} qpy-multiuser kills`,
       );
     }
     // Every master is running (a kill may have been the last thing), and every job final.
@@ -210,7 +211,8 @@ export function formatChaosReport(r: ChaosReport): string {
   return [
     `chaos: seed ${r.seed}, ${r.jobs} jobs on ${r.cores} cores in ${(r.ms / 1000).toFixed(1)} s`,
     `  did: ${r.masterKills} SIGKILLs of a master, ${r.multiuserKills} of qpy-multiuser, each restarted at once; ${r.samples} samples of /proc`,
-    `  found: ${r.lost} lost, ${r.duplicated} run twice, ${[...r.notDone.values()].reduce((a, b) => a + b, 0)} not done, at most ${r.maxRunning} running at once (${r.cores} cores)`,
+    `  found: ${r.lost} lost, ${r.duplicated} run twice, ${[...r.notDone.values()].reduce((a, b) => a + b, 0)} not done, ` +
+      `at most ${r.maxRunning} running at once (${r.cores} cores)`,
     ...r.findings.map((f) => `    - ${f}`),
   ].join('\n');
 }

@@ -129,7 +129,9 @@ test('the CLI bundle leaves out ws (and with it http, https, tls and zlib): ever
 
 test('a CLI command loads none of http, https, tls and zlib', () => {
   // The bundle run as qpy runs it, reporting the built-in modules it loaded as it exits.
-  const report = `process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));process.argv.splice(1, 0, 'qpy');require(${JSON.stringify(join(ROOT, 'dist', 'bundle', 'qpy.cjs'))})`;
+  const report =
+    "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));" +
+    `process.argv.splice(1, 0, 'qpy');require(${JSON.stringify(join(ROOT, 'dist', 'bundle', 'qpy.cjs'))})`;
   const r = spawnSync(process.execPath, ['-e', report, '--', 'help', 'join'], { encoding: 'utf8' });
   const loaded = (JSON.parse(r.stderr) as string[]).filter((m) => /^NativeModule (_?tls|https?|zlib|_http_\w+)$/.test(m));
   assert.deepEqual(loaded, []);

@@ -27,7 +27,8 @@ test('caps: 64 per peer and 256 in all, fewer where few files may be open', () =
   assert.deepEqual(capsForFileLimit(256), { perPeer: 16, total: 64 });
   assert.deepEqual(capsForFileLimit(8), { perPeer: 1, total: 4 });
   const limits =
-    'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            256                  4096                 files     \n';
+    'Limit                     Soft Limit           Hard Limit           Units     \n' +
+    'Max open files            256                  4096                 files     \n';
   assert.equal(parseOpenFileLimit(limits), 256);
   assert.equal(parseOpenFileLimit(limits.replace('256 ', 'unlimited ')), Infinity);
   assert.equal(parseOpenFileLimit('nothing here'), null);

@@ -53,7 +53,8 @@ test('explainNodes: one plain reason per node, the system reserve said as such',
   assert.deepEqual(lines, [
     'small: can never run it: 4 GB of memory, 2 GB reserved for the system, leaves 2 GB for jobs, and a job needs more than its 5 GB',
     'busy: 0 of 4 cores free',
-    'full: 4 cores free, but only 2 GB of memory free for jobs (8 GB, 2 GB reserved for the system, 4 GB promised to running jobs), and a job needs more than its 5 GB',
+    'full: 4 cores free, but only 2 GB of memory free for jobs ' +
+      '(8 GB, 2 GB reserved for the system, 4 GB promised to running jobs), and a job needs more than its 5 GB',
     'cut: unreachable for you: connection refused: node cut: connect ECONNREFUSED',
     'off: down (it does not answer)',
     'dr: drained by the administrator (it takes no new jobs)',
@@ -85,7 +86,8 @@ test('status: a node unreachable for a user, with the reason it reported, and no
   assert.deepEqual(st.nodes[1]!.unreachableFor, [{ user: 'bob', reason: 'host key unknown (not in known_hosts)' }]);
   assert.equal(st.nodes[0]!.unreachableFor, undefined);
   assert.deepEqual(st.warnings, [
-    'node n1 is too small for a default job: 4 GB of memory less the 2 GB system reserve leaves 2 GB, and a job of the default 5 GB needs more (a node needs more than 7 GB): only jobs with a smaller -m run there',
+    'node n1 is too small for a default job: 4 GB of memory less the 2 GB system reserve leaves 2 GB, ' +
+      'and a job of the default 5 GB needs more (a node needs more than 7 GB): only jobs with a smaller -m run there',
     'node n2 is unreachable for bob: host key unknown (not in known_hosts)',
   ]);
   handleMasterMessage(s, { type: 'nodeLink', id: 2, user: 'bob', node: 'n2', reachable: true }, { trustRegistrations: false });

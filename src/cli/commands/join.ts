@@ -47,7 +47,9 @@ export const join: CommandDef = {
       .allowExcessArguments(true)
       .addHelpText(
         'after',
-        '\nThe invitation code is asked for on the terminal (not shown as you type or paste it), or read\nfrom the first line of standard input: qpy join HOST:PORT < FILE, or echo CODE | qpy join HOST:PORT.\nIt is never given on the command line, where other users of the machine could read it.\n',
+        '\nThe invitation code is asked for on the terminal (not shown as you type or paste it), or read\n' +
+          'from the first line of standard input: qpy join HOST:PORT < FILE, or echo CODE | qpy join HOST:PORT.\n' +
+          'It is never given on the command line, where other users of the machine could read it.\n',
       );
   },
   async run(ctx, args, opts) {
@@ -77,7 +79,8 @@ export const join: CommandDef = {
         throw new QpyError(
           'CERTIFICATE_MISMATCH',
           `qpy-multiuser at ${host}:${port} is not the one your code names: ${err.message}`,
-          'someone may be intercepting the connection, or the administrator replaced the certificate after making your code: ask them for a new code, and compare the fingerprint it printed',
+          'someone may be intercepting the connection, or the administrator replaced the certificate after making your code: ' +
+            'ask them for a new code, and compare the fingerprint it printed',
         );
       }
       if (err instanceof QpyError && err.code === 'UNAUTHENTICATED') {
@@ -102,7 +105,13 @@ export const join: CommandDef = {
     writePrivate(paths.multiuserKey, `${openUserKey(key, reply).toString('hex')}\n`);
     writePrivate(
       paths.multiuser,
-      `${JSON.stringify({ address: host, port, user, ...(reply.socket !== undefined ? { socket: reply.socket } : {}), ...(fingerprint !== undefined ? { fingerprint } : {}) })}\n`,
+      `${JSON.stringify({
+        address: host,
+        port,
+        user,
+        ...(reply.socket !== undefined ? { socket: reply.socket } : {}),
+        ...(fingerprint !== undefined ? { fingerprint } : {}),
+      })}\n`,
     );
     ctx.out(
       `Joined qpy-multiuser at ${host}:${port} as ${user}${fingerprint !== undefined ? ` (TLS, certificate SHA-256 ${fingerprint})` : ''}.\n`,

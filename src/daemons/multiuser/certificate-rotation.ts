@@ -75,7 +75,9 @@ export function certificateRotator(deps: RotationDeps): CertificateRotator {
         deps.install(made);
         const missing = masters.length - p.confirmed;
         deps.log(
-          `TLS certificate rotated: SHA-256 ${made.fingerprint} (was ${old.fingerprint}); ${masters.length} master connection(s) told, ${p.confirmed} stored it${missing > 0 ? `; ${missing} did not in time (those masters' users must join again if they never stored it)` : ''}`,
+          `TLS certificate rotated: SHA-256 ${made.fingerprint} (was ${old.fingerprint}); ` +
+            `${masters.length} master connection(s) told, ${p.confirmed} stored it` +
+            `${missing > 0 ? `; ${missing} did not in time (those masters' users must join again if they never stored it)` : ''}`,
         );
         return { fingerprint: made.fingerprint, previous: old.fingerprint, masters: masters.length, confirmed: p.confirmed };
       } finally {

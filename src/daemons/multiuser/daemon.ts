@@ -294,7 +294,9 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   });
   advertise(server.port);
   log(
-    `started: pid ${process.pid}, ${host}:${server.port}${certificate ? ` (TLS, certificate SHA-256 ${certificate.fingerprint})` : ''}, nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`,
+    `started: pid ${process.pid}, ${host}:${server.port}` +
+      `${certificate ? ` (TLS, certificate SHA-256 ${certificate.fingerprint})` : ''}, ` +
+      `nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`,
   );
   return { port: server.port, pid: process.pid, log, stopped, stop };
 }

@@ -69,7 +69,8 @@ export function watchDeadMasters(opts: DeadMasterOptions): DeadMasterWatch {
     const gone = releaseVanishedSlots(state, user, live);
     if (gone.length === 0) return;
     opts.log(
-      `user ${user}: master away ${((opts.now() - since) / 1000).toFixed(0)} s; released ${gone.length} slot(s) whose jobs have ended (${gone.map((s) => `job ${s.jobId} on ${s.node}`).join(', ')})`,
+      `user ${user}: master away ${((opts.now() - since) / 1000).toFixed(0)} s; ` +
+        `released ${gone.length} slot(s) whose jobs have ended (${gone.map((s) => `job ${s.jobId} on ${s.node}`).join(', ')})`,
     );
     opts.released(user, gone);
   }

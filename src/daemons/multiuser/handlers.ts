@@ -166,7 +166,11 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       store.putInvite({ user: msg.name, ...invite });
       await store.commit();
       ctx.log(
-        `user ${msg.name} ${replaced ? `invited again: new key (the old one no longer works; ${closed} master connection${closed === 1 ? '' : 's'} closed)` : 'allowed'}; invitation valid until ${new Date(invite.expiresAt).toISOString()}`,
+        `user ${msg.name} ${
+          replaced
+            ? `invited again: new key (the old one no longer works; ${closed} master connection${closed === 1 ? '' : 's'} closed)`
+            : 'allowed'
+        }; invitation valid until ${new Date(invite.expiresAt).toISOString()}`,
       );
       return {
         type: 'userAdded',

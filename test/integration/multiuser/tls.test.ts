@@ -181,7 +181,9 @@ test('a client with the wrong fingerprint is refused before it sends anything; t
   assert.match(
     refused.stderr,
     new RegExp(
-      `^qpy: qpy-multiuser at ${hostPort.replace(/\./g, '\\.')} is not the one your code names: .*presented a TLS certificate with SHA-256 fingerprint ${real.fingerprint}, not the pinned ${wrong}: nothing was sent to it \\(someone may be intercepting`,
+      `^qpy: qpy-multiuser at ${hostPort.replace(/\./g, '\\.')} is not the one your code names: ` +
+        `.*presented a TLS certificate with SHA-256 fingerprint ${real.fingerprint}, not the pinned ${wrong}: ` +
+        `nothing was sent to it \\(someone may be intercepting`,
     ),
   );
   assert.doesNotMatch(mu.log(), /join "bob"|bob joined/, 'the daemon never saw a join for bob');
@@ -223,7 +225,8 @@ test('a client with the wrong fingerprint is refused before it sends anything; t
   await runsAJob(bob);
 });
 
-test('rotation: a connected master stores the new fingerprint and keeps working (also after a restart of the daemon); a master away must join again, and says so', {
+test('rotation: a connected master stores the new fingerprint and keeps working (also after a restart of the daemon); ' +
+  'a master away must join again, and says so', {
   skip,
 }, async () => {
   await using ns = testNetns();
@@ -258,7 +261,8 @@ test('rotation: a connected master stores the new fingerprint and keeps working 
   assert.match(
     out,
     new RegExp(
-      `^TLS certificate rotated\\. New SHA-256 fingerprint:\\n    ${fresh}\\n\\(was ${old}\\)\\.\\n1 of 2 connected masters stored it and keep working\\. 1 did not confirm in time`,
+      `^TLS certificate rotated\\. New SHA-256 fingerprint:\\n    ${fresh}\\n\\(was ${old}\\)\\.\\n` +
+        `1 of 2 connected masters stored it and keep working\\. 1 did not confirm in time`,
       'm',
     ),
   );
@@ -284,7 +288,9 @@ test('rotation: a connected master stores the new fingerprint and keeps working 
   assert.match(
     log,
     new RegExp(
-      `refusing qpy-multiuser: qpy-multiuser's TLS certificate is not the one this master pinned \\(.*SHA-256 fingerprint ${fresh}, not the pinned ${old}.*\\(if the administrator rotated the certificate while this master was away, join again with a new code from them: qpy join ${ns.inside.replace(/\./g, '\\.')}:\\d+;`,
+      `refusing qpy-multiuser: qpy-multiuser's TLS certificate is not the one this master pinned ` +
+        `\\(.*SHA-256 fingerprint ${fresh}, not the pinned ${old}.*\\(if the administrator rotated the certificate ` +
+        `while this master was away, join again with a new code from them: qpy join ${ns.inside.replace(/\./g, '\\.')}:\\d+;`,
     ),
   );
   const sub = await carol.qpy(['sub', 'true']);
@@ -314,6 +320,9 @@ test('on loopback the daemon stays plain and has no certificate to rotate', asyn
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
-    /^qpy-admin: qpy-multiuser listens on loopback, without TLS: it has no certificate to rotate \(TLS is used when multiuser_connection_address is a network address/,
+    new RegExp(
+      '^qpy-admin: qpy-multiuser listens on loopback, without TLS: it has no certificate to rotate ' +
+        '\\(TLS is used when multiuser_connection_address is a network address',
+    ),
   );
 });

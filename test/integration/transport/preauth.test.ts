@@ -54,7 +54,8 @@ test('the first frame is cut while it is read: a 15 MiB frame is not buffered be
   await withServer({ handshakeMs: 10_000 }, async (port, log) => {
     const raw = rawSocket(port);
     raw.socket.write(
-      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     await new Promise<void>((r) => raw.socket.once('data', () => r())); // 101 and hello
     // A masked text frame that claims 15 MiB; only a little more than the budget is sent.

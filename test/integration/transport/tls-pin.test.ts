@@ -32,75 +32,79 @@ async function certificates(n: number): Promise<Certificate[]> {
   }
 }
 
-test('a pinned certificate connects with both clients; another is refused with CERTIFICATE_MISMATCH before auth; a replaced certificate reaches new connections only', async () => {
-  const [first, second] = await certificates(2);
-  const authFrames: string[] = [];
-  const server = await startServer<CliToMaster>({
-    host: '127.0.0.1',
-    port: 0,
-    tls: { key: first!.pem, cert: first!.pem },
-    keyFor: (role, user) => {
-      authFrames.push(user);
-      return role === 'user' ? key : null;
-    },
-    requestSchema: () => cliToMasterSchema,
-    handle: (req) => ({ type: 'cleaned', id: req.id, count: 0 }),
-    handshakeMs: 2000,
-    serverName: 'test',
-    log: () => undefined,
-  });
-  const open = (socket: typeof wsSocket, pinned: string[], user = 'u') =>
-    connect<CliToMaster, MasterToCli>({
-      url: `wss://127.0.0.1:${server.port}/`,
-      socket,
-      pin: { pinned },
-      key,
-      role: 'user',
-      user,
-      replySchema: masterToCliSchema,
-      timeoutMs: 5000,
+test(
+  'a pinned certificate connects with both clients; another is refused with CERTIFICATE_MISMATCH before auth; ' +
+    'a replaced certificate reaches new connections only',
+  async () => {
+    const [first, second] = await certificates(2);
+    const authFrames: string[] = [];
+    const server = await startServer<CliToMaster>({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { key: first!.pem, cert: first!.pem },
+      keyFor: (role, user) => {
+        authFrames.push(user);
+        return role === 'user' ? key : null;
+      },
+      requestSchema: () => cliToMasterSchema,
+      handle: (req) => ({ type: 'cleaned', id: req.id, count: 0 }),
+      handshakeMs: 2000,
+      serverName: 'test',
+      log: () => undefined,
     });
-  try {
-    for (const socket of [wsSocket, lightSocket]) {
-      const c = await open(socket, [first!.fingerprint]);
-      assert.equal((await c.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } })).type, 'cleaned');
-      c.close();
-      const wrong = fingerprintOfBytes(randomBytes(32));
-      await assert.rejects(
-        open(socket, [wrong], 'intruder'),
-        (e: unknown) =>
-          e instanceof QpyError &&
-          e.code === 'CERTIFICATE_MISMATCH' &&
-          e.message.includes(`fingerprint ${first!.fingerprint}, not the pinned ${wrong}`),
-      );
-      // A wss:// URL without a pin is a programming error, never a connection without a check.
-      assert.throws(() => socket(`wss://127.0.0.1:${server.port}/`, { maxPayload: 1024, timeoutMs: 1000 }), /needs a pinned certificate/);
-    }
-    assert.ok(!authFrames.includes('intruder'), 'a client that refused the certificate sent no auth frame');
+    const open = (socket: typeof wsSocket, pinned: string[], user = 'u') =>
+      connect<CliToMaster, MasterToCli>({
+        url: `wss://127.0.0.1:${server.port}/`,
+        socket,
+        pin: { pinned },
+        key,
+        role: 'user',
+        user,
+        replySchema: masterToCliSchema,
+        timeoutMs: 5000,
+      });
+    try {
+      for (const socket of [wsSocket, lightSocket]) {
+        const c = await open(socket, [first!.fingerprint]);
+        assert.equal((await c.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } })).type, 'cleaned');
+        c.close();
+        const wrong = fingerprintOfBytes(randomBytes(32));
+        await assert.rejects(
+          open(socket, [wrong], 'intruder'),
+          (e: unknown) =>
+            e instanceof QpyError &&
+            e.code === 'CERTIFICATE_MISMATCH' &&
+            e.message.includes(`fingerprint ${first!.fingerprint}, not the pinned ${wrong}`),
+        );
+        // A wss:// URL without a pin is a programming error, never a connection without a check.
+        assert.throws(() => socket(`wss://127.0.0.1:${server.port}/`, { maxPayload: 1024, timeoutMs: 1000 }), /needs a pinned certificate/);
+      }
+      assert.ok(!authFrames.includes('intruder'), 'a client that refused the certificate sent no auth frame');
 
-    // Rotation on the server: an open connection goes on; new ones get the new certificate.
-    const kept = await open(wsSocket, [first!.fingerprint]);
-    server.setCertificate({ key: second!.pem, cert: second!.pem });
-    assert.equal((await kept.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } })).type, 'cleaned');
-    await assert.rejects(
-      open(lightSocket, [first!.fingerprint]),
-      (e: unknown) => e instanceof QpyError && e.code === 'CERTIFICATE_MISMATCH',
-    );
-    let seen = '';
-    const both = await connect<CliToMaster, MasterToCli>({
-      url: `wss://127.0.0.1:${server.port}/`,
-      socket: wsSocket,
-      pin: { pinned: [second!.fingerprint, first!.fingerprint], seen: (f) => (seen = f) },
-      key,
-      role: 'user',
-      user: 'u',
-      replySchema: masterToCliSchema,
-      timeoutMs: 5000,
-    });
-    assert.equal(seen, second!.fingerprint, 'the client learns which pin the server matched');
-    both.close();
-    kept.close();
-  } finally {
-    await server.close();
-  }
-});
+      // Rotation on the server: an open connection goes on; new ones get the new certificate.
+      const kept = await open(wsSocket, [first!.fingerprint]);
+      server.setCertificate({ key: second!.pem, cert: second!.pem });
+      assert.equal((await kept.request({ type: 'clean', selector: { statuses: [], dirs: [], ranges: [] } })).type, 'cleaned');
+      await assert.rejects(
+        open(lightSocket, [first!.fingerprint]),
+        (e: unknown) => e instanceof QpyError && e.code === 'CERTIFICATE_MISMATCH',
+      );
+      let seen = '';
+      const both = await connect<CliToMaster, MasterToCli>({
+        url: `wss://127.0.0.1:${server.port}/`,
+        socket: wsSocket,
+        pin: { pinned: [second!.fingerprint, first!.fingerprint], seen: (f) => (seen = f) },
+        key,
+        role: 'user',
+        user: 'u',
+        replySchema: masterToCliSchema,
+        timeoutMs: 5000,
+      });
+      assert.equal(seen, second!.fingerprint, 'the client learns which pin the server matched');
+      both.close();
+      kept.close();
+    } finally {
+      await server.close();
+    }
+  },
+);

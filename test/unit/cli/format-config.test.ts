@@ -30,7 +30,8 @@ test('config: attribute settings, colour off, paused; coloured scheme lines on a
   const s = { ...DEFAULT_SETTINGS, colour: false, defaultAttr: 'big', andAttr: 'not slow', orAttr: 'gpu', checkFMT: "%j's\n" };
   assert.equal(
     formatConfig(s, true, false),
-    `Check pattern: "%j's\\n"\nUsing a copied version of run script: False\nUsing coloured check: False\nDefault node attributes: big\n"and" node attributes: not slow\n"or" node attributes: gpu\nJob submission is paused\n`,
+    `Check pattern: "%j's\\n"\nUsing a copied version of run script: False\nUsing coloured check: False\n` +
+      `Default node attributes: big\n"and" node attributes: not slow\n"or" node attributes: gpu\nJob submission is paused\n`,
   );
   assert.match(formatConfig(DEFAULT_SETTINGS, false, true), /\x1b\[33m {2}- queue \(yellow\)\x1b\[0m\n/);
 });
