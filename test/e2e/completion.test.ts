@@ -95,7 +95,10 @@ test('qpy completion in bash: commands, options and their values, files after su
   await u.ok(['kill', 'all']);
 });
 
-test('qpy-admin completion in bash: commands, node names for drain, user names for users remove', { skip, timeout: 60_000 }, async () => {
+test('qpy-admin completion in bash: commands, options from its parser, ? help, node names for drain, user names for users remove', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   await using mu = testMultiuser({
     nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n',
     env: { QPY_PROBE_MS: '0' },
