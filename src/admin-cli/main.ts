@@ -7,15 +7,14 @@ import { QPY_VERSION } from '../protocol/version.js';
 import { Command } from 'commander';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QpyError } from '../errors.js';
-import { multiuserPaths, type MultiuserPaths } from '../config.js';
-import { bashScript, completeLine, renderReply, type Completer } from '../cli/complete.js';
+import { multiuserPaths } from '../config.js';
+import { bashScript } from '../cli/complete-bash.js';
+import { completeForShell } from './complete.js';
 import { launchDetached } from '../launch-master.js';
 import { formatStatus } from '../cli/format-status.js';
 import { runProgram } from '../cli/report.js';
 import { showGuide } from '../cli/tutorial.js';
 import { dirname, join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { parseAllowedUsers } from '../allocator/users-file.js';
 import { JSON_VERSION } from '../cli/command.js';
 import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
@@ -27,7 +26,6 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** Run qpy-admin; `daemonEntry` is the qpy-multiuser script. Resolves with the exit status. */
 export async function adminMain(argv: string[], daemonEntry: string): Promise<number> {
   const paths = multiuserPaths();
-  if (argv[2] === '__complete') return completeForShell(argv.slice(3), paths);
   const out = (s: string) => void process.stdout.write(s);
   const ask = async (msg: DistributiveOmit<AdminToAllocator, 'id'>): Promise<AllocatorToAdmin> => {
     const c = await connectAdmin(paths);
@@ -91,7 +89,8 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     const r = await ask({ type: 'distribute' });
     if (r.type === 'distributed') out('Cores distributed.\n');
   });
-  const users = program.command('users').summary('Add or remove users').description('Add or remove users');
+  const usersSummary = 'Add or remove users: users add NAME (again: a new key and code), users remove NAME';
+  const users = program.command('users').summary(usersSummary).description(usersSummary);
   users.exitOverride().configureOutput({ writeErr: () => undefined });
   users
     .command('add')
@@ -171,6 +170,7 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     ['<node>'],
   );
 
+  if (argv[2] === '__complete') return completeForShell(argv.slice(3), paths, program);
   return runProgram('qpy-admin', program, argv);
 }
 
@@ -210,75 +210,4 @@ export function formatUserAdded(r: Extract<AllocatorToAdmin, { type: 'userAdded'
         `which qpy join checks:\n    ${r.fingerprint}\n\n`
       : '')
   );
-}
-
-/** What tab completion offers for each qpy-admin command (their summaries give the `?` help). */
-const ADMIN_COMPLETION: Record<string, { summary: string; complete?: Completer }> = {
-  start: { summary: 'Start qpy-multiuser' },
-  finish: { summary: 'Stop qpy-multiuser (jobs keep running; masters reconnect when it is back)' },
-  status: {
-    summary: 'Show the users and nodes tables (--json: one JSON document)',
-    complete: () => ({ kind: 'words', words: ['--json'] }),
-  },
-  variables: { summary: 'Show the allocator’s counters, nodes and users, for debugging' },
-  nodes: { summary: 'Reload the nodes file (nodes that stay keep their jobs; removed ones drain)' },
-  distribute: { summary: 'Reload distribution_rules and share the cores again' },
-  users: {
-    summary: 'Add or remove users: users add NAME (again: a new key and code), users remove NAME',
-    complete: (args) =>
-      args.length === 0
-        ? { kind: 'words', words: ['add', 'remove'] }
-        : (args[0] === 'remove' || args[0] === 'add') && args.length === 1
-          ? { kind: 'words', words: [], from: 'users' }
-          : { kind: 'none' },
-  },
-  'rotate-certificate': {
-    summary: 'Replace the TLS certificate (off loopback): connected masters learn the new one; pending codes stop working',
-  },
-  drain: {
-    summary: 'Take no new jobs on NODE (running ones go on)',
-    complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }),
-  },
-  resume: {
-    summary: 'Let a drained NODE take jobs again',
-    complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'nodes' } : { kind: 'none' }),
-  },
-  tutorial: { summary: 'Show the admin guide, from a command’s section or the first match of some words' },
-  completion: {
-    summary: 'Print the bash completion script',
-    complete: (args) => (args.length === 0 ? { kind: 'words', words: ['bash'] } : { kind: 'none' }),
-  },
-};
-
-/** `qpy-admin __complete CWORD WORDS…`: node and user names come from the running daemon, if any. */
-async function completeForShell(args: string[], paths: MultiuserPaths): Promise<number> {
-  const index = Number(args[0]) - 1;
-  if (!Number.isSafeInteger(index) || index < 0) return 0;
-  const table = Object.entries(ADMIN_COMPLETION).map(([name, c]) => ({ name, ...c }));
-  const lookup = async (from: string): Promise<string[]> => {
-    if (from !== 'nodes' && from !== 'users') return [];
-    // Users: those allowed (the file is the admin's own) and those the daemon still knows.
-    const allowed = from === 'users' ? allowedUsers(paths.allowedUsers) : [];
-    const c = await connectAdmin(paths).catch(() => null);
-    if (!c) return allowed;
-    try {
-      const r = await c.request({ type: 'status' });
-      if (r.type !== 'status') return [];
-      return from === 'nodes' ? r.status.nodes.map((n) => n.name) : [...new Set([...allowed, ...r.status.users.map((u) => u.name)])];
-    } finally {
-      c.close();
-    }
-  };
-  const reply = await completeLine('qpy-admin', table, args.slice(1), index, lookup).catch(() => null);
-  if (reply) process.stdout.write(renderReply(reply));
-  return 0;
-}
-
-function allowedUsers(path: string): string[] {
-  try {
-    const r = parseAllowedUsers(readFileSync(path, 'utf8'));
-    return r.ok ? r.users : [];
-  } catch {
-    return [];
-  }
 }

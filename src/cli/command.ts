@@ -1,7 +1,8 @@
 /**
  * The shape of one CLI command. Every command is a small module exporting a
- * CommandDef; the table in commands/index.ts builds the commander program,
- * its help and its tab completion from these, so they cannot drift.
+ * CommandDef; the table in commands/index.ts builds the commander program and
+ * its help and its tab completion (complete-commander.ts) from these, so
+ * they cannot drift.
  */
 import type { Command } from 'commander';
 import type { MasterConnection } from './connect.js';
@@ -23,7 +24,7 @@ export interface CommandDef {
   /** Add arguments and options to the commander command. */
   configure(cmd: Command): void;
   run(ctx: CliContext, args: string[], opts: Record<string, unknown>, cmd: Command): Promise<void>;
-  /** What tab completion offers for its arguments (none if absent). */
+  /** What tab completion offers for its positional arguments (none if absent); its options come from `configure`. */
   complete?: Completer;
 }
 

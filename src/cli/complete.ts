@@ -1,40 +1,60 @@
 /**
  * Tab completion, pure: from the words of the command line (as bash splits
- * them) and the command table, what to offer. Each command may describe its
- * arguments (`CommandDef.complete`); job IDs are asked of the master by the
- * caller, only when offered. A lone `?` asks for the command's one-line help
- * instead (reference §7).
+ * them) and the command table, what to offer. Options and the values they
+ * take come from the commander commands the CLI parses with
+ * (complete-commander.ts), so they never drift; each command may describe
+ * its positional arguments (`CommandDef.complete`). Job IDs, node names and
+ * attributes are asked for by the caller (`lookup`), only when offered. A
+ * lone `?` asks for the command's one-line help instead (reference §7).
+ * The rules for what is offered are in manual/user-guide.md, "Tab completion".
  */
 import type { JobStatus } from '../protocol/job.js';
+import { chooseIds } from './complete-ids.js';
+import { expressionWords, optionWords, readLine, type OptionSpec } from './complete-words.js';
+
+export type { OptionSpec } from './complete-words.js';
 
 /** Which of the user's job IDs to offer. */
 export type IdKind = 'all' | 'active' | 'queued' | 'final';
 
 /**
- * `from`: more words looked up when offered: a kind of the user's job IDs
- * (qpy), or `nodes` / `users` of the shared daemon (qpy-admin).
+ * Where more words come from, looked up only when offered: a kind of the
+ * user's job IDs, node names and attributes (qpy), or `nodes` / `users` of
+ * the shared daemon (qpy-admin).
  */
+export type Source = IdKind | 'attributes' | 'nodes' | 'users';
+
+/** `dirs`: directories too (the command takes directory selectors). */
 export type Completion =
-  | { kind: 'words'; words: readonly string[]; from?: IdKind | 'nodes' | 'users' }
+  | { kind: 'words'; words: readonly string[]; from?: Source; dirs?: boolean }
   | { kind: 'files' }
   | { kind: 'commands' }
   | { kind: 'none' };
 
-/** `args`: the command's arguments before the one being completed. */
+/** `args`: the command's positional arguments before the one being completed (options left out). */
 export type Completer = (args: readonly string[]) => Completion;
 
 export interface Completable {
   name: string;
   summary: string;
+  /** Its options, as the parser knows them. */
+  options?: readonly OptionSpec[];
+  /** Options end at the first positional argument (`sub`: the rest is the job's command). */
+  passThrough?: boolean;
   complete?: Completer;
 }
 
-/** What the shell gets: candidates, a file or command-name completion, or help text to print. */
+/**
+ * What the shell gets: candidates (and directories), a file name, a program
+ * (command name or file), or the lines of a help text to show.
+ */
 export type CompletionReply =
-  | { kind: 'words'; words: string[] }
+  | { kind: 'words'; words: string[]; dirs: boolean }
   | { kind: 'files' }
   | { kind: 'commands' }
-  | { kind: 'help'; text: string };
+  | { kind: 'help'; lines: string[] };
+
+export type Lookup = (from: Source) => Promise<string[]>;
 
 export const STATUSES_OF: Record<IdKind, readonly JobStatus[] | null> = {
   all: null,
@@ -43,56 +63,76 @@ export const STATUSES_OF: Record<IdKind, readonly JobStatus[] | null> = {
   final: ['done', 'failed', 'killed', 'undone', 'node_failed'],
 };
 
+/**
+ * What an option's value completes to, by the name of its value in the
+ * option's flags (`--after <IDS>`). Every value an option of the table takes
+ * must be listed (a unit test checks), so a new one is a decision.
+ */
+export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
+  IDS: { kind: 'words', words: [], from: 'all' },
+  EXPR: { kind: 'words', words: [], from: 'attributes' },
+  N: { kind: 'none' },
+  GB: { kind: 'none' },
+  'A-B[%N]': { kind: 'none' },
+  name: { kind: 'none' },
+};
+
+/** The options every command and the tool itself take (commander adds them; they are not in `options`). */
+const HELP_FLAGS = ['-h', '--help'];
+const TOOL_FLAGS = [...HELP_FLAGS, '-V', '--version'];
+
 export function helpText(tool: string, cmd: Completable | undefined, word: string | undefined): string {
   const line =
     word === undefined ? 'The first argument must be a command.' : cmd ? `${cmd.name}: ${cmd.summary}` : `${word}: unknown command.`;
   return `\n${line}\n---\nFor a brief description of the commands run ${tool} --help.\nFor more, try: ${tool} tutorial${cmd ? ` ${cmd.name}` : ''}`;
 }
 
+const NOTHING: CompletionReply = { kind: 'words', words: [], dirs: false };
+
 /**
- * `words`: the line's words after the tool's name; `index`: which of them is
- * being completed (0 = the command). `lookup` gives the words of a `from`.
+ * `words`: the line's words after the tool's name, as bash splits them (so
+ * `--after=3` comes as `--after`, `=`, `3`); `index`: which of them is being
+ * completed (0 = the command).
  */
 export async function completeLine(
   tool: string,
   table: readonly Completable[],
   words: readonly string[],
   index: number,
-  lookup: (from: NonNullable<Extract<Completion, { kind: 'words' }>['from']>) => Promise<string[]>,
+  lookup: Lookup,
 ): Promise<CompletionReply> {
   const current = words[index] ?? '';
   const cmd = table.find((c) => c.name === words[0]);
-  if (current === '?') return { kind: 'help', text: helpText(tool, index === 0 ? undefined : cmd, index === 0 ? undefined : words[0]) };
-  if (index === 0) return { kind: 'words', words: table.map((c) => c.name).filter((n) => n.startsWith(current)) };
-  if (!cmd?.complete) return { kind: 'words', words: [] };
-  const c = cmd.complete(words.slice(1, index));
-  if (c.kind !== 'words') return c.kind === 'none' ? { kind: 'words', words: [] } : c;
+  if (current === '?') {
+    const text = helpText(tool, index === 0 ? undefined : cmd, index === 0 ? undefined : words[0]);
+    return { kind: 'help', lines: text.split('\n').filter((l) => l !== '') };
+  }
+  if (index === 0) {
+    const names = current.startsWith('-') ? TOOL_FLAGS : table.map((c) => c.name);
+    return { kind: 'words', words: names.filter((n) => n.startsWith(current)), dirs: false };
+  }
+  if (!cmd) return NOTHING;
+  const at = readLine(cmd.options ?? [], cmd.passThrough === true, words.slice(1), index - 1);
+  if (at.kind === 'option') return { kind: 'words', words: optionWords(cmd.options ?? [], HELP_FLAGS, at.used, current), dirs: false };
+  if (at.kind === 'value') {
+    const how = at.option.value === null ? undefined : OPTION_VALUES[at.option.value];
+    return offer(how ?? { kind: 'none' }, at.current, at.prefix, lookup);
+  }
+  return cmd.complete ? offer(cmd.complete(at.args), current, '', lookup) : NOTHING;
+}
+
+/** The reply for `c` when the word typed so far is `current`; `prefix` goes before each candidate (`--after=`). */
+async function offer(c: Completion, current: string, prefix: string, lookup: Lookup): Promise<CompletionReply> {
+  if (c.kind === 'files' || c.kind === 'commands') return c;
+  if (c.kind === 'none') return NOTHING;
+  const typed = current.replace(/^['"]/, ''); // readline completes inside an opened quote
   const found = c.from ? await lookup(c.from) : [];
-  return { kind: 'words', words: [...c.words, ...found].filter((w) => w.startsWith(current)) };
-}
-
-/** The bash script that hooks `tool` up to `tool __complete` (printed by `tool completion bash`). */
-export function bashScript(tool: string): string {
-  const fn = `_${tool.replace(/[^A-Za-z0-9]/g, '_')}_complete`;
-  return `# bash completion for ${tool}: add  eval "$(${tool} completion bash)"  to ~/.bashrc
-${fn}() {
-  local cur=\${COMP_WORDS[COMP_CWORD]} reply
-  reply=$(${tool} __complete "$COMP_CWORD" "\${COMP_WORDS[@]:1}" 2>/dev/null) || return 0
-  case $reply in
-    @files) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
-    @commands) mapfile -t COMPREPLY < <(compgen -c -- "$cur") ;;
-    @help*) if [ "$COMP_TYPE" = 63 ]; then printf '%s' "\${reply#@help}"; COMPREPLY=('---'); else COMPREPLY=(); fi ;;
-    *) mapfile -t COMPREPLY <<< "$reply"; [ -z "$reply" ] && COMPREPLY=() ;;
-  esac
-}
-complete -F ${fn} ${tool}
-`;
-}
-
-/** The reply as `tool __complete` prints it for the script above. */
-export function renderReply(r: CompletionReply): string {
-  if (r.kind === 'files') return '@files';
-  if (r.kind === 'commands') return '@commands';
-  if (r.kind === 'help') return `@help${r.text}`;
-  return r.words.join('\n');
+  const fixed = c.words.filter((w) => w.startsWith(typed));
+  let more: string[];
+  let hint: string | null = null;
+  if (c.from !== undefined && c.from in STATUSES_OF) ({ words: more, hint } = chooseIds(found.map(Number), typed));
+  else if (c.from === 'attributes') more = expressionWords(found, typed);
+  else more = found.filter((w) => w.startsWith(typed));
+  const words = [...fixed, ...more].map((w) => prefix + w);
+  return { kind: 'words', words: hint === null ? words : [...words, hint], dirs: c.dirs === true };
 }

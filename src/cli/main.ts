@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { QpyError } from '../errors.js';
 import type { CliContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
-import { connectMaster, findMaster, type MasterConnection } from './connect.js';
-import { completeLine, renderReply, STATUSES_OF, type IdKind } from './complete.js';
-import { userPaths } from '../config.js';
+import { connectMaster, type MasterConnection } from './connect.js';
+import { completeForShell } from './complete-sources.js';
 
 /** Run the CLI; `root` is the package root (where bin/ lives). Resolves with the exit status. */
 export async function cliMain(argv: string[], root: string | URL): Promise<number> {
@@ -57,30 +56,4 @@ function physicalCwd(): string {
   } catch {
     throw new QpyError('INVALID_ARGUMENT', 'the current directory no longer exists', 'cd to an existing directory');
   }
-}
-
-/**
- * `qpy __complete CWORD WORDS…` (what the completion script runs): prints
- * the candidates. Job IDs come from a running master only (TAB never starts
- * one); any failure offers nothing rather than an error.
- */
-async function completeForShell(args: string[]): Promise<number> {
-  const index = Number(args[0]) - 1;
-  const words = args.slice(1);
-  if (!Number.isSafeInteger(index) || index < 0) return 0;
-  const ids = async (from: string): Promise<string[]> => {
-    if (!(from in STATUSES_OF)) return [];
-    const conn = await findMaster(userPaths()).catch(() => null);
-    if (!conn) return [];
-    try {
-      const statuses = STATUSES_OF[from as IdKind];
-      const r = await conn.request({ type: 'jobIds', statuses: statuses === null ? null : [...statuses] });
-      return r.type === 'ids' ? r.ids.map(String) : [];
-    } finally {
-      conn.close();
-    }
-  };
-  const reply = await completeLine('qpy', COMMANDS, words, index, ids).catch(() => null);
-  if (reply) process.stdout.write(renderReply(reply));
-  return 0;
 }

@@ -1,12 +1,16 @@
 /**
  * Bash completion in a real interactive bash under tmux, installed as the
- * guide says (`eval "$(qpy completion bash)"`): commands, status words with
- * the user's real job IDs, config values, a command's one-line help with
- * `?`, and qpy-admin's node and user names from its daemon.
+ * guide says (`eval "$(qpy completion bash)"`), tried as a new user would:
+ * commands, every command's options and their values (attributes, job IDs),
+ * files after sub, status words with directories and the user's real job IDs
+ * by prefix (never a flood), config values, a command's one-line help with
+ * `?` that leaves the line as typed, and qpy-admin's options, node and user
+ * names from its daemon.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { TMUX, tmuxBash } from '../helpers/tmux.js';
 import { QPY, qpyUser } from '../helpers/qpy.js';
 import { admin, QPY_ADMIN, testMultiuser } from '../helpers/multiuser.js';
@@ -14,48 +18,87 @@ import { waitFor } from '../helpers/wait.js';
 
 const skip = TMUX ? false : 'tmux or bash is not installed';
 
-test('qpy completion in bash: commands, real job IDs, config values, and ? help (its speed: bench/complete)', {
+test('qpy completion in bash: commands, options and their values, files after sub, directories and job IDs, ? help (its speed: bench/complete)', {
   skip,
-  timeout: 60_000,
+  timeout: 90_000,
 }, async () => {
-  await using u = qpyUser();
+  await using u = qpyUser({
+    nodes: 'n1 address=localhost cores=2 memory=16 attributes=big,fast\nn2 address=localhost cores=2 memory=16 attributes=gpu\n',
+  });
   await u.ok(['sub', 'sleep 300']); // 1, running
   await u.ok(['sub', '-n', '64', 'true']).catch(() => undefined); // refused: too many cores
   await u.ok(['sub', 'true']); // 2
   await waitFor(async () => /2 \(done\)/.test(await u.ok(['check'])), { what: 'job 2 done' });
+  mkdirSync(join(u.work, 'results'));
+  writeFileSync(join(u.work, 'script.sh'), 'echo hi\n');
+  writeFileSync(join(u.work, 'data.txt'), '1\n');
   const env = { PATH: `${dirname(QPY)}:${dirname(QPY_ADMIN)}:${process.env['PATH']}`, QPY_DIR: u.qpyDir, NO_COLOR: '1' };
   await using sh = await tmuxBash(u.work, 'eval "$(qpy completion bash)"', env);
+  /** Type `line`, press the keys, wait for `re`, then clear the line and screen. */
+  const tab = async (line: string, keys: string[], re: RegExp, what: string) => {
+    sh.type(line);
+    sh.keys(...keys);
+    const screen = await sh.waitFor(re, what);
+    await sh.reset();
+    return screen;
+  };
 
-  sh.type('qpy su');
-  sh.keys('Tab');
-  await sh.waitFor(/^\$ qpy sub $/m, 'qpy su<TAB> completes to sub');
-  await sh.reset();
+  await tab('qpy su', ['Tab'], /^\$ qpy sub $/m, 'qpy su<TAB> completes to sub');
+  const options = await tab('qpy sub -', ['Tab', 'Tab'], /--afterok[\s\S]*\n\$ qpy sub -$/m, 'sub’s options listed, the line kept');
+  for (const flag of ['--cores', '-n', '--attributes', '-a', '--array', '--retry', '--priority', '--copyScript', '--help'])
+    assert.match(options, new RegExp(`(^| )${flag}( |$)`, 'm'), flag);
+  assert.doesNotMatch(options, /--node_attr|--memory/, 'hidden aliases are not offered');
+  await tab('qpy sub --pr', ['Tab'], /^\$ qpy sub --priority $/m, 'a long option completes');
+  await tab('qpy sub -a ', ['Tab', 'Tab'], /^big +fast +gpu +n1 +n2 +not *$/m, 'attributes and node names from the master');
+  await tab('qpy sub -n 2 -a g', ['Tab'], /^\$ qpy sub -n 2 -a gpu $/m, 'an attribute completes');
+  await tab('qpy sub ./scr', ['Tab'], /^\$ qpy sub \.\/script\.sh $/m, 'the script completes as a file');
+  await tab('qpy sub script.sh da', ['Tab'], /^\$ qpy sub script\.sh data\.txt $/m, 'its arguments complete as files');
 
-  sh.type('qpy kill ');
-  sh.keys('Tab', 'Tab');
-  const kill = await sh.waitFor(/^1 +all +queue +running *$/m, 'kill offers the running job and the words');
+  const kill = await tab(
+    'qpy kill ',
+    ['Tab', 'Tab'],
+    /^1 +all +queue +results\/ +running *$/m,
+    'kill: the running job, the words, the directory',
+  );
   assert.doesNotMatch(kill, /^2\b|\s2\s/m, 'job 2 is done: not offered to kill');
-  await sh.reset();
+  await tab('qpy clean ', ['Tab', 'Tab'], /^2 +all +done +failed +killed +node_failed +results\/ +undone *$/m, 'clean offers the done job');
+  await tab('qpy check re', ['Tab'], /^\$ qpy check results\/$/m, 'a directory completes');
+  await tab('qpy config coloursScheme ', ['Tab', 'Tab'], /blue +cyan +green +grey +magenta +red +white +yellow/, 'the colours');
+  await tab('qpy config andAttr b', ['Tab'], /^\$ qpy config andAttr big $/m, 'attribute settings take attributes');
 
-  sh.type('qpy clean ');
-  sh.keys('Tab', 'Tab');
-  await sh.waitFor(/^2 +all +done +failed +killed +node_failed +undone *$/m, 'clean offers the done job');
-  await sh.reset();
+  // ? shows the help, and the line stays as typed (it used to become `qpy kill ---`).
+  await tab(
+    'qpy kill ?',
+    ['Tab', 'Tab'],
+    /^kill: Kill jobs: IDs \(3 10-14,20\), queue, running, all, or directories *\n--- *\n.*\n.*qpy tutorial kill *\n\$ qpy kill \?$/m,
+    'the help of kill, then the line as it was',
+  );
+  await tab('qpy ?', ['Tab', 'Tab'], /^The first argument must be a command\. *\n[\s\S]*\n\$ qpy \?$/m, 'the help of qpy itself');
 
-  sh.type('qpy config coloursScheme ');
-  sh.keys('Tab', 'Tab');
-  await sh.waitFor(/blue +cyan +green +grey +magenta +red +white +yellow/, 'the colours');
-  await sh.reset();
+  // Many jobs: no flood, but the newest, a hint with their ranges, the words and directories; IDs by prefix.
+  await u.ok(['ctrlQueue', 'pause']);
+  await u.ok(['sub', '--array', '1-25', 'true']); // 3-27, queued
+  const check = await tab(
+    'qpy check ',
+    ['Tab', 'Tab'],
+    /\(27 jobs: 1-27; type digits\)[\s\S]*\n\$ qpy check $/m,
+    'the hint, the line kept',
+  );
+  assert.match(check, /results\//);
+  assert.match(check, /\b27\b/);
+  assert.doesNotMatch(check, /(^| )3( |$)/m, 'not every ID');
+  await tab('qpy check 2', ['Tab', 'Tab'], /^2 +20 +21 +22 +23 +24 +25 +26 +27 *$/m, 'IDs that start with 2');
+  await tab('qpy kill 1', ['Tab', 'Tab'], /^1 +10 +11 +12 +13 +14 +15 +16 +17 +18 +19 *$/m, 'active IDs that start with 1');
+  await tab('qpy why 2', ['Tab', 'Tab'], /^20 +21 +22 +23 +24 +25 +26 +27 *$/m, 'queued IDs for why (job 2 is done)');
+  await tab('qpy sub --after=2', ['Tab', 'Tab'], /^2 +20 +21 +22 +23 +24 +25 +26 +27 *$/m, 'IDs for --after=');
 
-  sh.type('qpy kill ?');
-  sh.keys('Tab', 'Tab');
-  await sh.waitFor(/^kill: Kill jobs: IDs \(3 10-14,20\), queue, running, all, or directories$/m, 'the help line of kill');
-  await sh.reset();
-
-  await u.ok(['kill', '1']);
+  await u.ok(['kill', 'all']);
 });
 
-test('qpy-admin completion in bash: commands, node names for drain, user names for users remove', { skip, timeout: 60_000 }, async () => {
+test('qpy-admin completion in bash: commands, options from its parser, ? help, node names for drain, user names for users remove', {
+  skip,
+  timeout: 60_000,
+}, async () => {
   await using mu = testMultiuser({
     nodes: 'n1 address=localhost cores=2 memory=16\nn2 address=localhost cores=2 memory=16\n',
     env: { QPY_PROBE_MS: '0' },
@@ -64,6 +107,17 @@ test('qpy-admin completion in bash: commands, node names for drain, user names f
   await admin(mu, ['users', 'add', 'alice']);
   const env = { PATH: `${dirname(QPY)}:${dirname(QPY_ADMIN)}:${process.env['PATH']}`, QPY_MULTIUSER_DIR: mu.paths.dir, NO_COLOR: '1' };
   await using sh = await tmuxBash(mu.dir.path, 'eval "$(qpy-admin completion bash)"', env);
+  sh.type('qpy-admin status --j');
+  sh.keys('Tab');
+  await sh.waitFor(/^\$ qpy-admin status --json $/m, 'an option of qpy-admin, from its parser');
+  await sh.reset();
+  sh.type('qpy-admin drain ?');
+  sh.keys('Tab', 'Tab');
+  await sh.waitFor(
+    /^drain: Take no new jobs on NODE \(running ones go on\) *\n[\s\S]*\n\$ qpy-admin drain \?$/m,
+    'the help, the line kept',
+  );
+  await sh.reset();
   sh.type('qpy-admin dr');
   sh.keys('Tab');
   await sh.waitFor(/^\$ qpy-admin drain $/m, 'drain');

@@ -65,7 +65,8 @@ const allowed: Record<string, string[]> = {
     'discovery',
     'accounts',
   ],
-  cli: ['cli', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'file-range'],
+  // The CLI's tab completion reads the personal nodes file with the allocator's parser when no master runs.
+  cli: ['cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'file-range'],
   // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.
   'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'accounts'],
 };

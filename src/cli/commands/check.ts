@@ -31,7 +31,7 @@ export const check: CommandDef = {
       .option('--all', `one line per job however many match (past ${CHECK_LIMIT}, arrays and loads are otherwise shown one line each)`)
       .option('--json', 'print one JSON document (see the user guide) instead of lines');
   },
-  complete: () => ({ kind: 'words', words: CHECK_WORDS, from: 'all' }),
+  complete: () => ({ kind: 'words', words: CHECK_WORDS, from: 'all', dirs: true }),
   async run(ctx, args, opts) {
     const selector = selectorFromArgs(args, CHECK_WORDS, ctx.cwd, 'Unknown pattern for checking jobs');
     const groups = opts['groups'] === true;

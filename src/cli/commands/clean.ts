@@ -11,7 +11,7 @@ export const clean: CommandDef = {
   configure(cmd) {
     cmd.argument('[targets...]', 'job IDs, done, failed, killed, undone, node_failed, all, or directories');
   },
-  complete: () => ({ kind: 'words', words: CLEAN_WORDS, from: 'final' }),
+  complete: () => ({ kind: 'words', words: CLEAN_WORDS, from: 'final', dirs: true }),
   async run(ctx, args) {
     if (args.length === 0) throw invalid('say which finished jobs to clean', 'e.g. qpy clean done or qpy clean all');
     const selector = selectorFromArgs(args, CLEAN_WORDS, ctx.cwd, 'Range with wrong format or invalid status');

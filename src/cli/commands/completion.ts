@@ -1,7 +1,7 @@
 /** `qpy completion bash`: the bash completion script; `eval "$(qpy completion bash)"` in ~/.bashrc installs it. */
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
-import { bashScript } from '../complete.js';
+import { bashScript } from '../complete-bash.js';
 
 export const completion: CommandDef = {
   name: 'completion',

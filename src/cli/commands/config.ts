@@ -23,6 +23,7 @@ export const config: CommandDef = {
       return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
     if (args[0] === 'coloursScheme') return args.length <= 6 ? { kind: 'words', words: COLOURS } : { kind: 'none' };
     if (args[0] === 'checkFMT') return args.length === 1 ? { kind: 'words', words: ['default'] } : { kind: 'none' };
+    if (args[0] === 'defaultAttr' || args[0] === 'andAttr' || args[0] === 'orAttr') return { kind: 'words', words: [], from: 'attributes' };
     return { kind: 'none' };
   },
   async run(ctx, args, opts) {

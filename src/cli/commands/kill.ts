@@ -11,7 +11,7 @@ export const kill: CommandDef = {
   configure(cmd) {
     cmd.argument('[targets...]', 'job IDs, queue, running, all, or directories');
   },
-  complete: () => ({ kind: 'words', words: KILL_WORDS, from: 'active' }),
+  complete: () => ({ kind: 'words', words: KILL_WORDS, from: 'active', dirs: true }),
   async run(ctx, args) {
     if (args.length === 0) throw invalid('say which jobs to kill', 'e.g. qpy kill 12 or qpy kill queue');
     const selector = selectorFromArgs(args, KILL_WORDS, ctx.cwd, 'Range with wrong format or invalid status');

@@ -34,7 +34,7 @@ export const rerun: CommandDef = {
   configure(cmd) {
     cmd.argument('[ids...]', 'job IDs (3 10-14,20)').option('--force', 'yes, run them again (done ones included)');
   },
-  complete: () => ({ kind: 'words', words: ['--force'], from: 'final' }),
+  complete: () => ({ kind: 'words', words: [], from: 'final' }),
   async run(ctx, args, opts) {
     if (args.length === 0) throw invalid('say which finished jobs to run again', 'e.g. qpy rerun 12 --force');
     if (!opts['force'])
