@@ -32,7 +32,7 @@ export interface CheckPlan {
 export function planCheck(
   jobs: Iterable<Job>,
   sel: Selector,
-  queue: readonly number[],
+  queue: Iterable<number>,
   view: CheckView,
   limit: number,
   bound: number,
@@ -63,7 +63,7 @@ export function planCheck(
 }
 
 /** `ids` with the places of the queued ones (those of them in `queued`) taken by them in queue order. */
-function inQueueOrder(ids: number[], queue: readonly number[], queued: IdSet, bound: number): number[] {
+function inQueueOrder(ids: number[], queue: Iterable<number>, queued: IdSet, bound: number): number[] {
   if (queued.size === 0) return ids;
   const here = new IdSet(bound);
   for (const id of ids) if (queued.has(id)) here.add(id);

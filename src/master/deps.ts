@@ -4,13 +4,16 @@
  * names. A job that was cleaned away counts as ended (for `--after`) and as
  * unknown, so failed (for `--afterok`).
  */
-import type { Job } from '../protocol/job.js';
+import type { Job, JobSpec } from '../protocol/job.js';
 
 /** Jobs by ID: a Map, or the master's JobTable. */
 export interface JobLookup {
   get(id: number): Job | undefined;
   has(id: number): boolean;
 }
+
+/** Whether a job names others it must wait for. */
+export const hasDeps = (spec: Pick<JobSpec, 'after' | 'afterok'>): boolean => spec.after !== undefined || spec.afterok !== undefined;
 
 export type DepState = { kind: 'ready' } | { kind: 'waiting'; on: number[] } | { kind: 'never'; reason: string };
 
@@ -21,8 +24,13 @@ function* idsOf(ranges: readonly (readonly [number, number])[] | undefined): Gen
 }
 
 export function depState(job: Job, jobs: JobLookup): DepState {
+  return depStateOf(job.spec, jobs);
+}
+
+/** Whether jobs with these dependencies may start (what depState decides from; the members of an array or a load share them). */
+export function depStateOf(deps: Pick<JobSpec, 'after' | 'afterok'>, jobs: JobLookup): DepState {
   const waiting: number[] = [];
-  for (const id of idsOf(job.spec.afterok)) {
+  for (const id of idsOf(deps.afterok)) {
     const d = jobs.get(id);
     if (d === undefined) return { kind: 'never', reason: `job ${id}, which it needed to succeed, was cleaned before it could be checked` };
     if (d.state.type === 'done') continue;
@@ -30,7 +38,7 @@ export function depState(job: Job, jobs: JobLookup): DepState {
       return { kind: 'never', reason: `job ${id} ${d.state.type === 'undone' ? 'never ran' : `ended ${d.state.type}`}` };
     waiting.push(id);
   }
-  for (const id of idsOf(job.spec.after)) {
+  for (const id of idsOf(deps.after)) {
     const d = jobs.get(id);
     if (d !== undefined && !FINAL.has(d.state.type)) waiting.push(id);
   }

@@ -12,25 +12,7 @@
  */
 import type { CompactRow, GroupTemplate, Job, JobSpec } from '../protocol/job.js';
 export type { CompactRow, GroupTemplate } from '../protocol/job.js';
-import { QUEUED } from './lifecycle.js';
-
-/** A full job; a compact member (a load's command, or 1 for an array's); 0 for a job gone. */
-type Slot = Job | string | 1 | 0;
-
-interface Group {
-  /** The ID of slots[0]; the group holds IDs first … first + slots.length - 1. */
-  first: number;
-  slots: Slot[];
-  /** The spec its compact members share: their group.index is base.group.index + their offset. */
-  base: JobSpec & { group: NonNullable<JobSpec['group']> };
-  queuedAt: number;
-  live: number;
-  /** When each compact member became undone (`qpy kill`), 0 while it is queued; null until one is. */
-  ends: Float64Array | null;
-}
-
-/** Gaps (cleaned jobs) a group may bridge with empty slots when it is rebuilt from the store. */
-const MAX_GAP = 64;
+import { appendSlot, compactSlot, endOf, expand, isPlainQueued, members, setEnd, withIndex, type Group, type Slot } from './job-group.js';
 
 export class JobTable {
   private singles = new Map<number, Job>();
@@ -82,7 +64,7 @@ export class JobTable {
     const g = this.find(id);
     if (g === undefined) return undefined;
     const slot = g.slots[id - g.first]!;
-    return slot === 0 ? undefined : typeof slot === 'object' ? slot.state.type : (g.ends?.[id - g.first] ?? 0) > 0 ? 'undone' : 'queue';
+    return slot === 0 ? undefined : typeof slot === 'object' ? slot.state.type : endOf(g, id - g.first) > 0 ? 'undone' : 'queue';
   }
 
   /** Is `id` a compact member still queued (one slot, no Job of its own)? */
@@ -91,7 +73,7 @@ export class JobTable {
     const g = this.find(id);
     if (g === undefined) return false;
     const slot = g.slots[id - g.first]!;
-    return slot !== 0 && typeof slot !== 'object' && (g.ends?.[id - g.first] ?? 0) === 0;
+    return slot !== 0 && typeof slot !== 'object' && endOf(g, id - g.first) === 0;
   }
 
   /** A compact queued member becomes undone at `at`, and stays compact; false if `id` is no compact queued member. */
@@ -110,7 +92,7 @@ export class JobTable {
     const i = id - g.first;
     const slot = g.slots[i]!;
     if (slot === 0 || typeof slot === 'object') return null;
-    const ended = g.ends?.[i] ?? 0;
+    const ended = endOf(g, i);
     return { group: g.base.group.id, command: slot === 1 ? null : slot, endedAt: ended > 0 ? ended : null };
   }
 
@@ -124,16 +106,32 @@ export class JobTable {
     return slot === 0 ? undefined : typeof slot === 'object' ? slot.spec.group?.id : g.base.group.id;
   }
 
+  /**
+   * The last ID of the run of IDs around `id` whose jobs all belong to its
+   * array or load (`id` itself for a job kept whole): a dispatch pass that
+   * finds the array full, or waiting, skips them at once.
+   */
+  runEnd(id: number): number {
+    if (this.singles.has(id)) return id;
+    const g = this.find(id);
+    return g === undefined ? id : g.first + g.slots.length - 1;
+  }
+
+  /** The dependencies (`--after`, `--afterok`) of a job, without building it: for a compact member, its group's (the same arrays). */
+  depsOf(id: number): Pick<JobSpec, 'after' | 'afterok'> | undefined {
+    const single = this.singles.get(id);
+    if (single !== undefined) return single.spec;
+    const g = this.find(id);
+    if (g === undefined) return undefined;
+    const slot = g.slots[id - g.first]!;
+    return slot === 0 ? undefined : typeof slot === 'object' ? slot.spec : g.base;
+  }
+
   /** The template of the array or load `groupId` as its compact members were added with it (for the store), if any group holds it. */
   templateOf(groupId: number): GroupTemplate | undefined {
     const g = this.find(groupId);
     if (g === undefined || g.base.group.id !== groupId) return undefined;
-    const b = g.base.group;
-    const index = b.index - (g.first - groupId);
-    return {
-      spec: { ...g.base, group: b.cap === undefined ? { id: b.id, index, kind: b.kind } : { id: b.id, index, kind: b.kind, cap: b.cap } },
-      queuedAt: g.queuedAt,
-    };
+    return { spec: { ...g.base, group: withIndex(g.base.group, g.base.group.index - (g.first - groupId)) }, queuedAt: g.queuedAt };
   }
 
   has(id: number): boolean {
@@ -199,31 +197,18 @@ export class JobTable {
   restore(job: Job): void {
     const last = this.groups[this.groups.length - 1];
     const slot = last !== undefined ? compactSlot(last, job) : null;
-    if (last !== undefined && slot !== null) {
-      const end = last.first + last.slots.length;
-      if (job.id >= end && job.id - end <= MAX_GAP && this.maxSingle < end) {
-        while (last.first + last.slots.length < job.id) last.slots.push(0);
-        last.slots.push(slot);
-        last.live++;
-        this.count++;
-        return;
-      }
-    }
-    const g = job.spec.group;
-    if (g !== undefined && isPlainQueued(job)) {
-      const base = { ...job.spec, group: g };
-      this.groups.push({
-        first: job.id,
-        slots: [g.kind === 'array' ? 1 : job.spec.command],
-        base,
-        queuedAt: job.queuedAt,
-        live: 1,
-        ends: null,
-      });
+    if (last !== undefined && slot !== null && appendSlot(last, job.id, slot, this.maxSingle)) {
       this.count++;
       return;
     }
-    this.set(job);
+    const g = job.spec.group;
+    if (g === undefined || !isPlainQueued(job)) {
+      this.set(job);
+      return;
+    }
+    const slots: Slot[] = [g.kind === 'array' ? 1 : job.spec.command];
+    this.groups.push({ first: job.id, slots, base: { ...job.spec, group: g }, queuedAt: job.queuedAt, live: 1, ends: null });
+    this.count++;
   }
 
   /**
@@ -235,26 +220,10 @@ export class JobTable {
     const last = this.groups[this.groups.length - 1];
     const slot: string | 1 = t.spec.group.kind === 'array' ? 1 : (row.command ?? t.spec.command);
     let g: Group;
-    const end = last === undefined ? 0 : last.first + last.slots.length;
-    if (
-      last !== undefined &&
-      last.base.group.id === t.spec.group.id &&
-      last.queuedAt === t.queuedAt &&
-      id >= end &&
-      id - end <= MAX_GAP &&
-      this.maxSingle < end
-    ) {
-      g = last;
-      while (g.first + g.slots.length < id) g.slots.push(0);
-      g.slots.push(slot);
-      g.live++;
-    } else {
-      const tg = t.spec.group;
-      const index = tg.index + (id - tg.id);
-      const base = {
-        ...t.spec,
-        group: tg.cap === undefined ? { id: tg.id, index, kind: tg.kind } : { id: tg.id, index, kind: tg.kind, cap: tg.cap },
-      };
+    const joins = last !== undefined && last.base.group.id === t.spec.group.id && last.queuedAt === t.queuedAt;
+    if (joins && appendSlot(last, id, slot, this.maxSingle)) g = last;
+    else {
+      const base = { ...t.spec, group: withIndex(t.spec.group, t.spec.group.index + (id - t.spec.group.id)) };
       g = { first: id, slots: [slot], base, queuedAt: t.queuedAt, live: 1, ends: null };
       this.groups.push(g);
     }
@@ -287,68 +256,4 @@ export class JobTable {
   *keys(): Generator<number> {
     for (const job of this.values()) yield job.id;
   }
-}
-
-function* members(g: Group): Generator<Job> {
-  const slots = g.slots;
-  for (let i = 0; i < slots.length; i++) {
-    const slot = slots[i]!;
-    if (slot !== 0) yield expand(g, i, slot);
-  }
-}
-
-/** Note that member `i` of `g` became undone at `at` (the array of end times grows with the group as it is rebuilt). */
-function setEnd(g: Group, i: number, at: number): void {
-  if (g.ends === null || g.ends.length <= i) {
-    const grown = new Float64Array(Math.max(g.slots.length, i + 1, (g.ends?.length ?? 0) * 2));
-    if (g.ends !== null) grown.set(g.ends);
-    g.ends = grown;
-  }
-  g.ends[i] = at;
-}
-
-function expand(g: Group, i: number, slot: Exclude<Slot, 0>): Job {
-  if (typeof slot === 'object') return slot;
-  const b = g.base.group;
-  const group =
-    b.cap === undefined ? { id: b.id, index: b.index + i, kind: b.kind } : { id: b.id, index: b.index + i, kind: b.kind, cap: b.cap };
-  const ended = g.ends !== null && i < g.ends.length ? g.ends[i]! : 0;
-  return {
-    id: g.first + i,
-    spec: { ...g.base, command: slot === 1 ? g.base.command : slot, group },
-    queuedAt: g.queuedAt,
-    state: ended > 0 ? { type: 'undone', endedAt: ended } : QUEUED,
-  };
-}
-
-function isPlainQueued(job: Job): boolean {
-  return job.state.type === 'queue' && job.state.held === undefined && job.attempts === undefined && job.spec.copy === undefined;
-}
-
-const sameRanges = (a: JobSpec['after'], b: JobSpec['after']): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
-
-/** The slot `job` takes in group `g` if it is a plainly queued member sharing g's spec, else null. */
-function compactSlot(g: Group, job: Job): string | 1 | null {
-  const s = job.spec;
-  const b = g.base;
-  if (!isPlainQueued(job) || s.group === undefined || job.queuedAt !== g.queuedAt) return null;
-  if (
-    s.group.id !== b.group.id ||
-    s.group.kind !== b.group.kind ||
-    s.group.cap !== b.group.cap ||
-    s.group.index !== b.group.index + (job.id - g.first)
-  )
-    return null;
-  if (
-    s.cwd !== b.cwd ||
-    s.cores !== b.cores ||
-    s.memGB !== b.memGB ||
-    s.attrs !== b.attrs ||
-    s.priority !== b.priority ||
-    s.retries !== b.retries
-  )
-    return null;
-  if (!sameRanges(s.after, b.after) || !sameRanges(s.afterok, b.afterok)) return null;
-  if (b.group.kind === 'array') return s.command === b.command ? 1 : null;
-  return s.command;
 }

@@ -8,12 +8,14 @@ import { QpyError } from '../errors.js';
 import { newJob } from './lifecycle.js';
 import { JobTable, type CompactRow, type GroupTemplate } from './job-table.js';
 import { IdSet } from './id-runs.js';
+import { JobQueue } from './job-queue.js';
+import { hasDeps } from './deps.js';
 
 export interface MasterState {
   /** Every job not cleaned, by ID (iterated in submission order). */
   jobs: JobTable;
-  /** IDs of queued jobs, head first. */
-  queue: number[];
+  /** IDs of queued jobs, head first (runs of consecutive IDs: see JobQueue). */
+  queue: JobQueue;
   /** The next ID to give; IDs are never reused. */
   nextId: number;
   paused: boolean;
@@ -21,10 +23,24 @@ export interface MasterState {
   dependent: Set<number>;
   /** IDs of running jobs (few, next to a queue that may hold a million). */
   active: Set<number>;
+  /**
+   * Set when a queued job may have found that its dependencies can never be
+   * met: a job ended otherwise than done, or was cleaned, or a dependent
+   * job was queued. The next dispatch pass then looks (see queue-gates.ts).
+   */
+  depsChanged: boolean;
 }
 
 export function emptyState(): MasterState {
-  return { jobs: new JobTable(), queue: [], nextId: 1, paused: false, dependent: new Set(), active: new Set() };
+  return {
+    jobs: new JobTable(),
+    queue: new JobQueue(),
+    nextId: 1,
+    paused: false,
+    dependent: new Set(),
+    active: new Set(),
+    depsChanged: false,
+  };
 }
 
 /** A compact member as the store gives it back (see job-store.ts). */
@@ -33,8 +49,6 @@ export interface CompactStored {
   compact: CompactRow;
   template: GroupTemplate;
 }
-
-const hasDeps = (spec: JobSpec): boolean => spec.after !== undefined || spec.afterok !== undefined;
 
 /**
  * Rebuild the state from stored rows. Repairs: the ID counter is never below
@@ -73,6 +87,7 @@ export function restoreState(
   }
   state.nextId = Math.max(Number.isSafeInteger(nextId) ? nextId : 1, maxId + 1, 1);
   state.paused = paused;
+  state.depsChanged = state.dependent.size > 0;
   return state;
 }
 
@@ -80,7 +95,7 @@ export function restoreState(
 export function submit(state: MasterState, spec: JobSpec, now: number): Job {
   const job = newJob(state.nextId++, spec, now);
   state.jobs.set(job);
-  enqueue(state, [job.id], spec);
+  enqueue(state, job.id, job.id, spec);
   return job;
 }
 
@@ -99,19 +114,21 @@ export function submitGroup(
   const first = state.nextId;
   state.nextId += slots.length;
   state.jobs.addGroup(first, base, now, slots);
-  const ids = Array.from({ length: slots.length }, (_, i) => first + i);
-  enqueue(state, ids, base);
+  enqueue(state, first, state.nextId - 1, base);
   return [first, state.nextId - 1];
 }
 
-/** Queue new jobs behind every queued job of the same or a higher priority (an append when priorities are not used). */
-function enqueue(state: MasterState, ids: number[], spec: JobSpec): void {
+/** Queue new jobs `first` … `last` behind every queued job of the same or a higher priority (an append when priorities are not used). */
+function enqueue(state: MasterState, first: number, last: number, spec: JobSpec): void {
   const p = spec.priority ?? 0;
-  let at = state.queue.length;
-  while (at > 0 && (state.jobs.get(state.queue[at - 1]!)?.spec.priority ?? 0) < p) at--;
-  if (at === state.queue.length) for (const id of ids) state.queue.push(id);
-  else state.queue = [...state.queue.slice(0, at), ...ids, ...state.queue.slice(at)];
-  if (hasDeps(spec)) for (const id of ids) state.dependent.add(id);
+  let behind = 0;
+  for (const id of state.queue.fromTail())
+    if ((state.jobs.get(id)?.spec.priority ?? 0) < p) behind++;
+    else break;
+  state.queue.insertRun(state.queue.length - behind, first, last);
+  if (!hasDeps(spec)) return;
+  for (let id = first; id <= last; id++) state.dependent.add(id);
+  state.depsChanged = true;
 }
 
 /** A queued job's stored position: priority first (higher, earlier), then submission order. */
@@ -135,9 +152,9 @@ export function update(state: MasterState, job: Job, { front = false, dequeued =
   const isQueued = job.state.type === 'queue';
   if (job.state.type === 'running') state.active.add(job.id);
   else state.active.delete(job.id);
+  if (isQueued ? hasDeps(job.spec) && !wasQueued : job.state.type !== 'running' && job.state.type !== 'done') state.depsChanged = true;
   if (wasQueued && !isQueued) {
-    const i = dequeued ? -1 : state.queue.indexOf(job.id);
-    if (i >= 0) state.queue.splice(i, 1);
+    if (!dequeued) state.queue.remove(job.id);
     state.dependent.delete(job.id);
   } else if (!wasQueued && isQueued) {
     if (front) state.queue.unshift(job.id);
@@ -155,7 +172,7 @@ export function update(state: MasterState, job: Job, { front = false, dequeued =
 export function updateAll(state: MasterState, jobs: readonly Job[]): void {
   const leaving = new Set(jobs.filter((j) => j.state.type !== 'queue' && state.jobs.statusOf(j.id) === 'queue').map((j) => j.id));
   const inOneWalk = leaving.size >= 32;
-  if (inOneWalk) state.queue = state.queue.filter((id) => !leaving.has(id));
+  if (inOneWalk) state.queue.removeWhere((id) => leaving.has(id));
   for (const job of jobs) update(state, job, { dequeued: inOneWalk && leaving.has(job.id) });
 }
 
@@ -169,12 +186,16 @@ export function unqueueCompact(state: MasterState, runs: readonly (readonly [num
       state.dependent.delete(id);
     }
   }
-  if (leaving.size > 0) state.queue = state.queue.filter((id) => !leaving.has(id));
+  if (leaving.size > 0) {
+    state.queue.removeWhere((id) => leaving.has(id));
+    state.depsChanged = true;
+  }
   return leaving.size;
 }
 
 /** Forget final jobs (clean): these IDs, or every ID in these runs. */
 export function remove(state: MasterState, ids: readonly number[] | { runs: readonly (readonly [number, number])[] }): void {
+  state.depsChanged = true;
   if (Array.isArray(ids)) {
     for (const id of ids) state.jobs.delete(id);
     return;
@@ -186,7 +207,8 @@ export function remove(state: MasterState, ids: readonly number[] | { runs: read
 /** The queue position to store for a job: its index in the queue, or null if not queued. */
 export function queuePositions(state: MasterState): Map<number, number> {
   const pos = new Map<number, number>();
-  for (const [i, id] of state.queue.entries()) pos.set(id, i);
+  let i = 0;
+  for (const id of state.queue) pos.set(id, i++);
   return pos;
 }
 

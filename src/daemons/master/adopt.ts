@@ -14,6 +14,7 @@
  */
 import type { Job } from '../../protocol/job.js';
 import * as life from '../../master/lifecycle.js';
+import { JobQueue } from '../../master/job-queue.js';
 import { queuePositions, update } from '../../master/state.js';
 import type { Dispatcher, Runtime } from './dispatch.js';
 
@@ -63,7 +64,7 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
   }
   if (requeued.length > 0) {
     const first = new Set(requeued);
-    state.queue = [...requeued, ...state.queue.filter((id) => !first.has(id))];
+    state.queue = new JobQueue([...requeued, ...state.queue.filter((id) => !first.has(id))]);
     for (const [id, pos] of queuePositions(state)) committer.putJob(state.jobs.get(id)!, pos);
   }
   await committer.flush();

@@ -18,7 +18,8 @@ import type { AllocatorLink } from './embedded-allocator.js';
 import type { AllocatorToMaster } from '../../protocol/master-allocator.js';
 import type { Settings } from '../../protocol/settings.js';
 import { withSourcedFiles } from '../../master/settings.js';
-import { depState } from '../../master/deps.js';
+import { hasDeps } from '../../master/deps.js';
+import { DepMemo, unqueueNeverRunnable } from '../../master/queue-gates.js';
 import type { Log } from '../shared/log.js';
 
 /** Smallest gap between the starts of two dispatch passes. */
@@ -147,19 +148,9 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       if (next !== 'more') outcome = next;
     };
 
-    // Jobs whose dependencies can never be met end undone, with the reason; those still waiting are skipped.
-    const blocked = new Set<number>();
-    const never: Job[] = [];
-    for (const id of [...state.dependent]) {
-      const job = state.jobs.get(id);
-      if (job?.state.type !== 'queue') continue;
-      const d = depState(job, state.jobs);
-      if (d.kind === 'waiting') blocked.add(id);
-      else if (d.kind === 'never') {
-        blocked.add(id);
-        never.push(update(state, life.unqueue(job, rt.now(), d.reason)));
-      }
-    }
+    // Jobs whose dependencies can never be met end undone, with the reason; those still waiting are skipped in the walk.
+    const deps = new DepMemo(state.jobs);
+    const never = unqueueNeverRunnable(state, rt.now(), deps);
     for (const j of never) rt.committer.putJob(j, null);
     if (never.length > 0) {
       rt.log(`jobs ${never.map((j) => j.id).join(' ')} will never run: a job they needed did not succeed`);
@@ -178,12 +169,21 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
     // sent at the start of the pass and the requests that reuse their cores leave together.
     const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
-    for (const id of [...state.queue]) {
+    // Members of one array or load share their cap, cores and dependencies: where one cannot be asked for, the rest of them are skipped.
+    const walk = state.queue.walk();
+    for (const id of walk) {
       if (outcome !== 'more') break;
       const gid = state.jobs.groupOf(id);
-      if (gid !== undefined && groupRunning !== null && (groupRunning.get(gid) ?? 0) >= (capOf.get(gid) ?? Infinity)) continue; // a full capped array: its jobs are not even read
+      if (gid !== undefined && groupRunning !== null && (groupRunning.get(gid) ?? 0) >= (capOf.get(gid) ?? Infinity)) {
+        walk.skipThrough(state.jobs.runEnd(id)); // a full capped array: its jobs are not even read
+        continue;
+      }
       const job = state.jobs.get(id);
-      if (job?.state.type !== 'queue' || job.state.held || blocked.has(id) || job.spec.cores >= noRoomFrom) continue;
+      if (job?.state.type !== 'queue' || job.state.held) continue;
+      if (job.spec.cores >= noRoomFrom || (hasDeps(job.spec) && deps.of(job.spec).kind !== 'ready')) {
+        walk.skipThrough(state.jobs.runEnd(id));
+        continue;
+      }
       const g = job.spec.group;
       if (g?.cap !== undefined) {
         groupRunning ??= countGroups();

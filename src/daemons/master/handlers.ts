@@ -8,6 +8,7 @@ import type { Job } from '../../protocol/job.js';
 import { QpyError } from '../../errors.js';
 import * as life from '../../master/lifecycle.js';
 import { inRanges, planClean, planKill } from '../../master/select.js';
+import { JobQueue } from '../../master/job-queue.js';
 import { queuePos, queuePositions, remove, unqueueCompact, update, updateAll } from '../../master/state.js';
 import { inSortedRuns } from '../../master/id-runs.js';
 import { jumpQueue } from '../../master/queue-order.js';
@@ -139,9 +140,9 @@ async function onJump(ctx: HandlerContext, req: Extract<CliToMaster, { type: 'ju
   if (!ctx.state.paused) throw new QpyError('ILLEGAL_TRANSITION', 'Pause the queue before trying to control it.', 'qpy ctrlQueue pause');
   const target = req.target === 0 ? 'begin' : req.target === -1 ? 'end' : req.target;
   if (typeof target === 'number' && target < 1) throw new QpyError('INVALID_ARGUMENT', `Invalid jump position: ${req.target}`);
-  const r = jumpQueue(ctx.state.queue, req.ranges, target);
+  const r = jumpQueue(ctx.state.queue.toArray(), req.ranges, target);
   if (!r.ok) throw new QpyError('NOT_FOUND', r.message);
-  ctx.state.queue = r.queue;
+  ctx.state.queue = new JobQueue(r.queue);
   // The new order is stored (the original lost it at a restart): every queued job gets its index.
   for (const [id, pos] of queuePositions(ctx.state)) ctx.committer.putJob(ctx.state.jobs.get(id)!, pos);
   await ctx.committer.flush();

@@ -27,7 +27,7 @@ function get(state: MasterState, id: number) {
 test('emptyState: no jobs, empty queue, IDs from 1, not paused', () => {
   const s = emptyState();
   assert.equal(s.jobs.size, 0);
-  assert.deepEqual(s.queue, []);
+  assert.deepEqual([...s.queue], []);
   assert.equal(s.nextId, 1);
   assert.equal(s.paused, false);
   assert.notEqual(emptyState().queue, s.queue, 'each call gives fresh containers');
@@ -40,7 +40,7 @@ test('submit: consecutive IDs, queued at the tail, spec and time kept', () => {
   assert.equal(a.id, 1);
   assert.equal(b.id, 2);
   assert.deepEqual(a, { id: 1, spec: spec({ command: 'a' }), queuedAt: 5, state: { type: 'queue' } });
-  assert.deepEqual(state.queue, [1, 2]);
+  assert.deepEqual([...state.queue], [1, 2]);
   assert.deepEqual([...state.jobs.keys()], [1, 2]);
   assert.equal(state.nextId, 3);
   assert.equal(get(state, 2), b, 'the stored job is the one returned');
@@ -51,16 +51,16 @@ test('update: start removes the job from the queue, keeping the others in order'
   const started = update(state, life.start(get(state, 3), 'n', 2000));
   assert.equal(started.state.type, 'running');
   assert.equal(get(state, 3), started);
-  assert.deepEqual(state.queue, [1, 2, 4, 5]);
+  assert.deepEqual([...state.queue], [1, 2, 4, 5]);
   update(state, life.start(get(state, 1), 'n', 2000));
   update(state, life.start(get(state, 5), 'n', 2000));
-  assert.deepEqual(state.queue, [2, 4]);
+  assert.deepEqual([...state.queue], [2, 4]);
 });
 
 test('update: unqueue removes the job from the queue; order of the rest kept', () => {
   const state = withJobs(4);
   update(state, life.unqueue(get(state, 2), 3000));
-  assert.deepEqual(state.queue, [1, 3, 4]);
+  assert.deepEqual([...state.queue], [1, 3, 4]);
   assert.equal(get(state, 2).state.type, 'undone');
   assert.ok(state.jobs.has(2), 'an undone job stays listed until cleaned');
 });
@@ -68,32 +68,32 @@ test('update: unqueue removes the job from the queue; order of the rest kept', (
 test('update: requeue with front=true puts the job at the head', () => {
   const state = withJobs(4);
   update(state, life.start(get(state, 3), 'n', 2000));
-  assert.deepEqual(state.queue, [1, 2, 4]);
+  assert.deepEqual([...state.queue], [1, 2, 4]);
   update(state, life.requeue(get(state, 3)), { front: true });
-  assert.deepEqual(state.queue, [3, 1, 2, 4]);
+  assert.deepEqual([...state.queue], [3, 1, 2, 4]);
 });
 
 test('update: requeue without front goes to the tail', () => {
   const state = withJobs(3);
   update(state, life.start(get(state, 1), 'n', 2000));
   update(state, life.requeue(get(state, 1)));
-  assert.deepEqual(state.queue, [2, 3, 1]);
+  assert.deepEqual([...state.queue], [2, 3, 1]);
   update(state, life.start(get(state, 2), 'n', 2000));
   update(state, life.requeue(get(state, 2)), { front: false });
-  assert.deepEqual(state.queue, [3, 1, 2]);
+  assert.deepEqual([...state.queue], [3, 1, 2]);
 });
 
 test('update: a change that keeps the status leaves the queue alone', () => {
   const state = withJobs(3);
   const before = [...state.queue];
   update(state, { ...get(state, 2), queuedAt: 99 });
-  assert.deepEqual(state.queue, before, 'queue -> queue: no duplicate, no move');
+  assert.deepEqual([...state.queue], before, 'queue -> queue: no duplicate, no move');
   update(state, life.start(get(state, 1), 'n', 1));
   update(state, life.launched(get(state, 1), 55));
   update(state, life.requestKill(get(state, 1)), { front: true });
-  assert.deepEqual(state.queue, [2, 3], 'running -> running: front is ignored');
+  assert.deepEqual([...state.queue], [2, 3], 'running -> running: front is ignored');
   update(state, life.end(get(state, 1), EXIT0, 2));
-  assert.deepEqual(state.queue, [2, 3], 'running -> killed: nothing to remove');
+  assert.deepEqual([...state.queue], [2, 3], 'running -> killed: nothing to remove');
   assert.equal(get(state, 1).state.type, 'killed');
 });
 
@@ -104,7 +104,7 @@ test('update: an unknown job is refused with NOT_FOUND and nothing changes', () 
     (err: unknown) => err instanceof QpyError && err.code === 'NOT_FOUND' && /job 9/.test(err.message),
   );
   assert.deepEqual([...state.jobs.keys()], [1, 2]);
-  assert.deepEqual(state.queue, [1, 2]);
+  assert.deepEqual([...state.queue], [1, 2]);
 });
 
 test('update: keeps Map (submission) order when a job is replaced', () => {
@@ -118,10 +118,10 @@ test('a whole queue drained in order: start, start, unqueue, requeue front', () 
   update(state, life.start(get(state, 1), 'n', 1));
   update(state, life.start(get(state, 2), 'n', 1));
   update(state, life.unqueue(get(state, 4), 1));
-  assert.deepEqual(state.queue, [3, 5]);
+  assert.deepEqual([...state.queue], [3, 5]);
   update(state, life.requeue(get(state, 2)), { front: true });
   update(state, life.requeue(get(state, 1)), { front: true });
-  assert.deepEqual(state.queue, [1, 2, 3, 5]);
+  assert.deepEqual([...state.queue], [1, 2, 3, 5]);
 });
 
 test('remove: forgets the jobs; IDs are never given again', () => {
@@ -177,7 +177,7 @@ test('submit with priorities: higher first, ties in submission order; queuePos k
   const st = emptyState();
   const prio = [0, 5, 0, 5, -1, 10, 0];
   const jobs = prio.map((p) => submit(st, spec(p === 0 ? {} : { priority: p }), 1));
-  assert.deepEqual(st.queue, [6, 2, 4, 1, 3, 7, 5]);
+  assert.deepEqual([...st.queue], [6, 2, 4, 1, 3, 7, 5]);
   assert.deepEqual(
     [...jobs].sort((a, b) => queuePos(a) - queuePos(b)).map((j) => j.id),
     [6, 2, 4, 1, 3, 7, 5],
@@ -190,7 +190,7 @@ test('hold keeps a job queued and in its place; release undoes it', () => {
   submit(st, spec(), 1);
   const held = update(st, life.hold(a, true));
   assert.deepEqual(held.state, { type: 'queue', held: true });
-  assert.deepEqual(st.queue, [1, 2]);
+  assert.deepEqual([...st.queue], [1, 2]);
   assert.deepEqual(update(st, life.hold(held, false)).state, { type: 'queue' });
 });
 
@@ -203,7 +203,7 @@ test('updateAll: many jobs leaving the queue at once, the rest of it in order; f
     const started = life.start(state.jobs.get(1)!, 'n1', 5);
     updateAll(state, [...killed, started]);
     assert.deepEqual(
-      state.queue,
+      [...state.queue],
       upTo(n).filter((id) => id % 3 !== 0 && id !== 1),
       `n=${n}`,
     );
