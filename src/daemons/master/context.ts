@@ -10,7 +10,7 @@ import type { QpyError } from '../../errors.js';
 import type { MasterCore } from '../../master/core.js';
 import type { Executor } from '../../executor/executor.js';
 import type { Committer } from '../../store/group-commit.js';
-import type { AllocatorLink } from './embedded-allocator.js';
+import type { AllocatorLink } from './allocator-link.js';
 import type { Waits } from './waits.js';
 import type { Log } from '../shared/log.js';
 

@@ -23,7 +23,8 @@ import { createAllocator, setNodeMetrics } from '../../allocator/state.js';
 import { DEFAULT_RULES } from '../../allocator/rules.js';
 import type { NodeSpec } from '../../allocator/state.js';
 import { mkdirSync, rmSync } from 'node:fs';
-import { embeddedLink, type AllocatorLink } from './embedded-allocator.js';
+import type { AllocatorLink } from './allocator-link.js';
+import { embeddedLink } from './embedded-allocator.js';
 import { multiuserLink } from './multiuser-link.js';
 import { multiuserUrl } from './multiuser-address.js';
 import { addressesOf, filePin, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './nodes.js';
@@ -131,7 +132,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     waits,
   );
 
-  // Who allocates: the shared daemon if this user joined one, else the embedded allocator over the nodes file.
+  // Who allocates: qpy-multiuser if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
   let shared: MultiuserFile | null = null;
   let nodes: NodeSpec[] = [];
@@ -213,7 +214,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   health = createNodeHealth(rt, d, {
     nodes: execs.names(),
     downAfterMs: timing.nodeDownAfterMs,
-    // With the shared daemon, whether a node is down is its probes' call; this master only stops asking for it.
+    // With qpy-multiuser, whether a node is down is its probes' call; this master only stops asking for it.
     showDown: (node, down) => void (embedded && setNodeMetrics(embedded, node, { up: !down })),
     storedLeftovers: loaded.meta.get('leftovers'),
   });
