@@ -1,37 +1,36 @@
 /**
  * Restore after a restart: every job the store says is running is handed to
- * its executor. A job still running is watched again (its pid recorded if the
- * previous life never learnt it; a pending kill resumed); one that ended while
- * no master ran has its end reported through the executor; one whose launch
- * provably never happened goes back to the head of the queue in its old
- * order, or ends `undone` if it was killed meanwhile. Nothing is ever run
- * twice and nothing running is killed. A job whose node cannot be reached
- * now stays `running` and is adopted again every RETRY_MS until it can (a
- * try costs nothing while its node's link is known to be down: the executor
- * fails it at once), so a job whose launch was lost in flight is settled
- * within a second of its node's return. Jobs queued again start a dispatch
- * pass.
+ * its executor, and what it finds is decided in master/job-events.ts
+ * (adoptAnswer): a job still running is watched again (its pid recorded if
+ * the previous life never learnt it; a pending kill resumed); one that ended
+ * while no master ran has its end reported through the executor; one whose
+ * launch provably never happened goes back to the head of the queue in its
+ * old order, or ends `undone` if it was killed meanwhile. Nothing is ever
+ * run twice and nothing running is killed. A job whose node cannot be
+ * reached now stays `running` and is adopted again every RETRY_MS until it
+ * can (a try costs nothing while its node's link is known to be down: the
+ * executor fails it at once), so a job whose launch was lost in flight is
+ * settled within a second of its node's return. Jobs queued again start a
+ * dispatch pass.
  */
 import type { Job } from '../../protocol/job.js';
-import * as life from '../../master/lifecycle.js';
-import { JobQueue } from '../../master/job-queue.js';
-import { queuePositions, update } from '../../master/state.js';
-import type { Dispatcher, Runtime } from './dispatch.js';
+import type { Effect } from '../../master/effects.js';
+import { adoptAnswer, requeueFirst, type Adopted } from '../../master/job-events.js';
+import type { Dispatcher, Runtime } from './context.js';
+import { carryOut } from './effects.js';
 
 const RETRY_MS = 1000;
 
-/** Jobs whose adoption failed already (the failure is logged once per job, not at every retry). */
-const failedBefore = new Set<number>();
-
 export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Job[]): Promise<void> {
-  const { state, executor, committer, log } = rt;
+  const { state, executor, log } = rt;
+  const failedBefore = rt.adoptFailures;
   const requeued: number[] = [];
   const unreachable: Job[] = [];
   for (const job of jobs) {
     if (job.state.type !== 'running') continue;
-    let result: Awaited<ReturnType<typeof executor.adopt>>;
+    let found: Adopted;
     try {
-      result = await executor.adopt(job.id, job.state.pid, job.state.node);
+      found = await executor.adopt(job.id, job.state.pid, job.state.node);
     } catch (err) {
       if (!failedBefore.has(job.id))
         log(
@@ -42,33 +41,14 @@ export async function adoptRunning(rt: Runtime, dispatcher: Dispatcher, jobs: Jo
       continue;
     }
     if (failedBefore.delete(job.id)) log(`job ${job.id}: node ${job.state.node} answers again`);
-    if (result === 'never_started') {
-      await dispatcher.release(job.id);
-      const queued = update(state, life.requeue(job));
-      if (job.state.killRequested) {
-        committer.putJob(update(state, life.unqueue(queued, rt.now())), null);
-        log(`job ${job.id} was killed before it started: undone`);
-      } else {
-        requeued.push(job.id);
-        log(`job ${job.id} was never started: queued again`);
-      }
-    } else if (result === 'running') {
-      let current = job;
-      const pid = executor.pidOf(job.id);
-      if (job.state.pid === null && pid !== null) {
-        current = update(state, life.launched(job, pid));
-        committer.putJob(current, null);
-      }
-      if (current.state.type === 'running' && current.state.killRequested) dispatcher.kill(current);
-    }
+    const current = state.jobs.get(job.id) ?? job;
+    const answer = adoptAnswer(state, current, found, executor.pidOf(job.id), rt.now());
+    await carryOut(rt, dispatcher, answer.effects);
+    if (answer.requeued) requeued.push(job.id);
   }
-  if (requeued.length > 0) {
-    const first = new Set(requeued);
-    state.queue = new JobQueue([...requeued, ...state.queue.filter((id) => !first.has(id))]);
-    for (const [id, pos] of queuePositions(state)) committer.putJob(state.jobs.get(id)!, pos);
-  }
-  await committer.flush();
-  if (requeued.length > 0) dispatcher.poke();
+  const effects: Effect[] = [...requeueFirst(state, requeued), { type: 'commit' }];
+  if (requeued.length > 0) effects.push({ type: 'dispatch' });
+  await carryOut(rt, dispatcher, effects);
   if (unreachable.length > 0) {
     setTimeout(() => {
       if (rt.stopping) return;

@@ -23,17 +23,20 @@ import { createAllocator, setNodeMetrics } from '../../allocator/state.js';
 import { DEFAULT_RULES } from '../../allocator/rules.js';
 import type { NodeSpec } from '../../allocator/state.js';
 import { mkdirSync, rmSync } from 'node:fs';
-import { embeddedLink, type AllocatorLink } from './embedded-allocator.js';
+import type { AllocatorLink } from './allocator-link.js';
+import { embeddedLink } from './embedded-allocator.js';
 import { multiuserLink } from './multiuser-link.js';
 import { multiuserUrl } from './multiuser-address.js';
 import { addressesOf, filePin, nodeExecutors, parseAddressBook, readMultiuserFile, type MultiuserFile } from './nodes.js';
 import { loadEmbeddedNodes } from '../shared/embedded-nodes.js';
-import { createDispatcher, type Dispatcher, type Runtime } from './dispatch.js';
+import { Listings } from '../../master/listings.js';
+import { Staging } from '../../master/staging.js';
+import type { Dispatcher, MasterContext, Runtime } from './context.js';
+import { createDispatcher } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { createWaits, type Waits } from './waits.js';
-import { handleCli, type HandlerContext } from './handlers.js';
-import { Listings } from './listings.js';
+import { handleCli } from './handlers.js';
 import { fileLog, type Log } from '../shared/log.js';
 
 export interface MasterOptions {
@@ -129,7 +132,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     waits,
   );
 
-  // Who allocates: the shared daemon if this user joined one, else the embedded allocator over the nodes file.
+  // Who allocates: qpy-multiuser if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
   let shared: MultiuserFile | null = null;
   let nodes: NodeSpec[] = [];
@@ -170,9 +173,18 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
         });
 
   const settings = loadSettings(loaded.meta.get('settings'), log);
+  const notes = new Map<number, string>();
+  for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
+  let stop: () => Promise<void> = () => Promise.resolve();
   const rt: Runtime = {
     state,
     user,
+    settings,
+    notes,
+    staging: new Staging(),
+    // Cursors start anywhere, so one left from a master that restarted does not read another listing.
+    listings: new Listings(1 + Math.floor(Math.random() * 2 ** 30)),
+    refusals: new Map(),
     committer,
     executor,
     allocator: link,
@@ -180,7 +192,12 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     now: Date.now,
     killGraceMs: timing.killGraceMs,
     stopping: false,
-    settings,
+    configProblem,
+    scriptsDir: paths.scripts,
+    waits,
+    adoptFailures: new Set(),
+    leftoverOn: (id: number) => health?.leftoverOn(id) ?? null,
+    finish: () => void stop(),
   };
   dispatcher = createDispatcher(rt);
   const d = dispatcher;
@@ -197,7 +214,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   health = createNodeHealth(rt, d, {
     nodes: execs.names(),
     downAfterMs: timing.nodeDownAfterMs,
-    // With the shared daemon, whether a node is down is its probes' call; this master only stops asking for it.
+    // With qpy-multiuser, whether a node is down is its probes' call; this master only stops asking for it.
     showDown: (node, down) => void (embedded && setNodeMetrics(embedded, node, { up: !down })),
     storedLeftovers: loaded.meta.get('leftovers'),
   });
@@ -207,7 +224,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
   let server: RunningServer | null = null;
-  const stop = (): Promise<void> => {
+  stop = (): Promise<void> => {
     stopping ??= (async () => {
       rt.stopping = true;
       log('stopping (running jobs keep running)');
@@ -225,18 +242,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     return stopping;
   };
 
-  const notes = new Map<number, string>();
-  for (const [k, v] of loaded.meta) if (k.startsWith('note:') && Number.isSafeInteger(Number(k.slice(5)))) notes.set(Number(k.slice(5)), v);
-  const ctx: HandlerContext = Object.assign(rt, {
-    dispatcher: d,
-    configProblem,
-    notes,
-    scriptsDir: paths.scripts,
-    waits,
-    listings: new Listings(),
-    leftoverOn: (id: number) => health?.leftoverOn(id) ?? null,
-    finish: () => void stop(),
-  });
+  const ctx: MasterContext = Object.assign(rt, { dispatcher: d });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,

@@ -36,7 +36,7 @@ import {
 } from '../../protocol/master-allocator.js';
 import { connect, type Connection } from '../../transport/client.js';
 import { wsSocket } from '../../transport/ws-socket.js';
-import type { AllocatorLink, AllocatorRequest } from './embedded-allocator.js';
+import type { AllocatorLink, AllocatorRequest } from './allocator-link.js';
 import type { Log } from '../shared/log.js';
 
 export interface MultiuserLinkOptions {

@@ -10,8 +10,7 @@
  * `leftovers`, written in the same commit as their node_failed state), so a
  * restarted master still reclaims them, even after they were cleaned.
  */
-import * as life from '../../master/lifecycle.js';
-import { running, update } from '../../master/state.js';
+import { failNodeJobs } from '../../master/job-events.js';
 import {
   downDeadline,
   LINK_UP,
@@ -23,7 +22,8 @@ import {
   type LinkStep,
   type NodeLink,
 } from '../../master/node-links.js';
-import type { Dispatcher, Runtime } from './dispatch.js';
+import type { Dispatcher, Runtime } from './context.js';
+import { carryOut } from './effects.js';
 import { plainSshProblem } from '../../executor/executor.js';
 
 const LEFTOVERS_KEY = 'leftovers';
@@ -131,10 +131,10 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     void rt.allocator
       .request({ type: 'nodeLink', user: rt.user, node, reachable, ...(reason === undefined ? {} : { reason: reason.slice(0, 1024) }) })
       .then((r) => {
-        if (r.type === 'error') rt.log(`allocator refused the link state of node ${node}: ${r.message}`);
+        if (r.type === 'error') rt.log(`the allocator refused the link state of node ${node}: ${r.message}`);
         if (reachable) dispatcher.poke();
       })
-      .catch((err: Error) => rt.log(`allocator: ${err.message}`));
+      .catch((err: Error) => rt.log(`the allocator did not take the link state of node ${node}: ${err.message}`));
   }
 
   function act(node: string, action: LinkAction): void {
@@ -157,21 +157,18 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     }
   }
 
-  /** Every running job of a down node becomes node_failed and gives its slot back. */
+  /** Every running job of a down node becomes node_failed (master/job-events.ts) and gives its slot back. */
   function failJobs(node: string): void {
-    const now = rt.now();
-    const ids = leftovers.get(node) ?? new Set<number>();
-    const failed: number[] = [];
-    for (const job of running(rt.state)) {
-      if (job.state.type !== 'running' || job.state.node !== node) continue;
-      rt.committer.putJob(update(rt.state, life.nodeFailed(job, now)), null);
-      ids.add(job.id);
-      failed.push(job.id);
-    }
+    const { failed, effects } = failNodeJobs(rt.state, node, rt.now());
     if (failed.length === 0) return;
+    const ids = leftovers.get(node) ?? new Set<number>();
+    for (const id of failed) ids.add(id);
     leftovers.set(node, ids);
-    rt.committer.setMeta(LEFTOVERS_KEY, formatLeftovers(leftovers));
-    rt.log(`node ${node} is down: job${failed.length === 1 ? '' : 's'} ${failed.join(' ')} now node_failed`);
+    void carryOut(rt, dispatcher, [
+      ...effects,
+      { type: 'setMeta', key: LEFTOVERS_KEY, value: formatLeftovers(leftovers) },
+      { type: 'log', text: `node ${node} is down: job${failed.length === 1 ? '' : 's'} ${failed.join(' ')} now node_failed` },
+    ]);
     void rt.committer
       .flush()
       .catch(() => undefined)

@@ -3,10 +3,10 @@
  * (the user's `nodes` file, or this machine) or the shared qpy-multiuser
  * daemon named by `multiuser.json` (written by `qpy join`). Either way, each
  * node gets one executor, made when first needed: the shared local executor
- * for nodes at this machine, an SSH executor per remote node. With the
- * shared daemon, nodes are learnt from grants; their addresses are kept in
- * the store so a restarted master reaches its running jobs again before the
- * daemon answers.
+ * for nodes at this machine, an SSH executor per remote node. With
+ * qpy-multiuser, nodes are learnt from grants; their addresses are kept in
+ * the store so a restarted master reaches its running jobs again before
+ * qpy-multiuser answers.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { QpyError } from '../../errors.js';
@@ -35,7 +35,7 @@ export const multiuserFileSchema = obj({
 });
 export type MultiuserFile = ReturnType<typeof multiuserFileSchema>;
 
-/** The shared daemon's details, or null for the embedded default. A broken file is a QpyError. */
+/** qpy-multiuser's details, or null for the embedded default. A broken file is a QpyError. */
 export function readMultiuserFile(path: string): MultiuserFile | null {
   let text: string;
   try {

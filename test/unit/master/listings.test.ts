@@ -1,8 +1,8 @@
-/** Tests for Listings (src/daemons/master/listings.ts): a check listing read a page at a time, dropped when done, idle or too many. */
+/** Tests for Listings (src/master/listings.ts): a check listing read a page at a time, dropped when done, idle or too many. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Listings } from '../../src/daemons/master/listings.js';
-import { QpyError } from '../../src/errors.js';
+import { Listings } from '../../../src/master/listings.js';
+import { QpyError } from '../../../src/errors.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 const gone = (e: unknown) => e instanceof QpyError && e.code === 'NOT_FOUND';

@@ -3,8 +3,9 @@
  * kept under a cursor, and each `checkMore` reads the next page's jobs as
  * they are then. A listing not read on for LISTING_TTL_MS is dropped, and so is
  * the oldest when too many are open (a CLI killed mid-listing leaves one).
+ * Kept in the master's core state (core.ts).
  */
-import { QpyError } from '../../errors.js';
+import { QpyError } from '../errors.js';
 
 /** Jobs per page of a check reply (under a MB of JSON): `qpy check --all` of two million jobs stays near 120 MB, where pages of 10,000 took it to 220 MB. */
 export const CHECK_PAGE = 2_000;
@@ -14,8 +15,8 @@ const MAX_OPEN = 16;
 
 export class Listings {
   private readonly open = new Map<number, { ids: number[]; at: number; touchedAt: number }>();
-  /** Cursors start anywhere, so one left from a master that restarted does not read another listing. */
-  private next = 1 + Math.floor(Math.random() * 2 ** 30);
+  /** Cursors start anywhere (the daemon draws `firstCursor`), so one left from a master that restarted does not read another listing. */
+  constructor(private next = 1) {}
 
   /** Keep `ids` from `at` on; the cursor to read them with. */
   keep(ids: number[], at: number, now: number): number {
