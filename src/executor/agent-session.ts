@@ -1,18 +1,36 @@
 /**
- * One live node agent (remote-agent.ts) on one SSH connection: requests out
- * on the channel's stdin, answers matched back by tag, and the wrappers' `E`
- * lines handed to `onEnded`. A session dies with its channel or connection;
- * the SSH executor then opens a new one.
+ * One live node agent (agent-script.ts), whatever carries it: requests out on
+ * its stdin, answers matched back by tag, and the wrappers' `E` lines handed
+ * to `onEnded`, as are its `W` lines. The transport only supplies the agent's streams (an
+ * `AgentChannel`: a child process here, an SSH exec channel on a node). A
+ * session is over when the agent has gone; `E` lines that wrappers of that
+ * agent still write on its stdout are passed on as long as it carries them.
  */
-import type { Client, ClientChannel } from 'ssh2';
 import { QpyError } from '../errors.js';
-import { agentCommandLine, agentInit, parseAgentLine, type AgentLine, type AgentShell } from './remote-agent.js';
-import { openExec } from '../ssh/connection.js';
+import { agentInit, frameRequests, parseAgentLine, type AgentLine, type AgentReader } from './agent-script.js';
+
+/** How an end was learnt: told by the wrapper (`E`, its command's status), or its wait status once reaped (`W`). */
+export type EndNotice = 'told' | 'reaped';
+
+/** The agent's streams, as a transport gives them. */
+export interface AgentChannel {
+  write(text: string): void;
+  /** Chunks of the agent's stdout (text). */
+  onStdout(listener: (chunk: string) => void): void;
+  /** Chunks of its stderr (text): its last words explain a death. */
+  onStderr(listener: (chunk: string) => void): void;
+  /** Once, when the agent has gone (exited, or the link to it was lost); `why` may be empty. */
+  onGone(listener: (why: string) => void): void;
+  /** Whether the channel should keep this process alive (requests are waiting for answers). */
+  hold(held: boolean): void;
+  /** Close its stdin: the agent exits; jobs go on. */
+  end(): void;
+}
 
 export interface AgentSession {
   /** Send the line built for a fresh tag; resolves with the answer's lines (through D, A or S). */
   request(build: (tag: number) => string): Promise<AgentLine[]>;
-  /** Resolves when the session has died (channel or connection closed), with the reason. */
+  /** Resolves when the session has died, with the reason. */
   readonly closed: Promise<string>;
   close(): void;
 }
@@ -23,18 +41,17 @@ interface Waiting {
   reject(err: Error): void;
 }
 
-/** Start the agent on `client` with run directory `runDir`; resolves once it is ready. */
+/** Start the agent on `ch` with run directory `runDir`; resolves once it is ready. */
 export async function startAgent(
   node: string,
-  client: Client,
+  ch: AgentChannel,
   runDir: string,
-  shell: AgentShell,
-  onEnded: (key: string, status: number) => void,
+  onEnded: (key: string, status: number, how: EndNotice) => void,
 ): Promise<AgentSession> {
-  const ch: ClientChannel = await openExec(client, agentCommandLine(shell));
   const waiting = new Map<number, Waiting>();
   let tag = 0;
   let dead: string | null = null;
+  let reader: AgentReader = 'line';
   let onClosed!: (why: string) => void;
   const closed = new Promise<string>((r) => (onClosed = r));
   let ready!: { resolve(): void; reject(e: Error): void };
@@ -47,6 +64,7 @@ export async function startAgent(
     // Requests in flight may or may not have been carried out.
     for (const w of waiting.values()) w.reject(new QpyError('NODE_LINK_LOST', `node ${node}: ${why}`));
     waiting.clear();
+    ch.hold(false);
     ready.reject(new QpyError('NODE_AGENT', `node ${node}: ${why}`));
     onClosed(why);
   };
@@ -56,43 +74,45 @@ export async function startAgent(
     if (!ev) return;
     switch (ev.type) {
       case 'ready':
+        reader = ev.reader;
         return ready.resolve();
       case 'failed':
         return die(ev.reason);
       case 'ended':
-        return onEnded(ev.key, ev.status);
+        return onEnded(ev.key, ev.status, 'told');
+      case 'reaped':
+        return onEnded(ev.key, ev.status, 'reaped');
       default: {
         const w = waiting.get(ev.tag);
         if (!w) return;
-        if (ev.type === 'file') return void w.lines.push(ev);
-        waiting.delete(ev.tag);
         w.lines.push(ev);
+        if (ev.type === 'file' || ev.type === 'live') return;
+        waiting.delete(ev.tag);
+        if (waiting.size === 0) ch.hold(false);
         w.resolve(w.lines);
       }
     }
   };
 
   let rest = '';
-  ch.setEncoding('utf8');
-  ch.on('data', (chunk: string) => {
+  ch.onStdout((chunk) => {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop()!;
     for (const l of lines) onLine(l);
   });
-  ch.stderr.setEncoding('utf8');
-  ch.stderr.on('data', (d: string) => {
+  ch.onStderr((d) => {
     stderr = (stderr + d).slice(-2000);
   });
-  ch.on('close', () => die(stderr.trim().split('\n').at(-1) || 'the connection to the node was lost'));
-  ch.on('error', (err: Error) => die(err.message));
-  client.once('close', () => die('the connection to the node was lost'));
+  ch.onGone((why) => die(stderr.trim().split('\n').at(-1) || why || 'the agent ended'));
+  ch.hold(true);
   ch.write(agentInit(runDir));
   await readyP;
+  ch.hold(false);
 
-  // Requests of one event-loop turn go out in one write: one SSH packet, one read by the agent.
+  // Requests of one event-loop turn go out in one write: one packet, one read by the agent.
   let outgoing = '';
   const send = () => {
-    if (dead === null && outgoing) ch.write(outgoing);
+    if (dead === null && outgoing) ch.write(frameRequests(outgoing, reader));
     outgoing = '';
   };
 
@@ -102,6 +122,7 @@ export async function startAgent(
       const t = ++tag;
       return new Promise((resolve, reject) => {
         waiting.set(t, { lines: [], resolve, reject });
+        ch.hold(true);
         if (!outgoing) setImmediate(send);
         outgoing += build(t);
       });

@@ -1,5 +1,7 @@
 /**
- * The run directory's per-job files and how to read them (local file system).
+ * The run directory's per-job files: their format, and how to parse them
+ * (the agent reads them on the node, agent-script.ts; readRunFile reads one
+ * here, for tests).
  *
  * Each launch ATTEMPT of a job has a key: `<id>` for the first, `<id>.a<n>`
  * for later ones, and ONE file `<key>.run` (one file, because creating an
@@ -14,16 +16,9 @@
  * attempt can never run, and a relaunch uses the next key.
  */
 import { constants as osConstants } from 'node:os';
-import { closeSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome } from '../protocol/job.js';
-import { WRAPPER_NAME } from './wrapper.js';
-
-/** A live wrapper process: pid plus its /proc start time (null where /proc is missing). */
-export interface ProcRecord {
-  pid: number;
-  start: string | null;
-}
 
 /** A run file's meaning: its claim, and the end once the wrapper recorded it. */
 export type RunFile = { kind: 'none' } | { kind: 'incomplete' } | { kind: 'pid'; pid: number; end: EndRecord | null };
@@ -53,34 +48,6 @@ export function readText(path: string): string | null {
   }
 }
 
-function exists(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false }) !== undefined;
-}
-
-/** The last attempt of a job that has a run file, or -1. The next launch uses the one after. */
-export function lastAttempt(runDir: string, jobId: number): number {
-  let n = 0;
-  while (exists(runPath(runDir, attemptKey(jobId, n)))) n++;
-  return n - 1;
-}
-
-/** Create `path` exclusively with `text`; false if it already exists. */
-export function createExclusive(path: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
 /** Parse a run file's text (never throws: a corrupt claim reads as incomplete). */
 export function parseRunFile(text: string): RunFile {
   const nl = text.indexOf('\n');
@@ -92,6 +59,9 @@ export function parseRunFile(text: string): RunFile {
   return { kind: 'pid', pid, end: parseStatus(text.slice(nl + 1)) };
 }
 
+/** The end a run file records, if any. */
+export const endOf = (f: RunFile | null | undefined): EndRecord | null => (f?.kind === 'pid' ? f.end : null);
+
 /** A key's run file, or null when it does not exist. */
 export function readRunFile(runDir: string, key: string): RunFile | null {
   const text = readText(runPath(runDir, key));
@@ -100,8 +70,7 @@ export function readRunFile(runDir: string, key: string): RunFile | null {
 
 /** A key's recorded end, or null (no file, or not ended yet). */
 export function readEnd(runDir: string, key: string): EndRecord | null {
-  const f = readRunFile(runDir, key);
-  return f?.kind === 'pid' ? f.end : null;
+  return endOf(readRunFile(runDir, key));
 }
 
 const SIGNAL_NAMES = new Map<number, string>();
@@ -141,77 +110,4 @@ export function parseStatus(text: string): EndRecord | null {
       error: Object.hasOwn(SETUP_ERRORS, value) ? SETUP_ERRORS[value] : `wrapper error: ${value}`,
     };
   return { outcome: { type: 'lost' }, error: `corrupt status line ${JSON.stringify(text.slice(0, 80))}` };
-}
-
-/** Remove every run file of a job (all attempts). */
-export function removeRunFiles(runDir: string, jobId: number): void {
-  for (let n = lastAttempt(runDir, jobId); n >= 0; n--) {
-    try {
-      unlinkSync(runPath(runDir, attemptKey(jobId, n)));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }
-}
-
-const HAVE_PROC = readText('/proc/self/stat') !== null;
-
-/** State letter, process group and start time of a process from /proc, or null if it is gone. */
-function procStat(pid: number | string): { state: string; pgrp: number; start: string } | null {
-  const stat = readText(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  // "pid (comm) state ppid pgrp …": the fields after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', pgrp: Number(fields[2]), start: fields[19] ?? '' };
-}
-
-const dead = (state: string): boolean => state === 'Z' || state === 'X';
-
-/**
- * Does any live process of group `pgid` still exist? Zombies do not count: a
- * job's child whose parent died first is re-parented to init, and an init
- * that reaps slowly (as in some containers and VMs) would otherwise keep a
- * finished group looking alive until the KILL deadline.
- */
-export function groupAlive(pgid: number): boolean {
-  if (pgid <= 0 || !pidExists(-pgid)) return false;
-  if (!HAVE_PROC) return true;
-  for (const p of readdirSync('/proc')) {
-    if (p.charCodeAt(0) < 48 || p.charCodeAt(0) > 57) continue;
-    const st = procStat(p);
-    if (st && st.pgrp === pgid && !dead(st.state)) return true;
-  }
-  return false;
-}
-
-/**
- * Is `pid` alive and really the wrapper of `key` in `runDir`? Its record if so.
- * With /proc: a zombie counts as dead (a non-reaping init may leave one) and
- * the wrapper's argv (`qpy-job RUN KEY …`, unique per launch) must match, so a
- * reused pid is never mistaken for the job. Without /proc: kill(pid, 0).
- */
-export function identify(pid: number, runDir: string, key: string): ProcRecord | null {
-  if (!HAVE_PROC) return pidExists(pid) ? { pid, start: null } : null;
-  const st = procStat(pid);
-  if (!st || dead(st.state)) return null;
-  const needle = Buffer.from(`\0${WRAPPER_NAME}\0${runDir}\0${key}\0`).toString('latin1');
-  if (!readText(`/proc/${pid}/cmdline`)?.includes(needle)) return null;
-  return { pid, start: st.start };
-}
-
-/** Is the process identified earlier still alive (not a zombie, not a reused pid)? */
-export function isAlive(rec: ProcRecord): boolean {
-  if (rec.start === null) return pidExists(rec.pid);
-  const st = procStat(rec.pid);
-  return st !== null && !dead(st.state) && st.start === rec.start;
-}
-
-/** Does a process with this pid exist (zombies included)? */
-export function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

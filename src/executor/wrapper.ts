@@ -1,6 +1,6 @@
 /**
- * The POSIX sh wrapper that runs every job, locally or over SSH, and the
- * helpers that build its arguments.
+ * The POSIX sh wrapper that runs every job, on every node (the node agent,
+ * agent-script.ts, starts it), and the helpers that build its arguments.
  *
  * Invocation: `sh -c WRAPPER qpy-job RUN KEY ID WD CMD [NAME=VALUE…]`
  *   RUN  absolute run directory (the master uses `$QPY_DIR/run`)
@@ -23,7 +23,7 @@
  *    restarted master that finds a launch with no pid prevents a late start
  *    (it creates the file itself, containing `none`).
  *    The claim line is `$$\n`, the wrapper's pid (also its process group id:
- *    the launcher starts it in a group of its own), written by one write(2): readers treat a
+ *    the agent starts it in a group of its own), written by one write(2): readers treat a
  *    claim without its final newline as "not written yet". A reused pid is
  *    told apart by the wrapper's own argv (`qpy-job RUN KEY …`, unique per
  *    launch), which the reader checks in /proc/<pid>/cmdline; the wrapper
@@ -41,8 +41,19 @@
  *    (appending creates no inode: see run-files.ts).
  * 7. Notify: write `E KEY STATUS\n` to descriptor 3 if it is open (one
  *    write(2) to a pipe, so atomic), then exit with the status. Every exit
- *    path notifies, the blocked claim (125) included. The launcher (see
- *    launcher.ts) reads these lines from a pipe; the run file stays the record.
+ *    path notifies, the blocked claim (125) included. Descriptor 3 is the
+ *    agent's stdout, read by the master; the run file stays the record.
+ *
+ * EXTENSION POINT (resource limits, the next issue): the wrapper is the one
+ * process per job that outlives both the master and the agent, so limits
+ * that must hold while no master is there belong here: with limits in its
+ * arguments (NAME=VALUE pairs the wrapper reads, like the environment), it
+ * would start a watchdog beside the command at step 5 (a background loop
+ * in the job's group that samples /proc for the group's memory and the
+ * clock, and signals the group TERM then KILL past a limit), and record
+ * the reason with the status at step 6 (`exit 137 walltime`, read by
+ * run-files.ts parseStatus). Usage sampling for `qpy check` is a request
+ * to the agent (agent-script.ts), asked only while a master listens.
  *
  * Exit-status convention: sh reports a command killed by signal N as 128+N,
  * so a status 128+N where N is a known signal is reported as that signal.

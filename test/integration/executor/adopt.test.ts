@@ -97,7 +97,7 @@ test('adopt(id, null) without a claim blocks any late start, and a relaunch stil
   assert.deepEqual((await b.ended(5)).outcome, { type: 'exit', code: 0 });
   assert.equal(existsSync(join(tmp.path, 'ran')), true);
   b.ex.forget(5);
-  assert.equal(existsSync(runPath(runDir, attemptKey(5, 1))), false);
+  await waitFor(() => !existsSync(runPath(runDir, attemptKey(5, 1))), { what: 'run files removed' });
   assert.equal(existsSync(runPath(runDir, attemptKey(5, 0))), false);
   await b.ex.close();
 });

@@ -1,10 +1,10 @@
 /**
- * Integration tests of the local executor against real processes: exit codes,
- * signals, environment, awkward directories, kills, and throughput.
+ * Integration tests of the local executor against real processes, beyond the
+ * conformance suite that every transport passes (conformance.ts): a command
+ * killed behind the master's back, kills right after launch, throughput.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalExecutor } from '../../../src/executor/local.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -15,17 +15,6 @@ function setup(dir: string) {
   const ex = createLocalExecutor({ runDir: join(dir, 'run'), nodeName: 'node1', pollMs: 50 });
   return { ex, ...collect(ex) };
 }
-
-test('exit codes 0 and 3 are recorded', async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = setup(tmp.path);
-  await ex.launch(spec(1, 'exit 0', tmp.path));
-  await ex.launch(spec(2, 'echo hi; exit 3', tmp.path));
-  assert.deepEqual((await ended(1)).outcome, { type: 'exit', code: 0 });
-  assert.deepEqual((await ended(2)).outcome, { type: 'exit', code: 3 });
-  assert.equal(readFileSync(join(tmp.path, 'job_2.out'), 'utf8'), 'hi\n');
-  await ex.close();
-});
 
 test('a command killed by an external kill -9 is reported as signal KILL', async () => {
   await using tmp = tempDir();
@@ -43,61 +32,6 @@ test('a command killed by an external kill -9 is reported as signal KILL', async
   await ex.kill(3, pid, 1_000); // the job ended: kill() must not signal its group any more
   assert.notDeepEqual(groupMembers(pid), []);
   process.kill(-pid, 'SIGKILL'); // clean up the orphan
-  await ex.close();
-});
-
-test('environment variables are visible to the job', async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = setup(tmp.path);
-  await ex.launch(spec(4, 'echo "$QPY_JOB_ID $QPY_NODE $QPY_N_CORES $QPY_MEM [$ODD]"', tmp.path, { ODD: `a 'b' "c" $d\nx` }));
-  assert.deepEqual((await ended(4)).outcome, { type: 'exit', code: 0 });
-  assert.equal(readFileSync(join(tmp.path, 'job_4.out'), 'utf8'), `4 node1 1 1.0 [a 'b' "c" $d\nx]\n`);
-  await ex.close();
-});
-
-test('a directory with spaces and quotes works and quoting is preserved', async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = setup(tmp.path);
-  const wd = join(tmp.path, `a dir/it's "x" $HOME`);
-  mkdirSync(wd, { recursive: true });
-  await ex.launch(spec(5, `printf '%s\\n' 'a  b' "$PWD"; echo oops >&2`, wd));
-  assert.deepEqual((await ended(5)).outcome, { type: 'exit', code: 0 });
-  assert.equal(readFileSync(join(wd, 'job_5.out'), 'utf8'), `a  b\n${wd}\n`);
-  assert.equal(readFileSync(join(wd, 'job_5.err'), 'utf8'), 'oops\n');
-  await ex.close();
-});
-
-test('a missing job directory is reported as a clear failure', async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = setup(tmp.path);
-  await ex.launch(spec(6, 'touch ran', join(tmp.path, 'nope')));
-  const e = await ended(6);
-  assert.deepEqual(e.outcome, { type: 'exit', code: 126 });
-  assert.match(e.error ?? '', /does not exist/);
-  await ex.close();
-});
-
-test('kill() of a job that forks children leaves no process of it alive', async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = setup(tmp.path);
-  const { pid } = await ex.launch(spec(7, 'sleep 300 & sleep 300 & wait', tmp.path));
-  await waitFor(() => groupMembers(pid).length >= 4, { what: 'job processes' });
-  await ex.kill(7, pid, 5_000);
-  assert.deepEqual((await ended(7)).outcome, { type: 'signal', signal: 'TERM' });
-  await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
-  await ex.close();
-});
-
-test('kill() of a job that ignores TERM KILLs it after the grace period', async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = setup(tmp.path);
-  const { pid } = await ex.launch(spec(8, `trap '' TERM; sleep 300 & wait`, tmp.path));
-  await waitFor(() => groupMembers(pid).length >= 3, { what: 'job processes' });
-  const t0 = performance.now();
-  await ex.kill(8, pid, 300);
-  assert.ok(performance.now() - t0 >= 290, 'KILL came after the grace');
-  assert.deepEqual((await ended(8)).outcome, { type: 'signal', signal: 'KILL' });
-  await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
   await ex.close();
 });
 

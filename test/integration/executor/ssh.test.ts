@@ -1,7 +1,8 @@
 /**
  * The SSH executor against real OpenSSH sshd nodes on loopback
- * (test/helpers/sshd-cluster.ts): jobs on each node, exit codes, quoting,
- * remote kill of a process tree, adoption by a new executor, host keys.
+ * (test/helpers/sshd-cluster.ts), beyond the conformance suite every
+ * transport passes (conformance.ts): several nodes, one connection per
+ * node, host keys, output paths that need quoting.
  */
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,11 +10,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSshExecutor } from '../../../src/executor/ssh.js';
 import type { Executor } from '../../../src/executor/executor.js';
-import type { AgentShell } from '../../../src/executor/remote-agent.js';
+import type { AgentShell } from '../../../src/executor/agent-script.js';
 import { SSHD, startCluster, type Cluster } from '../../helpers/sshd-cluster.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
-import { collect, groupMembers, spec } from './util.js';
+import { collect, spec } from './util.js';
 
 const skip = SSHD ? false : 'sshd is not installed';
 let cluster: Cluster;
@@ -79,58 +80,6 @@ test('200 short jobs over 4 nodes all end with the right exit code, one connecti
   );
   for (const e of exs) await e.ex.close();
 });
-
-test('a missing directory is a clear failure', { skip }, async () => {
-  await using tmp = tempDir();
-  const { ex, ended } = executor(tmp.path, 'node2');
-  await ex.launch(spec(5, 'touch ran', join(tmp.path, 'nope')));
-  const e = await ended(5);
-  assert.deepEqual(e.outcome, { type: 'exit', code: 126 });
-  assert.match(e.error ?? '', /does not exist/);
-  await ex.close();
-});
-
-for (const agentShell of SHELLS) {
-  test(`${agentShell} agent: remote kill of a job that forks children leaves no process of it`, { skip }, async () => {
-    await using tmp = tempDir();
-    const { ex, ended } = executor(tmp.path, 'node3', { agentShell });
-    const { pid } = await ex.launch(spec(7, 'sleep 300 & sleep 300 & wait', tmp.path));
-    await waitFor(() => groupMembers(pid).length >= 4, { what: 'job processes' });
-    await ex.kill(7, pid, 5_000);
-    assert.deepEqual((await ended(7)).outcome, { type: 'signal', signal: 'TERM' });
-    await waitFor(() => groupMembers(pid).length === 0, { what: 'no process of the group' });
-    const { pid: p2 } = await ex.launch(spec(8, `trap '' TERM; sleep 300 & wait`, tmp.path));
-    await waitFor(() => groupMembers(p2).length >= 3, { what: 'job processes' });
-    await ex.kill(8, p2, 300);
-    assert.deepEqual((await ended(8)).outcome, { type: 'signal', signal: 'KILL' });
-    await waitFor(() => groupMembers(p2).length === 0, { what: 'no process of the group' });
-    await ex.close();
-  });
-}
-
-for (const agentShell of SHELLS) {
-  test(`${agentShell} agent: a new executor adopts running and ended jobs; a launch it never saw is blocked`, { skip }, async () => {
-    await using tmp = tempDir();
-    const first = executor(tmp.path, 'node4', { agentShell });
-    const { pid: longPid } = await first.ex.launch(spec(1, 'sleep 300', tmp.path));
-    await first.ex.launch(spec(2, 'sleep 0.3; exit 4', tmp.path));
-    await first.ex.close(); // the master "dies": jobs go on
-    // Its end recorded (its group may not exist yet when a setsid launch is reported).
-    await waitFor(() => readFileSync(join(tmp.path, 'run', '2.run'), 'utf8').includes('exit 4'), { what: 'short job over' });
-    const second = executor(tmp.path, 'node4', { agentShell });
-    assert.equal(await second.ex.adopt(1, longPid), 'running');
-    assert.equal(await second.ex.adopt(2, null), 'ended');
-    assert.deepEqual((await second.ended(2)).outcome, { type: 'exit', code: 4 });
-    assert.equal(await second.ex.adopt(3, null), 'never_started');
-    assert.equal(readFileSync(join(tmp.path, 'run', '3.run'), 'utf8'), 'none\n');
-    await second.ex.kill(1, longPid, 2_000);
-    assert.deepEqual((await second.ended(1)).outcome, { type: 'signal', signal: 'TERM' });
-    // The relaunch of job 3 gets the next attempt key and runs.
-    await second.ex.launch(spec(3, 'exit 0', tmp.path));
-    assert.deepEqual((await second.ended(3)).outcome, { type: 'exit', code: 0 });
-    await second.ex.close();
-  });
-}
 
 test('an unknown host key is refused with a clear error naming the node', { skip }, async () => {
   await using tmp = tempDir();

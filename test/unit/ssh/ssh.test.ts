@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { parseSshG } from '../../../src/ssh/ssh-config.js';
 import { blobKeyType, checkHostKey, hostFieldMatches, knownHostsLine, knownHostsName } from '../../../src/ssh/known-hosts.js';
-import { agentCommand, launchCommand, parseAgentLine } from '../../../src/executor/remote-agent.js';
+import { agentCommand, frameRequests, launchCommand, parseAgentLine } from '../../../src/executor/agent-script.js';
 
 const G = `user alice
 hostname 10.0.0.7
@@ -74,8 +74,21 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   assert.equal(agentCommand.kill(1, 'TERM', 42), '_q_kill 1 TERM 42\n');
   assert.throws(() => agentCommand.kill(1, 'TERM; rm -rf /', 42));
   assert.throws(() => agentCommand.block(1, '1; x'));
-  assert.equal(agentCommand.poll(2, ['1', '2.a1']), '_q_poll 2 1 2.a1\n');
-  assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99 });
+  assert.equal(
+    agentCommand.check(2, [
+      { key: '1', pid: 40 },
+      { key: '2.a1', pid: 0 },
+    ]),
+    '_q_check 2 1 40 2.a1 0\n',
+  );
+  assert.throws(() => agentCommand.check(2, [{ key: '1 x', pid: 40 }]));
+  assert.equal(agentCommand.remove(3, [4, 5]), '_q_rm 3 4 5\n');
+  assert.equal(frameRequests('_q_kill 1 TERM 42\né\n', 'block'), '_q_b 21\n_q_kill 1 TERM 42\né\n');
+  assert.equal(frameRequests('_q_kill 1 TERM 42\n', 'line'), '_q_kill 1 TERM 42\n');
+  assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99, reader: 'line' });
+  assert.deepEqual(parseAgentLine('R 99 block'), { type: 'ready', pid: 99, reader: 'block' });
+  assert.deepEqual(parseAgentLine('L 4 17.a2 2'), { type: 'live', tag: 4, key: '17.a2', state: 'other' });
+  assert.deepEqual(parseAgentLine('L 4 17 0 137'), { type: 'live', tag: 4, key: '17', state: 'gone', status: 137 });
   assert.deepEqual(parseAgentLine('X setsid is not installed on this node'), {
     type: 'failed',
     reason: 'setsid is not installed on this node',
@@ -85,5 +98,5 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   assert.deepEqual(parseAgentLine('F 5 17 1234|exit 3|'), { type: 'file', tag: 5, key: '17', content: '1234\nexit 3\n' });
   assert.deepEqual(parseAgentLine('A 6 1'), { type: 'answer', tag: 6, yes: true });
   assert.deepEqual(parseAgentLine('D 7'), { type: 'done', tag: 7 });
-  for (const bad of ['', 'S 1 2', 'E x 1', 'A 1 2', 'hello']) assert.equal(parseAgentLine(bad), null, bad);
+  for (const bad of ['', 'S 1 2', 'E x 1', 'A 1 2', 'L 1 2 3', 'hello']) assert.equal(parseAgentLine(bad), null, bad);
 });

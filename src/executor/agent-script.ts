@@ -1,0 +1,217 @@
+/**
+ * The node agent: one long-lived shell per (master, node), the same on every
+ * node: on this machine a child process of the master (local.ts), on an SSH
+ * node one exec channel (ssh.ts). It reads requests on stdin and answers on
+ * stdout. Pure text here: the init script, the request lines, the framing,
+ * and the parser of what comes back. Nothing is installed on the node; the
+ * agent uses shell builtins (plus ps and awk for group checks, rm for
+ * forgetting, tr and setsid where bash is missing), present on any Linux.
+ *
+ * Lines on the agent's stdout (each written by one write(2), so the lines of
+ * wrappers and of the agent never interleave):
+ *   R <agent pid> <block|line>    ready (after init); `block`: requests may come framed (see frameRequests)
+ *   X <reason>                    init failed (then the agent exits)
+ *   S <tag> <pid> <key>           a wrapper was started (pid = its process group) under run key <key>
+ *   E <key> <status>              a wrapper ended (wrapper.ts writes it on descriptor 3)
+ *   W <key> <status>              a wrapper of this agent was reaped, with its wait status (bash 4.4+)
+ *   F <tag> <key> <content>       a run file, newlines as `|`
+ *   L <tag> <key> <0|1|2> [<st>]  a key's wrapper: 0 gone (with its wait status if this agent reaped it), 1 alive
+ *                                 and its own, 2 a live process that is not it
+ *   A <tag> <0|1>                 answer of group / block / kill / remove
+ *   D <tag>                       end of a multi-line answer
+ *
+ * What the agent is NOT: it keeps no per-job state (everything about a job is
+ * its wrapper and its run file, see wrapper.ts and run-files.ts), so it may
+ * die and be started again at any time, and the master may be away for
+ * hours. EXTENSION POINT for resource limits and usage (the next issue):
+ * enforcement that must go on while the master is away belongs to the
+ * per-job wrapper, which outlives both (a watchdog it starts beside the
+ * command, see wrapper.ts); sampling is a request like `_q_check` (read
+ * /proc for the given groups, answer one line per job), asked when a master
+ * is there to listen.
+ */
+import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
+
+/**
+ * Which shell runs the agent. `bash` (when the node has it) puts each wrapper
+ * in a process group of its own through job control (`set -m`), which costs
+ * nothing; a POSIX `sh` needs an exec of `setsid` per job (about 20 % of the
+ * node's CPU per job on the 2-core test machine: 600 → 730 jobs/s measured
+ * for the agent alone). `auto` takes bash when present.
+ */
+export type AgentShell = 'auto' | 'sh';
+
+/**
+ * The agent's command line (for `sh -c`, or what an SSH channel executes:
+ * the login shell, maybe csh, only runs `exec sh -c '…'`); the shell it
+ * starts then reads its script on stdin.
+ */
+export function agentCommandLine(shell: AgentShell): string {
+  if (shell === 'sh') return 'exec sh -s';
+  return `exec sh -c 'if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -s; fi; exec sh -s'`;
+}
+
+/** Functions every agent defines; `$RUN` is the run directory on the node. */
+const FUNCTIONS = [
+  // A run file (at most two lines) on one line, newlines as |, read with builtins and printed with one write.
+  `_q_f() { [ -e "$RUN/$2.run" ] || return 0; _c=; _l=; { if read -r _l; then _c="$_l|"; _l=; if read -r _l; then _c="$_c$_l|"; else _c="$_c$_l"; fi; else _c=$_l; fi; } <"$RUN/$2.run" 2>/dev/null; printf 'F %s %s %s\\n' "$1" "$2" "$_c"; }`,
+  // Every attempt's run file of job $2 (keys <id>, <id>.a1, …), then D.
+  `_q_runs() { _k=$2; _n=0; while [ -e "$RUN/$_k.run" ]; do _q_f "$1" "$_k"; _n=$((_n+1)); _k=$2.a$_n; done; echo "D $1"; }`,
+  // The state letter of process $1 in _st (builtins only); false if there is no such process.
+  `_q_state() { _st=; [ -r "/proc/$1/stat" ] || return 1; read -r _s <"/proc/$1/stat" 2>/dev/null || return 1; _s=\${_s##*") "}; _st=\${_s%% *}; [ -n "$_st" ]; }`,
+  // Is process $3 alive (not a zombie) and the wrapper of key $2? L line.
+  // Gone: with its wait status when it was this agent's child (bash), so a wrapper SIGKILLed shows as such.
+  `_q_live() { _v=0; _w=; if _q_state "$3"; then case $_st in Z|X) ;; *) if _q_ident "$3" "$2"; then _v=1; else _v=2; fi;; esac; fi; [ $_v != 0 ] || [ "$3" = 0 ] || _q_status "$3"; echo "L $1 $2 $_v\${_w:+ $_w}"; }`,
+  // For each (key, pid): its wrapper's liveness, THEN its run file (a wrapper writes its status before it
+  // exits, so a wrapper seen gone whose file has no status died without writing one); then D.
+  `_q_check() { _t=$1; shift; while [ $# -gt 1 ]; do _q_live "$_t" "$1" "$2"; _q_f "$_t" "$1"; shift 2; done; echo "D $_t"; }`,
+  // Does process group $2 have a live (non-zombie) member? No group at all is answered without a fork.
+  `_q_group() { if ! kill -s 0 -- "-$2" 2>/dev/null; then echo "A $1 0"; elif command -v ps >/dev/null 2>&1; then ps -e -o pgid= -o stat= 2>/dev/null | awk -v g="$2" -v t="$1" '$1==g && $2 !~ /^Z/ {f=1} END {print "A " t " " (f?1:0)}'; else echo "A $1 1"; fi; }`,
+  // Signal process group $3 with $2.
+  `_q_kill() { if kill -s "$2" -- "-$3" 2>/dev/null; then echo "A $1 1"; else echo "A $1 0"; fi; }`,
+  // Create run file $2 exclusively with "none": blocks a launch for good.
+  `_q_block() { if (set -C; echo none >"$RUN/$2.run") 2>/dev/null; then echo "A $1 1"; else echo "A $1 0"; fi; }`,
+  // Start job $2's wrapper under its next free run key, detached in a process group of its own (bash:
+  // job control; sh: through setsid, which also gives it a session of its own); the rest are the
+  // wrapper's arguments after RUN and KEY. Its descriptor 3 is this agent's stdout: its E line.
+  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
+  // Remove every run file of the given jobs, with one rm for all.
+  `_q_rm() { _t=$1; shift; _l=; for _i do _n=0; _k=$_i; while [ -e "$RUN/$_k.run" ]; do _l="$_l $_k"; _n=$((_n+1)); _k=$_i.a$_n; done; done; set --; for _k in $_l; do set -- "$@" "$RUN/$_k.run"; done; [ $# -eq 0 ] || rm -f -- "$@"; echo "A $_t 1"; }`,
+];
+
+/**
+ * Bash 4.4 or later (the agent's shell wherever bash is installed) also:
+ * - reads framed requests: bash reads a script from a pipe ONE BYTE per
+ *   read(2) (it must not take input meant for a command), about 0.1 ms per
+ *   launch line; `read -N` takes a whole frame in one read;
+ * - reads a wrapper's argv with `mapfile`, without a fork;
+ * - tells how each of its wrappers ended (`W key status`, 137 for a SIGKILL),
+ *   so a wrapper killed before it could write its status is known at once:
+ *   it keeps its wrappers in its job table (as `_q_kid`), and a CHLD trap
+ *   waits for those that are gone. Traps run only between commands, so the
+ *   request loop wakes every 0.25 s (a partial line read before the timeout
+ *   is kept).
+ * Given to `eval`, so that sh never parses it.
+ */
+const BASH_ONLY = [
+  `_q_b() { LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`,
+  `_q_ident() { _a=(); mapfile -t -d '' -n 6 _a <"/proc/$1/cmdline" 2>/dev/null; [ "\${_a[3]-}" = ${WRAPPER_NAME} ] && [ "\${_a[4]-}" = "$RUN" ] && [ "\${_a[5]-}" = "$2" ]; }`,
+  'declare -A _q_kid; _c_due=',
+  `_q_forget() { _q_kid[$1]=$2; }`,
+  // Its own names only (_c_*): the trap may run between any two commands of a request. A sweep looks at
+  // every wrapper, so sweeps are at most 20 ms apart (bash 5: EPOCHREALTIME); one put off (_c_due) runs
+  // after the next request, or when the request loop next wakes.
+  `_q_chld() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then _c_due=1; return; fi; _c_next=$((\${_c_now:-0} + 20000)); _c_due=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" 2>/dev/null && continue; wait "$_c_p" 2>/dev/null; _c_s=$?; echo "W \${_q_kid[$_c_p]} $_c_s"; unset "_q_kid[$_c_p]"; done; }`,
+  'trap _q_chld CHLD',
+  `_q_status() { wait "$1" 2>/dev/null; _w=$?; unset "_q_kid[$1]"; [ "$_w" != 127 ] || _w=; }`,
+  `_q_loop() { _q_acc=; while :; do if IFS= read -r -t 0.25 _q_in; then _q_in=$_q_acc$_q_in; _q_acc=; eval "$_q_in"; [ -z "$_c_due" ] || _q_chld; elif [ $? -gt 128 ]; then _q_acc=$_q_acc$_q_in; [ -z "$_c_due" ] || _q_chld; else break; fi; done; }`,
+].join('\n');
+
+/** Elsewhere: the argv through tr (a fork and an exec); only ever asked about jobs that are polled. */
+const POSIX_IDENT = `_q_ident() { case "$(tr '\\000' '\\001' <"/proc/$1/cmdline" 2>/dev/null)" in *"$_x${WRAPPER_NAME}$_x$RUN$_x$2$_x"*) return 0;; esac; return 1; }`;
+
+/** The agent's first input: settings, checks, functions, then `R <pid> <reader>` (and its request loop). */
+export function agentInit(runDir: string): string {
+  return [
+    `RUN=${shellQuote(runDir)}`,
+    `W=${shellQuote(WRAPPER)}`,
+    `_x=$(printf '\\001')`,
+    POSIX_IDENT,
+    // Under bash, job control starts every background job in a group of its own; sh needs setsid.
+    // The shell's job table must not keep every job ever started (memory, and a slower launch per job
+    // already started: measured 790 → 600 jobs/s over 20,000 jobs): bash 4.4+ waits for each one as it
+    // ends (BASH_ONLY), an older bash disowns each one at once, sh drops finished ones through `jobs`.
+    `_QR=line; _q_status() { :; }; if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; _q_forget() { disown "$1"; }; if [ "\${BASH_VERSION%%.*}" -gt 4 ] || case $BASH_VERSION in 4.[4-9]*) true;; *) false;; esac; then eval ${shellQuote(BASH_ONLY)}; _QR=block; fi; else _QL=setsid; _q_forget() { jobs >/dev/null; }; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
+    `mkdir -p "$RUN" 2>/dev/null && chmod 700 "$RUN" 2>/dev/null && [ -w "$RUN" ] || { echo "X cannot create the run directory $RUN"; exit 1; }`,
+    ...FUNCTIONS,
+    'echo "R $$ $_QR"; if [ $_QR = block ]; then _q_loop; exit; fi',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Requests of one moment as the agent is sent them: as they are to an agent
+ * that reads lines, in one frame to one that reads blocks (`_q_b <bytes>`
+ * then the requests; read with LC_ALL=C, so bytes are counted, whatever the
+ * node's locale).
+ */
+export function frameRequests(requests: string, reader: AgentReader): string {
+  return reader === 'block' ? `_q_b ${Buffer.byteLength(requests)}\n${requests}` : requests;
+}
+
+/** How an agent reads its requests (its `R` line). */
+export type AgentReader = 'block' | 'line';
+
+/**
+ * Start a wrapper: `wrapperArgs` are its positional arguments (wrapper.ts),
+ * whose RUN and KEY the agent replaces with its own and the job's next free
+ * key from attempt `minAttempt` on (so a job run again never reuses a key).
+ */
+export function launchCommand(tag: number, wrapperArgs: readonly string[], minAttempt = 0): string {
+  if (!Number.isSafeInteger(minAttempt) || minAttempt < 0) throw new Error(`invalid attempt ${minAttempt}`);
+  return `_q_launch ${tag} ${minAttempt} ${wrapperArgs.slice(2).map(shellQuote).join(' ')}\n`;
+}
+
+const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', '0']);
+
+function word(w: string | number): string {
+  const s = String(w);
+  if (!/^[0-9A-Za-z.]+$/.test(s)) throw new Error(`invalid agent argument ${JSON.stringify(s)}`);
+  return s;
+}
+
+function runKey(key: string): string {
+  if (!isRunKey(key)) throw new Error(`invalid run key ${JSON.stringify(key)}`);
+  return key;
+}
+
+export const agentCommand = {
+  runs: (tag: number, jobId: number) => `_q_runs ${tag} ${word(jobId)}\n`,
+  /** Liveness then run file of each (key, pid); pid 0 when unknown. */
+  check: (tag: number, jobs: readonly { key: string; pid: number }[]) =>
+    `_q_check ${tag}${jobs.map((j) => ` ${runKey(j.key)} ${word(j.pid)}`).join('')}\n`,
+  group: (tag: number, pgid: number) => `_q_group ${tag} ${word(pgid)}\n`,
+  kill: (tag: number, signal: string, pgid: number) => `_q_kill ${tag} ${SIGNALS.has(signal) ? signal : word('!')} ${word(pgid)}\n`,
+  block: (tag: number, key: string) => `_q_block ${tag} ${runKey(key)}\n`,
+  remove: (tag: number, jobIds: readonly number[]) => `_q_rm ${tag}${jobIds.map((id) => ` ${word(id)}`).join('')}\n`,
+};
+
+/** What `L` says of a wrapper. */
+export type Liveness = 'gone' | 'alive' | 'other';
+const LIVENESS: Liveness[] = ['gone', 'alive', 'other'];
+
+export type AgentLine =
+  | { type: 'ready'; pid: number; reader: AgentReader }
+  | { type: 'failed'; reason: string }
+  | { type: 'started'; tag: number; pid: number; key: string }
+  | { type: 'ended'; key: string; status: number }
+  | { type: 'reaped'; key: string; status: number }
+  | { type: 'file'; tag: number; key: string; content: string }
+  | { type: 'live'; tag: number; key: string; state: Liveness; status?: number }
+  | { type: 'answer'; tag: number; yes: boolean }
+  | { type: 'done'; tag: number };
+
+const STARTED = new RegExp(`^S (\\d+) (\\d+) (${RUN_KEY})$`);
+const FILE = new RegExp(`^F (\\d+) (${RUN_KEY}) (.*)$`);
+const REAPED = new RegExp(`^W (${RUN_KEY}) (\\d+)$`);
+const LIVE = new RegExp(`^L (\\d+) (${RUN_KEY}) ([012])(?: (\\d+))?$`);
+
+/** Parse one line of the agent's stdout; null for anything else. */
+export function parseAgentLine(line: string): AgentLine | null {
+  let m: RegExpExecArray | null;
+  if ((m = /^R (\d+)(?: (block|line))?$/.exec(line)))
+    return { type: 'ready', pid: Number(m[1]), reader: m[2] === 'block' ? 'block' : 'line' };
+  if ((m = /^X (.*)$/.exec(line))) return { type: 'failed', reason: m[1]! };
+  if ((m = STARTED.exec(line))) return { type: 'started', tag: Number(m[1]), pid: Number(m[2]), key: m[3]! };
+  const notice = parseEndNotice(line);
+  if (notice) return { type: 'ended', ...notice };
+  if ((m = REAPED.exec(line))) return { type: 'reaped', key: m[1]!, status: Number(m[2]) };
+  if ((m = FILE.exec(line))) return { type: 'file', tag: Number(m[1]), key: m[2]!, content: m[3]!.replace(/\|/g, '\n') };
+  if ((m = LIVE.exec(line))) {
+    const live: AgentLine = { type: 'live', tag: Number(m[1]), key: m[2]!, state: LIVENESS[Number(m[3])]! };
+    return m[4] === undefined ? live : { ...live, status: Number(m[4]) };
+  }
+  if ((m = /^A (\d+) ([01])$/.exec(line))) return { type: 'answer', tag: Number(m[1]), yes: m[2] === '1' };
+  if ((m = /^D (\d+)$/.exec(line))) return { type: 'done', tag: Number(m[1]) };
+  return null;
+}
