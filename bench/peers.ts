@@ -6,14 +6,15 @@
  * sequential submit-and-wait jobs and SEQ single submissions (ms each), and
  * 32 × `sleep 1` against the ideal makespan; qpy also over 4 real sshd nodes
  * (2 cores each), and `node -e 0`, `qpy sub` and `qpy sub -W` start to end.
- * `--quick`: smaller workloads, one repetition. `--no-ssh`: no sshd nodes.
- * Slurm is not run: left for when Debian's slurmctld, slurmd and munge are
- * installed (this script says so).
+ * Slurm too where Debian's slurmctld, slurmd and munge are installed and
+ * this runs as root (slurm-peer.ts starts them). `--quick`: smaller
+ * workloads, one repetition. `--no-ssh`, `--no-slurm`: leave those out.
  */
 import { SSHD, startCluster, type Cluster } from '../test/helpers/sshd-cluster.js';
 import { conditions } from './lib.js';
 import { has, qpyPeer, tspPeer, xargsPeer, type Peer } from './peer-systems.js';
 import { measureStart, startTable, TARGET_OVER_NODE_MS } from './start-measure.js';
+import { slurmMissing, slurmPeer } from './slurm-peer.js';
 import { quantiles } from './timing.js';
 
 const quick = process.argv.includes('--quick');
@@ -43,11 +44,11 @@ if (!process.argv.includes('--no-ssh') && SSHD !== null) {
   peers.push(await qpyPeer('qpy, 4 sshd nodes', `${nodes}\n`, { QPY_SSH_CONFIG: cluster.sshConfig }));
 }
 if (has('tsp')) peers.push(await tspPeer(SLOTS));
+const noSlurm = process.argv.includes('--no-slurm') ? 'Slurm: --no-slurm; not run' : slurmMissing();
+if (noSlurm === null) peers.push(await slurmPeer(SLOTS));
 const notes = [
   has('tsp') ? null : 'task-spooler: not installed (apt-get install task-spooler)',
-  has('slurmctld') && has('slurmd') && has('munged')
-    ? 'Slurm: installed, but this script does not start it yet'
-    : 'Slurm: not installed (apt-get install slurm-wlm munge); not run',
+  noSlurm,
   cluster ? null : 'SSH: no sshd here, or --no-ssh; not run',
 ].filter((n): n is string => n !== null);
 
