@@ -95,26 +95,47 @@ export function userName(env: NodeJS.ProcessEnv = process.env): string {
   return fromEnv && fromEnv.length > 0 ? fromEnv : userInfo().username;
 }
 
-/** Timing defaults, overridable through the environment for tests. */
+/**
+ * Timing defaults, overridable through the environment for tests. Read on each use, never at load:
+ * the CLI's start-up snapshot (src/cli/snapshot.ts) would freeze a value read at load.
+ */
 export const timing = {
   /** Unauthenticated sockets are closed after this long. */
-  handshakeMs: envInt('QPY_HANDSHAKE_MS', 5000),
+  get handshakeMs() {
+    return envInt('QPY_HANDSHAKE_MS', 5000);
+  },
   /** Refused handshakes past the first few of a peer are logged as counts this often. */
-  refusalReportMs: envInt('QPY_REFUSAL_REPORT_MS', 60_000),
+  get refusalReportMs() {
+    return envInt('QPY_REFUSAL_REPORT_MS', 60_000);
+  },
   /** Grace between TERM and KILL when killing a job. */
-  killGraceMs: envInt('QPY_KILL_GRACE_MS', 5000),
+  get killGraceMs() {
+    return envInt('QPY_KILL_GRACE_MS', 5000);
+  },
   /** How long the CLI waits for a master to start. */
-  masterStartMs: envInt('QPY_MASTER_START_MS', 15000),
+  get masterStartMs() {
+    return envInt('QPY_MASTER_START_MS', 15000);
+  },
   /** Safety-net poll of running jobs (ends are normally seen at once). */
-  pollMs: envInt('QPY_POLL_MS', 1000),
+  get pollMs() {
+    return envInt('QPY_POLL_MS', 1000);
+  },
   /** A node unreachable this long is down: its running jobs become node_failed. */
-  nodeDownAfterMs: envInt('QPY_NODE_DOWN_AFTER_MS', 60_000),
+  get nodeDownAfterMs() {
+    return envInt('QPY_NODE_DOWN_AFTER_MS', 60_000);
+  },
   /** How often qpy-multiuser probes its nodes (load, memory, outsiders, up or down); 0: never. */
-  probeMs: envInt('QPY_PROBE_MS', 60_000),
+  get probeMs() {
+    return envInt('QPY_PROBE_MS', 60_000);
+  },
   /** qpy-multiuser gives back the slots of a master away this long whose jobs' wrappers are gone. */
-  masterGraceMs: envInt('QPY_MASTER_GRACE_MS', 30_000),
+  get masterGraceMs() {
+    return envInt('QPY_MASTER_GRACE_MS', 30_000);
+  },
   /** At a certificate rotation, qpy-multiuser waits this long for its connected masters to store the new fingerprint. */
-  certificateConfirmMs: envInt('QPY_CERTIFICATE_CONFIRM_MS', 10_000),
+  get certificateConfirmMs() {
+    return envInt('QPY_CERTIFICATE_CONFIRM_MS', 10_000);
+  },
 };
 
 function envInt(name: string, fallback: number): number {

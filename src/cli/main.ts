@@ -13,6 +13,19 @@ import { COMMANDS } from './commands/index.js';
 import { connectMaster, type MasterConnection } from './connect.js';
 import { completeForShell } from './complete-sources.js';
 
+/** Run the CLI as a process: `argv` as process.argv has it; the exit status is set when it is done. */
+export function runCli(argv: string[], root: string): void {
+  cliMain(argv, root).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`qpy: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
+
 /** Run the CLI; `root` is the package root (where bin/ lives). Resolves with the exit status. */
 export async function cliMain(argv: string[], root: string | URL): Promise<number> {
   const rootPath = typeof root === 'string' ? root : fileURLToPath(root);

@@ -142,6 +142,9 @@ export const lightSocket: SocketFactory = (url, { maxPayload, timeoutMs, pin }) 
     close() {
       if (open && !sock.destroyed) sendClose(closePayload(1000));
       else sock.destroy();
+      // Our close frame is written; the server's own close and FIN need not keep the process alive (a CLI
+      // command would otherwise wait for them to exit: 5–15 ms on a busy machine). 'close' still fires if it lives on.
+      sock.unref();
     },
     terminate: () => sock.destroy(),
     onMessage: (l) => void listeners.message.push(l),

@@ -1,7 +1,9 @@
 /**
- * `qpy sub [-n N] [-m GB] [-a EXPR] COMMAND [ARGS...]`: submit a job.
+ * `qpy sub [-n N] [-m GB] [-a EXPR] [-W] COMMAND [ARGS...]`: submit a job.
  * Options end at the first non-option word or `--`. `#QPY` directives in a
  * script named as the first word apply where no flag was given (flags win).
+ * `-W` then waits on the same connection (the `wait` request, answered when
+ * the job is final) and exits as `qpy wait` does.
  */
 import { DEFAULT_JOB_MEM_GB } from '../../protocol/cluster.js';
 import { Option, type Command } from 'commander';
@@ -14,6 +16,7 @@ import { joinCommand } from '../command-line.js';
 import { looksLikeText, parseDirectives, scriptWord, scriptWordSpan } from '../directives.js';
 import { formatSubmitted } from '../format-replies.js';
 import { parseIdList } from '../id-list.js';
+import { waitUntilFinal } from './wait.js';
 import type { Template } from '../../protocol/user-master.js';
 
 export const DEFAULT_CORES = 1;
@@ -98,7 +101,7 @@ function readScript(path: string): string | null {
 
 export const sub: CommandDef = {
   name: 'sub',
-  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-a EXPR] COMMAND [ARGS...]',
+  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-a EXPR] [-W] COMMAND [ARGS...]',
   configure(cmd: Command) {
     cmd
       .argument('<command...>', 'the command to run (one argument: a shell command line; several: words passed exactly)')
@@ -114,6 +117,7 @@ export const sub: CommandDef = {
       .option('-p, --priority <N>', 'higher starts first (a whole number, default 0; ties keep submission order)')
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
+      .option('-W, --wait', 'then wait until the job (every job of an array) is final, as qpy wait does; exit 1 if it did not end done')
       .passThroughOptions();
   },
   complete: (args) => {
@@ -158,7 +162,9 @@ export const sub: CommandDef = {
         { type: 'submitMany', template, kind: 'array', commands: [command], indices: [first, last], cap, stage: null, last: true },
         600_000,
       );
-      if (reply.type === 'submittedMany') ctx.out(`Jobs ${reply.first}-${reply.last} received (array ${reply.first}).\n`);
+      if (reply.type !== 'submittedMany') return;
+      ctx.out(`Jobs ${reply.first}-${reply.last} received (array ${reply.first}).\n`);
+      if (opts['wait'] && reply.first !== null && reply.last !== null) await waitUntilFinal(ctx, master, [[reply.first, reply.last]]);
       return;
     }
     const reply = await master.request({
@@ -168,6 +174,8 @@ export const sub: CommandDef = {
       ...(copyScript === undefined ? {} : { copyScript }),
       ...(file === null ? {} : { script: file }),
     });
-    if (reply.type === 'submitted') ctx.out(formatSubmitted(reply.jobId));
+    if (reply.type !== 'submitted') return;
+    ctx.out(formatSubmitted(reply.jobId));
+    if (opts['wait']) await waitUntilFinal(ctx, master, [[reply.jobId, reply.jobId]]);
   },
 };

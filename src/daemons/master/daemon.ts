@@ -95,7 +95,8 @@ function onFinalCommitted(c: Committer, waits: Waits): Committer {
       c.putJob(job, pos);
       if (!isFinal(job)) return;
       const copy = job.spec.copy?.path;
-      void c.flushSoon().then(
+      // A job's end waits up to the commit window for company, unless a reply waits on it (`qpy sub -W`, `qpy wait`).
+      void (waits.awaitsOnly(job.id) ? c.flush() : c.flushSoon()).then(
         () => {
           if (copy !== undefined) rmSync(copy, { force: true });
           waits.final(job.id);

@@ -8,6 +8,8 @@ export interface Waits {
   until(pending: Iterable<number>): Promise<void>;
   /** A job's final state was just written. */
   final(jobId: number): void;
+  /** Whether some request waits for `jobId` alone now (its final state then unblocks a reply: commit it at once). */
+  awaitsOnly(jobId: number): boolean;
 }
 
 export function createWaits(): Waits {
@@ -17,6 +19,10 @@ export function createWaits(): Waits {
       const left = new Set(pending);
       if (left.size === 0) return Promise.resolve();
       return new Promise<void>((resolve) => waiters.add({ left, done: resolve }));
+    },
+    awaitsOnly(jobId) {
+      for (const w of waiters) if (w.left.size === 1 && w.left.has(jobId)) return true;
+      return false;
     },
     final(jobId) {
       for (const w of waiters) {
