@@ -15,7 +15,8 @@ export function tempDir(prefix = 'qpy-test-'): TempDir {
   return {
     path,
     async [Symbol.asyncDispose]() {
-      rmSync(path, { recursive: true, force: true });
+      // Retried: a process of the test (a SIGKILLed master's node agent, say) may still be writing a file as it exits.
+      rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }
