@@ -35,7 +35,7 @@ function neededByOthers(): string[] {
     join(ROOT, 'bin', 'qpy'),
     join(ROOT, 'admin', 'qpy-admin'),
     join(ROOT, 'dist', 'bundle', 'qpy.cjs'),
-    join(ROOT, 'dist', 'src', 'daemon', 'multiuser-main.js'),
+    join(ROOT, 'dist', 'src', 'daemons', 'multiuser', 'main.js'),
     join(realpathSync(join(ROOT, 'node_modules')), 'better-sqlite3', 'package.json'),
     tmpdir(),
   ];
