@@ -9,7 +9,8 @@
  * what it found; exits 1 if it found anything.
  */
 import { testMultiuser, joinedUser } from '../test/helpers/multiuser.js';
-import { fuzzFrames, formatReport } from '../test/helpers/fuzz/frame-fuzz.js';
+import { fuzzFrames } from '../test/helpers/fuzz/frame-fuzz.js';
+import { formatReport } from '../test/helpers/fuzz/frame-report.js';
 import { masterTarget, multiuserAdminTarget, multiuserMasterTarget } from '../test/helpers/fuzz/targets.js';
 import { seedFrom } from '../test/helpers/prng.js';
 import { userPaths } from '../src/config.js';

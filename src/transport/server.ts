@@ -1,12 +1,15 @@
 /**
  * An authenticated WebSocket server (ws in noServer mode on node:http).
  *
- * Per connection: send `hello` with a fresh nonce; the first frame must be a
- * valid `auth` within `handshakeMs`, with a MAC made from the key that
- * `keyFor` returns for the claimed role and user; then `welcome` with the
- * server's own proof. Every later frame is parsed with `requestSchema` and
- * answered by `handle`, exactly one reply per request. Bad frames get a coded
- * error reply; nothing a client sends can throw out of this module.
+ * This file holds the listeners (TCP or TLS, and the Unix socket) and hands
+ * each upgraded socket to server-connection.ts, which runs the handshake and
+ * answers requests. Per connection: send `hello` with a fresh nonce; the
+ * first frame must be a valid `auth` within `handshakeMs`, with a MAC made
+ * from the key that `keyFor` returns for the claimed role and user; then
+ * `welcome` with the server's own proof. Every later frame is parsed with
+ * `requestSchema` and answered by `handle`, exactly one reply per request.
+ * Bad frames get a coded error reply; nothing a client sends can throw out.
+ * The option and result types live in server-types.ts.
  *
  * Before authentication every connection passes the gate of
  * preauth-gate.ts: a byte budget for the first frame, counted while it is
@@ -29,78 +32,15 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { authSchema, type Auth } from '../protocol/handshake.js';
-import { parseFrame } from '../protocol/parse.js';
-import type { Schema } from '../protocol/schema.js';
-import { MAX_REQUEST_BYTES, PROTOCOL_VERSION } from '../protocol/version.js';
-import { QpyError } from '../errors.js';
-import { clientProof, freshNonce, sameMac, serverProof } from './auth.js';
+import { WebSocketServer } from 'ws';
+import { MAX_REQUEST_BYTES } from '../protocol/version.js';
 import { describePeer, type Endpoint } from './socket-owner.js';
-import { createGate, type Gate } from './preauth-gate.js';
-import { MAX_AUTH_FRAME_BYTES, REPORT_EVERY_MS, type PreauthCaps } from './preauth-limits.js';
+import { createGate } from './preauth-gate.js';
+import { REPORT_EVERY_MS } from './preauth-limits.js';
+import { serve } from './server-connection.js';
+import type { RunningServer, ServerCertificate, ServerOptions } from './server-types.js';
 
-/** Who is on the other end of an authenticated connection. */
-export interface Peer {
-  readonly role: Auth['role'];
-  readonly user: string;
-  /** Send an unsolicited frame (a push) to this peer. */
-  send(frame: object): void;
-  /** Close the connection; with an error, send it first (`id: null`). Nothing the peer sends afterwards is handled. */
-  close(err?: QpyError): void;
-  /** The peer as a log names it: address:port, and uid, user and pid when it is on this machine. */
-  describe(): Promise<string>;
-}
-
-export interface ServerOptions<In extends { id: number }> {
-  host: string;
-  port: number;
-  /**
-   * The key a peer claiming (role, user) must prove; null to refuse as a
-   * wrong key would be; a QpyError to refuse with that error (for what is no
-   * secret, such as a user the administrator removed).
-   */
-  keyFor(role: Auth['role'], user: string): Buffer | null | QpyError;
-  /** The error a peer whose proof fails gets (default: UNAUTHENTICATED, wrong key). */
-  wrongKey?(role: Auth['role'], user: string): QpyError;
-  /** What a peer of `role` may send, or null if that role may not connect here. */
-  requestSchema(role: Auth['role']): Schema<In> | null;
-  handle(request: In, peer: Peer): Promise<object> | object;
-  /** Unauthenticated sockets (raw TCP ones included) are closed this long after they were accepted. */
-  handshakeMs: number;
-  /** How often counts of refused handshakes are logged (default: once a minute). */
-  refusalReportMs?: number;
-  /** Caps on unauthenticated connections (default: from the open-file limit, see preauth-limits.ts). */
-  preauthCaps?: PreauthCaps;
-  serverName: string;
-  /**
-   * Also serve on this Unix domain socket (replacing a stale one). Peers on
-   * this host use it: only the account owning its directory can put a socket
-   * there, so no other account can stand in for the daemon.
-   */
-  socketPath?: string;
-  /** Serve TLS on the TCP listener with this key and certificate (PEM). */
-  tls?: ServerCertificate;
-  log(line: string): void;
-  /** A peer has proven its key. */
-  onAuthenticated?(peer: Peer): void;
-  onDisconnect?(peer: Peer): void;
-}
-
-/** A private key and its certificate, PEM (one text may hold both). */
-export interface ServerCertificate {
-  key: string;
-  cert: string;
-}
-
-export interface RunningServer {
-  readonly port: number;
-  readonly http: Server | TlsServer;
-  /** With `tls`: serve this certificate to new connections from now on (open ones keep theirs). */
-  setCertificate(tls: ServerCertificate): void;
-  /** Stop accepting, close every socket. */
-  close(): Promise<void>;
-}
+export type { Peer, RunningServer, ServerCertificate, ServerOptions } from './server-types.js';
 
 /** Frames bigger than this are cut by ws itself (close 1009); smaller oversize frames get an error reply. */
 const HARD_FRAME_LIMIT = 16 * MAX_REQUEST_BYTES;
@@ -193,120 +133,5 @@ export async function startServer<In extends { id: number }>(opts: ServerOptions
       wss.close();
       await Promise.all([closeOne(http), ...(local ? [closeOne(local)] : [])]);
     },
-  };
-}
-
-function defaultWrongKey(role: Auth['role']): QpyError {
-  return role === 'join'
-    ? new QpyError('UNAUTHENTICATED', 'the invitation code is wrong, used or expired', 'ask your administrator for a new one')
-    : new QpyError('UNAUTHENTICATED', 'authentication failed: wrong key', 'check that the key file belongs to this qpy directory');
-}
-
-/**
- * Serve one WebSocket: the handshake, then requests. Returns what to do at
- * the handshake deadline (the gate keeps the clock from the moment the socket
- * was accepted).
- */
-function serve<In extends { id: number }>(
-  ws: WebSocket,
-  socket: Socket,
-  gate: Gate,
-  opts: ServerOptions<In>,
-  describe: () => Promise<string>,
-): () => void {
-  const nonce = freshNonce();
-  let peer: Peer | null = null;
-  // Set once the server refuses or closes: nothing more is read.
-  let ending = false;
-  const send = (frame: object) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
-  };
-  const end = (err: QpyError | undefined, code: number) => {
-    ending = true;
-    if (err) send(err.toReply(null));
-    ws.close(code, err?.code);
-    // A peer that does not answer the close frame is cut off.
-    setTimeout(() => ws.terminate(), 1000).unref();
-  };
-  /**
-   * Refuse the handshake: counted against the peer, held as long as the gate
-   * says (not at the deadline), logged naming who it was (looked up while its
-   * socket is still open) unless the gate counts it for its report; then
-   * answered and closed.
-   */
-  const refuse = (err: QpyError, claim: string, atDeadline = false) => {
-    if (ending) return;
-    ending = true;
-    void gate.failed(socket).then(({ delayMs, logIt }) => {
-      const go = () => {
-        if (!logIt) return end(err, 4001);
-        void describe()
-          .catch(() => 'an unknown peer')
-          .then((who) => {
-            opts.log(`refused ${claim}from ${who}: ${err.message}`);
-            end(err, 4001);
-          });
-      };
-      if (delayMs > 0 && !atDeadline) setTimeout(go, delayMs).unref();
-      else go();
-    });
-  };
-  ws.on('error', () => ws.terminate());
-  ws.on('close', () => {
-    if (peer) opts.onDisconnect?.(peer);
-  });
-  send({ type: 'hello', protocol: PROTOCOL_VERSION, nonce, server: opts.serverName });
-
-  ws.on('message', (data: RawData) => {
-    if (ending) return;
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (peer === null) {
-      const auth = parseFrame(raw, authSchema, MAX_AUTH_FRAME_BYTES);
-      if (!auth.ok) return refuse(new QpyError('UNAUTHENTICATED', `expected an auth frame: ${auth.message}`), '');
-      const a = auth.value;
-      const claim = `${a.role} ${JSON.stringify(a.user)} `;
-      if (a.protocol !== PROTOCOL_VERSION) {
-        return refuse(
-          new QpyError(
-            'VERSION_MISMATCH',
-            `${opts.serverName} speaks protocol ${PROTOCOL_VERSION}, the client ${a.protocol}`,
-            'restart the daemon after an upgrade: qpy restart',
-          ),
-          claim,
-        );
-      }
-      const key = opts.keyFor(a.role, a.user);
-      if (key instanceof QpyError) return refuse(key, claim);
-      if (key === null || !sameMac(a.mac, clientProof(key, a.role, nonce, a.nonce))) {
-        return refuse(opts.wrongKey?.(a.role, a.user) ?? defaultWrongKey(a.role), claim);
-      }
-      gate.authenticated(socket);
-      peer = { role: a.role, user: a.user, send, close: (err) => end(err, 4003), describe };
-      send({ type: 'welcome', mac: serverProof(key, nonce, a.nonce) });
-      opts.onAuthenticated?.(peer);
-      return;
-    }
-    const schema = opts.requestSchema(peer.role);
-    if (schema === null) return end(new QpyError('UNAUTHENTICATED', `role ${peer.role} may not send requests here`), 4001);
-    const parsed = parseFrame(raw, schema, MAX_REQUEST_BYTES);
-    if (!parsed.ok) {
-      send(new QpyError(parsed.code, parsed.message).toReply(parsed.id));
-      return;
-    }
-    const request = parsed.value;
-    const current = peer;
-    Promise.resolve()
-      .then(() => opts.handle(request, current))
-      .then(send, (err: unknown) => {
-        if (err instanceof QpyError) return send(err.toReply(request.id));
-        opts.log(`internal error handling ${JSON.stringify((request as { type?: string }).type)}: ${(err as Error)?.stack ?? String(err)}`);
-        send(
-          new QpyError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`, 'see the daemon log').toReply(request.id),
-        );
-      });
-  });
-  return () => {
-    if (ending) ws.terminate();
-    else refuse(new QpyError('UNAUTHENTICATED', 'no authentication within the deadline'), '', true);
   };
 }

@@ -11,7 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useSite } from '../helpers/real-site.js';
-import { fuzzFrames, formatReport } from '../helpers/fuzz/frame-fuzz.js';
+import { fuzzFrames } from '../helpers/fuzz/frame-fuzz.js';
+import { formatReport } from '../helpers/fuzz/frame-report.js';
 import { masterTarget, multiuserAdminTarget, multiuserMasterTarget } from '../helpers/fuzz/targets.js';
 import { fuzzCli, formatCliReport } from '../helpers/fuzz/cli-fuzz.js';
 import { seedFrom } from '../helpers/prng.js';

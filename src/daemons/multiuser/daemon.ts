@@ -2,13 +2,15 @@
  * The qpy-multiuser daemon: one per site, run by the unprivileged admin
  * account, over the admin directory (QPY_MULTIUSER_DIR). Start-up: check the
  * directory and key permissions, lock the store, rebuild the allocation from
- * it (slots, users in registration order, drained nodes), apply the admin's
- * files (the last good copy of any that is wrong), listen (with TLS off
- * loopback: tls-certificate.ts), then advertise in `multiuser.json`. Masters
+ * it (slots, users in registration order, drained nodes) and apply the
+ * admin's files (the last good copy of any that is wrong), both in
+ * restore.ts; then, here, listen (with TLS off loopback: tls-certificate.ts;
+ * the address and port from listen-address.ts), start the node prober and
+ * the watch on dead masters, and advertise in `multiuser.json`. Masters
  * re-register on their own after a restart.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { QpyError } from '../../errors.js';
+import { writeFileSync } from 'node:fs';
+import type { QpyError } from '../../errors.js';
 import { multiuserPaths, timing, type MultiuserPaths } from '../../config.js';
 import { removeDiscovery, writeDiscovery } from '../../discovery.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
@@ -19,19 +21,16 @@ import {
   type AdminToAllocator,
   type JoinToAllocator,
 } from '../../protocol/admin-allocator.js';
-import { addUser, createAllocator, type AllocatorState } from '../../allocator/state.js';
-import { chargeSlot } from '../../allocator/accounting.js';
-import { setDrained } from '../../allocator/admin.js';
-import { openAllocatorStore, type AllocatorSnapshot, type AllocatorStore } from '../../store/allocator-store.js';
-import { repairSnapshot } from '../../store/allocator-repair.js';
+import { openAllocatorStore, type AllocatorStore } from '../../store/allocator-store.js';
 import { startServer, type Peer, type RunningServer } from '../../transport/server.js';
-import { capacityFromProbes, nodesInForce, rulesInForce } from './config.js';
+import { capacityFromProbes } from './config.js';
+import { restoreAllocation } from './restore.js';
+import { listenError, readOptional } from './listen-address.js';
 import { createProber, type Prober } from './node-prober.js';
 import { handleAdmin, handleJoin, handleMaster, persistUser } from './handlers.js';
 import type { MultiuserContext } from './context.js';
 import { watchDeadMasters, type DeadMasterWatch } from './dead-masters.js';
 import { keyFor, wrongKey } from './auth.js';
-import { portHolder } from '../../transport/socket-owner.js';
 import { fileLog, type Log } from '../shared/log.js';
 import { prepareAdminDir } from './admin-dir.js';
 import { certificateAtStart, type Certificate } from './tls-certificate.js';
@@ -53,26 +52,6 @@ export interface RunningMultiuser {
 
 type Request = MasterToAllocator | AdminToAllocator | JoinToAllocator;
 
-function readOptional(path: string): string | null {
-  try {
-    const t = readFileSync(path, 'utf8').trim();
-    return t === '' ? null : t;
-  } catch {
-    return null;
-  }
-}
-
-/** The allocation as the store left it: users in registration order, their slots, drained nodes. */
-function restore(state: AllocatorState, snap: AllocatorSnapshot, log: Log): void {
-  for (const u of snap.users) addUser(state, u.name).removed = u.removed;
-  for (const s of snap.slots) {
-    const user = state.userByName.get(s.user) ?? addUser(state, s.user);
-    if (!user.slots.has(s.jobId)) chargeSlot(state, user, s);
-  }
-  for (const node of snap.drained) setDrained(state, node, true);
-  if (snap.slots.length > 0) log(`restored ${snap.slots.length} slots of ${snap.users.length} users`);
-}
-
 export async function startMultiuser(opts: MultiuserOptions = {}): Promise<RunningMultiuser> {
   const paths = opts.paths ?? multiuserPaths();
   prepareAdminDir(paths);
@@ -86,38 +65,8 @@ export async function startMultiuser(opts: MultiuserOptions = {}): Promise<Runni
   }
 }
 
-/**
- * The store as loaded, without the impossible rows an older version may have
- * kept (see allocator-repair.ts): each is logged, and deleted from the store
- * with the start-up's first commit.
- */
-function loadRepaired(store: AllocatorStore, log: Log): AllocatorSnapshot {
-  const repair = repairSnapshot(store.load());
-  for (const line of repair.lines) log(`store repair: ${line}`);
-  for (const name of repair.userNames) store.deleteUser(name);
-  for (const row of repair.slotRows) store.deleteSlotRow(row);
-  return repair.snap;
-}
-
 async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Promise<RunningMultiuser> {
-  const snap = loadRepaired(store, log);
-  const meta = snap.meta;
-  const problems = new Map<string, string>();
-  const nodes = nodesInForce(paths.nodes, meta.get('last_good_nodes'));
-  const rules = rulesInForce(paths.rules, meta.get('last_good_rules'));
-  for (const [key, r] of [
-    ['nodes', nodes],
-    ['rules', rules],
-  ] as const) {
-    if (r.problem) {
-      problems.set(key, `${r.problem.message} (the last good ${key} file stays in force)`);
-      log(`${key}: ${r.problem.message}`);
-    } else if (r.text !== null) store.setMeta(`last_good_${key}`, r.text);
-  }
-  const state = createAllocator(nodes.value, rules.value);
-  restore(state, snap, log);
-  const invites = new Map(snap.invites.map((i) => [i.user, { key: i.key, expiresAt: i.expiresAt }]));
-  await store.commit();
+  const { state, meta, problems, invites, nodesText } = await restoreAllocation(paths, store, log);
 
   const host = readOptional(paths.address) ?? '127.0.0.1';
   const savedPort = Number(readOptional(paths.port) ?? '0');
@@ -177,7 +126,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     listen: { host, port: 0, fingerprint: certificate?.fingerprint ?? null },
     finish: () => void stop(),
     wake,
-    capacity: capacityFromProbes(nodes.text ?? meta.get('last_good_nodes') ?? ''),
+    capacity: capacityFromProbes(nodesText ?? meta.get('last_good_nodes') ?? ''),
     probe: (names) => void prober?.probe(names),
     removedUsers: new Set(
       [...meta].filter(([k, v]) => k.startsWith('removed_user:') && v !== '').map(([k]) => k.slice('removed_user:'.length)),
@@ -247,22 +196,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   try {
     server = await listen(Number.isSafeInteger(savedPort) && savedPort > 0 && savedPort < 65536 ? savedPort : 0);
   } catch (err) {
-    if (savedPort > 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      const holder = await portHolder(savedPort, host);
-      const which =
-        holder?.pid != null
-          ? `, pid ${holder.pid}`
-          : holder?.candidates?.length
-            ? `, one of its processes: ${holder.candidates.map((c) => `pid ${c.pid} (${c.command})`).join(', ')}`
-            : '';
-      const by = holder ? `held by uid ${holder.uid}${holder.user ? ` (${holder.user})` : ''}${which}` : 'in use';
-      throw new QpyError(
-        'ALREADY_RUNNING',
-        `port ${savedPort} (from ${paths.port}) is ${by}${holder?.uid === process.getuid?.() ? ': is another qpy-multiuser running?' : ''}`,
-        `if it is not a qpy-multiuser of yours, stop that program, or remove ${paths.port} to take another port (users must then join again)`,
-      );
-    }
-    throw new QpyError('INTERNAL', `cannot listen on ${host}: ${(err as Error).message}`);
+    throw await listenError(err, savedPort, host, paths);
   }
   ctx.listen.port = server.port;
   if (savedPort !== server.port) writeFileSync(paths.port, `${server.port}\n`, { mode: 0o600 });

@@ -11,9 +11,9 @@
  * frame gets anything but an error and the close. Per batch: the daemon's
  * process is alive, a fresh link gets a valid `status`, the target's own
  * check holds (a master lists no job it never announced), and its log has no
- * internal error.
+ * internal error. Each answer is judged in frame-answers.ts; the daemons
+ * are described by frame-fuzz-target.ts, the run by frame-report.ts.
  */
-import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { connect } from '../../../src/transport/client.js';
 import { wsSocket } from '../../../src/transport/ws-socket.js';
@@ -21,34 +21,14 @@ import { parseFrame } from '../../../src/protocol/parse.js';
 import { authSchema } from '../../../src/protocol/handshake.js';
 import { errorReplySchema } from '../../../src/protocol/user-master.js';
 import type { Schema } from '../../../src/protocol/schema.js';
-import { MAX_REQUEST_BYTES, ROLES, type Role } from '../../../src/protocol/version.js';
-import { fuzzFrame, messageTypes, mutate, MUTATIONS, validMessage, type Frame } from './frames.js';
-import { openRawLink, type Outcome, type RawLink } from './raw-link.js';
+import { ROLES } from '../../../src/protocol/version.js';
+import { fuzzFrame, mutate, MUTATIONS, type Frame } from './frames.js';
+import { messageTypes, validMessage } from './valid-messages.js';
+import { openRawLink, type RawLink } from './raw-link.js';
+import { checkAnswer, excerpt, expected, STACK, type Expected } from './frame-answers.js';
+import type { FuzzTarget } from './frame-fuzz-target.js';
+import { bump, type FuzzReport } from './frame-report.js';
 import { Rng } from '../prng.js';
-
-export interface FuzzTarget {
-  /** As reports name it: `qpy-master (alice)`, `qpy-multiuser as admin`… */
-  name: string;
-  url(): string;
-  key(): Buffer;
-  role: Role;
-  user: string;
-  requestSchema: Schema<unknown>;
-  replySchema: Schema<unknown>;
-  /** Valid requests not to send (they would stop the daemon, block forever, or run what the fuzzer made up). */
-  forbid(msg: Record<string, unknown>): boolean;
-  /** A status request (no id): must get a `status` reply. */
-  status: Record<string, unknown>;
-  alive(): boolean;
-  /** The daemon's log file (scanned for internal errors; targets on one daemon share it). */
-  logPath: string;
-  /** Make a valid message likelier to reach deep (its own user name, real node names…), before any mutation. */
-  tune?(msg: Record<string, unknown>, rng: Rng): void;
-  /** Seen for every accepted reply (a master's announced job IDs). */
-  onReply?(reply: Record<string, unknown>): void;
-  /** After each batch: a problem with the daemon's state, or null. */
-  check?(): Promise<string | null>;
-}
 
 export interface FuzzOptions {
   seed: number;
@@ -64,38 +44,6 @@ export interface FuzzOptions {
   replyTimeoutMs?: number;
   /** Progress lines (one per batch). */
   progress?(line: string): void;
-}
-
-export interface FuzzReport {
-  seed: number;
-  frames: number;
-  /** Frames sent, by target and kind. */
-  tried: Map<string, number>;
-  /** What came back, by kind (`error BAD_REQUEST`, `submitted`, `closed 1007`…). */
-  answers: Map<string, number>;
-  findings: string[];
-  ms: number;
-}
-
-const STACK = /\n\s+at |\bat [\w.<>]+ \(|node:internal|file:\/\/|\.js:\d+:\d+/;
-const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
-const excerpt = (f: Frame) => {
-  const s = f.data
-    .subarray(0, 160)
-    .toString('latin1')
-    .replace(/[^\x20-\x7e]/g, '?');
-  return `${f.binary ? 'binary' : 'text'} ${f.data.length} B: ${s}${f.data.length > 160 ? '…' : ''}`;
-};
-
-/** What the daemon must do with `frame` (decided with its own parser and limits). */
-function expected(
-  frame: Frame,
-  schema: Schema<unknown>,
-): { accepted: true; msg: Record<string, unknown> } | { accepted: false; id: number | null; close: boolean } {
-  if (!frame.binary && !isUtf8(frame.data)) return { accepted: false, id: null, close: true };
-  const parsed = parseFrame(frame.data, schema, MAX_REQUEST_BYTES);
-  if (parsed.ok) return { accepted: true, msg: parsed.value as Record<string, unknown> };
-  return { accepted: false, id: parsed.id, close: false };
 }
 
 export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
@@ -132,7 +80,7 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
   /** One authenticated frame: sent, its answer checked. */
   const authenticated = async (t: FuzzTarget) => {
     let frame: Frame;
-    let want: ReturnType<typeof expected>;
+    let want: Expected;
     // A frame the daemon would act on but must not get (finish, wait…) is made again.
     for (;;) {
       frame = fuzzFrame(t.requestSchema, types.get(t)!, nextId++, rng, mutateShare, t.tune?.bind(t));
@@ -142,36 +90,7 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     bump(report.tried, `${t.name} ${frame.kind}`);
     const link = await linkFor(t);
     const out = await link.exchange(frame, timeout);
-    checkAnswer(t, frame, want, out);
-  };
-
-  const checkAnswer = (t: FuzzTarget, frame: Frame, want: ReturnType<typeof expected>, out: Outcome) => {
-    if (out.timedOut) return find(t, `no answer within ${timeout} ms to ${frame.kind} (${excerpt(frame)})`);
-    if (out.replies.length === 0) {
-      bump(report.answers, `closed ${out.closed}`);
-      if (!want.accepted && want.close) return;
-      return find(t, `the link was closed (${out.closed}) after ${frame.kind} (${excerpt(frame)})`);
-    }
-    const text = out.replies[0]!;
-    const parsed = parseFrame(text, t.replySchema, Number.MAX_SAFE_INTEGER);
-    if (!parsed.ok)
-      return find(t, `a reply does not validate (${parsed.message}): ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
-    const reply = parsed.value as { type: string; id?: number | null; code?: string; message?: string; hint?: string };
-    bump(report.answers, reply.type === 'error' ? `error ${reply.code}` : reply.type);
-    if (reply.code === 'INTERNAL') find(t, `INTERNAL reply: ${reply.message} to ${frame.kind} (${excerpt(frame)})`);
-    if (STACK.test(`${reply.message ?? ''}\n${reply.hint ?? ''}`)) find(t, `a stack trace in a reply: ${text.slice(0, 300)}`);
-    if (want.accepted) {
-      if (reply.id !== want.msg['id']) find(t, `reply id ${reply.id} to a request with id ${String(want.msg['id'])}`);
-      else if (reply.type !== 'error') t.onReply?.(reply as Record<string, unknown>);
-      return;
-    }
-    if (want.close) return find(t, `a text frame that is not UTF-8 was answered (${reply.type}) instead of closing the link`);
-    if (reply.type !== 'error' || (reply.code !== 'BAD_FRAME' && reply.code !== 'BAD_REQUEST')) {
-      return find(t, `a frame the schema refuses was acted on: ${text.slice(0, 300)} to ${frame.kind} (${excerpt(frame)})`);
-    }
-    // An oversized frame's id may be unread (null); any other refusal names the frame's id when it has one.
-    if (reply.id !== want.id && !(reply.id === null && frame.data.length > MAX_REQUEST_BYTES))
-      find(t, `error reply id ${reply.id}, the frame's id is ${want.id} (${frame.kind})`);
+    checkAnswer(t, frame, want, out, timeout, report.answers, (what) => find(t, what));
   };
 
   /** One frame on a fresh link before authenticating: anything but an error and the close is a finding. */
@@ -282,28 +201,4 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     report.ms = Math.round(performance.now() - started);
   }
   return report;
-}
-
-/** What a run tried and found, as lines for a test's or a bench's output. */
-export function formatReport(r: FuzzReport): string {
-  const kinds = new Map<string, number>();
-  for (const [k, n] of r.tried) bump(kinds, k.replace(/^.* (\S+)$/, '$1').replace(/^valid:.*/, 'valid'), n);
-  const byTarget = new Map<string, number>();
-  for (const [k, n] of r.tried) bump(byTarget, k.replace(/ \S+$/, ''), n);
-  const valid = new Map<string, number>();
-  for (const [k, n] of r.tried) if (/ valid:/.test(k)) bump(valid, k.replace(/^.* valid:/, ''), n);
-  const list = (m: Map<string, number>) =>
-    [...m]
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ');
-  return [
-    `frame fuzz: seed ${r.seed}, ${r.frames} frames in ${(r.ms / 1000).toFixed(1)} s`,
-    `  tried, by target: ${list(byTarget)}`,
-    `  tried, by kind: ${list(kinds)}`,
-    `  valid requests: ${list(valid)}`,
-    `  answers: ${list(r.answers)}`,
-    `  found: ${r.findings.length === 0 ? 'nothing' : `${r.findings.length} problems:`}`,
-    ...r.findings.map((f) => `    - ${f}`),
-  ].join('\n');
 }

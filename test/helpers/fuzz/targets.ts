@@ -15,9 +15,9 @@ import { allocatorToMasterSchema, masterToAllocatorSchema } from '../../../src/p
 import { adminToAllocatorSchema, allocatorToAdminSchema } from '../../../src/protocol/admin-allocator.js';
 import type { Schema } from '../../../src/protocol/schema.js';
 import type { MultiuserPaths, UserPaths } from '../../../src/config.js';
-import type { FuzzTarget } from './frame-fuzz.js';
+import type { FuzzTarget } from './frame-fuzz-target.js';
 import type { Rng } from '../prng.js';
-import { EXPRESSIONS } from './frames.js';
+import { EXPRESSIONS } from './strings.js';
 
 /** Mostly this user's own name and real node names, so that requests get past the identity check and reach the allocator. */
 function tuneFor(user: string | null, nodes: string[]) {
