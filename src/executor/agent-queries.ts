@@ -82,7 +82,7 @@ export async function lastClaim(ask: Ask, jobId: number, limitMs: number): Promi
 }
 
 /** Requests about many jobs are sent together, this long after the first (one `rm` for all forgotten jobs). */
-const BATCH_MS = 20;
+const BATCH_MS = 100;
 
 /** A request about many jobs, sent in batches: `build` makes it for the ids gathered. */
 export function batched(ask: Ask, build: (tag: number, ids: number[]) => string) {

@@ -33,9 +33,10 @@
  *    (128+N) without running the command. (A signal in the microseconds
  *    between this check and the command's exec is absorbed; kill()'s KILL
  *    fallback covers that.)
- * 5. Run `eval "(trap - TERM INT HUP; set --; $CMD⏎⏎)"` in the foreground with stdin </dev/null and
- *    stdout/stderr truncated into `job_<ID>.out` / `job_<ID>.err`; failure to
- *    open them => `error output`.
+ * 5. Open stdin </dev/null and stdout/stderr truncated into `job_<ID>.out` /
+ *    `job_<ID>.err`, for good (failure => `error output`), then run
+ *    `eval "(trap - TERM INT HUP; set --; exec 3>&-; $CMD⏎⏎)"` in the
+ *    foreground; the wrapper's stderr goes back to /dev/null after it.
  * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
  *    `error <reason>\n`), one write(2), complete only with its final newline
  *    (appending creates no inode: see run-files.ts).
@@ -67,19 +68,25 @@ const LINES = [
   '_qw_f=$1/$2.run; _qw_k=$2; _qw_id=$3; _qw_wd=$4; _qw_cmd=$5; shift 5',
   // The last act of every path: append the status line (when the claim is ours), notify fd 3, exit.
   // SIGPIPE is ignored only now, so a notifier that has gone away cannot kill the wrapper early.
-  '_qw_end() { [ -n "$2" ] && printf \'%s\\n\' "$2" >>"$_qw_f"; trap "" PIPE; printf \'E %s %s\\n\' "$_qw_k" "$1" >&3; exit "$1"; } 2>/dev/null',
-  'set -C; { echo $$ >"$_qw_f"; } 2>/dev/null || _qw_end 125; set +C',
+  '_qw_end() { [ -n "$2" ] && printf \'%s\\n\' "$2" >>"$_qw_f"; trap "" PIPE; printf \'E %s %s\\n\' "$_qw_k" "$1" >&3; exit "$1"; }',
+  // The wrapper's own messages go nowhere, once for all: a redirection on each command would cost a
+  // save and a restore of the descriptor (four system calls) every time.
+  'exec 2>/dev/null; set -C; echo $$ >"$_qw_f" || _qw_end 125; set +C',
   'for _qw_a do export "$_qw_a"; done',
-  'cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; _qw_end 126 "error $_qw_e"; }',
+  'cd "$_qw_wd" || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; _qw_end 126 "error $_qw_e"; }',
   '[ -n "$_qw_sig" ] && _qw_end "$_qw_sig" "exit $_qw_sig"',
+  // The output files are opened for good (`command` keeps a failed `exec` from ending the shell), not
+  // around the command, which would save and restore three descriptors.
+  'command exec </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err" || { exec >/dev/null 2>&1; _qw_end 126 "error output"; }',
   // The signal is checked again once the output files are open (opening them can take a while): a TERM
   // that arrived meanwhile must stop the command from starting, not be swallowed by the trap.
   // The command runs in a subshell (a fork, no exec of a new sh), with the wrapper's traps, arguments and
   // notification descriptor cleared. The subshell is written INSIDE the eval'd text, so the shell sees
   // the command as the subshell's last command and execs a simple command in place: one fork per job
   // fewer than `(…; eval "$_qw_cmd")`. The blank line before `)` ends a trailing comment or backslash.
-  '_qw_rc=x; { if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else eval "(trap - TERM INT HUP; set --; $_qw_cmd\n\n)" 3>&-; _qw_rc=$?; fi; } </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err"',
-  '[ "$_qw_rc" = x ] && _qw_end 126 "error output"',
+  'if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else eval "(trap - TERM INT HUP; set --; exec 3>&-; $_qw_cmd\n\n)"; _qw_rc=$?; fi',
+  // A message of the wrapper's (a notifier gone) must not land in the job's error file.
+  'exec 2>/dev/null',
   '_qw_end "$_qw_rc" "exit $_qw_rc"',
 ];
 

@@ -54,7 +54,7 @@ export interface Dispatcher {
   releaseAtNextPass(jobId: number): void;
   /** Find out whether these running jobs run (adopt.ts), again until their nodes answer. */
   adopt(jobs: Job[]): void;
-  /** Resolves when no pass is running or pending. */
+  /** Resolves when no pass is running or pending and no launch awaits its node's answer. */
   idle(): Promise<void>;
 }
 

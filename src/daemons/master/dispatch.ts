@@ -32,6 +32,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   let idleWaiters: (() => void)[] = [];
   /** Slots of ended jobs, given back when the next pass starts. */
   const endedSlots: number[] = [];
+  /** Launches sent and not yet answered: a pass does not wait for them (the next one may start meanwhile); idle() does. */
+  const launching = new Set<Promise<void>>();
   /** Kills under way: a job's end is recorded only once its whole process group is gone. */
   const killing = new Map<number, Promise<void>>();
 
@@ -57,15 +59,18 @@ export function createDispatcher(rt: Runtime): Dispatcher {
           if (again) {
             again = false;
             poke();
-          } else {
-            const w = idleWaiters;
-            idleWaiters = [];
-            for (const f of w) f();
-          }
+          } else wakeIdle();
         });
     };
     if (wait > 0) setTimeout(start, wait);
     else setImmediate(start);
+  }
+
+  function wakeIdle(): void {
+    if (running || launching.size > 0) return;
+    const w = idleWaiters;
+    idleWaiters = [];
+    for (const f of w) f();
   }
 
   async function pass(): Promise<void> {
@@ -93,7 +98,13 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       await run(plan.commitFailed());
       return;
     }
-    await run(plan.launches());
+    // Launched, not waited for: the agent's answers come while the next pass runs.
+    const sent = run(plan.launches()).catch((err: Error) => rt.log(`launch failed: ${err.message}`));
+    launching.add(sent);
+    void sent.finally(() => {
+      launching.delete(sent);
+      wakeIdle();
+    });
   }
 
   async function launch(job: Job): Promise<void> {
@@ -141,7 +152,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       void adoptRunning(rt, dispatcher, jobs).catch((e: Error) =>
         rt.log(`adoption of job${jobs.length === 1 ? '' : 's'} ${jobs.map((j) => j.id).join(' ')} failed: ${e.message}`),
       ),
-    idle: () => (running ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
+    idle: () => (running || launching.size > 0 ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
   };
   return dispatcher;
 }
