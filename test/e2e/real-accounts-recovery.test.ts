@@ -9,7 +9,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { useSite } from '../helpers/real-site.js';
@@ -66,7 +66,10 @@ test('b. a dead master strands no cores: alice’s master SIGKILLed while her jo
         `${err.message} (${seen}); the daemon's log ends:\n${readFileSync(site.paths.log, 'utf8').split('\n').slice(-15).join('\n')}`,
       ),
     );
-    assert.equal(readFileSync(join(site.bob.home, `job_${bobs}.out`), 'utf8'), `${site.bob.name}\n`);
+    // Granted is not yet started: the job's first line may come a moment after the grant.
+    const out = join(site.bob.home, `job_${bobs}.out`);
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8') !== '', { what: `bob's job ${bobs} writing its output` });
+    assert.equal(readFileSync(out, 'utf8'), `${site.bob.name}\n`);
   } finally {
     writeFileSync(join(site.bob.home, 'stop-b'), '');
     await site.qpy(site.alice, ['kill', 'all']); // restarts her master; what it never started is killed
