@@ -87,24 +87,23 @@ const FUNCTIONS = [
  * - reads a wrapper's argv with `mapfile`, without a fork;
  * - tells how each of its wrappers ended (`W key status`, 137 for a SIGKILL),
  *   so a wrapper killed before it could write its status is known at once:
- *   it keeps its wrappers in its job table (as `_q_kid`), and a CHLD trap
- *   waits for those that are gone. Traps run only between commands, so the
- *   request loop wakes every 0.25 s (a partial line read before the timeout
- *   is kept).
+ *   it keeps its wrappers in its job table (as `_q_kid`), and the request
+ *   loop waits for those that are gone, after each request and when it
+ *   wakes, every 0.25 s (a partial line read before the timeout is kept).
  * Given to `eval`, so that sh never parses it.
  */
 const BASH_ONLY = [
   `_q_b() { LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`,
   `_q_ident() { _a=(); mapfile -t -d '' -n 6 _a <"/proc/$1/cmdline" 2>/dev/null; [ "\${_a[3]-}" = ${WRAPPER_NAME} ] && [ "\${_a[4]-}" = "$RUN" ] && [ "\${_a[5]-}" = "$2" ]; }`,
-  'declare -A _q_kid; _c_due=',
+  'declare -A _q_kid',
   `_q_forget() { _q_kid[$1]=$2; }`,
-  // Its own names only (_c_*): the trap may run between any two commands of a request. A sweep looks at
-  // every wrapper, so sweeps are at most 20 ms apart (bash 5: EPOCHREALTIME); one put off (_c_due) runs
-  // after the next request, or when the request loop next wakes.
-  `_q_chld() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then _c_due=1; return; fi; _c_next=$((\${_c_now:-0} + 20000)); _c_due=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" 2>/dev/null && continue; wait "$_c_p" 2>/dev/null; _c_s=$?; echo "W \${_q_kid[$_c_p]} $_c_s"; unset "_q_kid[$_c_p]"; done; }`,
-  'trap _q_chld CHLD',
+  // The sweep runs in the request loop, after a request and whenever the loop wakes, never from a CHLD
+  // trap: bash 5.2 dies of SIGSEGV when a CHLD trap is set and `wait PID` reaps children (seen after a
+  // few thousand launches; a CHLD trap that only sets a flag is enough). It looks at every wrapper, so
+  // sweeps are at most 20 ms apart (bash 5: EPOCHREALTIME).
+  `_q_chld() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 20000)); for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" 2>/dev/null && continue; wait "$_c_p" 2>/dev/null; _c_s=$?; echo "W \${_q_kid[$_c_p]} $_c_s"; unset "_q_kid[$_c_p]"; done; }`,
   `_q_status() { wait "$1" 2>/dev/null; _w=$?; unset "_q_kid[$1]"; [ "$_w" != 127 ] || _w=; }`,
-  `_q_loop() { _q_acc=; while :; do if IFS= read -r -t 0.25 _q_in; then _q_in=$_q_acc$_q_in; _q_acc=; eval "$_q_in"; [ -z "$_c_due" ] || _q_chld; elif [ $? -gt 128 ]; then _q_acc=$_q_acc$_q_in; [ -z "$_c_due" ] || _q_chld; else break; fi; done; }`,
+  `_q_loop() { _q_acc=; while :; do if IFS= read -r -t 0.25 _q_in; then _q_in=$_q_acc$_q_in; _q_acc=; eval "$_q_in"; _q_chld; elif [ $? -gt 128 ]; then _q_acc=$_q_acc$_q_in; _q_chld; else break; fi; done; }`,
 ].join('\n');
 
 /** Elsewhere: the argv through tr (a fork and an exec); only ever asked about jobs that are polled. */
