@@ -1,10 +1,9 @@
 /** `qpy sub -W`: submit and wait in one command, ending as `qpy wait` does (real master, local node). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QPY, qpyUser } from '../helpers/qpy.js';
+import { qpyRunning, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('sub -W: exit 0 once the job ended done, 1 naming it when it did not; arrays wait for every job', { timeout: 60_000 }, async () => {
@@ -31,21 +30,12 @@ test('sub -W: exit 0 once the job ended done, 1 naming it when it did not; array
 
 test('sub -W: blocks while the job runs, and returns when it ends', { timeout: 60_000 }, async () => {
   await using u = qpyUser();
-  let exited = false;
-  const p = spawn(QPY, ['sub', '-W', '-m', '0', 'while [ ! -e go ]; do sleep 0.05; done'], { env: u.env, cwd: u.work });
-  let out = '';
-  p.stdout.on('data', (d) => (out += d));
-  const code = new Promise<number | null>((r) =>
-    p.on('exit', (c) => {
-      exited = true;
-      r(c);
-    }),
-  );
+  const p = qpyRunning(u, ['sub', '-W', '-m', '0', 'while [ ! -e go ]; do sleep 0.05; done']);
   await waitFor(async () => /1 \(running\)/.test(await u.ok(['check', '1'])), { what: 'job 1 running' });
   await u.ok(['check']);
-  assert.equal(exited, false, 'still waiting while job 1 runs');
-  assert.equal(out, 'Job 1 received.\n');
+  assert.equal(p.exited(), false, 'still waiting while job 1 runs');
+  assert.equal(p.out(), 'Job 1 received.\n');
   writeFileSync(join(u.work, 'go'), '');
-  assert.equal(await code, 0);
-  assert.equal(out, 'Job 1 received.\nThe job ended done.\n');
+  assert.equal(await p.code, 0);
+  assert.equal(p.out(), 'Job 1 received.\nThe job ended done.\n');
 });

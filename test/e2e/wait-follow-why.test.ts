@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QPY, qpyUser } from '../helpers/qpy.js';
+import { QPY, qpyRunning, qpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('wait: blocks until the jobs are final, exit 1 naming those that did not end done', { timeout: 60_000 }, async () => {
@@ -14,23 +14,14 @@ test('wait: blocks until the jobs are final, exit 1 naming those that did not en
   await u.ok(['sub', 'while [ ! -e go ]; do sleep 0.05; done']); // 3
   const r12 = await u.qpy(['wait', '1-2']);
   assert.deepEqual([r12.code, r12.stderr], [1, 'qpy: 1 of 2 jobs did not end done: 2 (failed)\n']);
-  let exited = false;
-  const p = spawn(QPY, ['wait', '3'], { env: u.env, cwd: u.work });
-  let out = '';
-  p.stdout.on('data', (d) => (out += d));
-  const code = new Promise<number | null>((r) =>
-    p.on('exit', (c) => {
-      exited = true;
-      r(c);
-    }),
-  );
+  const p = qpyRunning(u, ['wait', '3']);
   // Job 3 seen running (several check round trips after the wait was sent): the wait must still be blocked.
   await waitFor(async () => /3 \(running\)/.test(await u.ok(['check', '3'])), { what: 'job 3 running' });
   await u.ok(['check']);
-  assert.equal(exited, false, 'still waiting while job 3 runs');
+  assert.equal(p.exited(), false, 'still waiting while job 3 runs');
   writeFileSync(join(u.work, 'go'), '');
-  assert.equal(await code, 0);
-  assert.equal(out, 'The job ended done.\n');
+  assert.equal(await p.code, 0);
+  assert.equal(p.out(), 'The job ended done.\n');
   assert.equal(await u.ok(['wait', '1', '3']), 'All 2 jobs ended done.\n');
 });
 

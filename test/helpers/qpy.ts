@@ -3,7 +3,7 @@
  * bin/, a private QPY_DIR per simulated user, and a disposable handle that
  * SIGKILLs the user's master (and any job left behind) when the test ends.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,24 @@ function killLeftoverJobs(runDir: string): void {
 }
 
 /** `qpy check` output with the default format, by job ID: each job's status and whole line. */
+/** A qpy command left running (`qpy wait`, `qpy sub -W`): its stdout so far, whether it has exited, and its exit code. */
+export function qpyRunning(
+  u: Pick<QpyUser, 'env' | 'work'>,
+  args: string[],
+): { out(): string; exited(): boolean; code: Promise<number | null> } {
+  const p = spawn(QPY, args, { env: u.env, cwd: u.work });
+  let out = '';
+  let exited = false;
+  p.stdout.on('data', (d) => (out += d));
+  const code = new Promise<number | null>((r) =>
+    p.on('exit', (c) => {
+      exited = true;
+      r(c);
+    }),
+  );
+  return { out: () => out, exited: () => exited, code };
+}
+
 export function checkStatuses(check: string): Map<number, { status: string; line: string }> {
   const m = new Map<number, { status: string; line: string }>();
   for (const line of check.split('\n')) {
