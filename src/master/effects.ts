@@ -8,8 +8,11 @@
 import type { Job } from '../protocol/job.js';
 
 export type Effect =
-  /** Write a job; `pos` is its queue position (null when not queued, 'keep' leaves the stored one). */
-  | { type: 'put'; job: Job; pos: number | null | 'keep' }
+  /**
+   * Write a job; `pos` is its queue position (null when not queued, 'keep' leaves the stored one, 'first':
+   * before every queued job, as the write finds them; several in one commit keep their order).
+   */
+  | { type: 'put'; job: Job; pos: number | null | 'keep' | 'first' }
   /** Write the jobs `first`…`last` just submitted, as they are when the write runs (compact members stay compact). */
   | { type: 'putNew'; first: number; last: number }
   /** Every job `first`…`last` (there may be gaps) was unqueued at `at`. */

@@ -6,9 +6,8 @@
  */
 import type { Job, Outcome } from '../protocol/job.js';
 import type { Effect } from './effects.js';
-import { JobQueue } from './job-queue.js';
 import * as life from './lifecycle.js';
-import { queuePos, queuePositions, running, update, type MasterState } from './state.js';
+import { queuePos, running, update, type MasterState } from './state.js';
 
 /** A failed launch, as the daemon classes it from the executor's error. */
 export type LaunchFailure =
@@ -131,12 +130,15 @@ export function adoptAnswer(
   return { effects, requeued: false };
 }
 
-/** Jobs queued again by adoption go to the head of the queue, in their old order; every queued job's position is stored. */
+/**
+ * Jobs queued again by adoption go to the head of the queue, in their old order. Only they are written:
+ * stored first in line (`pos: 'first'`), so the rest of the queue (a million jobs, say) is not rewritten.
+ */
 export function requeueFirst(state: MasterState, ids: readonly number[]): Effect[] {
   if (ids.length === 0) return [];
-  const first = new Set(ids);
-  state.queue = new JobQueue([...ids, ...state.queue.filter((id) => !first.has(id))]);
-  return [...queuePositions(state)].map(([id, pos]): Effect => ({ type: 'put', job: state.jobs.get(id)!, pos }));
+  for (const id of ids) state.queue.remove(id);
+  for (const id of [...ids].reverse()) state.queue.unshift(id);
+  return ids.map((id): Effect => ({ type: 'put', job: state.jobs.get(id)!, pos: 'first' }));
 }
 
 /** Its node stayed unreachable past the down timeout: each of its running jobs becomes node_failed. The IDs failed. */

@@ -14,8 +14,8 @@ import { inSortedRuns } from '../protocol/selector.js';
 import { emptyBatch, type Batch, type JobStore } from './job-store.js';
 
 export interface Committer {
-  /** Write a job: `pos` is its queue position (null when not queued; 'keep' leaves the stored one). */
-  putJob(job: Job, pos: number | null | 'keep'): void;
+  /** Write a job: `pos` is its queue position (null when not queued; 'keep' leaves the stored one; 'first': see Batch). */
+  putJob(job: Job, pos: number | null | 'keep' | 'first'): void;
   /** Write new jobs `first`…`last`, each as `read` gives it when the commit runs. */
   putRange(first: number, last: number, read: Batch['putRanges'][number]['read']): void;
   /** Write the template the compact members of group `id` follow. */

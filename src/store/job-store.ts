@@ -27,8 +27,11 @@ const templateSchema = obj({ spec: jobSpecSchema, queuedAt: num });
 
 /** One transaction's worth of changes. */
 export interface Batch {
-  /** Jobs to insert or replace, each with its queue position (null when not queued; 'keep': the stored one). */
-  put: Map<number, { job: Job; pos: number | null | 'keep' }>;
+  /**
+   * Jobs to insert or replace, each with its queue position (null when not queued; 'keep': the stored one;
+   * 'first': below every queued job's position as the write finds them, in the order they were put).
+   */
+  put: Map<number, { job: Job; pos: number | null | 'keep' | 'first' }>;
   remove: Set<number>;
   /**
    * Many new jobs, read when the batch is written (a million jobs of a load
@@ -78,6 +81,7 @@ export function openJobStore(path: string): JobStore {
   const putCompact = db.prepare("INSERT OR REPLACE INTO jobs (id, status, pos, doc, grp, cmd, ended) VALUES (?, ?, ?, '', ?, ?, ?)");
   const updateJob = db.prepare('UPDATE jobs SET status = ?, doc = ?, grp = NULL, cmd = NULL, ended = NULL WHERE id = ?');
   const delJob = db.prepare('DELETE FROM jobs WHERE id = ?');
+  const minQueuedPos = db.prepare("SELECT MIN(pos) FROM jobs WHERE status = 'queue'").pluck();
   const putGroup = db.prepare('INSERT OR REPLACE INTO groups (id, doc) VALUES (?, ?)');
   const delGroup = db.prepare('DELETE FROM groups WHERE id = ?');
   // A whole row's doc gets the same state a whole write would give it (key order kept by json_set).
@@ -102,9 +106,16 @@ export function openJobStore(path: string): JobStore {
       unqueueRange.run({ first: r.first, last: r.last, at: r.at, state: JSON.stringify({ type: 'undone', endedAt: r.at }) });
     for (const [a, b] of batch.removeRanges) delRange.run(a, b);
     for (const id of batch.remove) delJob.run(id);
+    const first: Job[] = [];
     for (const [id, { job, pos }] of batch.put) {
-      if (pos === 'keep') updateJob.run(job.state.type, JSON.stringify(job), id);
+      if (pos === 'first') first.push(job);
+      else if (pos === 'keep') updateJob.run(job.state.type, JSON.stringify(job), id);
       else putJob.run(id, job.state.type, pos, JSON.stringify(job));
+    }
+    // Put first in line without rewriting the rest of the queue: positions below the lowest one stored.
+    if (first.length > 0) {
+      const base = ((minQueuedPos.get() as number | null) ?? 0) - first.length;
+      for (const [i, job] of first.entries()) putJob.run(job.id, job.state.type, base + i, JSON.stringify(job));
     }
     for (const [k, v] of batch.meta) {
       if (v === null) delMeta.run(k);

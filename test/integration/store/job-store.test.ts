@@ -70,6 +70,32 @@ test('group commit: many writes in one turn share one transaction; everything re
   db.close();
 });
 
+test("put 'first': before every queued job as stored (a jump's 0-based positions too), in the order put; the rest is not rewritten", async () => {
+  await using t = tempDir();
+  const path = join(t.path, 'master.db');
+  const store = openJobStore(path);
+  const c = createCommitter(store, () => undefined);
+  for (let id = 1; id <= 5; id++) c.putJob(job(id), id - 1); // positions 0..4, as after a jump
+  await c.flush();
+  let writes = 0;
+  const counting = {
+    ...store,
+    write: (b: Parameters<typeof store.write>[0]) => {
+      writes += b.put.size;
+      return store.write(b);
+    },
+  };
+  const c2 = createCommitter(counting, () => undefined);
+  c2.putJob(job(8), 'first');
+  c2.putJob(job(7), 'first');
+  await c2.flush();
+  assert.equal(writes, 2);
+  store.close();
+  const again = openJobStore(path);
+  assert.deepEqual(again.load().queue(), [8, 7, 1, 2, 3, 4, 5]);
+  again.close();
+});
+
 test('a corrupt row is skipped and reported, not fatal', async () => {
   await using t = tempDir();
   const path = join(t.path, 'master.db');

@@ -152,7 +152,7 @@ test('adoption: running → its pid recorded if unknown, a pending kill resumed;
   assert.deepEqual(adoptAnswer(core.state, starting(core), 'ended', null, 40).effects, []);
 });
 
-test('jobs queued again by adoption go first, in their order; every position is stored', () => {
+test('jobs queued again by adoption go first, in their order; only they are stored, first in line', () => {
   const core = makeCore();
   add(core);
   const a = starting(core);
@@ -164,9 +164,8 @@ test('jobs queued again by adoption go first, in their order; every position is 
   assert.deepEqual(
     effects.map((e) => (e.type === 'put' ? [e.job.id, e.pos] : null)),
     [
-      [a.id, 0],
-      [b.id, 1],
-      [1, 2],
+      [a.id, 'first'],
+      [b.id, 'first'],
     ],
   );
   assert.deepEqual(requeueFirst(core.state, []), []);
