@@ -7,7 +7,9 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive, procTable } from './procs.js';
 import { tempDir, type TempDir } from './temp.js';
+import { waitFor } from './wait.js';
 
 /** The package root (dist/test/helpers → ../../..). */
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -93,8 +95,20 @@ export function qpyUser(opts: UserOptions = {}): QpyUser {
     masterPid,
     killMaster,
     async [Symbol.asyncDispose]() {
+      // The master's node agent goes too (found before the kill, while it is still the master's child):
+      // a live agent or master may write into the directory while it is removed.
+      const pid = masterPid();
+      const agents = pid === null ? [] : procTable().flatMap((p) => (p.ppid === pid ? [p.pid] : []));
       killMaster();
+      for (const a of agents) {
+        try {
+          process.kill(a, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       killLeftoverJobs(join(qpyDir, 'run'));
+      if (pid !== null) await waitFor(() => !isAlive(pid), { what: `master ${pid} gone`, timeoutMs: 5_000 }).catch(() => undefined);
       await tmp[Symbol.asyncDispose]();
     },
   };
@@ -120,7 +134,6 @@ function killLeftoverJobs(runDir: string): void {
   }
 }
 
-/** `qpy check` output with the default format, by job ID: each job's status and whole line. */
 /** A qpy command left running (`qpy wait`, `qpy sub -W`): its stdout so far, whether it has exited, and its exit code. */
 export function qpyRunning(
   u: Pick<QpyUser, 'env' | 'work'>,
@@ -139,6 +152,7 @@ export function qpyRunning(
   return { out: () => out, exited: () => exited, code };
 }
 
+/** `qpy check` output with the default format, by job ID: each job's status and whole line. */
 export function checkStatuses(check: string): Map<number, { status: string; line: string }> {
   const m = new Map<number, { status: string; line: string }>();
   for (const line of check.split('\n')) {
