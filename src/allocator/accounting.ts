@@ -4,7 +4,7 @@
  * audits that recompute what the counters must be (used by tests and by
  * bench/allocator, cheap enough for a daemon's debug check).
  *
- * The capacity invariant (the shared daemon, which trusts no master's
+ * The capacity invariant (as qpy-multiuser keeps it, trusting no master's
  * report: see HandleOptions in handle.ts). A node's load is its usedCores
  * (qpy slots; outsiders do not count) and its reqMemGB (the slots' memory
  * plus the 2 GB reserve, counted only while it holds a slot, so a node
@@ -38,7 +38,7 @@ export interface SlotRequest {
 /**
  * Charge a slot without any capacity check (grants check first; the
  * embedded allocator's trusted registration deliberately does not, §3.9;
- * the shared daemon's strict registration never charges, and the daemon's
+ * qpy-multiuser's strict registration never charges, and the daemon's
  * restart charges back only the slots its store says it granted). A slot on a node that is not configured is
  * still charged to its user and the global total, so shares stay honest
  * until it is released. The caller ensures the job id is not held already.

@@ -80,7 +80,7 @@ function refusal(held: SlotRecord | undefined, r: SlotRequest): string | null {
  * without capacity checks (§3.9); held slots not reported are released,
  * changed ones released and charged again.
  *
- * Strict (shared daemon): a reported slot the allocator holds for this user
+ * Strict (qpy-multiuser): a reported slot the allocator holds for this user
  * with the same node, cores and memory is kept; held slots not reported are
  * released; every other reported slot (never granted, released, another
  * user's, or changed) is refused, never charged, and named in the reply. A
@@ -189,7 +189,7 @@ export function handleMasterMessage(state: AllocatorState, msg: MasterToAllocato
     case 'nodeLink':
       return onNodeLink(state, msg);
     case 'certificateStored':
-      // The shared daemon's business (it counts who stored a new certificate); nothing for the allocation.
+      // qpy-multiuser's business (it counts who stored a new certificate); nothing for the allocation.
       return { type: 'noted', id: msg.id };
     default: {
       const unreachable: never = msg;

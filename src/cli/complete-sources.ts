@@ -4,7 +4,7 @@
  * names and attributes come from a running master only: TAB never starts
  * one. Without a master, node names and attributes come from the personal
  * nodes file (or this machine, `localhost`, when the user has not joined a
- * shared daemon). Any failure offers nothing rather than an error.
+ * cluster's qpy-multiuser). Any failure offers nothing rather than an error.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseNodesFile } from '../allocator/nodes-file.js';

@@ -20,7 +20,7 @@ export type IdKind = 'all' | 'active' | 'queued' | 'final';
 /**
  * Where more words come from, looked up only when offered: a kind of the
  * user's job IDs, node names and attributes (qpy), or `nodes` / `users` of
- * the shared daemon (qpy-admin).
+ * qpy-multiuser (qpy-admin).
  */
 export type Source = IdKind | 'attributes' | 'nodes' | 'users';
 

@@ -1,5 +1,5 @@
 /**
- * Short commands on nodes, for the shared daemon's probes: each runs over one
+ * Short commands on nodes, for qpy-multiuser's probes: each runs over one
  * kept SSH connection per node (opened on first use, dropped when it fails),
  * or locally for nodes at this machine. Output is stdout; a non-zero exit
  * status or a timeout is an error.

@@ -94,7 +94,7 @@ const LINES = [
  * The tag every job wrapper carries in its command line, as its last
  * `NAME=VALUE` argument (so also in the job's environment): `QPY_TAG=USER:JOB:ATTEMPT`.
  * Nothing secret: any account may read it in `ps` or /proc/PID/cmdline, and
- * that is the point. The shared daemon's probe, running as the admin, lists
+ * that is the point. qpy-multiuser's probe, running as the admin, lists
  * the live tags on each node (node-probe.ts) to give back the cores of a dead
  * master's jobs that have ended, and to tell qpy's own busy processes from
  * outsiders. User names never contain `:` (see allocator/users-file.ts).

@@ -26,7 +26,7 @@ export const authSchema = obj({
   type: literal('auth'),
   protocol: int,
   role: oneOf(ROLES),
-  /** The user the client speaks for (checked against the key on shared daemons). */
+  /** The user the client speaks for (checked against the key by qpy-multiuser). */
   user: strMax(256),
   nonce: hex64,
   mac: hex64,

@@ -75,7 +75,7 @@ export const REFUSALS = ['no_room', 'no_node'] as const;
 
 export const allocatorToMasterSchema = tagged({
   /**
-   * `refused`: the reported slots the shared daemon did not count, each with
+   * `refused`: the reported slots qpy-multiuser did not count, each with
    * a short sentence (never granted to this user, already released, or
    * reported with another node, cores or memory than granted). Empty when
    * every reported slot was kept, and always empty from the embedded
@@ -90,13 +90,13 @@ export const allocatorToMasterSchema = tagged({
   status: obj({ type: literal('status'), id, status: clusterStatusSchema }),
   noted: obj({ type: literal('noted'), id }),
   /**
-   * Pushed (no id) by the shared daemon when cores or memory may have become
+   * Pushed (no id) by qpy-multiuser when cores or memory may have become
    * free for this user (another user's job ended, a node was added…): the
    * master runs a dispatch pass.
    */
   wake: obj({ type: literal('wake') }),
   /**
-   * Pushed (no id) by the shared daemon when the administrator rotates its
+   * Pushed (no id) by qpy-multiuser when the administrator rotates its
    * TLS certificate: the master pins `fingerprint` from now on (keeping the
    * old pin until it has seen the new certificate), then says
    * `certificateStored`.

@@ -1,5 +1,5 @@
 /**
- * The shared daemon's nodes, as users see them (issue 12, items 5 and 7b),
+ * qpy-multiuser's nodes, as users see them (issue 12, items 5 and 7b),
  * on real sshd nodes: a node that was down takes new jobs within seconds of
  * its return, without waiting for the next 60 s probe round; and a node a
  * user's master cannot reach (its host key unknown to that user) is shown

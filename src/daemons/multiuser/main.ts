@@ -1,4 +1,4 @@
-/** `qpy-multiuser`: the shared allocator daemon's entry point (see daemon-main.ts for the options). */
+/** `qpy-multiuser`: its entry point (see daemon-main.ts for the options). */
 import { fileURLToPath } from 'node:url';
 import { multiuserPaths } from '../../config.js';
 import { startMultiuser } from './daemon.js';

@@ -68,14 +68,14 @@ test('register rejects a malformed running list before changing anything', () =>
   assert.equal(zero.type === 'error' && zero.code, 'BAD_REQUEST');
 });
 
-/** A register sent to the shared daemon (strict), its reply's refused list as [jobId, reason] pairs. */
+/** A register sent to qpy-multiuser (strict), its reply's refused list as [jobId, reason] pairs. */
 function registerStrict(s: AllocatorState, user: string, running: Slot[], queueSize = 0): [number, string][] {
   const r = register(s, user, running, queueSize, STRICT);
   assert.equal(r.type, 'registered', JSON.stringify(r));
   return r.type === 'registered' ? r.refused.map((x) => [x.jobId, x.reason]) : [];
 }
 
-test('strict register (the shared daemon): only slots it granted to this user, as granted, are kept; the rest is refused and never counted', () => {
+test('strict register (qpy-multiuser): only slots it granted to this user, as granted, are kept; the rest is refused and never counted', () => {
   const s = allocator([node('n1', 4, { memGB: 16 }), node('big', 2, { memGB: 64, attributes: ['bigmem'] })]);
   assert.deepEqual(registerStrict(s, 'alice', []), []);
   assert.deepEqual(registerStrict(s, 'bob', []), []);

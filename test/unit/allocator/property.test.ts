@@ -1,5 +1,5 @@
 /**
- * A seeded property test of the allocator core as the shared daemon runs it
+ * A seeded property test of the allocator core as qpy-multiuser runs it
  * (strict registrations): random sequences of grants, releases, honest and
  * hostile registrations, node reloads and probed capacity changes, drains,
  * outages, user additions and removals, rule changes and dead-master reaping
