@@ -101,9 +101,9 @@ const BASH_ONLY = [
   // trap: bash 5.2 dies of SIGSEGV when a CHLD trap is set and `wait PID` reaps children (seen after a
   // few thousand launches; a CHLD trap that only sets a flag is enough). It looks at every wrapper, so
   // sweeps are at most 20 ms apart (bash 5: EPOCHREALTIME).
-  `_q_chld() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 20000)); for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" 2>/dev/null && continue; wait "$_c_p" 2>/dev/null; _c_s=$?; echo "W \${_q_kid[$_c_p]} $_c_s"; unset "_q_kid[$_c_p]"; done; }`,
+  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 20000)); for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" 2>/dev/null && continue; wait "$_c_p" 2>/dev/null; _c_s=$?; echo "W \${_q_kid[$_c_p]} $_c_s"; unset "_q_kid[$_c_p]"; done; }`,
   `_q_status() { wait "$1" 2>/dev/null; _w=$?; unset "_q_kid[$1]"; [ "$_w" != 127 ] || _w=; }`,
-  `_q_loop() { _q_acc=; while :; do if IFS= read -r -t 0.25 _q_in; then _q_in=$_q_acc$_q_in; _q_acc=; eval "$_q_in"; _q_chld; elif [ $? -gt 128 ]; then _q_acc=$_q_acc$_q_in; _q_chld; else break; fi; done; }`,
+  `_q_loop() { _q_acc=; while :; do if IFS= read -r -t 0.25 _q_in; then _q_in=$_q_acc$_q_in; _q_acc=; eval "$_q_in"; _q_reap; elif [ $? -gt 128 ]; then _q_acc=$_q_acc$_q_in; _q_reap; else break; fi; done; }`,
 ].join('\n');
 
 /** Elsewhere: the argv through tr (a fork and an exec); only ever asked about jobs that are polled. */

@@ -21,6 +21,20 @@ function moduleOf(path: string): string {
   return parts[0]!.replace(/\.ts$/, '');
 }
 
+/** What either daemon may wire together (besides its own folder; the master also wires its core). */
+const DAEMON_ADAPTERS = [
+  'daemons/shared',
+  'allocator',
+  'store',
+  'transport',
+  'executor',
+  'protocol',
+  'errors',
+  'config',
+  'discovery',
+  'accounts',
+];
+
 const allowed: Record<string, string[]> = {
   protocol: ['protocol'],
   errors: ['protocol'],
@@ -37,34 +51,8 @@ const allowed: Record<string, string[]> = {
   executor: ['executor', 'ssh', 'protocol', 'errors', 'file-range'],
   // The two daemons wire cores to adapters. Neither reaches into the other; what both need is in daemons/shared.
   'daemons/shared': ['daemons/shared', 'allocator', 'protocol', 'errors', 'config', 'launch-master'],
-  'daemons/master': [
-    'daemons/master',
-    'daemons/shared',
-    'allocator',
-    'master',
-    'store',
-    'transport',
-    'executor',
-    'protocol',
-    'errors',
-    'config',
-    'discovery',
-    'launch-master',
-    'accounts',
-  ],
-  'daemons/multiuser': [
-    'daemons/multiuser',
-    'daemons/shared',
-    'allocator',
-    'store',
-    'transport',
-    'executor',
-    'protocol',
-    'errors',
-    'config',
-    'discovery',
-    'accounts',
-  ],
+  'daemons/master': ['daemons/master', 'master', 'launch-master', ...DAEMON_ADAPTERS],
+  'daemons/multiuser': ['daemons/multiuser', ...DAEMON_ADAPTERS],
   // The CLI's tab completion reads the personal nodes file with the allocator's parser when no master runs.
   cli: ['cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'file-range'],
   // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.

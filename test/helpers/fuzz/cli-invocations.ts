@@ -6,6 +6,7 @@
  * (finish, restart), reach the network (join) or start the queue
  * (ctrlQueue continue) are never generated.
  */
+import { SETTING_KEYS as KNOWN_SETTING_KEYS } from '../../../src/protocol/settings.js';
 import { EXPRESSIONS } from './strings.js';
 import type { Rng } from '../prng.js';
 
@@ -167,18 +168,7 @@ const COMMANDS = [
   'Sub',
   'sub\u00a0',
 ];
-const SETTING_KEYS = [
-  'checkFMT',
-  'colour',
-  'coloursScheme',
-  'copyScripts',
-  'defaultAttr',
-  'andAttr',
-  'orAttr',
-  'sourceTheseFiles',
-  'nope',
-  '',
-];
+const SETTING_KEYS = [...KNOWN_SETTING_KEYS, 'nope', ''];
 
 function word(rng: Rng): string {
   return rng.weighted([
