@@ -8,7 +8,7 @@
  * every loss or failed attempt, and recovery.
  */
 import { QpyError } from '../errors.js';
-import type { AgentChannel, AgentSession, EndNotice } from './agent-session.js';
+import type { AgentChannel, AgentSession } from './agent-session.js';
 import { startAgent } from './agent-session.js';
 import { nextRetryMs } from './retry.js';
 
@@ -28,8 +28,8 @@ export interface AgentLinkOptions {
   node: string;
   runDir: string;
   transport: AgentTransport;
-  /** A wrapper's `E` line, or its agent's `W` line. */
-  onEnded(key: string, status: number, how: EndNotice): void;
+  /** An `E` line: a job's end, told by its agent or its wrapper. */
+  onEnded(key: string, status: number): void;
   /** A session died: ends it would have been told of must now be polled. */
   onLost(): void;
   /** Told when the link is lost or an attempt to open it fails (with the reason), and when it is back (null). */

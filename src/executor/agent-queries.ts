@@ -16,7 +16,7 @@ export type Ask = (build: (tag: number) => string) => Promise<AgentLine[]>;
 export interface Checked {
   state: Liveness;
   file: RunFile | null;
-  /** The wait status of a gone wrapper that this agent started and reaped. */
+  /** The wait status of a gone job (or wrapper) that this agent started and reaped. */
   status?: number;
 }
 
@@ -49,13 +49,12 @@ export async function inspect(ask: Ask, ts: readonly { key: string; pid: number 
  * run file with a live process under the pid is a wrapper before its exec
  * (its argv is still the agent's).
  */
-export function verdict(t: { pid: number; signalSent: KillSignal | null; waitStatus?: number }, c: Checked): EndRecord | null {
+export function verdict(t: { pid: number; signalSent: KillSignal | null }, c: Checked): EndRecord | null {
   const recorded = endOf(c.file);
   if (recorded) return recorded;
   if (c.state === 'alive') return null;
   if (c.file?.kind !== 'pid' && (c.state === 'other' || t.pid === 0)) return null;
-  const status = c.status ?? t.waitStatus;
-  return status !== undefined ? notifiedEnd(status) : silentEnd(t.signalSent);
+  return c.status !== undefined ? notifiedEnd(c.status) : silentEnd(t.signalSent);
 }
 
 /** Every attempt's run file of a job, in attempt order. */

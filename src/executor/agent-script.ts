@@ -11,26 +11,31 @@
  * wrappers and of the agent never interleave):
  *   R <agent pid> <block|line>    ready (after init); `block`: requests may come framed (see frameRequests)
  *   X <reason>                    init failed (then the agent exits)
- *   S <tag> <pid> <key>           a wrapper was started (pid = its process group) under run key <key>
- *   E <key> <status>              a wrapper ended (wrapper.ts writes it on descriptor 3)
- *   W <key> <status>              a wrapper of this agent was reaped, with its wait status (bash 4.4+)
+ *   S <tag> <pid> <key>           a job was started (pid = its process group) under run key <key>
+ *   E <key> <status>              a job ended (told by the agent that waits for it, or by its wrapper)
  *   F <tag> <key> <content>       a run file, newlines as `|`
- *   L <tag> <key> <0|1|2> [<st>]  a key's wrapper: 0 gone (with its wait status if this agent reaped it), 1 alive
+ *   L <tag> <key> <0|1|2> [<st>]  a key's job: 0 gone (with its wait status if this agent reaped it), 1 alive
  *                                 and its own, 2 a live process that is not it
  *   A <tag> <0|1>                 answer of group / block / kill / remove
  *   D <tag>                       end of a multi-line answer
  *
- * What the agent is NOT: it keeps no per-job state (everything about a job is
- * its wrapper and its run file, see wrapper.ts and run-files.ts), so it may
- * die and be started again at any time, and the master may be away for
- * hours. EXTENSION POINT for resource limits and usage (the next issue):
- * enforcement that must go on while the master is away belongs to the
- * per-job wrapper, which outlives both (a watchdog it starts beside the
- * command, see wrapper.ts); sampling is a request like `_q_check` (read
- * /proc for the given groups, answer one line per job), asked when a master
- * is there to listen.
+ * Two ways to run a job. Where the node has bash 4.4 or later, the agent is
+ * the waiter of its jobs (agent-waiter.ts): one fork and one exec per job,
+ * and it outlives the master until its last job has ended, recording each
+ * end in the job's run file. Elsewhere (sh, an older bash) each job has a
+ * wrapper process (wrapper.ts) that records its own end, and the agent exits
+ * at end of input. Either way the agent keeps no state a master needs: a
+ * job's record is its run file (run-files.ts), so an agent may be started
+ * again at any time, and the master may be away for hours.
+ * EXTENSION POINT for resource limits and usage (the next issue): the
+ * waiter agent is there as long as any of its jobs runs, with or without a
+ * master; its request loop, which wakes at least every 0.25 s while jobs run,
+ * is where limits are checked (one pass over /proc for all its jobs), and
+ * sampling is a request like `_q_check`.
  */
 import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
+import { WAITER } from './agent-waiter.js';
+import { directArgv } from './direct-exec.js';
 
 /**
  * Which shell runs the agent. `bash` (when the node has it) puts each wrapper
@@ -41,14 +46,17 @@ import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME } 
  */
 export type AgentShell = 'auto' | 'sh';
 
+/** The word every agent carries in its command line (`ps`), by which qpy-multiuser's probe knows it (node-probe.ts). */
+export const AGENT_NAME = 'qpy-agent';
+
 /**
  * The agent's command line (for `sh -c`, or what an SSH channel executes:
  * the login shell, maybe csh, only runs `exec sh -c '…'`); the shell it
  * starts then reads its script on stdin.
  */
 export function agentCommandLine(shell: AgentShell): string {
-  if (shell === 'sh') return 'exec sh -s';
-  return `exec sh -c 'if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -s; fi; exec sh -s'`;
+  if (shell === 'sh') return `exec sh -s ${AGENT_NAME}`;
+  return `exec sh -c 'if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -s ${AGENT_NAME}; fi; exec sh -s ${AGENT_NAME}'`;
 }
 
 /** Functions every agent defines; `$RUN` is the run directory on the node. */
@@ -74,7 +82,11 @@ const FUNCTIONS = [
   // Start job $2's wrapper under its next free run key, detached in a process group of its own (bash:
   // job control; sh: through setsid, which also gives it a session of its own); the rest are the
   // wrapper's arguments after RUN and KEY. Its descriptor 3 is this agent's stdout: its E line.
-  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
+  // Start job $2's wrapper under its next free run key, detached in a process group of its own (old
+  // bash: job control; sh: through setsid, which also gives it a session of its own); the rest are the
+  // wrapper's arguments after RUN and KEY, the argv for a direct exec (unused here) left out. Its
+  // descriptor 3 is this agent's stdout: its E line. (Bash 4.4+ replaces this, agent-waiter.ts.)
+  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; _wd=$2; _c=$3; shift 4; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$_i" "$_wd" "$_c" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
   // Remove every run file of the given jobs, with one rm for all.
   `_q_rm() { _t=$1; shift; _l=; for _i do _n=0; _k=$_i; while [ -e "$RUN/$_k.run" ]; do _l="$_l $_k"; _n=$((_n+1)); _k=$_i.a$_n; done; done; set --; for _k in $_l; do set -- "$@" "$RUN/$_k.run"; done; [ $# -eq 0 ] || rm -f -- "$@"; echo "A $_t 1"; }`,
 ];
@@ -84,26 +96,15 @@ const FUNCTIONS = [
  * - reads framed requests: bash reads a script from a pipe ONE BYTE per
  *   read(2) (it must not take input meant for a command), about 0.1 ms per
  *   launch line; `read -N` takes a whole frame in one read;
- * - reads a wrapper's argv with `mapfile`, without a fork;
- * - tells how each of its wrappers ended (`W key status`, 137 for a SIGKILL),
- *   so a wrapper killed before it could write its status is known at once:
- *   it keeps its wrappers in its job table (as `_q_kid`), and the request
- *   loop waits for those that are gone, after each request and when it
- *   wakes, every 0.25 s (a partial line read before the timeout is kept).
+ * - is the waiter of its jobs, with no wrapper process (agent-waiter.ts).
  * Given to `eval`, so that sh never parses it.
  */
 const BASH_ONLY = [
-  `_q_b() { LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`,
-  `_q_ident() { _a=(); mapfile -t -d '' -n 6 _a <"/proc/$1/cmdline" 2>/dev/null; [ "\${_a[3]-}" = ${WRAPPER_NAME} ] && [ "\${_a[4]-}" = "$RUN" ] && [ "\${_a[5]-}" = "$2" ]; }`,
-  'declare -A _q_kid',
-  `_q_forget() { _q_kid[$1]=$2; }`,
-  // The sweep runs in the request loop, after a request and whenever the loop wakes, never from a CHLD
-  // trap: bash 5.2 dies of SIGSEGV when a CHLD trap is set and `wait PID` reaps children (seen after a
-  // few thousand launches; a CHLD trap that only sets a flag is enough). It looks at every wrapper, so
-  // sweeps are at most 20 ms apart (bash 5: EPOCHREALTIME).
-  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 20000)); for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" 2>/dev/null && continue; wait "$_c_p" 2>/dev/null; _c_s=$?; echo "W \${_q_kid[$_c_p]} $_c_s"; unset "_q_kid[$_c_p]"; done; }`,
-  `_q_status() { wait "$1" 2>/dev/null; _w=$?; unset "_q_kid[$1]"; [ "$_w" != 127 ] || _w=; }`,
-  `_q_loop() { _q_acc=; while :; do if IFS= read -r -t 0.25 _q_in; then _q_in=$_q_acc$_q_in; _q_acc=; eval "$_q_in"; _q_reap; elif [ $? -gt 128 ]; then _q_acc=$_q_acc$_q_in; _q_reap; else break; fi; done; }`,
+  // A read cut short is carried on from where it stopped: only three empty reads in a row (end of
+  // input) give up.
+  `_q_b() { _q_s=; _q_need=$1; _q_e=0; while [ "$_q_need" -gt 0 ] && [ "$_q_e" -lt 3 ]; do _q_p=; LC_ALL=C read -r -N "$_q_need" _q_p; _q_bytes "$_q_p"; if [ "$_q_len" = 0 ]; then _q_e=$((_q_e + 1)); else _q_e=0; _q_s=$_q_s$_q_p; _q_need=$((_q_need - _q_len)); fi; done; [ "$_q_need" -gt 0 ] || eval "$_q_s"; }`,
+  `_q_bytes() { local LC_ALL=C; _q_len=\${#1}; }`,
+  WAITER,
 ].join('\n');
 
 /** Elsewhere: the argv through tr (a fork and an exec); only ever asked about jobs that are polled. */
@@ -116,13 +117,13 @@ export function agentInit(runDir: string): string {
     `W=${shellQuote(WRAPPER)}`,
     `_x=$(printf '\\001')`,
     POSIX_IDENT,
+    `mkdir -p "$RUN" 2>/dev/null && chmod 700 "$RUN" 2>/dev/null && [ -w "$RUN" ] || { echo "X cannot create the run directory $RUN"; exit 1; }`,
+    ...FUNCTIONS,
     // Under bash, job control starts every background job in a group of its own; sh needs setsid.
     // The shell's job table must not keep every job ever started (memory, and a slower launch per job
     // already started: measured 790 → 600 jobs/s over 20,000 jobs): bash 4.4+ waits for each one as it
-    // ends (BASH_ONLY), an older bash disowns each one at once, sh drops finished ones through `jobs`.
+    // ends (agent-waiter.ts), an older bash disowns each one at once, sh drops finished ones through `jobs`.
     `_QR=line; _q_status() { :; }; if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; _q_forget() { disown "$1"; }; if [ "\${BASH_VERSION%%.*}" -gt 4 ] || case $BASH_VERSION in 4.[4-9]*) true;; *) false;; esac; then eval ${shellQuote(BASH_ONLY)}; _QR=block; fi; else _QL=setsid; _q_forget() { jobs >/dev/null; }; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
-    `mkdir -p "$RUN" 2>/dev/null && chmod 700 "$RUN" 2>/dev/null && [ -w "$RUN" ] || { echo "X cannot create the run directory $RUN"; exit 1; }`,
-    ...FUNCTIONS,
     'echo "R $$ $_QR"; if [ $_QR = block ]; then _q_loop; exit; fi',
     '',
   ].join('\n');
@@ -130,25 +131,30 @@ export function agentInit(runDir: string): string {
 
 /**
  * Requests of one moment as the agent is sent them: as they are to an agent
- * that reads lines, in one frame to one that reads blocks (`_q_b <bytes>`
+ * that reads lines, in one frame to one that reads blocks (`_q_b <bytes>;`
  * then the requests; read with LC_ALL=C, so bytes are counted, whatever the
  * node's locale).
  */
 export function frameRequests(requests: string, reader: AgentReader): string {
-  return reader === 'block' ? `_q_b ${Buffer.byteLength(requests)}\n${requests}` : requests;
+  return reader === 'block' ? `_q_b ${Buffer.byteLength(requests)};\n${requests}` : requests;
 }
 
 /** How an agent reads its requests (its `R` line). */
 export type AgentReader = 'block' | 'line';
 
 /**
- * Start a wrapper: `wrapperArgs` are its positional arguments (wrapper.ts),
- * whose RUN and KEY the agent replaces with its own and the job's next free
- * key from attempt `minAttempt` on (so a job run again never reuses a key).
+ * Start a job: `wrapperArgs` are the wrapper's positional arguments
+ * (wrapper.ts), whose RUN and KEY the agent replaces with its own and the
+ * job's next free key from attempt `minAttempt` on (so a job run again never
+ * reuses a key). After the command line goes the argv a waiter agent may
+ * exec without sh (direct-exec.ts), as quoted words, or nothing.
  */
 export function launchCommand(tag: number, wrapperArgs: readonly string[], minAttempt = 0): string {
   if (!Number.isSafeInteger(minAttempt) || minAttempt < 0) throw new Error(`invalid attempt ${minAttempt}`);
-  return `_q_launch ${tag} ${minAttempt} ${wrapperArgs.slice(2).map(shellQuote).join(' ')}\n`;
+  const [id = '', wd = '', command = '', ...env] = wrapperArgs.slice(2);
+  const argv = directArgv(command);
+  const direct = argv ? argv.map(shellQuote).join(' ') : '';
+  return `_q_launch ${tag} ${minAttempt} ${[id, wd, command, direct, ...env].map(shellQuote).join(' ')}\n`;
 }
 
 const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', '0']);
@@ -184,7 +190,6 @@ export type AgentLine =
   | { type: 'failed'; reason: string }
   | { type: 'started'; tag: number; pid: number; key: string }
   | { type: 'ended'; key: string; status: number }
-  | { type: 'reaped'; key: string; status: number }
   | { type: 'file'; tag: number; key: string; content: string }
   | { type: 'live'; tag: number; key: string; state: Liveness; status?: number }
   | { type: 'answer'; tag: number; yes: boolean }
@@ -192,7 +197,6 @@ export type AgentLine =
 
 const STARTED = new RegExp(`^S (\\d+) (\\d+) (${RUN_KEY})$`);
 const FILE = new RegExp(`^F (\\d+) (${RUN_KEY}) (.*)$`);
-const REAPED = new RegExp(`^W (${RUN_KEY}) (\\d+)$`);
 const LIVE = new RegExp(`^L (\\d+) (${RUN_KEY}) ([012])(?: (\\d+))?$`);
 
 /** Parse one line of the agent's stdout; null for anything else. */
@@ -204,7 +208,6 @@ export function parseAgentLine(line: string): AgentLine | null {
   if ((m = STARTED.exec(line))) return { type: 'started', tag: Number(m[1]), pid: Number(m[2]), key: m[3]! };
   const notice = parseEndNotice(line);
   if (notice) return { type: 'ended', ...notice };
-  if ((m = REAPED.exec(line))) return { type: 'reaped', key: m[1]!, status: Number(m[2]) };
   if ((m = FILE.exec(line))) return { type: 'file', tag: Number(m[1]), key: m[2]!, content: m[3]!.replace(/\|/g, '\n') };
   if ((m = LIVE.exec(line))) {
     const live: AgentLine = { type: 'live', tag: Number(m[1]), key: m[2]!, state: LIVENESS[Number(m[3])]! };

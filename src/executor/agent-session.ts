@@ -1,16 +1,13 @@
 /**
  * One live node agent (agent-script.ts), whatever carries it: requests out on
  * its stdin, answers matched back by tag, and the wrappers' `E` lines handed
- * to `onEnded`, as are its `W` lines. The transport only supplies the agent's streams (an
+ * to `onEnded`. The transport only supplies the agent's streams (an
  * `AgentChannel`: a child process here, an SSH exec channel on a node). A
  * session is over when the agent has gone; `E` lines that wrappers of that
  * agent still write on its stdout are passed on as long as it carries them.
  */
 import { QpyError } from '../errors.js';
 import { agentInit, frameRequests, parseAgentLine, type AgentLine, type AgentReader } from './agent-script.js';
-
-/** How an end was learnt: told by the wrapper (`E`, its command's status), or its wait status once reaped (`W`). */
-export type EndNotice = 'told' | 'reaped';
 
 /** The agent's streams, as a transport gives them. */
 export interface AgentChannel {
@@ -46,7 +43,7 @@ export async function startAgent(
   node: string,
   ch: AgentChannel,
   runDir: string,
-  onEnded: (key: string, status: number, how: EndNotice) => void,
+  onEnded: (key: string, status: number) => void,
 ): Promise<AgentSession> {
   const waiting = new Map<number, Waiting>();
   let tag = 0;
@@ -79,9 +76,7 @@ export async function startAgent(
       case 'failed':
         return die(ev.reason);
       case 'ended':
-        return onEnded(ev.key, ev.status, 'told');
-      case 'reaped':
-        return onEnded(ev.key, ev.status, 'reaped');
+        return onEnded(ev.key, ev.status);
       default: {
         const w = waiting.get(ev.tag);
         if (!w) return;

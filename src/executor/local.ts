@@ -7,9 +7,10 @@
  *
  * The agent is detached in a session of its own, so a signal to the
  * master's terminal or process group reaches neither it nor the jobs, and
- * its wrappers are its children: it reaps them (also where init does not
- * reap orphans, as in some containers). When the master dies the agent reads
- * end of file and exits; the jobs go on, and the next master adopts them.
+ * the jobs are its children: it reaps them (also where init does not reap
+ * orphans, as in some containers). When the master dies the agent reads end
+ * of file, goes on recording its jobs' ends until the last one, then exits;
+ * the next master adopts them.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, realpathSync } from 'node:fs';

@@ -6,10 +6,14 @@
  * Each launch ATTEMPT of a job has a key: `<id>` for the first, `<id>.a<n>`
  * for later ones, and ONE file `<key>.run` (one file, because creating an
  * inode is the dearest step of a launch on ext4 here, ~0.8 ms):
- *   line 1, the claim, created exclusively: the wrapper's pid, or `none` when
- *     a restarted master blocked a launch that had not started;
- *   line 2, the status, appended by the wrapper when the command ended:
- *     `exit <status>` or `error <reason>`.
+ *   line 1, the claim, created exclusively: `<pid> <start>`, the job's pid
+ *     and start time (/proc/PID/stat field 22) from a waiter agent
+ *     (agent-waiter.ts), or `<pid>`, the wrapper's (wrapper.ts), or `none`
+ *     when a restarted master blocked a launch that had not started;
+ *   line 2, the status, appended when the command ended, by the agent that
+ *     waited for it or by the wrapper: `exit <status>` or `error <reason>`
+ *     (a job that failed before its exec writes `error …`, and its agent then
+ *     appends `exit 126`: the first status line is the one that counts).
  * Each line is written by one write(2) and counts only once its newline is
  * there. Attempts are contiguous: attempt n exists only if attempt n-1's file
  * exists. A blocked attempt keeps its `none` file, so a late wrapper of that
@@ -52,11 +56,15 @@ export function readText(path: string): string | null {
 export function parseRunFile(text: string): RunFile {
   const nl = text.indexOf('\n');
   if (nl < 0) return { kind: 'incomplete' };
-  const word = text.slice(0, nl);
-  if (word === 'none') return { kind: 'none' };
-  const pid = Number(word);
-  if (!/^[0-9]+$/.test(word) || !Number.isSafeInteger(pid) || pid <= 1) return { kind: 'incomplete' }; // corrupt: never a valid claim
-  return { kind: 'pid', pid, end: parseStatus(text.slice(nl + 1)) };
+  const claim = text.slice(0, nl);
+  if (claim === 'none') return { kind: 'none' };
+  const m = /^([0-9]+)(?: [0-9]+)?$/.exec(claim);
+  const pid = Number(m?.[1]);
+  if (!m || !Number.isSafeInteger(pid) || pid <= 1) return { kind: 'incomplete' }; // corrupt: never a valid claim
+  // The first status line counts: a waiter agent appends `exit N` after a child's own `error …` line.
+  const rest = text.slice(nl + 1);
+  const end = rest.indexOf('\n');
+  return { kind: 'pid', pid, end: parseStatus(end < 0 ? rest : rest.slice(0, end + 1)) };
 }
 
 /** The end a run file records, if any. */
@@ -99,7 +107,7 @@ const SETUP_ERRORS: Record<string, string> = {
   output: 'cannot create job_<ID>.out / job_<ID>.err in the job directory',
 };
 
-/** Parse a status line; null while it is absent or incomplete. */
+/** Parse one status line; null while it is absent or incomplete. */
 export function parseStatus(text: string): EndRecord | null {
   if (!text.endsWith('\n')) return null;
   const [kind, value = ''] = text.trim().split(/\s+/);

@@ -4,21 +4,21 @@
  * its agent (agent-link.ts), so the transports differ only in how the agent's
  * streams are obtained and how output files are read (local.ts, ssh.ts).
  *
- * End detection: a wrapper started by the live agent notifies its end on the
- * agent's stdout (`E key status`): one stream per node, no polling. Jobs
- * adopted from an earlier master life, jobs whose agent died, jobs this life
- * KILLed, and jobs launched more than `launchedPollAfterMs` ago (a wrapper
- * SIGKILLed behind the master's back cannot notify) are checked every
- * `pollMs`, all in one request: the wrapper's liveness, then its run file. A
- * wrapper gone without a status line ended by the signal this life sent it,
- * else `lost`.
+ * End detection: the live agent tells each end of a job it started on its
+ * stdout (`E key status`, from the agent that waited for it or from the
+ * job's wrapper): one stream per node, no polling. Jobs adopted from an
+ * earlier master life, jobs whose agent died, jobs this life KILLed, and
+ * jobs launched more than `launchedPollAfterMs` ago (a wrapper SIGKILLed
+ * behind the master's back cannot notify) are checked every `pollMs`, all in
+ * one request: the job's liveness, then its run file. A job gone without a
+ * status line ended with its wait status where the agent knows it, else by
+ * the signal this life sent it, else `lost`.
  */
 import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
 import { wrapperArgs } from './wrapper.js';
 import { attemptKey, endOf, type EndRecord } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, type KillSignal } from './group-kill.js';
 import { agentCommand, launchCommand } from './agent-script.js';
-import type { EndNotice } from './agent-session.js';
 import { createAgentLink, type AgentTransport } from './agent-link.js';
 import { block, groupOf, inspect as inspectOn, killLeftover, lastClaim, batched, runsOf, verdict, type Ask } from './agent-queries.js';
 
@@ -41,17 +41,15 @@ export interface TrackerOptions {
 interface Tracked {
   jobId: number;
   key: string;
-  /** The wrapper's pid, which is also its process group (0 while unknown). */
+  /** The job's pid (its wrapper's, under sh), which is also its process group (0 while unknown). */
   pid: number;
   /** Its end will be told by the live agent; false once adopted, KILLed, or once its agent died. */
   notified: boolean;
   /** performance.now() at launch (0 if adopted). */
   launchedAt: number;
   ended: boolean;
-  /** The last signal this life sent to the job's group: what a wrapper that died without a status line died of. */
+  /** The last signal this life sent to the job's group: what a job that died without a status line died of. */
   signalSent: KillSignal | null;
-  /** Its wait status, once its agent reaped it (bash). */
-  waitStatus?: number;
 }
 
 /** The attempt number of a run key: `12` → 0, `12.a3` → 3. */
@@ -64,7 +62,7 @@ export function createTracker(opts: TrackerOptions): Executor {
   const jobs = new Map<number, Tracked>();
   const byKey = new Map<string, Tracked>();
   /** E lines that beat their S line (kept only while launches are in flight). */
-  const early = new Map<string, { status: number; how: EndNotice }>();
+  const early = new Map<string, number>();
   let launching = 0;
   const reported = new Set<number>();
   /** The last run-key attempt used per job in this life (a job run again never reuses a key). */
@@ -115,17 +113,15 @@ export function createTracker(opts: TrackerOptions): Executor {
     else tell();
   }
 
-  function onNotified(key: string, status: number, how: EndNotice): void {
+  function onNotified(key: string, status: number): void {
     const t = byKey.get(key);
     if (!t) {
-      if (launching > 0 && !early.has(key)) early.set(key, { status, how });
+      if (launching > 0 && !early.has(key)) early.set(key, status);
       return;
     }
     if (t.ended) return;
-    // Reaped without telling (its E line comes first): what its run file says, else its wait status.
     // A told 126 may carry a reason (`error cwd-missing`…) in the run file: read it too.
-    if (how === 'reaped') t.waitStatus = status;
-    if (how === 'reaped' || status === 126) return void check([t]).catch(() => end(t, notifiedEnd(status)));
+    if (status === 126) return void check([t]).catch(() => end(t, notifiedEnd(status)));
     end(t, notifiedEnd(status));
   }
 
@@ -193,7 +189,7 @@ export function createTracker(opts: TrackerOptions): Executor {
         signalSent: null,
       });
       const notice = early.get(t.key);
-      if (notice) onNotified(t.key, notice.status, notice.how);
+      if (notice !== undefined) onNotified(t.key, notice);
       startPolling();
       return { pid: s.pid };
     } finally {

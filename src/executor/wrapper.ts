@@ -1,6 +1,8 @@
 /**
- * The POSIX sh wrapper that runs every job, on every node (the node agent,
- * agent-script.ts, starts it), and the helpers that build its arguments.
+ * The POSIX sh wrapper that runs each job on a node whose agent is `sh` (or
+ * a bash older than 4.4; with bash 4.4+ the agent itself waits for its jobs,
+ * agent-waiter.ts), the job tag, and the helpers that build the arguments
+ * every launch carries.
  *
  * Invocation: `sh -c WRAPPER qpy-job RUN KEY ID WD CMD [NAME=VALUE…]`
  *   RUN  absolute run directory (the master uses `$QPY_DIR/run`)
@@ -45,16 +47,8 @@
  *    path notifies, the blocked claim (125) included. Descriptor 3 is the
  *    agent's stdout, read by the master; the run file stays the record.
  *
- * EXTENSION POINT (resource limits, the next issue): the wrapper is the one
- * process per job that outlives both the master and the agent, so limits
- * that must hold while no master is there belong here: with limits in its
- * arguments (NAME=VALUE pairs the wrapper reads, like the environment), it
- * would start a watchdog beside the command at step 5 (a background loop
- * in the job's group that samples /proc for the group's memory and the
- * clock, and signals the group TERM then KILL past a limit), and record
- * the reason with the status at step 6 (`exit 137 walltime`, read by
- * run-files.ts parseStatus). Usage sampling for `qpy check` is a request
- * to the agent (agent-script.ts), asked only while a master listens.
+ * Limits that must hold while no master is there belong to the waiting agent
+ * (agent-script.ts); on a node with sh alone they would need a watchdog here.
  *
  * Exit-status convention: sh reports a command killed by signal N as 128+N,
  * so a status 128+N where N is a known signal is reported as that signal.
@@ -91,13 +85,14 @@ const LINES = [
 ];
 
 /**
- * The tag every job wrapper carries in its command line, as its last
- * `NAME=VALUE` argument (so also in the job's environment): `QPY_TAG=USER:JOB:ATTEMPT`.
- * Nothing secret: any account may read it in `ps` or /proc/PID/cmdline, and
- * that is the point. qpy-multiuser's probe, running as the admin, lists
- * the live tags on each node (node-probe.ts) to give back the cores of a dead
- * master's jobs that have ended, and to tell qpy's own busy processes from
- * outsiders. User names never contain `:` (see allocator/users-file.ts).
+ * The tag every launch carries as its last `NAME=VALUE` argument (so also in
+ * the job's environment): `QPY_TAG=USER:JOB:ATTEMPT`. Nothing secret: any
+ * account may read it in `ps` or /proc/PID/cmdline (a wrapper's, or the
+ * agent's marker's, agent-waiter.ts), and that is the point: qpy-multiuser's
+ * probe, running as the admin, lists the live tags on each node
+ * (node-probe.ts) to give back the cores of a dead master's jobs that have
+ * ended, and to tell qpy's own busy processes from outsiders. User names
+ * never contain `:` (see allocator/users-file.ts).
  */
 export const TAG_VAR = 'QPY_TAG';
 

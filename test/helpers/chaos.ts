@@ -52,30 +52,26 @@ export interface ChaosReport {
   ms: number;
 }
 
-/** The live wrappers' tags of users whose names start with `prefix` (from /proc/PID/cmdline). */
+/**
+ * The tags of the live jobs of users whose names start with `prefix`: every process whose
+ * environment holds their QPY_TAG (a job's command and its children; a command that has ended is
+ * a zombie, whose environment reads empty, until its agent reaps it).
+ */
 function liveTags(prefix: string): Set<string> {
   const tags = new Set<string>();
+  const wanted = `QPY_TAG=${prefix}`;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    let cmd: string;
+    let env: string;
     try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      env = readFileSync(`/proc/${pid}/environ`, 'latin1');
     } catch {
       continue;
     }
-    if (!cmd.includes('\0qpy-job\0')) continue;
-    const argv = cmd.split('\0');
-    const tag = argv.find((a) => a.startsWith(`QPY_TAG=${prefix}`));
-    if (!tag) continue;
-    // A wrapper whose command has ended (its status line is in its run file) is only finishing its
-    // own exit: it notified its master first, so the next job may already be running.
-    const at = argv.indexOf('qpy-job');
-    try {
-      if (readFileSync(`${argv[at + 1]}/${argv[at + 2]}.run`, 'utf8').split('\n').length > 2) continue;
-    } catch {
-      /* no run file readable: count it */
-    }
-    tags.add(tag.slice('QPY_TAG='.length));
+    const at = env.indexOf(wanted);
+    if (at < 0 || (at > 0 && env[at - 1] !== '\0')) continue;
+    const end = env.indexOf('\0', at);
+    tags.add(env.slice(at + 'QPY_TAG='.length, end < 0 ? undefined : end));
   }
   return tags;
 }

@@ -2,17 +2,19 @@
  * Cores come back from dead masters. qpy-multiuser knows which users have a
  * master connected; a user whose masters have all been away longer than a
  * grace (QPY_MASTER_GRACE_MS, default 30 s) has its slots checked against the
- * live job wrappers that the probes list on each node (their tags, see
- * executor/wrapper.ts): a slot whose wrapper is gone is released and waiting
- * users are woken at once; a slot whose wrapper still runs, or on a node
+ * live jobs that the probes list on each node (their tags, see
+ * executor/node-probe.ts): a slot whose job is gone is released and waiting
+ * users are woken at once; a slot whose job still runs, or on a node
  * whose list is unknown (down, no list), stays charged. While such a user
  * holds slots, its nodes are probed again every grace period. A list counts
- * only if its probe started after the master went away, so a launch made
- * just before the link dropped is never mistaken for a vanished job.
+ * only if its probe started after the master went away (and the agents'
+ * markers had time to list its last launches: MARKER_LAG_MS), so a launch
+ * made just before the link dropped is never mistaken for a vanished job.
  */
 import { releaseVanishedSlots, type AllocatorState, type SlotRecord } from '../../allocator/index.js';
 import type { Prober } from './node-prober.js';
 import type { Log } from '../shared/log.js';
+import { MARKER_LAG_MS } from '../../executor/agent-waiter.js';
 
 export interface DeadMasterOptions {
   state: AllocatorState;
@@ -62,7 +64,7 @@ export function watchDeadMasters(opts: DeadMasterOptions): DeadMasterWatch {
     for (const slot of u.slots.values()) {
       if (live.has(slot.node)) continue;
       const list = prober.live(slot.node);
-      if (list === null || list.startedAt < since) continue;
+      if (list === null || list.startedAt < since + MARKER_LAG_MS) continue;
       live.set(slot.node, new Set(list.tags.filter((t) => t.user === user).map((t) => t.jobId)));
     }
     if (live.size === 0) return;

@@ -14,7 +14,7 @@ import { attemptKey, readEnd, runPath } from '../../../src/executor/run-files.js
 import { wrapperArgv } from '../../../src/executor/wrapper.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
-import { collect, groupMembers, spec } from './util.js';
+import { collect, groupMembers, parentOf, spec } from './util.js';
 
 function life(runDir: string) {
   const ex = createLocalExecutor({ runDir, nodeName: 'node1', pollMs: 50 });
@@ -55,17 +55,24 @@ test('a job that ended while no master watched is reported on adoption', async (
   await b.ex.close();
 });
 
-test('an adopted job whose wrapper vanished without a status is lost', async () => {
+test("the agent of a master gone records its jobs' ends; a job whose agent was killed too is lost", async () => {
   await using tmp = tempDir();
   const runDir = join(tmp.path, 'run');
   const a = life(runDir);
-  const { pid } = await a.ex.launch(spec(4, 'sleep 300', tmp.path));
-  await waitFor(() => existsSync(join(runDir, '4.run')), { what: 'claim' });
+  const first = await a.ex.launch(spec(4, 'sleep 300', tmp.path));
+  const second = await a.ex.launch(spec(16, 'sleep 300', tmp.path));
+  await waitFor(() => existsSync(join(runDir, '4.run')) && existsSync(join(runDir, '16.run')), { what: 'claims' });
   await a.ex.close();
   const b = life(runDir);
-  assert.equal(await b.ex.adopt(4, pid), 'running');
-  process.kill(-pid, 'SIGKILL'); // the whole group, wrapper included: no status is written
-  assert.deepEqual((await b.ended(4)).outcome, { type: 'lost' });
+  assert.equal(await b.ex.adopt(4, first.pid), 'running');
+  assert.equal(await b.ex.adopt(16, second.pid), 'running');
+  // The first life's agent outlives it and waits for its jobs: a KILLed job's end is recorded.
+  process.kill(first.pid, 'SIGKILL');
+  assert.deepEqual((await b.ended(4)).outcome, { type: 'signal', signal: 'KILL' });
+  // With that agent gone, nothing can record an end: the job vanished without a status.
+  process.kill(parentOf(second.pid), 'SIGKILL');
+  process.kill(second.pid, 'SIGKILL');
+  assert.deepEqual((await b.ended(16)).outcome, { type: 'lost' });
   await b.ex.close();
 });
 

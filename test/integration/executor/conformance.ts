@@ -16,7 +16,7 @@ import type { AgentShell } from '../../../src/executor/agent-script.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { isAlive } from '../../helpers/procs.js';
-import { childrenOf, collect, groupMembers, spec } from './util.js';
+import { childrenOf, collect, groupMembers, parentOf, spec } from './util.js';
 
 export interface ExecutorOptions {
   agentShell: AgentShell;
@@ -34,12 +34,6 @@ export interface TransportUnderTest {
 }
 
 const SHELLS: AgentShell[] = ['auto', 'sh'];
-
-/** The parent of a process (the agent, for a wrapper), from /proc. */
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
 
 export function conformance(tr: TransportUnderTest): void {
   const open: Executor[] = [];
@@ -71,6 +65,15 @@ export function conformance(tr: TransportUnderTest): void {
       const e = await ended(3);
       assert.deepEqual(e.outcome, { type: 'exit', code: 126 });
       assert.match(e.error ?? '', /does not exist/);
+      // A plain command whose program is a script without #! runs under sh, as with sh -c; one
+      // missing ends 127 with the shell's word in job_N.err.
+      writeFileSync(join(wd, 'nosb'), '[ -n "$BASH_VERSION" ] && echo bash || echo sh\n', { mode: 0o755 });
+      await ex.launch(spec(16, './nosb', wd));
+      assert.deepEqual((await ended(16)).outcome, { type: 'exit', code: 0 });
+      assert.equal(readFileSync(join(wd, 'job_16.out'), 'utf8'), 'sh\n');
+      await ex.launch(spec(17, './missing-program a', wd));
+      assert.deepEqual((await ended(17)).outcome, { type: 'exit', code: 127 });
+      assert.match(readFileSync(join(wd, 'job_17.err'), 'utf8'), /missing-program/);
       await closeAll();
     });
 
@@ -100,12 +103,14 @@ export function conformance(tr: TransportUnderTest): void {
       await using tmp = tempDir();
       const { ex, ended } = make(join(tmp.path, 'run'), { agentShell });
       const a = await ex.launch(spec(5, 'sleep 300 & sleep 300 & wait', tmp.path));
-      await waitFor(() => groupMembers(a.pid).length >= 4, { what: 'job processes' });
+      // The command's shell and its two sleeps, and the wrapper where there is one.
+      const wrapper = agentShell === 'sh' ? 1 : 0;
+      await waitFor(() => groupMembers(a.pid).length >= 3 + wrapper, { what: 'job processes' });
       await ex.kill(5, a.pid, 5_000);
       assert.deepEqual((await ended(5)).outcome, { type: 'signal', signal: 'TERM' });
       await waitFor(() => groupMembers(a.pid).length === 0, { what: 'no process of the group' });
       const b = await ex.launch(spec(6, `trap '' TERM; sleep 300 & wait`, tmp.path));
-      await waitFor(() => groupMembers(b.pid).length >= 3, { what: 'job processes' });
+      await waitFor(() => groupMembers(b.pid).length >= 2 + wrapper, { what: 'job processes' });
       const t0 = performance.now();
       await ex.kill(6, b.pid, 300);
       assert.ok(performance.now() - t0 >= 290, 'KILL came after the grace');
@@ -186,13 +191,14 @@ export function conformance(tr: TransportUnderTest): void {
       const { ex, ended } = make(runDir, { agentShell, launchedPollAfterMs: 100 });
       assert.equal(await ex.adopt(11, process.pid), 'ended');
       assert.deepEqual((await ended(11)).outcome, { type: 'lost' });
-      const { pid } = await ex.launch(spec(12, 'sleep 300', tmp.path));
+      const { pid } = await ex.launch(spec(12, 'sleep 300; :', tmp.path));
       const [cmd] = await waitFor(() => (childrenOf(pid).length ? childrenOf(pid) : null), { what: 'command process' });
-      process.kill(pid, 'SIGKILL'); // the wrapper only: it cannot record or notify anything
-      // bash, its parent, reaps it and tells its wait status; sh cannot.
+      // bash is the waiter of the command's shell: it records the KILL. Under sh this is the wrapper,
+      // which then cannot record or tell anything.
+      process.kill(pid, 'SIGKILL');
       assert.deepEqual((await ended(12)).outcome, agentShell === 'sh' ? { type: 'lost' } : { type: 'signal', signal: 'KILL' });
       process.kill(cmd!, 'SIGKILL');
-      // A command that kills its own wrapper (`$$` is the wrapper's pid).
+      // A command that kills its own process (under sh, its wrapper: `$$` is the wrapper's pid).
       await ex.launch(spec(15, 'kill -KILL $$', tmp.path));
       assert.deepEqual((await ended(15)).outcome, agentShell === 'sh' ? { type: 'lost' } : { type: 'signal', signal: 'KILL' });
       await closeAll();
@@ -205,7 +211,8 @@ export function conformance(tr: TransportUnderTest): void {
       await waitFor(() => readFileSync(join(tmp.path, 'run', '13.run'), 'utf8').endsWith('\n'), { what: 'claim' });
       const agent = parentOf(pid);
       process.kill(agent, 'SIGKILL');
-      assert.deepEqual((await ended(13)).outcome, { type: 'exit', code: 3 });
+      // A wrapper records its job's end; a waiter agent killed takes the end of its jobs with it.
+      assert.deepEqual((await ended(13)).outcome, agentShell === 'sh' ? { type: 'exit', code: 3 } : { type: 'lost' });
       const b = await waitFor(() => ex.launch(spec(14, 'sleep 1; exit 2', tmp.path)).catch(() => null), {
         what: 'a launch on a new agent',
       });

@@ -20,14 +20,8 @@ test('a command killed by an external kill -9 is reported as signal KILL', async
   await using tmp = tempDir();
   const { ex, ended } = setup(tmp.path);
   const { pid } = await ex.launch(spec(3, 'sleep 300; echo after', tmp.path));
-  const [cmd] = await waitFor(
-    () => {
-      const c = childrenOf(pid);
-      return c.length ? c : null;
-    },
-    { what: 'command process' },
-  );
-  process.kill(cmd!, 'SIGKILL'); // the command's shell; its `sleep` child is orphaned
+  await waitFor(() => childrenOf(pid).length > 0, { what: 'command process' });
+  process.kill(pid, 'SIGKILL'); // the command's shell (the agent waits for it); its `sleep` child is orphaned
   assert.deepEqual((await ended(3)).outcome, { type: 'signal', signal: 'KILL' });
   await ex.kill(3, pid, 1_000); // the job ended: kill() must not signal its group any more
   assert.notDeepEqual(groupMembers(pid), []);

@@ -1,13 +1,17 @@
 /**
  * The probe script run for real on this machine: it lists a live process
- * carrying a job wrapper's tag, counts a busy tagged job as qpy's own (not
- * an outsider), and counts a busy untagged process as an outsider.
+ * carrying a job wrapper's tag, and the jobs a node agent lists in its
+ * marker; it counts a busy job as qpy's own (not an outsider), and a busy
+ * untagged process as an outsider.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parseProbe, probeCommand } from '../../../src/executor/node-probe.js';
+import { join } from 'node:path';
+import { createLocalExecutor } from '../../../src/executor/local.js';
+import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -32,5 +36,44 @@ test('a tagged busy job is listed and counted as qpy’s; an untagged busy proce
   } finally {
     process.kill(-job.pid!, 'SIGKILL');
     process.kill(-other.pid!, 'SIGKILL');
+  }
+});
+
+test('jobs of a waiting node agent are listed through its marker, by process group, and their busy processes are qpy’s', {
+  timeout: 60_000,
+}, async () => {
+  await using tmp = tempDir();
+  const ex = createLocalExecutor({ runDir: join(tmp.path, 'run'), nodeName: 'n1' });
+  const ended = new Set<number>();
+  ex.onEnded((e) => ended.add(e.jobId));
+  try {
+    // A plain command (exec'd directly: no wrapper carries its tag) and a shell line that spins.
+    const sleeper = await ex.launch({ jobId: 21, command: 'sleep 300', cwd: tmp.path, env: { QPY_TAG: 'bob:21:1' } });
+    const spinner = await ex.launch({ jobId: 22, command: 'while :; do :; done', cwd: tmp.path, env: { QPY_TAG: 'bob:22:2' } });
+    const r = await waitFor(
+      async () => {
+        const p = await probe();
+        const mine = (p.tags ?? []).filter((t) => t.user === 'bob');
+        return mine.some((t) => t.jobId === 21) && mine.some((t) => t.jobId === 22) && (p.busy ?? 0) > (p.outsiders ?? 0) ? p : null;
+      },
+      { what: 'both jobs listed by the marker, the spinner counted as ours', timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      r.tags!.find((t) => t.jobId === 21),
+      { pid: sleeper.pid, user: 'bob', jobId: 21, attempt: 1 },
+    );
+    assert.deepEqual(
+      r.tags!.find((t) => t.jobId === 22),
+      { pid: spinner.pid, user: 'bob', jobId: 22, attempt: 2 },
+    );
+    // Ended jobs leave the list within a few seconds (the marker is made again, the old one closed).
+    await ex.kill(21, sleeper.pid, 1_000);
+    await ex.kill(22, spinner.pid, 1_000);
+    await waitFor(async () => ended.size === 2 && !(await probe()).tags?.some((t) => t.user === 'bob'), {
+      what: 'the ended jobs gone from the lists',
+      timeoutMs: 10_000,
+    });
+  } finally {
+    await ex.close();
   }
 });

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { verdict, type Checked } from '../../../src/executor/agent-queries.js';
 import { parseRunFile } from '../../../src/executor/run-files.js';
 
-const job = (pid = 40, signalSent: 'TERM' | 'KILL' | null = null, waitStatus?: number) =>
-  waitStatus === undefined ? { pid, signalSent } : { pid, signalSent, waitStatus };
+const job = (pid = 40, signalSent: 'TERM' | 'KILL' | null = null) => ({ pid, signalSent });
 const found = (state: Checked['state'], file: string | null, status?: number): Checked =>
   status === undefined
     ? { state, file: file === null ? null : parseRunFile(file) }
@@ -22,9 +21,9 @@ test('a live wrapper, or an unclaimed launch whose process has not exec’d yet,
   assert.equal(verdict(job(0), found('gone', null)), null, 'pid not known yet');
 });
 
-test('a wrapper gone without a status: its wait status, else the signal sent, else lost', () => {
+test('a job (or wrapper) gone without a status: its wait status, else the signal sent, else lost', () => {
   assert.deepEqual(verdict(job(), found('gone', '40\n', 137)), { outcome: { type: 'signal', signal: 'KILL' } });
-  assert.deepEqual(verdict(job(40, null, 143), found('gone', '40\n')), { outcome: { type: 'signal', signal: 'TERM' } });
+  assert.deepEqual(verdict(job(), found('gone', '40 123456\n', 143)), { outcome: { type: 'signal', signal: 'TERM' } });
   assert.deepEqual(verdict(job(40, 'KILL'), found('gone', '40\n')), { outcome: { type: 'signal', signal: 'KILL' } });
   assert.deepEqual(verdict(job(), found('gone', '40\n')), { outcome: { type: 'lost' } });
   assert.deepEqual(verdict(job(), found('other', '40\n')), { outcome: { type: 'lost' } }, 'its pid now belongs to another process');

@@ -68,8 +68,15 @@ test('known_hosts: known, changed, unknown, revoked; ports, patterns and hashed 
 });
 
 test('agent commands quote their arguments and refuse anything odd; its lines parse', () => {
-  assert.equal(launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'QPY_NODE=n']), `_q_launch 4 0 '17' '/w d' 'it'\\''s' 'QPY_NODE=n'\n`);
-  assert.equal(launchCommand(5, ['/run', '0', '17', '/w'], 3), `_q_launch 5 3 '17' '/w'\n`);
+  // After the command line, the argv to exec without sh: none for a shell line, quoted words for a plain one.
+  assert.equal(
+    launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'QPY_NODE=n']),
+    `_q_launch 4 0 '17' '/w d' 'it'\\''s' '' 'QPY_NODE=n'\n`,
+  );
+  assert.equal(
+    launchCommand(5, ['/run', '0', '17', '/w', '/bin/true x'], 3),
+    `_q_launch 5 3 '17' '/w' '/bin/true x' ''\\''/bin/true'\\'' '\\''x'\\'''\n`,
+  );
   assert.throws(() => launchCommand(5, ['/run', '0', '17', '/w'], -1));
   assert.equal(agentCommand.kill(1, 'TERM', 42), '_q_kill 1 TERM 42\n');
   assert.throws(() => agentCommand.kill(1, 'TERM; rm -rf /', 42));
@@ -83,7 +90,7 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   );
   assert.throws(() => agentCommand.check(2, [{ key: '1 x', pid: 40 }]));
   assert.equal(agentCommand.remove(3, [4, 5]), '_q_rm 3 4 5\n');
-  assert.equal(frameRequests('_q_kill 1 TERM 42\né\n', 'block'), '_q_b 21\n_q_kill 1 TERM 42\né\n');
+  assert.equal(frameRequests('_q_kill 1 TERM 42\né\n', 'block'), '_q_b 21;\n_q_kill 1 TERM 42\né\n');
   assert.equal(frameRequests('_q_kill 1 TERM 42\n', 'line'), '_q_kill 1 TERM 42\n');
   assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99, reader: 'line' });
   assert.deepEqual(parseAgentLine('R 99 block'), { type: 'ready', pid: 99, reader: 'block' });

@@ -1,0 +1,100 @@
+/**
+ * The node agent as the waiter of its jobs (bash 4.4 or later, the agent's
+ * shell wherever the node has bash): the bash text that agent-script.ts adds
+ * to the agent. There is no wrapper process: the agent forks, and the child
+ * claims the run file, enters the job directory, opens the output files,
+ * exports the job's variables and execs the command; the agent reaps it,
+ * appends its status to the run file and tells the master (`E key status`).
+ * A job then costs one fork and one exec, as under `xargs -P`.
+ *
+ * The agent outlives the master: at end of input it reads no more requests,
+ * but goes on reaping and recording its jobs until the last has ended, then
+ * exits. A new master starts a new agent and adopts the jobs from their run
+ * files, where the old agent records their ends. (If the agent itself is
+ * killed, the ends of its running jobs are lost: they read as `lost`.)
+ *
+ * A job's identity is its pid and its start time (field 22 of
+ * /proc/PID/stat, in clock ticks since boot), both in the claim line, so a
+ * pid used again by another process is never taken for the job.
+ *
+ * Tags: qpy-multiuser's probe lists live jobs by the `QPY_TAG=` words in
+ * command lines (node-probe.ts). With no wrapper, the agent keeps one marker
+ * process whose argv lists its live jobs, `qpy-live QPY_TAG=USER:JOB:ATTEMPT@PGID…`,
+ * made again at most once a second when the list changed (and at once when
+ * the master goes away). The one before it lives until the next is made, so
+ * a probe always finds a complete list; a marker reads its stdin from the
+ * agent and exits when the agent does.
+ *
+ * Given to `eval` in bash; every name starts with `_q`, and the child's own
+ * names after it exported the job's variables start with `_qw_` (names a job
+ * variable may not have, see wrapper.ts).
+ */
+import { WRAPPER_NAME } from './wrapper.js';
+
+const LINES = [
+  // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
+  "trap '' PIPE",
+  'declare -A _q_kid _q_tg',
+  '_q_mk=0; _q_mt=0; _q_old=',
+  // The start time of process $1 in _qs (false when there is no such process).
+  `_q_start() { _qs=; read -r _s <"/proc/$1/stat" 2>/dev/null || return 1; _s=\${_s##*") "}; _a=($_s); _qs=\${_a[19]}; [ -n "$_qs" ]; }`,
+  // Is live process $1 the job of key $2? Its claim names its pid and start time (or, for a job of a
+  // wrapper, its argv does: qpy-job RUN KEY).
+  `_q_ident() { _cl=; read -r _cl <"$RUN/$2.run" 2>/dev/null; case $_cl in "$1 "*) _q_start "$1" && [ "$_qs" = "\${_cl#* }" ];; *) _a=(); mapfile -t -d '' -n 6 _a <"/proc/$1/cmdline" 2>/dev/null; [ "\${_a[3]-}" = ${WRAPPER_NAME} ] && [ "\${_a[4]-}" = "$RUN" ] && [ "\${_a[5]-}" = "$2" ];; esac; }`,
+  // The child: $1 key, $2 job id, $3 directory, $4 command line, $5 argv to exec (quoted words, or
+  // empty: sh runs the line), then NAME=VALUE words. Claim first; a claim that exists already (a master
+  // blocked this launch) ends it at once, status 125, with nothing run.
+  `_q_run() { trap - PIPE; exec 8>&- 9>&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
+    `_qw_f=$RUN/$1.run; _qw_id=$2; _qw_wd=$3; _qw_c=$4; _qw_x=$5; shift 5; ` +
+    `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
+    `exec </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err" || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
+    `for _qw_v do export "$_qw_v"; done; ` +
+    // A program that is neither a binary nor a #! script is run by sh, as sh -c would (bash's exec would run it itself).
+    `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) if hash -- "$_qw_p" 2>/dev/null; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi;; esac; _qw_h=; ` +
+    `{ read -r -N 2 _qw_h <"$_qw_p"; } 2>/dev/null || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) exec -- "\${_qw_w[@]}";; esac; fi; ` +
+    `exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
+  // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
+  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
+    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; echo "S $_t $! $_k"; }`,
+  // Record the end of child $1 (reaped now): status appended to its run file (a claim it lost reads
+  // `none` whatever follows), then told. Sets _w.
+  `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; unset "_q_kid[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w"; }`,
+  // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
+  `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_end "$1"; }`,
+  // Sweep: record every child that has gone. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
+  // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too).
+  // One redirection for the whole sweep: one on each \`kill\` would cost five system calls a job.
+  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -z "$1" ] && [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; _q_mark "$1"; }`,
+  // The marker: a new one when the list changed, at most once a second unless $1 is \`now\`. The one
+  // before it is closed only then, or a second later when nothing changed (\`_q_old\`), so a complete
+  // list is always there, and a stale one goes within a second or two.
+  `_q_mark() { _m_now=\${EPOCHREALTIME//[!0-9]/}; _m_now=\${_m_now:-0}; if [ "$_q_mk" != 1 ]; then if [ -n "$_q_old" ] && [ "$_m_now" -ge "$_q_mt" ]; then exec 8>&-; _q_old=; fi; return 0; fi; ` +
+    `[ "$1" = now ] || [ "$_m_now" -ge "$_q_mt" ] || return 0; _q_mt=$((_m_now + 1000000)); _q_mk=0; _q_old=1; ` +
+    `{ exec 8>&-; exec 8>&9; exec 9>&-; } 2>/dev/null; [ \${#_q_tg[@]} -eq 0 ] || exec 9> >(exec /bin/sh -c 'read _x' qpy-live "\${_q_tg[@]}" >/dev/null 2>&1 8>&- 9>&-); }`,
+  // The request loop's timeout: its only way to learn of an end is to look (a CHLD trap kills bash 5.2
+  // once \`wait PID\` reaps, and does not cut a \`read -t\` short anyway). It looks 0.5 ms after a request
+  // or an end, then twice as late each time nothing happened, up to 0.1 s: a short job's end is told
+  // at once, a long one's costs ten looks a second (about 0.3 ms of CPU). Each look checks every job,
+  // so with many jobs it starts later (0.1 ms a job). With no job, 0.5 s.
+  `_q_wake() { _c_n=\${#_q_kid[@]}; if [ "$_c_n" = 0 ]; then _q_to=0.5; return; fi; _c_t=$(( 500 << _q_idle )); [ "$_c_t" -ge $((_c_n * 100)) ] || _c_t=$((_c_n * 100)); [ "$_c_t" -le 100000 ] || _c_t=100000; [ "$_q_idle" -ge 8 ] || _q_idle=$((_q_idle + 1)); printf -v _q_to '0.%06d' "$_c_t"; }`,
+  // The loop reads frame headers (\`_q_b N;\`, see frameRequests). A partial line read before the
+  // timeout is kept for the next read; but bash 5.2 may report a timeout for a line whose newline it
+  // has just read, so a header is complete once it ends with \`;\`, whatever the status (a newline
+  // left over is then an empty line). A read that fails (status 1) with nothing read three times in
+  // a row is the end of input.
+  `_q_loop() { _q_acc=; _q_idle=0; _q_z=0; while :; do _q_wake; _q_in=; if IFS= read -r -t $_q_to _q_in; then _q_st=0; else _q_st=$?; fi; _q_acc=$_q_acc$_q_in; ` +
+    `if [ $_q_st = 0 ] || case $_q_acc in *';') true;; *) false;; esac; then _q_idle=0; _q_z=0; _q_in=$_q_acc; _q_acc=; eval "$_q_in"; _q_reap; ` +
+    `elif [ $_q_st -gt 128 ]; then _q_reap wake; elif [ -n "$_q_in" ]; then _q_z=0; elif [ $_q_z -lt 2 ]; then _q_z=$((_q_z + 1)); else break; fi; done; _q_drain; }`,
+  // At end of input: answer no one, record every job still running as it ends, then go.
+  `_q_drain() { exec >/dev/null 2>&1; _q_mk=1; _q_reap now; while [ \${#_q_kid[@]} -gt 0 ]; do wait -n; [ $? = 127 ] && break; _q_reap now; done; _q_reap now; exec 8>&- 9>&-; }`,
+];
+
+/**
+ * How far behind its agent's jobs a marker may be: made again within a
+ * second of a change, seen by a loop that wakes at least every 0.5 s. A list
+ * of live jobs counts for a master gone only if it was taken this long after.
+ */
+export const MARKER_LAG_MS = 3000;
+
+/** The bash text that makes the agent the waiter of its jobs. */
+export const WAITER = LINES.join('\n');
