@@ -57,6 +57,36 @@ export function verdict(t: { pid: number; signalSent: KillSignal | null }, c: Ch
   return c.status !== undefined ? notifiedEnd(c.status) : silentEnd(t.signalSent);
 }
 
+/** How long a job found gone with nothing recorded is given for its agent to record its end. */
+const SILENT_GRACE_MS = 500;
+
+/** Whether a check found the job's end recorded in its run file, or its wait status. */
+const recordedOrReaped = (c: Checked): boolean => endOf(c.file) !== null || c.status !== undefined;
+
+/**
+ * The verdict, except that a job gone with nothing recorded ends only once
+ * that has lasted SILENT_GRACE_MS (noted in `t.silentSince`): an agent that
+ * outlived its master records an end within 0.1 s of it.
+ */
+export function settled(
+  t: { pid: number; signalSent: KillSignal | null; silentSince?: number },
+  c: Checked,
+  now: number,
+): EndRecord | null {
+  const rec = verdict(t, c);
+  if (!rec || recordedOrReaped(c)) return rec;
+  t.silentSince ??= now;
+  return now - t.silentSince < SILENT_GRACE_MS ? null : rec;
+}
+
+/** One job's check; found gone with nothing recorded, checked again after SILENT_GRACE_MS. */
+export async function inspectSettled(ask: Ask, t: { key: string; pid: number }): Promise<Checked | undefined> {
+  const c = (await inspect(ask, [t])).get(t.key);
+  if (!c || c.state === 'alive' || recordedOrReaped(c)) return c;
+  await new Promise((r) => setTimeout(r, SILENT_GRACE_MS));
+  return (await inspect(ask, [t])).get(t.key);
+}
+
 /** Every attempt's run file of a job, in attempt order. */
 export async function runsOf(ask: Ask, jobId: number): Promise<RunFile[]> {
   return (await ask((tag) => agentCommand.runs(tag, jobId))).flatMap((l) => (l.type === 'file' ? [parseRunFile(l.content)] : []));

@@ -84,9 +84,10 @@ const FUNCTIONS = [
   // wrapper's arguments after RUN and KEY. Its descriptor 3 is this agent's stdout: its E line.
   // Start job $2's wrapper under its next free run key, detached in a process group of its own (old
   // bash: job control; sh: through setsid, which also gives it a session of its own); the rest are the
-  // wrapper's arguments after RUN and KEY, the argv for a direct exec (unused here) left out. Its
+  // wrapper's arguments after RUN and KEY, the argv for a direct exec and the time limit (neither used
+  // here: a wrapper node keeps no limits) left out. Its
   // descriptor 3 is this agent's stdout: its E line. (Bash 4.4+ replaces this, agent-waiter.ts.)
-  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; _wd=$2; _c=$3; shift 4; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$_i" "$_wd" "$_c" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
+  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; _wd=$2; _c=$3; shift 5; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$_i" "$_wd" "$_c" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
   // Remove every run file of the given jobs, with one rm for all.
   `_q_rm() { _t=$1; shift; _l=; for _i do _n=0; _k=$_i; while [ -e "$RUN/$_k.run" ]; do _l="$_l $_k"; _n=$((_n+1)); _k=$_i.a$_n; done; done; set --; for _k in $_l; do set -- "$@" "$RUN/$_k.run"; done; [ $# -eq 0 ] || rm -f -- "$@"; echo "A $_t 1"; }`,
 ];
@@ -146,15 +147,28 @@ export type AgentReader = 'block' | 'line';
  * Start a job: `wrapperArgs` are the wrapper's positional arguments
  * (wrapper.ts), whose RUN and KEY the agent replaces with its own and the
  * job's next free key from attempt `minAttempt` on (so a job run again never
- * reuses a key). After the command line goes the argv a waiter agent may
- * exec without sh (direct-exec.ts), as quoted words, or nothing.
+ * reuses a key). After the command line go the argv a waiter agent may
+ * exec without sh (direct-exec.ts), as quoted words, or nothing, and the
+ * wall-time limit as `SECONDS:GRACE_MS`, or nothing.
  */
-export function launchCommand(tag: number, wrapperArgs: readonly string[], minAttempt = 0): string {
+export function launchCommand(
+  tag: number,
+  wrapperArgs: readonly string[],
+  minAttempt = 0,
+  timeLimit?: { seconds: number; graceMs: number },
+): string {
   if (!Number.isSafeInteger(minAttempt) || minAttempt < 0) throw new Error(`invalid attempt ${minAttempt}`);
   const [id = '', wd = '', command = '', ...env] = wrapperArgs.slice(2);
   const argv = directArgv(command);
   const direct = argv ? argv.map(shellQuote).join(' ') : '';
-  return `_q_launch ${tag} ${minAttempt} ${[id, wd, command, direct, ...env].map(shellQuote).join(' ')}\n`;
+  let limit = '';
+  if (timeLimit) {
+    const { seconds, graceMs } = timeLimit;
+    if (!Number.isSafeInteger(seconds) || seconds < 1 || !Number.isSafeInteger(graceMs) || graceMs < 0)
+      throw new Error(`invalid time limit ${seconds} s, grace ${graceMs} ms`);
+    limit = `${seconds}:${graceMs}`;
+  }
+  return `_q_launch ${tag} ${minAttempt} ${[id, wd, command, direct, limit, ...env].map(shellQuote).join(' ')}\n`;
 }
 
 const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', '0']);
@@ -189,7 +203,7 @@ export type AgentLine =
   | { type: 'ready'; pid: number; reader: AgentReader }
   | { type: 'failed'; reason: string }
   | { type: 'started'; tag: number; pid: number; key: string }
-  | { type: 'ended'; key: string; status: number }
+  | { type: 'ended'; key: string; status: number; limit?: 'time' }
   | { type: 'file'; tag: number; key: string; content: string }
   | { type: 'live'; tag: number; key: string; state: Liveness; status?: number }
   | { type: 'answer'; tag: number; yes: boolean }

@@ -43,7 +43,7 @@ export async function startAgent(
   node: string,
   ch: AgentChannel,
   runDir: string,
-  onEnded: (key: string, status: number) => void,
+  onEnded: (key: string, status: number, limit?: 'time') => void,
 ): Promise<AgentSession> {
   const waiting = new Map<number, Waiting>();
   let tag = 0;
@@ -76,7 +76,7 @@ export async function startAgent(
       case 'failed':
         return die(ev.reason);
       case 'ended':
-        return onEnded(ev.key, ev.status);
+        return onEnded(ev.key, ev.status, ev.limit);
       default: {
         const w = waiting.get(ev.tag);
         if (!w) return;

@@ -34,7 +34,7 @@ import { WRAPPER_NAME } from './wrapper.js';
 const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
   "trap '' PIPE",
-  'declare -A _q_kid _q_tg',
+  'declare -A _q_kid _q_tg _q_dl _q_tk',
   '_q_mk=0; _q_mt=0; _q_old=',
   // The start time of process $1 in _qs (false when there is no such process).
   `_q_start() { _qs=; read -r _s <"/proc/$1/stat" 2>/dev/null || return 1; _s=\${_s##*") "}; _a=($_s); _qs=\${_a[19]}; [ -n "$_qs" ]; }`,
@@ -42,10 +42,10 @@ const LINES = [
   // wrapper, its argv does: qpy-job RUN KEY).
   `_q_ident() { _cl=; read -r _cl <"$RUN/$2.run" 2>/dev/null; case $_cl in "$1 "*) _q_start "$1" && [ "$_qs" = "\${_cl#* }" ];; *) _a=(); mapfile -t -d '' -n 6 _a <"/proc/$1/cmdline" 2>/dev/null; [ "\${_a[3]-}" = ${WRAPPER_NAME} ] && [ "\${_a[4]-}" = "$RUN" ] && [ "\${_a[5]-}" = "$2" ];; esac; }`,
   // The child: $1 key, $2 job id, $3 directory, $4 command line, $5 argv to exec (quoted words, or
-  // empty: sh runs the line), then NAME=VALUE words. Claim first; a claim that exists already (a master
+  // empty: sh runs the line), $6 the time limit (the agent's business), then NAME=VALUE words. Claim first; a claim that exists already (a master
   // blocked this launch) ends it at once, status 125, with nothing run.
   `_q_run() { trap - PIPE; exec 8>&- 9>&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
-    `_qw_f=$RUN/$1.run; _qw_id=$2; _qw_wd=$3; _qw_c=$4; _qw_x=$5; shift 5; ` +
+    `_qw_f=$RUN/$1.run; _qw_id=$2; _qw_wd=$3; _qw_c=$4; _qw_x=$5; shift 6; ` +
     `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
     `exec </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err" || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
     `for _qw_v do export "$_qw_v"; done; ` +
@@ -54,17 +54,26 @@ const LINES = [
     `{ read -r -N 2 _qw_h <"$_qw_p"; } 2>/dev/null || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) exec -- "\${_qw_w[@]}";; esac; fi; ` +
     `exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
+  // A time limit \`SECONDS:GRACE_MS\` ($5) becomes the job's deadline (_q_dl, in microseconds).
   `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
-    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; echo "S $_t $! $_k"; }`,
+    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
+    `case $5 in *:*) _q_clock; _q_dl[$!]=$((_q_us + \${5%%:*} * 1000000)):$((\${5#*:} * 1000));; esac; echo "S $_t $! $_k"; }`,
+  // The clock in microseconds, in _q_us (bash 5: EPOCHREALTIME; bash 4.4: whole seconds).
+  `_q_clock() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || { printf -v _q_us '%(%s)T' -1; _q_us=\${_q_us}000000; }; }`,
+  // Time limits: a job past its deadline gets TERM to its group, and KILL once the grace is over too
+  // (_q_tk: when the KILL is due). They hold with or without a master: the loop, and the drain after
+  // the master has gone, look at least every 0.1 s while jobs run.
+  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || return 0; _q_clock; for _c_p in "\${!_q_dl[@]}"; do _c_d=\${_q_dl[$_c_p]}; [ "$_q_us" -ge "\${_c_d%%:*}" ] || continue; ` +
+    `if [ -z "\${_q_tk[$_c_p]-}" ]; then kill -s TERM -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + \${_c_d#*:})); elif [ "$_q_us" -ge "\${_q_tk[$_c_p]}" ]; then kill -s KILL -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + 3600000000)); fi; done 2>/dev/null; }`,
   // Record the end of child $1 (reaped now): status appended to its run file (a claim it lost reads
   // `none` whatever follows), then told. Sets _w.
-  `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; unset "_q_kid[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w"; }`,
+  `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; _c_r=; [ -z "\${_q_tk[$1]-}" ] || _c_r=' time'; unset "_q_kid[$1]" "_q_dl[$1]" "_q_tk[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r"; }`,
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
   `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_end "$1"; }`,
   // Sweep: record every child that has gone. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
   // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too).
   // One redirection for the whole sweep: one on each \`kill\` would cost five system calls a job.
-  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -z "$1" ] && [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; _q_mark "$1"; }`,
+  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -z "$1" ] && [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; _q_limits; _q_mark "$1"; }`,
   // The marker: a new one when the list changed, at most once a second unless $1 is \`now\`. The one
   // before it is closed only then, or a second later when nothing changed (\`_q_old\`), so a complete
   // list is always there, and a stale one goes within a second or two.
@@ -85,8 +94,9 @@ const LINES = [
   `_q_loop() { _q_acc=; _q_idle=0; _q_z=0; while :; do _q_wake; _q_in=; if IFS= read -r -t $_q_to _q_in; then _q_st=0; else _q_st=$?; fi; _q_acc=$_q_acc$_q_in; ` +
     `if [ $_q_st = 0 ] || case $_q_acc in *';') true;; *) false;; esac; then _q_idle=0; _q_z=0; _q_in=$_q_acc; _q_acc=; eval "$_q_in"; _q_reap; ` +
     `elif [ $_q_st -gt 128 ]; then _q_reap wake; elif [ -n "$_q_in" ]; then _q_z=0; elif [ $_q_z -lt 2 ]; then _q_z=$((_q_z + 1)); else break; fi; done; _q_drain; }`,
-  // At end of input: answer no one, record every job still running as it ends, then go.
-  `_q_drain() { exec >/dev/null 2>&1; _q_mk=1; _q_reap now; while [ \${#_q_kid[@]} -gt 0 ]; do wait -n; [ $? = 127 ] && break; _q_reap now; done; _q_reap now; exec 8>&- 9>&-; }`,
+  // At end of input: answer no one, record every job still running as it ends (keeping its limits),
+  // then go. It looks every 0.1 s, sleeping in a read of a pipe that nobody writes (no fork).
+  `_q_drain() { exec >/dev/null 2>&1; _q_mk=1; _q_reap now; exec {_q_sl}<> <(:); while [ \${#_q_kid[@]} -gt 0 ]; do read -r -t 0.1 -u "$_q_sl" _q_x; _q_reap wake; done; _q_reap now; exec 8>&- 9>&-; }`,
 ];
 
 /**

@@ -40,6 +40,12 @@ export interface LaunchSpec {
   cwd: string;
   /** Exported to the job: QPY_JOB_ID, QPY_NODE, QPY_N_CORES, QPY_MEM… Names must be valid shell names. */
   env: Record<string, string>;
+  /**
+   * A wall-time limit, kept by the node's agent from the launch on, with or
+   * without a master (bash 4.4+ agents; not enforced under sh): the job's
+   * group gets TERM at `seconds`, KILL `graceMs` later if anything is left.
+   */
+  timeLimit?: { seconds: number; graceMs: number };
 }
 
 /** A job's end, as reported through `onEnded`. */
@@ -52,6 +58,8 @@ export interface JobEnded {
    * human-readable reason. The outcome is then `{ type: 'exit', code: 126 }`.
    */
   error?: string;
+  /** Set when the job was ended by its limit (`time`: its wall-time limit, see LaunchSpec.timeLimit). */
+  limit?: 'time';
 }
 
 /** What `adopt` found: see `Executor.adopt`. */

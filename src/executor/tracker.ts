@@ -20,7 +20,8 @@ import { attemptKey, endOf, type EndRecord } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, type KillSignal } from './group-kill.js';
 import { agentCommand, launchCommand } from './agent-script.js';
 import { createAgentLink, type AgentTransport } from './agent-link.js';
-import { block, groupOf, inspect as inspectOn, killLeftover, lastClaim, batched, runsOf, verdict, type Ask } from './agent-queries.js';
+import { block, groupOf, inspect as inspectOn, inspectSettled, killLeftover } from './agent-queries.js';
+import { batched, lastClaim, runsOf, settled, type Ask } from './agent-queries.js';
 
 export interface TrackerOptions {
   /** The node's name in qpy (QPY_NODE, messages). */
@@ -48,6 +49,8 @@ interface Tracked {
   /** performance.now() at launch (0 if adopted). */
   launchedAt: number;
   ended: boolean;
+  /** When a check first found the job gone with nothing recorded (performance.now()). */
+  silentSince?: number;
   /** The last signal this life sent to the job's group: what a job that died without a status line died of. */
   signalSent: KillSignal | null;
 }
@@ -106,6 +109,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     reported.add(t.jobId);
     const e: JobEnded = { jobId: t.jobId, outcome: rec.outcome };
     if (rec.error !== undefined) e.error = rec.error;
+    if (rec.limit !== undefined) e.limit = rec.limit;
     const tell = () => {
       if (!closed) for (const l of listeners) l(e);
     };
@@ -113,7 +117,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     else tell();
   }
 
-  function onNotified(key: string, status: number): void {
+  function onNotified(key: string, status: number, limit?: 'time'): void {
     const t = byKey.get(key);
     if (!t) {
       if (launching > 0 && !early.has(key)) early.set(key, status);
@@ -122,7 +126,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     if (t.ended) return;
     // A told 126 may carry a reason (`error cwd-missing`…) in the run file: read it too.
     if (status === 126) return void check([t]).catch(() => end(t, notifiedEnd(status)));
-    end(t, notifiedEnd(status));
+    end(t, limit ? { ...notifiedEnd(status), limit } : notifiedEnd(status));
   }
 
   /** Check `ts` and end those that ended (status recorded, or wrapper gone without one). */
@@ -130,7 +134,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     const found = await inspect(ts);
     for (const t of ts) {
       const c = found.get(t.key);
-      const rec = c && !t.ended ? verdict(t, c) : null;
+      const rec = c && !t.ended ? settled(t, c, performance.now()) : null;
       if (rec) end(t, rec);
     }
   }
@@ -175,7 +179,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     launching++;
     try {
       const a = await link.session();
-      const lines = await a.request((tag) => launchCommand(tag, args, (usedAttempts.get(spec.jobId) ?? -1) + 1));
+      const lines = await a.request((tag) => launchCommand(tag, args, (usedAttempts.get(spec.jobId) ?? -1) + 1, spec.timeLimit));
       const s = lines.find((l) => l.type === 'started');
       if (s?.type !== 'started') throw new Error(`node ${nodeName}: the agent did not start job ${spec.jobId}`);
       usedAttempts.set(spec.jobId, attemptOf(s.key));
@@ -212,7 +216,7 @@ export function createTracker(opts: TrackerOptions): Executor {
         continue; // a wrapper claimed it just now: look again
       }
       const t = track({ jobId, key, pid: claim.pid, notified: false, launchedAt: 0, ended: false, signalSent: null });
-      const now = claim.end ? null : (await inspect([t])).get(key);
+      const now = claim.end ? null : await inspectSettled(ask, t);
       // Alive, and no status yet: running. Otherwise its status, or lost if it vanished without one.
       if (now?.state === 'alive' && !endOf(now.file)) {
         startPolling();

@@ -99,6 +99,35 @@ export function conformance(tr: TransportUnderTest): void {
       await closeAll();
     });
 
+    // An sh agent keeps no limits: only the waiting (bash) agent is tested for them.
+    if (agentShell !== 'sh')
+      test(name('a time limit: TERM at the limit, KILL after the grace, kept by the agent while no master is there'), {
+        skip,
+      }, async () => {
+        await using tmp = tempDir();
+        const runDir = join(tmp.path, 'run');
+        const { ex, ended } = make(runDir, { agentShell });
+        const t0 = performance.now();
+        await ex.launch({ ...spec(30, 'sleep 300', tmp.path), timeLimit: { seconds: 1, graceMs: 5_000 } });
+        await ex.launch({ ...spec(31, `trap '' TERM; sleep 300`, tmp.path), timeLimit: { seconds: 1, graceMs: 300 } });
+        await ex.launch({ ...spec(32, 'exit 0', tmp.path), timeLimit: { seconds: 60, graceMs: 300 } });
+        assert.deepEqual(await ended(30), { jobId: 30, outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
+        const took = performance.now() - t0;
+        assert.ok(took >= 900 && took < 4_000, `ended ${Math.round(took)} ms after its launch, for a limit of 1 s`);
+        assert.deepEqual(await ended(31), { jobId: 31, outcome: { type: 'signal', signal: 'KILL' }, limit: 'time' });
+        assert.deepEqual(await ended(32), { jobId: 32, outcome: { type: 'exit', code: 0 } }, 'a job within its limit ends as usual');
+        // The master goes away after the launch: the agent keeps the limit, records it, and the next life reads it.
+        const { pid } = await ex.launch({ ...spec(33, 'sleep 300', tmp.path), timeLimit: { seconds: 1, graceMs: 5_000 } });
+        await closeAll();
+        await waitFor(() => readFileSync(join(runDir, '33.run'), 'utf8').endsWith('exit 143 time\n'), {
+          what: 'the limit kept with no master',
+        });
+        const next = make(runDir, { agentShell });
+        assert.equal(await next.ex.adopt(33, pid), 'ended');
+        assert.deepEqual(await next.ended(33), { jobId: 33, outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
+        await closeAll();
+      });
+
     test(name('kill: TERM ends a job and its children; one that ignores TERM is KILLed after the grace'), { skip }, async () => {
       await using tmp = tempDir();
       const { ex, ended } = make(join(tmp.path, 'run'), { agentShell });

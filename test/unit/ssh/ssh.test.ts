@@ -71,12 +71,18 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   // After the command line, the argv to exec without sh: none for a shell line, quoted words for a plain one.
   assert.equal(
     launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'QPY_NODE=n']),
-    `_q_launch 4 0 '17' '/w d' 'it'\\''s' '' 'QPY_NODE=n'\n`,
+    `_q_launch 4 0 '17' '/w d' 'it'\\''s' '' '' 'QPY_NODE=n'\n`,
   );
   assert.equal(
     launchCommand(5, ['/run', '0', '17', '/w', '/bin/true x'], 3),
-    `_q_launch 5 3 '17' '/w' '/bin/true x' ''\\''/bin/true'\\'' '\\''x'\\'''\n`,
+    `_q_launch 5 3 '17' '/w' '/bin/true x' ''\\''/bin/true'\\'' '\\''x'\\''' ''\n`,
   );
+  assert.equal(
+    launchCommand(6, ['/run', '0', '18', '/w', 'sleep 9'], 0, { seconds: 120, graceMs: 5000 }),
+    `_q_launch 6 0 '18' '/w' 'sleep 9' ''\\''sleep'\\'' '\\''9'\\''' '120:5000'\n`,
+  );
+  assert.throws(() => launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { seconds: 0, graceMs: 5000 }));
+  assert.equal(JSON.stringify(parseAgentLine('E 18 143 time')), JSON.stringify({ type: 'ended', key: '18', status: 143, limit: 'time' }));
   assert.throws(() => launchCommand(5, ['/run', '0', '17', '/w'], -1));
   assert.equal(agentCommand.kill(1, 'TERM', 42), '_q_kill 1 TERM 42\n');
   assert.throws(() => agentCommand.kill(1, 'TERM; rm -rf /', 42));
