@@ -128,7 +128,7 @@ export const timing = {
   get probeMs() {
     return envInt('QPY_PROBE_MS', 60_000);
   },
-  /** qpy-multiuser gives back the slots of a master away this long whose jobs' wrappers are gone. */
+  /** qpy-multiuser gives back the slots of a master away this long whose jobs are gone from its probes' lists. */
   get masterGraceMs() {
     return envInt('QPY_MASTER_GRACE_MS', 30_000);
   },

@@ -1,7 +1,7 @@
 /**
  * Cores back from dead masters (the pure part): when a user's master has
- * been away too long, the daemon probes the nodes for the live job wrappers
- * and releases the slots whose wrapper is gone. Only what a complete probe
+ * been away too long, the daemon probes the nodes for the live jobs (their tags)
+ * and releases the slots whose job is gone. Only what a complete probe
  * saw is trusted: a slot on a node that is down, or whose listing was
  * incomplete, stays charged (its job may still run there).
  */
@@ -11,7 +11,7 @@ import type { AllocatorState, SlotRecord } from './state.js';
 
 /**
  * Release every slot of `userName` on a node listed in `live` (the job ids
- * whose wrappers run there, listed completely) whose job id is not in that
+ * whose jobs run there, listed completely) whose job id is not in that
  * node's set; slots on nodes absent from `live` stay. Then drop removed
  * nodes left empty and forget the user if it was removed and now holds
  * nothing, as a release does. Returns the released slots (none for an

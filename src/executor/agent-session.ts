@@ -1,10 +1,11 @@
 /**
  * One live node agent (agent-script.ts), whatever carries it: requests out on
- * its stdin, answers matched back by tag, and the wrappers' `E` lines handed
+ * its stdin, answers matched back by tag, and the `E` lines of jobs' ends handed
  * to `onEnded`. The transport only supplies the agent's streams (an
  * `AgentChannel`: a child process here, an SSH exec channel on a node). A
  * session is over when the agent has gone; `E` lines that wrappers of that
- * agent still write on its stdout are passed on as long as it carries them.
+ * agent (on a node without bash) still write on its stdout are passed on as
+ * long as it carries them.
  */
 import { QpyError } from '../errors.js';
 import { agentInit, frameRequests, parseAgentLine, type AgentLine, type AgentReader } from './agent-script.js';

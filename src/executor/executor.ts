@@ -53,7 +53,7 @@ export interface JobEnded {
   jobId: number;
   outcome: Outcome;
   /**
-   * Set when the wrapper could not run the command at all (its directory is
+   * Set when the command could not be run at all (its directory is
    * missing or not accessible, or the output files cannot be created): a
    * human-readable reason. The outcome is then `{ type: 'exit', code: 126 }`.
    */

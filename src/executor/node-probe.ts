@@ -33,7 +33,7 @@ export function probeCommand(checkDir: string | null): string {
   return `sh -c ${shellQuote(SCRIPT)} qpy-probe ${shellQuote(checkDir ?? '')}`;
 }
 
-/** A live job wrapper seen by a probe. */
+/** A live job seen by a probe (pid: its process group). */
 export interface LiveTag {
   pid: number;
   user: string;
@@ -50,7 +50,7 @@ export interface ProbeResult {
   busy: number | null;
   /** Of those, the ones that are not qpy's (jobs' process groups, daemons): null when the tags are unknown. */
   outsiders: number | null;
-  /** The live job wrappers by their tag, or null when the node could not list them (no `grep -z`). */
+  /** The live jobs by their tag, or null when the node could not list them (no `grep -z`). */
   tags: LiveTag[] | null;
   disk: { usedGB: number; totalGB: number } | null;
 }

@@ -129,7 +129,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     end(t, limit ? { ...notifiedEnd(status), limit } : notifiedEnd(status));
   }
 
-  /** Check `ts` and end those that ended (status recorded, or wrapper gone without one). */
+  /** Check `ts` and end those that ended (status recorded, or gone without one). */
   async function check(ts: Tracked[]): Promise<void> {
     const found = await inspect(ts);
     for (const t of ts) {

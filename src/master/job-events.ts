@@ -15,7 +15,7 @@ export type LaunchFailure =
   | 'not_reached'
   /** The link died mid-launch: the job may run. */
   | 'link_lost'
-  /** The wrapper could not be started at all: the job never ran. */
+  /** The job could not be started at all: it never ran. */
   | 'error';
 
 /** The class of a failed launch: `notReached` as the executor tells it (nodeNotReached), else by its error code. */

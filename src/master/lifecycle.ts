@@ -12,7 +12,7 @@
  * `running` has two phases, told apart by its pid: `start` commits it with
  * none (shown as `starting`: its launch is in flight, or its node has not
  * answered since a restart), and `launched` records the process group once
- * the node reports the wrapper (shown as `running`). Only a starting job can
+ * the node reports the job's process (shown as `running`). Only a starting job can
  * be requeued by a launch that failed: once a pid is known it ran.
  */
 import type { Job, JobSpec, JobState, Outcome } from '../protocol/job.js';

@@ -76,7 +76,7 @@ export const jobStateSchema = tagged({
     type: literal('running'),
     node: str,
     startedAt: num,
-    /** Process group of the job's wrapper on its node; null until the launch is confirmed. */
+    /** Process group of the job (its wrapper's, on a node without bash); null until the launch is confirmed. */
     pid: nullable(int),
     /** Set when a kill was asked for: the job ends as `killed` whatever its exit. */
     killRequested: bool,

@@ -12,7 +12,7 @@
  * A node that is down is tried again sooner than the interval: after 1 s,
  * then 2, 4, 8 and every 15 s, whatever the failure (refused, timeout, lost
  * connection), so a returning node takes jobs within seconds. Each probe
- * also lists the node's live job wrappers by their tags (`live`), which the
+ * also lists the node's live jobs by their tags (`live`), which the
  * daemon uses to give back the slots of dead masters' ended jobs.
  */
 import { outsidersFromBusy, recountCores, redistribute, setNodeMetrics, type AllocatorState } from '../../allocator/state.js';
@@ -24,7 +24,7 @@ import type { Log } from '../shared/log.js';
 /** A probe taking longer than this counts as failed. */
 const PROBE_TIMEOUT_MS = 20_000;
 
-/** The live job wrappers a probe saw on a node, and when that probe started. */
+/** The live jobs a probe saw on a node, and when that probe started. */
 export interface LiveList {
   startedAt: number;
   tags: LiveTag[];
@@ -33,7 +33,7 @@ export interface LiveList {
 export interface Prober {
   /** Probe these nodes now (all by default); resolves when every probe is done. */
   probe(names?: string[]): Promise<void>;
-  /** The live wrappers listed by the node's last successful probe, or null (down, never probed, no list). */
+  /** The live jobs listed by the node's last successful probe, or null (down, never probed, no list). */
   live(name: string): LiveList | null;
   close(): void;
 }
