@@ -74,7 +74,11 @@ const LINES = [
   // Sweep: record every child that has gone. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
   // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too).
   // One redirection for the whole sweep: one on each \`kill\` would cost five system calls a job.
-  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -z "$1" ] && [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; _q_limits; _q_mark "$1"; }`,
+  // \`kill -0\` finds a job gone once bash has reaped it, which it does when SIGCHLD comes; but a bash
+  // was seen with SIGCHLD blocked for good (its zombies never reaped), so once a second the sweep
+  // also reads each job's state from /proc and waits for a zombie itself.
+  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -z "$1" ] && [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; ` +
+    `if [ "\${_c_now:-0}" -ge "\${_c_zn:-0}" ]; then _c_zn=$((\${_c_now:-0} + 1000000)); for _c_p in "\${!_q_kid[@]}"; do if ! _q_state "$_c_p" || [ "$_st" = Z ] || [ "$_st" = X ]; then _q_end "$_c_p"; fi; done; fi; _q_limits; _q_mark "$1"; }`,
   // The marker: a new one when the list changed, at most once a second unless $1 is \`now\`. The one
   // before it is closed only then, or a second later when nothing changed (\`_q_old\`), so a complete
   // list is always there, and a stale one goes within a second or two.
