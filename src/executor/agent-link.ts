@@ -29,7 +29,7 @@ export interface AgentLinkOptions {
   runDir: string;
   transport: AgentTransport;
   /** An `E` line: a job's end, told by its agent or its wrapper. */
-  onEnded(key: string, status: number, limit?: 'time'): void;
+  onEnded(key: string, status: number, limit?: 'time' | 'memory'): void;
   /** A session died: ends it would have been told of must now be polled. */
   onLost(): void;
   /** Told when the link is lost or an attempt to open it fails (with the reason), and when it is back (null). */

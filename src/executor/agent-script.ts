@@ -149,25 +149,24 @@ export type AgentReader = 'block' | 'line';
  * job's next free key from attempt `minAttempt` on (so a job run again never
  * reuses a key). After the command line go the argv a waiter agent may
  * exec without sh (direct-exec.ts), as quoted words, or nothing, and the
- * wall-time limit as `SECONDS:GRACE_MS`, or nothing.
+ * limits as `SECONDS:GRACE_MS:KB` (wall time and memory, either may be
+ * empty), or nothing.
  */
 export function launchCommand(
   tag: number,
   wrapperArgs: readonly string[],
   minAttempt = 0,
-  timeLimit?: { seconds: number; graceMs: number },
+  limits: { timeLimit?: { seconds: number; graceMs: number }; memLimit?: { kb: number; graceMs: number } } = {},
 ): string {
   if (!Number.isSafeInteger(minAttempt) || minAttempt < 0) throw new Error(`invalid attempt ${minAttempt}`);
   const [id = '', wd = '', command = '', ...env] = wrapperArgs.slice(2);
   const argv = directArgv(command);
   const direct = argv ? argv.map(shellQuote).join(' ') : '';
-  let limit = '';
-  if (timeLimit) {
-    const { seconds, graceMs } = timeLimit;
-    if (!Number.isSafeInteger(seconds) || seconds < 1 || !Number.isSafeInteger(graceMs) || graceMs < 0)
-      throw new Error(`invalid time limit ${seconds} s, grace ${graceMs} ms`);
-    limit = `${seconds}:${graceMs}`;
-  }
+  const { timeLimit, memLimit } = limits;
+  const count = (n: number | undefined, min: number) => n === undefined || (Number.isSafeInteger(n) && n >= min);
+  const graceMs = timeLimit?.graceMs ?? memLimit?.graceMs ?? 0;
+  if (!count(timeLimit?.seconds, 1) || !count(memLimit?.kb, 1) || !count(graceMs, 0)) throw new Error('invalid limits');
+  const limit = timeLimit || memLimit ? `${timeLimit?.seconds ?? ''}:${graceMs}:${memLimit?.kb ?? ''}` : '';
   return `_q_launch ${tag} ${minAttempt} ${[id, wd, command, direct, limit, ...env].map(shellQuote).join(' ')}\n`;
 }
 
@@ -203,7 +202,7 @@ export type AgentLine =
   | { type: 'ready'; pid: number; reader: AgentReader }
   | { type: 'failed'; reason: string }
   | { type: 'started'; tag: number; pid: number; key: string }
-  | { type: 'ended'; key: string; status: number; limit?: 'time' }
+  | { type: 'ended'; key: string; status: number; limit?: 'time' | 'memory' }
   | { type: 'file'; tag: number; key: string; content: string }
   | { type: 'live'; tag: number; key: string; state: Liveness; status?: number }
   | { type: 'answer'; tag: number; yes: boolean }

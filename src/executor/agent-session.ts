@@ -44,7 +44,7 @@ export async function startAgent(
   node: string,
   ch: AgentChannel,
   runDir: string,
-  onEnded: (key: string, status: number, limit?: 'time') => void,
+  onEnded: (key: string, status: number, limit?: 'time' | 'memory') => void,
 ): Promise<AgentSession> {
   const waiting = new Map<number, Waiting>();
   let tag = 0;

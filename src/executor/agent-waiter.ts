@@ -34,7 +34,9 @@ import { WRAPPER_NAME } from './wrapper.js';
 const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
   "trap '' PIPE",
-  'declare -A _q_kid _q_tg _q_dl _q_tk',
+  'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why',
+  // The page size in kB, for the resident pages in /proc/PID/statm.
+  '_q_pgk=$(( $(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024 )); [ "$_q_pgk" -gt 0 ] || _q_pgk=4',
   '_q_mk=0; _q_mt=0; _q_old=',
   // The start time of process $1 in _qs (false when there is no such process).
   `_q_start() { _qs=; read -r _s <"/proc/$1/stat" 2>/dev/null || return 1; _s=\${_s##*") "}; _a=($_s); _qs=\${_a[19]}; [ -n "$_qs" ]; }`,
@@ -55,20 +57,31 @@ const LINES = [
     `{ read -r -N 2 _qw_h <"$_qw_p"; } 2>/dev/null || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) exec -- "\${_qw_w[@]}";; esac; fi; ` +
     `exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
-  // A time limit \`SECONDS:GRACE_MS\` ($5) becomes the job's deadline (_q_dl, in microseconds).
+  // Limits \`SECONDS:GRACE_MS:KB\` ($5, either end may be empty): a deadline (_q_dl, microseconds) and a
+  // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
   `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
     `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
-    `case $5 in *:*) _q_clock; _q_dl[$!]=$((_q_us + \${5%%:*} * 1000000)):$((\${5#*:} * 1000));; esac; echo "S $_t $! $_k"; }`,
+    `case $5 in *:*:*) _c_l=\${5%%:*}; _c_r=\${5#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
+    `[ -z "$_c_l" ] || { _q_clock; _q_dl[$!]=$((_q_us + _c_l * 1000000)):$_c_g; }; [ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
   // The clock in microseconds, in _q_us (bash 5: EPOCHREALTIME; bash 4.4: whole seconds).
   `_q_clock() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || { printf -v _q_us '%(%s)T' -1; _q_us=\${_q_us}000000; }; }`,
-  // Time limits: a job past its deadline gets TERM to its group, and KILL once the grace is over too
-  // (_q_tk: when the KILL is due). They hold with or without a master: the loop, and the drain after
-  // the master has gone, look at least every 0.1 s while jobs run.
-  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || return 0; _q_clock; for _c_p in "\${!_q_dl[@]}"; do _c_d=\${_q_dl[$_c_p]}; [ "$_q_us" -ge "\${_c_d%%:*}" ] || continue; ` +
-    `if [ -z "\${_q_tk[$_c_p]-}" ]; then kill -s TERM -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + \${_c_d#*:})); elif [ "$_q_us" -ge "\${_q_tk[$_c_p]}" ]; then kill -s KILL -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + 3600000000)); fi; done 2>/dev/null; }`,
+  // The resident memory (kB) of process $1 and its descendants (/proc/PID/statm's second field, the
+  // children through /proc/PID/task/PID/children), added to _q_sum.
+  `_q_walk() { local _p=$1 _r _k _c; read -r _r _r _k <"/proc/$_p/statm" || return 0; _q_sum=$((_q_sum + \${_r:-0} * _q_pgk)); ` +
+    `_k=; read -r _k <"/proc/$_p/task/$_p/children"; for _c in $_k; do _q_walk "$_c"; done; }`,
+  // Stop job $1 for limit $2 with grace $3 (microseconds): TERM to its group now, KILL when _q_tk says.
+  `_q_stop() { kill -s TERM -- "-$1"; _q_tk[$1]=$((_q_us + $3)); _q_why[$1]=$2; }`,
+  // Limits: a job past its deadline, or above its memory ceiling (sampled once a second), is stopped,
+  // and KILLed once its grace is over. They hold with or without a master: the loop, and the drain
+  // after the master has gone, look at least every 0.1 s while jobs run.
+  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || [ \${#_q_ml[@]} -gt 0 ] || [ \${#_q_tk[@]} -gt 0 ] || return 0; _q_clock; ` +
+    `for _c_p in "\${!_q_dl[@]}"; do _c_d=\${_q_dl[$_c_p]}; [ "$_q_us" -ge "\${_c_d%%:*}" ] && [ -z "\${_q_tk[$_c_p]-}" ] && _q_stop "$_c_p" time "\${_c_d#*:}"; done; ` +
+    `if [ \${#_q_ml[@]} -gt 0 ] && [ "$_q_us" -ge "\${_q_mn:-0}" ]; then _q_mn=$((_q_us + 1000000)); for _c_p in "\${!_q_ml[@]}"; do [ -z "\${_q_tk[$_c_p]-}" ] || continue; ` +
+    `_c_d=\${_q_ml[$_c_p]}; _q_sum=0; _q_walk "$_c_p"; [ "$_q_sum" -le "\${_c_d%%:*}" ] || _q_stop "$_c_p" memory "\${_c_d#*:}"; done; fi; ` +
+    `for _c_p in "\${!_q_tk[@]}"; do [ "$_q_us" -lt "\${_q_tk[$_c_p]}" ] || { kill -s KILL -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + 3600000000)); }; done; } 2>/dev/null`,
   // Record the end of child $1 (reaped now): status appended to its run file (a claim it lost reads
   // `none` whatever follows), then told. Sets _w.
-  `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; _c_r=; [ -z "\${_q_tk[$1]-}" ] || _c_r=' time'; unset "_q_kid[$1]" "_q_dl[$1]" "_q_tk[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r"; }`,
+  `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; _c_r=\${_q_why[$1]:+ \${_q_why[$1]}}; unset "_q_kid[$1]" "_q_dl[$1]" "_q_ml[$1]" "_q_tk[$1]" "_q_why[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r"; }`,
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
   `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_end "$1"; }`,
   // Sweep: record every child that has gone. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is

@@ -46,7 +46,16 @@ export interface LaunchSpec {
    * group gets TERM at `seconds`, KILL `graceMs` later if anything is left.
    */
   timeLimit?: { seconds: number; graceMs: number };
+  /**
+   * A memory limit, kept the same way: the resident memory of the job's
+   * process and its descendants, sampled once a second from /proc; above
+   * `kb`, TERM to its group, KILL `graceMs` later.
+   */
+  memLimit?: { kb: number; graceMs: number };
 }
+
+/** The limits a node agent keeps. */
+export type Limit = 'time' | 'memory';
 
 /** A job's end, as reported through `onEnded`. */
 export interface JobEnded {
@@ -58,8 +67,8 @@ export interface JobEnded {
    * human-readable reason. The outcome is then `{ type: 'exit', code: 126 }`.
    */
   error?: string;
-  /** Set when the job was ended by its limit (`time`: its wall-time limit, see LaunchSpec.timeLimit). */
-  limit?: 'time';
+  /** Set when the job was ended by its limit (`time`, `memory`: see LaunchSpec.timeLimit, memLimit). */
+  limit?: Limit;
 }
 
 /** What `adopt` found: see `Executor.adopt`. */

@@ -12,7 +12,7 @@
  *     when a restarted master blocked a launch that had not started;
  *   line 2, the status, appended when the command ended, by the agent that
  *     waited for it or by the wrapper: `exit <status>` (`exit <status> time`
- *     when the agent ended it at its wall-time limit) or `error <reason>`
+ *     or `… memory` when the agent ended it at a limit) or `error <reason>`
  *     (a job that failed before its exec writes `error …`, and its agent then
  *     appends `exit 126`: the first status line is the one that counts).
  * Each line is written by one write(2) and counts only once its newline is
@@ -32,8 +32,8 @@ export type RunFile = { kind: 'none' } | { kind: 'incomplete' } | { kind: 'pid';
 export interface EndRecord {
   outcome: Outcome;
   error?: string;
-  /** The limit that ended it (`exit <status> time`: its wall-time limit). */
-  limit?: 'time';
+  /** The limit that ended it (`exit <status> time`, `exit <status> memory`). */
+  limit?: 'time' | 'memory';
 }
 
 /** Run-file prefix of attempt `attempt` of job `jobId`. */
@@ -115,7 +115,9 @@ export function parseStatus(text: string): EndRecord | null {
   if (!text.endsWith('\n')) return null;
   const [kind, value = '', why] = text.trim().split(/\s+/);
   if (kind === 'exit' && /^[0-9]+$/.test(value))
-    return why === 'time' ? { outcome: statusToOutcome(Number(value)), limit: 'time' } : { outcome: statusToOutcome(Number(value)) };
+    return why === 'time' || why === 'memory'
+      ? { outcome: statusToOutcome(Number(value)), limit: why }
+      : { outcome: statusToOutcome(Number(value)) };
   if (kind === 'error')
     return {
       outcome: { type: 'exit', code: 126 },

@@ -14,7 +14,7 @@
  * status line ended with its wait status where the agent knows it, else by
  * the signal this life sent it, else `lost`.
  */
-import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
+import type { AdoptResult, Executor, JobEnded, LaunchSpec, Limit } from './executor.js';
 import { wrapperArgs } from './wrapper.js';
 import { attemptKey, endOf, type EndRecord } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, type KillSignal } from './group-kill.js';
@@ -117,7 +117,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     else tell();
   }
 
-  function onNotified(key: string, status: number, limit?: 'time'): void {
+  function onNotified(key: string, status: number, limit?: Limit): void {
     const t = byKey.get(key);
     if (!t) {
       if (launching > 0 && !early.has(key)) early.set(key, status);
@@ -179,7 +179,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     launching++;
     try {
       const a = await link.session();
-      const lines = await a.request((tag) => launchCommand(tag, args, (usedAttempts.get(spec.jobId) ?? -1) + 1, spec.timeLimit));
+      const lines = await a.request((tag) => launchCommand(tag, args, (usedAttempts.get(spec.jobId) ?? -1) + 1, spec));
       const s = lines.find((l) => l.type === 'started');
       if (s?.type !== 'started') throw new Error(`node ${nodeName}: the agent did not start job ${spec.jobId}`);
       usedAttempts.set(spec.jobId, attemptOf(s.key));

@@ -117,16 +117,16 @@ export const CLAIM_FAILED_STATUS = 125;
 /** A run key (`<id>` or `<id>.a<n>`, see run-files.ts), as a regular-expression source. */
 export const RUN_KEY = '[0-9]+(?:\\.a[0-9]+)?';
 const RUN_KEY_ONLY = new RegExp(`^${RUN_KEY}$`);
-const END_NOTICE = new RegExp(`^E (${RUN_KEY}) (\\d+)( time)?$`);
+const END_NOTICE = new RegExp(`^E (${RUN_KEY}) (\\d+)(?: (time|memory))?$`);
 
 /** Is `key` a well-formed run key? */
 export const isRunKey = (key: string): boolean => RUN_KEY_ONLY.test(key);
 
-/** An end notice (`E KEY STATUS`, from a wrapper's step 7 or a waiting agent, which adds ` time` for a job its time limit ended), parsed; null for any other line. */
-export function parseEndNotice(line: string): { key: string; status: number; limit?: 'time' } | null {
+/** An end notice (`E KEY STATUS`, from a wrapper's step 7 or a waiting agent, which adds ` time` or ` memory` for a job one of its limits ended), parsed; null for any other line. */
+export function parseEndNotice(line: string): { key: string; status: number; limit?: 'time' | 'memory' } | null {
   const m = END_NOTICE.exec(line);
   if (!m) return null;
-  return m[3] ? { key: m[1]!, status: Number(m[2]), limit: 'time' } : { key: m[1]!, status: Number(m[2]) };
+  return m[3] ? { key: m[1]!, status: Number(m[2]), limit: m[3] as 'time' | 'memory' } : { key: m[1]!, status: Number(m[2]) };
 }
 
 /** Inputs of one wrapper run. */

@@ -128,6 +128,23 @@ export function conformance(tr: TransportUnderTest): void {
         await closeAll();
       });
 
+    if (agentShell !== 'sh')
+      test(name('a memory limit: a job growing past it is stopped, its neighbour goes on'), { skip }, async () => {
+        await using tmp = tempDir();
+        const { ex, ended } = make(join(tmp.path, 'run'), { agentShell });
+        // A shell that grows by about 1 MB every 50 ms, in a child of the job's process (the walk follows it).
+        const grow = `head -c 1000000 /dev/zero | tr '\\000' a >blob; sh -c 'x=$(cat blob); y=; while :; do y="$y$x"; sleep 0.05; done'; :`;
+        const neighbour = await ex.launch({ ...spec(40, 'sleep 300', tmp.path), memLimit: { kb: 20_000, graceMs: 2_000 } });
+        const t0 = performance.now();
+        await ex.launch({ ...spec(41, grow, tmp.path), memLimit: { kb: 30_000, graceMs: 2_000 } });
+        assert.deepEqual(await ended(41), { jobId: 41, outcome: { type: 'signal', signal: 'TERM' }, limit: 'memory' });
+        assert.ok(performance.now() - t0 < 20_000, 'stopped within seconds of crossing its limit');
+        assert.ok(isAlive(neighbour.pid), 'the neighbour, within its own limit, goes on');
+        await ex.kill(40, neighbour.pid, 1_000);
+        assert.deepEqual((await ended(40)).outcome, { type: 'signal', signal: 'TERM' });
+        await closeAll();
+      });
+
     test(name('kill: TERM ends a job and its children; one that ignores TERM is KILLed after the grace'), { skip }, async () => {
       await using tmp = tempDir();
       const { ex, ended } = make(join(tmp.path, 'run'), { agentShell });

@@ -77,12 +77,19 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
     launchCommand(5, ['/run', '0', '17', '/w', '/bin/true x'], 3),
     `_q_launch 5 3 '17' '/w' '/bin/true x' ''\\''/bin/true'\\'' '\\''x'\\''' ''\n`,
   );
+  // Limits: SECONDS:GRACE_MS:KB, either end empty when not set.
   assert.equal(
-    launchCommand(6, ['/run', '0', '18', '/w', 'sleep 9'], 0, { seconds: 120, graceMs: 5000 }),
-    `_q_launch 6 0 '18' '/w' 'sleep 9' ''\\''sleep'\\'' '\\''9'\\''' '120:5000'\n`,
+    launchCommand(6, ['/run', '0', '18', '/w', 'sleep 9'], 0, { timeLimit: { seconds: 120, graceMs: 5000 } }),
+    `_q_launch 6 0 '18' '/w' 'sleep 9' ''\\''sleep'\\'' '\\''9'\\''' '120:5000:'\n`,
   );
-  assert.throws(() => launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { seconds: 0, graceMs: 5000 }));
+  assert.match(launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { memLimit: { kb: 2048, graceMs: 100 } }), / ':100:2048'\n$/);
+  assert.throws(() => launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { timeLimit: { seconds: 0, graceMs: 5000 } }));
+  assert.throws(() => launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { memLimit: { kb: 1.5, graceMs: 5000 } }));
   assert.equal(JSON.stringify(parseAgentLine('E 18 143 time')), JSON.stringify({ type: 'ended', key: '18', status: 143, limit: 'time' }));
+  assert.equal(
+    JSON.stringify(parseAgentLine('E 18 137 memory')),
+    JSON.stringify({ type: 'ended', key: '18', status: 137, limit: 'memory' }),
+  );
   assert.throws(() => launchCommand(5, ['/run', '0', '17', '/w'], -1));
   assert.equal(agentCommand.kill(1, 'TERM', 42), '_q_kill 1 TERM 42\n');
   assert.throws(() => agentCommand.kill(1, 'TERM; rm -rf /', 42));
