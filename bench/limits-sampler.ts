@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createLocalExecutor } from '../src/executor/local.js';
 import type { LaunchSpec } from '../src/executor/executor.js';
 import { BENCH_BASE, conditions } from './lib.js';
+import { parentOf } from '../test/helpers/procs.js';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 64);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -22,11 +23,6 @@ function ownTicks(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
-}
-
-function parentOf(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 async function phase(limited: boolean): Promise<number> {

@@ -100,13 +100,7 @@ const FUNCTIONS = [
  * - is the waiter of its jobs, with no wrapper process (agent-waiter.ts).
  * Given to `eval`, so that sh never parses it.
  */
-const BASH_ONLY = [
-  // A read cut short is carried on from where it stopped: only three empty reads in a row (end of
-  // input) give up.
-  `_q_b() { _q_s=; _q_need=$1; _q_e=0; while [ "$_q_need" -gt 0 ] && [ "$_q_e" -lt 3 ]; do _q_p=; LC_ALL=C read -r -N "$_q_need" _q_p; _q_bytes "$_q_p"; if [ "$_q_len" = 0 ]; then _q_e=$((_q_e + 1)); else _q_e=0; _q_s=$_q_s$_q_p; _q_need=$((_q_need - _q_len)); fi; done; [ "$_q_need" -gt 0 ] || eval "$_q_s"; }`,
-  `_q_bytes() { local LC_ALL=C; _q_len=\${#1}; }`,
-  WAITER,
-].join('\n');
+const BASH_ONLY = [`_q_b() { LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`, WAITER].join('\n');
 
 /** Elsewhere: the argv through tr (a fork and an exec); only ever asked about jobs that are polled. */
 const POSIX_IDENT = `_q_ident() { case "$(tr '\\000' '\\001' <"/proc/$1/cmdline" 2>/dev/null)" in *"$_x${WRAPPER_NAME}$_x$RUN$_x$2$_x"*) return 0;; esac; return 1; }`;

@@ -71,10 +71,10 @@ const LINES = [
     `_k=; read -r _k <"/proc/$_p/task/$_p/children"; for _c in $_k; do _q_walk "$_c"; done; }`,
   // Stop job $1 for limit $2 with grace $3 (microseconds): TERM to its group now, KILL when _q_tk says.
   `_q_stop() { kill -s TERM -- "-$1"; _q_tk[$1]=$((_q_us + $3)); _q_why[$1]=$2; }`,
-  // Limits: a job past its deadline, or above its memory ceiling (sampled once a second), is stopped,
-  // and KILLed once its grace is over. They hold with or without a master: the loop, and the drain
-  // after the master has gone, look at least every 0.1 s while jobs run.
-  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || [ \${#_q_ml[@]} -gt 0 ] || [ \${#_q_tk[@]} -gt 0 ] || return 0; _q_clock; ` +
+  // Limits, at the sweep's clock (_q_us): a job past its deadline, or above its memory ceiling (sampled
+  // once a second), is stopped, and KILLed once its grace is over. They hold with or without a master:
+  // the loop, and the drain after the master has gone, look at least every 0.1 s while jobs run.
+  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || [ \${#_q_ml[@]} -gt 0 ] || [ \${#_q_tk[@]} -gt 0 ] || return 0; ` +
     `for _c_p in "\${!_q_dl[@]}"; do _c_d=\${_q_dl[$_c_p]}; [ "$_q_us" -ge "\${_c_d%%:*}" ] && [ -z "\${_q_tk[$_c_p]-}" ] && _q_stop "$_c_p" time "\${_c_d#*:}"; done; ` +
     `if [ \${#_q_ml[@]} -gt 0 ] && [ "$_q_us" -ge "\${_q_mn:-0}" ]; then _q_mn=$((_q_us + 1000000)); for _c_p in "\${!_q_ml[@]}"; do [ -z "\${_q_tk[$_c_p]-}" ] || continue; ` +
     `_c_d=\${_q_ml[$_c_p]}; _q_sum=0; _q_walk "$_c_p"; [ "$_q_sum" -le "\${_c_d%%:*}" ] || _q_stop "$_c_p" memory "\${_c_d#*:}"; done; fi; ` +
@@ -84,19 +84,20 @@ const LINES = [
   `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; _c_r=\${_q_why[$1]:+ \${_q_why[$1]}}; unset "_q_kid[$1]" "_q_dl[$1]" "_q_ml[$1]" "_q_tk[$1]" "_q_why[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r"; }`,
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
   `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_end "$1"; }`,
-  // Sweep: record every child that has gone. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
+  // Sweep: record every child that has gone. It reads the clock once (_q_us) for the limits and the
+  // marker too. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
   // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too).
   // One redirection for the whole sweep: one on each \`kill\` would cost five system calls a job.
   // \`kill -0\` finds a job gone once bash has reaped it, which it does when SIGCHLD comes; but a bash
   // was seen with SIGCHLD blocked for good (its zombies never reaped), so once a second the sweep
   // also reads each job's state from /proc and waits for a zombie itself.
-  `_q_reap() { _c_now=\${EPOCHREALTIME//[!0-9]/}; if [ -z "$1" ] && [ -n "$_c_now" ] && [ "$_c_now" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((\${_c_now:-0} + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; ` +
-    `if [ "\${_c_now:-0}" -ge "\${_c_zn:-0}" ]; then _c_zn=$((\${_c_now:-0} + 1000000)); for _c_p in "\${!_q_kid[@]}"; do if ! _q_state "$_c_p" || [ "$_st" = Z ] || [ "$_st" = X ]; then _q_end "$_c_p"; fi; done; fi; _q_limits; _q_mark "$1"; }`,
-  // The marker: a new one when the list changed, at most once a second unless $1 is \`now\`. The one
-  // before it is closed only then, or a second later when nothing changed (\`_q_old\`), so a complete
-  // list is always there, and a stale one goes within a second or two.
-  `_q_mark() { _m_now=\${EPOCHREALTIME//[!0-9]/}; _m_now=\${_m_now:-0}; if [ "$_q_mk" != 1 ]; then if [ -n "$_q_old" ] && [ "$_m_now" -ge "$_q_mt" ]; then exec 8>&-; _q_old=; fi; return 0; fi; ` +
-    `[ "$1" = now ] || [ "$_m_now" -ge "$_q_mt" ] || return 0; _q_mt=$((_m_now + 1000000)); _q_mk=0; _q_old=1; ` +
+  `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; ` +
+    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + 1000000)); for _c_p in "\${!_q_kid[@]}"; do if ! _q_state "$_c_p" || [ "$_st" = Z ] || [ "$_st" = X ]; then _q_end "$_c_p"; fi; done; fi; _q_limits; _q_mark "$1"; }`,
+  // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
+  // is \`now\`. The one before it is closed only then, or a second later when nothing changed
+  // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.
+  `_q_mark() { if [ "$_q_mk" != 1 ]; then if [ -n "$_q_old" ] && [ "$_q_us" -ge "$_q_mt" ]; then exec 8>&-; _q_old=; fi; return 0; fi; ` +
+    `[ "$1" = now ] || [ "$_q_us" -ge "$_q_mt" ] || return 0; _q_mt=$((_q_us + 1000000)); _q_mk=0; _q_old=1; ` +
     `{ exec 8>&-; exec 8>&9; exec 9>&-; } 2>/dev/null; [ \${#_q_tg[@]} -eq 0 ] || exec 9> >(exec /bin/sh -c 'read _x' qpy-live "\${_q_tg[@]}" >/dev/null 2>&1 8>&- 9>&-); }`,
   // The request loop's timeout: its only way to learn of an end is to look (a CHLD trap kills bash 5.2
   // once \`wait PID\` reaps, and does not cut a \`read -t\` short anyway). It looks 0.5 ms after a request

@@ -32,6 +32,12 @@ export function procTable(): Proc[] {
   return out;
 }
 
+/** The parent of a process (the agent, for a job or its wrapper). */
+export function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 const live = (p: Proc): boolean => p.state !== 'Z' && p.state !== 'X';
 
 /** Is `pid` a live (non-zombie) process? */

@@ -2,10 +2,11 @@
  * Shared helpers for the executor integration tests: collecting job ends and
  * inspecting process groups through /proc.
  */
-import { readFileSync } from 'node:fs';
 import type { Executor, JobEnded, LaunchSpec } from '../../../src/executor/executor.js';
 import { waitFor } from '../../helpers/wait.js';
 import { groupMembers, procTable } from '../../helpers/procs.js';
+
+export { parentOf } from '../../helpers/procs.js';
 
 export { groupMembers };
 
@@ -31,12 +32,6 @@ export function collect(ex: Executor) {
 /** A launch spec with the usual QPY variables. */
 export function spec(jobId: number, command: string, cwd: string, env: Record<string, string> = {}): LaunchSpec {
   return { jobId, command, cwd, env: { QPY_JOB_ID: String(jobId), QPY_N_CORES: '1', QPY_MEM: '1.0', ...env } };
-}
-
-/** The parent of a process (the agent, for a job or its wrapper), from /proc. */
-export function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 /** Children (live) of a process. */
