@@ -117,17 +117,33 @@ export async function connectMaster(ctx: ConnectContext): Promise<MasterConnecti
   return startAndConnect(ctx.root, paths);
 }
 
-/** Start a master (or find the one another CLI started at the same moment) and connect. */
+/**
+ * Start a master (or find the one another CLI started at the same moment) and
+ * connect. A launch that said ALREADY_RUNNING names a master that may yet fail
+ * its own start: if after RELAUNCH_AFTER_MS none is found alive, launch again.
+ */
 export async function startAndConnect(root: string, paths: UserPaths): Promise<MasterConnection> {
-  const report = await launchDetached(join(root, 'bin', 'qpy-master'));
-  if (report.type === 'error' && report.code !== 'ALREADY_RUNNING') {
-    throw new QpyError(report.code as never, report.message, report.hint ?? `see ${paths.log}`);
-  }
   const deadline = Date.now() + timing.masterStartMs;
   for (;;) {
-    const conn = await findMaster(paths).catch(() => null);
-    if (conn) return conn;
-    if (Date.now() > deadline) throw new QpyError('MASTER_UNREACHABLE', 'qpy-master did not start in time', `see ${paths.log}`);
-    await delay(25);
+    const report = await launchDetached(join(root, 'bin', 'qpy-master'));
+    if (report.type === 'error' && report.code !== 'ALREADY_RUNNING') {
+      throw new QpyError(report.code as never, report.message, report.hint ?? `see ${paths.log}`);
+    }
+    const relaunchAt = report.type === 'error' ? Date.now() + RELAUNCH_AFTER_MS : Infinity;
+    for (;;) {
+      const conn = await findMaster(paths).catch(() => null);
+      if (conn) return conn;
+      if (Date.now() > deadline) throw new QpyError('MASTER_UNREACHABLE', 'qpy-master did not start in time', `see ${paths.log}`);
+      if (Date.now() > relaunchAt && !masterAlive(paths)) break;
+      await delay(25);
+    }
   }
+}
+
+/** After a launch that found another master starting, how long to wait for it before launching again. */
+const RELAUNCH_AFTER_MS = 2000;
+
+function masterAlive(paths: UserPaths): boolean {
+  const d = readDiscovery(paths.discovery);
+  return d !== null && pidAlive(d.pid);
 }

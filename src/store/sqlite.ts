@@ -3,6 +3,12 @@
  * 0600 first, WAL, and an EXCLUSIVE lock taken at once, so a second daemon
  * for the same directory fails at start with ALREADY_RUNNING instead of
  * sharing the file.
+ *
+ * Two daemons started at the same moment (two CLI calls that both found no
+ * master) each hold the file briefly while they switch it to WAL; with no
+ * wait at all each could see the other's brief lock and both would give up,
+ * leaving none running. So the opening steps wait up to OPEN_WAIT_MS for a
+ * lock: a brief one passes, one held by a running daemon does not.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync } from 'node:fs';
@@ -19,16 +25,21 @@ export interface OpenOptions {
   init(db: Database.Database): void;
 }
 
+/** How long the opening steps wait for another opener's brief lock. */
+export const OPEN_WAIT_MS = 1000;
+
 export function openLockedDatabase(path: string, opts: OpenOptions): Database.Database {
   closeSync(openSync(path, 'a', 0o600));
   chmodSync(path, 0o600);
-  const db = new Database(path, { timeout: 0 });
+  const db = new Database(path, { timeout: OPEN_WAIT_MS });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous}`);
     // Take the exclusive lock now, not at the first write.
     db.exec('BEGIN IMMEDIATE; COMMIT;');
+    // Held now for the daemon's life: nobody else's lock is ever waited for again.
+    db.pragma('busy_timeout = 0');
     opts.init(db);
   } catch (err) {
     db.close();

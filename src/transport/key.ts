@@ -3,7 +3,19 @@
  * directory of mode 0700. Created on first use; refused if readable by others.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { QpyError } from '../errors.js';
 import { isPermissionError, permissionDenied } from '../accounts.js';
@@ -32,29 +44,29 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
-/** Read the key at `path`, creating it (exclusively, 0600) if absent. */
+/**
+ * Read the key at `path`, creating it (0600) if absent. The key is written to
+ * a private temporary file and linked into place, which fails if a key is
+ * already there: two daemons starting at once agree on one key, and neither
+ * can read a key file that is still empty.
+ */
 export function loadOrCreateKey(path: string): Buffer {
   ensurePrivateDir(dirname(path));
-  try {
-    const fd = openSync(path, 'wx', 0o600);
+  if (!existsSync(path)) {
+    const tmp = writeTemporaryKey(path, randomBytes(32));
     try {
-      writeSync(fd, `${randomBytes(32).toString('hex')}\n`);
+      linkSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw keyWriteError(path, err);
     } finally {
-      closeSync(fd);
+      unlinkSync(tmp);
     }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   return readKey(path);
 }
 
-/**
- * Put a new random key at `path` (0600), replacing any old one atomically:
- * a reader sees the old key or the new one, never a part. Returns the new key.
- */
-export function replaceKey(path: string): Buffer {
-  ensurePrivateDir(dirname(path));
-  const key = randomBytes(32);
+/** `key` in a new 0600 file beside `path`, named for this process; its path. */
+function writeTemporaryKey(path: string, key: Buffer): string {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     if (existsSync(tmp)) unlinkSync(tmp); // left by a crash, perhaps with another mode
@@ -64,14 +76,34 @@ export function replaceKey(path: string): Buffer {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
   } catch (err) {
     try {
       unlinkSync(tmp);
     } catch {
       /* not made */
     }
-    throw new QpyError('STORE', `cannot write the key file ${path}: ${(err as Error).message}`);
+    throw keyWriteError(path, err);
+  }
+  return tmp;
+}
+
+function keyWriteError(path: string, err: unknown): QpyError {
+  return new QpyError('STORE', `cannot write the key file ${path}: ${(err as Error).message}`);
+}
+
+/**
+ * Put a new random key at `path` (0600), replacing any old one atomically:
+ * a reader sees the old key or the new one, never a part. Returns the new key.
+ */
+export function replaceKey(path: string): Buffer {
+  ensurePrivateDir(dirname(path));
+  const key = randomBytes(32);
+  const tmp = writeTemporaryKey(path, key);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw keyWriteError(path, err);
   }
   return key;
 }

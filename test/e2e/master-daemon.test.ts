@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { QPY_MASTER, qpyUser, run } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 import { pidAlive } from '../../src/discovery.js';
@@ -48,4 +49,19 @@ test('qpy-master detaches, refuses a second instance, and keeps jobs across fini
   const again = await u.qpy(['finish']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /qpy-master is not running/);
+});
+
+test('CLIs started at the same moment with no master: one master starts, every request is answered', { timeout: 120_000 }, async () => {
+  // Each round is a fresh directory: the key file and the store are made by whichever master comes first.
+  // The second CLI starts a little later each round, to meet the first master at each step of its start.
+  for (let round = 0; round < 6; round++) {
+    await using u = qpyUser();
+    const sub = u.qpy(['sub', '-m', '0', 'true']);
+    await delay(round * 20);
+    const [s, c] = await Promise.all([sub, u.qpy(['check'])]);
+    assert.deepEqual([s.code, s.stderr, s.stdout], [0, '', 'Job 1 received.\n'], `round ${round}`);
+    assert.deepEqual([c.code, c.stderr], [0, ''], `round ${round}`);
+    const log = readFileSync(join(u.qpyDir, 'master.log'), 'utf8');
+    assert.equal(log.match(/ started: pid /g)?.length, 1, log);
+  }
 });

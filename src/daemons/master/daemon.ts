@@ -62,12 +62,14 @@ export async function startMaster(opts: MasterOptions = {}): Promise<RunningMast
   ensurePrivateDir(paths.dir);
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   const log: Log = fileLog(paths.log, opts.foreground ?? false);
-  const key = loadOrCreateKey(paths.key);
-  const store: JobStore = openJobStore(paths.db);
+  let store: JobStore | null = null;
   try {
+    const key = loadOrCreateKey(paths.key);
+    store = openJobStore(paths.db);
     return await run(paths, store, key, log, opts);
   } catch (err) {
-    store.close();
+    store?.close();
+    log(`did not start: ${(err as Error).message}`);
     throw err;
   }
 }
