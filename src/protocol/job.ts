@@ -37,6 +37,16 @@ export const outcomeSchema = tagged({
 });
 export type Outcome = Infer<typeof outcomeSchema>;
 
+/**
+ * What a run of a job used, as its node agent measured it: CPU time in user
+ * and system mode of the job's process and every descendant it waited for,
+ * and the peak resident memory of the job's processes (sampled). Absent where
+ * nothing was measured (a run that never started, a node without /proc, or a
+ * job that ended before this was recorded).
+ */
+export const usageSchema = obj({ userMs: num, sysMs: num, peakKB: num });
+export type Usage = Infer<typeof usageSchema>;
+
 /** What the user asked for. `command` is a shell command line, run by a POSIX `sh`. */
 export const jobSpecSchema = obj({
   command: strMax(MAX_COMMAND_LENGTH),
@@ -81,9 +91,9 @@ export const jobStateSchema = tagged({
     /** Set when a kill was asked for: the job ends as `killed` whatever its exit. */
     killRequested: bool,
   }),
-  done: obj({ type: literal('done'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
-  failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
-  killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema }),
+  done: obj({ type: literal('done'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
+  failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
+  killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
   /** `reason`: why it never ran when it was not killed (a dependency that did not succeed). */
   undone: obj({ type: literal('undone'), endedAt: num, reason: optional(strMax(1024)) }),
   /**
@@ -102,6 +112,7 @@ export const attemptSchema = obj({
   startedAt: num,
   endedAt: num,
   outcome: nullable(outcomeSchema),
+  usage: optional(usageSchema),
 });
 export type Attempt = Infer<typeof attemptSchema>;
 
