@@ -30,6 +30,8 @@ export interface MultiuserPaths {
   nodes: string;
   allowedUsers: string;
   rules: string;
+  /** Optional: the cluster's limits (allocator/limits-file.ts). */
+  limits: string;
   /** Optional: the address to listen on (default this machine, 127.0.0.1). */
   address: string;
   /** The port, chosen at first start and kept, so users' connection details stay valid. */
@@ -52,6 +54,7 @@ export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
     nodes: join(dir, 'nodes'),
     allowedUsers: join(dir, 'allowed_users'),
     rules: join(dir, 'distribution_rules'),
+    limits: join(dir, 'limits'),
     address: join(dir, 'multiuser_connection_address'),
     port: join(dir, 'multiuser_connection_port'),
     adminKey: join(dir, 'admin.key'),

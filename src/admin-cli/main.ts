@@ -89,6 +89,10 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     const r = await ask({ type: 'distribute' });
     if (r.type === 'distributed') out('Cores distributed.\n');
   });
+  add('limits', 'Reload the limits file (maximum time limit, memory limits) and print the limits in force', async () => {
+    const r = await ask({ type: 'reloadLimits' });
+    if (r.type === 'text') out(r.text);
+  });
   const usersSummary = 'Add or remove users: users add NAME (again: a new key and code), users remove NAME';
   const users = program.command('users').summary(usersSummary).description(usersSummary);
   users.exitOverride().configureOutput({ writeErr: () => undefined });

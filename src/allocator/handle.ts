@@ -13,6 +13,7 @@ import { tryGrant } from './grant.js';
 import { addUser, type AllocatorState, type SlotRecord, type UserState } from './state.js';
 import { forgetIfIdle, pruneNode, pruneNodes } from './admin.js';
 import { buildStatus } from './status.js';
+import { DEFAULT_LIMITS, limitsProblem, sameLimits } from './limits-file.js';
 
 type Msg<T extends MasterToAllocator['type']> = Extract<MasterToAllocator, { type: T }>;
 
@@ -131,6 +132,11 @@ function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaste
       `user ${msg.user} is not allowed to use this cluster any more (removed by the administrator): running jobs finish, no new ones start`,
     ).toReply(msg.id);
   }
+  const over = limitsProblem(state.limits, msg.demand, true);
+  if (over !== null) {
+    user.queueSize = queueOf(msg.queueSize);
+    return { type: 'refused', id: msg.id, jobId: msg.jobId, reason: 'over_limits', problem: over };
+  }
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {
     user.queueSize = queueOf(msg.queueSize - 1);
@@ -167,7 +173,8 @@ function onNodeLink(state: AllocatorState, msg: Msg<'nodeLink'>): AllocatorToMas
 function onFeasible(state: AllocatorState, msg: Msg<'feasible'>): AllocatorToMaster {
   const parsed = parseAttrExpr(msg.demand.attrs);
   if (!parsed.ok && parsed.code === 'BAD_EXPR') return new QpyError('BAD_EXPR', parsed.message).toReply(msg.id);
-  return { type: 'feasibility', id: msg.id, problem: checkFeasible(state, msg.demand) };
+  const problem = limitsProblem(state.limits, msg.demand, false) ?? checkFeasible(state, msg.demand);
+  return { type: 'feasibility', id: msg.id, problem, ...(sameLimits(state.limits, DEFAULT_LIMITS) ? {} : { limits: state.limits }) };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import type { NodeConfig } from './nodes-file.js';
 import { distribute, type Rules } from './rules.js';
+import { DEFAULT_LIMITS, type ClusterLimits } from './limits-file.js';
 
 /** Memory every node keeps back for its system: req_mem starts here (§3.3). */
 export const MEM_RESERVE_GB = 2.0;
@@ -84,6 +85,8 @@ export interface AllocatorState {
   usedMinCores: number;
   /** Why the last redistribution failed (shown by status), or null. */
   distributionError: string | null;
+  /** The administrator's limits (limits-file.ts); the embedded allocator keeps the defaults. */
+  limits: ClusterLimits;
 }
 
 /**
@@ -103,6 +106,7 @@ export function createAllocator(nodes: NodeSpec[], rules: Rules): AllocatorState
     minCores: 0,
     usedMinCores: 0,
     distributionError: null,
+    limits: DEFAULT_LIMITS,
   };
   for (const spec of nodes) {
     if (state.nodeByName.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);

@@ -3,6 +3,7 @@
  * the allocator state: users in registration order, nodes in file order,
  * and warnings the operator should see.
  */
+import { DEFAULT_LIMITS, sameLimits } from './limits-file.js';
 import { DEFAULT_JOB_MEM_GB, type ClusterStatus, type NodeView, type UserView } from '../protocol/cluster.js';
 import { MEM_RESERVE_GB, type AllocatorState, type NodeState, type UserState } from './state.js';
 import { formatGB } from './feasible.js';
@@ -84,5 +85,6 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     totalCores: state.totalCores,
     usedCores: state.usedCores + outsiders,
     warnings,
+    ...(sameLimits(state.limits, DEFAULT_LIMITS) ? {} : { limits: state.limits }),
   };
 }

@@ -18,8 +18,8 @@ export function colourOn(settings: Settings, isTTY: boolean, env: NodeJS.Process
   return settings.colour && isTTY && !env['NO_COLOR'];
 }
 
-/** The colour of a job status under the user's scheme (node_failed shows as failed). */
+/** The colour of a job status under the user's scheme (node_failed, timeout and out_of_memory show as failed). */
 export function statusColour(settings: Settings, status: JobStatus): Colour {
   const s = settings.coloursScheme;
-  return status === 'node_failed' ? s.failed : s[status];
+  return status === 'node_failed' || status === 'timeout' || status === 'out_of_memory' ? s.failed : s[status];
 }

@@ -60,7 +60,7 @@ export const STATUSES_OF: Record<IdKind, readonly JobStatus[] | null> = {
   all: null,
   active: ['queue', 'running'],
   queued: ['queue'],
-  final: ['done', 'failed', 'killed', 'undone', 'node_failed'],
+  final: ['done', 'failed', 'killed', 'timeout', 'out_of_memory', 'undone', 'node_failed'],
 };
 
 /**
@@ -73,6 +73,7 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   EXPR: { kind: 'words', words: [], from: 'attributes' },
   N: { kind: 'none' },
   GB: { kind: 'none' },
+  LIMIT: { kind: 'words', words: ['none'] },
   'A-B[%N]': { kind: 'none' },
   name: { kind: 'none' },
 };

@@ -9,11 +9,14 @@
  *   mem | memory                       non-negative number (GB)
  *   node_attr | node attributes        attribute expression (whitespace-normalised)
  *   cpScript | cp_script | copy script true/false (any case)
+ *   time                               a time limit as `sub -t` takes it (protocol/time-limit.ts)
  * Extensions, documented: `#QPY cpScript true` (space instead of `=`, the
  * form the manual shows) is accepted for the copy-script keys, and empty
  * pairs (`a=1;`) are skipped. Precedence against command-line flags is the
  * caller's decision.
  */
+
+import { parseTimeLimit } from '../protocol/time-limit.js';
 
 /** Values set by the directives of one script; absent keys were not set. */
 export interface DirectiveValues {
@@ -21,12 +24,14 @@ export interface DirectiveValues {
   memGB?: number;
   attrs?: string;
   copyScript?: boolean;
+  /** As written: `sub` reads it as it reads -t. */
+  time?: string;
 }
 
 /** What `parseDirectives` returns; `line` is 1-based. */
 export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
-type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript';
+type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'time';
 
 const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['n_cores', 'cores'],
@@ -38,6 +43,7 @@ const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['cpScript', 'copyScript'],
   ['cp_script', 'copyScript'],
   ['copy script', 'copyScript'],
+  ['time', 'time'],
 ]);
 
 const PREFIX = '#QPY ';
@@ -64,6 +70,8 @@ function convert(key: Key, v: string): DirectiveValues[Key] | undefined {
       const b = v.toLowerCase();
       return b === 'true' ? true : b === 'false' ? false : undefined;
     }
+    case 'time':
+      return parseTimeLimit(v).ok ? v : undefined;
   }
 }
 

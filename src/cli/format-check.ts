@@ -17,6 +17,7 @@
 import { shownStatus, type Job, type JobStatus, type Outcome } from '../protocol/job.js';
 import type { Colour } from '../protocol/settings.js';
 import { paint } from './colour.js';
+import { formatTimeLimit } from '../protocol/time-limit.js';
 
 /**
  * The default checkFMT (protocol/settings.ts): the original's plus `%e` inside the parentheses, so
@@ -91,6 +92,14 @@ function waitsFor(job: Job): string {
 /** `%x` of a node_failed job: how its process ended is unknown. */
 export const NODE_WENT_DOWN = 'node went down';
 
+/** `%x` of a job ended by a limit: which limit, and how its process ended (`time limit 0:01:00 reached (signal TERM)`). */
+function limitReached(job: Job, outcome: string): string {
+  const s = job.state;
+  if (s.type === 'timeout') return `time limit ${formatTimeLimit(job.spec.time ?? 0)} reached (${outcome})`;
+  if (s.type === 'out_of_memory' && s.by === 'kernel') return `killed by the kernel's OOM killer (${outcome})`;
+  return `memory limit ${pyFloat(job.spec.memGB)} GB exceeded (${outcome})`;
+}
+
 interface Times {
   node: string | null;
   startedAt: number | null;
@@ -108,6 +117,8 @@ function timesOf(job: Job): Times {
     case 'done':
     case 'failed':
     case 'killed':
+    case 'timeout':
+    case 'out_of_memory':
       return { node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome: s.outcome };
     case 'undone':
       return { node: null, startedAt: null, endedAt: s.endedAt, outcome: null };
@@ -128,8 +139,9 @@ function elapsed(job: Job, t: Times, now: number): string {
  * empty), `%j` ID, `%s` status, `%c` command, `%d` directory, `%a`
  * attributes, `%N` cores, `%m` memory (`5.0`), `%n` node or `None`, `%A` node
  * or `[attributes]`, `%Q` queue time, `%S` start time or `None`, `%E` end
- * time or `None`, `%R` elapsed time or `None`, `%x` how it ended (empty if it
- * has not), `%e` `; ` + `%x` when it ended (else empty), `%%` a `%`.
+ * time or `None`, `%R` elapsed time or `None`, `%T` time limit or `None`, `%x`
+ * how it ended (empty if it has not), `%e` `; ` + `%x` when it ended (else
+ * empty), `%%` a `%`.
  */
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
@@ -143,7 +155,9 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
           ? (job.state.reason ?? '')
           : t.outcome === null
             ? ''
-            : formatOutcome(t.outcome);
+            : job.state.type === 'timeout' || job.state.type === 'out_of_memory'
+              ? limitReached(job, formatOutcome(t.outcome))
+              : formatOutcome(t.outcome);
   // A job run more than once says which run this is.
   const ended = job.attempts?.length ? [how, `attempt ${job.attempts.length + 1}`].filter((x) => x !== '').join('; ') : how;
   const code = (c: string): string | null => {
@@ -176,6 +190,8 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
         return t.endedAt === null ? 'None' : formatTime(t.endedAt);
       case 'R':
         return elapsed(job, t, now);
+      case 'T':
+        return job.spec.time === undefined ? 'None' : formatTimeLimit(job.spec.time);
       case 'x':
         return ended;
       case 'e':

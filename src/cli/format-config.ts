@@ -6,6 +6,7 @@
  */
 import { pyRepr, SCHEME_STATUSES, type Settings } from '../protocol/settings.js';
 import { paint } from './colour.js';
+import { formatTimeLimit } from '../protocol/time-limit.js';
 
 export function formatConfig(s: Settings, paused: boolean, coloured: boolean): string {
   const py = (b: boolean) => (b ? 'True' : 'False');
@@ -17,6 +18,8 @@ export function formatConfig(s: Settings, paused: boolean, coloured: boolean): s
   if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
   if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);
+  if (s.defaultTime !== null) lines.push(`Default time limit: ${formatTimeLimit(s.defaultTime)}`);
+  if (!s.memLimit) lines.push('Memory limits: off (-m only places jobs)');
   if (s.sourceTheseFiles.length > 0) lines.push('These files are sourced when running a job:', ...s.sourceTheseFiles.map((f) => `  ${f}`));
   if (s.colour) {
     lines.push('Colours:');

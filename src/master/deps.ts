@@ -17,7 +17,7 @@ export const hasDeps = (spec: Pick<JobSpec, 'after' | 'afterok'>): boolean => sp
 
 export type DepState = { kind: 'ready' } | { kind: 'waiting'; on: number[] } | { kind: 'never'; reason: string };
 
-const FINAL = new Set(['done', 'failed', 'killed', 'undone', 'node_failed']);
+const FINAL = new Set(['done', 'failed', 'killed', 'timeout', 'out_of_memory', 'undone', 'node_failed']);
 
 function* idsOf(ranges: readonly (readonly [number, number])[] | undefined): Generator<number> {
   for (const [a, b] of ranges ?? []) for (let id = a; id <= b; id++) yield id;

@@ -10,8 +10,8 @@
  * ends the pass. A job that does not fit now never blocks a later one
  * that does.
  */
-import type { Job } from '../protocol/job.js';
-import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
+import type { Job, JobSpec } from '../protocol/job.js';
+import type { AllocatorToMaster, Demand, MasterToAllocator } from '../protocol/master-allocator.js';
 import type { Refusal } from './core.js';
 import { hasDeps } from './deps.js';
 import type { QueueWalk } from './job-queue.js';
@@ -47,12 +47,23 @@ export function settleDependants(state: MasterState, now: number): { deps: DepMe
 }
 
 /** The allocator request for a job's slot. */
+/** What a job asks of the allocator: its size and place, and the limits it will be kept to. */
+export function demandOf(spec: JobSpec): Demand {
+  return {
+    cores: spec.cores,
+    memGB: spec.memGB,
+    attrs: spec.attrs,
+    ...(spec.time !== undefined ? { time: spec.time } : {}),
+    ...(spec.memLimit === true ? { memLimit: true } : {}),
+  };
+}
+
 export function slotRequest(user: string, job: Job, queueSize: number): Omit<SlotRequest, 'id'> {
   return {
     type: 'request',
     user,
     jobId: job.id,
-    demand: { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs },
+    demand: demandOf(job.spec),
     queueSize,
   };
 }

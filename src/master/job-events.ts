@@ -66,16 +66,17 @@ export function launchFailed(state: MasterState, jobId: number, failure: LaunchF
 
 /**
  * A job's process ended (after its kill, if one was under way). It ends
- * done, failed or killed; a failed job with `--retry` left is queued again
+ * done, failed, killed, timeout or out_of_memory (`facts`: the limit that
+ * ended it, and what it used); a failed job with `--retry` left is queued again
  * under the same ID, this run kept as an attempt. Its slot is given back at
  * the next pass, and its run file forgotten once its end is durable.
  */
-export function jobEnded(state: MasterState, jobId: number, outcome: Outcome, now: number): Effect[] {
+export function jobEnded(state: MasterState, jobId: number, outcome: Outcome, now: number, facts: life.EndFacts = {}): Effect[] {
   const job = state.jobs.get(jobId);
   // A node_failed job's end, seen when its node came back: already final, only its run record goes.
   if (job?.state.type === 'node_failed') return [{ type: 'forget', jobId }];
   if (job?.state.type !== 'running') return [];
-  const finished = update(state, life.end(job, outcome, now));
+  const finished = update(state, life.end(job, outcome, now, facts));
   const effects: Effect[] = [];
   if (life.retriesLeft(finished)) {
     const again = update(state, life.requeueFinal(finished, now));

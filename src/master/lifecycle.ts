@@ -3,7 +3,7 @@
  * a job (and the facts it needs: node, time, outcome) to the next job. A
  * transition not in the table is refused with ILLEGAL_TRANSITION.
  *
- *   queue ──start──▶ running ──end──▶ done | failed | killed
+ *   queue ──start──▶ running ──end──▶ done | failed | killed | timeout | out_of_memory
  *     │                 │  ▲   └─nodeFailed──▶ node_failed (its node went down)
  *     │ unqueue         │  └─ requeue (the launch provably never happened)
  *     ▼                 └─ requestKill (stays running, ends as killed)
@@ -15,7 +15,7 @@
  * the node reports the job's process (shown as `running`). Only a starting job can
  * be requeued by a launch that failed: once a pid is known it ran.
  */
-import type { Job, JobSpec, JobState, Outcome } from '../protocol/job.js';
+import type { Job, JobSpec, JobState, Outcome, Usage } from '../protocol/job.js';
 export { isStarting, shownStatus } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 
@@ -60,11 +60,31 @@ export function requestKill(job: Job): Job {
   return { ...job, state: { ...s, killRequested: true } };
 }
 
-/** running → done (exit 0), failed (anything else) or killed (a kill was asked for). */
-export function end(job: Job, outcome: Outcome, now: number): Job {
+/** How a run ended, beyond its outcome: the limit that ended it, and what it used. */
+export interface EndFacts {
+  /** The limit its node agent ended it by; `oomKiller`: the kernel's OOM killer ended it. */
+  limit?: 'time' | 'memory' | 'oomKiller';
+  usage?: Usage;
+}
+
+/**
+ * running → killed (a kill was asked for), timeout or out_of_memory (a limit
+ * ended it), done (exit 0) or failed (anything else). A kill asked for comes
+ * first: the user's word is what the job ended by, whatever raced it.
+ */
+export function end(job: Job, outcome: Outcome, now: number, facts: EndFacts = {}): Job {
   const s = expect(job, 'end', 'running');
-  const base = { node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt), outcome };
+  const base = {
+    node: s.node,
+    startedAt: s.startedAt,
+    endedAt: Math.max(now, s.startedAt),
+    outcome,
+    ...(facts.usage ? { usage: facts.usage } : {}),
+  };
   if (s.killRequested) return { ...job, state: { type: 'killed', ...base } };
+  if (facts.limit === 'time') return { ...job, state: { type: 'timeout', ...base } };
+  if (facts.limit === 'memory') return { ...job, state: { type: 'out_of_memory', ...base } };
+  if (facts.limit === 'oomKiller') return { ...job, state: { type: 'out_of_memory', ...base, by: 'kernel' } };
   if (outcome.type === 'exit' && outcome.code === 0) return { ...job, state: { type: 'done', ...base } };
   return { ...job, state: { type: 'failed', ...base } };
 }
@@ -88,17 +108,18 @@ export function unqueue(job: Job, now: number, reason?: string): Job {
 }
 
 /**
- * done | failed | killed | node_failed → queue: run it again under the same
+ * A final job with a run → queue: run it again under the same
  * ID (`--retry`, `qpy retry`, `qpy rerun`), the run that ended kept as an
  * attempt. An undone job never ran: it is simply queued again.
  */
 export function requeueFinal(job: Job, now: number): Job {
-  const s = expect(job, 'queue again', 'done', 'failed', 'killed', 'node_failed', 'undone');
+  const s = expect(job, 'queue again', 'done', 'failed', 'killed', 'timeout', 'out_of_memory', 'node_failed', 'undone');
   const attempts = job.attempts ?? [];
   const queued: Job = { ...job, queuedAt: now, state: { type: 'queue' } };
   if (s.type === 'undone') return queued;
-  const outcome = s.type === 'node_failed' ? null : s.outcome;
-  return { ...queued, attempts: [...attempts, { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome }] };
+  const run = { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt };
+  if (s.type === 'node_failed') return { ...queued, attempts: [...attempts, { ...run, outcome: null }] };
+  return { ...queued, attempts: [...attempts, { ...run, outcome: s.outcome, ...(s.usage ? { usage: s.usage } : {}) }] };
 }
 
 /** Should a job that just ended be queued again by itself (`--retry N`, a failure, not a kill)? */

@@ -105,13 +105,16 @@ export function onHold(core: MasterCore, req: Req<'hold'>): Reply {
   return { reply: { type: 'text', id: req.id, text: `${plural(n, 'job')} ${verb}.` }, effects };
 }
 
+/** What `qpy retry` queues again: jobs that ended badly but were not killed on purpose. */
+const RETRYABLE = new Set(['failed', 'node_failed', 'timeout', 'out_of_memory']);
+
 /**
- * `qpy retry` (failed and node_failed jobs) and `qpy rerun` (`any`: every
+ * `qpy retry` (failed, node_failed, timeout and out_of_memory jobs) and `qpy rerun` (`any`: every
  * final job): queued again under the same ID. Refused while what is left of
  * a node_failed job may still run on a node not heard from (`leftoverOn`).
  */
 export function onRequeue(core: MasterCore, req: Req<'requeue'>, now: number, leftoverOn: (jobId: number) => string | null): Reply {
-  const retryable = (status: string) => status === 'failed' || status === 'node_failed';
+  const retryable = (status: string) => RETRYABLE.has(status);
   const eligible = (j: Job) => (req.any ? life.isFinal(j) : retryable(j.state.type));
   const picked: Job[] = [];
   for (const j of core.state.jobs.values())

@@ -6,6 +6,7 @@
  * default, unsets, or is refused with a reason; every list can be cleared.
  */
 import { COLOURS, DEFAULT_SETTINGS, SCHEME_STATUSES, pyRepr, type Colour, type Settings } from '../protocol/settings.js';
+import { formatTimeLimit, parseTimeLimit } from '../protocol/time-limit.js';
 
 export type SettingResult = { ok: true; settings: Settings; message: string } | { ok: false; message: string };
 
@@ -98,6 +99,23 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
       if (values.length === 0) return set({ sourceTheseFiles: [] }, 'sourceTheseFiles unset.');
       if (values.some((v) => !v.startsWith('/'))) return { ok: false, message: 'sourceTheseFiles takes absolute paths' };
       return set({ sourceTheseFiles: [...values] }, `sourceTheseFiles set to [${values.map(pyRepr).join(', ')}].`);
+    }
+    case 'defaultTime': {
+      const raw = values.join(' ');
+      if (raw.trim() === '') return set({ defaultTime: null }, 'defaultTime unset: jobs without -t have no time limit.');
+      const t = parseTimeLimit(raw);
+      if (!t.ok) return { ok: false, message: `defaultTime: ${t.message}` };
+      if (t.seconds === null) return set({ defaultTime: null }, 'defaultTime unset: jobs without -t have no time limit.');
+      return set({ defaultTime: t.seconds }, `defaultTime set to ${formatTimeLimit(t.seconds)}.`);
+    }
+    case 'memLimit': {
+      const v = values.length === 1 ? values[0]!.toLowerCase() : '';
+      const on = v === 'on' || v === 'true' ? true : v === 'off' || v === 'false' ? false : null;
+      if (on === null) return { ok: false, message: 'Value for memLimit must be on or off.' };
+      return set(
+        { memLimit: on },
+        on ? 'memLimit on: -m limits a job’s resident memory.' : 'memLimit off: -m only places jobs, it does not limit them.',
+      );
     }
     default:
       return { ok: false, message: `Unknown key: ${rawKey}` };

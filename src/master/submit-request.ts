@@ -74,16 +74,31 @@ export function checkedSpec(core: MasterCore, t: Template, command: string, fact
       throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${t.priority}`);
     spec.priority = t.priority;
   }
+  // -t none (0) overrides defaultTime; without -t, defaultTime applies.
+  const time = t.time === undefined ? core.settings.defaultTime : t.time === 0 ? null : t.time;
+  if (time !== null) spec.time = time;
+  if (spec.memGB > 0 && core.settings.memLimit) spec.memLimit = true;
   const bad = validateSpec(spec) ?? facts.checkAttrs(spec.attrs);
   if (bad) throw bad;
   return spec;
 }
 
-/** The allocator's answer to `feasible`: a job no node could ever run is refused (qpy-multiuser away: accepted unchecked). */
-export function checkFeasible(reply: AllocatorToMaster): void {
-  if (reply.type === 'feasibility' && reply.problem !== null) {
-    throw new QpyError('UNSATISFIABLE', `job refused: ${reply.problem}`, 'see the nodes with: qpy status');
-  }
+/**
+ * The allocator's answer to `feasible`: a job no node could ever run, or
+ * above the administrator's limits, is refused (qpy-multiuser away: accepted
+ * unchecked). Within them, the spec gets the limits' defaults: the maximum
+ * time when it has no time limit, and no memory limit when they are off.
+ */
+export function checkFeasible(reply: AllocatorToMaster, spec: JobSpec): JobSpec {
+  if (reply.type !== 'feasibility') return spec;
+  if (reply.problem !== null)
+    throw new QpyError('UNSATISFIABLE', `job refused: ${reply.problem}`, 'see the nodes and limits with: qpy status');
+  const limits = reply.limits;
+  if (limits === undefined) return spec;
+  const out: JobSpec = { ...spec };
+  if (out.time === undefined && limits.maxTime !== null) out.time = limits.maxTime;
+  if (limits.memoryLimits === 'off') delete out.memLimit;
+  return out;
 }
 
 /** Should `qpy sub` copy its script (`copyScripts`, or -c/-o)? */

@@ -4,6 +4,7 @@
  */
 import type { JobSpec } from '../protocol/job.js';
 import { type QpyError, invalid } from '../errors.js';
+import { MAX_TIME_LIMIT } from '../protocol/time-limit.js';
 
 /** The largest core count and memory one job may ask for (sanity bounds). */
 export const MAX_CORES = 100_000;
@@ -16,6 +17,9 @@ export function validateSpec(spec: JobSpec): QpyError | null {
   }
   if (!Number.isFinite(spec.memGB) || spec.memGB < 0 || spec.memGB > MAX_MEM_GB) {
     return invalid(`invalid memory: ${spec.memGB} (must be a number of GB, 0 or more)`);
+  }
+  if (spec.time !== undefined && (!Number.isSafeInteger(spec.time) || spec.time < 1 || spec.time > MAX_TIME_LIMIT)) {
+    return invalid(`invalid time limit: ${spec.time} seconds (must be a whole number from 1 to ${MAX_TIME_LIMIT})`);
   }
   if (!spec.cwd.startsWith('/')) return invalid(`the submission directory must be absolute: ${spec.cwd}`);
   if (spec.command.includes('\0') || spec.cwd.includes('\0')) return invalid('NUL characters are not allowed');

@@ -10,6 +10,7 @@ import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import { QpyError } from '../errors.js';
 import type { MasterCore, Refusal } from './core.js';
 import { depState, formatIds } from './deps.js';
+import { formatTimeLimit } from '../protocol/time-limit.js';
 
 const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).';
 
@@ -40,6 +41,18 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
   const say = (text: string): WhyStep => ({ text });
   if (job.state.type === 'running' && job.state.pid === null)
     return say(`Job ${jobId} is not waiting: it is starting on ${job.state.node} (its launch there is not confirmed yet).`);
+  if (job.state.type === 'timeout')
+    return say(
+      `Job ${jobId} is not waiting: it ended timeout, stopped at its time limit of ${formatTimeLimit(job.spec.time ?? 0)}. ` +
+        `Submit it again with a longer -t to let it finish.`,
+    );
+  if (job.state.type === 'out_of_memory')
+    return say(
+      job.state.by === 'kernel'
+        ? `Job ${jobId} is not waiting: it ended out_of_memory, killed by the kernel's OOM killer on ${job.state.node}.`
+        : `Job ${jobId} is not waiting: it ended out_of_memory, stopped when its resident memory went above its -m of ${job.spec.memGB} GB. ` +
+            `Submit it again with a larger -m.`,
+    );
   if (job.state.type !== 'queue') return say(`Job ${jobId} is not waiting: it is ${job.state.type}.`);
   if (state.paused) return say(`Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.`);
   if (job.state.held) return say(`Job ${jobId} is held: it starts only after qpy release ${jobId}.`);
@@ -66,6 +79,11 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
     case 'no_room':
       return say(
         `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`,
+      );
+    case 'over_limits':
+      return say(
+        `qpy-multiuser refuses to start job ${jobId}: the administrator's limits changed since it was queued ` +
+          `(see them with qpy status). Kill it, and submit it again within them.`,
       );
     case 'no_node':
       if (facts.nodes === undefined) return { ask: 'nodes' };

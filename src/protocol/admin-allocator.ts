@@ -19,6 +19,8 @@ export const adminToAllocatorSchema = tagged({
   reloadNodes: obj({ type: literal('reloadNodes'), id }),
   /** Read distribution_rules again and redistribute. */
   distribute: obj({ type: literal('distribute'), id }),
+  /** Read the limits file again; answered with the limits now in force, in words. */
+  reloadLimits: obj({ type: literal('reloadLimits'), id }),
   /** Allow a user (allowed_users, a new key of its own: any old one stops working) and make a one-time invitation code for it. */
   addUser: obj({ type: literal('addUser'), id, name }),
   removeUser: obj({ type: literal('removeUser'), id, name }),

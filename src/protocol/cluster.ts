@@ -2,7 +2,14 @@
  * The wire shapes of the cluster as the allocator sees it: nodes, users and
  * the status document shown by `qpy status` (and `qpy-admin status`).
  */
-import { arrayOf, bool, int, nullable, num, obj, optional, str, type Infer } from './schema.js';
+import { arrayOf, bool, int, nullable, num, obj, oneOf, optional, str, type Infer } from './schema.js';
+
+/** What the administrator's `limits` file may say of memory limits (see allocator/limits-file.ts). */
+export const MEMORY_POLICIES = ['on', 'required', 'off'] as const;
+
+/** The cluster's limits: the longest time limit (seconds, null: none) and the memory policy. */
+export const clusterLimitsSchema = obj({ maxTime: nullable(int), memoryLimits: oneOf(MEMORY_POLICIES) });
+export type ClusterLimits = Infer<typeof clusterLimitsSchema>;
 
 /** Node addresses that mean this machine: jobs there start without SSH. */
 export const LOCAL_ADDRESSES: readonly string[] = ['localhost', '127.0.0.1', '::1'];
@@ -72,5 +79,7 @@ export const clusterStatusSchema = obj({
   usedCores: int,
   /** Problems the operator should see (a bad nodes file, say), one line each. */
   warnings: arrayOf(str),
+  /** The administrator's limits, when qpy-multiuser sets any (absent: none, memory limits on). */
+  limits: optional(clusterLimitsSchema),
 });
 export type ClusterStatus = Infer<typeof clusterStatusSchema>;

@@ -9,7 +9,7 @@
 import { arrayOf, int, literal, nullable, num, obj, oneOf, optional, str, strMax, tagged, tuple, type Infer, bool } from './schema.js';
 
 /** Every status a job can have, in the order `check` documents them. */
-export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export const JOB_STATUSES = ['queue', 'running', 'done', 'failed', 'killed', 'timeout', 'out_of_memory', 'undone', 'node_failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /**
@@ -18,7 +18,18 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
  * launch is in flight, or its node has not answered since the master
  * restarted) shows as `starting`.
  */
-export const SHOWN_STATUSES = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export const SHOWN_STATUSES = [
+  'queue',
+  'starting',
+  'running',
+  'done',
+  'failed',
+  'killed',
+  'timeout',
+  'out_of_memory',
+  'undone',
+  'node_failed',
+] as const;
 export type ShownStatus = (typeof SHOWN_STATUSES)[number];
 
 export const MAX_COMMAND_LENGTH = 128 * 1024;
@@ -75,6 +86,10 @@ export const jobSpecSchema = obj({
   after: optional(arrayOf(tuple(int, int), 10_000)),
   /** `sub --afterok IDs`: start only once these all ended `done`; if one ends otherwise, this job ends undone. */
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
+  /** `sub -t`: its wall-time limit in seconds; at the limit it gets TERM, then KILL, and ends `timeout`. */
+  time: optional(int),
+  /** Whether `memGB` is a limit on its resident memory (above it: TERM, then KILL, and it ends `out_of_memory`). */
+  memLimit: optional(bool),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 
@@ -94,6 +109,22 @@ export const jobStateSchema = tagged({
   done: obj({ type: literal('done'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
   failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
   killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
+  /** Ended by its time limit (`spec.time`). */
+  timeout: obj({ type: literal('timeout'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
+  /**
+   * Ended by its memory limit: killed by its node agent above `spec.memGB`
+   * (`by` absent), or by the kernel's OOM killer (`by: 'kernel'`) where that
+   * can be told.
+   */
+  out_of_memory: obj({
+    type: literal('out_of_memory'),
+    node: str,
+    startedAt: num,
+    endedAt: num,
+    outcome: outcomeSchema,
+    usage: optional(usageSchema),
+    by: optional(literal('kernel')),
+  }),
   /** `reason`: why it never ran when it was not killed (a dependency that did not succeed). */
   undone: obj({ type: literal('undone'), endedAt: num, reason: optional(strMax(1024)) }),
   /**
@@ -107,7 +138,7 @@ export type JobState = Infer<typeof jobStateSchema>;
 
 /** One earlier run of a job that was queued again (`--retry`, `qpy retry`, `qpy rerun`). */
 export const attemptSchema = obj({
-  status: oneOf(['done', 'failed', 'killed', 'node_failed'] as const),
+  status: oneOf(['done', 'failed', 'killed', 'timeout', 'out_of_memory', 'node_failed'] as const),
   node: str,
   startedAt: num,
   endedAt: num,

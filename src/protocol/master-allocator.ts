@@ -19,7 +19,7 @@ import {
   tagged,
   type Infer,
 } from './schema.js';
-import { clusterStatusSchema } from './cluster.js';
+import { clusterLimitsSchema, clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 
 const id = int;
@@ -47,7 +47,15 @@ export const slotSchema = obj({ jobId, node, cores, memGB });
 export type Slot = Infer<typeof slotSchema>;
 
 /** What a job needs, as the allocator sees it. */
-export const demandSchema = obj({ cores, memGB, attrs: nullable(strMax(4096)) });
+export const demandSchema = obj({
+  cores,
+  memGB,
+  attrs: nullable(strMax(4096)),
+  /** Its time limit in seconds; absent: none. */
+  time: optional(int),
+  /** Whether `memGB` limits its resident memory. */
+  memLimit: optional(bool),
+});
 export type Demand = Infer<typeof demandSchema>;
 
 export const masterToAllocatorSchema = tagged({
@@ -71,7 +79,7 @@ export const masterToAllocatorSchema = tagged({
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 
-export const REFUSALS = ['no_room', 'no_node'] as const;
+export const REFUSALS = ['no_room', 'no_node', 'over_limits'] as const;
 
 export const allocatorToMasterSchema = tagged({
   /**
@@ -83,10 +91,15 @@ export const allocatorToMasterSchema = tagged({
    */
   registered: obj({ type: literal('registered'), id, refused: arrayOf(obj({ jobId: int, reason: strMax(4096) }), 1_000_000) }),
   granted: obj({ type: literal('granted'), id, jobId: int, node: strMax(256), address: strMax(1024) }),
-  /** no_room: the user's share or the cluster is full now; no_node: no node fits this job now. */
-  refused: obj({ type: literal('refused'), id, jobId: int, reason: oneOf(REFUSALS) }),
+  /**
+   * no_room: the user's share or the cluster is full now; no_node: no node
+   * fits this job now; over_limits: the administrator's limits refuse it
+   * (`problem` says how: it was queued before they changed).
+   */
+  refused: obj({ type: literal('refused'), id, jobId: int, reason: oneOf(REFUSALS), problem: optional(strMax(1024)) }),
   released: obj({ type: literal('released'), id, found: literal(true) }),
-  feasibility: obj({ type: literal('feasibility'), id, problem: nullable(strMax(4096)) }),
+  /** `limits`: the administrator's, which the master applies to the job (absent: none). */
+  feasibility: obj({ type: literal('feasibility'), id, problem: nullable(strMax(4096)), limits: optional(clusterLimitsSchema) }),
   status: obj({ type: literal('status'), id, status: clusterStatusSchema }),
   noted: obj({ type: literal('noted'), id }),
   /**

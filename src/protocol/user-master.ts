@@ -32,6 +32,8 @@ export const submitSchema = obj({
   retries: optional(int),
   /** `--priority N` (higher starts first; absent: 0). */
   priority: optional(int),
+  /** `-t`: the time limit in seconds; 0: none (`-t none`); absent: the defaultTime setting. */
+  time: optional(int),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -49,6 +51,7 @@ export const templateSchema = obj({
   retries: optional(int),
   after: optional(arrayOf(tuple(int, int), 10_000)),
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
+  time: optional(int),
 });
 export type Template = Infer<typeof templateSchema>;
 
@@ -195,6 +198,17 @@ export interface ReplyFor {
   jump: Extract<MasterToCli, { type: 'text' }>;
 }
 
-export const CHECK_WORDS = ['queue', 'starting', 'running', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export const CHECK_WORDS = [
+  'queue',
+  'starting',
+  'running',
+  'done',
+  'failed',
+  'killed',
+  'timeout',
+  'out_of_memory',
+  'undone',
+  'node_failed',
+] as const;
 export const KILL_WORDS = ['queue', 'running', 'all'] as const;
-export const CLEAN_WORDS = ['done', 'failed', 'killed', 'undone', 'node_failed', 'all'] as const;
+export const CLEAN_WORDS = ['done', 'failed', 'killed', 'timeout', 'out_of_memory', 'undone', 'node_failed', 'all'] as const;

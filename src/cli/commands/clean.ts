@@ -1,4 +1,4 @@
-/** `qpy clean IDS|done|failed|killed|undone|node_failed|all|DIR...`: forget finished jobs. */
+/** `qpy clean IDS|done|failed|killed|timeout|out_of_memory|undone|node_failed|all|DIR...`: forget finished jobs. */
 import type { CommandDef } from '../command.js';
 import { CLEAN_WORDS } from '../../protocol/user-master.js';
 import { invalid } from '../../errors.js';
@@ -7,9 +7,9 @@ import { formatClean } from '../format-replies.js';
 
 export const clean: CommandDef = {
   name: 'clean',
-  summary: 'Remove finished jobs from the list: IDs, done, failed, killed, undone, node_failed, all, or directories',
+  summary: 'Remove finished jobs from the list: IDs, a final status (done, failed, killed, timeout…), all, or directories',
   configure(cmd) {
-    cmd.argument('[targets...]', 'job IDs, done, failed, killed, undone, node_failed, all, or directories');
+    cmd.argument('[targets...]', 'job IDs, done, failed, killed, timeout, out_of_memory, undone, node_failed, all, or directories');
   },
   complete: () => ({ kind: 'words', words: CLEAN_WORDS, from: 'final', dirs: true }),
   async run(ctx, args) {

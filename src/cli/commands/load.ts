@@ -1,6 +1,6 @@
 /**
  * `qpy load FILE|-` (qdo's `load`): one job per line of FILE (or standard
- * input), all sharing the options (-n, -m, -a, --priority, --retry, --after,
+ * input), all sharing the options (-n, -m, -t, -a, --priority, --retry, --after,
  * --afterok), submitted in one transaction: the lines go to the master in
  * parts, and only the last part commits them all. Blank lines and lines
  * starting with `#` are skipped. A progress line shows on a terminal.
@@ -21,6 +21,7 @@ export const load: CommandDef = {
       .argument('<file>', 'the commands, one per line; - reads standard input')
       .option('-n, --cores <N>', `cores of each job (default ${DEFAULT_CORES})`)
       .option('-m, --mem <GB>', `memory of each job in GB (default ${DEFAULT_MEM_GB})`)
+      .option('-t, --time <LIMIT>', 'time limit of each job (MM, HH:MM:SS, D-HH:MM:SS or none)')
       .option('-a, --attributes <EXPR>', 'node attribute expression for each job')
       .option('-p, --priority <N>', 'priority of each job')
       .option('--retry <N>', 'retries of each job')

@@ -2,7 +2,7 @@
  * `qpy retry [IDS…|failed]` and `qpy rerun IDS… --force`: queue finished jobs
  * again under their own IDs, each earlier run kept as an attempt (exit code,
  * node, times; `check --json` shows them, and check says `attempt N`).
- * `retry` takes failed and node_failed jobs; `rerun --force`, any finished job.
+ * `retry` takes failed, timeout, out_of_memory and node_failed jobs; `rerun --force`, any finished job.
  */
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
@@ -10,9 +10,9 @@ import { idRanges } from '../id-list.js';
 
 export const retry: CommandDef = {
   name: 'retry',
-  summary: 'Queue failed (and node_failed) jobs again under their IDs: retry IDs... or retry failed',
+  summary: 'Queue failed jobs (and timeout, out_of_memory, node_failed) again under their IDs: retry IDs... or retry failed',
   configure(cmd) {
-    cmd.argument('[ids...]', 'job IDs (3 10-14,20) or failed (all failed and node_failed jobs)');
+    cmd.argument('[ids...]', 'job IDs (3 10-14,20) or failed (all failed, timeout, out_of_memory and node_failed jobs)');
   },
   complete: () => ({ kind: 'words', words: ['failed'], from: 'final' }),
   async run(ctx, args) {

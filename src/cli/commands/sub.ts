@@ -1,5 +1,5 @@
 /**
- * `qpy sub [-n N] [-m GB] [-a EXPR] [-W] COMMAND [ARGS...]`: submit a job.
+ * `qpy sub [-n N] [-m GB] [-t LIMIT] [-a EXPR] [-W] COMMAND [ARGS...]`: submit a job.
  * Options end at the first non-option word or `--`. `#QPY` directives in a
  * script named as the first word apply where no flag was given (flags win).
  * `-W` then waits on the same connection (the `wait` request, answered when
@@ -18,6 +18,7 @@ import { formatSubmitted } from '../format-replies.js';
 import { parseIdList } from '../id-list.js';
 import { waitUntilFinal } from './wait.js';
 import type { Template } from '../../protocol/user-master.js';
+import { parseTimeLimit } from '../../protocol/time-limit.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = DEFAULT_JOB_MEM_GB;
@@ -32,6 +33,7 @@ export function parseCores(raw: string, what = '-n'): number {
 export function sharedOptions(opts: Record<string, unknown>): Partial<Template> {
   return {
     ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
+    ...(opts['time'] === undefined ? {} : { time: parseTime(opts['time'] as string) }),
     ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
     ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
     ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
@@ -60,6 +62,13 @@ function parseIdsOption(flag: string, raw: string): [number, number][] {
 function parseRetries(raw: string): number {
   if (!/^\d{1,4}$/.test(raw.trim()) || Number(raw) > 1000) throw invalid(`--retry needs a whole number from 0 to 1000, not '${raw}'`);
   return Number(raw);
+}
+
+/** Parse -t: seconds, 0 for `none` (which overrides the defaultTime setting). */
+export function parseTime(raw: string, what = '-t'): number {
+  const t = parseTimeLimit(raw);
+  if (!t.ok) throw invalid(`${what}: ${t.message}`);
+  return t.seconds ?? 0;
 }
 
 /** Parse a priority: a whole number, possibly negative. */
@@ -101,13 +110,14 @@ function readScript(path: string): string | null {
 
 export const sub: CommandDef = {
   name: 'sub',
-  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-a EXPR] [-W] COMMAND [ARGS...]',
+  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-t LIMIT] [-a EXPR] [-W] COMMAND [ARGS...]',
   configure(cmd: Command) {
     cmd
       .argument('<command...>', 'the command to run (one argument: a shell command line; several: words passed exactly)')
       .option('-n, --cores <N>', `number of cores (default ${DEFAULT_CORES})`)
       .option('-m, --mem <GB>', `memory in GB (default ${DEFAULT_MEM_GB})`)
       .addOption(new Option('--memory <GB>').hideHelp())
+      .option('-t, --time <LIMIT>', 'time limit: MM, HH:MM:SS or D-HH:MM:SS (none: no limit; default: the defaultTime setting)')
       .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
       .option('--array <A-B[%N]>', 'one job per index A..B (QPY_ARRAY_INDEX), at most N of them running at once')
@@ -124,7 +134,7 @@ export const sub: CommandDef = {
     // Options and their values first; then the command's name; then files.
     let i = 0;
     while (i < args.length && args[i]!.startsWith('-'))
-      i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
+      i += /^-(n|m|t|a|p)$|^--(cores|mem|memory|time|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -147,6 +157,7 @@ export const sub: CommandDef = {
       memGB ??= d.values.memGB;
       attrs ??= d.values.attrs;
       copyScript ??= d.values.copyScript;
+      if (opts['time'] === undefined && d.values.time !== undefined) opts['time'] = d.values.time;
     }
     const template = {
       cwd: ctx.cwd,

@@ -206,7 +206,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const d = dispatcher;
   executor.onEnded((e) => {
     if (e.error !== undefined) log(`job ${e.jobId} could not start: ${e.error}`);
-    d.ended(e.jobId, e.error !== undefined ? { type: 'error', message: e.error } : e.outcome);
+    if (e.error !== undefined) d.ended(e.jobId, { type: 'error', message: e.error });
+    else d.ended(e.jobId, e.outcome, e.limit === undefined ? {} : { limit: e.limit });
   });
 
   // The embedded allocator learns the slots of every job an earlier life left running (the shared

@@ -12,6 +12,7 @@ import type { Job, Outcome } from '../../protocol/job.js';
 import { PassPlan, passWanted, settleDependants, slotRequest } from '../../master/dispatch-plan.js';
 import type { Effect } from '../../master/effects.js';
 import { jobEnded, launched, launchFailed, launchFailureClass } from '../../master/job-events.js';
+import type { EndFacts } from '../../master/lifecycle.js';
 import type { AllocatorToMaster } from '../../protocol/master-allocator.js';
 import { QpyError } from '../../errors.js';
 import { nodeNotReached } from '../../executor/executor.js';
@@ -110,7 +111,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   async function launch(job: Job): Promise<void> {
     if (job.state.type !== 'running') return;
     try {
-      const { pid } = await rt.executor.launch(launchSpec(job, job.state.node, rt.user, rt.settings));
+      const { pid } = await rt.executor.launch(launchSpec(job, job.state.node, rt.user, rt.settings, rt.killGraceMs));
       runLogged(launched(rt.state, job.id, pid));
     } catch (err) {
       const failure = launchFailureClass(nodeNotReached(err), err instanceof QpyError ? err.code : null);
@@ -132,13 +133,13 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     killing.set(job.id, done);
   }
 
-  function ended(jobId: number, outcome: Outcome): void {
+  function ended(jobId: number, outcome: Outcome, facts: EndFacts = {}): void {
     const pending = killing.get(jobId);
     if (pending) {
-      void pending.then(() => ended(jobId, outcome));
+      void pending.then(() => ended(jobId, outcome, facts));
       return;
     }
-    runLogged(jobEnded(rt.state, jobId, outcome, rt.now()));
+    runLogged(jobEnded(rt.state, jobId, outcome, rt.now(), facts));
   }
 
   const dispatcher: Dispatcher = {

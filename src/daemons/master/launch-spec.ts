@@ -1,7 +1,9 @@
 /**
  * What the executor is given to start a job: its command (the script copy
  * in place of the original, the user's sourceTheseFiles first), its
- * directory and the QPY_* variables the job sees.
+ * directory, the QPY_* variables the job sees, and the limits its node agent
+ * keeps (`-t`, and `-m` unless memory limits are off for it), with the grace
+ * between TERM and KILL that `qpy kill` gives.
  */
 import type { Job } from '../../protocol/job.js';
 import type { Settings } from '../../protocol/settings.js';
@@ -10,7 +12,7 @@ import { jobTag, shellQuote, TAG_VAR } from '../../executor/wrapper.js';
 import { withSourcedFiles } from '../../master/settings.js';
 
 /** The launch of a job committed as running on `node`. */
-export function launchSpec(job: Job, node: string, user: string, settings: Settings): LaunchSpec {
+export function launchSpec(job: Job, node: string, user: string, settings: Settings, graceMs: number): LaunchSpec {
   const { spec } = job;
   const attempt = (job.attempts?.length ?? 0) + 1;
   return {
@@ -29,9 +31,15 @@ export function launchSpec(job: Job, node: string, user: string, settings: Setti
       QPY_ATTEMPT: String(attempt),
       ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}),
       [TAG_VAR]: jobTag(user, job.id, attempt),
+      ...(spec.time !== undefined ? { QPY_TIME_LIMIT: String(spec.time) } : {}),
     },
+    ...(spec.time !== undefined ? { timeLimit: { seconds: spec.time, graceMs } } : {}),
+    ...(spec.memLimit === true && spec.memGB > 0 ? { memLimit: { kb: Math.ceil(spec.memGB * GB_KB), graceMs } } : {}),
   };
 }
+
+/** KiB in a GB as `-m` counts it (the allocator's GB are 2^30 bytes, as /proc reports memory in KiB). */
+const GB_KB = 1024 * 1024;
 
 /** QPY_MEM as the original wrote it (a Python float: 5.0, 0.01). */
 export function memText(gb: number): string {

@@ -22,6 +22,7 @@ import {
 import { parseAttrExpr } from '../../allocator/attributes.js';
 import type { MasterContext } from './context.js';
 import { carryOut } from './effects.js';
+import { demandOf } from '../../master/dispatch-plan.js';
 
 /** An attribute expression's check, by the allocator's own parser. */
 export const checkAttrs: AttrCheck = (expr) => {
@@ -33,10 +34,7 @@ export const checkAttrs: AttrCheck = (expr) => {
 async function feasibleSpec(ctx: MasterContext, t: Template, command: string): Promise<JobSpec> {
   const facts = { stopping: ctx.stopping, configProblem: ctx.configProblem, denied: ctx.allocator.denied?.() ?? null, checkAttrs };
   const spec = checkedSpec(ctx, t, command, facts);
-  checkFeasible(
-    await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: { cores: spec.cores, memGB: spec.memGB, attrs: spec.attrs } }),
-  );
-  return spec;
+  return checkFeasible(await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand: demandOf(spec) }), spec);
 }
 
 export async function onSubmit(ctx: MasterContext, req: Extract<CliToMaster, { type: 'submit' }>): Promise<MasterToCli> {

@@ -13,6 +13,7 @@ import type { NodeSpec } from '../../allocator/state.js';
 import { parseNodeSpecs } from '../shared/embedded-nodes.js';
 import { isLocalAddress } from '../../protocol/cluster.js';
 import { parseNodesFile } from '../../allocator/nodes-file.js';
+import { DEFAULT_LIMITS, parseLimitsFile, type ClusterLimits } from '../../allocator/limits-file.js';
 
 /** A file's text, or null if it does not exist; other read errors are NODES_FILE/RULES_FILE-style QpyErrors. */
 function readText(path: string, code: 'NODES_FILE' | 'RULES_FILE'): string | null {
@@ -46,6 +47,15 @@ export function readRules(path: string): { rules: Rules; text: string } {
   const parsed = parseRules(text);
   if (!parsed.ok) throw new QpyError('RULES_FILE', `${path}, ${parsed.message}`);
   return { rules: parsed.rules, text };
+}
+
+/** The limits in `path` (throws RULES_FILE, the code of the sharing policy's files). A missing file means the defaults. */
+export function readLimits(path: string): { limits: ClusterLimits; text: string } {
+  const text = readText(path, 'RULES_FILE');
+  if (text === null) return { limits: DEFAULT_LIMITS, text: '' };
+  const parsed = parseLimitsFile(text);
+  if (!parsed.ok) throw new QpyError('RULES_FILE', `${path}, ${parsed.message}`);
+  return { limits: parsed.limits, text };
 }
 
 /** The allowed users (throws USERS_FILE). A missing file allows nobody. */
@@ -130,4 +140,18 @@ export function rulesInForce(path: string, lastGood: string | undefined): InForc
     return p.rules;
   };
   return withLastGood(read, parseText, lastGood, DEFAULT_RULES);
+}
+
+/** The limits in force at start: the file, else its last good copy, else the defaults. */
+export function limitsInForce(path: string, lastGood: string | undefined): InForce<ClusterLimits> {
+  const read = () => {
+    const r = readLimits(path);
+    return { value: r.limits, text: r.text };
+  };
+  const parseText = (t: string): ClusterLimits => {
+    const p = parseLimitsFile(t);
+    if (!p.ok) throw new Error(p.message);
+    return p.limits;
+  };
+  return withLastGood(read, parseText, lastGood, DEFAULT_LIMITS);
 }

@@ -19,7 +19,8 @@ import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocat
 import type { ClusterStatus } from '../../protocol/cluster.js';
 import { readKey, replaceKey } from '../../transport/key.js';
 import { inviteKey, newInviteCode, sealUserKey } from '../../transport/invite.js';
-import { capacityFromProbes, editAllowedUsersFile, readNodes, readRules } from './config.js';
+import { capacityFromProbes, editAllowedUsersFile, readLimits, readNodes, readRules } from './config.js';
+import { describeLimits } from '../../allocator/limits-file.js';
 import { hostPort, notAllowed, userKeyPath } from './auth.js';
 import type { Peer } from '../../transport/server.js';
 import type { MultiuserContext } from './context.js';
@@ -134,6 +135,13 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
       await store.commit();
       if (state.distributionError !== null) throw new QpyError('RULES_FILE', `the rules cannot be applied: ${state.distributionError}`);
       return { type: 'distributed', id: msg.id };
+    }
+    case 'reloadLimits': {
+      const { limits } = fileResult(ctx, 'limits', () => readLimits(ctx.paths.limits));
+      state.limits = limits;
+      await store.commit();
+      ctx.log(`limits reloaded: ${describeLimits(limits)}`);
+      return { type: 'text', id: msg.id, text: `Limits in force: ${describeLimits(limits)}.\n` };
     }
     case 'addUser': {
       if (!USER_NAME.test(msg.name)) throw new QpyError('INVALID_ARGUMENT', `"${msg.name}" is not a valid user name`);

@@ -12,7 +12,7 @@ import { setDrained } from '../../allocator/admin.js';
 import type { AllocatorSnapshot, AllocatorStore } from '../../store/allocator-store.js';
 import { repairSnapshot } from '../../store/allocator-repair.js';
 import type { Log } from '../shared/log.js';
-import { nodesInForce, rulesInForce } from './config.js';
+import { limitsInForce, nodesInForce, rulesInForce } from './config.js';
 
 /** What start-up restored, for the daemon to serve. */
 export interface RestoredAllocation {
@@ -57,9 +57,11 @@ export async function restoreAllocation(paths: MultiuserPaths, store: AllocatorS
   const problems = new Map<string, string>();
   const nodes = nodesInForce(paths.nodes, meta.get('last_good_nodes'));
   const rules = rulesInForce(paths.rules, meta.get('last_good_rules'));
+  const limits = limitsInForce(paths.limits, meta.get('last_good_limits'));
   for (const [key, r] of [
     ['nodes', nodes],
     ['rules', rules],
+    ['limits', limits],
   ] as const) {
     if (r.problem) {
       problems.set(key, `${r.problem.message} (the last good ${key} file stays in force)`);
@@ -67,6 +69,7 @@ export async function restoreAllocation(paths: MultiuserPaths, store: AllocatorS
     } else if (r.text !== null) store.setMeta(`last_good_${key}`, r.text);
   }
   const state = createAllocator(nodes.value, rules.value);
+  state.limits = limits.value;
   restore(state, snap, log);
   const invites = new Map(snap.invites.map((i) => [i.user, { key: i.key, expiresAt: i.expiresAt }]));
   await store.commit();

@@ -28,6 +28,10 @@ export function stateOf(status: JobStatus | 'killing'): JobState {
       return { type: 'failed', ...ended, outcome: { type: 'exit', code: 1 } };
     case 'killed':
       return { type: 'killed', ...ended, outcome: { type: 'signal', signal: 'SIGTERM' } };
+    case 'timeout':
+      return { type: 'timeout', ...ended, outcome: { type: 'signal', signal: 'SIGTERM' } };
+    case 'out_of_memory':
+      return { type: 'out_of_memory', ...ended, outcome: { type: 'signal', signal: 'SIGKILL' } };
     case 'undone':
       return { type: 'undone', endedAt: 50 };
     case 'node_failed':
@@ -47,7 +51,18 @@ export function sel(over: Partial<Selector> = {}): Selector {
 export const EXIT0: Outcome = { type: 'exit', code: 0 };
 
 /** Every status a test can put a job in, including running-with-kill-requested. */
-export const ALL_STATES = ['queue', 'running', 'killing', 'done', 'failed', 'killed', 'undone', 'node_failed'] as const;
+export const ALL_STATES = [
+  'queue',
+  'running',
+  'killing',
+  'done',
+  'failed',
+  'killed',
+  'undone',
+  'node_failed',
+  'timeout',
+  'out_of_memory',
+] as const;
 
 /** Asserts that `fn` throws a QpyError with code ILLEGAL_TRANSITION. */
 export function assertIllegal(fn: () => unknown): void {

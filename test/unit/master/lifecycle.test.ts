@@ -142,7 +142,29 @@ test('end: works whether or not the pid was learnt', () => {
 
 test('isFinal: only queue and running are not final', () => {
   const finals = ALL_STATES.filter((s) => life.isFinal(job(1, s)));
-  assert.deepEqual(finals, ['done', 'failed', 'killed', 'undone', 'node_failed']);
+  assert.deepEqual(finals, ['done', 'failed', 'killed', 'undone', 'node_failed', 'timeout', 'out_of_memory']);
+});
+
+test('end by a limit: timeout or out_of_memory (the kernel named when it killed), with the usage kept; a kill asked for comes first', () => {
+  const running = life.launched(life.start(life.newJob(1, spec({ time: 60 }), 0), 'n', 10), 99);
+  const usage = { userMs: 1200, sysMs: 30, peakKB: 2048 };
+  const term = { type: 'signal', signal: 'SIGTERM' } as const;
+  assert.deepEqual(life.end(running, term, 70, { limit: 'time', usage }).state, {
+    type: 'timeout',
+    node: 'n',
+    startedAt: 10,
+    endedAt: 70,
+    outcome: term,
+    usage,
+  });
+  assert.equal(life.end(running, term, 70, { limit: 'memory' }).state.type, 'out_of_memory');
+  const kernel = life.end(running, { type: 'signal', signal: 'SIGKILL' }, 70, { limit: 'oomKiller' }).state;
+  assert.deepEqual([kernel.type, kernel.type === 'out_of_memory' && kernel.by], ['out_of_memory', 'kernel']);
+  assert.equal(life.end(life.requestKill(running), term, 70, { limit: 'time' }).state.type, 'killed');
+  // A retried timeout keeps its run, usage included, as an attempt.
+  const again = life.requeueFinal(life.end(running, term, 70, { limit: 'time', usage }), 80);
+  assert.deepEqual(again.attempts, [{ status: 'timeout', node: 'n', startedAt: 10, endedAt: 70, outcome: term, usage }]);
+  assert.equal(life.retriesLeft(life.end({ ...running, spec: { ...running.spec, retries: 3 } }, term, 70, { limit: 'time' })), false);
 });
 
 test('a full life: queue -> running -> launched -> kill -> killed, then nothing more', () => {

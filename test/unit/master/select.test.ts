@@ -14,7 +14,7 @@ import { launched, shownStatus } from '../../../src/master/lifecycle.js';
 import { ALL_STATES, ids, job, sel } from './fixtures.js';
 import type { Job } from '../../../src/protocol/job.js';
 
-/** One job per status (IDs 1..7 in ALL_STATES order), each in its own directory. */
+/** One job per status (IDs 1..10 in ALL_STATES order), each in its own directory. */
 const ZOO = ALL_STATES.map((s, i) => job(i + 1, s, { cwd: `/w/${s}` }));
 const byId = (id: number) => ZOO[id - 1]!;
 const lists = (p: ReturnType<typeof planKill>) => ({ unqueue: p.unqueue, kill: p.kill });
@@ -91,7 +91,7 @@ test('several ranges, overlapping or not, are OR-ed', () => {
       [6, 100],
     ],
   });
-  assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [1, 2, 3, 6, 7, 8]);
+  assert.deepEqual(ids(ZOO.filter((j) => matches(j, s))), [1, 2, 3, 6, 7, 8, 9, 10]);
   assert.ok(!matches(job(101), s));
 });
 
@@ -116,7 +116,7 @@ const checked = (jobs: Iterable<Job>, s: ReturnType<typeof sel>, queue: number[]
   planCheck(jobs, s, queue, 'jobs', Infinity, 1000).ids;
 
 test('check: the empty selector lists every job, in iteration order', () => {
-  assert.deepEqual(checked(ZOO, sel()), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(checked(ZOO, sel()), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.deepEqual(checked([], sel()), []);
 });
 
@@ -171,8 +171,8 @@ const cleaned = (jobs: readonly Job[], s: ReturnType<typeof sel>): number[] => {
 };
 
 test("planClean 'all': exactly the final jobs, as one run", () => {
-  assert.deepEqual(cleaned(ZOO, sel({ statuses: ['all'] })), [4, 5, 6, 7, 8]);
-  assert.deepEqual(planClean(ZOO, sel({ statuses: ['all'] })).runs, [[4, 8]]);
+  assert.deepEqual(cleaned(ZOO, sel({ statuses: ['all'] })), [4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(planClean(ZOO, sel({ statuses: ['all'] })).runs, [[4, 10]]);
 });
 
 test('planClean: never queued or running jobs, however named', () => {

@@ -20,6 +20,7 @@ import { STAGE_TTL_MS } from '../../../src/master/staging.js';
 import type { AllocatorToMaster } from '../../../src/protocol/master-allocator.js';
 import type { CliToMaster, Template } from '../../../src/protocol/user-master.js';
 import { add, kinds, makeCore } from './outbox.js';
+import { spec } from './fixtures.js';
 
 const code = (c: string) => (e: unknown) => e instanceof QpyError && e.code === c;
 const facts = (over: Partial<SubmitFacts> = {}): SubmitFacts => ({
@@ -74,12 +75,35 @@ test('spec checks: dependencies must name jobs; a group ID names its members; ze
 });
 
 test('feasibility: a job no node could run is refused; qpy-multiuser away accepts it unchecked', () => {
+  const s = spec();
   assert.throws(
-    () => checkFeasible({ type: 'feasibility', id: 1, problem: 'no node has 64 cores' } as unknown as AllocatorToMaster),
+    () => checkFeasible({ type: 'feasibility', id: 1, problem: 'no node has 64 cores' } as unknown as AllocatorToMaster, s),
     code('UNSATISFIABLE'),
   );
-  checkFeasible({ type: 'feasibility', id: 1, problem: null } as unknown as AllocatorToMaster);
-  checkFeasible({ type: 'error', id: 1, code: 'ALLOCATOR_UNREACHABLE', message: 'away' } as unknown as AllocatorToMaster);
+  assert.equal(checkFeasible({ type: 'feasibility', id: 1, problem: null } as unknown as AllocatorToMaster, s), s);
+  assert.equal(
+    checkFeasible({ type: 'error', id: 1, code: 'ALLOCATOR_UNREACHABLE', message: 'away' } as unknown as AllocatorToMaster, s),
+    s,
+  );
+});
+
+test('the time limit: -t, else defaultTime, -t none over it; memory limits by the memLimit setting; the cluster limits applied', () => {
+  const core = makeCore();
+  assert.equal(checkedSpec(core, template({ time: 90 }), 'x', facts()).time, 90);
+  assert.equal(checkedSpec(core, template(), 'x', facts()).time, undefined);
+  core.settings = { ...core.settings, defaultTime: 3600 };
+  assert.equal(checkedSpec(core, template(), 'x', facts()).time, 3600);
+  assert.equal(checkedSpec(core, template({ time: 0 }), 'x', facts()).time, undefined, '-t none');
+  assert.throws(() => checkedSpec(core, template({ time: -4 }), 'x', facts()), code('INVALID_ARGUMENT'));
+  assert.throws(() => checkedSpec(core, template({ time: 366 * 86400 }), 'x', facts()), code('INVALID_ARGUMENT'));
+  assert.equal(checkedSpec(core, template({ memGB: 2 }), 'x', facts()).memLimit, true);
+  assert.equal(checkedSpec(core, template({ memGB: 0 }), 'x', facts()).memLimit, undefined, 'no memory asked: nothing to limit');
+  core.settings = { ...core.settings, memLimit: false };
+  assert.equal(checkedSpec(core, template({ memGB: 2 }), 'x', facts()).memLimit, undefined);
+  const feasible = (limits: object) => ({ type: 'feasibility', id: 1, problem: null, limits }) as unknown as AllocatorToMaster;
+  const limited = checkFeasible(feasible({ maxTime: 600, memoryLimits: 'off' }), spec({ memGB: 2, memLimit: true }));
+  assert.deepEqual([limited.time, limited.memLimit], [600, undefined], 'no -t: the maximum; memory limits off');
+  assert.equal(checkFeasible(feasible({ maxTime: 600, memoryLimits: 'on' }), spec({ time: 60 })).time, 60);
 });
 
 test('a submission: queued, committed with an undo that takes it (and its script copy) back, then a pass', () => {
