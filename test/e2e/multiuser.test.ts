@@ -6,6 +6,7 @@
  * and wait.
  */
 import { test } from 'node:test';
+import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { checkStatuses, run, type QpyUser } from '../helpers/qpy.js';
 import { admin, joinedUser, QPY_ADMIN, testMultiuser } from '../helpers/multiuser.js';
@@ -88,4 +89,41 @@ test('qpy-admin: clear one-line errors, drain and resume, a bad nodes file kept 
   assert.equal(usage.code, 1);
   assert.equal(usage.stderr.split('\n').length, 2, usage.stderr);
   assert.match(await admin(mu, ['finish']), /^qpy-multiuser stopped\.$/m);
+});
+
+test('the limits file: a maximum time given to jobs without -t and refused above, memory limits required, queued jobs refused their slot after a change', {
+  timeout: 90_000,
+}, async () => {
+  await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=2 memory=16\n', env: { QPY_PROBE_MS: '0' } });
+  writeFileSync(mu.paths.limits, 'max_time 0:00:03   # short jobs only\nmemory_limits required\n');
+  await admin(mu, ['start']);
+  await using alice = await joinedUser(mu, 'alice');
+  assert.match(await alice.ok(['status']), /^Limits: maximum time 00:00:03; memory limits required\.$/m);
+  const over = await alice.qpy(['sub', '-t', '0:00:04', '-m', '1', 'true']);
+  assert.deepEqual(
+    [over.code, over.stderr],
+    [
+      1,
+      "qpy: job refused: its time limit 00:00:04 is above this cluster's maximum, 00:00:03 (see the nodes and limits with: qpy status)\n",
+    ],
+  );
+  await alice.ok(['config', 'memLimit', 'off']);
+  const unlimited = await alice.qpy(['sub', '-m', '1', 'true']);
+  assert.match(unlimited.stderr, /^qpy: job refused: memory limits are required on this cluster/);
+  await alice.ok(['config', 'memLimit', 'on']);
+  // No -t: the maximum, kept by the node agent.
+  await alice.ok(['sub', '-m', '1', 'sleep', '300']); // 1
+  await waitFor(async () => checkStatuses(await alice.ok(['check'])).get(1)?.status === 'timeout', { what: 'job 1 timeout at 3 s' });
+  // A job queued (submission paused) under the old limits is refused its slot once they change.
+  await alice.ok(['ctrlQueue', 'pause']);
+  await alice.ok(['sub', '-m', '1', '-t', '0:00:03', 'true']); // 2: within the maximum then…
+  writeFileSync(mu.paths.limits, 'max_time 0:00:02\n');
+  assert.equal(await admin(mu, ['limits']), 'Limits in force: maximum time 00:00:02; memory limits on (users may turn them off).\n');
+  await alice.ok(['ctrlQueue', 'continue']);
+  await waitFor(async () => /the administrator's limits changed/.test(await alice.ok(['why', '2'])), { what: 'why job 2 waits' });
+  assert.equal(checkStatuses(await alice.ok(['check'])).get(2)?.status, 'queue');
+  writeFileSync(mu.paths.limits, 'max_time soon\n');
+  const bad = await run(QPY_ADMIN, ['limits'], mu.dir.path, mu.env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^qpy-admin: .*limits, line 1: max_time: a time limit is/);
 });
