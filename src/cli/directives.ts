@@ -9,11 +9,15 @@
  *   mem | memory                       non-negative number (GB)
  *   node_attr | node attributes        attribute expression (whitespace-normalised)
  *   cpScript | cp_script | copy script true/false (any case)
+ *   name                               the job's name (`--name`)
+ *   out | err                          output file patterns (`--out`, `--err`;
+ *                                      protocol/output-names.ts), holding no `;` or `=`
  * Extensions, documented: `#QPY cpScript true` (space instead of `=`, the
  * form the manual shows) is accepted for the copy-script keys, and empty
  * pairs (`a=1;`) are skipped. Precedence against command-line flags is the
  * caller's decision.
  */
+import { jobNameProblem, patternProblem } from '../protocol/output-names.js';
 
 /** Values set by the directives of one script; absent keys were not set. */
 export interface DirectiveValues {
@@ -21,12 +25,15 @@ export interface DirectiveValues {
   memGB?: number;
   attrs?: string;
   copyScript?: boolean;
+  name?: string;
+  out?: string;
+  err?: string;
 }
 
 /** What `parseDirectives` returns; `line` is 1-based. */
 export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
-type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript';
+type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'name' | 'out' | 'err';
 
 const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['n_cores', 'cores'],
@@ -38,6 +45,9 @@ const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['cpScript', 'copyScript'],
   ['cp_script', 'copyScript'],
   ['copy script', 'copyScript'],
+  ['name', 'name'],
+  ['out', 'out'],
+  ['err', 'err'],
 ]);
 
 const PREFIX = '#QPY ';
@@ -64,7 +74,16 @@ function convert(key: Key, v: string): DirectiveValues[Key] | undefined {
       const b = v.toLowerCase();
       return b === 'true' ? true : b === 'false' ? false : undefined;
     }
+    case 'name':
+    case 'out':
+    case 'err':
+      return v; // checked by textProblem
   }
+}
+
+/** Why a value of `name`, `out` or `err` is refused, in the words of the flag's own check; null for the other keys. */
+function textProblem(key: Key, v: string): string | null {
+  return key === 'name' ? jobNameProblem(v) : key === 'out' || key === 'err' ? patternProblem(v, key) : null;
 }
 
 /**
@@ -96,6 +115,8 @@ export function parseDirectives(scriptText: string): DirectivesParse {
       }
       const key = KEYS.get(k);
       if (key === undefined) return { ok: false, message: `Unknown script option: ${k}`, line: i + 1 };
+      const problem = textProblem(key, v);
+      if (problem !== null) return { ok: false, message: `Invalid value for ${k}: ${problem}`, line: i + 1 };
       const value = convert(key, v);
       if (value === undefined) return { ok: false, message: `Invalid value for ${k}: ${v}.`, line: i + 1 };
       (values as Record<Key, unknown>)[key] = value;

@@ -74,6 +74,7 @@ export function checkedSpec(core: MasterCore, t: Template, command: string, fact
       throw new QpyError('INVALID_ARGUMENT', `a priority is a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}, not ${t.priority}`);
     spec.priority = t.priority;
   }
+  for (const key of ['name', 'out', 'err'] as const) if (t[key] !== undefined) spec[key] = t[key];
   const bad = validateSpec(spec) ?? facts.checkAttrs(spec.attrs);
   if (bad) throw bad;
   return spec;
