@@ -76,6 +76,8 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   LIMIT: { kind: 'words', words: ['none'] },
   'A-B[%N]': { kind: 'none' },
   name: { kind: 'none' },
+  NAME: { kind: 'none' },
+  PATTERN: { kind: 'files' },
 };
 
 /** The options every command and the tool itself take (commander adds them; they are not in `options`). */

@@ -10,11 +10,15 @@
  *   node_attr | node attributes        attribute expression (whitespace-normalised)
  *   cpScript | cp_script | copy script true/false (any case)
  *   time                               a time limit as `sub -t` takes it (protocol/time-limit.ts)
+ *   name                               the job's name (`--name`)
+ *   out | err                          output file patterns (`--out`, `--err`;
+ *                                      protocol/output-names.ts), holding no `;` or `=`
  * Extensions, documented: `#QPY cpScript true` (space instead of `=`, the
  * form the manual shows) is accepted for the copy-script keys, and empty
  * pairs (`a=1;`) are skipped. Precedence against command-line flags is the
  * caller's decision.
  */
+import { jobNameProblem, patternProblem } from '../protocol/output-names.js';
 
 import { parseTimeLimit } from '../protocol/time-limit.js';
 
@@ -26,12 +30,15 @@ export interface DirectiveValues {
   copyScript?: boolean;
   /** As written: `sub` reads it as it reads -t. */
   time?: string;
+  name?: string;
+  out?: string;
+  err?: string;
 }
 
 /** What `parseDirectives` returns; `line` is 1-based. */
 export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
-type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'time';
+type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'time' | 'name' | 'out' | 'err';
 
 const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['n_cores', 'cores'],
@@ -44,6 +51,9 @@ const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['cp_script', 'copyScript'],
   ['copy script', 'copyScript'],
   ['time', 'time'],
+  ['name', 'name'],
+  ['out', 'out'],
+  ['err', 'err'],
 ]);
 
 const PREFIX = '#QPY ';
@@ -72,7 +82,16 @@ function convert(key: Key, v: string): DirectiveValues[Key] | undefined {
     }
     case 'time':
       return parseTimeLimit(v).ok ? v : undefined;
+    case 'name':
+    case 'out':
+    case 'err':
+      return v; // checked by textProblem
   }
+}
+
+/** Why a value of `name`, `out` or `err` is refused, in the words of the flag's own check; null for the other keys. */
+function textProblem(key: Key, v: string): string | null {
+  return key === 'name' ? jobNameProblem(v) : key === 'out' || key === 'err' ? patternProblem(v, key) : null;
 }
 
 /**
@@ -104,6 +123,8 @@ export function parseDirectives(scriptText: string): DirectivesParse {
       }
       const key = KEYS.get(k);
       if (key === undefined) return { ok: false, message: `Unknown script option: ${k}`, line: i + 1 };
+      const problem = textProblem(key, v);
+      if (problem !== null) return { ok: false, message: `Invalid value for ${k}: ${problem}`, line: i + 1 };
       const value = convert(key, v);
       if (value === undefined) return { ok: false, message: `Invalid value for ${k}: ${v}.`, line: i + 1 };
       (values as Record<Key, unknown>)[key] = value;

@@ -7,7 +7,9 @@
  *   `%d`, say) is never itself replaced. `%%` gives `%`; unknown codes and a
  *   lone trailing `%` stay as they are.
  * - New codes `%x` (how the job ended) and `%e` (`; ` + `%x` for ended jobs),
- *   used by the default format to show exit codes.
+ *   used by the default format to show exit codes; `%J` (the job's name) and
+ *   `%I` (` [` + `%J` + `]` for a named job), used by the default format to
+ *   show a name (a job without one shows as it always did).
  * - Times print in local time as `YYYY-MM-DD HH:MM:SS.ffffff` always with six
  *   fraction digits (jobs store milliseconds, so the last three are usually
  *   `000`); durations print like Python's timedelta but without the fraction:
@@ -140,8 +142,9 @@ function elapsed(job: Job, t: Times, now: number): string {
  * attributes, `%N` cores, `%m` memory (`5.0`), `%n` node or `None`, `%A` node
  * or `[attributes]`, `%Q` queue time, `%S` start time or `None`, `%E` end
  * time or `None`, `%R` elapsed time or `None`, `%T` time limit or `None`, `%x`
- * how it ended (empty if it has not), `%e` `; ` + `%x` when it ended (else
- * empty), `%%` a `%`.
+ * how it ended (empty if it has not), `%e` `; ` + `%x` when it ended (else empty), `%J` its name
+ * (`--name`; empty if none), `%I` ` [NAME]` when it has one (else empty),
+ * `%%` a `%`.
  */
 export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
   const t = timesOf(job);
@@ -196,6 +199,10 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
         return ended;
       case 'e':
         return ended === '' ? '' : `; ${ended}`;
+      case 'J':
+        return job.spec.name ?? '';
+      case 'I':
+        return job.spec.name === undefined ? '' : ` [${job.spec.name}]`;
       case '%':
         return '%';
       default:

@@ -79,15 +79,12 @@ const FUNCTIONS = [
   `_q_kill() { if kill -s "$2" -- "-$3" 2>/dev/null; then echo "A $1 1"; else echo "A $1 0"; fi; }`,
   // Create run file $2 exclusively with "none": blocks a launch for good.
   `_q_block() { if (set -C; echo none >"$RUN/$2.run") 2>/dev/null; then echo "A $1 1"; else echo "A $1 0"; fi; }`,
-  // Start job $2's wrapper under its next free run key, detached in a process group of its own (bash:
-  // job control; sh: through setsid, which also gives it a session of its own); the rest are the
-  // wrapper's arguments after RUN and KEY. Its descriptor 3 is this agent's stdout: its E line.
   // Start job $2's wrapper under its next free run key, detached in a process group of its own (old
   // bash: job control; sh: through setsid, which also gives it a session of its own); the rest are the
-  // wrapper's arguments after RUN and KEY, the argv for a direct exec and the time limit (neither used
+  // wrapper's arguments after RUN and KEY, the argv for a direct exec and the limits (neither used
   // here: a wrapper node keeps no limits) left out. Its
   // descriptor 3 is this agent's stdout: its E line. (Bash 4.4+ replaces this, agent-waiter.ts.)
-  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; _wd=$2; _c=$3; shift 5; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$_i" "$_wd" "$_c" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
+  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; _wd=$2; _c=$3; _o=$6; _e=$7; shift 7; $_QL /bin/sh -c "$W" ${WRAPPER_NAME} "$RUN" "$_k" "$_i" "$_wd" "$_c" "$_o" "$_e" "$@" 3>&1 >/dev/null 2>&1 </dev/null & _q_forget $! "$_k"; echo "S $_t $! $_k"; }`,
   // Remove every run file of the given jobs, with one rm for all.
   `_q_rm() { _t=$1; shift; _l=; for _i do _n=0; _k=$_i; while [ -e "$RUN/$_k.run" ]; do _l="$_l $_k"; _n=$((_n+1)); _k=$_i.a$_n; done; done; set --; for _k in $_l; do set -- "$@" "$RUN/$_k.run"; done; [ $# -eq 0 ] || rm -f -- "$@"; echo "A $_t 1"; }`,
 ];
@@ -144,7 +141,8 @@ export type AgentReader = 'block' | 'line';
  * reuses a key). After the command line go the argv a waiter agent may
  * exec without sh (direct-exec.ts), as quoted words, or nothing, and the
  * limits as `SECONDS:GRACE_MS:KB` (wall time and memory, either may be
- * empty), or nothing.
+ * empty), or nothing; then the output and error files (the wrapper's OUT
+ * and ERR) and the job's variables.
  */
 export function launchCommand(
   tag: number,
@@ -153,7 +151,7 @@ export function launchCommand(
   limits: { timeLimit?: { seconds: number; graceMs: number }; memLimit?: { kb: number; graceMs: number } } = {},
 ): string {
   if (!Number.isSafeInteger(minAttempt) || minAttempt < 0) throw new Error(`invalid attempt ${minAttempt}`);
-  const [id = '', wd = '', command = '', ...env] = wrapperArgs.slice(2);
+  const [id = '', wd = '', command = '', out = '', err = '', ...env] = wrapperArgs.slice(2);
   const argv = directArgv(command);
   const direct = argv ? argv.map(shellQuote).join(' ') : '';
   const { timeLimit, memLimit } = limits;
@@ -161,7 +159,7 @@ export function launchCommand(
   const graceMs = timeLimit?.graceMs ?? memLimit?.graceMs ?? 0;
   if (!count(timeLimit?.seconds, 1) || !count(memLimit?.kb, 1) || !count(graceMs, 0)) throw new Error('invalid limits');
   const limit = timeLimit || memLimit ? `${timeLimit?.seconds ?? ''}:${graceMs}:${memLimit?.kb ?? ''}` : '';
-  return `_q_launch ${tag} ${minAttempt} ${[id, wd, command, direct, limit, ...env].map(shellQuote).join(' ')}\n`;
+  return `_q_launch ${tag} ${minAttempt} ${[id, wd, command, direct, limit, out, err, ...env].map(shellQuote).join(' ')}\n`;
 }
 
 const SIGNALS = new Set(['TERM', 'KILL', 'INT', 'HUP', '0']);

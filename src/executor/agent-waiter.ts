@@ -44,13 +44,14 @@ const LINES = [
   // wrapper, its argv does: qpy-job RUN KEY).
   `_q_ident() { _cl=; read -r _cl <"$RUN/$2.run" 2>/dev/null; case $_cl in "$1 "*) _q_start "$1" && [ "$_qs" = "\${_cl#* }" ];; *) _a=(); mapfile -t -d '' -n 6 _a <"/proc/$1/cmdline" 2>/dev/null; [ "\${_a[3]-}" = ${WRAPPER_NAME} ] && [ "\${_a[4]-}" = "$RUN" ] && [ "\${_a[5]-}" = "$2" ];; esac; }`,
   // The child: $1 key, $2 job id, $3 directory, $4 command line, $5 argv to exec (quoted words, or
-  // empty: sh runs the line), $6 the time limit (the agent's business), then NAME=VALUE words. Claim
+  // empty: sh runs the line), $6 the limits (the agent's business), $7 and $8 the output and error
+  // files (relative to the directory or absolute; $8 empty: into $7's), then NAME=VALUE words. Claim
   // first; a claim that exists already (a master blocked this launch) ends it at once, status 125,
   // with nothing run.
   `_q_run() { trap - PIPE; exec 8>&- 9>&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
-    `_qw_f=$RUN/$1.run; _qw_id=$2; _qw_wd=$3; _qw_c=$4; _qw_x=$5; shift 6; ` +
+    `_qw_f=$RUN/$1.run; _qw_wd=$3; _qw_c=$4; _qw_x=$5; _qw_so=$7; _qw_se=$8; shift 8; ` +
     `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
-    `exec </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err" || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
+    `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
     `for _qw_v do export "$_qw_v"; done; ` +
     // A program that is neither a binary nor a #! script is run by sh, as sh -c would (bash's exec would run it itself).
     `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) if hash -- "$_qw_p" 2>/dev/null; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi;; esac; _qw_h=; ` +

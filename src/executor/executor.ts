@@ -36,8 +36,15 @@ export interface LaunchSpec {
   node?: string;
   /** Shell command line, run by a POSIX sh (see wrapper.ts). */
   command: string;
-  /** Absolute directory the job runs in; `job_<ID>.out` / `job_<ID>.err` are written there. */
+  /** Absolute directory the job runs in. */
   cwd: string;
+  /**
+   * Its standard output and error files, relative to `cwd` or absolute
+   * (protocol/output-names.ts); absent: `job_<ID>.out`, `job_<ID>.err`. The
+   * same file for both: standard error goes into the output's file.
+   */
+  out?: string;
+  err?: string;
   /** Exported to the job: QPY_JOB_ID, QPY_NODE, QPY_N_CORES, QPY_MEM… Names must be valid shell names. */
   env: Record<string, string>;
   /**

@@ -107,7 +107,7 @@ const SETUP_ERRORS: Record<string, string> = {
   'cwd-missing': 'job directory does not exist',
   'cwd-notdir': 'job directory is not a directory',
   'cwd-denied': 'job directory is not accessible',
-  output: 'cannot create job_<ID>.out / job_<ID>.err in the job directory',
+  output: 'cannot create its output files (job_<ID>.out / .err, or those --out / --err name): is their directory missing, or not writable?',
 };
 
 /** Parse one status line; null while it is absent or incomplete. */

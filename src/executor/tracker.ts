@@ -174,6 +174,8 @@ export function createTracker(opts: TrackerOptions): Executor {
       jobId: spec.jobId,
       cwd: spec.cwd,
       command: spec.command,
+      out: spec.out,
+      err: spec.err,
       env: { QPY_NODE: nodeName, ...spec.env },
     });
     launching++;

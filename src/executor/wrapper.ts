@@ -4,12 +4,14 @@
  * agent-waiter.ts), the job tag, and the helpers that build the arguments
  * every launch carries.
  *
- * Invocation: `sh -c WRAPPER qpy-job RUN KEY ID WD CMD [NAME=VALUE…]`
+ * Invocation: `sh -c WRAPPER qpy-job RUN KEY ID WD CMD OUT ERR [NAME=VALUE…]`
  *   RUN  absolute run directory (the master uses `$QPY_DIR/run`)
  *   KEY  run-file prefix for this launch attempt (`<id>` or `<id>.a<n>`, see run-files.ts)
- *   ID   job id (names the output files)
+ *   ID   job id (for `ps`: the wrapper does not use it)
  *   WD   absolute job directory
  *   CMD  the command line, run by `eval` in a subshell of the wrapper
+ *   OUT  its standard output file, relative to WD or absolute (`job_<ID>.out` by default)
+ *   ERR  its standard error file, likewise; empty: into OUT's
  *
  * Steps, all with shell builtins only (dash has no builtin mkdir or mv, and an
  * external process costs ~1 ms of CPU per job, which the 400 jobs/s target
@@ -35,8 +37,9 @@
  *    (128+N) without running the command. (A signal in the microseconds
  *    between this check and the command's exec is absorbed; kill()'s KILL
  *    fallback covers that.)
- * 5. Open stdin </dev/null and stdout/stderr truncated into `job_<ID>.out` /
- *    `job_<ID>.err`, for good (failure => `error output`), then run
+ * 5. Open stdin </dev/null and stdout/stderr truncated into OUT / ERR
+ *    (stderr into OUT's when ERR is empty), for good (failure => `error
+ *    output`: a directory of theirs missing, say), then run
  *    `eval "(trap - TERM INT HUP; set --; exec 3>&-; $CMD⏎⏎)"` in the
  *    foreground; the wrapper's stderr goes back to /dev/null after it.
  * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
@@ -59,7 +62,7 @@
 /** The wrapper script, one complete command per line. */
 const LINES = [
   '_qw_sig=; trap "_qw_sig=143" TERM; trap "_qw_sig=130" INT; trap "_qw_sig=129" HUP',
-  '_qw_f=$1/$2.run; _qw_k=$2; _qw_id=$3; _qw_wd=$4; _qw_cmd=$5; shift 5',
+  '_qw_f=$1/$2.run; _qw_k=$2; _qw_wd=$4; _qw_cmd=$5; _qw_so=$6; _qw_se=$7; shift 7',
   // The last act of every path: append the status line (when the claim is ours), notify fd 3, exit.
   // SIGPIPE is ignored only now, so a notifier that has gone away cannot kill the wrapper early.
   '_qw_end() { [ -n "$2" ] && printf \'%s\\n\' "$2" >>"$_qw_f"; trap "" PIPE; printf \'E %s %s\\n\' "$_qw_k" "$1" >&3; exit "$1"; }',
@@ -71,7 +74,7 @@ const LINES = [
   '[ -n "$_qw_sig" ] && _qw_end "$_qw_sig" "exit $_qw_sig"',
   // The output files are opened for good (`command` keeps a failed `exec` from ending the shell), not
   // around the command, which would save and restore three descriptors.
-  'command exec </dev/null >"job_$_qw_id.out" 2>"job_$_qw_id.err" || { exec >/dev/null 2>&1; _qw_end 126 "error output"; }',
+  'if [ -n "$_qw_se" ]; then command exec </dev/null >"$_qw_so" 2>"$_qw_se"; else command exec </dev/null >"$_qw_so" 2>&1; fi || { exec >/dev/null 2>&1; _qw_end 126 "error output"; }',
   // The signal is checked again once the output files are open (opening them can take a while): a TERM
   // that arrived meanwhile must stop the command from starting, not be swallowed by the trap.
   // The command runs in a subshell (a fork, no exec of a new sh), with the wrapper's traps, arguments and
@@ -136,6 +139,9 @@ export interface WrapperInput {
   jobId: number;
   cwd: string;
   command: string;
+  /** Output files, relative to `cwd` or absolute (default `job_<ID>.out`, `job_<ID>.err`; the same: one file). */
+  out?: string | undefined;
+  err?: string | undefined;
   env: Record<string, string>;
 }
 
@@ -144,11 +150,14 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The positional arguments after `qpy-job` (validated: absolute paths, shell names, no NUL). */
 export function wrapperArgs(input: WrapperInput): string[] {
   const { runDir, key, jobId, cwd, command, env } = input;
+  const out = input.out ?? `job_${jobId}.out`;
+  const err = input.err ?? `job_${jobId}.err`;
   if (!Number.isSafeInteger(jobId) || jobId < 0) throw new Error(`invalid job id ${jobId}`);
   if (!isRunKey(key)) throw new Error(`invalid run key ${JSON.stringify(key)}`);
   if (!runDir.startsWith('/')) throw new Error(`run directory must be absolute: ${runDir}`);
   if (!cwd.startsWith('/')) throw new Error(`job directory must be absolute: ${cwd}`);
-  const args = [runDir, key, String(jobId), cwd, command];
+  if (out === '' || err === '') throw new Error('output file names must not be empty');
+  const args = [runDir, key, String(jobId), cwd, command, out, err === out ? '' : err];
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name) || name.startsWith('_qw_')) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
     args.push(`${name}=${value}`);

@@ -78,6 +78,7 @@ export function checkedSpec(core: MasterCore, t: Template, command: string, fact
   const time = t.time === undefined ? core.settings.defaultTime : t.time === 0 ? null : t.time;
   if (time !== null) spec.time = time;
   if (spec.memGB > 0 && core.settings.memLimit) spec.memLimit = true;
+  for (const key of ['name', 'out', 'err'] as const) if (t[key] !== undefined) spec[key] = t[key];
   const bad = validateSpec(spec) ?? facts.checkAttrs(spec.attrs);
   if (bad) throw bad;
   return spec;

@@ -3,6 +3,7 @@
  * scheduler must refuse (no cores, negative memory, an empty command…).
  */
 import type { JobSpec } from '../protocol/job.js';
+import { namesProblem } from '../protocol/output-names.js';
 import { type QpyError, invalid } from '../errors.js';
 import { MAX_TIME_LIMIT } from '../protocol/time-limit.js';
 
@@ -23,5 +24,6 @@ export function validateSpec(spec: JobSpec): QpyError | null {
   }
   if (!spec.cwd.startsWith('/')) return invalid(`the submission directory must be absolute: ${spec.cwd}`);
   if (spec.command.includes('\0') || spec.cwd.includes('\0')) return invalid('NUL characters are not allowed');
-  return null;
+  const names = namesProblem(spec);
+  return names === null ? null : invalid(names);
 }

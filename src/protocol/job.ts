@@ -34,6 +34,8 @@ export type ShownStatus = (typeof SHOWN_STATUSES)[number];
 
 export const MAX_COMMAND_LENGTH = 128 * 1024;
 export const MAX_PATH_LENGTH = 4096;
+/** The longest job name (`sub --name`, characters). */
+export const MAX_JOB_NAME_LENGTH = 128;
 
 /**
  * How a job's process ended: an exit code, a signal, unknown (its record
@@ -90,6 +92,11 @@ export const jobSpecSchema = obj({
   time: optional(int),
   /** Whether `memGB` is a limit on its resident memory (above it: TERM, then KILL, and it ends `out_of_memory`). */
   memLimit: optional(bool),
+  /** `sub --name NAME`: shown by `check` (%J), QPY_JOB_NAME in the job, `%x` in its output file names (output-names.ts). */
+  name: optional(strMax(MAX_JOB_NAME_LENGTH)),
+  /** `sub --out PATTERN` / `--err PATTERN`: its output files (output-names.ts); absent: job_<ID>.out / job_<ID>.err. */
+  out: optional(strMax(MAX_PATH_LENGTH)),
+  err: optional(strMax(MAX_PATH_LENGTH)),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 

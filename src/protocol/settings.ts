@@ -25,8 +25,8 @@ export const SETTING_KEYS = [
 /** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
 export const SCHEME_STATUSES = ['queue', 'running', 'done', 'killed', 'undone', 'failed'] as const;
 
-/** The default checkFMT: the original's plus `%e`, so an ended job shows how it ended. */
-export const DEFAULT_CHECK_FORMAT = '%j (%s):%c (on %n; wd: %d%e)\n';
+/** The default checkFMT: the original's plus `%e`, so an ended job shows how it ended, and `%I`, a named job's name. */
+export const DEFAULT_CHECK_FORMAT = '%j%I (%s):%c (on %n; wd: %d%e)\n';
 
 const colour = oneOf(COLOURS);
 export const settingsSchema = obj({

@@ -4,7 +4,7 @@
  * request carries an `id` that its reply echoes.
  */
 import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, tuple, type Infer } from './schema.js';
-import { groupSummarySchema, JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
+import { groupSummarySchema, JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_JOB_NAME_LENGTH, MAX_PATH_LENGTH } from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
 import { settingsSchema } from './settings.js';
@@ -34,6 +34,10 @@ export const submitSchema = obj({
   priority: optional(int),
   /** `-t`: the time limit in seconds; 0: none (`-t none`); absent: the defaultTime setting. */
   time: optional(int),
+  /** `--name`, `--out`, `--err` (see JobSpec). */
+  name: optional(strMax(MAX_JOB_NAME_LENGTH)),
+  out: optional(strMax(MAX_PATH_LENGTH)),
+  err: optional(strMax(MAX_PATH_LENGTH)),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -52,6 +56,10 @@ export const templateSchema = obj({
   after: optional(arrayOf(tuple(int, int), 10_000)),
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
   time: optional(int),
+  /** `--name`, `--out`, `--err` (see JobSpec). */
+  name: optional(strMax(MAX_JOB_NAME_LENGTH)),
+  out: optional(strMax(MAX_PATH_LENGTH)),
+  err: optional(strMax(MAX_PATH_LENGTH)),
 });
 export type Template = Infer<typeof templateSchema>;
 

@@ -45,7 +45,21 @@ test('qpy completion in bash: commands, options and their values, files after su
 
   await tab('qpy su', ['Tab'], /^\$ qpy sub $/m, 'qpy su<TAB> completes to sub');
   const options = await tab('qpy sub -', ['Tab', 'Tab'], /--afterok[\s\S]*\n\$ qpy sub -$/m, 'sub’s options listed, the line kept');
-  for (const flag of ['--cores', '-n', '--attributes', '-a', '--array', '--retry', '--priority', '--copyScript', '--help'])
+  for (const flag of [
+    '--cores',
+    '-n',
+    '--attributes',
+    '-a',
+    '--array',
+    '--retry',
+    '--priority',
+    '--copyScript',
+    '--help',
+    '--name',
+    '-J',
+    '--out',
+    '--err',
+  ])
     assert.match(options, new RegExp(`(^| )${flag}( |$)`, 'm'), flag);
   assert.doesNotMatch(options, /--node_attr|--memory/, 'hidden aliases are not offered');
   await tab('qpy sub --pr', ['Tab'], /^\$ qpy sub --priority $/m, 'a long option completes');
@@ -53,6 +67,13 @@ test('qpy completion in bash: commands, options and their values, files after su
   await tab('qpy sub -n 2 -a g', ['Tab'], /^\$ qpy sub -n 2 -a gpu $/m, 'an attribute completes');
   await tab('qpy sub ./scr', ['Tab'], /^\$ qpy sub \.\/script\.sh $/m, 'the script completes as a file');
   await tab('qpy sub script.sh da', ['Tab'], /^\$ qpy sub script\.sh data\.txt $/m, 'its arguments complete as files');
+  await tab('qpy sub --out da', ['Tab'], /^\$ qpy sub --out data\.txt $/m, 'an output pattern completes as a file');
+  await tab(
+    'qpy sub -J fit --err e ./scr',
+    ['Tab'],
+    /^\$ qpy sub -J fit --err e \.\/script\.sh $/m,
+    'after -J and --err values: the script',
+  );
 
   const kill = await tab(
     'qpy kill ',

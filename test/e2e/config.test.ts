@@ -13,7 +13,7 @@ test('config: defaults shown; checkFMT, colours and attribute defaults set, kept
   assert.match(
     await u.ok(['config']),
     new RegExp(
-      "^Check pattern: '%j \\(%s\\):%c \\(on %n; wd: %d%e\\)\\\\n'\n" +
+      "^Check pattern: '%j%I \\(%s\\):%c \\(on %n; wd: %d%e\\)\\\\n'\n" +
         'Using a copied version of run script: False\nUsing coloured check: True\nColours:\n {2}- queue \\(yellow\\)\n',
     ),
   );
@@ -37,7 +37,7 @@ test('config: defaults shown; checkFMT, colours and attribute defaults set, kept
   assert.equal(await u.ok(['config', 'defaultAttr']), 'defaultAttr unset.\n');
   assert.equal(
     await u.ok(['config', 'checkFMT', 'default']),
-    "Check pattern restored to the default value: '%j (%s):%c (on %n; wd: %d%e)\\n'.\n",
+    "Check pattern restored to the default value: '%j%I (%s):%c (on %n; wd: %d%e)\\n'.\n",
   );
   for (const [args, err] of [
     [['config', 'colour', 'maybe'], 'qpy: Value for colour must be true or false. (see the settings with: qpy config)\n'],

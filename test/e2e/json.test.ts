@@ -34,6 +34,6 @@ test('check, status and config --json: stable documents with "qpy": 1', { timeou
 
   const config = JSON.parse(await u.ok(['config', '--json'])) as { qpy: number; paused: boolean; settings: unknown };
   assert.deepEqual([config.qpy, config.paused], [1, false]);
-  assert.equal(settingsSchema(config.settings, '$').checkFMT, '%j (%s):%c (on %n; wd: %d%e)\n');
+  assert.equal(settingsSchema(config.settings, '$').checkFMT, '%j%I (%s):%c (on %n; wd: %d%e)\n');
   assert.equal((await u.ok(['check', '--json', '99'])).trim(), '{"qpy":1,"paused":false,"jobs":[]}');
 });

@@ -156,7 +156,7 @@ export function qpyRunning(
 export function checkStatuses(check: string): Map<number, { status: string; line: string }> {
   const m = new Map<number, { status: string; line: string }>();
   for (const line of check.split('\n')) {
-    const r = /^(\d+) \((\w+)\)/.exec(line);
+    const r = /^(\d+)(?: \[[^\n]*?\])? \((\w+)\)/.exec(line); // a named job: `5 [its name] (done)`
     if (r) m.set(Number(r[1]), { status: r[2]!, line });
   }
   return m;

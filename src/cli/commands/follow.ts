@@ -1,5 +1,6 @@
 /**
- * `qpy follow ID`: print a job's standard output as it grows (like
+ * `qpy follow ID`: print a job's standard output (`job_<ID>.out`, or the
+ * file its `--out` names, output-names.ts) as it grows (like
  * `tail -f`), from the start, and stop once the job is final. While the job
  * runs, the master reads the file on the job's node (over its SSH
  * connection), so lines show as soon as the job writes them even where the
@@ -7,12 +8,12 @@
  * and for the rest once the job has ended, the file is read in the job's
  * directory here. The end comes from the master, which answers a `wait`.
  */
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type { CommandDef } from '../command.js';
 import { invalid, QpyError } from '../../errors.js';
 import { OUTPUT_CHUNK } from '../../protocol/user-master.js';
+import { outputPath } from '../../protocol/output-names.js';
 import { readLocalRange } from '../../file-range.js';
 
 const FOREVER_MS = 2 ** 31 - 1;
@@ -37,7 +38,7 @@ export const follow: CommandDef = {
     let ended = false;
     const end = master.request({ type: 'wait', ranges: [[jobId, jobId]], all: false }, FOREVER_MS).then(() => (ended = true));
     end.catch(() => undefined);
-    const path = join(job.spec.cwd, `job_${jobId}.out`);
+    const path = outputPath(jobId, job.spec);
     let offset = 0;
     const text = new StringDecoder('utf8'); // a character split between two reads is kept whole
     const print = (data: Buffer): number => {

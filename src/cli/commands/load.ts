@@ -1,7 +1,8 @@
 /**
  * `qpy load FILE|-` (qdo's `load`): one job per line of FILE (or standard
  * input), all sharing the options (-n, -m, -t, -a, --priority, --retry, --after,
- * --afterok), submitted in one transaction: the lines go to the master in
+ * --afterok, --name, --out, --err: `%a` is a job's line number among the
+ * commands), submitted in one transaction: the lines go to the master in
  * parts, and only the last part commits them all. Blank lines and lines
  * starting with `#` are skipped. A progress line shows on a terminal.
  */
@@ -26,7 +27,10 @@ export const load: CommandDef = {
       .option('-p, --priority <N>', 'priority of each job')
       .option('--retry <N>', 'retries of each job')
       .option('--after <IDS>', 'each job starts once these jobs have ended')
-      .option('--afterok <IDS>', 'each job starts once these jobs ended done');
+      .option('--afterok <IDS>', 'each job starts once these jobs ended done')
+      .option('-J, --name <NAME>', 'the name of each job')
+      .option('--out <PATTERN>', 'standard output file of each job (%j job ID, %a its index in the load, %x name)')
+      .option('--err <PATTERN>', 'standard error file of each job');
   },
   complete: (args) => (args.length === 0 ? { kind: 'files' } : { kind: 'none' }),
   async run(ctx, args, opts) {

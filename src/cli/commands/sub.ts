@@ -19,6 +19,7 @@ import { parseIdList } from '../id-list.js';
 import { waitUntilFinal } from './wait.js';
 import type { Template } from '../../protocol/user-master.js';
 import { parseTimeLimit } from '../../protocol/time-limit.js';
+import { namesProblem } from '../../protocol/output-names.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = DEFAULT_JOB_MEM_GB;
@@ -29,9 +30,22 @@ export function parseCores(raw: string, what = '-n'): number {
   return Number(raw);
 }
 
-/** The options `sub` and `load` share, as the template fields they set. */
-export function sharedOptions(opts: Record<string, unknown>): Partial<Template> {
+/** The job's name and output files: flags over a script's `#QPY` directives, checked as the master checks them. */
+function namesOf(opts: Record<string, unknown>, script: Pick<Template, 'name' | 'out' | 'err'>): Pick<Template, 'name' | 'out' | 'err'> {
+  const names: Pick<Template, 'name' | 'out' | 'err'> = {};
+  for (const key of ['name', 'out', 'err'] as const) {
+    const value = (opts[key] as string | undefined) ?? script[key];
+    if (value !== undefined) names[key] = value;
+  }
+  const problem = namesProblem(names);
+  if (problem !== null) throw invalid(problem);
+  return names;
+}
+
+/** The options `sub` and `load` share, as the template fields they set (`script`: what a script's directives set). */
+export function sharedOptions(opts: Record<string, unknown>, script: Pick<Template, 'name' | 'out' | 'err'> = {}): Partial<Template> {
   return {
+    ...namesOf(opts, script),
     ...(opts['priority'] === undefined ? {} : { priority: parsePriority(opts['priority'] as string) }),
     ...(opts['time'] === undefined ? {} : { time: parseTime(opts['time'] as string) }),
     ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
@@ -125,6 +139,9 @@ export const sub: CommandDef = {
       .option('--afterok <IDS>', 'start once these jobs all ended done; if one does not, this job ends undone')
       .option('--retry <N>', 'queue it again, up to N times, when it fails (not when killed); QPY_ATTEMPT tells the run')
       .option('-p, --priority <N>', 'higher starts first (a whole number, default 0; ties keep submission order)')
+      .option('-J, --name <NAME>', 'a name for the job: check shows it (%J), the job gets it as QPY_JOB_NAME')
+      .option('--out <PATTERN>', 'its standard output file (default job_%j.out): %j job ID, %a array index, %x name, %% a %')
+      .option('--err <PATTERN>', 'its standard error file (default job_%j.err; the --out pattern: into that file)')
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
       .option('-W, --wait', 'then wait until the job (every job of an array) is final, as qpy wait does; exit 1 if it did not end done')
@@ -134,7 +151,11 @@ export const sub: CommandDef = {
     // Options and their values first; then the command's name; then files.
     let i = 0;
     while (i < args.length && args[i]!.startsWith('-'))
-      i += /^-(n|m|t|a|p)$|^--(cores|mem|memory|time|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
+      i += /^-(n|m|t|a|p|J)$|^--(cores|mem|memory|time|attributes|node_attr|priority|after|afterok|retry|array|name|out|err)$/.test(
+        args[i]!,
+      )
+        ? 2
+        : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -150,6 +171,7 @@ export const sub: CommandDef = {
     let copyScript = opts['copyScript'] ? true : opts['originalScript'] ? false : undefined;
     const file = scriptFile(command, ctx.cwd);
     const script = file === null ? null : readScript(file.path);
+    let named: Pick<Template, 'name' | 'out' | 'err'> = {};
     if (script !== null) {
       const d = parseDirectives(script);
       if (!d.ok) throw invalid(`${scriptWord(command)}, line ${d.line}: ${d.message}`);
@@ -158,13 +180,14 @@ export const sub: CommandDef = {
       attrs ??= d.values.attrs;
       copyScript ??= d.values.copyScript;
       if (opts['time'] === undefined && d.values.time !== undefined) opts['time'] = d.values.time;
+      named = d.values;
     }
     const template = {
       cwd: ctx.cwd,
       cores: cores ?? DEFAULT_CORES,
       memGB: memGB ?? DEFAULT_MEM_GB,
       attrs: attrs ?? null,
-      ...sharedOptions(opts),
+      ...sharedOptions(opts, named),
     };
     const master = await ctx.master();
     if (opts['array'] !== undefined) {

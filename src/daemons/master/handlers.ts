@@ -6,7 +6,7 @@
  * the reply goes out. Each change is committed before it is acknowledged.
  */
 import { OUTPUT_CHUNK, type CliToMaster, type MasterToCli } from '../../protocol/user-master.js';
-import { join } from 'node:path';
+import { outputPath } from '../../protocol/output-names.js';
 import type { QpyError } from '../../errors.js';
 import type { Decision } from '../../master/effects.js';
 import { onCheck, onCheckMore } from '../../master/check-request.js';
@@ -59,7 +59,7 @@ export async function handleCli(ctx: MasterContext, req: CliToMaster): Promise<M
       const { reply, read } = outputPlan(ctx, req);
       if (read === null) return reply;
       try {
-        const data = await ctx.executor.readOutput(read.id, join(read.spec.cwd, `job_${read.id}.out`), req.offset, OUTPUT_CHUNK);
+        const data = await ctx.executor.readOutput(read.id, outputPath(read.id, read.spec), req.offset, OUTPUT_CHUNK);
         return { ...reply, read: true, data: data.toString('base64') };
       } catch {
         return reply; // its node does not answer now: the shared copy is read instead

@@ -1,15 +1,16 @@
 /**
  * What the executor is given to start a job: its command (the script copy
  * in place of the original, the user's sourceTheseFiles first), its
- * directory, the QPY_* variables the job sees, and the limits its node agent
- * keeps (`-t`, and `-m` unless memory limits are off for it), with the grace
- * between TERM and KILL that `qpy kill` gives.
+ * directory, its output files, the QPY_* variables the job sees, and the
+ * limits its node agent keeps (`-t`, and `-m` unless memory limits are off
+ * for it), with the grace between TERM and KILL that `qpy kill` gives.
  */
 import type { Job } from '../../protocol/job.js';
 import type { Settings } from '../../protocol/settings.js';
 import type { LaunchSpec } from '../../executor/executor.js';
 import { jobTag, shellQuote, TAG_VAR } from '../../executor/wrapper.js';
 import { withSourcedFiles } from '../../master/settings.js';
+import { outputFiles } from '../../protocol/output-names.js';
 
 /** The launch of a job committed as running on `node`. */
 export function launchSpec(job: Job, node: string, user: string, settings: Settings, graceMs: number): LaunchSpec {
@@ -23,6 +24,7 @@ export function launchSpec(job: Job, node: string, user: string, settings: Setti
       spec.copy ? shellQuote(spec.copy.path) + spec.command.slice(spec.copy.wordEnd) : spec.command,
     ),
     cwd: spec.cwd,
+    ...outputFiles(job.id, spec),
     env: {
       QPY_JOB_ID: String(job.id),
       QPY_NODE: node,
@@ -30,6 +32,7 @@ export function launchSpec(job: Job, node: string, user: string, settings: Setti
       QPY_MEM: memText(spec.memGB),
       QPY_ATTEMPT: String(attempt),
       ...(spec.group ? { QPY_ARRAY_ID: String(spec.group.id), QPY_ARRAY_INDEX: String(spec.group.index) } : {}),
+      ...(spec.name === undefined ? {} : { QPY_JOB_NAME: spec.name }),
       [TAG_VAR]: jobTag(user, job.id, attempt),
       ...(spec.time !== undefined ? { QPY_TIME_LIMIT: String(spec.time) } : {}),
     },

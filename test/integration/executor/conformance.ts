@@ -4,7 +4,8 @@
  * conformance-ssh.test.ts: the agent on a real sshd node), each with the
  * agent under bash and under a POSIX sh. Launch, end status, output reading,
  * kill (TERM, then KILL after the grace), adoption by a new executor, the
- * reused-group guard, liveness probes, and the agent's death.
+ * reused-group guard, liveness probes, the agent's death, and the output
+ * files a launch names (conformance-output.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { isAlive } from '../../helpers/procs.js';
 import { childrenOf, collect, groupMembers, parentOf, spec } from './util.js';
+import { outputConformance } from './conformance-output.js';
 
 export interface ExecutorOptions {
   agentShell: AgentShell;
@@ -267,4 +269,5 @@ export function conformance(tr: TransportUnderTest): void {
       await closeAll();
     });
   }
+  outputConformance(tr.name, skip, SHELLS, make, closeAll);
 }

@@ -96,4 +96,6 @@ test('invalid inputs are refused before anything runs', () => {
   assert.throws(() => wrapperArgs({ ...ok, env: { _qw_f: 'x' } }));
   assert.throws(() => wrapperArgs({ ...ok, command: 'a\0b' }));
   assert.throws(() => wrapperArgs({ ...ok, key: '../x' }));
+  assert.throws(() => wrapperArgs({ ...ok, out: '' }), /must not be empty/);
+  assert.deepEqual(wrapperArgs({ ...ok, out: 'a.log', err: 'a.log' }).slice(5, 7), ['a.log', ''], 'the same file: stderr into stdout');
 });

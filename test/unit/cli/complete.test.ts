@@ -72,6 +72,10 @@ test('sub: a program (command names and files) first, files after it; options en
   assert.deepEqual(await complete('sub script.sh -'), { kind: 'files' }, 'after the command, -x is the command’s own');
   assert.deepEqual(await complete('sub -- '), { kind: 'commands' });
   assert.deepEqual(await complete('load '), { kind: 'files' });
+  assert.deepEqual(await complete('sub --out '), { kind: 'files' }, 'an output pattern completes as a file name');
+  assert.deepEqual(await words('sub -J '), [], 'a name: nothing to offer');
+  assert.deepEqual(await complete('sub -J fit --out o --err e '), { kind: 'commands' }, 'their values are not the command');
+  assert.deepEqual(await complete('load --err '), { kind: 'files' });
 });
 
 test('check, kill, clean: their words, directories, and job IDs by prefix', async () => {

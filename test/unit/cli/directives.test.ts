@@ -72,3 +72,16 @@ test('looksLikeText', () => {
   late[8192] = 0;
   assert.equal(looksLikeText(late), true);
 });
+
+test('name, out and err: kept as written (trimmed); a bad value gets the flag’s own reason', () => {
+  assert.deepEqual(parseDirectives('#QPY name = fit 3; out=logs/%x-%j.out\n#QPY err=/tmp/%j.err\n'), {
+    ok: true,
+    values: { name: 'fit 3', out: 'logs/%x-%j.out', err: '/tmp/%j.err' },
+  });
+  const bad = parseDirectives('echo\n#QPY out=%q.out');
+  assert.equal(bad.ok, false);
+  assert.match(bad.ok ? '' : bad.message, /^Invalid value for out: out: unknown code %q/);
+  assert.equal(bad.ok ? 0 : bad.line, 2);
+  assert.match((parseDirectives('#QPY name=a/b') as { message: string }).message, /^Invalid value for name: a job name cannot hold a '\/'/);
+  assert.match((parseDirectives('#QPY err=') as { message: string }).message, /not an empty one/);
+});

@@ -74,6 +74,13 @@ test('default format, as in the brief', () => {
   );
 });
 
+test('a named job: %J its name, %I " [NAME]"; the default line shows it, and is unchanged for a job without one', () => {
+  const named = job(9, { type: 'queue' }, { name: 'fit [a]' });
+  assert.equal(formatJob(named, DEFAULT_CHECK_FORMAT, T0), '9 [fit [a]] (queue):sleep 30 (on None; wd: /tmp/w)\n');
+  assert.equal(formatJob(named, '%J|%I|%j', T0), 'fit [a]| [fit [a]]|9');
+  assert.equal(formatJob(queued, '%J|%I|%j', T0), '||4');
+});
+
 test('the observed pipe-separated rows of §5.4', () => {
   const fmt = '%j|%s|%c|%d|%a|%N|%m|%n|%A|%K|%R';
   assert.equal(formatJob(killed, fmt, T0, '<note>'), '5|killed|sleep 30|/tmp/w|big|1|0.01|node1|node1|\n<note>|0:00:18');

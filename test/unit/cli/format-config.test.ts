@@ -11,7 +11,7 @@ test('config: the defaults, plain', () => {
   assert.equal(
     formatConfig(DEFAULT_SETTINGS, false, false),
     [
-      "Check pattern: '%j (%s):%c (on %n; wd: %d%e)\\n'",
+      "Check pattern: '%j%I (%s):%c (on %n; wd: %d%e)\\n'",
       'Using a copied version of run script: False',
       'Using coloured check: True',
       'Colours:',

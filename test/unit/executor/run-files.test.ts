@@ -28,7 +28,8 @@ test('a status line: exit, a signal as 128+N, the time limit’s mark, a setup e
   assert.deepEqual(parseStatus('exit 0 time\n'), { outcome: { type: 'exit', code: 0 }, limit: 'time' }, 'ended at its limit, however');
   assert.deepEqual(parseStatus('error output\n'), {
     outcome: { type: 'exit', code: 126 },
-    error: 'cannot create job_<ID>.out / job_<ID>.err in the job directory',
+    error:
+      'cannot create its output files (job_<ID>.out / .err, or those --out / --err name): is their directory missing, or not writable?',
   });
   assert.equal(parseStatus('exit 3'), null);
   assert.equal(parseStatus(''), null);

@@ -118,6 +118,16 @@ test('members differing from their group are kept whole when rebuilt', () => {
   assert.equal(t.compactSize, 3, 'the first, and the next two each starting a group of its own; the one with attempts whole');
 });
 
+test('a name and output patterns are part of the spec a compact member shares', () => {
+  const base = { ...arrayBase(1, 1), name: 'fit', out: 'logs/%x-%a.out' };
+  const jobs = [0, 1, 2].map((i) => member(base, 1, i, base.command, 5));
+  jobs[2] = { ...jobs[2]!, spec: { ...jobs[2]!.spec, name: 'other' } };
+  const t = new JobTable();
+  for (const j of jobs) t.restore(j);
+  assert.deepEqual([...t.values()], jobs);
+  assert.equal(t.compactSize, 3, 'the first two as one group, the one named otherwise a group of its own');
+});
+
 test('jobs set out of ID order are still walked in ID order', () => {
   const t = new JobTable();
   for (const id of [5, 2, 9, 1]) t.set(job(id, 'done'));

@@ -23,7 +23,7 @@ test('checkFMT: words joined, escapes decoded; default or no value restores', ()
     assert.deepEqual(r, {
       ok: true,
       settings: DEFAULT_SETTINGS,
-      message: "Check pattern restored to the default value: '%j (%s):%c (on %n; wd: %d%e)\\n'.",
+      message: "Check pattern restored to the default value: '%j%I (%s):%c (on %n; wd: %d%e)\\n'.",
     });
   }
 });

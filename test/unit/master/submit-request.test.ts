@@ -61,6 +61,22 @@ test('spec checks: stopping, a config problem, a refused user, bad values and at
   assert.throws(() => checkedSpec(core, template({ priority: 1_000_001 }), 'x', facts()), code('INVALID_ARGUMENT'));
 });
 
+test('spec checks: a name and output patterns are kept, and checked again as the CLI checks them', () => {
+  const core = makeCore();
+  const s = checkedSpec(core, template({ name: 'fit', out: 'logs/%x-%j.out', err: '%x.err' }), 'x', facts());
+  assert.deepEqual([s.name, s.out, s.err], ['fit', 'logs/%x-%j.out', '%x.err']);
+  assert.deepEqual(Object.keys(checkedSpec(core, template(), 'x', facts())).sort(), [
+    'attrs',
+    'command',
+    'cores',
+    'cwd',
+    'memGB',
+    'memLimit',
+  ]);
+  for (const bad of [{ out: '%q' }, { err: 'a\nb' }, { out: '' }, { name: 'a/b' }, { name: 'x'.repeat(129) }, { name: 'a\0' }])
+    assert.throws(() => checkedSpec(core, template(bad), 'x', facts()), code('INVALID_ARGUMENT'), JSON.stringify(bad));
+});
+
 test('spec checks: dependencies must name jobs; a group ID names its members; zero retries or priority are left out', () => {
   const core = makeCore();
   assert.throws(() => checkedSpec(core, template({ after: [[1, 1]] }), 'x', facts()), code('NOT_FOUND'));

@@ -70,19 +70,19 @@ test('known_hosts: known, changed, unknown, revoked; ports, patterns and hashed 
 test('agent commands quote their arguments and refuse anything odd; its lines parse', () => {
   // After the command line, the argv to exec without sh: none for a shell line, quoted words for a plain one.
   assert.equal(
-    launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'QPY_NODE=n']),
-    `_q_launch 4 0 '17' '/w d' 'it'\\''s' '' '' 'QPY_NODE=n'\n`,
+    launchCommand(4, ['/run', '0', '17', '/w d', `it's`, 'job_17.out', 'logs/a b.err', 'QPY_NODE=n']),
+    `_q_launch 4 0 '17' '/w d' 'it'\\''s' '' '' 'job_17.out' 'logs/a b.err' 'QPY_NODE=n'\n`,
   );
   assert.equal(
-    launchCommand(5, ['/run', '0', '17', '/w', '/bin/true x'], 3),
-    `_q_launch 5 3 '17' '/w' '/bin/true x' ''\\''/bin/true'\\'' '\\''x'\\''' ''\n`,
+    launchCommand(5, ['/run', '0', '17', '/w', '/bin/true x', 'o', ''], 3),
+    `_q_launch 5 3 '17' '/w' '/bin/true x' ''\\''/bin/true'\\'' '\\''x'\\''' '' 'o' ''\n`,
   );
   // Limits: SECONDS:GRACE_MS:KB, either end empty when not set.
   assert.equal(
-    launchCommand(6, ['/run', '0', '18', '/w', 'sleep 9'], 0, { timeLimit: { seconds: 120, graceMs: 5000 } }),
-    `_q_launch 6 0 '18' '/w' 'sleep 9' ''\\''sleep'\\'' '\\''9'\\''' '120:5000:'\n`,
+    launchCommand(6, ['/run', '0', '18', '/w', 'sleep 9', 'o', 'e'], 0, { timeLimit: { seconds: 120, graceMs: 5000 } }),
+    `_q_launch 6 0 '18' '/w' 'sleep 9' ''\\''sleep'\\'' '\\''9'\\''' '120:5000:' 'o' 'e'\n`,
   );
-  assert.match(launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { memLimit: { kb: 2048, graceMs: 100 } }), / ':100:2048'\n$/);
+  assert.match(launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { memLimit: { kb: 2048, graceMs: 100 } }), / ':100:2048' '' ''\n$/);
   assert.throws(() => launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { timeLimit: { seconds: 0, graceMs: 5000 } }));
   assert.throws(() => launchCommand(6, ['/run', '0', '18', '/w', 'x'], 0, { memLimit: { kb: 1.5, graceMs: 5000 } }));
   assert.equal(JSON.stringify(parseAgentLine('E 18 143 time')), JSON.stringify({ type: 'ended', key: '18', status: 143, limit: 'time' }));
