@@ -3,7 +3,7 @@
  * shape, and the defaults. Kept by the master (meta key `settings`), sent to
  * the CLI with every `check` so it formats and colours jobs as configured.
  */
-import { arrayOf, bool, nullable, obj, oneOf, strMax, type Infer } from './schema.js';
+import { arrayOf, bool, int, nullable, obj, oneOf, strMax, type Infer } from './schema.js';
 
 export const COLOURS = ['grey', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'] as const;
 export type Colour = (typeof COLOURS)[number];
@@ -18,6 +18,8 @@ export const SETTING_KEYS = [
   'andAttr',
   'orAttr',
   'sourceTheseFiles',
+  'historyDays',
+  'historyJobs',
 ] as const;
 
 /** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
@@ -36,6 +38,9 @@ export const settingsSchema = obj({
   andAttr: nullable(strMax(4096)),
   orAttr: nullable(strMax(4096)),
   sourceTheseFiles: arrayOf(strMax(4096), 100),
+  /** `qpy history` keeps records this many days, and at most this many (the newest); older ones are pruned. */
+  historyDays: int,
+  historyJobs: int,
 });
 export type Settings = Infer<typeof settingsSchema>;
 
@@ -48,6 +53,8 @@ export const DEFAULT_SETTINGS: Settings = {
   andAttr: null,
   orAttr: null,
   sourceTheseFiles: [],
+  historyDays: 90,
+  historyJobs: 1_000_000,
 };
 
 /** A string as Python's repr shows it (how the original printed checkFMT): single quotes unless it holds one, \n \t \\ escaped. */
