@@ -75,6 +75,8 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   GB: { kind: 'none' },
   'A-B[%N]': { kind: 'none' },
   name: { kind: 'none' },
+  WHEN: { kind: 'none' },
+  FMT: { kind: 'none' },
 };
 
 /** The options every command and the tool itself take (commander adds them; they are not in `options`). */

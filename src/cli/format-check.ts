@@ -130,8 +130,9 @@ function elapsed(job: Job, t: Times, now: number): string {
  * or `[attributes]`, `%Q` queue time, `%S` start time or `None`, `%E` end
  * time or `None`, `%R` elapsed time or `None`, `%x` how it ended (empty if it
  * has not), `%e` `; ` + `%x` when it ended (else empty), `%%` a `%`.
+ * `idText` is what `%j` shows (`qpy history`: `5-900` for a record standing for a run of IDs).
  */
-export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
+export function formatJob(job: Job, fmt: string, now: number, note?: string, idText = String(job.id)): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
   const how =
@@ -151,7 +152,7 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
       case 'K':
         return note === undefined || note === '' ? '' : `\n${note}`;
       case 'j':
-        return String(job.id);
+        return idText;
       case 's':
         return shownStatus(job);
       case 'c':
