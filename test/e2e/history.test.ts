@@ -1,7 +1,7 @@
 /**
  * `qpy history` with a real master: runs that ended stay listed after
  * `clean` (retries one row per attempt, a killed queued array one row), the
- * filters, `--json` and `--format`; a master SIGKILLed right after a job
+ * filters, `--json` and `--format`, pruning to `historyJobs`; a master SIGKILLed right after a job
  * ended still has it in history once it restarts.
  */
 import { test } from 'node:test';
@@ -14,7 +14,7 @@ import { waitFor } from '../helpers/wait.js';
 type Doc = { qpy: number; history: { id: number; status: string; last?: number; spec: { cwd: string } }[] };
 
 test('history lists what ended, after clean too, with status, ID, directory and time filters', { timeout: 90_000 }, async () => {
-  await using u = qpyUser({ nodes: 'localhost cores=2 memory=16\n' });
+  await using u = qpyUser({ nodes: 'localhost cores=2 memory=16\n', env: { QPY_HISTORY_PRUNE_MS: '200' } });
   const other = join(u.work, 'other');
   mkdirSync(other);
   await u.ok(['sub', 'true']); // 1
@@ -61,6 +61,10 @@ test('history lists what ended, after clean too, with status, ID, directory and 
   assert.equal(await u.ok(['history', '--since', '2100-01-01']), '');
   assert.match(await u.ok(['history', '1']), /^1 \(done\):true \(on localhost; wd: .*; ended \d{4}-\d\d-\d\d [\d:.]+; exit 0\)\n$/);
   assert.match(await u.ok(['history', '2']), /exit 3\)\n.*exit 3; attempt 2\)\n$/);
+  // Fewer records kept: the oldest go, in the background.
+  assert.match(await u.ok(['config', 'historyJobs', '2']), /historyJobs set to 2/);
+  assert.match(await u.ok(['config']), /History kept: 90 days, at most 2 records/);
+  await waitFor(async () => (await u.ok(['history', '--format', '%j'])) === '3\n4-8\n', { what: 'history pruned to the newest 2' });
 });
 
 test('a master SIGKILLed right after a job ended still has it in history after restart', { timeout: 60_000 }, async () => {
