@@ -127,6 +127,10 @@ export const timing = {
   get nodeDownAfterMs() {
     return envInt('QPY_NODE_DOWN_AFTER_MS', 60_000);
   },
+  /** How often the master prunes history past historyDays and historyJobs (and once soon after it starts). */
+  get historyPruneMs() {
+    return envInt('QPY_HISTORY_PRUNE_MS', 60_000);
+  },
   /** How often qpy-multiuser probes its nodes (load, memory, outsiders, up or down); 0: never. */
   get probeMs() {
     return envInt('QPY_PROBE_MS', 60_000);

@@ -78,6 +78,8 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   name: { kind: 'none' },
   NAME: { kind: 'none' },
   PATTERN: { kind: 'files' },
+  WHEN: { kind: 'none' },
+  FMT: { kind: 'none' },
 };
 
 /** The options every command and the tool itself take (commander adds them; they are not in `options`). */

@@ -145,8 +145,9 @@ function elapsed(job: Job, t: Times, now: number): string {
  * how it ended (empty if it has not), `%e` `; ` + `%x` when it ended (else empty), `%J` its name
  * (`--name`; empty if none), `%I` ` [NAME]` when it has one (else empty),
  * `%%` a `%`.
+ * `idText` is what `%j` shows (`qpy history`: `5-900` for a record standing for a run of IDs).
  */
-export function formatJob(job: Job, fmt: string, now: number, note?: string): string {
+export function formatJob(job: Job, fmt: string, now: number, note?: string, idText = String(job.id)): string {
   const t = timesOf(job);
   const attrs = job.spec.attrs ?? '';
   const how =
@@ -168,7 +169,7 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string): st
       case 'K':
         return note === undefined || note === '' ? '' : `\n${note}`;
       case 'j':
-        return String(job.id);
+        return idText;
       case 's':
         return shownStatus(job);
       case 'c':

@@ -1,10 +1,10 @@
 /**
  * What `qpy config` prints (reference §5.8, without the settings this design
  * dropped): the check pattern as a Python string literal, colour on or off,
- * the attribute settings that are set, the colour scheme when colour is on,
+ * the attribute settings that are set, how long history is kept (when not the default), the colour scheme when colour is on,
  * and whether job submission is paused. Pure: settings in, text out.
  */
-import { pyRepr, SCHEME_STATUSES, type Settings } from '../protocol/settings.js';
+import { DEFAULT_SETTINGS, pyRepr, SCHEME_STATUSES, type Settings } from '../protocol/settings.js';
 import { paint } from './colour.js';
 import { formatTimeLimit } from '../protocol/time-limit.js';
 
@@ -15,6 +15,8 @@ export function formatConfig(s: Settings, paused: boolean, coloured: boolean): s
     `Using a copied version of run script: ${py(s.copyScripts)}`,
     `Using coloured check: ${py(s.colour)}`,
   ];
+  if (s.historyDays !== DEFAULT_SETTINGS.historyDays || s.historyJobs !== DEFAULT_SETTINGS.historyJobs)
+    lines.push(`History kept: ${s.historyDays} days, at most ${s.historyJobs} records`);
   if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
   if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);

@@ -117,6 +117,15 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
         on ? 'memLimit on: -m limits a job’s resident memory.' : 'memLimit off: -m only places jobs, it does not limit them.',
       );
     }
+    case 'historyDays':
+    case 'historyJobs': {
+      const max = key === 'historyDays' ? 100_000 : 1_000_000_000;
+      if (values.length === 0 || (values.length === 1 && values[0] === 'default'))
+        return set({ [key]: DEFAULT_SETTINGS[key] }, `${key} restored to the default: ${DEFAULT_SETTINGS[key]}.`);
+      const v = values.length === 1 && /^[0-9]{1,10}$/.test(values[0]!) ? Number(values[0]) : 0;
+      if (v < 1 || v > max) return { ok: false, message: `Value for ${key} must be a whole number from 1 to ${max}.` };
+      return set({ [key]: v }, `${key} set to ${v}: older history is pruned in the background.`);
+    }
     default:
       return { ok: false, message: `Unknown key: ${rawKey}` };
   }

@@ -20,6 +20,8 @@ export const SETTING_KEYS = [
   'sourceTheseFiles',
   'defaultTime',
   'memLimit',
+  'historyDays',
+  'historyJobs',
 ] as const;
 
 /** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
@@ -42,6 +44,9 @@ export const settingsSchema = obj({
   defaultTime: nullable(int),
   /** Whether `-m` limits a job's resident memory (unless `sub` says otherwise, or the cluster's policy decides). */
   memLimit: bool,
+  /** `qpy history` keeps records this many days, and at most this many (the newest); older ones are pruned. */
+  historyDays: int,
+  historyJobs: int,
 });
 export type Settings = Infer<typeof settingsSchema>;
 
@@ -56,6 +61,8 @@ export const DEFAULT_SETTINGS: Settings = {
   sourceTheseFiles: [],
   defaultTime: null,
   memLimit: true,
+  historyDays: 90,
+  historyJobs: 1_000_000,
 };
 
 /** A string as Python's repr shows it (how the original printed checkFMT): single quotes unless it holds one, \n \t \\ escaped. */

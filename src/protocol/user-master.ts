@@ -9,6 +9,7 @@ import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
 import { settingsSchema } from './settings.js';
 import { ERROR_CODES } from './error-codes.js';
+import { HISTORY_PAGE, MAX_RECORD_TEXT, historyQuerySchema } from './history.js';
 
 const id = int;
 /** Longest note entry one `qpy notes ID text…` may add. */
@@ -122,6 +123,8 @@ export const cliToMasterSchema = tagged({
   hold: obj({ type: literal('hold'), id, ranges: arrayOf(tuple(int, int), 100_000), held: bool }),
   /** Move queued jobs (the queue must be paused): to the head (target 0), the tail (−1), or right after job `target`. */
   jump: obj({ type: literal('jump'), id, ranges: arrayOf(tuple(int, int), 100_000), target: int }),
+  /** A page of history (`qpy history`): the records the query matches, after its `after` position. */
+  history: obj({ type: literal('history'), id, query: historyQuerySchema }),
 });
 export type CliToMaster = Infer<typeof cliToMasterSchema>;
 export type CliRequestType = CliToMaster['type'];
@@ -178,6 +181,21 @@ export const masterToCliSchema = tagged({
    * directory is shared. `status`: the job's, when asked.
    */
   output: obj({ type: literal('output'), id, status: oneOf(JOB_STATUSES), read: bool, data: strMax(2 * OUTPUT_CHUNK) }),
+  /**
+   * A page of history, oldest end first. `records`: each a Job as JSON text, as stored (the CLI parses and
+   * checks each with jobSchema, so one it cannot read is left out alone). `spans`: [index in `records`,
+   * last ID] of each record that stands for a run of IDs (compact members unqueued together). `more`: the
+   * position to ask for the next page with (`after`), absent on the last; a page may hold fewer records
+   * than HISTORY_PAGE (even none) and still have more.
+   */
+  history: obj({
+    type: literal('history'),
+    id,
+    records: arrayOf(strMax(MAX_RECORD_TEXT), HISTORY_PAGE),
+    spans: arrayOf(tuple(int, int), HISTORY_PAGE),
+    settings: settingsSchema,
+    more: optional(tuple(num, int)),
+  }),
   /** A reply that is one sentence for the user. */
   text: obj({ type: literal('text'), id, text: strMax(64 * 1024) }),
   error: errorReplySchema,
@@ -204,6 +222,7 @@ export interface ReplyFor {
   why: Extract<MasterToCli, { type: 'text' }>;
   output: Extract<MasterToCli, { type: 'output' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
+  history: Extract<MasterToCli, { type: 'history' }>;
 }
 
 export const CHECK_WORDS = [

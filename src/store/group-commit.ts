@@ -11,6 +11,7 @@
 import type { Job } from '../protocol/job.js';
 import type { GroupTemplate } from '../protocol/job.js';
 import { inSortedRuns } from '../protocol/selector.js';
+import type { HistoryRecord } from '../protocol/history.js';
 import { emptyBatch, type Batch, type JobStore } from './job-store.js';
 
 export interface Committer {
@@ -26,6 +27,8 @@ export interface Committer {
   /** Remove every job in these runs of IDs (sorted; there may be gaps). */
   removeRanges(runs: readonly [number, number][]): void;
   setMeta(key: string, value: string): void;
+  /** Add history rows, written in the same transaction as what else this commit holds. */
+  putHistory(rows: readonly HistoryRecord[]): void;
   deleteMeta(key: string): void;
   /** Commit now (this turn of the event loop); resolves when everything asked for so far is committed. */
   flush(): Promise<void>;
@@ -57,7 +60,8 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
       batch.unqueueRanges.length === 0 &&
       batch.removeRanges.length === 0 &&
       batch.remove.size === 0 &&
-      batch.meta.size === 0;
+      batch.meta.size === 0 &&
+      batch.history.length === 0;
     if (empty && waiters.length === 0) return;
     const current: Batch = batch;
     const toWake = waiters;
@@ -102,6 +106,11 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
     },
     setMeta(key, value) {
       batch.meta.set(key, value);
+      scheduleSoon();
+    },
+    putHistory(rows) {
+      if (rows.length === 0) return;
+      batch.history.push(...rows);
       scheduleSoon();
     },
     deleteMeta(key) {

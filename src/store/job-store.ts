@@ -16,6 +16,8 @@ import { num, obj } from '../protocol/schema.js';
 import { QpyError } from '../errors.js';
 import { openLockedDatabase } from './sqlite.js';
 import { migrate } from './schema.js';
+import type { HistoryRecord } from '../protocol/history.js';
+import { historyTable, type HistoryTable } from './history-table.js';
 
 /** A job to write: whole, or as a compact member of its group. With its queue position (null when not queued). */
 export type Row = { job: Job; pos: number | null } | { compact: CompactRow; status: 'queue' | 'undone'; pos: number | null };
@@ -47,10 +49,21 @@ export interface Batch {
   removeRanges: [number, number][];
   /** Meta values to set; a null value deletes the key. */
   meta: Map<string, string | null>;
+  /** History rows (runs that ended), written last: in the same transaction as the jobs' final states. */
+  history: HistoryRecord[];
 }
 
 export function emptyBatch(): Batch {
-  return { put: new Map(), putRanges: [], groups: new Map(), unqueueRanges: [], removeRanges: [], remove: new Set(), meta: new Map() };
+  return {
+    put: new Map(),
+    putRanges: [],
+    groups: new Map(),
+    unqueueRanges: [],
+    removeRanges: [],
+    remove: new Set(),
+    meta: new Map(),
+    history: [],
+  };
 }
 
 export interface Loaded {
@@ -66,6 +79,8 @@ export interface Loaded {
 export interface JobStore {
   load(): Loaded;
   write(batch: Batch): void;
+  /** History: read a page, prune a batch (each its own short transaction). */
+  history: Omit<HistoryTable, 'put'>;
   close(): void;
 }
 
@@ -92,6 +107,7 @@ export function openJobStore(path: string): JobStore {
   const delRange = db.prepare('DELETE FROM jobs WHERE id BETWEEN ? AND ?');
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   const delMeta = db.prepare('DELETE FROM meta WHERE key = ?');
+  const history = historyTable(db);
   const writeTx = db.transaction((batch: Batch) => {
     for (const [id, t] of batch.groups) putGroup.run(id, JSON.stringify(t));
     for (const r of batch.putRanges) {
@@ -121,6 +137,7 @@ export function openJobStore(path: string): JobStore {
       if (v === null) delMeta.run(k);
       else putMeta.run(k, v);
     }
+    history.put(batch.history);
   });
   return {
     load() {
@@ -223,6 +240,11 @@ export function openJobStore(path: string): JobStore {
       } catch (err) {
         throw new QpyError('STORE', `cannot write the job database: ${(err as Error).message}`);
       }
+    },
+    history: {
+      read: (range) => history.read(range),
+      maxSeq: () => history.maxSeq(),
+      prune: (endedBefore, seqUpTo, limit) => history.prune(endedBefore, seqUpTo, limit),
     },
     close() {
       db.close();

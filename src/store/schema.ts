@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** migrations[i] takes a database at version i to version i + 1. */
 const migrations: ((db: Database.Database) => void)[] = [
@@ -33,6 +33,31 @@ const migrations: ((db: Database.Database) => void)[] = [
       ALTER TABLE jobs ADD COLUMN ended REAL;
       CREATE TABLE groups (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
       DROP INDEX jobs_status;
+    `);
+  },
+  // v3: history, one row per run that ended and per job that ended without running (see history-table.ts),
+  // kept after `clean`. `doc` is the record as JSON (a Job as it stood when that run ended); the other columns
+  // are what `qpy history` filters on. A run of compact members unqueued together is one row (`last` its last
+  // ID; `last` = `id` otherwise). The final jobs already stored become history; their earlier attempts stay in
+  // their records only.
+  (db) => {
+    db.exec(`
+      CREATE TABLE history (
+        seq INTEGER PRIMARY KEY,   -- order written: pruning by count keeps the newest
+        id INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        ended REAL NOT NULL,
+        cwd TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX history_run ON history(id, ended, status);
+      CREATE INDEX history_ended ON history(ended);
+      INSERT INTO history (id, last, status, ended, cwd, doc)
+        SELECT id, id, status, json_extract(doc, '$.state.endedAt'), json_extract(doc, '$.spec.cwd'), doc FROM jobs
+        WHERE doc <> '' AND status NOT IN ('queue', 'running') AND json_valid(doc)
+          AND json_type(doc, '$.state.endedAt') IN ('integer', 'real') AND json_type(doc, '$.spec.cwd') = 'text'
+        ORDER BY id;
     `);
   },
 ];

@@ -30,6 +30,12 @@ test('bad command lines get one clear line and exit 1; the master keeps serving'
     [['kill', 'foo'], /Range with wrong format or invalid status: foo/],
     [['kill', '99'], /Nothing to do: required jobs not found\./],
     [['clean', 'running'], /Range with wrong format or invalid status: running/],
+    [['history', 'queue'], /Unknown pattern for history: queue/],
+    [['history', '3-'], /Unknown pattern for history: 3-/],
+    [['history', '--since', '2x'], /Bad time for --since: 2x/],
+    [['history', '--until', '2025-02-30'], /Bad time for --until: 2025-02-30/],
+    [['history', '--since', '1d', '--until', '2d'], /--since 1d is not before --until 2d/],
+    [['history', '--since'], /option '--since <WHEN>' argument missing/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
   for (const [args, re] of cases) {

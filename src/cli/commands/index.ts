@@ -18,6 +18,7 @@ import { why } from './why.js';
 import { follow } from './follow.js';
 import { retry, rerun } from './retry.js';
 import { load } from './load.js';
+import { history } from './history.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandDef[] = [
   check,
   kill,
   clean,
+  history,
   retry,
   rerun,
   status,

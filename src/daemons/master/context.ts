@@ -11,6 +11,7 @@ import type { QpyError } from '../../errors.js';
 import type { MasterCore } from '../../master/core.js';
 import type { Executor } from '../../executor/executor.js';
 import type { Committer } from '../../store/group-commit.js';
+import type { JobStore } from '../../store/job-store.js';
 import type { AllocatorLink } from './allocator-link.js';
 import type { Waits } from './waits.js';
 import type { Log } from '../shared/log.js';
@@ -29,6 +30,8 @@ export interface Runtime extends MasterCore {
   configProblem: QpyError | null;
   /** Where script copies go (copyScripts). */
   scriptsDir: string;
+  /** The store's history table (read by `qpy history`; written through the committer). */
+  history: Pick<JobStore['history'], 'read'>;
   /** `qpy wait` requests, told of every final state committed. */
   waits: Waits;
   /** Jobs whose adoption failed already (logged once per job, not at every retry). */

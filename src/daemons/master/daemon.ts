@@ -16,6 +16,8 @@ import { startServer, type RunningServer } from '../../transport/server.js';
 import { openJobStore, type JobStore } from '../../store/job-store.js';
 import { createCommitter, type Committer } from '../../store/group-commit.js';
 import { isFinal } from '../../master/lifecycle.js';
+import { historyRecordsOf, rangeRecords, type RangeJobs } from '../../master/history.js';
+import { startHistoryPruner } from './history-pruner.js';
 import { restoreState, running, type MasterState } from '../../master/state.js';
 import type { Slot } from '../../protocol/master-allocator.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../protocol/settings.js';
@@ -86,15 +88,17 @@ function loadSettings(text: string | undefined, log: Log): Settings {
 }
 
 /**
- * What follows a job's final state once it is committed: its script copy
- * goes (it may be needed until then: a relaunch, an adoption), and `qpy wait`
- * requests hear of it.
+ * What goes with a job's write: the history rows of a run that ended, in the
+ * same commit (see master/history.ts). And what follows a job's final state
+ * once it is committed: its script copy goes (it may be needed until then: a
+ * relaunch, an adoption), and `qpy wait` requests hear of it.
  */
-function onFinalCommitted(c: Committer, waits: Waits): Committer {
+function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): Committer {
   return {
     ...c,
     putJob(job, pos) {
       c.putJob(job, pos);
+      c.putHistory(historyRecordsOf(job));
       if (!isFinal(job)) return;
       const copy = job.spec.copy?.path;
       // A job's end waits up to the commit window for company, unless a reply waits on it (`qpy sub -W`, `qpy wait`).
@@ -108,6 +112,7 @@ function onFinalCommitted(c: Committer, waits: Waits): Committer {
     },
     unqueueRange(first, last, at) {
       c.unqueueRange(first, last, at);
+      c.putHistory(rangeRecords(jobs, first, last));
       void c.flushSoon().then(
         () => {
           for (let id = first; id <= last; id++) waits.final(id);
@@ -133,6 +138,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const committer = onFinalCommitted(
     createCommitter(store, (err) => log(`store write failed: ${err.message}`)),
     waits,
+    state.jobs,
   );
 
   // Who allocates: qpy-multiuser if this user joined one, else the embedded allocator over the nodes file.
@@ -189,6 +195,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     listings: new Listings(1 + Math.floor(Math.random() * 2 ** 30)),
     refusals: new Map(),
     committer,
+    history: store.history,
     executor,
     allocator: link,
     log,
@@ -204,6 +211,13 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   };
   dispatcher = createDispatcher(rt);
   const d = dispatcher;
+  const pruner = startHistoryPruner({
+    history: store.history,
+    settings: () => rt.settings,
+    now: rt.now,
+    log,
+    everyMs: timing.historyPruneMs,
+  });
   executor.onEnded((e) => {
     if (e.error !== undefined) log(`job ${e.jobId} could not start: ${e.error}`);
     if (e.error !== undefined) d.ended(e.jobId, { type: 'error', message: e.error });
@@ -234,6 +248,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       log('stopping (running jobs keep running)');
       await server?.close();
       health?.close();
+      pruner.close();
       await d.idle();
       link.close?.();
       await committer.flush().catch(() => undefined);

@@ -16,6 +16,11 @@ import { explainWait, type WhyFacts } from '../../master/why.js';
 import { explainNodes } from '../../allocator/feasible.js';
 import type { MasterContext } from './context.js';
 import { carryOut } from './effects.js';
+import { historyReply } from '../../master/history.js';
+import { HISTORY_PAGE } from '../../protocol/history.js';
+
+/** Rows one history page reads: as many as it may list. */
+const HISTORY_SCAN = HISTORY_PAGE;
 import { checkAttrs, onSubmit, onSubmitMany } from './submission.js';
 
 /** Carry out a decision's effects; then its reply. */
@@ -75,7 +80,16 @@ export async function handleCli(ctx: MasterContext, req: CliToMaster): Promise<M
       return statusReply(ctx, req.id, await ctx.allocator.request({ type: 'status', user: ctx.user }), ctx.configProblem);
     case 'finish':
       return decided(ctx, onFinish(ctx, req, process.pid));
+    case 'history':
+      return history(ctx, req);
   }
+}
+
+/** `qpy history`: a page of rows read from the store (I/O), the page decided by master/history.ts. */
+function history(ctx: MasterContext, req: Extract<CliToMaster, { type: 'history' }>): MasterToCli {
+  const q = req.query;
+  const rows = ctx.history.read({ since: q.since, until: q.until, after: q.after, limit: HISTORY_SCAN });
+  return historyReply(req.id, rows, q.selector, ctx.settings, HISTORY_SCAN);
 }
 
 /** `qpy why`: the core's explanation, with the allocator's answers it asks for. */

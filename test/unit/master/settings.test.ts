@@ -103,3 +103,16 @@ test('sourceTheseFiles: each file sourced first, quoted, in the job’s own shel
   assert.equal(withSourcedFiles([], 'run'), 'run');
   assert.equal(withSourcedFiles(['/a', "/it's"], 'run x'), ". '/a'\n. '/it'\\''s'\nrun x");
 });
+
+test('historyDays and historyJobs: whole numbers in range, restored by no value or default', () => {
+  assert.equal(ok('historyDays', '30').historyDays, 30);
+  assert.equal(ok('historyJobs', '5000').historyJobs, 5000);
+  const restored = applySetting({ ...DEFAULT_SETTINGS, historyDays: 3 }, 'historyDays', []);
+  assert.equal(restored.ok && restored.settings.historyDays, 90);
+  assert.equal(ok('historyJobs', 'default').historyJobs, 1_000_000);
+  for (const bad of [['0'], ['-1'], ['1.5'], ['x'], ['1', '2'], ['100001']])
+    assert.deepEqual(apply('historyDays', ...bad), {
+      ok: false,
+      message: 'Value for historyDays must be a whole number from 1 to 100000.',
+    });
+});
