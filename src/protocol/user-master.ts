@@ -4,7 +4,15 @@
  * request carries an `id` that its reply echoes.
  */
 import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, tuple, type Infer } from './schema.js';
-import { groupSummarySchema, JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_JOB_NAME_LENGTH, MAX_PATH_LENGTH } from './job.js';
+import {
+  groupSummarySchema,
+  JOB_STATUSES,
+  jobSchema,
+  MAX_COMMAND_LENGTH,
+  MAX_JOB_NAME_LENGTH,
+  MAX_PATH_LENGTH,
+  SHOWN_STATUSES,
+} from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
 import { settingsSchema } from './settings.js';
@@ -225,17 +233,7 @@ export interface ReplyFor {
   history: Extract<MasterToCli, { type: 'history' }>;
 }
 
-export const CHECK_WORDS = [
-  'queue',
-  'starting',
-  'running',
-  'done',
-  'failed',
-  'killed',
-  'timeout',
-  'out_of_memory',
-  'undone',
-  'node_failed',
-] as const;
+/** `check`'s status words: every status it shows. */
+export const CHECK_WORDS = SHOWN_STATUSES;
 export const KILL_WORDS = ['queue', 'running', 'all'] as const;
 export const CLEAN_WORDS = ['done', 'failed', 'killed', 'timeout', 'out_of_memory', 'undone', 'node_failed', 'all'] as const;

@@ -82,7 +82,12 @@ test('qpy completion in bash: commands, options and their values, files after su
     'kill: the running job, the words, the directory',
   );
   assert.doesNotMatch(kill, /^2\b|\s2\s/m, 'job 2 is done: not offered to kill');
-  await tab('qpy clean ', ['Tab', 'Tab'], /^2 +all +done +failed +killed +node_failed +results\/ +undone *$/m, 'clean offers the done job');
+  await tab(
+    'qpy clean ',
+    ['Tab', 'Tab'],
+    /^2 +all +done +failed +killed +node_failed +out_of_memory +results\/ +timeout +undone *$/m,
+    'clean offers the done job',
+  );
   await tab('qpy check re', ['Tab'], /^\$ qpy check results\/$/m, 'a directory completes');
   await tab('qpy config coloursScheme ', ['Tab', 'Tab'], /blue +cyan +green +grey +magenta +red +white +yellow/, 'the colours');
   await tab('qpy config andAttr b', ['Tab'], /^\$ qpy config andAttr big $/m, 'attribute settings take attributes');
