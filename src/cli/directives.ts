@@ -9,11 +9,13 @@
  *   mem | memory                       non-negative number (GB)
  *   node_attr | node attributes        attribute expression (whitespace-normalised)
  *   cpScript | cp_script | copy script true/false (any case)
+ *   notify                             end | fail | all (as `sub --notify`)
  * Extensions, documented: `#QPY cpScript true` (space instead of `=`, the
  * form the manual shows) is accepted for the copy-script keys, and empty
  * pairs (`a=1;`) are skipped. Precedence against command-line flags is the
  * caller's decision.
  */
+import { NOTIFY_WHEN, type NotifyWhen } from '../protocol/job.js';
 
 /** Values set by the directives of one script; absent keys were not set. */
 export interface DirectiveValues {
@@ -21,12 +23,13 @@ export interface DirectiveValues {
   memGB?: number;
   attrs?: string;
   copyScript?: boolean;
+  notify?: NotifyWhen;
 }
 
 /** What `parseDirectives` returns; `line` is 1-based. */
 export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
-type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript';
+type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'notify';
 
 const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['n_cores', 'cores'],
@@ -38,6 +41,7 @@ const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['cpScript', 'copyScript'],
   ['cp_script', 'copyScript'],
   ['copy script', 'copyScript'],
+  ['notify', 'notify'],
 ]);
 
 const PREFIX = '#QPY ';
@@ -64,6 +68,8 @@ function convert(key: Key, v: string): DirectiveValues[Key] | undefined {
       const b = v.toLowerCase();
       return b === 'true' ? true : b === 'false' ? false : undefined;
     }
+    case 'notify':
+      return (NOTIFY_WHEN as readonly string[]).includes(v) ? (v as NotifyWhen) : undefined;
   }
 }
 

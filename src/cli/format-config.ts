@@ -17,6 +17,8 @@ export function formatConfig(s: Settings, paused: boolean, coloured: boolean): s
   if (s.defaultAttr !== null) lines.push(`Default node attributes: ${s.defaultAttr}`);
   if (s.andAttr !== null) lines.push(`"and" node attributes: ${s.andAttr}`);
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);
+  if (s.notifyCommand !== null) lines.push(`Notify command: ${s.notifyCommand}`);
+  if (s.notifyMail !== null) lines.push(`Notify mail: ${s.notifyMail}`);
   if (s.sourceTheseFiles.length > 0) lines.push('These files are sourced when running a job:', ...s.sourceTheseFiles.map((f) => `  ${f}`));
   if (s.colour) {
     lines.push('Colours:');

@@ -22,6 +22,10 @@ export const SHOWN_STATUSES = ['queue', 'starting', 'running', 'done', 'failed',
 export type ShownStatus = (typeof SHOWN_STATUSES)[number];
 
 export const MAX_COMMAND_LENGTH = 128 * 1024;
+
+/** `sub --notify`: when a job's notifiers run: at its end, at an end other than done, or at its start and its end. */
+export const NOTIFY_WHEN = ['end', 'fail', 'all'] as const;
+export type NotifyWhen = (typeof NOTIFY_WHEN)[number];
 export const MAX_PATH_LENGTH = 4096;
 
 /**
@@ -75,6 +79,8 @@ export const jobSpecSchema = obj({
   after: optional(arrayOf(tuple(int, int), 10_000)),
   /** `sub --afterok IDs`: start only once these all ended `done`; if one ends otherwise, this job ends undone. */
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
+  /** `sub --notify`: when the notifyCommand and notifyMail settings are used for this job (absent: never). */
+  notify: optional(oneOf(NOTIFY_WHEN)),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 

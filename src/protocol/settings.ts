@@ -18,6 +18,8 @@ export const SETTING_KEYS = [
   'andAttr',
   'orAttr',
   'sourceTheseFiles',
+  'notifyCommand',
+  'notifyMail',
 ] as const;
 
 /** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
@@ -36,6 +38,10 @@ export const settingsSchema = obj({
   andAttr: nullable(strMax(4096)),
   orAttr: nullable(strMax(4096)),
   sourceTheseFiles: arrayOf(strMax(4096), 100),
+  /** A shell command run when a job with `--notify` starts or ends (see manual/user-guide.md), or null. */
+  notifyCommand: nullable(strMax(4096)),
+  /** An address mailed through the local sendmail when a job with `--notify` starts or ends, or null. */
+  notifyMail: nullable(strMax(320)),
 });
 export type Settings = Infer<typeof settingsSchema>;
 
@@ -48,6 +54,8 @@ export const DEFAULT_SETTINGS: Settings = {
   andAttr: null,
   orAttr: null,
   sourceTheseFiles: [],
+  notifyCommand: null,
+  notifyMail: null,
 };
 
 /** A string as Python's repr shows it (how the original printed checkFMT): single quotes unless it holds one, \n \t \\ escaped. */

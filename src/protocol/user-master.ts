@@ -4,7 +4,7 @@
  * request carries an `id` that its reply echoes.
  */
 import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, tuple, type Infer } from './schema.js';
-import { groupSummarySchema, JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH } from './job.js';
+import { groupSummarySchema, JOB_STATUSES, jobSchema, MAX_COMMAND_LENGTH, MAX_PATH_LENGTH, NOTIFY_WHEN } from './job.js';
 import { selectorSchema } from './selector.js';
 import { clusterStatusSchema } from './cluster.js';
 import { settingsSchema } from './settings.js';
@@ -32,6 +32,8 @@ export const submitSchema = obj({
   retries: optional(int),
   /** `--priority N` (higher starts first; absent: 0). */
   priority: optional(int),
+  /** `--notify WHEN` (see JobSpec). */
+  notify: optional(oneOf(NOTIFY_WHEN)),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -49,6 +51,7 @@ export const templateSchema = obj({
   retries: optional(int),
   after: optional(arrayOf(tuple(int, int), 10_000)),
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
+  notify: optional(oneOf(NOTIFY_WHEN)),
 });
 export type Template = Infer<typeof templateSchema>;
 

@@ -25,7 +25,8 @@ export const load: CommandDef = {
       .option('-p, --priority <N>', 'priority of each job')
       .option('--retry <N>', 'retries of each job')
       .option('--after <IDS>', 'each job starts once these jobs have ended')
-      .option('--afterok <IDS>', 'each job starts once these jobs ended done');
+      .option('--afterok <IDS>', 'each job starts once these jobs ended done')
+      .option('--notify <WHEN>', 'notify at the end of each job (end), at an end other than done (fail), or at its start too (all)');
   },
   complete: (args) => (args.length === 0 ? { kind: 'files' } : { kind: 'none' }),
   async run(ctx, args, opts) {

@@ -18,6 +18,7 @@ import { formatSubmitted } from '../format-replies.js';
 import { parseIdList } from '../id-list.js';
 import { waitUntilFinal } from './wait.js';
 import type { Template } from '../../protocol/user-master.js';
+import { NOTIFY_WHEN, type NotifyWhen } from '../../protocol/job.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = DEFAULT_JOB_MEM_GB;
@@ -35,7 +36,15 @@ export function sharedOptions(opts: Record<string, unknown>): Partial<Template> 
     ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
     ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
     ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
+    ...(opts['notify'] === undefined ? {} : { notify: parseNotify(opts['notify'] as string) }),
   };
+}
+
+/** Parse --notify: when the notifiers run (end, fail or all). */
+export function parseNotify(raw: string, what = '--notify'): NotifyWhen {
+  const v = raw.trim();
+  if (!(NOTIFY_WHEN as readonly string[]).includes(v)) throw invalid(`${what} takes ${NOTIFY_WHEN.join(', ')}, not '${raw}'`);
+  return v as NotifyWhen;
 }
 
 /** `--array A-B[%N]` (or `--array N`, meaning 1-N): the indices and the cap on how many run at once. */
@@ -115,6 +124,10 @@ export const sub: CommandDef = {
       .option('--afterok <IDS>', 'start once these jobs all ended done; if one does not, this job ends undone')
       .option('--retry <N>', 'queue it again, up to N times, when it fails (not when killed); QPY_ATTEMPT tells the run')
       .option('-p, --priority <N>', 'higher starts first (a whole number, default 0; ties keep submission order)')
+      .option(
+        '--notify <WHEN>',
+        'run your notifyCommand / mail your notifyMail at its end (end), at an end other than done (fail), or at its start too (all)',
+      )
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
       .option('-W, --wait', 'then wait until the job (every job of an array) is final, as qpy wait does; exit 1 if it did not end done')
@@ -124,7 +137,7 @@ export const sub: CommandDef = {
     // Options and their values first; then the command's name; then files.
     let i = 0;
     while (i < args.length && args[i]!.startsWith('-'))
-      i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry|array)$/.test(args[i]!) ? 2 : 1;
+      i += /^-(n|m|a|p)$|^--(cores|mem|memory|attributes|node_attr|priority|after|afterok|retry|array|notify)$/.test(args[i]!) ? 2 : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -135,6 +148,7 @@ export const sub: CommandDef = {
     let cores = opts['cores'] === undefined ? undefined : parseCores(opts['cores'] as string);
     let memGB = memFlag === undefined ? undefined : parseMem(memFlag);
     let attrs = attrFlag;
+    let notify: NotifyWhen | undefined;
     if (opts['copyScript'] && opts['originalScript'])
       throw invalid('give either -c (copy the script) or -o (the original script), not both');
     let copyScript = opts['copyScript'] ? true : opts['originalScript'] ? false : undefined;
@@ -147,12 +161,14 @@ export const sub: CommandDef = {
       memGB ??= d.values.memGB;
       attrs ??= d.values.attrs;
       copyScript ??= d.values.copyScript;
+      notify = d.values.notify;
     }
-    const template = {
+    const template: Template = {
       cwd: ctx.cwd,
       cores: cores ?? DEFAULT_CORES,
       memGB: memGB ?? DEFAULT_MEM_GB,
       attrs: attrs ?? null,
+      ...(notify === undefined ? {} : { notify }),
       ...sharedOptions(opts),
     };
     const master = await ctx.master();

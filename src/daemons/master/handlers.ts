@@ -17,6 +17,7 @@ import { explainNodes } from '../../allocator/feasible.js';
 import type { MasterContext } from './context.js';
 import { carryOut } from './effects.js';
 import { checkAttrs, onSubmit, onSubmitMany } from './submission.js';
+import { findSendmail } from './notifier.js';
 
 /** Carry out a decision's effects; then its reply. */
 async function decided(ctx: MasterContext, d: Decision<MasterToCli>): Promise<MasterToCli> {
@@ -37,7 +38,10 @@ export async function handleCli(ctx: MasterContext, req: CliToMaster): Promise<M
     case 'checkMore':
       return onCheckMore(ctx, req, ctx.now());
     case 'config':
-      return decided(ctx, onConfig(ctx, req, checkAttrs));
+      return decided(
+        ctx,
+        onConfig(ctx, req, checkAttrs, () => findSendmail()),
+      );
     case 'jobIds':
       return onJobIds(ctx, req);
     case 'notes':

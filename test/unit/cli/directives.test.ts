@@ -72,3 +72,9 @@ test('looksLikeText', () => {
   late[8192] = 0;
   assert.equal(looksLikeText(late), true);
 });
+
+test('#QPY notify= takes end, fail or all', () => {
+  assert.deepEqual(parseDirectives('#QPY notify=fail\n'), { ok: true, values: { notify: 'fail' } });
+  assert.deepEqual(parseDirectives('#QPY n_cores=1; notify = all\n'), { ok: true, values: { cores: 1, notify: 'all' } });
+  assert.deepEqual(parseDirectives('#QPY notify=always\n'), { ok: false, message: 'Invalid value for notify: always.', line: 1 });
+});
