@@ -74,6 +74,19 @@ test('events.jsonl: submit, start and end of every job, one JSON line each; an a
   );
 });
 
+test('a master SIGKILLed and restarted: the running job is not logged as started again, its end is logged once', {
+  timeout: 60_000,
+}, async () => {
+  await using u = qpyUser();
+  await u.ok(['sub', 'sleep 1']); // 1
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'running', { what: 'job 1 running' });
+  await waitFor(() => movesOf(eventLines(u), 1).includes('queue>running'), { what: 'its start logged' });
+  u.killMaster();
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'done', { what: 'job 1 done under a new master' });
+  await waitFor(() => movesOf(eventLines(u), 1).includes('running>done'), { what: 'its end logged' });
+  assert.deepEqual(movesOf(eventLines(u), 1), ['null>queue', 'queue>running', 'running>done']);
+});
+
 test('events.jsonl is rotated at its size: events.jsonl.1 and on, every line whole', { timeout: 60_000 }, async () => {
   await using u = qpyUser({ env: { QPY_EVENTS_MAX_BYTES: '3000' } });
   await u.ok(['sub', '--array', '1-40', 'true']);
