@@ -13,7 +13,24 @@ const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 200);
 /** Jobs run (and cleaned) before measuring, so connections to nodes and the launch thread are up. */
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 32);
 
-export async function measureDispatch(u: BenchUser, label: string): Promise<void> {
+/** CPU time (user + system, ms) the master has used so far, from /proc (Linux; clock ticks of 10 ms); null elsewhere. */
+function masterCpuMs(u: BenchUser): number | null {
+  try {
+    const { pid } = JSON.parse(readFileSync(join(u.qpyDir, 'master.json'), 'utf8')) as { pid: number };
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Prints the figures; returns the throughput (jobs/s), the master's CPU time per job (ms, null where unknown) and the completion delays (ms). */
+export async function measureDispatch(
+  u: BenchUser,
+  label: string,
+): Promise<{ jobsPerSecond: number; cpuMsPerJob: number | null; delays: number[] }> {
   await u.qpy(['check']);
   const c = await u.client();
   const all = { statuses: ['all'] as 'all'[], dirs: [], ranges: [] };
@@ -39,6 +56,7 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
   // from the first submission to the last job's recorded end (the master's endedAt), so the
   // polling below (every 250 ms, kept rare because listing thousands of unfinished jobs is not free
   // for the master) does not pad the figure.
+  const cpu0 = masterCpuMs(u);
   const t0 = Date.now();
   const acks: Promise<unknown>[] = [];
   for (let i = 0; i < JOBS; i++)
@@ -50,14 +68,18 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
     if (r.type === 'jobs' && r.jobs.length === 0) break;
     await new Promise((res) => setTimeout(res, 250));
   }
+  const cpu1 = masterCpuMs(u);
+  const cpuMsPerJob = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / JOBS;
   const check = await c.request({ type: 'check', selector: all });
   const jobs = check.type === 'jobs' ? check.jobs : [];
   const done = jobs.filter((j) => j.state.type === 'done').length;
   const t1 = Math.max(...jobs.map((j) => ('endedAt' in j.state ? j.state.endedAt : 0)));
+  const jobsPerSecond = JOBS / ((t1 - t0) / 1000);
   console.log(
     `${label}: ${JOBS} jobs submitted in ${((tSubmitted - t0) / 1000).toFixed(2)} s, ` +
       `the last ended ${((t1 - t0) / 1000).toFixed(2)} s after the first submission: ` +
-      `${(JOBS / ((t1 - t0) / 1000)).toFixed(0)} jobs/s started and completed (${done} done with exit 0)`,
+      `${jobsPerSecond.toFixed(0)} jobs/s started and completed (${done} done with exit 0)` +
+      (cpuMsPerJob === null ? '' : `; the master used ${cpuMsPerJob.toFixed(2)} ms of CPU per job`),
   );
   await c.request({ type: 'clean', selector: all });
 
@@ -96,4 +118,5 @@ export async function measureDispatch(u: BenchUser, label: string): Promise<void
   }
   console.log(`exit → check shows it ended: ${summary(delays)} (the job's last act is writing its clock; check polled every 2 ms)`);
   c.close();
+  return { jobsPerSecond, cpuMsPerJob, delays };
 }

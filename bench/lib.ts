@@ -29,14 +29,15 @@ export interface BenchUser {
 /** Where benches keep their QPY_DIR and work directory: BENCH_DIR, else the system temp dir. */
 export const BENCH_BASE = process.env['BENCH_DIR'] ?? tmpdir();
 
-export function benchUser(nodes?: string): BenchUser {
+/** A scratch user for a bench: its own QPY_DIR, the nodes file given, `extraEnv` for its master (set at its start). */
+export function benchUser(nodes?: string, extraEnv: NodeJS.ProcessEnv = {}): BenchUser {
   const dir = mkdtempSync(join(BENCH_BASE, 'qpy-bench-'));
   const qpyDir = join(dir, 'qpy');
   const work = join(dir, 'work');
   mkdirSync(qpyDir, { mode: 0o700 });
   mkdirSync(work);
   if (nodes) writeFileSync(join(qpyDir, 'nodes'), nodes);
-  const env = { ...process.env, QPY_DIR: qpyDir };
+  const env = { ...process.env, QPY_DIR: qpyDir, ...extraEnv };
   const qpy = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
       execFile(QPY, args, { cwd: work, env, maxBuffer: 1 << 30 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, stdout, stderr }));

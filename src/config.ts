@@ -22,6 +22,8 @@ export interface UserPaths {
   multiuserKey: string;
   /** Copies of submitted scripts (copyScripts, `sub -c`), one per job until it is final. */
   scripts: string;
+  /** The event log: one JSON line per job status change (manual/files.md), rotated to events.jsonl.1 … */
+  events: string;
 }
 
 /** The files of the administrator's directory (the qpy-multiuser daemon's). */
@@ -89,6 +91,7 @@ export function userPaths(dir = userDir()): UserPaths {
     multiuser: join(dir, 'multiuser.json'),
     multiuserKey: join(dir, 'multiuser.key'),
     scripts: join(dir, 'scripts'),
+    events: join(dir, 'events.jsonl'),
   };
 }
 
@@ -139,10 +142,24 @@ export const timing = {
   get masterGraceMs() {
     return envInt('QPY_MASTER_GRACE_MS', 30_000);
   },
+  /** A notifier (notifyCommand, sendmail) still running after this long is killed. */
+  get notifyTimeoutMs() {
+    return envInt('QPY_NOTIFY_TIMEOUT_MS', 60_000);
+  },
   /** At a certificate rotation, qpy-multiuser waits this long for its connected masters to store the new fingerprint. */
   get certificateConfirmMs() {
     return envInt('QPY_CERTIFICATE_CONFIRM_MS', 10_000);
   },
+};
+
+/** Sizes, overridable through the environment for tests and benches (read on each use, as `timing`). */
+export const limits = {
+  /** events.jsonl is rotated once it would grow past this many bytes; 0: no event log is written. */
+  get eventLogBytes() {
+    return envInt('QPY_EVENTS_MAX_BYTES', 64 * 1024 * 1024);
+  },
+  /** How many rotated event logs are kept (events.jsonl.1 … .N). */
+  eventLogsKept: 3,
 };
 
 function envInt(name: string, fallback: number): number {

@@ -8,7 +8,7 @@
  * lone `?` asks for the command's one-line help instead (reference §7).
  * The rules for what is offered are in manual/user-guide.md, "Tab completion".
  */
-import type { JobStatus } from '../protocol/job.js';
+import { NOTIFY_WHEN, type JobStatus } from '../protocol/job.js';
 import { chooseIds } from './complete-ids.js';
 import { expressionWords, optionWords, readLine, type OptionSpec } from './complete-words.js';
 
@@ -80,6 +80,7 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   PATTERN: { kind: 'files' },
   WHEN: { kind: 'none' },
   FMT: { kind: 'none' },
+  EVENT: { kind: 'words', words: NOTIFY_WHEN },
 };
 
 /** The options every command and the tool itself take (commander adds them; they are not in `options`). */

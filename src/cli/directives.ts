@@ -13,6 +13,7 @@
  *   name                               the job's name (`--name`)
  *   out | err                          output file patterns (`--out`, `--err`;
  *                                      protocol/output-names.ts), holding no `;` or `=`
+ *   notify                             end | fail | all (as `sub --notify`)
  * Extensions, documented: `#QPY cpScript true` (space instead of `=`, the
  * form the manual shows) is accepted for the copy-script keys, and empty
  * pairs (`a=1;`) are skipped. Precedence against command-line flags is the
@@ -21,6 +22,7 @@
 import { jobNameProblem, patternProblem } from '../protocol/output-names.js';
 
 import { parseTimeLimit } from '../protocol/time-limit.js';
+import { NOTIFY_WHEN, type NotifyWhen } from '../protocol/job.js';
 
 /** Values set by the directives of one script; absent keys were not set. */
 export interface DirectiveValues {
@@ -33,12 +35,13 @@ export interface DirectiveValues {
   name?: string;
   out?: string;
   err?: string;
+  notify?: NotifyWhen;
 }
 
 /** What `parseDirectives` returns; `line` is 1-based. */
 export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
-type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'time' | 'name' | 'out' | 'err';
+type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'time' | 'name' | 'out' | 'err' | 'notify';
 
 const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['n_cores', 'cores'],
@@ -54,6 +57,7 @@ const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['name', 'name'],
   ['out', 'out'],
   ['err', 'err'],
+  ['notify', 'notify'],
 ]);
 
 const PREFIX = '#QPY ';
@@ -86,6 +90,8 @@ function convert(key: Key, v: string): DirectiveValues[Key] | undefined {
     case 'out':
     case 'err':
       return v; // checked by textProblem
+    case 'notify':
+      return (NOTIFY_WHEN as readonly string[]).includes(v) ? (v as NotifyWhen) : undefined;
   }
 }
 

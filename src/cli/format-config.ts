@@ -22,6 +22,8 @@ export function formatConfig(s: Settings, paused: boolean, coloured: boolean): s
   if (s.orAttr !== null) lines.push(`"or" node attributes: ${s.orAttr}`);
   if (s.defaultTime !== null) lines.push(`Default time limit: ${formatTimeLimit(s.defaultTime)}`);
   if (!s.memLimit) lines.push('Memory limits: off (-m only places jobs)');
+  if (s.notifyCommand !== null) lines.push(`Notify command: ${s.notifyCommand}`);
+  if (s.notifyMail !== null) lines.push(`Notify mail: ${s.notifyMail}`);
   if (s.sourceTheseFiles.length > 0) lines.push('These files are sourced when running a job:', ...s.sourceTheseFiles.map((f) => `  ${f}`));
   if (s.colour) {
     lines.push('Colours:');

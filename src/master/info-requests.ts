@@ -13,7 +13,7 @@ import type { MasterCore } from './core.js';
 import type { Decision, Effect } from './effects.js';
 import { isFinal } from './lifecycle.js';
 import { inRanges } from './select.js';
-import { applySetting } from './settings.js';
+import { applySetting, type SendmailFinder } from './settings.js';
 import type { AttrCheck } from './submit-request.js';
 
 type Req<T extends CliToMaster['type']> = Extract<CliToMaster, { type: T }>;
@@ -37,7 +37,7 @@ export function onNotes(core: MasterCore, req: Req<'notes'>): Decision<MasterToC
 }
 
 /** `qpy config`: the settings, or one changed (attribute expressions must parse). */
-export function onConfig(core: MasterCore, req: Req<'config'>, checkAttrs: AttrCheck): Decision<MasterToCli> {
+export function onConfig(core: MasterCore, req: Req<'config'>, checkAttrs: AttrCheck, sendmail?: SendmailFinder): Decision<MasterToCli> {
   const settingsReply = (message: string | null): MasterToCli => ({
     type: 'settings',
     id: req.id,
@@ -46,7 +46,7 @@ export function onConfig(core: MasterCore, req: Req<'config'>, checkAttrs: AttrC
     message,
   });
   if (req.key === null) return { reply: settingsReply(null), effects: [] };
-  const r = applySetting(core.settings, req.key, req.values);
+  const r = applySetting(core.settings, req.key, req.values, sendmail);
   if (!r.ok) throw new QpyError('INVALID_ARGUMENT', r.message, `see the settings with: qpy config`);
   const s = r.settings;
   if (s.defaultAttr !== core.settings.defaultAttr || s.andAttr !== core.settings.andAttr || s.orAttr !== core.settings.orAttr) {

@@ -89,7 +89,7 @@ export function compactSlot(g: Group, job: Job): string | 1 | null {
   if (s.group.id !== bg.id || s.group.kind !== bg.kind || s.group.cap !== bg.cap || s.group.index !== bg.index + (job.id - g.first))
     return null;
   if (s.cwd !== b.cwd || s.cores !== b.cores || s.memGB !== b.memGB || s.attrs !== b.attrs) return null;
-  if (s.priority !== b.priority || s.retries !== b.retries) return null;
+  if (s.priority !== b.priority || s.retries !== b.retries || s.notify !== b.notify) return null;
   if (s.name !== b.name || s.out !== b.out || s.err !== b.err) return null;
   if (s.time !== b.time || s.memLimit !== b.memLimit) return null;
   if (!sameRanges(s.after, b.after) || !sameRanges(s.afterok, b.afterok)) return null;

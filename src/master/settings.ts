@@ -53,7 +53,13 @@ function bool(key: string, values: string[]): boolean | string {
 
 const pyBool = (b: boolean): string => (b ? 'True' : 'False');
 
-export function applySetting(settings: Settings, rawKey: string, values: string[]): SettingResult {
+/** Where the local sendmail is (looked for by the daemon only when notifyMail is set), or null if there is none. */
+export type SendmailFinder = () => string | null;
+
+/** notifyMail's address: a mailbox name, or one with a domain (no spaces, commas or angle brackets: one address). */
+const MAIL_ADDRESS = /^[A-Za-z0-9._%+=-]+(@[A-Za-z0-9.-]+)?$/;
+
+export function applySetting(settings: Settings, rawKey: string, values: string[], sendmail: SendmailFinder = () => null): SettingResult {
   const key = ALIASES[rawKey] ?? rawKey;
   if (GONE[key]) return { ok: false, message: `${rawKey} no longer exists: ${GONE[key]}.` };
   const set = (patch: Partial<Settings>, message: string): SettingResult => ({ ok: true, settings: { ...settings, ...patch }, message });
@@ -125,6 +131,19 @@ export function applySetting(settings: Settings, rawKey: string, values: string[
       const v = values.length === 1 && /^[0-9]{1,10}$/.test(values[0]!) ? Number(values[0]) : 0;
       if (v < 1 || v > max) return { ok: false, message: `Value for ${key} must be a whole number from 1 to ${max}.` };
       return set({ [key]: v }, `${key} set to ${v}: older history is pruned in the background.`);
+    }
+    case 'notifyCommand': {
+      const command = values.join(' ').trim();
+      if (command === '') return set({ notifyCommand: null }, 'notifyCommand unset.');
+      return set({ notifyCommand: command }, `notifyCommand set to ${command}.`);
+    }
+    case 'notifyMail': {
+      if (values.length === 0 || (values.length === 1 && values[0] === '')) return set({ notifyMail: null }, 'notifyMail unset.');
+      if (values.length !== 1 || !MAIL_ADDRESS.test(values[0]!) || values[0]!.length > 320)
+        return { ok: false, message: `notifyMail takes one mail address (user@example.org), not '${values.join(' ')}'` };
+      if (sendmail() === null)
+        return { ok: false, message: 'notifyMail needs a local sendmail, and none was found (in PATH, /usr/sbin, /usr/lib)' };
+      return set({ notifyMail: values[0]! }, `notifyMail set to ${values[0]!}.`);
     }
     default:
       return { ok: false, message: `Unknown key: ${rawKey}` };

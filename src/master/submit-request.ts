@@ -7,7 +7,7 @@
  * failed commit takes them back (their IDs are simply skipped). A big load
  * arrives in parts, staged (staging.ts) until its last part.
  */
-import type { JobSpec } from '../protocol/job.js';
+import { NOTIFY_WHEN, type JobSpec, type NotifyWhen } from '../protocol/job.js';
 import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import type { CliToMaster, MasterToCli, Template } from '../protocol/user-master.js';
 import { QpyError } from '../errors.js';
@@ -79,9 +79,23 @@ export function checkedSpec(core: MasterCore, t: Template, command: string, fact
   if (time !== null) spec.time = time;
   if (spec.memGB > 0 && core.settings.memLimit) spec.memLimit = true;
   for (const key of ['name', 'out', 'err'] as const) if (t[key] !== undefined) spec[key] = t[key];
+  if (t.notify !== undefined) spec.notify = checkedNotify(core, t.notify);
   const bad = validateSpec(spec) ?? facts.checkAttrs(spec.attrs);
   if (bad) throw bad;
   return spec;
+}
+
+/** `--notify WHEN`, checked: a known WHEN, and somewhere to send it (notifyCommand or notifyMail set). */
+function checkedNotify(core: MasterCore, when: string): NotifyWhen {
+  if (!(NOTIFY_WHEN as readonly string[]).includes(when))
+    throw new QpyError('INVALID_ARGUMENT', `--notify takes ${NOTIFY_WHEN.join(', ')}, not '${when}'`);
+  if (core.settings.notifyCommand === null && core.settings.notifyMail === null)
+    throw new QpyError(
+      'INVALID_ARGUMENT',
+      '--notify needs a notifier, and none is set',
+      'set one with: qpy config notifyCommand COMMAND (or notifyMail ADDRESS)',
+    );
+  return when as NotifyWhen;
 }
 
 /**

@@ -33,6 +33,10 @@ export const SHOWN_STATUSES = [
 export type ShownStatus = (typeof SHOWN_STATUSES)[number];
 
 export const MAX_COMMAND_LENGTH = 128 * 1024;
+
+/** `sub --notify`: when a job's notifiers run: at its end, at an end other than done, or at its start and its end. */
+export const NOTIFY_WHEN = ['end', 'fail', 'all'] as const;
+export type NotifyWhen = (typeof NOTIFY_WHEN)[number];
 export const MAX_PATH_LENGTH = 4096;
 /** The longest job name (`sub --name`, characters). */
 export const MAX_JOB_NAME_LENGTH = 128;
@@ -97,6 +101,8 @@ export const jobSpecSchema = obj({
   /** `sub --out PATTERN` / `--err PATTERN`: its output files (output-names.ts); absent: job_<ID>.out / job_<ID>.err. */
   out: optional(strMax(MAX_PATH_LENGTH)),
   err: optional(strMax(MAX_PATH_LENGTH)),
+  /** `sub --notify`: when the notifyCommand and notifyMail settings are used for this job (absent: never). */
+  notify: optional(oneOf(NOTIFY_WHEN)),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
 

@@ -22,6 +22,8 @@ export const SETTING_KEYS = [
   'memLimit',
   'historyDays',
   'historyJobs',
+  'notifyCommand',
+  'notifyMail',
 ] as const;
 
 /** The statuses `coloursScheme` colours, in the order its words are given (`failed` optional, last). */
@@ -47,6 +49,10 @@ export const settingsSchema = obj({
   /** `qpy history` keeps records this many days, and at most this many (the newest); older ones are pruned. */
   historyDays: int,
   historyJobs: int,
+  /** A shell command run when a job with `--notify` starts or ends (see manual/user-guide.md), or null. */
+  notifyCommand: nullable(strMax(4096)),
+  /** An address mailed through the local sendmail when a job with `--notify` starts or ends, or null. */
+  notifyMail: nullable(strMax(320)),
 });
 export type Settings = Infer<typeof settingsSchema>;
 
@@ -63,6 +69,8 @@ export const DEFAULT_SETTINGS: Settings = {
   memLimit: true,
   historyDays: 90,
   historyJobs: 1_000_000,
+  notifyCommand: null,
+  notifyMail: null,
 };
 
 /** A string as Python's repr shows it (how the original printed checkFMT): single quotes unless it holds one, \n \t \\ escaped. */

@@ -11,6 +11,7 @@ import {
   MAX_COMMAND_LENGTH,
   MAX_JOB_NAME_LENGTH,
   MAX_PATH_LENGTH,
+  NOTIFY_WHEN,
   SHOWN_STATUSES,
 } from './job.js';
 import { selectorSchema } from './selector.js';
@@ -47,6 +48,8 @@ export const submitSchema = obj({
   name: optional(strMax(MAX_JOB_NAME_LENGTH)),
   out: optional(strMax(MAX_PATH_LENGTH)),
   err: optional(strMax(MAX_PATH_LENGTH)),
+  /** `--notify WHEN` (see JobSpec). */
+  notify: optional(oneOf(NOTIFY_WHEN)),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -69,6 +72,7 @@ export const templateSchema = obj({
   name: optional(strMax(MAX_JOB_NAME_LENGTH)),
   out: optional(strMax(MAX_PATH_LENGTH)),
   err: optional(strMax(MAX_PATH_LENGTH)),
+  notify: optional(oneOf(NOTIFY_WHEN)),
 });
 export type Template = Infer<typeof templateSchema>;
 

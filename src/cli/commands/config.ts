@@ -1,6 +1,7 @@
 /**
  * `qpy config [KEY [VALUE…]]` (reference §5.8): show the settings, or set
- * one. Keys: checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr
+ * one. Keys: checkFMT, colour, coloursScheme, defaultAttr, andAttr, orAttr,
+ * sourceTheseFiles, notifyCommand, notifyMail
  * (see master/settings.ts for values, aliases and refusals).
  */
 import { JSON_VERSION, type CommandDef } from '../command.js';
@@ -23,6 +24,7 @@ export const config: CommandDef = {
       return args.length === 1 ? { kind: 'words', words: ['true', 'false'] } : { kind: 'none' };
     if (args[0] === 'coloursScheme') return args.length <= 6 ? { kind: 'words', words: COLOURS } : { kind: 'none' };
     if (args[0] === 'checkFMT') return args.length === 1 ? { kind: 'words', words: ['default'] } : { kind: 'none' };
+    if (args[0] === 'notifyCommand') return args.length === 1 ? { kind: 'commands' } : { kind: 'files' };
     if (args[0] === 'defaultAttr' || args[0] === 'andAttr' || args[0] === 'orAttr') return { kind: 'words', words: [], from: 'attributes' };
     return { kind: 'none' };
   },

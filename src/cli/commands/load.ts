@@ -30,7 +30,8 @@ export const load: CommandDef = {
       .option('--afterok <IDS>', 'each job starts once these jobs ended done')
       .option('-J, --name <NAME>', 'the name of each job')
       .option('--out <PATTERN>', 'standard output file of each job (%j job ID, %a its index in the load, %x name)')
-      .option('--err <PATTERN>', 'standard error file of each job');
+      .option('--err <PATTERN>', 'standard error file of each job')
+      .option('--notify <EVENT>', 'notify at the end of each job (end), at an end other than done (fail), or at its start too (all)');
   },
   complete: (args) => (args.length === 0 ? { kind: 'files' } : { kind: 'none' }),
   async run(ctx, args, opts) {

@@ -20,6 +20,7 @@ import { waitUntilFinal } from './wait.js';
 import type { Template } from '../../protocol/user-master.js';
 import { parseTimeLimit } from '../../protocol/time-limit.js';
 import { namesProblem } from '../../protocol/output-names.js';
+import { NOTIFY_WHEN, type NotifyWhen } from '../../protocol/job.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = DEFAULT_JOB_MEM_GB;
@@ -51,7 +52,15 @@ export function sharedOptions(opts: Record<string, unknown>, script: Pick<Templa
     ...(opts['retry'] === undefined ? {} : { retries: parseRetries(opts['retry'] as string) }),
     ...(opts['after'] === undefined ? {} : { after: parseIdsOption('--after', opts['after'] as string) }),
     ...(opts['afterok'] === undefined ? {} : { afterok: parseIdsOption('--afterok', opts['afterok'] as string) }),
+    ...(opts['notify'] === undefined ? {} : { notify: parseNotify(opts['notify'] as string) }),
   };
+}
+
+/** Parse --notify: when the notifiers run (end, fail or all). */
+export function parseNotify(raw: string, what = '--notify'): NotifyWhen {
+  const v = raw.trim();
+  if (!(NOTIFY_WHEN as readonly string[]).includes(v)) throw invalid(`${what} takes ${NOTIFY_WHEN.join(', ')}, not '${raw}'`);
+  return v as NotifyWhen;
 }
 
 /** `--array A-B[%N]` (or `--array N`, meaning 1-N): the indices and the cap on how many run at once. */
@@ -142,6 +151,10 @@ export const sub: CommandDef = {
       .option('-J, --name <NAME>', 'a name for the job: check shows it (%J), the job gets it as QPY_JOB_NAME')
       .option('--out <PATTERN>', 'its standard output file (default job_%j.out): %j job ID, %a array index, %x name, %% a %')
       .option('--err <PATTERN>', 'its standard error file (default job_%j.err; the --out pattern: into that file)')
+      .option(
+        '--notify <EVENT>',
+        'run your notifyCommand / mail your notifyMail at its end (end), at an end other than done (fail), or at its start too (all)',
+      )
       .option('-c, --copyScript', 'run a copy of the script, taken now (default: the copyScripts setting)')
       .option('-o, --originalScript', 'run the script itself, as it is when the job starts')
       .option('-W, --wait', 'then wait until the job (every job of an array) is final, as qpy wait does; exit 1 if it did not end done')
@@ -151,7 +164,7 @@ export const sub: CommandDef = {
     // Options and their values first; then the command's name; then files.
     let i = 0;
     while (i < args.length && args[i]!.startsWith('-'))
-      i += /^-(n|m|t|a|p|J)$|^--(cores|mem|memory|time|attributes|node_attr|priority|after|afterok|retry|array|name|out|err)$/.test(
+      i += /^-(n|m|t|a|p|J)$|^--(cores|mem|memory|time|attributes|node_attr|priority|after|afterok|retry|array|name|out|err|notify)$/.test(
         args[i]!,
       )
         ? 2
@@ -166,6 +179,7 @@ export const sub: CommandDef = {
     let cores = opts['cores'] === undefined ? undefined : parseCores(opts['cores'] as string);
     let memGB = memFlag === undefined ? undefined : parseMem(memFlag);
     let attrs = attrFlag;
+    let notify: NotifyWhen | undefined;
     if (opts['copyScript'] && opts['originalScript'])
       throw invalid('give either -c (copy the script) or -o (the original script), not both');
     let copyScript = opts['copyScript'] ? true : opts['originalScript'] ? false : undefined;
@@ -181,12 +195,14 @@ export const sub: CommandDef = {
       copyScript ??= d.values.copyScript;
       if (opts['time'] === undefined && d.values.time !== undefined) opts['time'] = d.values.time;
       named = d.values;
+      notify = d.values.notify;
     }
-    const template = {
+    const template: Template = {
       cwd: ctx.cwd,
       cores: cores ?? DEFAULT_CORES,
       memGB: memGB ?? DEFAULT_MEM_GB,
       attrs: attrs ?? null,
+      ...(notify === undefined ? {} : { notify }),
       ...sharedOptions(opts, named),
     };
     const master = await ctx.master();

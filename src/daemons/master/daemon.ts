@@ -39,6 +39,7 @@ import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { createWaits, type Waits } from './waits.js';
 import { handleCli } from './handlers.js';
+import { withEvents } from './events.js';
 import { fileLog, type Log } from '../shared/log.js';
 
 export interface MasterOptions {
@@ -135,11 +136,6 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
   for (const s of loaded.skipped) log(`skipped unreadable record: ${s}`); // complete once the jobs were read
   const waits = createWaits();
-  const committer = onFinalCommitted(
-    createCommitter(store, (err) => log(`store write failed: ${err.message}`)),
-    waits,
-    state.jobs,
-  );
 
   // Who allocates: qpy-multiuser if this user joined one, else the embedded allocator over the nodes file.
   let configProblem: QpyError | null = null;
@@ -154,6 +150,13 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     log(`configuration problem: ${err.message}`);
   }
   const user = shared?.user ?? userName();
+  // Every committed write goes through the event log and the notifiers (events.ts).
+  const events = withEvents(store, { path: paths.events, user, state, settings: () => rt.settings, log, now: Date.now });
+  const committer = onFinalCommitted(
+    createCommitter(events.store, (err) => log(`store write failed: ${err.message}`)),
+    waits,
+    state.jobs,
+  );
   let health: NodeHealth | null = null;
   let dispatcher: Dispatcher | null = null;
   const execs = nodeExecutors(
@@ -252,6 +255,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       await d.idle();
       link.close?.();
       await committer.flush().catch(() => undefined);
+      events.close();
       await executor.close();
       store.close();
       removeDiscovery(paths.discovery, process.pid);

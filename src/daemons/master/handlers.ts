@@ -22,6 +22,7 @@ import { HISTORY_PAGE } from '../../protocol/history.js';
 /** Rows one history page reads: as many as it may list. */
 const HISTORY_SCAN = HISTORY_PAGE;
 import { checkAttrs, onSubmit, onSubmitMany } from './submission.js';
+import { findSendmail } from './notifier.js';
 
 /** Carry out a decision's effects; then its reply. */
 async function decided(ctx: MasterContext, d: Decision<MasterToCli>): Promise<MasterToCli> {
@@ -42,7 +43,10 @@ export async function handleCli(ctx: MasterContext, req: CliToMaster): Promise<M
     case 'checkMore':
       return onCheckMore(ctx, req, ctx.now());
     case 'config':
-      return decided(ctx, onConfig(ctx, req, checkAttrs));
+      return decided(
+        ctx,
+        onConfig(ctx, req, checkAttrs, () => findSendmail()),
+      );
     case 'jobIds':
       return onJobIds(ctx, req);
     case 'notes':

@@ -85,3 +85,9 @@ test('name, out and err: kept as written (trimmed); a bad value gets the flag’
   assert.match((parseDirectives('#QPY name=a/b') as { message: string }).message, /^Invalid value for name: a job name cannot hold a '\/'/);
   assert.match((parseDirectives('#QPY err=') as { message: string }).message, /not an empty one/);
 });
+
+test('#QPY notify= takes end, fail or all', () => {
+  assert.deepEqual(parseDirectives('#QPY notify=fail\n'), { ok: true, values: { notify: 'fail' } });
+  assert.deepEqual(parseDirectives('#QPY n_cores=1; notify = all\n'), { ok: true, values: { cores: 1, notify: 'all' } });
+  assert.deepEqual(parseDirectives('#QPY notify=always\n'), { ok: false, message: 'Invalid value for notify: always.', line: 1 });
+});

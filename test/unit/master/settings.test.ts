@@ -116,3 +116,18 @@ test('historyDays and historyJobs: whole numbers in range, restored by no value 
       message: 'Value for historyDays must be a whole number from 1 to 100000.',
     });
 });
+
+test('notifyCommand: any command line, unset when empty; notifyMail: one address, and only with a local sendmail', () => {
+  assert.equal(ok('notifyCommand', 'mail-me', '--quiet').notifyCommand, 'mail-me --quiet');
+  const cleared = applySetting({ ...DEFAULT_SETTINGS, notifyCommand: 'x' }, 'notifyCommand', []);
+  assert.ok(cleared.ok && cleared.settings.notifyCommand === null);
+  const found = (): string | null => '/usr/sbin/sendmail';
+  const mail = (values: string[], sendmail = found) => applySetting(DEFAULT_SETTINGS, 'notifyMail', values, sendmail);
+  const set = mail(['me@example.org']);
+  assert.ok(set.ok && set.settings.notifyMail === 'me@example.org');
+  const none = mail(['me@example.org'], () => null);
+  assert.deepEqual(none, { ok: false, message: 'notifyMail needs a local sendmail, and none was found (in PATH, /usr/sbin, /usr/lib)' });
+  for (const bad of [['a@b', 'c@d'], ['a b@c'], ['<a@b>'], ['a@b,c@d']]) assert.equal(mail(bad).ok, false, bad.join(' '));
+  const unset = applySetting({ ...DEFAULT_SETTINGS, notifyMail: 'a@b' }, 'notifyMail', [], () => null);
+  assert.ok(unset.ok && unset.settings.notifyMail === null);
+});

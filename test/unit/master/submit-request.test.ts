@@ -77,6 +77,18 @@ test('spec checks: a name and output patterns are kept, and checked again as the
     assert.throws(() => checkedSpec(core, template(bad), 'x', facts()), code('INVALID_ARGUMENT'), JSON.stringify(bad));
 });
 
+test('spec checks: --notify needs a known WHEN and a notifier set; then it is kept in the spec', () => {
+  const core = makeCore();
+  assert.throws(
+    () => checkedSpec(core, template({ notify: 'end' }), 'x', facts()),
+    (e: unknown) => e instanceof QpyError && /needs a notifier/.test(e.message),
+  );
+  core.settings = { ...core.settings, notifyCommand: 'tell' };
+  assert.equal(checkedSpec(core, template({ notify: 'fail' }), 'x', facts()).notify, 'fail');
+  assert.throws(() => checkedSpec(core, template({ notify: 'often' as 'end' }), 'x', facts()), code('INVALID_ARGUMENT'));
+  assert.equal('notify' in checkedSpec(core, template(), 'x', facts()), false);
+});
+
 test('spec checks: dependencies must name jobs; a group ID names its members; zero retries or priority are left out', () => {
   const core = makeCore();
   assert.throws(() => checkedSpec(core, template({ after: [[1, 1]] }), 'x', facts()), code('NOT_FOUND'));
