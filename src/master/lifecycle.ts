@@ -15,7 +15,7 @@
  * the node reports the job's process (shown as `running`). Only a starting job can
  * be requeued by a launch that failed: once a pid is known it ran.
  */
-import type { Job, JobSpec, JobState, Outcome } from '../protocol/job.js';
+import type { Attempt, Job, JobSpec, JobState, Outcome, Usage } from '../protocol/job.js';
 export { isStarting, shownStatus } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 
@@ -60,10 +60,10 @@ export function requestKill(job: Job): Job {
   return { ...job, state: { ...s, killRequested: true } };
 }
 
-/** running → done (exit 0), failed (anything else) or killed (a kill was asked for). */
-export function end(job: Job, outcome: Outcome, now: number): Job {
+/** running → done (exit 0), failed (anything else) or killed (a kill was asked for), with what the run used when measured. */
+export function end(job: Job, outcome: Outcome, now: number, usage?: Usage): Job {
   const s = expect(job, 'end', 'running');
-  const base = { node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt), outcome };
+  const base = { node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt), outcome, ...(usage ? { usage } : {}) };
   if (s.killRequested) return { ...job, state: { type: 'killed', ...base } };
   if (outcome.type === 'exit' && outcome.code === 0) return { ...job, state: { type: 'done', ...base } };
   return { ...job, state: { type: 'failed', ...base } };
@@ -97,8 +97,12 @@ export function requeueFinal(job: Job, now: number): Job {
   const attempts = job.attempts ?? [];
   const queued: Job = { ...job, queuedAt: now, state: { type: 'queue' } };
   if (s.type === 'undone') return queued;
-  const outcome = s.type === 'node_failed' ? null : s.outcome;
-  return { ...queued, attempts: [...attempts, { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome }] };
+  const attempt: Attempt = { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome: null };
+  if (s.type !== 'node_failed') {
+    attempt.outcome = s.outcome;
+    if (s.usage) attempt.usage = s.usage; // what that run used stays with it
+  }
+  return { ...queued, attempts: [...attempts, attempt] };
 }
 
 /** Should a job that just ended be queued again by itself (`--retry N`, a failure, not a kill)? */

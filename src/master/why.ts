@@ -1,6 +1,7 @@
 /**
  * `qpy why ID`, decided: why a queued job has not started, in one or two
- * plain sentences, from what the master knows (pause, hold, dependencies,
+ * plain sentences (and for a job that has ended, how it went and what it
+ * used, protocol/usage.ts), from what the master knows (pause, hold, dependencies,
  * the allocator's last answer for it, whether any node could ever run it,
  * whether qpy-multiuser is reachable and accepts this user). The answer
  * may need the allocator: `explainWait` then asks for a fact (`ask`), the
@@ -10,6 +11,7 @@ import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import { QpyError } from '../errors.js';
 import type { MasterCore, Refusal } from './core.js';
 import { depState, formatIds } from './deps.js';
+import { efficiencyLines } from '../protocol/usage.js';
 
 const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).';
 
@@ -40,6 +42,9 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
   const say = (text: string): WhyStep => ({ text });
   if (job.state.type === 'running' && job.state.pid === null)
     return say(`Job ${jobId} is not waiting: it is starting on ${job.state.node} (its launch there is not confirmed yet).`);
+  // An ended job: how it went, and what it used (like Slurm's seff).
+  const report = efficiencyLines(job);
+  if (report !== null) return say(report.trimEnd());
   if (job.state.type !== 'queue') return say(`Job ${jobId} is not waiting: it is ${job.state.type}.`);
   if (state.paused) return say(`Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.`);
   if (job.state.held) return say(`Job ${jobId} is held: it starts only after qpy release ${jobId}.`);

@@ -206,7 +206,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   const d = dispatcher;
   executor.onEnded((e) => {
     if (e.error !== undefined) log(`job ${e.jobId} could not start: ${e.error}`);
-    d.ended(e.jobId, e.error !== undefined ? { type: 'error', message: e.error } : e.outcome);
+    d.ended(e.jobId, e);
   });
 
   // The embedded allocator learns the slots of every job an earlier life left running (the shared
