@@ -1,15 +1,18 @@
 /**
- * bench/limits-sampler: what keeping limits costs a node agent. JOBS
- * `sleep` jobs (default 64) run on this machine's agent, first with no
- * limits, then each with a time and a memory limit (its memory sampled once
- * a second from /proc, its deadline checked at every look); for each phase
- * the agent's own CPU over SECONDS (default 10) is printed, as a share of
- * one core. Target (issue 15): the sampler costs at most 1 % of one core
- * with 64 running jobs.
+ * bench/limits-sampler: what sampling usage and keeping limits cost a node
+ * agent. JOBS `sleep` jobs (default 64) run on this machine's agent in three
+ * phases: with no sampling at all (`_q_smp=0`, sent to the agent only here:
+ * the baseline), with usage sampled (every job's CPU time and memory once a
+ * second from /proc, as always), and with usage sampled and each job under a
+ * time and a memory limit. For each phase the agent's own CPU over SECONDS
+ * (default 10) is printed, as a share of one core. Target (issue 15): the
+ * sampler costs at most 1 % of one core with 64 running jobs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLocalExecutor } from '../src/executor/local.js';
+import { createTracker } from '../src/executor/tracker.js';
+import { localTransport } from '../src/executor/local.js';
+import type { AgentTransport } from '../src/executor/agent-link.js';
 import type { LaunchSpec } from '../src/executor/executor.js';
 import { BENCH_BASE, conditions } from './lib.js';
 import { parentOf } from '../test/helpers/procs.js';
@@ -25,15 +28,38 @@ function ownTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-async function phase(limited: boolean): Promise<number> {
-  const dir = mkdtempSync(join(BENCH_BASE, 'qpy-limits-'));
-  const ex = createLocalExecutor({ runDir: join(dir, 'run'), nodeName: 'bench' });
+/** The local agent, told after its init to sample nothing (a request line it evaluates). */
+function unsampled(): AgentTransport {
+  const local = localTransport('auto');
+  return {
+    ...local,
+    async open() {
+      const ch = await local.open();
+      let first = true;
+      return {
+        ...ch,
+        write(text: string) {
+          ch.write(first ? `${text}_q_smp=0\n` : text);
+          first = false;
+        },
+      };
+    },
+  };
+}
+
+type Phase = 'none' | 'usage' | 'limits';
+
+async function phase(what: Phase): Promise<number> {
+  const dir = realpathSync(mkdtempSync(join(BENCH_BASE, 'qpy-limits-')));
+  const transport = what === 'none' ? unsampled() : localTransport('auto');
+  const ex = createTracker({ nodeName: 'bench', runDir: join(dir, 'run'), transport });
   const keep = setInterval(() => undefined, 1000);
   try {
     const pids: number[] = [];
     for (let i = 1; i <= JOBS; i++) {
       const spec: LaunchSpec = { jobId: i, command: 'sleep 3600', cwd: dir, env: { QPY_TAG: `bench:${i}:1` } };
-      if (limited) Object.assign(spec, { timeLimit: { seconds: 3600, graceMs: 5000 }, memLimit: { kb: 1_000_000, graceMs: 5000 } });
+      if (what === 'limits')
+        Object.assign(spec, { timeLimit: { seconds: 3600, graceMs: 5000 }, memLimit: { kb: 1_000_000, graceMs: 5000 } });
       pids.push((await ex.launch(spec)).pid);
     }
     const agent = parentOf(pids[0]!);
@@ -50,12 +76,14 @@ async function phase(limited: boolean): Promise<number> {
   }
 }
 
+const pct = (x: number) => `${(x * 100).toFixed(2)} % of one core`;
 console.log(`bench/limits-sampler — ${conditions()}`);
 console.log(`${JOBS} running jobs on this machine's agent, its own CPU over ${SECONDS} s per phase (ticks of 10 ms)`);
-const none = await phase(false);
-const limited = await phase(true);
-console.log(`no limits:              ${(none * 100).toFixed(2)} % of one core`);
-console.log(`time and memory limits: ${(limited * 100).toFixed(2)} % of one core`);
-console.log(
-  `the limits' cost: ${((limited - none) * 100).toFixed(2)} % of one core (target ≤ 1 %): ${limited - none <= 0.01 ? 'met' : 'NOT met'}`,
-);
+const none = await phase('none');
+const usage = await phase('usage');
+const limits = await phase('limits');
+console.log(`no sampling (baseline):            ${pct(none)}`);
+console.log(`usage sampled:                     ${pct(usage)}`);
+console.log(`usage sampled, time and memory limits: ${pct(limits)}`);
+console.log(`usage sampling's cost: ${pct(usage - none)}`);
+console.log(`the sampler's cost, usage and limits: ${pct(limits - none)} (target ≤ 1 %): ${limits - none <= 0.01 ? 'met' : 'NOT met'}`);

@@ -9,7 +9,9 @@
  * - New codes `%x` (how the job ended) and `%e` (`; ` + `%x` for ended jobs),
  *   used by the default format to show exit codes; `%J` (the job's name) and
  *   `%I` (` [` + `%J` + `]` for a named job), used by the default format to
- *   show a name (a job without one shows as it always did).
+ *   show a name (a job without one shows as it always did); and what a run used
+ *   (protocol/usage.ts): `%W` wall time, `%U` CPU time, `%M` peak memory,
+ *   `%C` CPU efficiency, `%P` memory efficiency.
  * - Times print in local time as `YYYY-MM-DD HH:MM:SS.ffffff` always with six
  *   fraction digits (jobs store milliseconds, so the last three are usually
  *   `000`); durations print like Python's timedelta but without the fraction:
@@ -20,6 +22,7 @@ import { shownStatus, type Job, type JobStatus, type Outcome } from '../protocol
 import type { Colour } from '../protocol/settings.js';
 import { paint } from './colour.js';
 import { formatTimeLimit } from '../protocol/time-limit.js';
+import { formatCpuTime, formatDuration, formatKB, formatOutcome, formatShare, NODE_WENT_DOWN, runFigures } from '../protocol/usage.js';
 
 /**
  * The default checkFMT (protocol/settings.ts): the original's plus `%e` inside the parentheses, so
@@ -43,15 +46,7 @@ export function formatTime(ms: number): string {
   );
 }
 
-/** A duration in ms as `H:MM:SS` or `N day(s), H:MM:SS` (whole seconds, truncated). */
-export function formatDuration(ms: number): string {
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  const secs = Math.floor(ms / 1000);
-  const days = Math.floor(secs / 86400);
-  const rest = secs % 86400;
-  const hms = `${Math.floor(rest / 3600)}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`;
-  return days === 0 ? hms : `${days} day${days === 1 ? '' : 's'}, ${hms}`;
-}
+export { formatDuration, formatOutcome };
 
 /** A number as Python's `repr(float)` writes it: `5.0`, `0.01`, `1e-05`, `1.5e+16`. */
 export function pyFloat(x: number): string {
@@ -67,20 +62,6 @@ export function pyFloat(x: number): string {
   return s.includes('.') ? s : `${s}.0`;
 }
 
-/** How a job's process ended, as `%x` shows it: `exit 3`, `signal KILL`, `lost`. */
-export function formatOutcome(outcome: Outcome): string {
-  switch (outcome.type) {
-    case 'exit':
-      return `exit ${outcome.code}`;
-    case 'signal':
-      return `signal ${outcome.signal.replace(/^SIG/, '')}`;
-    case 'lost':
-      return 'lost';
-    case 'error':
-      return `not started: ${outcome.message}`;
-  }
-}
-
 /** `%x` of a queued job: `held`, and the jobs it was submitted to wait for (`after 3`, `afterok 5-7`). */
 function waitsFor(job: Job): string {
   const parts: string[] = [];
@@ -91,8 +72,7 @@ function waitsFor(job: Job): string {
   return parts.join('; ');
 }
 
-/** `%x` of a node_failed job: how its process ended is unknown. */
-export const NODE_WENT_DOWN = 'node went down';
+export { NODE_WENT_DOWN };
 
 /** `%x` of a job ended by a limit: which limit, and how its process ended (`time limit 0:01:00 reached (signal TERM)`). */
 function limitReached(job: Job, outcome: string): string {
@@ -144,7 +124,11 @@ function elapsed(job: Job, t: Times, now: number): string {
  * time or `None`, `%R` elapsed time or `None`, `%T` time limit or `None`, `%x`
  * how it ended (empty if it has not), `%e` `; ` + `%x` when it ended (else empty), `%J` its name
  * (`--name`; empty if none), `%I` ` [NAME]` when it has one (else empty),
- * `%%` a `%`.
+ * `%%` a `%`. What the run used, `None` until it has ended and where it
+ * was not measured: `%W` wall time (so far, while it runs), `%U` CPU time
+ * (user + system, `H:MM:SS.ff`), `%M` peak resident memory (`60.0M`), `%C`
+ * CPU efficiency (CPU ÷ cores × wall: `93.4%`), `%P` memory efficiency
+ * (peak ÷ `-m`).
  * `idText` is what `%j` shows (`qpy history`: `5-900` for a record standing for a run of IDs).
  */
 export function formatJob(job: Job, fmt: string, now: number, note?: string, idText = String(job.id)): string {
@@ -162,6 +146,8 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string, idT
             : job.state.type === 'timeout' || job.state.type === 'out_of_memory'
               ? limitReached(job, formatOutcome(t.outcome))
               : formatOutcome(t.outcome);
+  const run = runFigures(job, now);
+  const or = (x: number | null | undefined, show: (x: number) => string): string => (x === null || x === undefined ? 'None' : show(x));
   // A job run more than once says which run this is.
   const ended = job.attempts?.length ? [how, `attempt ${job.attempts.length + 1}`].filter((x) => x !== '').join('; ') : how;
   const code = (c: string): string | null => {
@@ -204,6 +190,16 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string, idT
         return job.spec.name ?? '';
       case 'I':
         return job.spec.name === undefined ? '' : ` [${job.spec.name}]`;
+      case 'W':
+        return or(run?.wallMs, formatDuration);
+      case 'U':
+        return or(run?.cpuMs, formatCpuTime);
+      case 'M':
+        return or(run?.usage?.peakKB, formatKB);
+      case 'C':
+        return or(run?.cpuShare, formatShare);
+      case 'P':
+        return or(run?.memShare, formatShare);
       case '%':
         return '%';
       default:

@@ -11,6 +11,7 @@ import { QpyError } from '../errors.js';
 import type { AgentChannel, AgentSession } from './agent-session.js';
 import { startAgent } from './agent-session.js';
 import { nextRetryMs } from './retry.js';
+import type { EndNotice } from './wrapper.js';
 
 /** How an executor reaches its node: the agent's streams, and the node's files. */
 export interface AgentTransport {
@@ -29,7 +30,7 @@ export interface AgentLinkOptions {
   runDir: string;
   transport: AgentTransport;
   /** An `E` line: a job's end, told by its agent or its wrapper. */
-  onEnded(key: string, status: number, limit?: 'time' | 'memory'): void;
+  onEnded(notice: EndNotice): void;
   /** A session died: ends it would have been told of must now be polled. */
   onLost(): void;
   /** Told when the link is lost or an attempt to open it fails (with the reason), and when it is back (null). */

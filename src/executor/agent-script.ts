@@ -12,7 +12,8 @@
  *   R <agent pid> <block|line>    ready (after init); `block`: requests may come framed (see frameRequests)
  *   X <reason>                    init failed (then the agent exits)
  *   S <tag> <pid> <key>           a job was started (pid = its process group) under run key <key>
- *   E <key> <status>              a job ended (told by the agent that waits for it, or by its wrapper)
+ *   E <key> <status> [<limit>] [<usage>]  a job ended (told by the agent that waits for it, or by its
+ *                                 wrapper), with what it used when measured (parseEndNotice)
  *   F <tag> <key> <content>       a run file, newlines as `|`
  *   L <tag> <key> <0|1|2> [<st>]  a key's job: 0 gone (with its wait status if this agent reaped it), 1 alive
  *                                 and its own, 2 a live process that is not it
@@ -27,13 +28,12 @@
  * at end of input. Either way the agent keeps no state a master needs: a
  * job's record is its run file (run-files.ts), so an agent may be started
  * again at any time, and the master may be away for hours.
- * EXTENSION POINT for resource limits and usage (the next issue): the
- * waiter agent is there as long as any of its jobs runs, with or without a
- * master; its request loop, which wakes at least every 0.25 s while jobs run,
- * is where limits are checked (one pass over /proc for all its jobs), and
- * sampling is a request like `_q_check`.
+ * Limits and usage are the waiter agent's (agent-waiter.ts): it is there as
+ * long as any of its jobs runs, with or without a master; its request loop,
+ * which wakes at least every 0.1 s while jobs run, checks the limits, and
+ * once a second samples every job from /proc.
  */
-import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME } from './wrapper.js';
+import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME, type EndNotice } from './wrapper.js';
 import { WAITER } from './agent-waiter.js';
 import { directArgv } from './direct-exec.js';
 
@@ -61,8 +61,9 @@ export function agentCommandLine(shell: AgentShell): string {
 
 /** Functions every agent defines; `$RUN` is the run directory on the node. */
 const FUNCTIONS = [
-  // A run file (at most two lines) on one line, newlines as |, read with builtins and printed with one write.
-  `_q_f() { [ -e "$RUN/$2.run" ] || return 0; _c=; _l=; { if read -r _l; then _c="$_l|"; _l=; if read -r _l; then _c="$_c$_l|"; else _c="$_c$_l"; fi; else _c=$_l; fi; } <"$RUN/$2.run" 2>/dev/null; printf 'F %s %s %s\\n' "$1" "$2" "$_c"; }`,
+  // A run file (at most five lines: claim, error, usage or two of times, exit) on one line, newlines as |,
+  // read with builtins and printed with one write.
+  `_q_f() { [ -e "$RUN/$2.run" ] || return 0; _c=; _fn=0; { while [ $_fn -lt 5 ]; do _l=; if read -r _l; then _c="$_c$_l|"; _fn=$((_fn+1)); else _c="$_c$_l"; break; fi; done; } <"$RUN/$2.run" 2>/dev/null; printf 'F %s %s %s\\n' "$1" "$2" "$_c"; }`,
   // Every attempt's run file of job $2 (keys <id>, <id>.a1, …), then D.
   `_q_runs() { _k=$2; _n=0; while [ -e "$RUN/$_k.run" ]; do _q_f "$1" "$_k"; _n=$((_n+1)); _k=$2.a$_n; done; echo "D $1"; }`,
   // The state letter of process $1 in _st (builtins only); false if there is no such process.
@@ -194,7 +195,7 @@ export type AgentLine =
   | { type: 'ready'; pid: number; reader: AgentReader }
   | { type: 'failed'; reason: string }
   | { type: 'started'; tag: number; pid: number; key: string }
-  | { type: 'ended'; key: string; status: number; limit?: 'time' | 'memory' }
+  | ({ type: 'ended' } & EndNotice)
   | { type: 'file'; tag: number; key: string; content: string }
   | { type: 'live'; tag: number; key: string; state: Liveness; status?: number }
   | { type: 'answer'; tag: number; yes: boolean }

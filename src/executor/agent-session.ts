@@ -8,6 +8,7 @@
  * long as it carries them.
  */
 import { QpyError } from '../errors.js';
+import type { EndNotice } from './wrapper.js';
 import { agentInit, frameRequests, parseAgentLine, type AgentLine, type AgentReader } from './agent-script.js';
 
 /** The agent's streams, as a transport gives them. */
@@ -44,7 +45,7 @@ export async function startAgent(
   node: string,
   ch: AgentChannel,
   runDir: string,
-  onEnded: (key: string, status: number, limit?: 'time' | 'memory') => void,
+  onEnded: (notice: EndNotice) => void,
 ): Promise<AgentSession> {
   const waiting = new Map<number, Waiting>();
   let tag = 0;
@@ -76,8 +77,10 @@ export async function startAgent(
         return ready.resolve();
       case 'failed':
         return die(ev.reason);
-      case 'ended':
-        return onEnded(ev.key, ev.status, ev.limit);
+      case 'ended': {
+        const { type: _, ...notice } = ev;
+        return onEnded(notice);
+      }
       default: {
         const w = waiting.get(ev.tag);
         if (!w) return;

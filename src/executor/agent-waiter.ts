@@ -25,6 +25,24 @@
  * a probe always finds a complete list; a marker reads its stdin from the
  * agent and exits when the agent does.
  *
+ * Usage (what each job used, recorded with its end): once a second the
+ * agent samples every job from /proc: its CPU time so far (/proc/PID/stat
+ * fields 14-17: user and system, its own and its reaped children's), and
+ * its resident memory (its process and descendants, as for the memory
+ * limit, and the main process's VmHWM from /proc/PID/status), keeping the
+ * peak. Bash reaps a child as soon as it ends (on SIGCHLD), before the
+ * agent can read its last figures; but the agent's own children's CPU time
+ * (fields 16-17 of its own stat) then grows by the child's total. So at the
+ * ends the agent finds at one moment, that growth beyond the ended jobs'
+ * last samples is shared among them by the time since each one's sample:
+ * exact for a job that ends alone, approximate (never below its last sample)
+ * for jobs that end together. A zombie the agent reaps itself (a bash with
+ * SIGCHLD blocked) is read exactly before it is reaped. The record is the
+ * line `usage USER_MS SYS_MS [PEAK_KB]` before the status line, and the same
+ * figures after the status of `E` (the peak absent when no sample was taken:
+ * a job of less than a second may have none). `_q_smp=0` (sent by
+ * bench/limits-sampler only, as its baseline) turns sampling off.
+ *
  * Given to `eval` in bash; every name starts with `_q`, and the child's own
  * names after it exported the job's variables start with `_qw_` (names a job
  * variable may not have, see wrapper.ts).
@@ -34,10 +52,16 @@ import { WRAPPER_NAME } from './wrapper.js';
 const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
   "trap '' PIPE",
-  'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why',
+  // Per job, by pid: run key, tag, deadline, memory limit, KILL time, limit that stopped it; CPU ticks
+  // (user, system) at its last sample and when (µs), peak kB; wait status; and the jobs gone this sweep.
+  'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why _q_cu _q_cs _q_ct _q_pk _q_ws _q_gone',
   // The page size in kB, for the resident pages in /proc/PID/statm.
   '_q_pgk=$(( $(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024 )); [ "$_q_pgk" -gt 0 ] || _q_pgk=4',
-  '_q_mk=0; _q_mt=0; _q_old=',
+  // Clock ticks a second, the unit of CPU times in /proc/PID/stat.
+  '_q_hz=$(getconf CLK_TCK 2>/dev/null); [ "$_q_hz" -gt 0 ] 2>/dev/null || _q_hz=100',
+  "_q_mk=0; _q_mt=0; _q_old=; _q_smp=1; _q_au=0; _q_as=0; _q_nl=$'\\n'; _q_dn=",
+  // The line number of VmHWM in /proc/PID/status (empty if none).
+  `_q_hwi=; mapfile -t _m </proc/$$/status 2>/dev/null; for _c_p in "\${!_m[@]}"; do case \${_m[$_c_p]} in VmHWM:*) _q_hwi=$_c_p; break;; esac; done`,
   // The start time of process $1 in _qs (false when there is no such process).
   `_q_start() { _qs=; read -r _s <"/proc/$1/stat" 2>/dev/null || return 1; _s=\${_s##*") "}; _a=($_s); _qs=\${_a[19]}; [ -n "$_qs" ]; }`,
   // Is live process $1 the job of key $2? Its claim names its pid and start time (or, for a job of a
@@ -61,28 +85,68 @@ const LINES = [
   // Limits \`SECONDS:GRACE_MS:KB\` ($5, either end may be empty): a deadline (_q_dl, microseconds) and a
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
   `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
-    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
+    // With no job running, what the agent's children used so far is no job's (see _q_end).
+    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_clock; ` +
+    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; _q_ct[$!]=$_q_us; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
     `case $5 in *:*:*) _c_l=\${5%%:*}; _c_r=\${5#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
-    `[ -z "$_c_l" ] || { _q_clock; _q_dl[$!]=$((_q_us + _c_l * 1000000)):$_c_g; }; [ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
+    `[ -z "$_c_l" ] || { _c_l=$((_q_us + _c_l * 1000000)); _q_dl[$!]=$_c_l:$_c_g; [ -n "$_q_dn" ] && [ "$_q_dn" -le "$_c_l" ] || _q_dn=$_c_l; }; ` +
+    `[ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
   // The clock in microseconds, in _q_us (bash 5: EPOCHREALTIME; bash 4.4: whole seconds).
   `_q_clock() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || { printf -v _q_us '%(%s)T' -1; _q_us=\${_q_us}000000; }; }`,
+  // Fields of /proc/$1/stat: state _st, parent _pp, CPU ticks _ut _sy (its own) _cu _cs (its reaped
+  // children's), resident pages _rs; false if unreadable. One `read` splits them; a name with blanks
+  // (field 2) shifts the words, and then the text after the name's `) ` is split instead.
+  `_q_stat() { read -r _y _c _st _pp _y _y _y _y _y _y _y _y _y _ut _sy _cu _cs _y _y _y _y _y _y _rs _y <"/proc/$1/stat" || return 1; ` +
+    `case $_c in *')') ;; *) read -r _s <"/proc/$1/stat" || return 1; _s=\${_s##*") "}; _a=($_s); _st=\${_a[0]} _pp=\${_a[1]} _ut=\${_a[11]} _sy=\${_a[12]} _cu=\${_a[13]} _cs=\${_a[14]} _rs=\${_a[21]};; esac; ` +
+    `[ \${#_st} = 1 ] || return 1; case $_pp$_ut$_sy$_cu$_cs$_rs in *[!0-9]*|'') return 1;; esac; }`,
+  // The agent's reaped children's CPU ticks so far, in _q_ku _q_ks.
+  `_q_kcpu() { _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; } 2>/dev/null`,
+  // Sample live job $1, a child of this agent: its CPU ticks (false if it is gone, a zombie, or not ours).
+  `_q_cpu() { _q_stat "$1" || return 1; case $_st in Z|X) return 1;; esac; [ "$_pp" = $$ ] || return 1; _q_cu[$1]=$((_ut + _cu)); _q_cs[$1]=$((_sy + _cs)); _q_ct[$1]=$_q_us; }`,
   // The resident memory (kB) of process $1 and its descendants (/proc/PID/statm's second field, the
   // children through /proc/PID/task/PID/children), added to _q_sum.
   `_q_walk() { local _p=$1 _r _k _c; read -r _r _r _k <"/proc/$_p/statm" || return 0; _q_sum=$((_q_sum + \${_r:-0} * _q_pgk)); ` +
     `_k=; read -r _k <"/proc/$_p/task/$_p/children"; for _c in $_k; do _q_walk "$_c"; done; }`,
+  // Memory of job $1 just sampled by _q_cpu (its resident pages in _rs): the whole tree in _q_sum, and
+  // its peak, also its main process's VmHWM (a peak between two samples), in _q_pk. VmHWM's line is
+  // read by its number (_q_hwi, found once in the agent's own status: the same for every process), as
+  // looking for it costs twice as much as the read.
+  `_q_mem() { _q_sum=$((_rs * _q_pgk)); _k=; read -r _k <"/proc/$1/task/$1/children"; for _c in $_k; do _q_walk "$_c"; done; ` +
+    `_h=0; [ -z "$_q_hwi" ] || { mapfile -t -s "$_q_hwi" -n 1 _m <"/proc/$1/status"; case $_m in VmHWM:*) _h=\${_m//[!0-9]/};; esac; }; ` +
+    `_c_m=\${_q_pk[$1]:-0}; [ "$_q_sum" -le "$_c_m" ] || _c_m=$_q_sum; [ "\${_h:-0}" -le "$_c_m" ] || _c_m=$_h; _q_pk[$1]=$_c_m; }`,
   // Stop job $1 for limit $2 with grace $3 (microseconds): TERM to its group now, KILL when _q_tk says.
   `_q_stop() { kill -s TERM -- "-$1"; _q_tk[$1]=$((_q_us + $3)); _q_why[$1]=$2; }`,
-  // Limits, at the sweep's clock (_q_us): a job past its deadline, or above its memory ceiling (sampled
-  // once a second), is stopped, and KILLed once its grace is over. They hold with or without a master:
-  // the loop, and the drain after the master has gone, look at least every 0.1 s while jobs run.
-  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || [ \${#_q_ml[@]} -gt 0 ] || [ \${#_q_tk[@]} -gt 0 ] || return 0; ` +
-    `for _c_p in "\${!_q_dl[@]}"; do _c_d=\${_q_dl[$_c_p]}; [ "$_q_us" -ge "\${_c_d%%:*}" ] && [ -z "\${_q_tk[$_c_p]-}" ] && _q_stop "$_c_p" time "\${_c_d#*:}"; done; ` +
-    `if [ \${#_q_ml[@]} -gt 0 ] && [ "$_q_us" -ge "\${_q_mn:-0}" ]; then _q_mn=$((_q_us + 1000000)); for _c_p in "\${!_q_ml[@]}"; do [ -z "\${_q_tk[$_c_p]-}" ] || continue; ` +
-    `_c_d=\${_q_ml[$_c_p]}; _q_sum=0; _q_walk "$_c_p"; [ "$_q_sum" -le "\${_c_d%%:*}" ] || _q_stop "$_c_p" memory "\${_c_d#*:}"; done; fi; ` +
+  // Once a second, every job not found gone: sampled (CPU, memory, peak) unless sampling is off; a job
+  // gone or a zombie joins _q_gone; one above its memory ceiling is stopped.
+  `_q_sample() { for _c_p in "\${!_q_kid[@]}"; do [ -z "\${_q_gone[$_c_p]-}" ] || continue; ` +
+    `if [ "$_q_smp" = 1 ] && _q_cpu "$_c_p"; then _q_mem "$_c_p"; elif ! _q_state "$_c_p" || [ "$_st" = Z ] || [ "$_st" = X ]; then _q_gone[$_c_p]=1; continue; ` +
+    `elif [ -n "\${_q_ml[$_c_p]-}" ]; then _q_sum=0; _q_walk "$_c_p"; fi; ` +
+    `_c_d=\${_q_ml[$_c_p]-}; [ -z "$_c_d" ] || [ -n "\${_q_tk[$_c_p]-}" ] || [ "$_q_sum" -le "\${_c_d%%:*}" ] || _q_stop "$_c_p" memory "\${_c_d#*:}"; done; } 2>/dev/null`,
+  // Limits, at the sweep's clock (_q_us): a job past its deadline is stopped (one above its memory
+  // ceiling is, by _q_sample), and KILLed once its grace is over. They hold with or without a master:
+  // the loop, and the drain after the master has gone, look at least every 0.1 s while jobs run. The
+  // deadlines are looked through only once the next one (_q_dn) has come.
+  `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || [ \${#_q_tk[@]} -gt 0 ] || return 0; ` +
+    `if [ \${#_q_dl[@]} -gt 0 ] && [ "$_q_us" -ge "\${_q_dn:-0}" ]; then _q_dn=; for _c_p in "\${!_q_dl[@]}"; do [ -z "\${_q_tk[$_c_p]-}" ] || continue; _c_d=\${_q_dl[$_c_p]}; ` +
+    `if [ "$_q_us" -ge "\${_c_d%%:*}" ]; then _q_stop "$_c_p" time "\${_c_d#*:}"; elif [ -z "$_q_dn" ] || [ "\${_c_d%%:*}" -lt "$_q_dn" ]; then _q_dn=\${_c_d%%:*}; fi; done; fi; ` +
     `for _c_p in "\${!_q_tk[@]}"; do [ "$_q_us" -lt "\${_q_tk[$_c_p]}" ] || { kill -s KILL -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + 3600000000)); }; done; } 2>/dev/null`,
-  // Record the end of child $1 (reaped now): status appended to its run file (a claim it lost reads
-  // `none` whatever follows), then told. Sets _w.
-  `_q_end() { wait "$1" 2>/dev/null; _w=$?; _q_idle=0; _c_k=\${_q_kid[$1]}; _c_r=\${_q_why[$1]:+ \${_q_why[$1]}}; unset "_q_kid[$1]" "_q_dl[$1]" "_q_ml[$1]" "_q_tk[$1]" "_q_why[$1]"; [ -z "\${_q_tg[$1]-}" ] || { unset "_q_tg[$1]"; _q_mk=1; }; echo "exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r"; }`,
+  // Record the end of the children $@, gone: each is reaped (a zombie's last figures read first), its
+  // usage worked out (see the top), its usage and status appended to its run file in one write (a claim
+  // it lost reads \`none\` whatever follows), then told. Every job bash has reaped by the time the
+  // agent's children's CPU is read joins them (looked for again after each read, until none has), so
+  // that this read counts exactly these jobs. Sets _w (the status of $1).
+  `_q_end() { _q_clock; _q_idle=0; _e_w=0; _e_bu=0; _e_bs=0; _e_ok=; _e_all=(); while [ $# -gt 0 ]; do ` +
+    `for _e_p; do _q_stat "$_e_p" 2>/dev/null && [ "$_st" = Z ] && [ "$_pp" = $$ ] && { _q_cu[$_e_p]=$((_ut + _cu)); _q_cs[$_e_p]=$((_sy + _cs)); _q_ct[$_e_p]=$_q_us; }; ` +
+    `wait "$_e_p" 2>/dev/null; _q_ws[$_e_p]=$?; _e_all+=("$_e_p"); _e_bu=$((_e_bu + \${_q_cu[$_e_p]:-0})); _e_bs=$((_e_bs + \${_q_cs[$_e_p]:-0})); _e_w=$((_e_w + (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000)); done; ` +
+    `_q_kcpu || { _e_ok=; break; }; _e_ok=1; set --; { for _c_p in "\${!_q_kid[@]}"; do [ -n "\${_q_ws[$_c_p]-}" ] || kill -0 "$_c_p" || set -- "$@" "$_c_p"; done; } 2>/dev/null; done; ` +
+    `_e_w1=\${_q_ws[\${_e_all[0]}]}; _e_du=0; _e_ds=0; [ -z "$_e_ok" ] || { _e_du=$((_q_ku - _q_au - _e_bu)); _e_ds=$((_q_ks - _q_as - _e_bs)); _q_au=$_q_ku; _q_as=$_q_ks; }; ` +
+    `[ "$_e_du" -ge 0 ] || _e_du=0; [ "$_e_ds" -ge 0 ] || _e_ds=0; [ "$_e_w" -gt 0 ] || _e_w=1; ` +
+    `for _e_p in "\${_e_all[@]}"; do _w=\${_q_ws[$_e_p]}; _c_k=\${_q_kid[$_e_p]}; _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}}; _e_x=; ` +
+    `if [ -n "$_e_ok" ]; then _e_t=$(((_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000)); ` +
+    `_e_x=" $(((\${_q_cu[$_e_p]:-0} + _e_du * _e_t / _e_w) * 1000 / _q_hz)) $(((\${_q_cs[$_e_p]:-0} + _e_ds * _e_t / _e_w) * 1000 / _q_hz))\${_q_pk[$_e_p]:+ \${_q_pk[$_e_p]}}"; fi; ` +
+    `unset "_q_kid[$_e_p]" "_q_dl[$_e_p]" "_q_ml[$_e_p]" "_q_tk[$_e_p]" "_q_why[$_e_p]" "_q_cu[$_e_p]" "_q_cs[$_e_p]" "_q_ct[$_e_p]" "_q_pk[$_e_p]" "_q_ws[$_e_p]"; ` +
+    `[ -z "\${_q_tg[$_e_p]-}" ] || { unset "_q_tg[$_e_p]"; _q_mk=1; }; ` +
+    `echo "\${_e_x:+usage$_e_x$_q_nl}exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r$_e_x"; done; _w=$_e_w1; }`,
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
   `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_end "$1"; }`,
   // Sweep: record every child that has gone. It reads the clock once (_q_us) for the limits and the
@@ -91,9 +155,11 @@ const LINES = [
   // One redirection for the whole sweep: one on each \`kill\` would cost five system calls a job.
   // \`kill -0\` finds a job gone once bash has reaped it, which it does when SIGCHLD comes; but a bash
   // was seen with SIGCHLD blocked for good (its zombies never reaped), so once a second the sweep
-  // also reads each job's state from /proc and waits for a zombie itself.
-  `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_end "$_c_p"; done; } 2>/dev/null; ` +
-    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + 1000000)); for _c_p in "\${!_q_kid[@]}"; do if ! _q_state "$_c_p" || [ "$_st" = Z ] || [ "$_st" = X ]; then _q_end "$_c_p"; fi; done; fi; _q_limits; _q_mark "$1"; }`,
+  // also reads each job's state from /proc (sampling it, _q_sample) and waits for a zombie itself.
+  // The ends found are recorded at once, so that the agent's children's CPU time is read right after.
+  `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); ` +
+    `_q_gone=(); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_gone[$_c_p]=1; done; } 2>/dev/null; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; ` +
+    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + 1000000)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; fi; _q_limits; _q_mark "$1"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
   // is \`now\`. The one before it is closed only then, or a second later when nothing changed
   // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.

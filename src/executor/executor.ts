@@ -4,7 +4,7 @@
  * (remote nodes). Jobs are started DETACHED: they survive the master's death,
  * and a restarted master re-adopts them with `adopt`.
  */
-import type { Outcome } from '../protocol/job.js';
+import type { Outcome, Usage } from '../protocol/job.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { QpyError } from '../errors.js';
 /** SSH failures in plain words, for the daemon (which reaches src/ssh only through the executor). */
@@ -76,6 +76,12 @@ export interface JobEnded {
   error?: string;
   /** Set when the job was ended by its limit (`time`, `memory`: see LaunchSpec.timeLimit, memLimit). */
   limit?: Limit;
+  /**
+   * What the run used, as its node agent (or wrapper) measured it, told
+   * live or read from its run file on adoption; absent where nothing was
+   * measured (see Usage).
+   */
+  usage?: Usage;
 }
 
 /** What `adopt` found: see `Executor.adopt`. */

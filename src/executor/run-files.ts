@@ -10,11 +10,16 @@
  *     and start time (/proc/PID/stat field 22) from a waiter agent
  *     (agent-waiter.ts), or `<pid>`, the wrapper's (wrapper.ts), or `none`
  *     when a restarted master blocked a launch that had not started;
- *   line 2, the status, appended when the command ended, by the agent that
+ *   then the status, appended when the command ended, by the agent that
  *     waited for it or by the wrapper: `exit <status>` (`exit <status> time`
  *     or `… memory` when the agent ended it at a limit) or `error <reason>`
  *     (a job that failed before its exec writes `error …`, and its agent then
- *     appends `exit 126`: the first status line is the one that counts).
+ *     appends `exit 126`: the first status line is the one that counts);
+ *   before the agent's `exit` line, in the same write, what the job used:
+ *     `usage <user ms> <system ms> [<peak kB>]` (agent-waiter.ts); or, from a
+ *     wrapper, the two lines `times` printed before its status (its own
+ *     times, then its children's: `0m1.500s 0m0.004s`, wrapper.ts). Files
+ *     written before usage was measured have neither: their end has no usage.
  * Each line is written by one write(2) and counts only once its newline is
  * there. Attempts are contiguous: attempt n exists only if attempt n-1's file
  * exists. A blocked attempt keeps its `none` file, so a late wrapper of that
@@ -23,7 +28,8 @@
 import { constants as osConstants } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Outcome } from '../protocol/job.js';
+import type { Outcome, Usage } from '../protocol/job.js';
+import { TIMES_FIGURE, timesMs } from './wrapper.js';
 
 /** A run file's meaning: its claim, and the end once the wrapper recorded it. */
 export type RunFile = { kind: 'none' } | { kind: 'incomplete' } | { kind: 'pid'; pid: number; end: EndRecord | null };
@@ -34,6 +40,8 @@ export interface EndRecord {
   error?: string;
   /** The limit that ended it (`exit <status> time`, `exit <status> memory`). */
   limit?: 'time' | 'memory';
+  /** What the job used, where its run file records it. */
+  usage?: Usage;
 }
 
 /** Run-file prefix of attempt `attempt` of job `jobId`. */
@@ -65,9 +73,34 @@ export function parseRunFile(text: string): RunFile {
   const pid = Number(m?.[1]);
   if (!m || !Number.isSafeInteger(pid) || pid <= 1) return { kind: 'incomplete' }; // corrupt: never a valid claim
   // The first status line counts: a waiter agent appends `exit N` after a child's own `error …` line.
-  const rest = text.slice(nl + 1);
-  const end = rest.indexOf('\n');
-  return { kind: 'pid', pid, end: parseStatus(end < 0 ? rest : rest.slice(0, end + 1)) };
+  // Usage lines may come before or after it (whole lines only: the last one may not be yet).
+  let end: EndRecord | null = null;
+  let usage: Usage | undefined;
+  const times: Usage[] = [];
+  for (const line of text
+    .slice(nl + 1)
+    .split('\n')
+    .slice(0, -1)) {
+    const u = parseUsage(line);
+    const t = u ? null : TIMES_LINE.exec(line);
+    if (u) usage = u;
+    else if (t) times.push({ userMs: timesMs(t[1]!, t[2]!, t[3]), sysMs: timesMs(t[4]!, t[5]!, t[6]) });
+    else end ??= parseStatus(`${line}\n`);
+  }
+  // A wrapper's `times`: its own line, then its children's (the job's).
+  usage ??= times[1];
+  return { kind: 'pid', pid, end: end && usage ? { ...end, usage } : end };
+}
+
+const TIMES_LINE = new RegExp(`^${TIMES_FIGURE} ${TIMES_FIGURE}$`);
+
+/** A `usage USER_MS SYS_MS [PEAK_KB]` line, or null. */
+export function parseUsage(line: string): Usage | null {
+  const m = /^usage ([0-9]{1,15}) ([0-9]{1,15})(?: ([0-9]{1,15}))?$/.exec(line);
+  if (!m) return null;
+  const usage: Usage = { userMs: Number(m[1]), sysMs: Number(m[2]) };
+  if (m[3] !== undefined) usage.peakKB = Number(m[3]);
+  return usage;
 }
 
 /** The end a run file records, if any. */

@@ -14,8 +14,8 @@
  * status line ended with its wait status where the agent knows it, else by
  * the signal this life sent it, else `lost`.
  */
-import type { AdoptResult, Executor, JobEnded, LaunchSpec, Limit } from './executor.js';
-import { wrapperArgs } from './wrapper.js';
+import type { AdoptResult, Executor, JobEnded, LaunchSpec } from './executor.js';
+import { wrapperArgs, type EndNotice } from './wrapper.js';
 import { attemptKey, endOf, type EndRecord } from './run-files.js';
 import { killGroup, LOST, notifiedEnd, type KillSignal } from './group-kill.js';
 import { agentCommand, launchCommand } from './agent-script.js';
@@ -65,7 +65,7 @@ export function createTracker(opts: TrackerOptions): Executor {
   const jobs = new Map<number, Tracked>();
   const byKey = new Map<string, Tracked>();
   /** E lines that beat their S line (kept only while launches are in flight). */
-  const early = new Map<string, number>();
+  const early = new Map<string, EndNotice>();
   let launching = 0;
   const reported = new Set<number>();
   /** The last run-key attempt used per job in this life (a job run again never reuses a key). */
@@ -110,6 +110,7 @@ export function createTracker(opts: TrackerOptions): Executor {
     const e: JobEnded = { jobId: t.jobId, outcome: rec.outcome };
     if (rec.error !== undefined) e.error = rec.error;
     if (rec.limit !== undefined) e.limit = rec.limit;
+    if (rec.usage !== undefined) e.usage = rec.usage;
     const tell = () => {
       if (!closed) for (const l of listeners) l(e);
     };
@@ -117,16 +118,17 @@ export function createTracker(opts: TrackerOptions): Executor {
     else tell();
   }
 
-  function onNotified(key: string, status: number, limit?: Limit): void {
+  function onNotified(notice: EndNotice): void {
+    const { key, status, limit, usage } = notice;
     const t = byKey.get(key);
     if (!t) {
-      if (launching > 0 && !early.has(key)) early.set(key, status);
+      if (launching > 0 && !early.has(key)) early.set(key, notice);
       return;
     }
     if (t.ended) return;
     // A told 126 may carry a reason (`error cwd-missing`…) in the run file: read it too.
     if (status === 126) return void check([t]).catch(() => end(t, notifiedEnd(status)));
-    end(t, limit ? { ...notifiedEnd(status), limit } : notifiedEnd(status));
+    end(t, { ...notifiedEnd(status), ...(limit ? { limit } : {}), ...(usage ? { usage } : {}) });
   }
 
   /** Check `ts` and end those that ended (status recorded, or gone without one). */
@@ -195,7 +197,7 @@ export function createTracker(opts: TrackerOptions): Executor {
         signalSent: null,
       });
       const notice = early.get(t.key);
-      if (notice !== undefined) onNotified(t.key, notice);
+      if (notice !== undefined) onNotified(notice);
       startPolling();
       return { pid: s.pid };
     } finally {

@@ -42,13 +42,19 @@
  *    output`: a directory of theirs missing, say), then run
  *    `eval "(trap - TERM INT HUP; set --; exec 3>&-; $CMD⏎⏎)"` in the
  *    foreground; the wrapper's stderr goes back to /dev/null after it.
- * 6. Append the status line to `RUN/KEY.run`: `exit <status>\n` (or
- *    `error <reason>\n`), one write(2), complete only with its final newline
- *    (appending creates no inode: see run-files.ts).
+ * 6. When the command ran, append what `times` prints to `RUN/KEY.run`: two
+ *    lines, the wrapper's own user and system time, then its children's
+ *    (the command's, with every descendant it waited for), as `1m2.345s
+ *    0m0.010s`; and read the second back (builtins only: no fork).
+ *    Then append the status line: `exit <status>\n` (or `error <reason>\n`),
+ *    one write(2), complete only with its final newline (appending creates
+ *    no inode: see run-files.ts).
  * 7. Notify: write `E KEY STATUS\n` to descriptor 3 if it is open (one
- *    write(2) to a pipe, so atomic), then exit with the status. Every exit
- *    path notifies, the blocked claim (125) included. Descriptor 3 is the
- *    agent's stdout, read by the master; the run file stays the record.
+ *    write(2) to a pipe, so atomic), with the children's times after the
+ *    status when it has them (`E KEY STATUS 0m1.500s 0m0.004s`), then exit
+ *    with the status. Every exit path notifies, the blocked claim (125)
+ *    included. Descriptor 3 is the agent's stdout, read by the master; the
+ *    run file stays the record. (No peak memory: nothing samples here.)
  *
  * Limits that must hold while no master is there belong to the waiting agent
  * (agent-script.ts); on a node with sh alone they would need a watchdog here.
@@ -58,6 +64,7 @@
  * LIMITATION: a command that runs `exit 137` is indistinguishable from one
  * killed by SIGKILL (POSIX sh offers no way to tell them apart).
  */
+import type { Usage } from '../protocol/job.js';
 
 /** The wrapper script, one complete command per line. */
 const LINES = [
@@ -65,7 +72,8 @@ const LINES = [
   '_qw_f=$1/$2.run; _qw_k=$2; _qw_wd=$4; _qw_cmd=$5; _qw_so=$6; _qw_se=$7; shift 7',
   // The last act of every path: append the status line (when the claim is ours), notify fd 3, exit.
   // SIGPIPE is ignored only now, so a notifier that has gone away cannot kill the wrapper early.
-  '_qw_end() { [ -n "$2" ] && printf \'%s\\n\' "$2" >>"$_qw_f"; trap "" PIPE; printf \'E %s %s\\n\' "$_qw_k" "$1" >&3; exit "$1"; }',
+  // $3: the children's times, when the command ran.
+  `_qw_end() { [ -n "$2" ] && printf '%s\\n' "$2" >>"$_qw_f"; trap "" PIPE; printf 'E %s %s%s\\n' "$_qw_k" "$1" "\${3:+ $3}" >&3; exit "$1"; }`,
   // The wrapper's own messages go nowhere, once for all: a redirection on each command would cost a
   // save and a restore of the descriptor (four system calls) every time.
   'exec 2>/dev/null; set -C; echo $$ >"$_qw_f" || _qw_end 125; set +C',
@@ -81,10 +89,13 @@ const LINES = [
   // notification descriptor cleared. The subshell is written INSIDE the eval'd text, so the shell sees
   // the command as the subshell's last command and execs a simple command in place: one fork per job
   // fewer than `(…; eval "$_qw_cmd")`. The blank line before `)` ends a trailing comment or backslash.
-  'if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else eval "(trap - TERM INT HUP; set --; exec 3>&-; $_qw_cmd\n\n)"; _qw_rc=$?; fi',
+  // After the command, its CPU time: `times` into the run file (the claim, then the wrapper's own line,
+  // then its children's), read back.
+  '_qw_t=; if [ -n "$_qw_sig" ]; then _qw_rc=$_qw_sig; else eval "(trap - TERM INT HUP; set --; exec 3>&-; $_qw_cmd\n\n)"; _qw_rc=$?; ' +
+    'times >>"$_qw_f" && { read -r _qw_t; read -r _qw_t; read -r _qw_t; } <"$_qw_f"; fi',
   // A message of the wrapper's (a notifier gone) must not land in the job's error file.
   'exec 2>/dev/null',
-  '_qw_end "$_qw_rc" "exit $_qw_rc"',
+  '_qw_end "$_qw_rc" "exit $_qw_rc" "$_qw_t"',
 ];
 
 /**
@@ -120,16 +131,42 @@ export const CLAIM_FAILED_STATUS = 125;
 /** A run key (`<id>` or `<id>.a<n>`, see run-files.ts), as a regular-expression source. */
 export const RUN_KEY = '[0-9]+(?:\\.a[0-9]+)?';
 const RUN_KEY_ONLY = new RegExp(`^${RUN_KEY}$`);
-const END_NOTICE = new RegExp(`^E (${RUN_KEY}) (\\d+)(?: (time|memory))?$`);
+/** `times` figures (`1m2.345s`), as a regular-expression source: minutes, seconds, fraction. */
+export const TIMES_FIGURE = '([0-9]+)m([0-9]+)(?:\\.([0-9]+))?s';
+const END_NOTICE = new RegExp(`^E (${RUN_KEY}) (\\d+)(?: (time|memory))?(?: (\\d+) (\\d+)(?: (\\d+))?| ${TIMES_FIGURE} ${TIMES_FIGURE})?$`);
 
 /** Is `key` a well-formed run key? */
 export const isRunKey = (key: string): boolean => RUN_KEY_ONLY.test(key);
 
-/** An end notice (`E KEY STATUS`, from a wrapper's step 7 or a waiting agent, which adds ` time` or ` memory` for a job one of its limits ended), parsed; null for any other line. */
-export function parseEndNotice(line: string): { key: string; status: number; limit?: 'time' | 'memory' } | null {
+/** A job's end as its `E` line tells it. */
+export interface EndNotice {
+  key: string;
+  status: number;
+  limit?: 'time' | 'memory';
+  usage?: Usage;
+}
+
+/** Milliseconds of one `times` figure (minutes, seconds, fraction as matched by TIMES_FIGURE). */
+export function timesMs(min: string, sec: string, frac = ''): number {
+  return Number(min) * 60_000 + Number(sec) * 1000 + Number(`${frac}000`.slice(0, 3));
+}
+
+/**
+ * An end notice, parsed; null for any other line: `E KEY STATUS`, from a
+ * wrapper's step 7 (which adds its children's `times` figures) or a waiting
+ * agent (which adds ` time` or ` memory` for a job one of its limits ended,
+ * then `USER_MS SYS_MS [PEAK_KB]`, agent-waiter.ts).
+ */
+export function parseEndNotice(line: string): EndNotice | null {
   const m = END_NOTICE.exec(line);
   if (!m) return null;
-  return m[3] ? { key: m[1]!, status: Number(m[2]), limit: m[3] as 'time' | 'memory' } : { key: m[1]!, status: Number(m[2]) };
+  const notice: EndNotice = { key: m[1]!, status: Number(m[2]) };
+  if (m[3]) notice.limit = m[3] as 'time' | 'memory';
+  if (m[4] !== undefined) {
+    notice.usage = { userMs: Number(m[4]), sysMs: Number(m[5]) };
+    if (m[6] !== undefined) notice.usage.peakKB = Number(m[6]);
+  } else if (m[7] !== undefined) notice.usage = { userMs: timesMs(m[7], m[8]!, m[9]), sysMs: timesMs(m[10]!, m[11]!, m[12]) };
+  return notice;
 }
 
 /** Inputs of one wrapper run. */

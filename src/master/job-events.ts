@@ -4,7 +4,7 @@
  * Each is a pure function of the state, the answer and `now`, returning the
  * effects for the daemon to carry out (see effects.ts).
  */
-import type { Job, Outcome } from '../protocol/job.js';
+import type { Job, Outcome, Usage } from '../protocol/job.js';
 import type { Effect } from './effects.js';
 import * as life from './lifecycle.js';
 import { queuePos, running, update, type MasterState } from './state.js';
@@ -59,9 +59,31 @@ export function launchFailed(state: MasterState, jobId: number, failure: LaunchF
     case 'error':
       return [
         { type: 'log', text: `launch of job ${jobId} failed: ${message}` },
-        ...jobEnded(state, jobId, { type: 'error', message }, now),
+        ...jobEnded(state, jobId, { outcome: { type: 'error', message } }, now),
       ];
   }
+}
+
+/**
+ * A run's end as its node told it (the executor's JobEnded, less its job
+ * ID): its outcome, or `error` when it could not start at all, and what it
+ * used when that was measured.
+ */
+export interface RunEnd {
+  outcome: Outcome;
+  error?: string;
+  usage?: Usage;
+  /** The limit that ended it (see life.EndFacts). */
+  limit?: life.EndFacts['limit'];
+}
+
+/** The final state of a running job from its run's end: done, failed, killed, timeout or out_of_memory, with the run's usage. */
+export function endedJob(job: Job, end: RunEnd, now: number): Job {
+  const outcome: Outcome = end.error !== undefined ? { type: 'error', message: end.error } : end.outcome;
+  return life.end(job, outcome, now, {
+    ...(end.limit !== undefined ? { limit: end.limit } : {}),
+    ...(end.usage !== undefined ? { usage: end.usage } : {}),
+  });
 }
 
 /**
@@ -71,12 +93,12 @@ export function launchFailed(state: MasterState, jobId: number, failure: LaunchF
  * under the same ID, this run kept as an attempt. Its slot is given back at
  * the next pass, and its run file forgotten once its end is durable.
  */
-export function jobEnded(state: MasterState, jobId: number, outcome: Outcome, now: number, facts: life.EndFacts = {}): Effect[] {
+export function jobEnded(state: MasterState, jobId: number, end: RunEnd, now: number): Effect[] {
   const job = state.jobs.get(jobId);
   // A node_failed job's end, seen when its node came back: already final, only its run record goes.
   if (job?.state.type === 'node_failed') return [{ type: 'forget', jobId }];
   if (job?.state.type !== 'running') return [];
-  const finished = update(state, life.end(job, outcome, now, facts));
+  const finished = update(state, endedJob(job, end, now));
   const effects: Effect[] = [];
   if (life.retriesLeft(finished)) {
     const again = update(state, life.requeueFinal(finished, now));

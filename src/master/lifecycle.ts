@@ -15,7 +15,7 @@
  * the node reports the job's process (shown as `running`). Only a starting job can
  * be requeued by a launch that failed: once a pid is known it ran.
  */
-import type { Job, JobSpec, JobState, Outcome, Usage } from '../protocol/job.js';
+import type { Attempt, Job, JobSpec, JobState, Outcome, Usage } from '../protocol/job.js';
 export { isStarting, shownStatus } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 
@@ -117,9 +117,12 @@ export function requeueFinal(job: Job, now: number): Job {
   const attempts = job.attempts ?? [];
   const queued: Job = { ...job, queuedAt: now, state: { type: 'queue' } };
   if (s.type === 'undone') return queued;
-  const run = { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt };
-  if (s.type === 'node_failed') return { ...queued, attempts: [...attempts, { ...run, outcome: null }] };
-  return { ...queued, attempts: [...attempts, { ...run, outcome: s.outcome, ...(s.usage ? { usage: s.usage } : {}) }] };
+  const attempt: Attempt = { status: s.type, node: s.node, startedAt: s.startedAt, endedAt: s.endedAt, outcome: null };
+  if (s.type !== 'node_failed') {
+    attempt.outcome = s.outcome;
+    if (s.usage) attempt.usage = s.usage; // what that run used stays with it
+  }
+  return { ...queued, attempts: [...attempts, attempt] };
 }
 
 /** Should a job that just ended be queued again by itself (`--retry N`, a failure, not a kill)? */

@@ -1,16 +1,19 @@
 /**
  * `qpy why ID`, decided: why a queued job has not started, in one or two
- * plain sentences, from what the master knows (pause, hold, dependencies,
+ * plain sentences (and for a job that has ended, how it went and what it
+ * used, protocol/usage.ts), from what the master knows (pause, hold, dependencies,
  * the allocator's last answer for it, whether any node could ever run it,
  * whether qpy-multiuser is reachable and accepts this user). The answer
  * may need the allocator: `explainWait` then asks for a fact (`ask`), the
  * daemon fetches it and calls again with it, until there is a `text`.
  */
+import type { Job } from '../protocol/job.js';
 import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import { QpyError } from '../errors.js';
 import type { MasterCore, Refusal } from './core.js';
 import { depState, formatIds } from './deps.js';
 import { formatTimeLimit } from '../protocol/time-limit.js';
+import { efficiencyLines } from '../protocol/usage.js';
 
 const UNREACHABLE = 'qpy-multiuser, which shares out the cluster, is not reachable: queued jobs wait for it (running ones go on).';
 
@@ -34,6 +37,22 @@ export function deniedWhy(jobId: number, denied: QpyError): string {
   return `Job ${jobId} cannot start: ${what}. ${denied.hint ? `${denied.hint.charAt(0).toUpperCase() + denied.hint.slice(1)}.` : ''}`.trimEnd();
 }
 
+/** What a job ended by a limit says first: which limit, and what to do. */
+function limitSentence(job: Job): string | null {
+  const s = job.state;
+  if (s.type === 'timeout')
+    return (
+      `Job ${job.id} is not waiting: it ended timeout, stopped at its time limit of ${formatTimeLimit(job.spec.time ?? 0)}. ` +
+      `Submit it again with a longer -t to let it finish.`
+    );
+  if (s.type !== 'out_of_memory') return null;
+  if (s.by === 'kernel') return `Job ${job.id} is not waiting: it ended out_of_memory, killed by the kernel's OOM killer on ${s.node}.`;
+  return (
+    `Job ${job.id} is not waiting: it ended out_of_memory, stopped when its resident memory went above its -m of ${job.spec.memGB} GB. ` +
+    `Submit it again with a larger -m.`
+  );
+}
+
 export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): WhyStep {
   const { state } = core;
   const job = state.jobs.get(jobId);
@@ -41,18 +60,11 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
   const say = (text: string): WhyStep => ({ text });
   if (job.state.type === 'running' && job.state.pid === null)
     return say(`Job ${jobId} is not waiting: it is starting on ${job.state.node} (its launch there is not confirmed yet).`);
-  if (job.state.type === 'timeout')
-    return say(
-      `Job ${jobId} is not waiting: it ended timeout, stopped at its time limit of ${formatTimeLimit(job.spec.time ?? 0)}. ` +
-        `Submit it again with a longer -t to let it finish.`,
-    );
-  if (job.state.type === 'out_of_memory')
-    return say(
-      job.state.by === 'kernel'
-        ? `Job ${jobId} is not waiting: it ended out_of_memory, killed by the kernel's OOM killer on ${job.state.node}.`
-        : `Job ${jobId} is not waiting: it ended out_of_memory, stopped when its resident memory went above its -m of ${job.spec.memGB} GB. ` +
-            `Submit it again with a larger -m.`,
-    );
+  // An ended job: how it went (a limit said as such), and what it used (like Slurm's seff).
+  const report = efficiencyLines(job)?.trimEnd() ?? null;
+  const limit = limitSentence(job);
+  if (limit !== null) return say(report === null ? limit : `${limit}\n${report}`);
+  if (report !== null) return say(report);
   if (job.state.type !== 'queue') return say(`Job ${jobId} is not waiting: it is ${job.state.type}.`);
   if (state.paused) return say(`Job submission is paused: no queued job starts until you run qpy ctrlQueue continue.`);
   if (job.state.held) return say(`Job ${jobId} is held: it starts only after qpy release ${jobId}.`);

@@ -59,9 +59,11 @@ export type Outcome = Infer<typeof outcomeSchema>;
  * and system mode of the job's process and every descendant it waited for,
  * and the peak resident memory of the job's processes (sampled). Absent where
  * nothing was measured (a run that never started, a node without /proc, or a
- * job that ended before this was recorded).
+ * job that ended before this was recorded). `peakKB` is absent where no
+ * sample was taken: a run of less than a second may have none, and a node
+ * without bash 4.4 (its jobs run under a wrapper) samples nothing.
  */
-export const usageSchema = obj({ userMs: num, sysMs: num, peakKB: num });
+export const usageSchema = obj({ userMs: num, sysMs: num, peakKB: optional(num) });
 export type Usage = Infer<typeof usageSchema>;
 
 /** What the user asked for. `command` is a shell command line, run by a POSIX `sh`. */

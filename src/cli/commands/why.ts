@@ -1,10 +1,10 @@
-/** `qpy why ID`: why a queued job has not started, in one or two sentences (see daemons/master/why.ts). */
+/** `qpy why ID`: why a queued job has not started, in one or two sentences, or how an ended one went and what it used (see master/why.ts). */
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
 
 export const why: CommandDef = {
   name: 'why',
-  summary: 'Say why a queued job has not started yet: why ID',
+  summary: 'Say why a queued job has not started yet, or how an ended one went (its efficiency): why ID',
   configure(cmd) {
     cmd.argument('<id>', 'a job ID');
   },

@@ -5,8 +5,8 @@
  * daemon takes one of these; they are declared here, apart from the modules
  * that use them, so those never import each other for a type.
  */
-import type { Job, Outcome } from '../../protocol/job.js';
-import type { EndFacts } from '../../master/lifecycle.js';
+import type { Job } from '../../protocol/job.js';
+import type { RunEnd } from '../../master/job-events.js';
 import type { QpyError } from '../../errors.js';
 import type { MasterCore } from '../../master/core.js';
 import type { Executor } from '../../executor/executor.js';
@@ -47,7 +47,7 @@ export interface Dispatcher {
   /** Ask for a dispatch pass soon (coalesced: many events, one pass). */
   poke(): void;
   /** Record that a job's process ended (after its kill, if one is under way, has finished). */
-  ended(jobId: number, outcome: Outcome, facts?: EndFacts): void;
+  ended(jobId: number, end: RunEnd): void;
   /** Kill a running job whose kill was recorded: TERM, then KILL after the grace period. */
   kill(job: Job): void;
   /** Start a job committed as running; resolves once its launch is settled. */

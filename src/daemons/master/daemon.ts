@@ -223,8 +223,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   });
   executor.onEnded((e) => {
     if (e.error !== undefined) log(`job ${e.jobId} could not start: ${e.error}`);
-    if (e.error !== undefined) d.ended(e.jobId, { type: 'error', message: e.error });
-    else d.ended(e.jobId, e.outcome, e.limit === undefined ? {} : { limit: e.limit });
+    d.ended(e.jobId, e);
   });
 
   // The embedded allocator learns the slots of every job an earlier life left running (the shared

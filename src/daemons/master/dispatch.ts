@@ -8,11 +8,10 @@
  * twice. What follows a launch, a failed launch or a job's end is decided
  * in master/job-events.ts; this module carries it out.
  */
-import type { Job, Outcome } from '../../protocol/job.js';
+import type { Job } from '../../protocol/job.js';
 import { PassPlan, passWanted, settleDependants, slotRequest } from '../../master/dispatch-plan.js';
 import type { Effect } from '../../master/effects.js';
-import { jobEnded, launched, launchFailed, launchFailureClass } from '../../master/job-events.js';
-import type { EndFacts } from '../../master/lifecycle.js';
+import { jobEnded, launched, launchFailed, launchFailureClass, type RunEnd } from '../../master/job-events.js';
 import type { AllocatorToMaster } from '../../protocol/master-allocator.js';
 import { QpyError } from '../../errors.js';
 import { nodeNotReached } from '../../executor/executor.js';
@@ -133,13 +132,13 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     killing.set(job.id, done);
   }
 
-  function ended(jobId: number, outcome: Outcome, facts: EndFacts = {}): void {
+  function ended(jobId: number, end: RunEnd): void {
     const pending = killing.get(jobId);
     if (pending) {
-      void pending.then(() => ended(jobId, outcome, facts));
+      void pending.then(() => ended(jobId, end));
       return;
     }
-    runLogged(jobEnded(rt.state, jobId, outcome, rt.now(), facts));
+    runLogged(jobEnded(rt.state, jobId, end, rt.now()));
   }
 
   const dispatcher: Dispatcher = {

@@ -6,7 +6,8 @@
 import { before, after } from 'node:test';
 import { createSshExecutor } from '../../../src/executor/ssh.js';
 import { SSHD, startCluster, type Cluster } from '../../helpers/sshd-cluster.js';
-import { conformance } from './conformance.js';
+import { conformance, type TransportUnderTest } from './conformance.js';
+import { usageConformance } from './conformance-usage.js';
 
 const skip = SSHD ? false : 'sshd is not installed';
 let cluster: Cluster | undefined;
@@ -21,9 +22,11 @@ after(async () => {
   await cluster?.close();
 });
 
-conformance({
+const transport: TransportUnderTest = {
   name: 'ssh',
   skip,
   nodeName: 'node2', // the cluster's first node
   executor: (runDir, opts) => createSshExecutor({ nodeName: 'node2', address: 'node2', runDir, ...opts }),
-});
+};
+conformance(transport);
+usageConformance(transport);

@@ -17,7 +17,7 @@ import type { AgentShell } from '../../../src/executor/agent-script.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { isAlive } from '../../helpers/procs.js';
-import { childrenOf, collect, groupMembers, parentOf, spec } from './util.js';
+import { bare, childrenOf, collect, groupMembers, parentOf, spec } from './util.js';
 import { outputConformance } from './conformance-output.js';
 
 export interface ExecutorOptions {
@@ -113,11 +113,11 @@ export function conformance(tr: TransportUnderTest): void {
         await ex.launch({ ...spec(30, 'sleep 300', tmp.path), timeLimit: { seconds: 1, graceMs: 5_000 } });
         await ex.launch({ ...spec(31, `trap '' TERM; sleep 300`, tmp.path), timeLimit: { seconds: 1, graceMs: 300 } });
         await ex.launch({ ...spec(32, 'exit 0', tmp.path), timeLimit: { seconds: 60, graceMs: 300 } });
-        assert.deepEqual(await ended(30), { jobId: 30, outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
+        assert.deepEqual(bare(await ended(30)), { jobId: 30, outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
         const took = performance.now() - t0;
         assert.ok(took >= 900 && took < 4_000, `ended ${Math.round(took)} ms after its launch, for a limit of 1 s`);
-        assert.deepEqual(await ended(31), { jobId: 31, outcome: { type: 'signal', signal: 'KILL' }, limit: 'time' });
-        assert.deepEqual(await ended(32), { jobId: 32, outcome: { type: 'exit', code: 0 } }, 'a job within its limit ends as usual');
+        assert.deepEqual(bare(await ended(31)), { jobId: 31, outcome: { type: 'signal', signal: 'KILL' }, limit: 'time' });
+        assert.deepEqual(bare(await ended(32)), { jobId: 32, outcome: { type: 'exit', code: 0 } }, 'a job within its limit ends as usual');
         // The master goes away after the launch: the agent keeps the limit, records it, and the next life reads it.
         const { pid } = await ex.launch({ ...spec(33, 'sleep 300', tmp.path), timeLimit: { seconds: 1, graceMs: 5_000 } });
         await closeAll();
@@ -126,7 +126,7 @@ export function conformance(tr: TransportUnderTest): void {
         });
         const next = make(runDir, { agentShell });
         assert.equal(await next.ex.adopt(33, pid), 'ended');
-        assert.deepEqual(await next.ended(33), { jobId: 33, outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
+        assert.deepEqual(bare(await next.ended(33)), { jobId: 33, outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
         await closeAll();
       });
 
@@ -139,7 +139,7 @@ export function conformance(tr: TransportUnderTest): void {
         const neighbour = await ex.launch({ ...spec(40, 'sleep 300', tmp.path), memLimit: { kb: 20_000, graceMs: 2_000 } });
         const t0 = performance.now();
         await ex.launch({ ...spec(41, grow, tmp.path), memLimit: { kb: 30_000, graceMs: 2_000 } });
-        assert.deepEqual(await ended(41), { jobId: 41, outcome: { type: 'signal', signal: 'TERM' }, limit: 'memory' });
+        assert.deepEqual(bare(await ended(41)), { jobId: 41, outcome: { type: 'signal', signal: 'TERM' }, limit: 'memory' });
         assert.ok(performance.now() - t0 < 20_000, 'stopped within seconds of crossing its limit');
         assert.ok(isAlive(neighbour.pid), 'the neighbour, within its own limit, goes on');
         await ex.kill(40, neighbour.pid, 1_000);

@@ -29,6 +29,9 @@ export function collect(ex: Executor) {
   };
 }
 
+/** A job's end without its usage (measured, so not to be compared as a whole). */
+export const bare = ({ usage: _, ...e }: JobEnded): JobEnded => e;
+
 /** A launch spec with the usual QPY variables. */
 export function spec(jobId: number, command: string, cwd: string, env: Record<string, string> = {}): LaunchSpec {
   return { jobId, command, cwd, env: { QPY_JOB_ID: String(jobId), QPY_N_CORES: '1', QPY_MEM: '1.0', ...env } };

@@ -29,7 +29,9 @@ function input(dir: string, jobId: number, command: string): WrapperInput {
 
 function check(i: WrapperInput, code: number | null): void {
   assert.equal(code, 7);
-  assert.deepEqual(readEnd(i.runDir, i.key), { outcome: { type: 'exit', code: 7 } });
+  const { usage, ...end } = readEnd(i.runDir, i.key) ?? {};
+  assert.deepEqual(end, { outcome: { type: 'exit', code: 7 } });
+  assert.ok(usage && usage.userMs >= 0 && usage.sysMs >= 0 && usage.peakKB === undefined, 'its CPU time, from `times`');
   assert.equal(readFileSync(join(i.cwd, `job_${i.jobId}.out`), 'utf8'), `a  b|${i.jobId}|x'y"z\n$w|0\n`);
   assert.equal(readRunFile(i.runDir, i.key)?.kind, 'pid');
 }

@@ -167,3 +167,19 @@ test('formatCheck concatenates, applies notes and the paused line', () => {
   assert.equal(formatCheck([], fmt, T0, false), '');
   assert.equal(formatCheck([], fmt, T0, true), 'Job submission is paused.\n');
 });
+
+test('what a run used: %W %U %M %C %P, None until it ended and where not measured', () => {
+  const usage = { userMs: 3_210, sysMs: 790, peakKB: 1_572_864 };
+  const measured = job(
+    9,
+    { type: 'done', node: 'node1', startedAt: T0, endedAt: T0 + 5_000, outcome: { type: 'exit', code: 0 }, usage },
+    { cores: 2, memGB: 3 },
+  );
+  assert.equal(formatJob(measured, '%W|%U|%M|%C|%P', T0), '0:00:05|0:00:04.00|1.50G|40.0%|50.0%');
+  const noPeak = job(10, { ...measured.state, usage: { userMs: 5, sysMs: 0 } } as JobState, { memGB: 0 });
+  assert.equal(formatJob(noPeak, '%U|%M|%C|%P', T0), '0:00:00.00|None|0.1%|None', 'no sample; no memory requested');
+  assert.equal(formatJob(running, '%W|%U|%M|%C|%P', T0 + 61_000), '0:01:00|None|None|None|None', 'so far, while it runs');
+  assert.equal(formatJob(done, '%W|%U|%M', T0), '0:00:02|None|None', 'ended before usage was measured');
+  assert.equal(formatJob(queued, '%W|%U', T0), 'None|None');
+  assert.equal(formatJob(nodeFailed, '%W|%U', T0), '0:01:01|None');
+});

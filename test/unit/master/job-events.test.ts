@@ -96,38 +96,56 @@ test('a launch confirmed: the pid is kept; a kill asked for meanwhile is carried
 test('an end: done or failed, committed soon, run file forgotten after, slot back at the next pass', () => {
   const core = makeCore();
   const j = starting(core);
-  const effects = jobEnded(core.state, j.id, { type: 'exit', code: 0 }, 50);
+  const effects = jobEnded(core.state, j.id, { outcome: { type: 'exit', code: 0 } }, 50);
   assert.deepEqual(kinds(effects), ['put', 'commitSoon', 'releaseAtNextPass', 'dispatch']);
   const soon = effects.find((e) => e.type === 'commitSoon');
   assert.deepEqual(soon?.type === 'commitSoon' && kinds(soon.afterwards), ['forget']);
   assert.equal(core.state.jobs.get(j.id)!.state.type, 'done');
-  assert.deepEqual(jobEnded(core.state, j.id, EXIT1, 60), [], 'a second end changes nothing');
+  assert.deepEqual(jobEnded(core.state, j.id, { outcome: EXIT1 }, 60), [], 'a second end changes nothing');
 });
 
 test('retry policy: a failure with --retry left is queued again as a new attempt; a kill or success is not', () => {
   const core = makeCore();
   const j = starting(core, { retries: 2 });
-  const first = jobEnded(core.state, j.id, EXIT1, 50);
+  const first = jobEnded(core.state, j.id, { outcome: EXIT1 }, 50);
   assert.ok(first.some((e) => e.type === 'log' && e.text.includes('attempt 2 of 3')));
   let now = core.state.jobs.get(j.id)!;
   assert.equal(now.state.type, 'queue');
   assert.equal(now.attempts?.length, 1);
   update(core.state, life.start(now, 'n1', 60));
-  jobEnded(core.state, j.id, EXIT1, 70);
+  jobEnded(core.state, j.id, { outcome: EXIT1 }, 70);
   now = update(core.state, life.start(core.state.jobs.get(j.id)!, 'n1', 80));
-  jobEnded(core.state, j.id, EXIT1, 90);
+  jobEnded(core.state, j.id, { outcome: EXIT1 }, 90);
   assert.equal(core.state.jobs.get(j.id)!.state.type, 'failed', 'three runs: no retry left');
   assert.equal(core.state.jobs.get(j.id)!.attempts?.length, 2);
   const k = update(core.state, life.requestKill(starting(core, { retries: 5 })));
-  jobEnded(core.state, k.id, EXIT1, 50);
+  jobEnded(core.state, k.id, { outcome: EXIT1 }, 50);
   assert.equal(core.state.jobs.get(k.id)!.state.type, 'killed', 'a killed job is not retried');
+});
+
+test('an end keeps what the run used; a run that could not start ends failed with its reason; a retry keeps each run’s usage', () => {
+  const core = makeCore();
+  const usage = { userMs: 1500, sysMs: 20, peakKB: 61440 };
+  const j = starting(core, { retries: 1 });
+  jobEnded(core.state, j.id, { outcome: EXIT1, usage }, 50);
+  const again = core.state.jobs.get(j.id)!;
+  assert.equal(again.state.type, 'queue');
+  assert.deepEqual(again.attempts?.[0]?.usage, usage, 'the attempt keeps its run’s usage');
+  update(core.state, life.start(again, 'n1', 60));
+  jobEnded(core.state, j.id, { outcome: { type: 'exit', code: 0 }, usage: { userMs: 3, sysMs: 1 } }, 70);
+  const s = core.state.jobs.get(j.id)!.state;
+  assert.deepEqual(s.type === 'done' && s.usage, { userMs: 3, sysMs: 1 }, 'the final state has its own run’s');
+  const k = starting(core);
+  jobEnded(core.state, k.id, { outcome: { type: 'exit', code: 126 }, error: 'job directory does not exist' }, 50);
+  const f = core.state.jobs.get(k.id)!.state;
+  assert.deepEqual(f.type === 'failed' && [f.outcome, f.usage], [{ type: 'error', message: 'job directory does not exist' }, undefined]);
 });
 
 test('the end of a node_failed job, seen when its node came back, only forgets its run file', () => {
   const core = makeCore();
   const j = starting(core);
   update(core.state, life.nodeFailed(j, 30));
-  assert.deepEqual(jobEnded(core.state, j.id, EXIT1, 50), [{ type: 'forget', jobId: j.id }]);
+  assert.deepEqual(jobEnded(core.state, j.id, { outcome: EXIT1 }, 50), [{ type: 'forget', jobId: j.id }]);
 });
 
 test('adoption: never started → slot released, queued again; killed meanwhile → undone', () => {

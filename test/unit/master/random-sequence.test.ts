@@ -173,7 +173,7 @@ function run(seed: number, steps: number): Map<string, number> {
         const id = pick(live);
         if (id === undefined) break;
         live.delete(id);
-        apply(jobEnded(state, id, exit(), now));
+        apply(jobEnded(state, id, { outcome: exit() }, now));
         break;
       }
       case 'kill':
