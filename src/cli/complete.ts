@@ -75,6 +75,8 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   GB: { kind: 'none' },
   'A-B[%N]': { kind: 'none' },
   name: { kind: 'none' },
+  /** A point in time (protocol/time-spec.ts): a few durations before now, to start from. */
+  WHEN: { kind: 'words', words: ['now', '6h', '1d', '2d', '1w', '30d'] },
 };
 
 /** The options every command and the tool itself take (commander adds them; they are not in `options`). */

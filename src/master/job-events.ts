@@ -86,7 +86,11 @@ export function jobEnded(state: MasterState, jobId: number, outcome: Outcome, no
     );
   } else effects.push({ type: 'put', job: finished, pos: null });
   // No reply waits on this commit, and the run file that records the end stays until it is done.
-  effects.push({ type: 'commitSoon', afterwards: [{ type: 'forget', jobId }] }, { type: 'releaseAtNextPass', jobId }, { type: 'dispatch' });
+  effects.push(
+    { type: 'commitSoon', afterwards: [{ type: 'forget', jobId }] },
+    { type: 'releaseAtNextPass', jobId, ended: finished.state.type },
+    { type: 'dispatch' },
+  );
   return effects;
 }
 
