@@ -62,7 +62,8 @@ export function tallyGrants(tally: ReportTally, rows: Iterable<GrantRecord>, per
   for (const r of rows) {
     const start = Math.max(r.grantedAt, from);
     const end = Math.min(r.releasedAt ?? now, to);
-    const grantedInside = r.grantedAt >= from && r.grantedAt < period.until;
+    // A row granted after `now` (while the report was read) is not in it.
+    const grantedInside = r.grantedAt >= from && r.grantedAt < period.until && r.grantedAt <= now;
     if (end <= start && !grantedInside) continue;
     let t = tally.get(r.user);
     if (t === undefined) {

@@ -58,6 +58,7 @@ const migrations: ((db: Database.Database) => void)[] = [
         released REAL, ended TEXT, closed_by TEXT
       );
       CREATE INDEX ledger_open ON ledger (user, job_id) WHERE released IS NULL;
+      CREATE INDEX ledger_released ON ledger (released);
     `),
 ];
 
@@ -75,11 +76,17 @@ export function migrateAllocatorStore(db: Database.Database): void {
   }
 }
 
-/** Rows that overlap a period, read a part at a time (see readLedger). */
+/** Where the next part of a period's rows starts (after this release time and row). */
+export interface LedgerCursor {
+  released: number;
+  row: number;
+}
+
+/** Rows that may overlap a period, read a part at a time (see `page`). */
 export interface LedgerPage {
   rows: LedgerRow[];
-  /** Pass as `after` for the next part; null when this was the last. */
-  next: number | null;
+  /** Pass as `cursor` for the next part; null when this was the last. */
+  next: LedgerCursor | null;
 }
 
 interface RawRow {
@@ -102,18 +109,25 @@ export function ledgerStatements(db: Database.Database) {
     'UPDATE ledger SET released = MAX(?, granted), ended = ?, closed_by = ? WHERE user = ? AND job_id = ? AND released IS NULL',
   );
   const openRows = db.prepare('SELECT user, job_id FROM ledger WHERE released IS NULL');
+  const COLUMNS = 'row, user, job_id, node, cores, mem, granted, released, ended, closed_by';
+  // Both walk the index on `released`: a part costs the rows it returns, however old the ledger.
+  const held = db.prepare(`SELECT ${COLUMNS} FROM ledger INDEXED BY ledger_released WHERE released IS NULL`);
   const page = db.prepare(
-    'SELECT row, user, job_id, node, cores, mem, granted, released, ended, closed_by FROM ledger ' +
-      'WHERE row > ? AND granted < ? AND (released IS NULL OR released > ?) ORDER BY row LIMIT ?',
+    `SELECT ${COLUMNS} FROM ledger INDEXED BY ledger_released WHERE (released, row) > (?, ?) ORDER BY released, row LIMIT ?`,
   );
   const prune = db.prepare('DELETE FROM ledger WHERE released IS NOT NULL AND released < ?');
   return {
     open: (g: LedgerGrant) => open.run(g.user, g.jobId, g.node, g.cores, g.memGB, g.grantedAt),
     close: (user: string, jobId: number, at: number, by: LedgerCloser, ended: string | null) => close.run(at, ended, by, user, jobId),
     openRows: () => (openRows.all() as { user: string; job_id: number }[]).map((r) => ({ user: r.user, jobId: r.job_id })),
-    /** Rows after row `after` granted before `until` and not released by `since`, at most `limit`. */
-    page(after: number, since: number, until: number, limit: number): LedgerPage {
-      const raw = page.all(after, until, since, limit) as RawRow[];
+    /**
+     * The rows not released by `since`, a part at a time: first (cursor null)
+     * every row still held (at most one per slot), then the released ones in
+     * order of release, at most `limit` a part. Rows granted after the
+     * period come too: the report's fold skips them.
+     */
+    page(cursor: LedgerCursor | null, since: number, limit: number): LedgerPage {
+      const raw = (cursor === null ? held.all() : page.all(cursor.released, cursor.row, limit)) as RawRow[];
       const rows = raw.map((r) => ({
         row: r.row,
         user: r.user,
@@ -126,7 +140,9 @@ export function ledgerStatements(db: Database.Database) {
         ended: r.ended,
         closedBy: r.closed_by,
       }));
-      return { rows, next: raw.length === limit ? raw[raw.length - 1]!.row : null };
+      const last = raw[raw.length - 1];
+      if (cursor === null) return { rows, next: { released: since, row: Number.MAX_SAFE_INTEGER } };
+      return { rows, next: raw.length === limit && last !== undefined ? { released: last.released!, row: last.row } : null };
     },
     prune: (before: number) => prune.run(before).changes,
   };

@@ -13,7 +13,14 @@
  */
 import { QpyError } from '../errors.js';
 import { openLockedDatabase } from './sqlite.js';
-import { ledgerStatements, migrateAllocatorStore, type LedgerCloser, type LedgerGrant, type LedgerPage } from './allocator-ledger.js';
+import {
+  ledgerStatements,
+  migrateAllocatorStore,
+  type LedgerCloser,
+  type LedgerCursor,
+  type LedgerGrant,
+  type LedgerPage,
+} from './allocator-ledger.js';
 
 export interface StoredSlot {
   user: string;
@@ -59,8 +66,8 @@ export interface AllocatorStore {
   closeGrant(user: string, jobId: number, at: number, by: LedgerCloser, ended: string | null): void;
   /** The slots whose ledger row is open, as committed (read at start). */
   openGrants(): { user: string; jobId: number }[];
-  /** Ledger rows after row `after` that overlap [since, until), at most `limit` (read what is committed: commit first). */
-  ledgerPage(after: number, since: number, until: number, limit: number): LedgerPage;
+  /** The next part of the ledger rows not released by `since` (see allocator-ledger.ts; reads what is committed: commit first). */
+  ledgerPage(cursor: LedgerCursor | null, since: number, limit: number): LedgerPage;
   /** Delete the ledger rows released before `before`; resolves with how many, once durable. */
   pruneLedger(before: number): Promise<number>;
   /** Resolves when every change asked for so far is durable. */
@@ -184,7 +191,7 @@ export function openAllocatorStore(path: string): AllocatorStore {
     openGrant: (g) => queue(() => ledger.open(g)),
     closeGrant: (user, jobId, at, by, ended) => queue(() => ledger.close(user, jobId, at, by, ended)),
     openGrants: () => ledger.openRows(),
-    ledgerPage: (after, since, until, limit) => ledger.page(after, since, until, limit),
+    ledgerPage: (cursor, since, limit) => ledger.page(cursor, since, limit),
     pruneLedger(before) {
       let count = 0;
       queue(() => (count = ledger.prune(before)));

@@ -2,7 +2,8 @@
  * The ledger in qpy-multiuser's store: a store from before the ledger
  * (schema version 0) gains it at start, with a row opened for each slot it
  * holds; rows released longer ago than the retention are pruned, open ones
- * never; a store from a newer qpy is refused.
+ * never; a store from a newer qpy is refused; a report read while slots
+ * are released counts each once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,10 @@ import { openAllocatorStore } from '../../../src/store/allocator-store.js';
 import { ALLOCATOR_SCHEMA_VERSION } from '../../../src/store/allocator-ledger.js';
 import { tempDir } from '../../helpers/temp.js';
 import { join } from 'node:path';
+import { createAllocator } from '../../../src/allocator/state.js';
+import { DEFAULT_RULES } from '../../../src/allocator/rules.js';
+import { makeReport } from '../../../src/daemons/multiuser/ledger.js';
+import type { MultiuserContext } from '../../../src/daemons/multiuser/context.js';
 
 test('a store from before the ledger gains it at start, with an open row for each slot it held', async () => {
   await using mu = testMultiuser({ nodes: 'n1 address=localhost cores=4 memory=16\n', users: ['alice'], env: { QPY_PROBE_MS: '0' } });
@@ -53,24 +58,44 @@ test('pruning: rows released before the cut go, open and later ones stay; a newe
   grant(3, 7 * day); // the same job again, held now
   store.closeGrant('u', 9, 8 * day, 'release', 'done'); // no such row: nothing happens
   assert.equal(await store.pruneLedger(2 * day), 1);
+  // Read in parts: the held rows first, then the released ones by release, two at a time.
+  const show = (rows: { jobId: number; releasedAt: number | null }[]) =>
+    rows.map((r) => [r.jobId, r.releasedAt === null ? null : r.releasedAt / day]);
+  const held = store.ledgerPage(null, -1, 2);
+  assert.deepEqual(show(held.rows), [[3, null]]);
+  const first = store.ledgerPage(held.next, -1, 2);
+  assert.deepEqual(show(first.rows), [
+    [2, 5],
+    [3, 6],
+  ]);
+  assert.deepEqual(store.ledgerPage(first.next, -1, 2), { rows: [], next: null }, 'the next part goes on after the last row read');
   assert.deepEqual(
-    store.ledgerPage(0, -1, 100 * day, 10).rows.map((r) => [r.jobId, r.releasedAt === null ? null : r.releasedAt / day]),
-    [
-      [2, 5],
-      [3, 6],
-      [3, null],
-    ],
-  );
-  const page = store.ledgerPage(0, -1, 100 * day, 2);
-  assert.equal(page.rows.length, 2);
-  assert.deepEqual(
-    store.ledgerPage(page.next!, -1, 100 * day, 2).rows.map((r) => r.releasedAt),
-    [null],
-    'the next part goes on after the last row read',
+    show(store.ledgerPage(store.ledgerPage(null, 5.5 * day, 9).next, 5.5 * day, 9).rows),
+    [[3, 6]],
+    'after the held rows: only those released after the period’s start',
   );
   store.close();
   const db = new Database(path);
   db.pragma(`user_version = ${ALLOCATOR_SCHEMA_VERSION + 1}`);
   db.close();
   assert.throws(() => openAllocatorStore(path), /newer than this qpy-multiuser/);
+});
+
+test('a report counts a slot released while it reads the ledger once, up to the report’s now', async () => {
+  await using dir = tempDir('qpy-ledger-');
+  const store = openAllocatorStore(join(dir.path, 'multiuser.db'));
+  const H = 3_600_000;
+  store.openGrant({ user: 'u', jobId: 1, node: 'n1', cores: 2, memGB: 1, grantedAt: 0 });
+  await store.commit();
+  const state = createAllocator([], DEFAULT_RULES);
+  const ctx = { store, state, now: () => 1 * H } as unknown as MultiuserContext;
+  const report = makeReport(ctx, null, null);
+  // Released after the report read it as held, before it reads the released rows.
+  store.closeGrant('u', 1, 1 * H + 1000, 'release', 'done');
+  const r = await report;
+  store.close();
+  assert.deepEqual(
+    r.users.map((u) => [u.name, u.coreHours, u.jobs]),
+    [['u', 2, 1]],
+  );
 });
