@@ -146,6 +146,10 @@ export const timing = {
   get notifyTimeoutMs() {
     return envInt('QPY_NOTIFY_TIMEOUT_MS', 60_000);
   },
+  /** qpy-multiuser's ledger keeps rows released this many days ago at most (pruned daily); 0: keeps them all. */
+  get ledgerDays() {
+    return envInt('QPY_LEDGER_DAYS', 365);
+  },
   /** At a certificate rotation, qpy-multiuser waits this long for its connected masters to store the new fingerprint. */
   get certificateConfirmMs() {
     return envInt('QPY_CERTIFICATE_CONFIRM_MS', 10_000);

@@ -20,6 +20,8 @@ import { pidAlive } from '../discovery.js';
 import { connectAdmin, runningPid } from './connect.js';
 import type { AdminToAllocator, AllocatorToAdmin } from '../protocol/admin-allocator.js';
 import { joinCodeText } from '../transport/invite.js';
+import { TIME_SPEC_FORMS } from '../protocol/time-spec.js';
+import { formatReport, reportJson, timeOption } from './format-report.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -73,6 +75,15 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
         : formatStatus(r.status),
     );
   }).option('--json', 'print one JSON document instead of the tables');
+  const report = add('report', 'Show each user’s core-hours, GB-hours, jobs and failed jobs, and share against entitlement', async () => {
+    const o = report.opts<{ since?: string; until?: string; json?: boolean }>();
+    const now = Date.now();
+    const r = await ask({ type: 'report', since: timeOption('--since', o.since, now), until: timeOption('--until', o.until, now) });
+    if (r.type === 'report') out(o.json ? reportJson(r.report) : formatReport(r.report));
+  })
+    .option('--since <WHEN>', `the period's start (default: the oldest record): ${TIME_SPEC_FORMS}`)
+    .option('--until <WHEN>', 'the period’s end (default: now), in the same forms')
+    .option('--json', 'print one JSON document instead of the table');
   add('variables', 'Show the allocator’s counters, nodes and users, for debugging', async () => {
     const r = await ask({ type: 'variables' });
     if (r.type === 'text') out(r.text);

@@ -78,9 +78,10 @@ export const OPTION_VALUES: Readonly<Record<string, Completion>> = {
   name: { kind: 'none' },
   NAME: { kind: 'none' },
   PATTERN: { kind: 'files' },
-  WHEN: { kind: 'none' },
   FMT: { kind: 'none' },
   EVENT: { kind: 'words', words: NOTIFY_WHEN },
+  /** A point in time (protocol/time-spec.ts): a few durations before now, to start from. */
+  WHEN: { kind: 'words', words: ['now', '6h', '1d', '2d', '1w', '30d'] },
 };
 
 /** The options every command and the tool itself take (commander adds them; they are not in `options`). */

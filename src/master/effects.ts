@@ -35,8 +35,11 @@ export type Effect =
   | { type: 'kill'; job: Job }
   /** Give a job's slot back to the allocator now. */
   | { type: 'release'; jobId: number }
-  /** Give it back when the next dispatch pass starts, in the same turn as the requests that may reuse it. */
-  | { type: 'releaseAtNextPass'; jobId: number }
+  /**
+   * Give it back when the next dispatch pass starts, in the same turn as the requests that may reuse it.
+   * `ended`: the run's final status when it ended (qpy-multiuser's ledger counts failures by it).
+   */
+  | { type: 'releaseAtNextPass'; jobId: number; ended?: string }
   /** The executor forgets a job's run files (its end is durable). */
   | { type: 'forget'; jobId: number }
   /** Find out whether these running jobs run (as for a restarted master). */

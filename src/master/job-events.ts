@@ -109,7 +109,11 @@ export function jobEnded(state: MasterState, jobId: number, end: RunEnd, now: nu
     );
   } else effects.push({ type: 'put', job: finished, pos: null });
   // No reply waits on this commit, and the run file that records the end stays until it is done.
-  effects.push({ type: 'commitSoon', afterwards: [{ type: 'forget', jobId }] }, { type: 'releaseAtNextPass', jobId }, { type: 'dispatch' });
+  effects.push(
+    { type: 'commitSoon', afterwards: [{ type: 'forget', jobId }] },
+    { type: 'releaseAtNextPass', jobId, ended: finished.state.type },
+    { type: 'dispatch' },
+  );
   return effects;
 }
 

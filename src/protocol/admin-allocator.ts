@@ -3,10 +3,11 @@
  * admin key) and the `qpy-multiuser` daemon; and the one-request link a new
  * user's `qpy join` opens with its invitation code (role `join`).
  */
-import { arrayOf, bool, int, literal, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 import { fingerprintSchema } from './master-allocator.js';
+import { usageReportSchema } from './usage-report.js';
 
 const id = int;
 const name = strMax(256);
@@ -29,6 +30,8 @@ export const adminToAllocatorSchema = tagged({
   finish: obj({ type: literal('finish'), id }),
   /** Make a new TLS key and certificate, tell the connected masters its fingerprint, then serve it. */
   rotateCertificate: obj({ type: literal('rotateCertificate'), id }),
+  /** Each user's use of the cluster over [since, until) (ms since the epoch; since null: from the oldest row kept; until null: now). */
+  report: obj({ type: literal('report'), id, since: nullable(num), until: nullable(num) }),
 });
 export type AdminToAllocator = Infer<typeof adminToAllocatorSchema>;
 
@@ -69,6 +72,7 @@ export const allocatorToAdminSchema = tagged({
     confirmed: int,
     invitations: int,
   }),
+  report: obj({ type: literal('report'), id, report: usageReportSchema }),
   error: errorReplySchema,
 });
 export type AllocatorToAdmin = Infer<typeof allocatorToAdminSchema>;

@@ -63,8 +63,13 @@ export const masterToAllocatorSchema = tagged({
   register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize }),
   /** Ask for a slot for one queued job. */
   request: obj({ type: literal('request'), id, user, jobId, demand: demandSchema, queueSize }),
-  /** A job ended: give its slot back. */
-  release: obj({ type: literal('release'), id, user, jobId, queueSize }),
+  /**
+   * A job ended: give its slot back. `ended`: how the run ended when it did
+   * (its final status word: `done`, `failed`, `killed`, `node_failed`, …);
+   * absent when the slot comes back unused (the job never started). Only
+   * qpy-multiuser's ledger keeps it, to count failed jobs.
+   */
+  release: obj({ type: literal('release'), id, user, jobId, queueSize, ended: optional(nameMax(32)) }),
   /** Could any node ever run this? Asked at submission, so impossible jobs are refused at once. */
   feasible: obj({ type: literal('feasible'), id, user, demand: demandSchema }),
   status: obj({ type: literal('status'), id, user }),

@@ -4,7 +4,8 @@
  * daemon that forgot them could grant a busy core to someone else. Also the
  * users in registration order (the order that gets an even split's
  * remainder) and whether the admin removed them, drained nodes, pending
- * invitations, and the last good nodes and rules files.
+ * invitations, and the last good nodes and rules files. And the ledger of
+ * every grant, for the admin's accounting (allocator-ledger.ts).
  *
  * Changes asked for in one turn of the event loop share one transaction (one
  * fsync); `commit()` resolves once they are durable, and the daemon answers a
@@ -12,6 +13,14 @@
  */
 import { QpyError } from '../errors.js';
 import { openLockedDatabase } from './sqlite.js';
+import {
+  ledgerStatements,
+  migrateAllocatorStore,
+  type LedgerCloser,
+  type LedgerCursor,
+  type LedgerGrant,
+  type LedgerPage,
+} from './allocator-ledger.js';
 
 export interface StoredSlot {
   user: string;
@@ -51,6 +60,16 @@ export interface AllocatorStore {
   putInvite(invite: StoredInvite): void;
   deleteInvite(user: string): void;
   setMeta(key: string, value: string): void;
+  /** Open a ledger row for a new grant (with the putSlot or replaceSlots that stores the slot). */
+  openGrant(grant: LedgerGrant): void;
+  /** Close the open ledger row of this slot, if any, at `at` (with the change that deletes the slot). */
+  closeGrant(user: string, jobId: number, at: number, by: LedgerCloser, ended: string | null): void;
+  /** The slots whose ledger row is open, as committed (read at start). */
+  openGrants(): { user: string; jobId: number }[];
+  /** The next part of the ledger rows not released by `since` (see allocator-ledger.ts; reads what is committed: commit first). */
+  ledgerPage(cursor: LedgerCursor | null, since: number, limit: number): LedgerPage;
+  /** Delete the ledger rows released before `before`; resolves with how many, once durable. */
+  pruneLedger(before: number): Promise<number>;
   /** Resolves when every change asked for so far is durable. */
   commit(): Promise<void>;
   close(): void;
@@ -76,8 +95,12 @@ export function openAllocatorStore(path: string): AllocatorStore {
     synchronous: 'NORMAL',
     daemon: 'qpy-multiuser',
     hint: 'stop it first with: qpy-admin finish',
-    init: (d) => d.exec(SCHEMA),
+    init: (d) => {
+      d.exec(SCHEMA);
+      migrateAllocatorStore(d);
+    },
   });
+  const ledger = ledgerStatements(db);
   const st = {
     putUser: db.prepare(
       'INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ' +
@@ -165,6 +188,15 @@ export function openAllocatorStore(path: string): AllocatorStore {
     putInvite: (i) => queue(() => st.putInvite.run(i.user, i.key, i.expiresAt)),
     deleteInvite: (user) => queue(() => st.delInvite.run(user)),
     setMeta: (key, value) => queue(() => st.putMeta.run(key, value)),
+    openGrant: (g) => queue(() => ledger.open(g)),
+    closeGrant: (user, jobId, at, by, ended) => queue(() => ledger.close(user, jobId, at, by, ended)),
+    openGrants: () => ledger.openRows(),
+    ledgerPage: (cursor, since, limit) => ledger.page(cursor, since, limit),
+    pruneLedger(before) {
+      let count = 0;
+      queue(() => (count = ledger.prune(before)));
+      return this.commit().then(() => count);
+    },
     commit() {
       if (!scheduled && pending.length === 0) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));

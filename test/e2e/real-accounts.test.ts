@@ -1,7 +1,8 @@
 /**
  * Issue 12 with real Unix accounts (as root, as CI runs): an admin account
  * runs qpy-multiuser over 3 sshd nodes; alice, bob and carol join with the
- * codes it prints and run jobs on the nodes under their own uids; mallory is
+ * codes it prints and run jobs on the nodes under their own uids, which the
+ * admin's `qpy-admin report` accounts for, each user apart; mallory is
  * a local account that was never added. The happy path first, then the
  * attacks of the issue on joining and authenticating: a stolen join code, a
  * re-invited user's old key, qpy-admin run by a user who may not read the
@@ -21,6 +22,7 @@ import { waitFor } from '../helpers/wait.js';
 import type { Account } from '../helpers/accounts.js';
 import { readKey } from '../../src/transport/key.js';
 import { QpyError } from '../../src/errors.js';
+import type { UsageReport } from '../../src/protocol/usage-report.js';
 import { SITE, startAndJoin, submitted, until, usedBy } from './real-accounts-helpers.js';
 
 const s = useSite(SITE);
@@ -72,8 +74,22 @@ test(
         `ran on an sshd node, not ${JSON.stringify(node)}`,
       );
     }
+    // The admin's report names each real user with the run they made, its core-hours those of the job within 1 %.
+    await waitFor(async () => (await site.status()).users.every((x) => x.usedCores === 0), { what: 'every slot back' });
+    const report = JSON.parse(await site.adminOk(['report', '--json'])) as UsageReport;
+    for (const u of users) {
+      const mine = report.users.find((x) => x.name === u.name);
+      const job = (JSON.parse(await site.ok(u, ['check', '--json', String(ids.get(u))])) as { jobs: CheckedRun[] }).jobs[0]!;
+      const hours = (job.state.endedAt - job.state.startedAt) / 3_600_000;
+      assert.equal(mine?.jobs, 1, `${u.name} in the report: ${JSON.stringify(report.users)}`);
+      assert.ok(Math.abs(mine!.coreHours - hours) <= 0.01 * hours, `${u.name}: ${mine!.coreHours} core-hours, the job ${hours}`);
+    }
   },
 );
+
+interface CheckedRun {
+  state: { startedAt: number; endedAt: number };
+}
 
 /** Mallory's watcher: every command line containing "join" that appears in /proc, one JSON string a line, until its stdin closes. */
 const WATCHER = `const fs = require('fs'); const seen = new Set(); let on = true;

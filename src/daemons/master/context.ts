@@ -52,10 +52,10 @@ export interface Dispatcher {
   kill(job: Job): void;
   /** Start a job committed as running; resolves once its launch is settled. */
   launch(job: Job): Promise<void>;
-  /** Give a job's slot back to the allocator. */
-  release(jobId: number): Promise<void>;
+  /** Give a job's slot back to the allocator; `ended`: its final status, when its run ended (qpy-multiuser counts failures). */
+  release(jobId: number, ended?: string): Promise<void>;
   /** Give it back when the next pass starts, in the same turn as the requests that may reuse the slot. */
-  releaseAtNextPass(jobId: number): void;
+  releaseAtNextPass(jobId: number, ended?: string): void;
   /** Find out whether these running jobs run (adopt.ts), again until their nodes answer. */
   adopt(jobs: Job[]): void;
   /** Resolves when no pass is running or pending and no launch awaits its node's answer. */

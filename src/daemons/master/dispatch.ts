@@ -31,7 +31,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
   let again = false;
   let idleWaiters: (() => void)[] = [];
   /** Slots of ended jobs, given back when the next pass starts. */
-  const endedSlots: number[] = [];
+  const endedSlots: { jobId: number; ended: string | undefined }[] = [];
   /** Launches sent and not yet answered: a pass does not wait for them (the next one may start meanwhile); idle() does. */
   const launching = new Set<Promise<void>>();
   /** Kills under way: a job's end is recorded only once its whole process group is gone. */
@@ -51,7 +51,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     const wait = lastPassAt + PASS_GAP_MS - performance.now();
     const start = () => {
       lastPassAt = performance.now();
-      for (const id of endedSlots.splice(0)) void release(id);
+      for (const s of endedSlots.splice(0)) void release(s.jobId, s.ended);
       pass()
         .catch((err) => rt.log(`dispatch failed: ${(err as Error).stack ?? err}`))
         .finally(() => {
@@ -118,8 +118,14 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     }
   }
 
-  async function release(jobId: number): Promise<void> {
-    const reply = await rt.allocator.request({ type: 'release', user: rt.user, jobId, queueSize: rt.state.queue.length });
+  async function release(jobId: number, ended?: string): Promise<void> {
+    const reply = await rt.allocator.request({
+      type: 'release',
+      user: rt.user,
+      jobId,
+      queueSize: rt.state.queue.length,
+      ...(ended !== undefined ? { ended } : {}),
+    });
     if (reply.type === 'error') rt.log(`release of job ${jobId}: ${reply.message}`);
   }
 
@@ -147,7 +153,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     kill,
     launch,
     release,
-    releaseAtNextPass: (jobId) => void endedSlots.push(jobId),
+    releaseAtNextPass: (jobId, ended) => void endedSlots.push({ jobId, ended }),
     adopt: (jobs) =>
       void adoptRunning(rt, dispatcher, jobs).catch((e: Error) =>
         rt.log(`adoption of job${jobs.length === 1 ? '' : 's'} ${jobs.map((j) => j.id).join(' ')} failed: ${e.message}`),

@@ -60,7 +60,7 @@ export async function carryOut(rt: Runtime, d: Dispatcher, effects: readonly Eff
         void d.release(e.jobId);
         break;
       case 'releaseAtNextPass':
-        d.releaseAtNextPass(e.jobId);
+        d.releaseAtNextPass(e.jobId, e.ended);
         break;
       case 'forget':
         rt.executor.forget(e.jobId);

@@ -172,7 +172,7 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
     void rt.committer
       .flush()
       .catch(() => undefined)
-      .then(() => Promise.all(failed.map((id) => dispatcher.release(id))))
+      .then(() => Promise.all(failed.map((id) => dispatcher.release(id, 'node_failed'))))
       .finally(() => dispatcher.poke());
   }
 

@@ -36,6 +36,7 @@ import { prepareAdminDir } from './admin-dir.js';
 import { certificateAtStart, type Certificate } from './tls-certificate.js';
 import { isLoopback } from '../../protocol/cluster.js';
 import { certificateRotator } from './certificate-rotation.js';
+import { pruneLedgerDaily, recordReaped } from './ledger.js';
 
 export interface MultiuserOptions {
   paths?: MultiuserPaths;
@@ -81,6 +82,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       log('stopping');
       prober?.close();
       deadMasters?.close();
+      stopPruning?.();
       await server?.close();
       await store.commit().catch(() => undefined);
       store.close();
@@ -115,6 +117,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   };
   let prober: Prober | null = null;
   let deadMasters: DeadMasterWatch | null = null;
+  let stopPruning: (() => void) | null = null;
   const ctx: MultiuserContext = {
     paths,
     state,
@@ -220,12 +223,14 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     graceMs: timing.masterGraceMs,
     now: Date.now,
     log,
-    released: (user) => {
+    released: (user, slots) => {
+      recordReaped(ctx, user, slots);
       persistUser(ctx, user);
       void store.commit().catch((err: Error) => log(`store: ${err.message}`));
       wake();
     },
   });
+  if (timing.ledgerDays > 0) stopPruning = pruneLedgerDaily(store, timing.ledgerDays, Date.now, log);
   advertise(server.port);
   log(
     `started: pid ${process.pid}, ${host}:${server.port}` +

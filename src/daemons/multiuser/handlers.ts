@@ -24,6 +24,7 @@ import { describeLimits } from '../../allocator/limits-file.js';
 import { hostPort, notAllowed, userKeyPath } from './auth.js';
 import type { Peer } from '../../transport/server.js';
 import type { MultiuserContext } from './context.js';
+import { makeReport, recordSlotChanges, slotsBefore } from './ledger.js';
 
 /** How long an invitation code stays valid. */
 export const INVITE_TTL_MS = 24 * 3600 * 1000;
@@ -56,7 +57,10 @@ export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator
   }
   // A master that reaches a node the probes find down: probe it now rather than at the next retry.
   if (msg.type === 'nodeLink' && msg.reachable && ctx.state.nodeByName.get(msg.node)?.up === false) ctx.probe([msg.node]);
+  const before = slotsBefore(ctx.state, msg);
   const reply = handleMasterMessage(ctx.state, msg, { trustRegistrations: false });
+  if (before !== null)
+    recordSlotChanges(ctx, before, msg.type === 'register' ? 'register' : 'release', msg.type === 'release' ? (msg.ended ?? null) : null);
   if (reply.type === 'registered' && reply.refused.length > 0)
     ctx.log(
       `register of ${msg.user}: refused ${reply.refused.length} reported slot(s), never counted: jobs ${reply.refused
@@ -99,7 +103,7 @@ function fileResult<T>(ctx: MultiuserContext, key: string, read: () => T & { tex
 /** An admin command. */
 export async function handleAdmin(ctx: MultiuserContext, msg: AdminToAllocator): Promise<AllocatorToAdmin> {
   const reply = await adminCommand(ctx, msg);
-  if (msg.type !== 'status' && msg.type !== 'variables') ctx.wake();
+  if (msg.type !== 'status' && msg.type !== 'variables' && msg.type !== 'report') ctx.wake();
   return reply;
 }
 
@@ -231,6 +235,8 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
         message: drained ? `Node ${msg.node} drained: it takes no new jobs; its running jobs go on.` : `Node ${msg.node} takes jobs again.`,
       };
     }
+    case 'report':
+      return { type: 'report', id: msg.id, report: await makeReport(ctx, msg.since, msg.until) };
     case 'finish':
       setImmediate(() => ctx.finish());
       return { type: 'finishing', id: msg.id, pid: process.pid };

@@ -2,7 +2,8 @@
  * The allocation the qpy-multiuser daemon starts from: the store as loaded
  * (repaired of rows an older version may have kept), the admin's nodes and
  * rules files in force (the last good copy of any that is wrong), and the
- * users, slots, drained nodes and invitations the store remembers. Kept
+ * users, slots, drained nodes and invitations the store remembers, with the
+ * ledger's open rows made to match the slots. Kept
  * apart from daemon.ts, which serves what this returns.
  */
 import type { MultiuserPaths } from '../../config.js';
@@ -13,6 +14,7 @@ import type { AllocatorSnapshot, AllocatorStore } from '../../store/allocator-st
 import { repairSnapshot } from '../../store/allocator-repair.js';
 import type { Log } from '../shared/log.js';
 import { limitsInForce, nodesInForce, rulesInForce } from './config.js';
+import { reconcileLedger } from './ledger.js';
 
 /** What start-up restored, for the daemon to serve. */
 export interface RestoredAllocation {
@@ -71,6 +73,7 @@ export async function restoreAllocation(paths: MultiuserPaths, store: AllocatorS
   const state = createAllocator(nodes.value, rules.value);
   state.limits = limits.value;
   restore(state, snap, log);
+  reconcileLedger(store, state, Date.now(), log);
   const invites = new Map(snap.invites.map((i) => [i.user, { key: i.key, expiresAt: i.expiresAt }]));
   await store.commit();
   return { state, meta, problems, invites, nodesText: nodes.text };

@@ -55,6 +55,11 @@ test('a master away past its grace: slots of ended jobs are released and waiting
     await waitFor(async () => (await used(mu, 'alice')) === 1, { what: 'the slot of the ended job released', timeoutMs: 15_000 });
     await waitFor(() => wakes > 0, { what: 'bob woken' });
     assert.match(mu.log(), /user alice: master away \d+ s; released 1 slot\(s\) whose jobs have ended \(job 2 on n1\)/);
+    // The ledger closed the reaped slot's row, and alice still has her two runs, one of them still held.
+    const ledger = await mu.admin();
+    const r = await ledger.request({ type: 'report', since: null, until: null });
+    ledger.close();
+    assert.deepEqual(r.type === 'report' && r.report.users.map((u) => [u.name, u.jobs]), [['alice', 2]]);
     // Bob's master is connected: his slot stays though no wrapper of his runs.
     assert.equal((await bob.request({ type: 'request', user: 'bob', jobId: 7, demand, queueSize: 1 })).type, 'granted');
     const releasedBefore = mu.log().split('released').length;

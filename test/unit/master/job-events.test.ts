@@ -101,6 +101,11 @@ test('an end: done or failed, committed soon, run file forgotten after, slot bac
   const soon = effects.find((e) => e.type === 'commitSoon');
   assert.deepEqual(soon?.type === 'commitSoon' && kinds(soon.afterwards), ['forget']);
   assert.equal(core.state.jobs.get(j.id)!.state.type, 'done');
+  assert.deepEqual(
+    effects.find((e) => e.type === 'releaseAtNextPass'),
+    { type: 'releaseAtNextPass', jobId: j.id, ended: 'done' },
+    'the release says how the run ended (qpy-multiuser counts failures)',
+  );
   assert.deepEqual(jobEnded(core.state, j.id, { outcome: EXIT1 }, 60), [], 'a second end changes nothing');
 });
 
@@ -108,6 +113,7 @@ test('retry policy: a failure with --retry left is queued again as a new attempt
   const core = makeCore();
   const j = starting(core, { retries: 2 });
   const first = jobEnded(core.state, j.id, { outcome: EXIT1 }, 50);
+  assert.equal(first.find((e) => e.type === 'releaseAtNextPass')?.ended, 'failed', 'a run retried still ended failed');
   assert.ok(first.some((e) => e.type === 'log' && e.text.includes('attempt 2 of 3')));
   let now = core.state.jobs.get(j.id)!;
   assert.equal(now.state.type, 'queue');
