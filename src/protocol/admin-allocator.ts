@@ -3,11 +3,14 @@
  * admin key) and the `qpy-multiuser` daemon; and the one-request link a new
  * user's `qpy join` opens with its invitation code (role `join`).
  */
-import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
+import { arrayOf, bool, int, intIn, literal, nullable, num, obj, oneOf, optional, strMax, tagged, type Infer } from './schema.js';
 import { clusterStatusSchema } from './cluster.js';
 import { errorReplySchema } from './user-master.js';
 import { fingerprintSchema } from './master-allocator.js';
 import { usageReportSchema } from './usage-report.js';
+
+/** A point in time as the report takes it: whole ms since the epoch, within what a Date can hold. */
+const moment = intIn(0, 8_640_000_000_000_000);
 
 const id = int;
 const name = strMax(256);
@@ -31,7 +34,7 @@ export const adminToAllocatorSchema = tagged({
   /** Make a new TLS key and certificate, tell the connected masters its fingerprint, then serve it. */
   rotateCertificate: obj({ type: literal('rotateCertificate'), id }),
   /** Each user's use of the cluster over [since, until) (ms since the epoch; since null: from the oldest row kept; until null: now). */
-  report: obj({ type: literal('report'), id, since: nullable(num), until: nullable(num) }),
+  report: obj({ type: literal('report'), id, since: nullable(moment), until: nullable(moment) }),
 });
 export type AdminToAllocator = Infer<typeof adminToAllocatorSchema>;
 
