@@ -9,7 +9,9 @@
  *
  * Lines on the agent's stdout (each written by one write(2), so the lines of
  * wrappers and of the agent never interleave):
- *   R <agent pid> <block|line>    ready (after init); `block`: requests may come framed (see frameRequests)
+ *   R <agent pid> <block|line> <proc|none>
+ *                                 ready (after init); `block`: requests may come framed (see frameRequests);
+ *                                 `proc`: it keeps limits and measures usage from /proc, `none`: it cannot
  *   X <reason>                    init failed (then the agent exits)
  *   S <tag> <pid> <key>           a job was started (pid = its process group) under run key <key>
  *   E <key> <status> [<limit>] [<usage>]  a job ended (told by the agent that waits for it, or by its
@@ -33,6 +35,7 @@
  * which wakes at least every 0.1 s while jobs run, checks the limits, and
  * once a second samples every job from /proc.
  */
+import type { LimitsMethod } from '../protocol/cluster.js';
 import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME, type EndNotice } from './wrapper.js';
 import { WAITER } from './agent-waiter.js';
 import { directArgv } from './direct-exec.js';
@@ -117,7 +120,9 @@ export function agentInit(runDir: string): string {
     // already started: measured 790 → 600 jobs/s over 20,000 jobs): bash 4.4+ waits for each one as it
     // ends (agent-waiter.ts), an older bash disowns each one at once, sh drops finished ones through `jobs`.
     `_QR=line; _q_status() { :; }; if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; _q_forget() { disown "$1"; }; if [ "\${BASH_VERSION%%.*}" -gt 4 ] || case $BASH_VERSION in 4.[4-9]*) true;; *) false;; esac; then eval ${shellQuote(BASH_ONLY)}; _QR=block; fi; else _QL=setsid; _q_forget() { jobs >/dev/null; }; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
-    'echo "R $$ $_QR"; if [ $_QR = block ]; then _q_loop; exit; fi',
+    // Limits and usage need the waiter (bash 4.4+) and /proc.
+    `_QK=none; [ $_QR = block ] && [ -r /proc/$$/statm ] && _QK=proc`,
+    'echo "R $$ $_QR $_QK"; if [ $_QR = block ]; then _q_loop; exit; fi',
     '',
   ].join('\n');
 }
@@ -131,6 +136,9 @@ export function agentInit(runDir: string): string {
 export function frameRequests(requests: string, reader: AgentReader): string {
   return reader === 'block' ? `_q_b ${Buffer.byteLength(requests)};\n${requests}` : requests;
 }
+
+/** How an agent keeps time and memory limits and measures usage (its `R` line): from /proc, or not at all. */
+export type { LimitsMethod };
 
 /** How an agent reads its requests (its `R` line). */
 export type AgentReader = 'block' | 'line';
@@ -192,7 +200,7 @@ export type Liveness = 'gone' | 'alive' | 'other';
 const LIVENESS: Liveness[] = ['gone', 'alive', 'other'];
 
 export type AgentLine =
-  | { type: 'ready'; pid: number; reader: AgentReader }
+  | { type: 'ready'; pid: number; reader: AgentReader; limits: LimitsMethod }
   | { type: 'failed'; reason: string }
   | { type: 'started'; tag: number; pid: number; key: string }
   | ({ type: 'ended' } & EndNotice)
@@ -208,8 +216,8 @@ const LIVE = new RegExp(`^L (\\d+) (${RUN_KEY}) ([012])(?: (\\d+))?$`);
 /** Parse one line of the agent's stdout; null for anything else. */
 export function parseAgentLine(line: string): AgentLine | null {
   let m: RegExpExecArray | null;
-  if ((m = /^R (\d+)(?: (block|line))?$/.exec(line)))
-    return { type: 'ready', pid: Number(m[1]), reader: m[2] === 'block' ? 'block' : 'line' };
+  if ((m = /^R (\d+)(?: (block|line))?(?: (proc|none))?$/.exec(line)))
+    return { type: 'ready', pid: Number(m[1]), reader: m[2] === 'block' ? 'block' : 'line', limits: m[3] === 'proc' ? 'proc' : 'none' };
   if ((m = /^X (.*)$/.exec(line))) return { type: 'failed', reason: m[1]! };
   if ((m = STARTED.exec(line))) return { type: 'started', tag: Number(m[1]), pid: Number(m[2]), key: m[3]! };
   const notice = parseEndNotice(line);

@@ -9,7 +9,7 @@
  */
 import { QpyError } from '../errors.js';
 import type { EndNotice } from './wrapper.js';
-import { agentInit, frameRequests, parseAgentLine, type AgentLine, type AgentReader } from './agent-script.js';
+import { agentInit, frameRequests, parseAgentLine, type AgentLine, type AgentReader, type LimitsMethod } from './agent-script.js';
 
 /** The agent's streams, as a transport gives them. */
 export interface AgentChannel {
@@ -31,6 +31,8 @@ export interface AgentSession {
   request(build: (tag: number) => string): Promise<AgentLine[]>;
   /** Resolves when the session has died, with the reason. */
   readonly closed: Promise<string>;
+  /** How this agent keeps limits and measures usage (its `R` line). */
+  readonly limits: LimitsMethod;
   close(): void;
 }
 
@@ -51,6 +53,7 @@ export async function startAgent(
   let tag = 0;
   let dead: string | null = null;
   let reader: AgentReader = 'line';
+  let limits: LimitsMethod = 'none';
   let onClosed!: (why: string) => void;
   const closed = new Promise<string>((r) => (onClosed = r));
   let ready!: { resolve(): void; reject(e: Error): void };
@@ -74,6 +77,7 @@ export async function startAgent(
     switch (ev.type) {
       case 'ready':
         reader = ev.reader;
+        limits = ev.limits;
         return ready.resolve();
       case 'failed':
         return die(ev.reason);
@@ -127,6 +131,7 @@ export async function startAgent(
       });
     },
     closed,
+    limits,
     close() {
       ch.end();
       die('closed');

@@ -4,6 +4,7 @@
  * (remote nodes). Jobs are started DETACHED: they survive the master's death,
  * and a restarted master re-adopts them with `adopt`.
  */
+import type { LimitsMethod } from './agent-script.js';
 import type { Outcome, Usage } from '../protocol/job.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { QpyError } from '../errors.js';
@@ -123,6 +124,12 @@ export interface Executor {
    * file system's copy). Empty when there is nothing more, or no file yet.
    */
   readOutput(jobId: number, path: string, offset: number, max: number): Promise<Buffer>;
+  /**
+   * How the agent on `node` keeps limits and measures usage: from /proc, or
+   * not at all (no bash 4.4 or no /proc there); null while no agent has
+   * started there yet.
+   */
+  limitsOn(node: string): LimitsMethod | null;
   /** Subscribe to job ends (exactly once per job per executor life). */
   onEnded(listener: (e: JobEnded) => void): void;
   /** Forget a job's run files once the master recorded its end durably. */

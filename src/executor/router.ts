@@ -31,6 +31,7 @@ export function createRouter(executorFor: (node: string) => Executor | undefined
     },
     killLeftover: (jobId, pid, graceMs) => nodeOf.get(jobId)?.killLeftover(jobId, pid, graceMs) ?? Promise.resolve(true),
     pidOf: (jobId) => nodeOf.get(jobId)?.pidOf(jobId) ?? null,
+    limitsOn: (node) => executorFor(node)?.limitsOn(node) ?? null,
     async readOutput(jobId, path, offset, max) {
       const ex = nodeOf.get(jobId);
       if (!ex) throw new QpyError('NOT_FOUND', `job ${jobId} is not running on a node this master watches`);

@@ -265,6 +265,7 @@ export function createTracker(opts: TrackerOptions): Executor {
       await link.session();
       return opts.transport.readRange(path, offset, max);
     },
+    limitsOn: () => link.current()?.limits ?? null,
     pidOf(jobId) {
       const t = jobs.get(jobId);
       return t && t.pid > 1 ? t.pid : null;

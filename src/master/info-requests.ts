@@ -5,6 +5,7 @@
  * on a node, the allocator's status), the daemon does it between two pure
  * steps named here.
  */
+import type { LimitsMethod } from '../protocol/cluster.js';
 import type { Job } from '../protocol/job.js';
 import type { AllocatorToMaster } from '../protocol/master-allocator.js';
 import type { CliToMaster, MasterToCli } from '../protocol/user-master.js';
@@ -102,12 +103,31 @@ export function outputPlan(core: MasterCore, req: Req<'output'>): { reply: Extra
   return { reply, read: job.state.type === 'running' && job.state.pid !== null ? job : null };
 }
 
-/** `qpy status`: the allocator's cluster status, with this master's own configuration problem among the warnings. */
-export function statusReply(core: MasterCore, reqId: number, reply: AllocatorToMaster, configProblem: QpyError | null): MasterToCli {
+/**
+ * `qpy status`: the allocator's cluster status, with this master's own
+ * configuration problem among the warnings, and how each node where it has
+ * an agent keeps limits (`limitsOn`: null where none has started yet): a
+ * node that cannot is named in a warning, since its jobs run unlimited.
+ */
+export function statusReply(
+  core: MasterCore,
+  reqId: number,
+  reply: AllocatorToMaster,
+  configProblem: QpyError | null,
+  limitsOn: (node: string) => LimitsMethod | null = () => null,
+): MasterToCli {
   if (reply.type === 'error') throw QpyError.fromReply(reply);
   if (reply.type !== 'status') throw new QpyError('INTERNAL', `allocator answered ${reply.type} to status`);
-  const warnings = configProblem ? [...reply.status.warnings, configProblem.message] : reply.status.warnings;
-  return { type: 'status', id: reqId, user: core.user, status: { ...reply.status, warnings } };
+  const warnings = configProblem ? [...reply.status.warnings, configProblem.message] : [...reply.status.warnings];
+  const nodes = reply.status.nodes.map((n) => {
+    const limits = limitsOn(n.name);
+    if (limits === 'none')
+      warnings.push(
+        `node ${n.name} keeps no time or memory limits, and measures no usage (no bash 4.4 or no /proc there): its jobs run unlimited`,
+      );
+    return limits === null ? n : { ...n, limits };
+  });
+  return { type: 'status', id: reqId, user: core.user, status: { ...reply.status, nodes, warnings } };
 }
 
 /** `qpy-master finish` (`qpy stop`): a graceful stop once the reply is sent; `pid` is the master's. */

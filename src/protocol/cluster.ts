@@ -4,6 +4,10 @@
  */
 import { arrayOf, bool, int, nullable, num, obj, oneOf, optional, str, type Infer } from './schema.js';
 
+/** How a node's agent keeps limits and measures usage (executor/agent-script.ts, its `R` line). */
+export const LIMITS_METHODS = ['proc', 'none'] as const;
+export type LimitsMethod = (typeof LIMITS_METHODS)[number];
+
 /** What the administrator's `limits` file may say of memory limits (see allocator/limits-file.ts). */
 export const MEMORY_POLICIES = ['on', 'required', 'off'] as const;
 
@@ -58,6 +62,12 @@ export const nodeViewSchema = obj({
   prefMulticore: bool,
   /** Users whose masters cannot reach the node, with the reason each reported (absent: none). */
   unreachableFor: optional(arrayOf(obj({ user: str, reason: str }))),
+  /**
+   * In a master's `status` only: how its agent there keeps time and memory
+   * limits and measures usage, `proc` (sampling /proc) or `none` (no bash 4.4
+   * or no /proc: not enforced); absent until it has started an agent there.
+   */
+  limits: optional(oneOf(LIMITS_METHODS)),
 });
 export type NodeView = Infer<typeof nodeViewSchema>;
 

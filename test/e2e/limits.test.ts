@@ -55,6 +55,9 @@ test('-m limits resident memory: a growing job ends out_of_memory, its neighbour
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'out_of_memory', { what: 'job 1 out_of_memory' });
   assert.equal(checkStatuses(await u.ok(['check'])).get(2)?.status, 'running', 'the neighbour goes on');
   assert.match(await u.ok(['check', '1']), /memory limit 0\.05 GB exceeded \(signal TERM\)\)$/m);
+  // status says how the node keeps limits (its agent samples /proc), and warns of none.
+  const st = JSON.parse(await u.ok(['status', '--json'])) as { nodes: { name: string; limits?: string }[]; warnings: string[] };
+  assert.deepEqual([st.nodes[0]?.name, st.nodes[0]?.limits, st.warnings], ['localhost', 'proc', []]);
   assert.match(await u.ok(['why', '1']), /ended out_of_memory, stopped when its resident memory went above its -m of 0\.05 GB/);
   writeFileSync(join(u.work, 'go'), '');
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(2)?.status === 'done', { what: 'job 2 done' });

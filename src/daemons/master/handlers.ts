@@ -81,7 +81,9 @@ export async function handleCli(ctx: MasterContext, req: CliToMaster): Promise<M
     case 'clean':
       return decided(ctx, onClean(ctx, req));
     case 'status':
-      return statusReply(ctx, req.id, await ctx.allocator.request({ type: 'status', user: ctx.user }), ctx.configProblem);
+      return statusReply(ctx, req.id, await ctx.allocator.request({ type: 'status', user: ctx.user }), ctx.configProblem, (node) =>
+        ctx.executor.limitsOn(node),
+      );
     case 'finish':
       return decided(ctx, onFinish(ctx, req, process.pid));
     case 'history':

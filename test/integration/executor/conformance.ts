@@ -67,6 +67,8 @@ export function conformance(tr: TransportUnderTest): void {
       const e = await ended(3);
       assert.deepEqual(e.outcome, { type: 'exit', code: 126 });
       assert.match(e.error ?? '', /does not exist/);
+      // How its agent keeps limits and measures usage, as status shows it: bash 4.4+ with /proc does, sh cannot.
+      assert.equal(ex.limitsOn(tr.nodeName), agentShell === 'sh' ? 'none' : 'proc');
       // A plain command whose program is a script without #! runs under sh, as with sh -c; one
       // missing ends 127 with the shell's word in job_N.err.
       writeFileSync(join(wd, 'nosb'), '[ -n "$BASH_VERSION" ] && echo bash || echo sh\n', { mode: 0o755 });

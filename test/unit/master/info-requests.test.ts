@@ -63,9 +63,21 @@ test('jobIds, wait, output, status and finish', () => {
   assert.equal(outputPlan(core, { type: 'output', id: 1, jobId: 2, offset: 0 }).read, null, 'ended: the shared copy is read');
   const s = update(core.state, life.launched(update(core.state, life.start(add(core), 'n1', 5)), 9));
   assert.equal(outputPlan(core, { type: 'output', id: 1, jobId: s.id, offset: 0 }).read?.id, s.id);
-  const status = { type: 'status', id: 1, status: { warnings: ['w'] } } as unknown as AllocatorToMaster;
+  const status = { type: 'status', id: 1, status: { warnings: ['w'], nodes: [] } } as unknown as AllocatorToMaster;
   const reply = statusReply(core, 5, status, new QpyError('NODES_FILE', 'bad nodes file'));
   assert.deepEqual(reply.type === 'status' && reply.status.warnings, ['w', 'bad nodes file']);
+  // How each node's agent keeps limits: shown per node once known; a node that cannot is warned of.
+  const two = { type: 'status', id: 1, status: { warnings: [], nodes: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } };
+  const methods: Record<string, 'proc' | 'none' | null> = { a: 'proc', b: 'none', c: null };
+  const shown = statusReply(core, 5, two as unknown as AllocatorToMaster, null, (n) => methods[n]!);
+  assert.deepEqual(shown.type === 'status' && shown.status.nodes, [
+    { name: 'a', limits: 'proc' },
+    { name: 'b', limits: 'none' },
+    { name: 'c' },
+  ]);
+  assert.deepEqual(shown.type === 'status' && shown.status.warnings, [
+    'node b keeps no time or memory limits, and measures no usage (no bash 4.4 or no /proc there): its jobs run unlimited',
+  ]);
   assert.throws(
     () => statusReply(core, 5, { type: 'error', id: 1, code: 'NOT_ALLOWED', message: 'no' } as AllocatorToMaster, null),
     code('NOT_ALLOWED'),

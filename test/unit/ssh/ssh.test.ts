@@ -105,8 +105,10 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   assert.equal(agentCommand.remove(3, [4, 5]), '_q_rm 3 4 5\n');
   assert.equal(frameRequests('_q_kill 1 TERM 42\né\n', 'block'), '_q_b 21;\n_q_kill 1 TERM 42\né\n');
   assert.equal(frameRequests('_q_kill 1 TERM 42\n', 'line'), '_q_kill 1 TERM 42\n');
-  assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99, reader: 'line' });
-  assert.deepEqual(parseAgentLine('R 99 block'), { type: 'ready', pid: 99, reader: 'block' });
+  assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99, reader: 'line', limits: 'none' });
+  assert.deepEqual(parseAgentLine('R 99 block'), { type: 'ready', pid: 99, reader: 'block', limits: 'none' });
+  assert.deepEqual(parseAgentLine('R 99 block proc'), { type: 'ready', pid: 99, reader: 'block', limits: 'proc' });
+  assert.deepEqual(parseAgentLine('R 99 line none'), { type: 'ready', pid: 99, reader: 'line', limits: 'none' });
   assert.deepEqual(parseAgentLine('L 4 17.a2 2'), { type: 'live', tag: 4, key: '17.a2', state: 'other' });
   assert.deepEqual(parseAgentLine('L 4 17 0 137'), { type: 'live', tag: 4, key: '17', state: 'gone', status: 137 });
   assert.deepEqual(parseAgentLine('X setsid is not installed on this node'), {
