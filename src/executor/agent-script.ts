@@ -101,7 +101,14 @@ const FUNCTIONS = [
  * - is the waiter of its jobs, with no wrapper process (agent-waiter.ts).
  * Given to `eval`, so that sh never parses it.
  */
-const BASH_ONLY = [`_q_b() { LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`, WAITER].join('\n');
+const BASH_ONLY = [
+  // Bash's buffer for reads of files may hold what a read of /proc left (agent-waiter.ts, "Reading
+  // files"), and `read -N` takes from it before stdin: emptied first, by reading /dev/null (a
+  // descriptor kept open for it, closed in every job) to its end.
+  'exec {_q_nul}</dev/null',
+  `_q_b() { while read -r -u $_q_nul _q_s; do :; done; LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`,
+  WAITER,
+].join('\n');
 
 /** Elsewhere: the argv through tr (a fork and an exec); only ever asked about jobs that are polled. */
 const POSIX_IDENT = `_q_ident() { case "$(tr '\\000' '\\001' <"/proc/$1/cmdline" 2>/dev/null)" in *"$_x${WRAPPER_NAME}$_x$RUN$_x$2$_x"*) return 0;; esac; return 1; }`;

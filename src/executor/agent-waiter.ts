@@ -41,7 +41,20 @@
  * line `usage USER_MS SYS_MS [PEAK_KB]` before the status line, and the same
  * figures after the status of `E` (the peak absent when no sample was taken:
  * a job of less than a second may have none). `_q_smp=0` (sent by
- * bench/limits-sampler only, as its baseline) turns sampling off.
+ * bench/limits-sampler only, as its baseline) turns sampling off; `_q_sn`
+ * is the time between samples in microseconds (1 s; sent as 0 only by a test,
+ * which has every sweep sample, test/integration/executor/agent-stress).
+ *
+ * Reading files: bash's `read` and `mapfile` read a file that can seek
+ * through ONE input buffer, shared by every read; what a read leaves in it
+ * (a line or a count short of the end) is given back with lseek(2). On
+ * /proc/PID files that lseek fails (ESRCH) once the process has been
+ * reaped, which bash does on SIGCHLD at any moment: the rest then stays in
+ * the buffer and is served to the next read that uses it, the frame read
+ * `read -N` on stdin included (a launch's bytes were replaced by the end of
+ * a job's /proc/PID/status, and the launch lost). So every read of a /proc
+ * file goes to its end (stat, statm: one line; status: all of it), and the
+ * frame reader empties the buffer first (agent-script.ts, `_q_b`).
  *
  * Given to `eval` in bash; every name starts with `_q`, and the child's own
  * names after it exported the job's variables start with `_qw_` (names a job
@@ -59,7 +72,7 @@ const LINES = [
   '_q_pgk=$(( $(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024 )); [ "$_q_pgk" -gt 0 ] || _q_pgk=4',
   // Clock ticks a second, the unit of CPU times in /proc/PID/stat.
   '_q_hz=$(getconf CLK_TCK 2>/dev/null); [ "$_q_hz" -gt 0 ] 2>/dev/null || _q_hz=100',
-  "_q_mk=0; _q_mt=0; _q_old=; _q_smp=1; _q_au=0; _q_as=0; _q_nl=$'\\n'; _q_dn=",
+  "_q_mk=0; _q_mt=0; _q_old=; _q_smp=1; _q_sn=1000000; _q_au=0; _q_as=0; _q_nl=$'\\n'; _q_dn=",
   // The line number of VmHWM in /proc/PID/status (empty if none).
   `_q_hwi=; mapfile -t _m </proc/$$/status 2>/dev/null; for _c_p in "\${!_m[@]}"; do case \${_m[$_c_p]} in VmHWM:*) _q_hwi=$_c_p; break;; esac; done`,
   // The start time of process $1 in _qs (false when there is no such process).
@@ -72,7 +85,7 @@ const LINES = [
   // files (relative to the directory or absolute; $8 empty: into $7's), then NAME=VALUE words. Claim
   // first; a claim that exists already (a master blocked this launch) ends it at once, status 125,
   // with nothing run.
-  `_q_run() { trap - PIPE; exec 8>&- 9>&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
+  `_q_run() { trap - PIPE; exec 8>&- 9>&- {_q_nul}<&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
     `_qw_f=$RUN/$1.run; _qw_wd=$3; _qw_c=$4; _qw_x=$5; _qw_so=$7; _qw_se=$8; shift 8; ` +
     `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
     `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
@@ -95,9 +108,11 @@ const LINES = [
   `_q_clock() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || { printf -v _q_us '%(%s)T' -1; _q_us=\${_q_us}000000; }; }`,
   // Fields of /proc/$1/stat: state _st, parent _pp, CPU ticks _ut _sy (its own) _cu _cs (its reaped
   // children's), resident pages _rs; false if unreadable. One `read` splits them; a name with blanks
-  // (field 2) shifts the words, and then the text after the name's `) ` is split instead.
+  // (field 2) shifts the words, and then the text after the name's `) ` is split instead, read whole
+  // and unbuffered (one byte a system call, but only then), as the name may hold a newline (and the
+  // first read may then have left the rest in bash's buffer: emptied, see "Reading files").
   `_q_stat() { read -r _y _c _st _pp _y _y _y _y _y _y _y _y _y _ut _sy _cu _cs _y _y _y _y _y _y _rs _y <"/proc/$1/stat" || return 1; ` +
-    `case $_c in *')') ;; *) read -r _s <"/proc/$1/stat" || return 1; _s=\${_s##*") "}; _a=($_s); _st=\${_a[0]} _pp=\${_a[1]} _ut=\${_a[11]} _sy=\${_a[12]} _cu=\${_a[13]} _cs=\${_a[14]} _rs=\${_a[21]};; esac; ` +
+    `case $_c in *')') ;; *) while read -r -u $_q_nul _s; do :; done; read -r -d '' _s <"/proc/$1/stat"; [ -n "$_s" ] || return 1; _s=\${_s##*") "}; _a=($_s); _st=\${_a[0]} _pp=\${_a[1]} _ut=\${_a[11]} _sy=\${_a[12]} _cu=\${_a[13]} _cs=\${_a[14]} _rs=\${_a[21]};; esac; ` +
     `[ \${#_st} = 1 ] || return 1; case $_pp$_ut$_sy$_cu$_cs$_rs in *[!0-9]*|'') return 1;; esac; }`,
   // The agent's reaped children's CPU ticks so far, in _q_ku _q_ks.
   `_q_kcpu() { _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; } 2>/dev/null`,
@@ -109,10 +124,10 @@ const LINES = [
     `_k=; read -r _k <"/proc/$_p/task/$_p/children"; for _c in $_k; do _q_walk "$_c"; done; }`,
   // Memory of job $1 just sampled by _q_cpu (its resident pages in _rs): the whole tree in _q_sum, and
   // its peak, also its main process's VmHWM (a peak between two samples), in _q_pk. VmHWM's line is
-  // read by its number (_q_hwi, found once in the agent's own status: the same for every process), as
-  // looking for it costs twice as much as the read.
+  // taken by its number (_q_hwi, found once in the agent's own status: the same for every process), as
+  // looking for it costs twice as much as the read. The whole file is read (see "Reading files" above).
   `_q_mem() { _q_sum=$((_rs * _q_pgk)); _k=; read -r _k <"/proc/$1/task/$1/children"; for _c in $_k; do _q_walk "$_c"; done; ` +
-    `_h=0; [ -z "$_q_hwi" ] || { mapfile -t -s "$_q_hwi" -n 1 _m <"/proc/$1/status"; case $_m in VmHWM:*) _h=\${_m//[!0-9]/};; esac; }; ` +
+    `_h=0; [ -z "$_q_hwi" ] || { mapfile -t _m <"/proc/$1/status"; _m=\${_m[_q_hwi]-}; case $_m in VmHWM:*) _h=\${_m//[!0-9]/};; esac; }; ` +
     `_c_m=\${_q_pk[$1]:-0}; [ "$_q_sum" -le "$_c_m" ] || _c_m=$_q_sum; [ "\${_h:-0}" -le "$_c_m" ] || _c_m=$_h; _q_pk[$1]=$_c_m; }`,
   // Stop job $1 for limit $2 with grace $3 (microseconds): TERM to its group now, KILL when _q_tk says.
   `_q_stop() { kill -s TERM -- "-$1"; _q_tk[$1]=$((_q_us + $3)); _q_why[$1]=$2; }`,
@@ -159,7 +174,7 @@ const LINES = [
   // The ends found are recorded at once, so that the agent's children's CPU time is read right after.
   `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); ` +
     `_q_gone=(); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_gone[$_c_p]=1; done; } 2>/dev/null; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; ` +
-    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + 1000000)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; fi; _q_limits; _q_mark "$1"; }`,
+    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; fi; _q_limits; _q_mark "$1"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
   // is \`now\`. The one before it is closed only then, or a second later when nothing changed
   // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.

@@ -1,0 +1,83 @@
+/**
+ * The local agent under load: thousands of short jobs in 8 lanes, with the
+ * agent told to sample every job at every sweep (`_q_sn=0`, agent-waiter.ts)
+ * instead of once a second, so that jobs often end while it reads their
+ * /proc files. A read of /proc/PID/status cut short (`mapfile -n 1`) once
+ * left the rest of that file in bash's input buffer when the job was reaped
+ * meanwhile, and the next frame's `read -N` took it instead of the launch
+ * it carried: the launch was lost (1 in 650 jobs here, in 8 lanes). Every
+ * launch must answer, and every job end.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createTracker } from '../../../src/executor/tracker.js';
+import { localTransport } from '../../../src/executor/local.js';
+import type { AgentTransport } from '../../../src/executor/agent-link.js';
+import type { Executor } from '../../../src/executor/executor.js';
+import { tempDir } from '../../helpers/temp.js';
+import { spec } from './util.js';
+
+const JOBS = 3000;
+const LANES = 8;
+/** A launch or an end not seen within this long is lost (each takes about 1 ms). */
+const DEADLINE_MS = 5000;
+
+/** The local agent, told after its init to sample at every sweep. */
+function sampling(): AgentTransport {
+  const local = localTransport('auto');
+  return {
+    ...local,
+    async open() {
+      const ch = await local.open();
+      let first = true;
+      return {
+        ...ch,
+        write(text: string) {
+          ch.write(first ? `${text}_q_sn=0\n` : text);
+          first = false;
+        },
+      };
+    },
+  };
+}
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+async function lanes(ex: Executor, cwd: string): Promise<number> {
+  const waiting = new Map<number, () => void>();
+  ex.onEnded((e) => {
+    waiting.get(e.jobId)?.();
+    waiting.delete(e.jobId);
+    ex.forget(e.jobId);
+  });
+  let next = 1;
+  let done = 0;
+  const lane = async () => {
+    while (next <= JOBS) {
+      const id = next++;
+      const ended = new Promise<void>((r) => waiting.set(id, r));
+      await within(ex.launch(spec(id, '/bin/true', cwd, { QPY_TAG: `me:${id}:1` })), `launch of job ${id}`);
+      await within(ended, `end of job ${id}`);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: LANES }, lane));
+  return done;
+}
+
+test(`${JOBS} short jobs in ${LANES} lanes, sampled at every sweep: no launch is lost`, async () => {
+  await using tmp = tempDir();
+  const ex = createTracker({ nodeName: 'node1', runDir: join(tmp.path, 'run'), transport: sampling() });
+  try {
+    assert.equal(await lanes(ex, tmp.path), JOBS);
+  } finally {
+    await ex.close();
+  }
+});
