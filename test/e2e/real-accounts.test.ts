@@ -74,7 +74,7 @@ test(
         `ran on an sshd node, not ${JSON.stringify(node)}`,
       );
     }
-    // The admin's report names each real user with the run they made, its core-hours those of the job within 1 %.
+    // The admin’s report names each real user with the run they made, its core-hours those of the job.
     await waitFor(async () => (await site.status()).users.every((x) => x.usedCores === 0), { what: 'every slot back' });
     const report = JSON.parse(await site.adminOk(['report', '--json'])) as UsageReport;
     for (const u of users) {
@@ -82,7 +82,10 @@ test(
       const job = (JSON.parse(await site.ok(u, ['check', '--json', String(ids.get(u))])) as { jobs: CheckedRun[] }).jobs[0]!;
       const hours = (job.state.endedAt - job.state.startedAt) / 3_600_000;
       assert.equal(mine?.jobs, 1, `${u.name} in the report: ${JSON.stringify(report.users)}`);
-      assert.ok(Math.abs(mine!.coreHours - hours) <= 0.01 * hours, `${u.name}: ${mine!.coreHours} core-hours, the job ${hours}`);
+      // 1 %, or 0.1 s for a run this short: the ledger's slot spans the grant to the release, a few ms
+      // more than the job (multiuser-report.test.ts holds longer jobs to 1 %).
+      const slack = Math.max(0.01 * hours, 0.1 / 3600);
+      assert.ok(Math.abs(mine!.coreHours - hours) <= slack, `${u.name}: ${mine!.coreHours} core-hours, the job ${hours}`);
     }
   },
 );
