@@ -66,8 +66,8 @@ const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
   "trap '' PIPE",
   // Per job, by pid: run key, tag, deadline, memory limit, KILL time, limit that stopped it; CPU ticks
-  // (user, system) at its last sample and when (µs), peak kB; wait status; and the jobs gone this sweep.
-  'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why _q_cu _q_cs _q_ct _q_pk _q_ws _q_gone',
+  // (user, system) at its last sample and when (µs), peak kB; and the jobs a sample found gone.
+  'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why _q_cu _q_cs _q_ct _q_pk _q_gone',
   // The page size in kB, for the resident pages in /proc/PID/statm.
   '_q_pgk=$(( $(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024 )); [ "$_q_pgk" -gt 0 ] || _q_pgk=4',
   // Clock ticks a second, the unit of CPU times in /proc/PID/stat.
@@ -114,8 +114,10 @@ const LINES = [
   `_q_stat() { read -r _y _c _st _pp _y _y _y _y _y _y _y _y _y _ut _sy _cu _cs _y _y _y _y _y _y _rs _y <"/proc/$1/stat" || return 1; ` +
     `case $_c in *')') ;; *) while read -r -u $_q_nul _s; do :; done; read -r -d '' _s <"/proc/$1/stat"; [ -n "$_s" ] || return 1; _s=\${_s##*") "}; _a=($_s); _st=\${_a[0]} _pp=\${_a[1]} _ut=\${_a[11]} _sy=\${_a[12]} _cu=\${_a[13]} _cs=\${_a[14]} _rs=\${_a[21]};; esac; ` +
     `[ \${#_st} = 1 ] || return 1; case $_pp$_ut$_sy$_cu$_cs$_rs in *[!0-9]*|'') return 1;; esac; }`,
-  // The agent's reaped children's CPU ticks so far, in _q_ku _q_ks.
-  `_q_kcpu() { _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; } 2>/dev/null`,
+  // The agent's reaped children's CPU ticks so far, in _q_ku _q_ks: one \`read\` of the fields when the
+  // agent's own name has no blank (_q_kf, found once: it never execs), as at every job's end.
+  `_q_kf=; read -r _y _c _y <"/proc/$$/stat" && case $_c in *')') _q_kf=1;; esac`,
+  `_q_kcpu() { if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _q_ku _q_ks _y <"/proc/$$/stat"; else _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; fi; }`,
   // Sample live job $1, a child of this agent: its CPU ticks (false if it is gone, a zombie, or not ours).
   `_q_cpu() { _q_stat "$1" || return 1; case $_st in Z|X) return 1;; esac; [ "$_pp" = $$ ] || return 1; _q_cu[$1]=$((_ut + _cu)); _q_cs[$1]=$((_sy + _cs)); _q_ct[$1]=$_q_us; }`,
   // The resident memory (kB) of process $1 and its descendants (/proc/PID/statm's second field, the
@@ -133,10 +135,10 @@ const LINES = [
   `_q_stop() { kill -s TERM -- "-$1"; _q_tk[$1]=$((_q_us + $3)); _q_why[$1]=$2; }`,
   // Once a second, every job not found gone: sampled (CPU, memory, peak) unless sampling is off; a job
   // gone or a zombie joins _q_gone; one above its memory ceiling is stopped.
-  `_q_sample() { for _c_p in "\${!_q_kid[@]}"; do [ -z "\${_q_gone[$_c_p]-}" ] || continue; ` +
+  `_q_sample() { for _c_p in "\${!_q_kid[@]}"; do ` +
     `if [ "$_q_smp" = 1 ] && _q_cpu "$_c_p"; then _q_mem "$_c_p"; elif ! _q_state "$_c_p" || [ "$_st" = Z ] || [ "$_st" = X ]; then _q_gone[$_c_p]=1; continue; ` +
     `elif [ -n "\${_q_ml[$_c_p]-}" ]; then _q_sum=0; _q_walk "$_c_p"; fi; ` +
-    `_c_d=\${_q_ml[$_c_p]-}; [ -z "$_c_d" ] || [ -n "\${_q_tk[$_c_p]-}" ] || [ "$_q_sum" -le "\${_c_d%%:*}" ] || _q_stop "$_c_p" memory "\${_c_d#*:}"; done; } 2>/dev/null`,
+    `_c_d=\${_q_ml[$_c_p]-}; [ -z "$_c_d" ] || [ -n "\${_q_tk[$_c_p]-}" ] || [ "$_q_sum" -le "\${_c_d%%:*}" ] || _q_stop "$_c_p" memory "\${_c_d#*:}"; done; }`,
   // Limits, at the sweep's clock (_q_us): a job past its deadline is stopped (one above its memory
   // ceiling is, by _q_sample), and KILLed once its grace is over. They hold with or without a master:
   // the loop, and the drain after the master has gone, look at least every 0.1 s while jobs run. The
@@ -144,37 +146,43 @@ const LINES = [
   `_q_limits() { [ \${#_q_dl[@]} -gt 0 ] || [ \${#_q_tk[@]} -gt 0 ] || return 0; ` +
     `if [ \${#_q_dl[@]} -gt 0 ] && [ "$_q_us" -ge "\${_q_dn:-0}" ]; then _q_dn=; for _c_p in "\${!_q_dl[@]}"; do [ -z "\${_q_tk[$_c_p]-}" ] || continue; _c_d=\${_q_dl[$_c_p]}; ` +
     `if [ "$_q_us" -ge "\${_c_d%%:*}" ]; then _q_stop "$_c_p" time "\${_c_d#*:}"; elif [ -z "$_q_dn" ] || [ "\${_c_d%%:*}" -lt "$_q_dn" ]; then _q_dn=\${_c_d%%:*}; fi; done; fi; ` +
-    `for _c_p in "\${!_q_tk[@]}"; do [ "$_q_us" -lt "\${_q_tk[$_c_p]}" ] || { kill -s KILL -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + 3600000000)); }; done; } 2>/dev/null`,
-  // Record the end of the children $@, gone: each is reaped (a zombie's last figures read first), its
-  // usage worked out (see the top), its usage and status appended to its run file in one write (a claim
-  // it lost reads \`none\` whatever follows), then told. Every job bash has reaped by the time the
-  // agent's children's CPU is read joins them (looked for again after each read, until none has), so
-  // that this read counts exactly these jobs. Sets _w (the status of $1).
-  `_q_end() { _q_clock; _q_idle=0; _e_w=0; _e_bu=0; _e_bs=0; _e_ok=; _e_all=(); while [ $# -gt 0 ]; do ` +
-    `for _e_p; do _q_stat "$_e_p" 2>/dev/null && [ "$_st" = Z ] && [ "$_pp" = $$ ] && { _q_cu[$_e_p]=$((_ut + _cu)); _q_cs[$_e_p]=$((_sy + _cs)); _q_ct[$_e_p]=$_q_us; }; ` +
-    `wait "$_e_p" 2>/dev/null; _q_ws[$_e_p]=$?; _e_all+=("$_e_p"); _e_bu=$((_e_bu + \${_q_cu[$_e_p]:-0})); _e_bs=$((_e_bs + \${_q_cs[$_e_p]:-0})); _e_w=$((_e_w + (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000)); done; ` +
-    `_q_kcpu || { _e_ok=; break; }; _e_ok=1; set --; { for _c_p in "\${!_q_kid[@]}"; do [ -n "\${_q_ws[$_c_p]-}" ] || kill -0 "$_c_p" || set -- "$@" "$_c_p"; done; } 2>/dev/null; done; ` +
-    `_e_w1=\${_q_ws[\${_e_all[0]}]}; _e_du=0; _e_ds=0; [ -z "$_e_ok" ] || { _e_du=$((_q_ku - _q_au - _e_bu)); _e_ds=$((_q_ks - _q_as - _e_bs)); _q_au=$_q_ku; _q_as=$_q_ks; }; ` +
-    `[ "$_e_du" -ge 0 ] || _e_du=0; [ "$_e_ds" -ge 0 ] || _e_ds=0; [ "$_e_w" -gt 0 ] || _e_w=1; ` +
-    `for _e_p in "\${_e_all[@]}"; do _w=\${_q_ws[$_e_p]}; _c_k=\${_q_kid[$_e_p]}; _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}}; _e_x=; ` +
-    `if [ -n "$_e_ok" ]; then _e_t=$(((_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000)); ` +
-    `_e_x=" $(((\${_q_cu[$_e_p]:-0} + _e_du * _e_t / _e_w) * 1000 / _q_hz)) $(((\${_q_cs[$_e_p]:-0} + _e_ds * _e_t / _e_w) * 1000 / _q_hz))\${_q_pk[$_e_p]:+ \${_q_pk[$_e_p]}}"; fi; ` +
-    `unset "_q_kid[$_e_p]" "_q_dl[$_e_p]" "_q_ml[$_e_p]" "_q_tk[$_e_p]" "_q_why[$_e_p]" "_q_cu[$_e_p]" "_q_cs[$_e_p]" "_q_ct[$_e_p]" "_q_pk[$_e_p]" "_q_ws[$_e_p]"; ` +
+    `for _c_p in "\${!_q_tk[@]}"; do [ "$_q_us" -lt "\${_q_tk[$_c_p]}" ] || { kill -s KILL -- "-$_c_p"; _q_tk[$_c_p]=$((_q_us + 3600000000)); }; done; }`,
+  // Record the end of the children $@, reaped (found gone by \`kill -0\`), at the sweep's clock: each is
+  // waited for (its status), its usage worked out (see the top), its usage and status appended to its
+  // run file in one write (a claim it lost reads \`none\` whatever follows), then told. Every job bash
+  // has reaped by the time the agent's children's CPU is read joins them (looked for again after each
+  // read, until none has), so that this read counts exactly these jobs: a job leaves _q_kid as soon as
+  // it is waited for, and only those left are looked at again. Sets _w (the status of $1). Its
+  // messages go nowhere (the sweep's redirection).
+  `_q_end() { _q_idle=0; _e_w=0; _e_bu=0; _e_bs=0; _e_ok=; _e_all=(); _e_ks=(); _e_ws=(); while [ $# -gt 0 ]; do ` +
+    `for _e_p; do wait "$_e_p"; _e_ws+=($?); _e_all+=("$_e_p"); _e_ks+=("\${_q_kid[$_e_p]}"); unset "_q_kid[$_e_p]"; ` +
+    `(( _e_bu += \${_q_cu[$_e_p]:-0}, _e_bs += \${_q_cs[$_e_p]:-0}, _e_w += (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000 )); done; ` +
+    `_q_kcpu || { _e_ok=; break; }; _e_ok=1; set --; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || set -- "$@" "$_c_p"; done; done; ` +
+    `_e_du=0; _e_ds=0; [ -z "$_e_ok" ] || (( _e_du = _q_ku - _q_au - _e_bu, _e_ds = _q_ks - _q_as - _e_bs, _q_au = _q_ku, _q_as = _q_ks )); ` +
+    `(( _e_du >= 0 || (_e_du = 0), _e_ds >= 0 || (_e_ds = 0), _e_w > 0 || (_e_w = 1) )); ` +
+    `for _e_i in "\${!_e_all[@]}"; do _e_p=\${_e_all[_e_i]}; _w=\${_e_ws[_e_i]}; _c_k=\${_e_ks[_e_i]}; _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}}; _e_x=; ` +
+    `if [ -n "$_e_ok" ]; then (( _e_t = (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000, _e_u = (\${_q_cu[$_e_p]:-0} + _e_du * _e_t / _e_w) * 1000 / _q_hz, ` +
+    `_e_s = (\${_q_cs[$_e_p]:-0} + _e_ds * _e_t / _e_w) * 1000 / _q_hz )); _e_x=" $_e_u $_e_s\${_q_pk[$_e_p]:+ \${_q_pk[$_e_p]}}"; fi; ` +
+    `unset "_q_dl[$_e_p]" "_q_ml[$_e_p]" "_q_tk[$_e_p]" "_q_why[$_e_p]" "_q_cu[$_e_p]" "_q_cs[$_e_p]" "_q_ct[$_e_p]" "_q_pk[$_e_p]"; ` +
     `[ -z "\${_q_tg[$_e_p]-}" ] || { unset "_q_tg[$_e_p]"; _q_mk=1; }; ` +
-    `echo "\${_e_x:+usage$_e_x$_q_nl}exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r$_e_x"; done; _w=$_e_w1; }`,
+    `echo "\${_e_x:+usage$_e_x$_q_nl}exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r$_e_x"; done; _w=\${_e_ws[0]}; }`,
+  // The same for children $@ found gone another way (_q_sample, _q_live): a zombie's last figures are
+  // read before it is waited for (exact, where bash has not reaped it yet).
+  `_q_zend() { _q_clock; for _e_p; do _q_stat "$_e_p" && [ "$_st" = Z ] && [ "$_pp" = $$ ] && { _q_cu[$_e_p]=$((_ut + _cu)); _q_cs[$_e_p]=$((_sy + _cs)); _q_ct[$_e_p]=$_q_us; }; done; _q_end "$@"; }`,
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
-  `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_end "$1"; }`,
+  `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_zend "$1" 2>/dev/null; }`,
   // Sweep: record every child that has gone. It reads the clock once (_q_us) for the limits and the
   // marker too. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
   // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too).
-  // One redirection for the whole sweep: one on each \`kill\` would cost five system calls a job.
-  // \`kill -0\` finds a job gone once bash has reaped it, which it does when SIGCHLD comes; but a bash
-  // was seen with SIGCHLD blocked for good (its zombies never reaped), so once a second the sweep
-  // also reads each job's state from /proc (sampling it, _q_sample) and waits for a zombie itself.
-  // The ends found are recorded at once, so that the agent's children's CPU time is read right after.
+  // One redirection for the whole sweep, the ends and limits included: one on each \`kill\` would cost
+  // five system calls a job. \`kill -0\` finds a job gone once bash has reaped it, which it does when
+  // SIGCHLD comes; but a bash was seen with SIGCHLD blocked for good (its zombies never reaped), so
+  // at every sample (once a second) the sweep also reads each job's state from /proc (sampling it,
+  // _q_sample) and waits for a zombie itself. The ends found are recorded at once, so that the
+  // agent's children's CPU time is read right after.
   `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); ` +
-    `_q_gone=(); { for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _q_gone[$_c_p]=1; done; } 2>/dev/null; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; ` +
-    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_end "\${!_q_gone[@]}"; fi; _q_limits; _q_mark "$1"; }`,
+    `{ _c_g=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _c_g="$_c_g $_c_p"; done; [ -z "$_c_g" ] || _q_end $_c_g; ` +
+    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
   // is \`now\`. The one before it is closed only then, or a second later when nothing changed
   // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.
