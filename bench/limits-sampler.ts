@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTracker } from '../src/executor/tracker.js';
 import { localTransport } from '../src/executor/local.js';
-import type { AgentTransport } from '../src/executor/agent-link.js';
+import { agentWith } from '../test/helpers/agent-settings.js';
 import type { LaunchSpec } from '../src/executor/executor.js';
 import { BENCH_BASE, conditions } from './lib.js';
 import { parentOf } from '../test/helpers/procs.js';
@@ -28,30 +28,11 @@ function ownTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-/** The local agent, told after its init to sample nothing (a request line it evaluates). */
-function unsampled(): AgentTransport {
-  const local = localTransport('auto');
-  return {
-    ...local,
-    async open() {
-      const ch = await local.open();
-      let first = true;
-      return {
-        ...ch,
-        write(text: string) {
-          ch.write(first ? `${text}_q_smp=0\n` : text);
-          first = false;
-        },
-      };
-    },
-  };
-}
-
 type Phase = 'none' | 'usage' | 'limits';
 
 async function phase(what: Phase): Promise<number> {
   const dir = realpathSync(mkdtempSync(join(BENCH_BASE, 'qpy-limits-')));
-  const transport = what === 'none' ? unsampled() : localTransport('auto');
+  const transport = what === 'none' ? agentWith('_q_smp=0') : localTransport('auto');
   const ex = createTracker({ nodeName: 'bench', runDir: join(dir, 'run'), transport });
   const keep = setInterval(() => undefined, 1000);
   try {

@@ -12,8 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createTracker } from '../../../src/executor/tracker.js';
-import { localTransport } from '../../../src/executor/local.js';
-import type { AgentTransport } from '../../../src/executor/agent-link.js';
+import { agentWith } from '../../helpers/agent-settings.js';
 import type { Executor } from '../../../src/executor/executor.js';
 import { tempDir } from '../../helpers/temp.js';
 import { spec } from './util.js';
@@ -22,25 +21,6 @@ const JOBS = 3000;
 const LANES = 8;
 /** A launch or an end not seen within this long is lost (each takes about 1 ms). */
 const DEADLINE_MS = 5000;
-
-/** The local agent, told after its init to sample at every sweep. */
-function sampling(): AgentTransport {
-  const local = localTransport('auto');
-  return {
-    ...local,
-    async open() {
-      const ch = await local.open();
-      let first = true;
-      return {
-        ...ch,
-        write(text: string) {
-          ch.write(first ? `${text}_q_sn=0\n` : text);
-          first = false;
-        },
-      };
-    },
-  };
-}
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -74,7 +54,7 @@ async function lanes(ex: Executor, cwd: string): Promise<number> {
 
 test(`${JOBS} short jobs in ${LANES} lanes, sampled at every sweep: no launch is lost`, async () => {
   await using tmp = tempDir();
-  const ex = createTracker({ nodeName: 'node1', runDir: join(tmp.path, 'run'), transport: sampling() });
+  const ex = createTracker({ nodeName: 'node1', runDir: join(tmp.path, 'run'), transport: agentWith('_q_sn=0') });
   try {
     assert.equal(await lanes(ex, tmp.path), JOBS);
   } finally {
