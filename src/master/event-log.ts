@@ -8,6 +8,7 @@
  * together (a submitted array, a killed one) make one line per run of IDs.
  * Pure: the time of the commit is given, as the line shows it (ISO 8601).
  */
+import { formatOutcome } from '../protocol/usage.js';
 import { JOB_STATUSES, type Job, type JobStatus, type Outcome } from '../protocol/job.js';
 
 /** The version of the line format; a tool should skip lines of a version it does not know. */
@@ -36,20 +37,6 @@ export interface JobEvent {
   exit?: number;
   /** Why an undone job never ran (a dependency that did not succeed). */
   reason?: string;
-}
-
-/** An outcome as `check` shows it (%x). */
-export function outcomeText(o: Outcome): string {
-  switch (o.type) {
-    case 'exit':
-      return `exit ${o.code}`;
-    case 'signal':
-      return `signal ${o.signal.replace(/^SIG/, '')}`;
-    case 'lost':
-      return 'lost';
-    case 'error':
-      return `not started: ${o.message}`;
-  }
 }
 
 const PAGE_BITS = 16;
@@ -169,7 +156,7 @@ export class StatusChanges {
   }
 }
 
-const how = (o: Outcome): Partial<JobEvent> => ({ outcome: outcomeText(o), ...(o.type === 'exit' ? { exit: o.code } : {}) });
+const how = (o: Outcome): Partial<JobEvent> => ({ outcome: formatOutcome(o), ...(o.type === 'exit' ? { exit: o.code } : {}) });
 
 /** The line for `job` as it is now, come from `from`: its group, node, run and how it ended. */
 export function jobEvent(user: string, at: string, job: Job, from: JobStatus | null): JobEvent {
