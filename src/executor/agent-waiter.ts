@@ -179,10 +179,12 @@ const LINES = [
   // SIGCHLD comes; but a bash was seen with SIGCHLD blocked for good (its zombies never reaped), so
   // at every sample (once a second) the sweep also reads each job's state from /proc (sampling it,
   // _q_sample) and waits for a zombie itself. The ends found are recorded at once, so that the
-  // agent's children's CPU time is read right after.
+  // agent's children's CPU time is read right after. Without /proc (\`_QK\` none, agent-script.ts)
+  // there is nothing to sample, and a job whose state cannot be read is not taken for gone: the
+  // sweep would otherwise wait for a live job, and the agent stall until it ended.
   `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); ` +
     `{ _c_g=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _c_g="$_c_g $_c_p"; done; [ -z "$_c_g" ] || _q_end $_c_g; ` +
-    `if [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
+    `if [ "$_QK" = proc ] && [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
   // is \`now\`. The one before it is closed only then, or a second later when nothing changed
   // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.

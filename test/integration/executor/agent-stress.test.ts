@@ -15,6 +15,7 @@ import { createTracker } from '../../../src/executor/tracker.js';
 import { agentWith } from '../../helpers/agent-settings.js';
 import type { Executor } from '../../../src/executor/executor.js';
 import { tempDir } from '../../helpers/temp.js';
+import { waitFor } from '../../helpers/wait.js';
 import { spec } from './util.js';
 
 const JOBS = 3000;
@@ -57,6 +58,28 @@ test(`${JOBS} short jobs in ${LANES} lanes, sampled at every sweep: no launch is
   const ex = createTracker({ nodeName: 'node1', runDir: join(tmp.path, 'run'), transport: agentWith('_q_sn=0') });
   try {
     assert.equal(await lanes(ex, tmp.path), JOBS);
+  } finally {
+    await ex.close();
+  }
+});
+
+test('an agent on a node without /proc (reads of it fail) never takes a live job for gone: ends come at once beside a long job', async () => {
+  await using tmp = tempDir();
+  // What the agent sees where /proc cannot be read; `_QK=none` is what its start-up finds there.
+  const noProc = '_q_stat() { return 1; }; _q_state() { return 1; }; _QK=none; _q_sn=0';
+  const ex = createTracker({ nodeName: 'node1', runDir: join(tmp.path, 'run'), transport: agentWith(noProc) });
+  const ends = new Map<number, { at: number; code: number | null }>();
+  ex.onEnded((e) => ends.set(e.jobId, { at: Date.now(), code: e.outcome.type === 'exit' ? e.outcome.code : null }));
+  try {
+    await ex.launch(spec(1, 'sleep 3', tmp.path));
+    for (let id = 2; id <= 6; id++) {
+      const started = Date.now();
+      await ex.launch(spec(id, `exit ${id}`, tmp.path));
+      await waitFor(() => ends.has(id), { what: `end of job ${id}`, timeoutMs: 2000 });
+      assert.ok(ends.get(id)!.at - started < 1500, `job ${id} ended ${ends.get(id)!.at - started} ms after its launch`);
+      assert.equal(ends.get(id)!.code, id);
+    }
+    assert.equal(ends.has(1), false, 'the long job still runs');
   } finally {
     await ex.close();
   }
