@@ -44,18 +44,28 @@ export function capacityFromProbes(text: string): Map<string, { cores: boolean; 
 export function readRules(path: string): { rules: Rules; text: string } {
   const text = readText(path, 'RULES_FILE');
   if (text === null) return { rules: DEFAULT_RULES, text: 'even\n' };
+  return { rules: rulesOf(text, path), text };
+}
+
+/** The rules `text` holds (throws RULES_FILE naming `where`). */
+function rulesOf(text: string, where: string): Rules {
   const parsed = parseRules(text);
-  if (!parsed.ok) throw new QpyError('RULES_FILE', `${path}, ${parsed.message}`);
-  return { rules: parsed.rules, text };
+  if (!parsed.ok) throw new QpyError('RULES_FILE', `${where}, ${parsed.message}`);
+  return parsed.rules;
 }
 
 /** The limits in `path` (throws RULES_FILE, the code of the sharing policy's files). A missing file means the defaults. */
 export function readLimits(path: string): { limits: ClusterLimits; text: string } {
   const text = readText(path, 'RULES_FILE');
   if (text === null) return { limits: DEFAULT_LIMITS, text: '' };
+  return { limits: limitsOf(text, path), text };
+}
+
+/** The limits `text` holds (throws RULES_FILE naming `where`). */
+function limitsOf(text: string, where: string): ClusterLimits {
   const parsed = parseLimitsFile(text);
-  if (!parsed.ok) throw new QpyError('RULES_FILE', `${path}, ${parsed.message}`);
-  return { limits: parsed.limits, text };
+  if (!parsed.ok) throw new QpyError('RULES_FILE', `${where}, ${parsed.message}`);
+  return parsed.limits;
 }
 
 /** The allowed users (throws USERS_FILE). A missing file allows nobody. */
@@ -134,12 +144,7 @@ export function rulesInForce(path: string, lastGood: string | undefined): InForc
     const r = readRules(path);
     return { value: r.rules, text: r.text };
   };
-  const parseText = (t: string): Rules => {
-    const p = parseRules(t);
-    if (!p.ok) throw new Error(p.message);
-    return p.rules;
-  };
-  return withLastGood(read, parseText, lastGood, DEFAULT_RULES);
+  return withLastGood(read, (t) => rulesOf(t, `${path} (last good copy)`), lastGood, DEFAULT_RULES);
 }
 
 /** The limits in force at start: the file, else its last good copy, else the defaults. */
@@ -148,10 +153,5 @@ export function limitsInForce(path: string, lastGood: string | undefined): InFor
     const r = readLimits(path);
     return { value: r.limits, text: r.text };
   };
-  const parseText = (t: string): ClusterLimits => {
-    const p = parseLimitsFile(t);
-    if (!p.ok) throw new Error(p.message);
-    return p.limits;
-  };
-  return withLastGood(read, parseText, lastGood, DEFAULT_LIMITS);
+  return withLastGood(read, (t) => limitsOf(t, `${path} (last good copy)`), lastGood, DEFAULT_LIMITS);
 }
