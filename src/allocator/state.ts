@@ -8,6 +8,7 @@
 import type { NodeConfig } from './nodes-file.js';
 import { distribute, type Rules } from './rules.js';
 import { DEFAULT_LIMITS, type ClusterLimits } from './limits-file.js';
+import type { GpuDevice } from '../protocol/gpu.js';
 
 /** Memory every node keeps back for its system: req_mem starts here (§3.3). */
 export const MEM_RESERVE_GB = 2.0;
@@ -25,6 +26,10 @@ export interface NodeMetrics {
   /** Busy processes not started by qpy. */
   outsiders: number;
   disk: { usedGB: number; totalGB: number } | null;
+  /** The GPUs the probe found (`nvidia-smi`); null until probed or where it could not tell. */
+  gpuDevices: GpuDevice[] | null;
+  /** Indices of GPUs in use by processes that are not qpy's jobs (outsiders): not given out meanwhile. */
+  gpuOutsiders: number[];
 }
 
 export interface NodeState extends NodeMetrics {
@@ -132,6 +137,8 @@ export function newNode(spec: NodeSpec): NodeState {
     usedMemGB: 0,
     outsiders: 0,
     disk: null,
+    gpuDevices: null,
+    gpuOutsiders: [],
   };
 }
 
@@ -169,6 +176,8 @@ export function setNodeMetrics(state: AllocatorState, name: string, metrics: Par
   if (metrics.usedMemGB !== undefined) node.usedMemGB = metrics.usedMemGB;
   if (metrics.outsiders !== undefined) node.outsiders = Math.max(0, Math.floor(metrics.outsiders));
   if (metrics.disk !== undefined) node.disk = metrics.disk;
+  if (metrics.gpuDevices !== undefined) node.gpuDevices = metrics.gpuDevices;
+  if (metrics.gpuOutsiders !== undefined) node.gpuOutsiders = [...metrics.gpuOutsiders];
   return true;
 }
 
