@@ -126,7 +126,7 @@ function elapsed(job: Job, t: Times, now: number): string {
  * (`--name`; empty if none), `%I` ` [NAME]` when it has one (else empty),
  * `%%` a `%`. What the run used, `None` until it has ended and where it
  * was not measured: `%W` wall time (so far, while it runs), `%U` CPU time
- * (user + system, `H:MM:SS.ff`), `%M` peak resident memory (`60.0M`), `%C`
+ * (user + system, `H:MM:SS.ff`), `%M` peak memory, PSS or resident (`60.0M`), `%C`
  * CPU efficiency (CPU ÷ cores × wall: `93.4%`), `%P` memory efficiency
  * (peak ÷ `-m`).
  * `idText` is what `%j` shows (`qpy history`: `5-900` for a record standing for a run of IDs).

@@ -9,9 +9,10 @@
  *
  * Lines on the agent's stdout (each written by one write(2), so the lines of
  * wrappers and of the agent never interleave):
- *   R <agent pid> <block|line> <proc|none>
+ *   R <agent pid> <block|line> <cgroup|proc|none>
  *                                 ready (after init); `block`: requests may come framed (see frameRequests);
- *                                 `proc`: it keeps limits and measures usage from /proc, `none`: it cannot
+ *                                 `proc`: it keeps limits and measures usage from /proc, `cgroup`: the same,
+ *                                 and the kernel keeps memory limits (agent-cgroup.ts), `none`: it cannot
  *   X <reason>                    init failed (then the agent exits)
  *   S <tag> <pid> <key>           a job was started (pid = its process group) under run key <key>
  *   E <key> <status> [<limit>] [<usage>]  a job ended (told by the agent that waits for it, or by its
@@ -53,13 +54,26 @@ export type AgentShell = 'auto' | 'sh';
 export const AGENT_NAME = 'qpy-agent';
 
 /**
+ * What starts a bash agent in a cgroup v2 subtree of its own, where its
+ * memory limits can be kept by the kernel (agent-cgroup.ts): a transient
+ * scope of the user's systemd manager, with the cgroup delegated to it. Only
+ * where the user lingers (`loginctl enable-linger`): a manager that ends
+ * with the user's last session would take the scope, and the jobs in it,
+ * along. Tried once with `true` first (a manager may be missing or refuse).
+ */
+const SCOPE = 'systemd-run --user --scope -q -p Delegate=yes --collect';
+const IN_SCOPE =
+  `_s=; if [ -e "/var/lib/systemd/linger/\${USER:-$(id -un)}" ] && command -v systemd-run >/dev/null 2>&1 && ` +
+  `${SCOPE} true >/dev/null 2>&1 </dev/null; then _s="${SCOPE}"; fi`;
+
+/**
  * The agent's command line (for `sh -c`, or what an SSH channel executes:
  * the login shell, maybe csh, only runs `exec sh -c '…'`); the shell it
  * starts then reads its script on stdin.
  */
 export function agentCommandLine(shell: AgentShell): string {
   if (shell === 'sh') return `exec sh -s ${AGENT_NAME}`;
-  return `exec sh -c 'if command -v bash >/dev/null 2>&1; then exec bash --norc --noprofile -s ${AGENT_NAME}; fi; exec sh -s ${AGENT_NAME}'`;
+  return `exec sh -c '${IN_SCOPE}; if command -v bash >/dev/null 2>&1; then exec $_s bash --norc --noprofile -s ${AGENT_NAME}; fi; exec sh -s ${AGENT_NAME}'`;
 }
 
 /** Functions every agent defines; `$RUN` is the run directory on the node. */
@@ -128,7 +142,7 @@ export function agentInit(runDir: string): string {
     // ends (agent-waiter.ts), an older bash disowns each one at once, sh drops finished ones through `jobs`.
     `_QR=line; _q_status() { :; }; if [ -n "\${BASH_VERSION-}" ]; then set -m; _QL=; _q_forget() { disown "$1"; }; if [ "\${BASH_VERSION%%.*}" -gt 4 ] || case $BASH_VERSION in 4.[4-9]*) true;; *) false;; esac; then eval ${shellQuote(BASH_ONLY)}; _QR=block; fi; else _QL=setsid; _q_forget() { jobs >/dev/null; }; command -v setsid >/dev/null 2>&1 || { echo "X setsid is not installed on this node (nor bash)"; exit 1; }; fi`,
     // Limits and usage need the waiter (bash 4.4+) and /proc.
-    `_QK=none; [ $_QR = block ] && [ -r /proc/$$/statm ] && _QK=proc`,
+    `_QK=none; [ $_QR = block ] && [ -r /proc/$$/statm ] && { _QK=proc; ! _q_cgi || _QK=cgroup; }`,
     'echo "R $$ $_QR $_QK"; if [ $_QR = block ]; then _q_loop; exit; fi',
     '',
   ].join('\n');
@@ -223,8 +237,13 @@ const LIVE = new RegExp(`^L (\\d+) (${RUN_KEY}) ([012])(?: (\\d+))?$`);
 /** Parse one line of the agent's stdout; null for anything else. */
 export function parseAgentLine(line: string): AgentLine | null {
   let m: RegExpExecArray | null;
-  if ((m = /^R (\d+)(?: (block|line))?(?: (proc|none))?$/.exec(line)))
-    return { type: 'ready', pid: Number(m[1]), reader: m[2] === 'block' ? 'block' : 'line', limits: m[3] === 'proc' ? 'proc' : 'none' };
+  if ((m = /^R (\d+)(?: (block|line))?(?: (cgroup|proc|none))?$/.exec(line)))
+    return {
+      type: 'ready',
+      pid: Number(m[1]),
+      reader: m[2] === 'block' ? 'block' : 'line',
+      limits: m[3] === 'cgroup' || m[3] === 'proc' ? m[3] : 'none',
+    };
   if ((m = /^X (.*)$/.exec(line))) return { type: 'failed', reason: m[1]! };
   if ((m = STARTED.exec(line))) return { type: 'started', tag: Number(m[1]), pid: Number(m[2]), key: m[3]! };
   const notice = parseEndNotice(line);

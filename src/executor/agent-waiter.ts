@@ -28,9 +28,11 @@
  * Usage (what each job used, recorded with its end): once a second the
  * agent samples every job from /proc: its CPU time so far (/proc/PID/stat
  * fields 14-17: user and system, its own and its reaped children's), and
- * its resident memory (its process and descendants, as for the memory
- * limit, and the main process's VmHWM from /proc/PID/status), keeping the
- * peak. Bash reaps a child as soon as it ends (on SIGCHLD), before the
+ * its memory (its process and descendants, as for the memory limit: each
+ * one's PSS from /proc/PID/smaps_rollup, or its resident pages where there is
+ * none; and the main process's VmHWM from /proc/PID/status), keeping the
+ * peak. A job KILLed, not by the agent, while the kernel's count of OOM
+ * kills grew (/proc/vmstat, read at every sample) ends `oom`. Bash reaps a child as soon as it ends (on SIGCHLD), before the
  * agent can read its last figures; but the agent's own children's CPU time
  * (fields 16-17 of its own stat) then grows by the child's total. So at the
  * ends the agent finds at one moment, that growth beyond the ended jobs'
@@ -61,6 +63,7 @@
  * variable may not have, see wrapper.ts).
  */
 import { WRAPPER_NAME } from './wrapper.js';
+import { CGROUP } from './agent-cgroup.js';
 
 const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
@@ -68,6 +71,8 @@ const LINES = [
   // Per job, by pid: run key, tag, deadline, memory limit, KILL time, limit that stopped it; CPU ticks
   // (user, system) at its last sample and when (µs), peak kB; and the jobs a sample found gone.
   'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why _q_cu _q_cs _q_ct _q_pk _q_gone',
+  // Memory limits kept by the kernel, where a cgroup v2 subtree is the agent's (agent-cgroup.ts).
+  CGROUP,
   // The page size in kB, for the resident pages in /proc/PID/statm.
   '_q_pgk=$(( $(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024 )); [ "$_q_pgk" -gt 0 ] || _q_pgk=4',
   // Clock ticks a second, the unit of CPU times in /proc/PID/stat.
@@ -75,6 +80,12 @@ const LINES = [
   "_q_mk=0; _q_mt=0; _q_old=; _q_smp=1; _q_sn=1000000; _q_au=0; _q_as=0; _q_nl=$'\\n'; _q_dn=",
   // The line number of VmHWM in /proc/PID/status (empty if none).
   `_q_hwi=; mapfile -t _m </proc/$$/status 2>/dev/null; for _c_p in "\${!_m[@]}"; do case \${_m[$_c_p]} in VmHWM:*) _q_hwi=$_c_p; break;; esac; done`,
+  // The line number of Pss in /proc/PID/smaps_rollup (Linux 4.14+; empty if none: resident pages are
+  // counted from statm instead), and of oom_kill in /proc/vmstat (the kernel's OOM kills so far, in
+  // _q_oom; empty if none).
+  `_q_psi=; _m=(); mapfile -t _m </proc/$$/smaps_rollup 2>/dev/null; for _c_p in "\${!_m[@]}"; do case \${_m[$_c_p]} in Pss:*) _q_psi=$_c_p; break;; esac; done`,
+  `_q_oki=; _m=(); mapfile -t _m </proc/vmstat 2>/dev/null; for _c_p in "\${!_m[@]}"; do case \${_m[$_c_p]} in 'oom_kill '*) _q_oki=$_c_p; break;; esac; done`,
+  `_q_oomc() { _m=(); [ -z "$_q_oki" ] || mapfile -t _m </proc/vmstat 2>/dev/null; _c_o=\${_m[_q_oki]-}; case $_c_o in 'oom_kill '*) _q_oom=\${_c_o#* };; esac; }; _q_oom=0; _q_oomc; _q_oom1=$_q_oom`,
   // The start time of process $1 in _qs (false when there is no such process).
   `_q_start() { _qs=; read -r _s <"/proc/$1/stat" 2>/dev/null || return 1; _s=\${_s##*") "}; _a=($_s); _qs=\${_a[19]}; [ -n "$_qs" ]; }`,
   // Is live process $1 the job of key $2? Its claim names its pid and start time (or, for a job of a
@@ -85,7 +96,7 @@ const LINES = [
   // files (relative to the directory or absolute; $8 empty: into $7's), then NAME=VALUE words. Claim
   // first; a claim that exists already (a master blocked this launch) ends it at once, status 125,
   // with nothing run.
-  `_q_run() { trap - PIPE; exec 8>&- 9>&- {_q_nul}<&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
+  `_q_run() { [ -z "$_q_cgp" ] || { echo $BASHPID >"$_q_cgp/cgroup.procs"; } 2>/dev/null; trap - PIPE; exec 8>&- 9>&- {_q_nul}<&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
     `_qw_f=$RUN/$1.run; _qw_wd=$3; _qw_c=$4; _qw_x=$5; _qw_so=$7; _qw_se=$8; shift 8; ` +
     `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
     `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
@@ -99,8 +110,8 @@ const LINES = [
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
   `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
     // With no job running, what the agent's children used so far is no job's (see _q_end).
-    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_clock; ` +
-    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; _q_ct[$!]=$_q_us; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
+    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_clock; _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
+    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; _q_ct[$!]=$_q_us; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
     `case $5 in *:*:*) _c_l=\${5%%:*}; _c_r=\${5#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
     `[ -z "$_c_l" ] || { _c_l=$((_q_us + _c_l * 1000000)); _q_dl[$!]=$_c_l:$_c_g; [ -n "$_q_dn" ] && [ "$_q_dn" -le "$_c_l" ] || _q_dn=$_c_l; }; ` +
     `[ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
@@ -120,16 +131,21 @@ const LINES = [
   `_q_kcpu() { if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _q_ku _q_ks _y <"/proc/$$/stat"; else _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; fi; }`,
   // Sample live job $1, a child of this agent: its CPU ticks (false if it is gone, a zombie, or not ours).
   `_q_cpu() { _q_stat "$1" || return 1; case $_st in Z|X) return 1;; esac; [ "$_pp" = $$ ] || return 1; _q_cu[$1]=$((_ut + _cu)); _q_cs[$1]=$((_sy + _cs)); _q_ct[$1]=$_q_us; }`,
-  // The resident memory (kB) of process $1 and its descendants (/proc/PID/statm's second field, the
-  // children through /proc/PID/task/PID/children), added to _q_sum.
-  `_q_walk() { local _p=$1 _r _k _c; read -r _r _r _k <"/proc/$_p/statm" || return 0; _q_sum=$((_q_sum + \${_r:-0} * _q_pgk)); ` +
+  // The memory (kB) of process $1 in _r: its proportional set size (PSS: a page shared by n processes
+  // counts 1/n to each, so a tree of forked workers sharing its data is not counted n times) where
+  // smaps_rollup gives it, else its resident pages (statm's second field). False if neither is readable.
+  `_q_rss() { if [ -n "$_q_psi" ]; then _m=(); mapfile -t _m <"/proc/$1/smaps_rollup" 2>/dev/null; _r=\${_m[_q_psi]-}; case $_r in Pss:*) _r=\${_r//[!0-9]/}; return 0;; esac; fi; ` +
+    `read -r _r _r _k <"/proc/$1/statm" 2>/dev/null || return 1; _r=$((\${_r:-0} * _q_pgk)); }`,
+  // The memory (kB) of process $1 and its descendants (_q_rss, the children through
+  // /proc/PID/task/PID/children), added to _q_sum.
+  `_q_walk() { local _p=$1 _r _k _c; _q_rss "$_p" || return 0; _q_sum=$((_q_sum + _r)); ` +
     `_k=; read -r _k <"/proc/$_p/task/$_p/children"; for _c in $_k; do _q_walk "$_c"; done; }`,
-  // Memory of job $1 just sampled by _q_cpu (its resident pages in _rs): the whole tree in _q_sum, and
+  // Memory of job $1 just sampled by _q_cpu (its resident pages in _rs, used where there is no PSS): the whole tree in _q_sum, and
   // its peak, also its main process's VmHWM (a peak between two samples), in _q_pk. VmHWM's line is
   // taken by its number (_q_hwi, found once in the agent's own status: the same for every process), as
   // looking for it costs twice as much as the read. The whole file is read (see "Reading files" above).
-  `_q_mem() { _q_sum=$((_rs * _q_pgk)); _k=; read -r _k <"/proc/$1/task/$1/children"; for _c in $_k; do _q_walk "$_c"; done; ` +
-    `_h=0; [ -z "$_q_hwi" ] || { mapfile -t _m <"/proc/$1/status"; _m=\${_m[_q_hwi]-}; case $_m in VmHWM:*) _h=\${_m//[!0-9]/};; esac; }; ` +
+  `_q_mem() { if [ -n "$_q_psi" ] && _q_rss "$1"; then _q_sum=$_r; else _q_sum=$((_rs * _q_pgk)); fi; _k=; read -r _k <"/proc/$1/task/$1/children"; for _c in $_k; do _q_walk "$_c"; done; ` +
+    `_h=0; [ -z "$_q_hwi" ] || { _m=(); mapfile -t _m <"/proc/$1/status"; _m=\${_m[_q_hwi]-}; case $_m in VmHWM:*) _h=\${_m//[!0-9]/};; esac; }; ` +
     `_c_m=\${_q_pk[$1]:-0}; [ "$_q_sum" -le "$_c_m" ] || _c_m=$_q_sum; [ "\${_h:-0}" -le "$_c_m" ] || _c_m=$_h; _q_pk[$1]=$_c_m; }`,
   // Stop job $1 for limit $2 with grace $3 (microseconds): TERM to its group now, KILL when _q_tk says.
   `_q_stop() { kill -s TERM -- "-$1"; _q_tk[$1]=$((_q_us + $3)); _q_why[$1]=$2; }`,
@@ -160,7 +176,9 @@ const LINES = [
     `_q_kcpu || { _e_ok=; break; }; _e_ok=1; set --; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || set -- "$@" "$_c_p"; done; done; ` +
     `_e_du=0; _e_ds=0; [ -z "$_e_ok" ] || (( _e_du = _q_ku - _q_au - _e_bu, _e_ds = _q_ks - _q_as - _e_bs, _q_au = _q_ku, _q_as = _q_ks )); ` +
     `(( _e_du >= 0 || (_e_du = 0), _e_ds >= 0 || (_e_ds = 0), _e_w > 0 || (_e_w = 1) )); ` +
-    `for _e_i in "\${!_e_all[@]}"; do _e_p=\${_e_all[_e_i]}; _w=\${_e_ws[_e_i]}; _c_k=\${_e_ks[_e_i]}; _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}}; _e_x=; ` +
+    `_e_oc=; for _e_i in "\${!_e_all[@]}"; do _e_p=\${_e_all[_e_i]}; _w=\${_e_ws[_e_i]}; _c_k=\${_e_ks[_e_i]}; _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}}; _e_x=; ` +
+    // KILLed, not by this agent: by the kernel's OOM killer if it killed anything since the sample before the last.
+    `_q_cge "$_e_p"; if [ -z "$_c_r" ] && [ "$_w" = 137 ]; then [ -n "$_e_oc" ] || { _q_oomc; _e_oc=1; }; [ "$_q_oom" -le "$_q_oom1" ] || _c_r=' oom'; fi; ` +
     `if [ -n "$_e_ok" ]; then (( _e_t = (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000, _e_u = (\${_q_cu[$_e_p]:-0} + _e_du * _e_t / _e_w) * 1000 / _q_hz, ` +
     `_e_s = (\${_q_cs[$_e_p]:-0} + _e_ds * _e_t / _e_w) * 1000 / _q_hz )); _e_x=" $_e_u $_e_s\${_q_pk[$_e_p]:+ \${_q_pk[$_e_p]}}"; fi; ` +
     `unset "_q_dl[$_e_p]" "_q_ml[$_e_p]" "_q_tk[$_e_p]" "_q_why[$_e_p]" "_q_cu[$_e_p]" "_q_cs[$_e_p]" "_q_ct[$_e_p]" "_q_pk[$_e_p]"; ` +
@@ -184,7 +202,7 @@ const LINES = [
   // sweep would otherwise wait for a live job, and the agent stall until it ended.
   `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); ` +
     `{ _c_g=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _c_g="$_c_g $_c_p"; done; [ -z "$_c_g" ] || _q_end $_c_g; ` +
-    `if [ "$_QK" = proc ] && [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
+    `if [ "$_QK" != none ] && [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_oom1=$_q_oom; _q_oomc; [ \${#_q_cgd[@]} -eq 0 ] || _q_cgx; _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
   // is \`now\`. The one before it is closed only then, or a second later when nothing changed
   // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.

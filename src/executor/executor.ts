@@ -4,6 +4,7 @@
  * (remote nodes). Jobs are started DETACHED: they survive the master's death,
  * and a restarted master re-adopts them with `adopt`.
  */
+import type { EndLimit } from '../protocol/usage.js';
 import type { LimitsMethod } from './agent-script.js';
 import type { Outcome, Usage } from '../protocol/job.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
@@ -63,7 +64,7 @@ export interface LaunchSpec {
 }
 
 /** The limits a node agent keeps. */
-export type Limit = 'time' | 'memory';
+export type Limit = EndLimit;
 
 /** A job's end, as reported through `onEnded`. */
 export interface JobEnded {

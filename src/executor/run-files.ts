@@ -29,6 +29,7 @@ import { constants as osConstants } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Outcome, Usage } from '../protocol/job.js';
+import { isEndLimit, type EndLimit } from '../protocol/usage.js';
 import { TIMES_FIGURE, timesMs } from './wrapper.js';
 
 /** A run file's meaning: its claim, and the end once the wrapper recorded it. */
@@ -39,7 +40,7 @@ export interface EndRecord {
   outcome: Outcome;
   error?: string;
   /** The limit that ended it (`exit <status> time`, `exit <status> memory`). */
-  limit?: 'time' | 'memory';
+  limit?: EndLimit;
   /** What the job used, where its run file records it. */
   usage?: Usage;
 }
@@ -148,9 +149,7 @@ export function parseStatus(text: string): EndRecord | null {
   if (!text.endsWith('\n')) return null;
   const [kind, value = '', why] = text.trim().split(/\s+/);
   if (kind === 'exit' && /^[0-9]+$/.test(value))
-    return why === 'time' || why === 'memory'
-      ? { outcome: statusToOutcome(Number(value)), limit: why }
-      : { outcome: statusToOutcome(Number(value)) };
+    return isEndLimit(why) ? { outcome: statusToOutcome(Number(value)), limit: why } : { outcome: statusToOutcome(Number(value)) };
   if (kind === 'error')
     return {
       outcome: { type: 'exit', code: 126 },

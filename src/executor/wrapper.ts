@@ -65,6 +65,7 @@
  * killed by SIGKILL (POSIX sh offers no way to tell them apart).
  */
 import type { Usage } from '../protocol/job.js';
+import { isEndLimit, type EndLimit } from '../protocol/usage.js';
 
 /** The wrapper script, one complete command per line. */
 const LINES = [
@@ -133,7 +134,9 @@ export const RUN_KEY = '[0-9]+(?:\\.a[0-9]+)?';
 const RUN_KEY_ONLY = new RegExp(`^${RUN_KEY}$`);
 /** `times` figures (`1m2.345s`), as a regular-expression source: minutes, seconds, fraction. */
 export const TIMES_FIGURE = '([0-9]+)m([0-9]+)(?:\\.([0-9]+))?s';
-const END_NOTICE = new RegExp(`^E (${RUN_KEY}) (\\d+)(?: (time|memory))?(?: (\\d+) (\\d+)(?: (\\d+))?| ${TIMES_FIGURE} ${TIMES_FIGURE})?$`);
+const END_NOTICE = new RegExp(
+  `^E (${RUN_KEY}) (\\d+)(?: (time|memory|cgroup|oom))?(?: (\\d+) (\\d+)(?: (\\d+))?| ${TIMES_FIGURE} ${TIMES_FIGURE})?$`,
+);
 
 /** Is `key` a well-formed run key? */
 export const isRunKey = (key: string): boolean => RUN_KEY_ONLY.test(key);
@@ -142,7 +145,7 @@ export const isRunKey = (key: string): boolean => RUN_KEY_ONLY.test(key);
 export interface EndNotice {
   key: string;
   status: number;
-  limit?: 'time' | 'memory';
+  limit?: EndLimit;
   usage?: Usage;
 }
 
@@ -161,7 +164,7 @@ export function parseEndNotice(line: string): EndNotice | null {
   const m = END_NOTICE.exec(line);
   if (!m) return null;
   const notice: EndNotice = { key: m[1]!, status: Number(m[2]) };
-  if (m[3]) notice.limit = m[3] as 'time' | 'memory';
+  if (isEndLimit(m[3])) notice.limit = m[3];
   if (m[4] !== undefined) {
     notice.usage = { userMs: Number(m[4]), sysMs: Number(m[5]) };
     if (m[6] !== undefined) notice.usage.peakKB = Number(m[6]);

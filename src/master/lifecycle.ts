@@ -16,6 +16,7 @@
  * be requeued by a launch that failed: once a pid is known it ran.
  */
 import type { Attempt, Job, JobSpec, JobState, Outcome, Usage } from '../protocol/job.js';
+import type { EndLimit } from '../protocol/usage.js';
 export { isStarting, shownStatus } from '../protocol/job.js';
 import { QpyError } from '../errors.js';
 
@@ -62,8 +63,8 @@ export function requestKill(job: Job): Job {
 
 /** How a run ended, beyond its outcome: the limit that ended it, and what it used. */
 export interface EndFacts {
-  /** The limit its node agent ended it by; `oomKiller`: the kernel's OOM killer ended it. */
-  limit?: 'time' | 'memory' | 'oomKiller';
+  /** What ended it beyond its own exit, as its node agent recorded it (protocol/usage.ts). */
+  limit?: EndLimit;
   usage?: Usage;
 }
 
@@ -84,7 +85,8 @@ export function end(job: Job, outcome: Outcome, now: number, facts: EndFacts = {
   if (s.killRequested) return { ...job, state: { type: 'killed', ...base } };
   if (facts.limit === 'time') return { ...job, state: { type: 'timeout', ...base } };
   if (facts.limit === 'memory') return { ...job, state: { type: 'out_of_memory', ...base } };
-  if (facts.limit === 'oomKiller') return { ...job, state: { type: 'out_of_memory', ...base, by: 'kernel' } };
+  if (facts.limit === 'cgroup' || facts.limit === 'oom')
+    return { ...job, state: { type: 'out_of_memory', ...base, by: facts.limit === 'oom' ? 'kernel' : 'cgroup' } };
   if (outcome.type === 'exit' && outcome.code === 0) return { ...job, state: { type: 'done', ...base } };
   return { ...job, state: { type: 'failed', ...base } };
 }

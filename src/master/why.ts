@@ -46,9 +46,14 @@ function limitSentence(job: Job): string | null {
       `Submit it again with a longer -t to let it finish.`
     );
   if (s.type !== 'out_of_memory') return null;
-  if (s.by === 'kernel') return `Job ${job.id} is not waiting: it ended out_of_memory, killed by the kernel's OOM killer on ${s.node}.`;
+  if (s.by === 'kernel')
+    return (
+      `Job ${job.id} is not waiting: it ended out_of_memory, killed by the kernel's OOM killer when ${s.node} ran out of memory. ` +
+      `Ask for what it needs with -m, so that jobs are not placed beyond the node's memory.`
+    );
+  const how = s.by === 'cgroup' ? 'killed by the kernel when its memory (its cgroup)' : 'stopped by its node agent when its memory';
   return (
-    `Job ${job.id} is not waiting: it ended out_of_memory, stopped when its resident memory went above its -m of ${job.spec.memGB} GB. ` +
+    `Job ${job.id} is not waiting: it ended out_of_memory, ${how} went above its -m of ${job.spec.memGB} GB. ` +
     `Submit it again with a larger -m.`
   );
 }

@@ -4,8 +4,13 @@
  */
 import { arrayOf, bool, int, nullable, num, obj, oneOf, optional, str, type Infer } from './schema.js';
 
-/** How a node's agent keeps limits and measures usage (executor/agent-script.ts, its `R` line). */
-export const LIMITS_METHODS = ['proc', 'none'] as const;
+/**
+ * How a node's agent keeps limits and measures usage (executor/agent-script.ts,
+ * its `R` line): `cgroup`, memory limits kept by the kernel in a cgroup v2
+ * subtree of its own, time limits and usage from /proc; `proc`, all from
+ * /proc; `none`, not at all (no bash 4.4, or no /proc).
+ */
+export const LIMITS_METHODS = ['cgroup', 'proc', 'none'] as const;
 export type LimitsMethod = (typeof LIMITS_METHODS)[number];
 
 /** What the administrator's `limits` file may say of memory limits (see allocator/limits-file.ts). */

@@ -128,8 +128,9 @@ export const jobStateSchema = tagged({
   timeout: obj({ type: literal('timeout'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
   /**
    * Ended by its memory limit: killed by its node agent above `spec.memGB`
-   * (`by` absent), or by the kernel's OOM killer (`by: 'kernel'`) where that
-   * can be told.
+   * (`by` absent), by the kernel within the job's cgroup, whose limit is
+   * `spec.memGB` (`by: 'cgroup'`), or by the kernel's OOM killer with the
+   * node out of memory (`by: 'kernel'`) where that can be told.
    */
   out_of_memory: obj({
     type: literal('out_of_memory'),
@@ -138,7 +139,7 @@ export const jobStateSchema = tagged({
     endedAt: num,
     outcome: outcomeSchema,
     usage: optional(usageSchema),
-    by: optional(literal('kernel')),
+    by: optional(oneOf(['kernel', 'cgroup'] as const)),
   }),
   /** `reason`: why it never ran when it was not killed (a dependency that did not succeed). */
   undone: obj({ type: literal('undone'), endedAt: num, reason: optional(strMax(1024)) }),

@@ -7,6 +7,19 @@
  */
 import type { Job, Outcome, Usage } from './job.js';
 
+/**
+ * What ended a run beyond its own exit, as its node agent records it (the
+ * run file's status line, the `E` line): `time`, its time limit; `memory`,
+ * its memory limit, kept by the agent's sampling; `cgroup`, its memory limit,
+ * kept by the kernel in the job's cgroup (the kernel's OOM killer killed
+ * within it); `oom`, the kernel's OOM killer, with the node out of memory.
+ */
+export const END_LIMITS = ['time', 'memory', 'cgroup', 'oom'] as const;
+export type EndLimit = (typeof END_LIMITS)[number];
+
+/** Is `word` one of END_LIMITS? */
+export const isEndLimit = (word: string | undefined): word is EndLimit => (END_LIMITS as readonly (string | undefined)[]).includes(word);
+
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** A duration in ms as `H:MM:SS` or `N day(s), H:MM:SS` (whole seconds, truncated). */

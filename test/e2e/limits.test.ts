@@ -44,7 +44,7 @@ test('-t: a sleep 300 ends timeout at its limit, within the grace, though its ma
   assert.match(await u.ok(['check', '1']), /; attempt 2\)$/m);
 });
 
-test('-m limits resident memory: a growing job ends out_of_memory, its neighbour on the same node goes on', {
+test('-m limits memory: a growing job ends out_of_memory, its neighbour on the same node goes on', {
   timeout: 60_000,
 }, async () => {
   await using u = qpyUser();
@@ -58,7 +58,7 @@ test('-m limits resident memory: a growing job ends out_of_memory, its neighbour
   // status says how the node keeps limits (its agent samples /proc), and warns of none.
   const st = JSON.parse(await u.ok(['status', '--json'])) as { nodes: { name: string; limits?: string }[]; warnings: string[] };
   assert.deepEqual([st.nodes[0]?.name, st.nodes[0]?.limits, st.warnings], ['localhost', 'proc', []]);
-  assert.match(await u.ok(['why', '1']), /ended out_of_memory, stopped when its resident memory went above its -m of 0\.05 GB/);
+  assert.match(await u.ok(['why', '1']), /ended out_of_memory, stopped by its node agent when its memory went above its -m of 0\.05 GB/);
   writeFileSync(join(u.work, 'go'), '');
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(2)?.status === 'done', { what: 'job 2 done' });
   // With memLimit off, -m only places jobs: the same job runs on until killed.

@@ -27,6 +27,9 @@ test('a status line: exit, a signal as 128+N, the time limit’s mark, a setup e
   assert.deepEqual(parseStatus('exit 137\n'), { outcome: { type: 'signal', signal: 'KILL' } });
   assert.deepEqual(parseStatus('exit 143 time\n'), { outcome: { type: 'signal', signal: 'TERM' }, limit: 'time' });
   assert.deepEqual(parseStatus('exit 0 time\n'), { outcome: { type: 'exit', code: 0 }, limit: 'time' }, 'ended at its limit, however');
+  for (const limit of ['memory', 'cgroup', 'oom'] as const)
+    assert.deepEqual(parseStatus(`exit 137 ${limit}\n`), { outcome: { type: 'signal', signal: 'KILL' }, limit });
+  assert.deepEqual(parseStatus('exit 137 bogus\n'), { outcome: { type: 'signal', signal: 'KILL' } }, 'an unknown word is no limit');
   assert.deepEqual(parseStatus('error output\n'), {
     outcome: { type: 'exit', code: 126 },
     error:
@@ -100,6 +103,8 @@ test('end notices: status, limit, and the usage an agent or a wrapper adds', () 
     usage: { userMs: 1500, sysMs: 20, peakKB: 61440 },
   });
   assert.deepEqual(parseEndNotice('E 12 0 7 1'), { key: '12', status: 0, usage: { userMs: 7, sysMs: 1 } });
+  assert.deepEqual(parseEndNotice('E 12 137 oom 7 1'), { key: '12', status: 137, limit: 'oom', usage: { userMs: 7, sysMs: 1 } });
+  assert.deepEqual(parseEndNotice('E 12 137 cgroup'), { key: '12', status: 137, limit: 'cgroup' });
   assert.deepEqual(parseEndNotice('E 12 0 0m1.500000s 0m0.004000s'), { key: '12', status: 0, usage: { userMs: 1500, sysMs: 4 } });
   for (const bad of ['E 12 0 7', 'E 12 0 1 2 3 4', 'E 12 0 0m1.5s', 'E 12 0 x y z']) assert.equal(parseEndNotice(bad), null, bad);
 });

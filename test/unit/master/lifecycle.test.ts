@@ -158,8 +158,10 @@ test('end by a limit: timeout or out_of_memory (the kernel named when it killed)
     usage,
   });
   assert.equal(life.end(running, term, 70, { limit: 'memory' }).state.type, 'out_of_memory');
-  const kernel = life.end(running, { type: 'signal', signal: 'SIGKILL' }, 70, { limit: 'oomKiller' }).state;
+  const kernel = life.end(running, { type: 'signal', signal: 'SIGKILL' }, 70, { limit: 'oom' }).state;
   assert.deepEqual([kernel.type, kernel.type === 'out_of_memory' && kernel.by], ['out_of_memory', 'kernel']);
+  const cgroup = life.end(running, { type: 'signal', signal: 'SIGKILL' }, 70, { limit: 'cgroup' }).state;
+  assert.deepEqual([cgroup.type, cgroup.type === 'out_of_memory' && cgroup.by], ['out_of_memory', 'cgroup']);
   assert.equal(life.end(life.requestKill(running), term, 70, { limit: 'time' }).state.type, 'killed');
   // A retried timeout keeps its run, usage included, as an attempt.
   const again = life.requeueFinal(life.end(running, term, 70, { limit: 'time', usage }), 80);

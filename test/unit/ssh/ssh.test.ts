@@ -108,6 +108,7 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99, reader: 'line', limits: 'none' });
   assert.deepEqual(parseAgentLine('R 99 block'), { type: 'ready', pid: 99, reader: 'block', limits: 'none' });
   assert.deepEqual(parseAgentLine('R 99 block proc'), { type: 'ready', pid: 99, reader: 'block', limits: 'proc' });
+  assert.deepEqual(parseAgentLine('R 99 block cgroup'), { type: 'ready', pid: 99, reader: 'block', limits: 'cgroup' });
   assert.deepEqual(parseAgentLine('R 99 line none'), { type: 'ready', pid: 99, reader: 'line', limits: 'none' });
   assert.deepEqual(parseAgentLine('L 4 17.a2 2'), { type: 'live', tag: 4, key: '17.a2', state: 'other' });
   assert.deepEqual(parseAgentLine('L 4 17 0 137'), { type: 'live', tag: 4, key: '17', state: 'gone', status: 137 });
