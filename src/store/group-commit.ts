@@ -78,6 +78,8 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
   return {
     putJob(job, pos) {
       batch.remove.delete(job.id);
+      const before = batch.put.get(job.id);
+      if (before !== undefined) batch.passed.push(before.job);
       batch.put.set(job.id, { job, pos });
       scheduleSoon();
     },

@@ -34,6 +34,13 @@ export interface Batch {
    * 'first': below every queued job's position as the write finds them, in the order they were put).
    */
   put: Map<number, { job: Job; pos: number | null | 'keep' | 'first' }>;
+  /**
+   * Earlier versions of jobs put again within this batch, in the order they
+   * were replaced. Not written (only the last version is): the event log and
+   * the notifications read them, so that a change passed within one commit
+   * window (a job failed, then queued again by a retry) is still told.
+   */
+  passed: Job[];
   remove: Set<number>;
   /**
    * Many new jobs, read when the batch is written (a million jobs of a load
@@ -56,6 +63,7 @@ export interface Batch {
 export function emptyBatch(): Batch {
   return {
     put: new Map(),
+    passed: [],
     putRanges: [],
     groups: new Map(),
     unqueueRanges: [],

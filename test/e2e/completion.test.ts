@@ -115,7 +115,12 @@ test('qpy completion in bash: commands, options and their values, files after su
   assert.doesNotMatch(check, /(^| )3( |$)/m, 'not every ID');
   await tab('qpy check 2', ['Tab', 'Tab'], /^2 +20 +21 +22 +23 +24 +25 +26 +27 *$/m, 'IDs that start with 2');
   await tab('qpy kill 1', ['Tab', 'Tab'], /^1 +10 +11 +12 +13 +14 +15 +16 +17 +18 +19 *$/m, 'active IDs that start with 1');
-  await tab('qpy why 2', ['Tab', 'Tab'], /^20 +21 +22 +23 +24 +25 +26 +27 *$/m, 'queued IDs for why (job 2 is done)');
+  await tab(
+    'qpy why 2',
+    ['Tab', 'Tab'],
+    /^2 +20 +21 +22 +23 +24 +25 +26 +27 *$/m,
+    'every ID for why (job 2 is done: why reports on it too)',
+  );
   await tab('qpy sub --after=2', ['Tab', 'Tab'], /^2 +20 +21 +22 +23 +24 +25 +26 +27 *$/m, 'IDs for --after=');
 
   await u.ok(['kill', 'all']);

@@ -8,7 +8,7 @@ export const why: CommandDef = {
   configure(cmd) {
     cmd.argument('<id>', 'a job ID');
   },
-  complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'queued' } : { kind: 'none' }),
+  complete: (args) => (args.length === 0 ? { kind: 'words', words: [], from: 'all' } : { kind: 'none' }),
   async run(ctx, args) {
     const word = args[0]!;
     if (!/^[0-9]{1,15}$/.test(word) || Number(word) < 1) throw invalid(`"${word}" is not a job ID`);

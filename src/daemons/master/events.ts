@@ -58,13 +58,24 @@ export function withEvents(store: JobStore, o: EventsOptions): Events {
     for (const r of batch.unqueueRanges) emit(changes.unqueued(r.first, r.last, groupOf, at));
     for (const [a, b] of batch.removeRanges) changes.removed(a, b);
     for (const id of batch.remove) changes.removed(id, id);
+    for (const job of batch.passed) emit(changes.put(job, at));
     for (const { job } of batch.put.values()) emit(changes.put(job, at));
   };
 
   const notified = (batch: Batch, at: string) => {
-    for (const { job } of batch.put.values()) {
-      if (job.spec.notify !== undefined && notifiesOnWrite(job)) notifier.notify(job, jobEvent(o.user, at, job, null));
-    }
+    // Each change once, also when a job was put twice in one status within the batch.
+    const told = batch.passed.length > 0 ? new Set<string>() : null;
+    const notify = (job: Job) => {
+      if (job.spec.notify === undefined || !notifiesOnWrite(job)) return;
+      if (told !== null) {
+        const key = `${job.id} ${job.state.type}`;
+        if (told.has(key)) return;
+        told.add(key);
+      }
+      notifier.notify(job, jobEvent(o.user, at, job, null));
+    };
+    for (const job of batch.passed) notify(job);
+    for (const { job } of batch.put.values()) notify(job);
     // A compact member unqueued follows its group's spec: one notification for the range.
     for (const r of batch.unqueueRanges) {
       const job: Job | undefined = o.state.jobs.get(r.first);

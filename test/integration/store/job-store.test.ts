@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { openJobStore } from '../../../src/store/job-store.js';
+import { openJobStore, type Batch } from '../../../src/store/job-store.js';
 import { createCommitter } from '../../../src/store/group-commit.js';
 import { SCHEMA_VERSION } from '../../../src/store/schema.js';
 import type { Job } from '../../../src/protocol/job.js';
@@ -237,4 +237,29 @@ test('a compact row whose template is missing is skipped and reported', async ()
   assert.equal([...loaded.jobs].length, 0);
   assert.deepEqual(loaded.skipped, ['job row 1: its group 9 is missing or unreadable']);
   s.close();
+});
+
+test('a job put again within one commit window: only the last version is written, the earlier ones are passed to the readers of the batch', async () => {
+  await using t = tempDir();
+  const store = openJobStore(join(t.path, 'master.db'));
+  const seen: string[][] = [];
+  const watching = { ...store, write: (b: Batch) => (seen.push(b.passed.map((j) => `${j.id} ${j.state.type}`)), store.write(b)) };
+  const c = createCommitter(watching, () => undefined);
+  const failed: Job = { ...job(1), state: { type: 'failed', node: 'n', startedAt: 1, endedAt: 2, outcome: { type: 'exit', code: 4 } } };
+  c.putJob(job(1), 1);
+  c.putJob(failed, null);
+  c.putJob(job(1), 'first'); // queued again by a retry
+  c.putJob(job(2), 2);
+  await c.flush();
+  assert.deepEqual(seen, [['1 queue', '1 failed']]);
+  store.close();
+  const again = openJobStore(join(t.path, 'master.db'));
+  assert.deepEqual(
+    [...again.load().jobs].map((j) => [j.id, 'state' in j ? j.state.type : 'compact']),
+    [
+      [1, 'queue'],
+      [2, 'queue'],
+    ],
+  );
+  again.close();
 });
