@@ -7,6 +7,17 @@
  * Changes that need no acknowledgement (a job's end: its run file stays on
  * disk until the end is committed, so a crash loses nothing) wait up to
  * `lazyMs` for company, so a burst of job ends shares one flush too.
+ *
+ * Durability: a commit someone's reply waits for (`flush()`) survives a
+ * power cut (synchronous FULL: an fsync). The others survive a crash or a
+ * SIGKILL of the master, not a power cut (NORMAL: written to the system,
+ * not synced; a later FULL commit, or a checkpoint, syncs them too): a
+ * job's end (lazily) and its start before its launch (`flush('crash')`,
+ * the dispatcher's: that a launch follows only a committed start is what
+ * keeps a job from running twice across a crash). A power cut of the head
+ * machine may so lose the last moments' starts and ends: such a job is run
+ * again, or its end read from its run file, or it ends `lost`; never a
+ * submission that was acknowledged.
  */
 import type { Job } from '../protocol/job.js';
 import type { GroupTemplate } from '../protocol/job.js';
@@ -30,8 +41,11 @@ export interface Committer {
   /** Add history rows, written in the same transaction as what else this commit holds. */
   putHistory(rows: readonly HistoryRecord[]): void;
   deleteMeta(key: string): void;
-  /** Commit now (this turn of the event loop); resolves when everything asked for so far is committed. */
-  flush(): Promise<void>;
+  /**
+   * Commit now (this turn of the event loop); resolves when everything asked for so far is committed,
+   * through a power cut, or (`crash`) through a crash of the master only (see the top).
+   */
+  flush(durability?: 'powerCut' | 'crash'): Promise<void>;
   /** Commit within `lazyMs`; resolves when committed. Unflushed changes are committed this way too. */
   flushSoon(): Promise<void>;
 }
@@ -119,7 +133,8 @@ export function createCommitter(store: JobStore, onError: (err: Error) => void, 
       batch.meta.set(key, null);
       scheduleSoon();
     },
-    flush() {
+    flush(durability = 'powerCut') {
+      if (durability === 'powerCut') batch.sync = 'FULL';
       return new Promise((resolve, reject) => {
         waiters.push({ resolve, reject });
         scheduleNow();

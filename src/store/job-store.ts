@@ -58,11 +58,19 @@ export interface Batch {
   meta: Map<string, string | null>;
   /** History rows (runs that ended), written last: in the same transaction as the jobs' final states. */
   history: HistoryRecord[];
+  /**
+   * How durable its commit must be: `FULL`, through a power cut (an fsync:
+   * what a reply to a user waits for, a submission above all); `NORMAL`,
+   * through a crash or SIGKILL of the master but not a power cut (what a
+   * job's start and end need: see group-commit.ts).
+   */
+  sync: 'FULL' | 'NORMAL';
 }
 
 export function emptyBatch(): Batch {
   return {
     put: new Map(),
+    sync: 'NORMAL',
     passed: [],
     putRanges: [],
     groups: new Map(),
@@ -116,6 +124,8 @@ export function openJobStore(path: string): JobStore {
   const putMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   const delMeta = db.prepare('DELETE FROM meta WHERE key = ?');
   const history = historyTable(db);
+  /** The connection's synchronous setting, as each batch asks (opened FULL). */
+  let sync: Batch['sync'] = 'FULL';
   const writeTx = db.transaction((batch: Batch) => {
     for (const [id, t] of batch.groups) putGroup.run(id, JSON.stringify(t));
     for (const r of batch.putRanges) {
@@ -244,6 +254,10 @@ export function openJobStore(path: string): JobStore {
     },
     write(batch) {
       try {
+        if (batch.sync !== sync) {
+          db.pragma(`synchronous = ${batch.sync}`);
+          sync = batch.sync;
+        }
         writeTx(batch);
       } catch (err) {
         throw new QpyError('STORE', `cannot write the job database: ${(err as Error).message}`);

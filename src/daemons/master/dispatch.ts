@@ -93,7 +93,8 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     for (const f of inflight) await answer(f.job, await f.reply);
     if (plan.granted.length === 0) return;
     try {
-      await rt.committer.flush();
+      // Durable through a crash of the master (not a power cut), which is all a launch needs (group-commit.ts).
+      await rt.committer.flush('crash');
     } catch {
       await run(plan.commitFailed());
       return;
