@@ -5,8 +5,10 @@
  * lines: each wrapper's own, and the lists of the agents' markers, see
  * agent-waiter.ts), the processes busy above 50 % of a CPU (from two `top`
  * samples half a second apart, so the figure is current) split into
- * outsiders and qpy's own, and, when asked, a directory's disk usage. Pure
- * text in, facts out.
+ * outsiders and qpy's own, when asked, a directory's disk usage, and the
+ * GPUs with the processes on them, each told qpy's or an outsider's
+ * (nvidia-smi's queries and their parsers: gpu-query.ts). Pure text in,
+ * facts out.
  */
 import { parseJobTag, shellQuote, TAG_VAR } from './wrapper.js';
 import { AGENT_NAME } from './agent-script.js';
@@ -16,17 +18,19 @@ import type { GpuDevice } from '../protocol/gpu.js';
 /**
  * The GPUs, where `nvidia-smi` is on the PATH (else nothing runs, and none
  * are printed): `gpu-smi`, `gpu CSV` a line then `gpus-ok` (gpu-query.ts GPU_QUERY),
- * and `gpu-app OWNER CSV` a line then `gpu-apps-ok` (APPS_QUERY). OWNER is
+ * and, if that worked, `gpu-app OWNER CSV` a line then `gpu-apps-ok` (APPS_QUERY). OWNER is
  * the listed job whose process group or session holds the process or one
  * of its ancestors (its group, as in `tag`), `qpy` when an ancestor is a
  * job wrapper or a node agent (a job newer than its agent's marker, or no
  * tag list), or `-`: an outsider. The ancestry is read with `read` alone
- * (no process per step) but for each ancestor's command line.
+ * (no process per step) but for each ancestor's command line. A hung
+ * `nvidia-smi` (a driver in trouble) is stopped after 6 s where `timeout`
+ * exists: the GPUs are then unknown, and the probe still in time.
  */
 const GPU_LINES = [
-  'if command -v nvidia-smi >/dev/null 2>&1; then echo gpu-smi',
-  `if _gq=$(${GPU_QUERY} 2>/dev/null); then printf '%s\\n' "$_gq" | sed 's/^/gpu /'; echo gpus-ok; fi`,
-  `if _ga=$(${APPS_QUERY} 2>/dev/null); then printf '%s\\n' "$_ga" | while IFS= read -r _l; do`,
+  'if command -v nvidia-smi >/dev/null 2>&1; then echo gpu-smi; _to=; command -v timeout >/dev/null 2>&1 && _to="timeout 6"',
+  `if _gq=$($_to ${GPU_QUERY} 2>/dev/null); then printf '%s\\n' "$_gq" | sed 's/^/gpu /'; echo gpus-ok`,
+  `if _ga=$($_to ${APPS_QUERY} 2>/dev/null); then printf '%s\\n' "$_ga" | while IFS= read -r _l; do`,
   `[ -n "$_l" ] || continue; _w=-; _x=\${_l%%,*}; _n=0`,
   `while [ "$_n" -lt 64 ] && [ "\${_x:-0}" -gt 1 ] 2>/dev/null; do _n=$((_n+1))`,
   'case "$_tp" in *" $_x "*) _w=$_x; break;; esac',
@@ -35,7 +39,7 @@ const GPU_LINES = [
   'case "$_tp" in *" $_pg "*) _w=$_pg; break;; *" $_ss "*) _w=$_ss; break;; esac',
   `case "$(tr '\\000' ' ' <"/proc/$_x/cmdline" 2>/dev/null)" in *${AGENT_NAME}*|*${TAG_VAR}=*) _w=qpy; break;; esac`,
   '_x=$_pp; done; echo "gpu-app $_w $_l"; done; echo gpu-apps-ok; fi',
-  'fi',
+  'fi; fi',
 ];
 
 const BASE_LINES = [

@@ -129,17 +129,19 @@ test('the embedded default: the GPUs of the user’s nodes over SSH, and of this
 }, async () => {
   const masterLog = (u: QpyUser): string => readFileSync(join(u.qpyDir, 'master.log'), 'utf8');
   await using remote = qpyUser({
-    nodes: 'node2 address=node2 cores=2 memory=16\nnode4 address=node4 cores=2 memory=16\n',
-    env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig },
+    nodes: ['node2', 'node3', 'node4'].map((n) => `${n} address=${n} cores=2 memory=16\n`).join(''),
+    env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig, QPY_GPU_PROBE_MS: '300' },
   });
+  const node3Logins = sshd.cluster.connections(1);
   await remote.ok(['status']);
-  await waitFor(
-    () => /node node2: 4 GPUs \(NVIDIA H100 80GB HBM3\)/.test(masterLog(remote)) && /node node4: GPUs unknown/.test(masterLog(remote)),
-    {
-      what: 'node2’s GPUs found and node4’s unknown, in the master’s log',
-      timeoutMs: 20_000,
-    },
-  );
+  const found = [/node node2: 4 GPUs \(NVIDIA H100 80GB HBM3\)/, /node node4: GPUs unknown/, ...(realSmi ? [] : [/node node3: no GPU\n/])];
+  await waitFor(() => found.every((line) => line.test(masterLog(remote))), {
+    what: 'node2’s GPUs found, node4’s unknown and none on node3, in the master’s log',
+    timeoutMs: 20_000,
+  });
+  // node3 has no nvidia-smi: looked at once, while node2 is probed again and again.
+  await probedAgain(smi.node2!);
+  if (!realSmi) assert.equal(sshd.cluster.connections(1), node3Logins + 1);
 
   // This machine, the fake first on the master's PATH; probes every 300 ms.
   const env = { PATH: `${smi.local!.dir}:${process.env.PATH}`, QPY_GPU_PROBE_MS: '300' };

@@ -8,7 +8,8 @@
  * beside it, read on every call, so a test changes it while daemons run:
  * `gpus` (how many H100s), `apps` (one `PID INDEX MIB [NAME]` line per
  * process on a GPU) and `mode` (`ok`, `fail`: exits 9 as with no driver,
- * `garbage`: prints lines of no known shape). Every call is appended to
+ * `garbage`: prints lines of no known shape, `hang`: answers nothing for a
+ * minute, as a driver in trouble). Every call is appended to
  * `calls`.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ export interface FakeNvidiaSmi {
   readonly dir: string;
   setGpus(n: number): void;
   setApps(apps: GpuAppSpec[]): void;
-  setMode(mode: 'ok' | 'fail' | 'garbage'): void;
+  setMode(mode: 'ok' | 'fail' | 'garbage' | 'hang'): void;
   /** The UUID it gives GPU `index`. */
   uuid(index: number): string;
   /** How many times it was run so far. */
@@ -45,6 +46,7 @@ n=$(cat "$D/gpus" 2>/dev/null); n=\${n:-0}
 case $(cat "$D/mode" 2>/dev/null) in
 fail) echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."; exit 9;;
 garbage) echo "Failed to initialize NVML: Unknown Error"; echo "0; GPU-x; ?"; exit 0;;
+hang) exec sleep 60;;
 esac
 uuid() { printf 'GPU-${seed}-079d-ad15-ff95-%012x' "$1"; }
 used() { awk -v i="$1" '$2 == i {s += $3} END {print s + 0}' "$D/apps" 2>/dev/null || echo 0; }

@@ -3,7 +3,9 @@
  * qpy-multiuser): the GPU part of the node probe (executor/node-probe.ts
  * gpuProbeCommand) runs on each node of the user's own nodes file (or on
  * this machine alone), locally or over one kept SSH connection per node,
- * at start and every `intervalMs` after (0: at start only). It sets the
+ * at start and every `intervalMs` after (0: at start only); a node found
+ * without `nvidia-smi` is not probed again (nor its connection kept) until
+ * the master restarts. It sets the
  * node's GPUs and those held by outsiders on the allocator state, and pokes
  * the dispatcher when they changed. Off the dispatch path: grants only read
  * the last results; a probe that fails or times out leaves what was known.
@@ -45,6 +47,8 @@ export function startGpuProbes(opts: GpuProbeOptions): GpuProbes {
   const failing = new Set<string>();
   /** Nodes whose GPUs a probe has reported (their changes are logged). */
   const seen = new Set<string>();
+  /** Nodes without `nvidia-smi`: done with. */
+  const without = new Set<string>();
   let closed = false;
 
   function probeOne(name: string, address: string): Promise<void> {
@@ -58,11 +62,16 @@ export function startGpuProbes(opts: GpuProbeOptions): GpuProbes {
         if (failing.delete(name)) log(`node ${name}: GPU probe works again`);
         const before = seen.has(name) ? { gpuDevices: node.gpuDevices, gpuOutsiders: node.gpuOutsiders } : null;
         seen.add(name);
+        const found = parseGpuProbe(out);
         setNodeMetrics(
           state,
           name,
-          gpuMetrics(parseGpuProbe(out), (owner) => owner === 'qpy' || (owner !== null && owner.user === user)),
+          gpuMetrics(found, (owner) => owner === 'qpy' || (owner !== null && owner.user === user)),
         );
+        if (found.gpuDevices?.length === 0) {
+          without.add(name);
+          commands.forget(name);
+        }
         const news = gpuNews(before, node);
         for (const line of news) log(`node ${name}: ${line}`);
         if (news.length > 0) opts.onChange();
@@ -78,7 +87,8 @@ export function startGpuProbes(opts: GpuProbeOptions): GpuProbes {
 
   async function probe(): Promise<void> {
     if (closed) return;
-    await Promise.all(state.nodes.filter((n) => !n.removed).map((n) => probeOne(n.spec.name, n.spec.address)));
+    const nodes = state.nodes.filter((n) => !n.removed && !without.has(n.spec.name));
+    await Promise.all(nodes.map((n) => probeOne(n.spec.name, n.spec.address)));
   }
 
   void probe();

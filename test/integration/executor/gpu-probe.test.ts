@@ -3,8 +3,8 @@
  * nvidia-smi first on its PATH: it counts the GPUs; a process on a GPU is
  * a qpy job's when it is in a tagged job's process group (a wrapper's, or
  * one a node agent lists in its marker), an outsider's otherwise (a pid of
- * no process too); nvidia-smi failing or printing nonsense makes the GPUs
- * unknown, and without nvidia-smi there are none.
+ * no process too); nvidia-smi failing, printing nonsense or hanging makes
+ * the GPUs unknown, and without nvidia-smi there are none.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,13 +90,17 @@ test('a process of a job a node agent started (no wrapper: listed in its marker)
   }
 });
 
-test('nvidia-smi failing or printing nonsense: GPUs unknown; no nvidia-smi: none', { timeout: 30_000 }, async () => {
+test('nvidia-smi failing, printing nonsense or hanging: GPUs unknown; no nvidia-smi: none', { timeout: 60_000 }, async () => {
   await using tmp = tempDir();
   const smi = fakeNvidiaSmi(tmp.path, 2);
   smi.setMode('fail');
   assert.deepEqual(await gpuProbe(tmp.path), { gpuDevices: null, gpuApps: null });
   smi.setMode('garbage');
   assert.deepEqual(await gpuProbe(tmp.path), { gpuDevices: null, gpuApps: null });
+  smi.setMode('hang'); // stopped after 6 s
+  const t0 = Date.now();
+  assert.deepEqual(await gpuProbe(tmp.path), { gpuDevices: null, gpuApps: null });
+  assert.ok(Date.now() - t0 < 15_000, `${Date.now() - t0} ms`);
   smi.setMode('ok');
   assert.equal((await gpuProbe(tmp.path)).gpuDevices!.length, 2);
   const calls = smi.calls();
