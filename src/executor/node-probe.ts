@@ -70,8 +70,11 @@ const SCRIPT = [
   `if [ -n "$1" ]; then df -Pk -- "$1" 2>/dev/null | awk 'NR == 2 {print "disk", $3, $2}'; fi`,
 ].join('\n');
 
-/** The GPU part alone (with the tags its owners need): the embedded allocator's probe, with no `top` sample. */
-const GPU_SCRIPT = [...TAG_LINES, ...GPU_LINES].join('\n');
+/**
+ * The GPU part alone, with the tags its owners need (listed only where there
+ * is an `nvidia-smi`): the embedded allocator's probe, with no `top` sample.
+ */
+const GPU_SCRIPT = ['command -v nvidia-smi >/dev/null 2>&1 || exit 0', ...TAG_LINES, ...GPU_LINES].join('\n');
 
 /** The command line that probes a node (for an SSH exec, or `sh -c` locally). */
 export function probeCommand(checkDir: string | null): string {
