@@ -138,6 +138,10 @@ export const timing = {
   get probeMs() {
     return envInt('QPY_PROBE_MS', 60_000);
   },
+  /** How often a master without qpy-multiuser probes its nodes' GPUs (nvidia-smi); 0: at start only. */
+  get gpuProbeMs() {
+    return envInt('QPY_GPU_PROBE_MS', 60_000);
+  },
   /** qpy-multiuser gives back the slots of a master away this long whose jobs are gone from its probes' lists. */
   get masterGraceMs() {
     return envInt('QPY_MASTER_GRACE_MS', 30_000);

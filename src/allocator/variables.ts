@@ -26,6 +26,8 @@ export function formatVariables(state: AllocatorState): string {
         `  max_cores       = ${n.spec.cores}`,
         `  n_used_cores    = ${n.usedCores}`,
         `  n_outsiders     = ${n.outsiders}`,
+        `  n_gpus          = ${n.gpuDevices?.length ?? 'unknown'}`,
+        `  gpu_outsiders   = [${n.gpuOutsiders.join(', ')}]`,
         `  total_mem       = ${n.spec.memGB}`,
         `  req_mem         = ${n.reqMemGB}`,
         `  used_mem        = ${n.usedMemGB}`,

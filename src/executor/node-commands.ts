@@ -13,6 +13,8 @@ import { isLocalAddress } from '../protocol/cluster.js';
 export interface NodeCommands {
   /** Run `command` (a sh command line) on node `name` at `address` ("localhost" runs it here). */
   run(name: string, address: string, command: string, timeoutMs: number): Promise<string>;
+  /** Close node `name`'s kept connection, if any (the next run opens one again). */
+  forget(name: string): void;
   close(): void;
 }
 
@@ -69,6 +71,7 @@ export function nodeCommands(): NodeCommands {
         throw err;
       });
     },
+    forget: drop,
     close() {
       for (const name of [...clients.keys()]) drop(name);
     },

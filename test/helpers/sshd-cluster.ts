@@ -84,6 +84,12 @@ export interface ClusterOptions {
    * rather than the cluster's key for the user running the tests.
    */
   perUserKeys?: boolean;
+  /**
+   * More variables for node `name`'s sessions, beside QPY_TEST_NODE (sshd
+   * SetEnv, which overrides the PATH sshd would give: a test puts a fake
+   * command first on one node's PATH this way).
+   */
+  nodeEnv?: (name: string) => Record<string, string>;
 }
 
 /** Start `n` sshd nodes (node2 … node{n+1} on 127.0.0.2 …). */
@@ -120,7 +126,9 @@ export async function startCluster(n = 4, opts: ClusterOptions = {}): Promise<Cl
         'MaxSessions 64',
         'MaxStartups 100:30:200',
         'LogLevel INFO',
-        `SetEnv QPY_TEST_NODE=${name}`,
+        `SetEnv ${Object.entries({ QPY_TEST_NODE: name, ...opts.nodeEnv?.(name) })
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
         '',
       ].join('\n'),
     );
@@ -218,11 +226,11 @@ export async function startCluster(n = 4, opts: ClusterOptions = {}): Promise<Cl
  * closed after them; `skip` is set (for the tests' options) when sshd is
  * not installed.
  */
-export function useCluster(n: number): { skip: string | false; readonly cluster: Cluster } {
+export function useCluster(n: number, opts: ClusterOptions = {}): { skip: string | false; readonly cluster: Cluster } {
   const skip = SSHD ? false : 'sshd is not installed';
   let cluster: Cluster | undefined;
   before(async () => {
-    if (!skip) cluster = await startCluster(n);
+    if (!skip) cluster = await startCluster(n, opts);
   });
   after(async () => {
     await cluster?.close();

@@ -37,6 +37,7 @@ import type { Dispatcher, MasterContext, Runtime } from './context.js';
 import { createDispatcher } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
+import { startGpuProbes } from './gpu-probes.js';
 import { createWaits, type Waits } from './waits.js';
 import { handleCli } from './handlers.js';
 import { withEvents } from './events.js';
@@ -239,6 +240,8 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     storedLeftovers: loaded.meta.get('leftovers'),
   });
   await adoptRunning(rt, d, adopted);
+  // The embedded allocator's nodes' GPUs, probed in the background (qpy-multiuser probes its own).
+  const gpus = embedded && startGpuProbes({ state: embedded, user, intervalMs: timing.gpuProbeMs, log, onChange: () => d.poke() });
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -250,6 +253,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       log('stopping (running jobs keep running)');
       await server?.close();
       health?.close();
+      gpus?.close();
       pruner.close();
       await d.idle();
       link.close?.();

@@ -13,10 +13,13 @@
  * then 2, 4, 8 and every 15 s, whatever the failure (refused, timeout, lost
  * connection), so a returning node takes jobs within seconds. Each probe
  * also lists the node's live jobs by their tags (`live`), which the
- * daemon uses to give back the slots of dead masters' ended jobs.
+ * daemon uses to give back the slots of dead masters' ended jobs, and
+ * the node's GPUs (gpuDevices) with those held by processes of no qpy job
+ * (gpuOutsiders), logged when they change.
  */
 import { outsidersFromBusy, recountCores, redistribute, setNodeMetrics, type AllocatorState } from '../../allocator/state.js';
-import { parseProbe, probeCommand, type LiveTag, type ProbeResult } from '../../executor/node-probe.js';
+import { gpuMetrics, parseProbe, probeCommand, type LiveTag, type ProbeResult } from '../../executor/node-probe.js';
+import { gpuNews } from '../../executor/gpu-query.js';
 import { nodeCommands } from '../../executor/node-commands.js';
 import { nextRetryMs } from '../../executor/retry.js';
 import type { Log } from '../shared/log.js';
@@ -53,6 +56,8 @@ export function createProber(opts: ProberOptions): Prober {
   const commands = nodeCommands();
   const running = new Map<string, Promise<void>>();
   const lives = new Map<string, LiveList>();
+  /** Nodes whose GPUs a probe has reported (their changes are logged). */
+  const gpuSeen = new Set<string>();
   /** Down nodes: the timer of the next retry, and the wait before it. */
   const retries = new Map<string, { timer: NodeJS.Timeout; waitMs: number }>();
   let closed = false;
@@ -98,6 +103,15 @@ export function createProber(opts: ProberOptions): Prober {
       outsiders: r.outsiders ?? (r.busy === null ? 0 : outsidersFromBusy(state, name, r.busy)),
       disk: r.disk,
     });
+    // GPUs: a process of any qpy job (by its tag, or under a wrapper or an agent) is this daemon's own.
+    const before = gpuSeen.has(name) ? { gpuDevices: node.gpuDevices, gpuOutsiders: node.gpuOutsiders } : null;
+    setNodeMetrics(
+      state,
+      name,
+      gpuMetrics(r, (owner) => owner !== null),
+    );
+    for (const line of gpuNews(before, node)) log(`node ${name}: ${line}`);
+    gpuSeen.add(name);
   }
 
   function probeOne(name: string): Promise<void> {

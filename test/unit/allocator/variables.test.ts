@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatVariables } from '../../../src/allocator/variables.js';
-import { addUser } from '../../../src/allocator/state.js';
+import { addUser, setNodeMetrics } from '../../../src/allocator/state.js';
 import { chargeSlot } from '../../../src/allocator/accounting.js';
 import { setDrained } from '../../../src/allocator/admin.js';
 import { allocator, node } from './fixtures.js';
@@ -30,6 +30,8 @@ test('variables: counters, nodes, users and their slots', () => {
       '  max_cores       = 4',
       '  n_used_cores    = 1',
       '  n_outsiders     = 0',
+      '  n_gpus          = unknown',
+      '  gpu_outsiders   = []',
       '  total_mem       = 23',
       '  req_mem         = 2.01',
       '  used_mem        = 0',
@@ -43,6 +45,8 @@ test('variables: counters, nodes, users and their slots', () => {
       '  max_cores       = 3',
       '  n_used_cores    = 0',
       '  n_outsiders     = 0',
+      '  n_gpus          = unknown',
+      '  gpu_outsiders   = []',
       '  total_mem       = 64',
       '  req_mem         = 2',
       '  used_mem        = 0',
@@ -69,4 +73,13 @@ test('variables: counters, nodes, users and their slots', () => {
     formatVariables(allocator([])),
     'n_cores          = 0\nn_min_cores      = 0\nn_used_cores     = 0\nn_used_min_cores = 0\nn_outsiders      = 0\n\nNo nodes\n\nNo users\n',
   );
+});
+
+test('variables: a node’s GPUs as its probe found them, and those held by outsiders', () => {
+  const s = allocator([node('node1', 4)]);
+  const gpu = (index: number) => ({ index, uuid: `GPU-${index}`, name: 'NVIDIA H100 80GB HBM3', memoryMiB: 81559, usedMiB: 0 });
+  setNodeMetrics(s, 'node1', { gpuDevices: [gpu(0), gpu(1), gpu(2)], gpuOutsiders: [0, 2] });
+  assert.match(formatVariables(s), /\n {2}n_gpus {10}= 3\n {2}gpu_outsiders {3}= \[0, 2\]\n/);
+  setNodeMetrics(s, 'node1', { gpuDevices: [], gpuOutsiders: [] });
+  assert.match(formatVariables(s), /\n {2}n_gpus {10}= 0\n {2}gpu_outsiders {3}= \[\]\n/);
 });
