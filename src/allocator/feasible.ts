@@ -7,12 +7,15 @@
  */
 import { expressionNames, matchesNode, parseAttrExpr } from './attributes.js';
 import { MEM_RESERVE_GB, type AllocatorState, type NodeState } from './state.js';
+import { nodeGpuCount } from './gpus.js';
 import type { ClusterStatus } from '../protocol/cluster.js';
 
 export interface FeasibilityDemand {
   cores: number;
   memGB: number;
   attrs: string | null;
+  /** GPUs (absent: none). */
+  gpus?: number;
 }
 
 /** A number of GB for people: at most two decimals, no trailing zeros. */
@@ -60,10 +63,25 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
     const largest = Math.max(...matching.map((n) => n.spec.cores));
     return `no node${scope} has ${demand.cores} cores (the largest has ${largest})`;
   }
-  if (withCores.some((n) => jobMemory(n) > demand.memGB)) return null;
-  const most = Math.max(...withCores.map(jobMemory));
-  const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
-  return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
+  const withMem = withCores.filter((n) => jobMemory(n) > demand.memGB);
+  if (withMem.length === 0) {
+    const most = Math.max(...withCores.map(jobMemory));
+    const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
+    return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
+  }
+  return gpuProblem(withMem, demand.gpus ?? 0, scope, withMem.length !== matching.length);
+}
+
+/** Why no node of `fit` (those that fit the job's cores and memory) has `gpus` GPUs, or null when one has. */
+function gpuProblem(fit: NodeState[], gpus: number, scope: string, narrowed: boolean): string | null {
+  if (!Number.isSafeInteger(gpus) || gpus < 0) return `a job asks for a whole number of GPUs, 0 or more, not ${gpus}`;
+  if (gpus === 0 || fit.some((n) => nodeGpuCount(n) >= gpus)) return null;
+  const most = Math.max(...fit.map(nodeGpuCount));
+  const where = narrowed ? ' with room for its cores and memory' : '';
+  return (
+    `no node${scope}${where} has ${gpus} GPU${gpus === 1 ? '' : 's'} ` +
+    `(${most === 0 ? 'none has any' : `the most any has is ${most}`}: a node's GPUs are its gpus= in the nodes file, or those nvidia-smi lists there)`
+  );
 }
 
 /**

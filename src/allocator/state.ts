@@ -44,6 +44,8 @@ export interface NodeState extends NodeMetrics {
   reqMemGB: number;
   /** Number of slots on the node (at 0, reqMemGB is reset exactly to the reserve). */
   slotCount: number;
+  /** Jobs holding each GPU of the node, by device index (devices no job holds are absent): see gpus.ts. */
+  gpuUse: Map<number, number>;
 }
 
 /** One granted slot. `minCores` is the part of it inside its owner's guarantee. */
@@ -53,6 +55,8 @@ export interface SlotRecord {
   cores: number;
   memGB: number;
   minCores: number;
+  /** The GPU device indices of the node that the job holds (empty: none). */
+  gpus: number[];
 }
 
 export interface UserState {
@@ -132,6 +136,7 @@ export function newNode(spec: NodeSpec): NodeState {
     usedCores: 0,
     reqMemGB: MEM_RESERVE_GB,
     slotCount: 0,
+    gpuUse: new Map(),
     up: true,
     load: 0,
     usedMemGB: 0,
