@@ -55,6 +55,7 @@ export function demandOf(spec: JobSpec): Demand {
     attrs: spec.attrs,
     ...(spec.time !== undefined ? { time: spec.time } : {}),
     ...(spec.memLimit === true ? { memLimit: true } : {}),
+    ...(spec.gpus !== undefined && spec.gpus > 0 ? { gpus: spec.gpus } : {}),
   };
 }
 
@@ -142,7 +143,8 @@ export class PassPlan {
         return 'more';
       }
       this.refusals.delete(job.id);
-      const started = update(this.state, life.start(current, reply.node, now));
+      const gpus = { ...(reply.gpus ? { gpus: reply.gpus } : {}), ...(reply.gpuUuids ? { gpuUuids: reply.gpuUuids } : {}) };
+      const started = update(this.state, life.start(current, reply.node, now, gpus));
       effects.push({ type: 'put', job: started, pos: null });
       this.granted.push(started);
       return 'more';

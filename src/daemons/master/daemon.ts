@@ -127,7 +127,9 @@ function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): Committe
 /** The slots the running jobs hold, as the allocator registers them. */
 function runningSlots(state: MasterState): Slot[] {
   return running(state).flatMap((j) =>
-    j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : [],
+    j.state.type === 'running'
+      ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB, ...(j.state.gpus ? { gpus: j.state.gpus } : {}) }]
+      : [],
   );
 }
 
