@@ -27,6 +27,7 @@
  */
 import { MEM_RESERVE_GB, reassignMinCores, type AllocatorState, type NodeState, type SlotRecord, type UserState } from './state.js';
 import { countGpus, gpuJobs, nodeGpuIndices, nodeGpuShare } from './gpus.js';
+import { countUserGpus, reassignMinGpus } from './gpu-share.js';
 
 /** What a slot occupies; the allocator adds which part is inside the guarantee. */
 export interface SlotRequest {
@@ -52,7 +53,16 @@ export function chargeSlot(state: AllocatorState, user: UserState, req: SlotRequ
   const used = user.usedCores;
   // §3.3: the part of this slot that falls inside the user's minimum.
   const minCores = used < user.min ? c : used < user.min + c ? c + user.min - used : 0;
-  const slot: SlotRecord = { jobId: req.jobId, node: req.node, cores: c, memGB: req.memGB, minCores, gpus: [...(req.gpus ?? [])] };
+  const slot: SlotRecord = {
+    jobId: req.jobId,
+    node: req.node,
+    cores: c,
+    memGB: req.memGB,
+    minCores,
+    gpus: [...(req.gpus ?? [])],
+    minGpus: 0,
+  };
+  countUserGpus(state, user, slot, 1);
   user.slots.set(req.jobId, slot);
   state.usedCores += c;
   state.usedMinCores += minCores;
@@ -86,7 +96,9 @@ export function releaseSlot(state: AllocatorState, user: UserState, jobId: numbe
     // Reset exactly when empty so floating-point sums cannot drift.
     node.reqMemGB = node.slotCount === 0 ? MEM_RESERVE_GB : node.reqMemGB - slot.memGB;
   }
+  countUserGpus(state, user, slot, -1);
   reassignMinCores(state, user);
+  reassignMinGpus(state, user);
   return slot;
 }
 
@@ -203,5 +215,32 @@ export function auditCounters(state: AllocatorState): string[] {
   if (state.usedMinCores !== usedMin) problems.push(`usedMinCores ${state.usedMinCores}, expected ${usedMin}`);
   if (slotMin !== usedMin) problems.push(`slots' minCores add up to ${slotMin}, expected ${usedMin}`);
   if (state.usedCores < 0 || state.usedMinCores < 0) problems.push('a global counter is negative');
+  return [...problems, ...auditGpuShares(state)];
+}
+
+/** The GPU counters of gpu-share.ts against the slots, as auditCounters checks the cores'. */
+function auditGpuShares(state: AllocatorState): string[] {
+  const problems: string[] = [];
+  let used = 0;
+  let usedMin = 0;
+  let slotMin = 0;
+  for (const u of state.users) {
+    let held = 0;
+    for (const s of u.slots.values()) {
+      held += s.gpus.length;
+      slotMin += s.minGpus;
+      if (s.minGpus < 0 || s.minGpus > s.gpus.length) problems.push(`slot ${s.jobId} of ${u.name} has minGpus ${s.minGpus}`);
+    }
+    if (held !== u.gpu.used) problems.push(`user ${u.name}: GPUs used ${u.gpu.used}, slots hold ${held}`);
+    used += held;
+    usedMin += Math.min(u.gpu.min, held);
+  }
+  const g = state.gpu;
+  const total = state.nodes.reduce((s, n) => s + (n.drained || n.removed ? 0 : nodeGpuIndices(n).length * nodeGpuShare(n)), 0);
+  if (g.total !== total) problems.push(`GPU total ${g.total}, nodes have ${total}`);
+  if (g.used !== used) problems.push(`GPUs used ${g.used}, slots hold ${used}`);
+  if (g.min !== state.users.reduce((s, u) => s + u.gpu.min, 0)) problems.push(`GPU minimums ${g.min} differ from the users' sum`);
+  if (g.usedMin !== usedMin || slotMin !== usedMin)
+    problems.push(`GPUs used inside minimums ${g.usedMin} (slots ${slotMin}), expected ${usedMin}`);
   return problems;
 }

@@ -5,7 +5,16 @@
  * asks for N. A device held by a process outside qpy (`gpuOutsiders`, from
  * the probe) is never given out while it is. Pure: node state in, indices out.
  */
-import type { NodeState } from './state.js';
+import type { GpuDevice } from '../protocol/gpu.js';
+
+/** What of a node (state.ts NodeState) its GPUs are decided by; structural, so that state.ts can use these functions. */
+export interface GpuNode {
+  spec: { gpus?: number; gpuShare?: number };
+  gpuDevices: GpuDevice[] | null;
+  gpuOutsiders: number[];
+  gpuUse: Map<number, number>;
+}
+type NodeState = GpuNode;
 
 /**
  * The device indices a node gives out: 0..N−1 when its nodes file says

@@ -8,6 +8,7 @@
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { MAX_SLOT_CORES, MAX_SLOT_GPUS, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
 import { pickGpus } from './gpus.js';
+import { hasGpuRoom } from './gpu-share.js';
 import { matchesNode, parseAttrExpr, type AttrExpr } from './attributes.js';
 import { chargeSlot, releaseSlot } from './accounting.js';
 import {
@@ -111,7 +112,7 @@ export interface GrantDemand {
 
 export type GrantResult =
   | { ok: true; slot: SlotRecord; node: NodeState }
-  | { ok: false; reason: 'no_room' | 'no_node' }
+  | { ok: false; reason: 'no_room' | 'no_gpu_room' | 'no_node' }
   | { ok: false; reason: 'invalid'; code: ErrorCode; message: string };
 
 /**
@@ -158,6 +159,7 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return { ok: false, reason: 'invalid', code: parsed.code, message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };
+  if (!hasGpuRoom(state, user, gpus)) return { ok: false, reason: 'no_gpu_room' };
   const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable, gpus);
   if (node === null) return { ok: false, reason: 'no_node' };
   const devices = pickGpus(node, gpus) ?? [];

@@ -101,6 +101,7 @@ function onRegister(state: AllocatorState, msg: Msg<'register'>, opts: HandleOpt
   if (problem !== null) return badRequest(msg.id, problem);
   const user: UserState = addUser(state, msg.user, msg.queueSize);
   user.queueSize = msg.queueSize;
+  user.gpu.queue = queueOf(msg.gpuQueue ?? 0);
   const reported = new Map(msg.running.map((s) => [s.jobId, s]));
   const refused: { jobId: number; reason: string }[] = [];
   if (opts.trustRegistrations) {
@@ -145,9 +146,11 @@ function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaste
     user.queueSize = queueOf(msg.queueSize);
     return { type: 'refused', id: msg.id, jobId: msg.jobId, reason: 'over_limits', problem: over };
   }
+  user.gpu.queue = queueOf(msg.gpuQueue ?? 0);
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {
     user.queueSize = queueOf(msg.queueSize - 1);
+    if ((msg.demand.gpus ?? 0) > 0) user.gpu.queue = queueOf(user.gpu.queue - 1);
     const { gpus } = result.slot;
     const uuids = gpuUuidsOf(result.node, gpus);
     return {
@@ -171,6 +174,7 @@ function onRelease(state: AllocatorState, msg: Msg<'release'>): AllocatorToMaste
   if (user === undefined) return notRegistered(msg.id, msg.user);
   const slot = releaseSlot(state, user, msg.jobId);
   user.queueSize = queueOf(msg.queueSize);
+  user.gpu.queue = queueOf(msg.gpuQueue ?? 0);
   if (slot !== null) pruneNode(state, slot.node);
   forgetIfIdle(state, user);
   return { type: 'released', id: msg.id, found: true };

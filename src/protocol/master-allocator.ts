@@ -66,16 +66,17 @@ export type Demand = Infer<typeof demandSchema>;
 
 export const masterToAllocatorSchema = tagged({
   /** Sent on (re)connect: the slots the master's running jobs hold. */
-  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize }),
+  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize, gpuQueue: optional(queueSize) }),
   /** Ask for a slot for one queued job. */
-  request: obj({ type: literal('request'), id, user, jobId, demand: demandSchema, queueSize }),
+  /** `gpuQueue`: how many of the queued jobs ask for GPUs (counting this one if it does); absent: none (it lends its GPU share). */
+  request: obj({ type: literal('request'), id, user, jobId, demand: demandSchema, queueSize, gpuQueue: optional(queueSize) }),
   /**
    * A job ended: give its slot back. `ended`: how the run ended when it did
    * (its final status word: `done`, `failed`, `killed`, `node_failed`, …);
    * absent when the slot comes back unused (the job never started). Only
    * qpy-multiuser's ledger keeps it, to count failed jobs.
    */
-  release: obj({ type: literal('release'), id, user, jobId, queueSize, ended: optional(nameMax(32)) }),
+  release: obj({ type: literal('release'), id, user, jobId, queueSize, ended: optional(nameMax(32)), gpuQueue: optional(queueSize) }),
   /** Could any node ever run this? Asked at submission, so impossible jobs are refused at once. */
   feasible: obj({ type: literal('feasible'), id, user, demand: demandSchema }),
   status: obj({ type: literal('status'), id, user }),
@@ -90,7 +91,7 @@ export const masterToAllocatorSchema = tagged({
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 
-export const REFUSALS = ['no_room', 'no_node', 'over_limits'] as const;
+export const REFUSALS = ['no_room', 'no_node', 'over_limits', 'no_gpu_room'] as const;
 
 export const allocatorToMasterSchema = tagged({
   /**
@@ -116,7 +117,8 @@ export const allocatorToMasterSchema = tagged({
     gpuUuids: optional(arrayOf(strMax(256), MAX_SLOT_GPUS)),
   }),
   /**
-   * no_room: the user's share or the cluster is full now; no_node: no node
+   * no_room: the user's share or the cluster is full now; no_gpu_room: the
+   * user's share of the GPUs, or every GPU, is in use now; no_node: no node
    * fits this job now; over_limits: the administrator's limits refuse it
    * (`problem` says how: it was queued before they changed).
    */

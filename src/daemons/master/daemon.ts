@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../../transport/server.js';
 import { openJobStore, type JobStore } from '../../store/job-store.js';
 import { createCommitter, type Committer } from '../../store/group-commit.js';
 import { isFinal } from '../../master/lifecycle.js';
+import { gpuQueueOf } from '../../master/dispatch-plan.js';
 import { historyRecordsOf, rangeRecords, type RangeJobs } from '../../master/history.js';
 import { startHistoryPruner } from './history-pruner.js';
 import { restoreState, running, type MasterState } from '../../master/state.js';
@@ -179,7 +180,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
           joinAt: `${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}`,
           user,
           log,
-          registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),
+          registration: () => ({ running: runningSlots(state), queueSize: state.queue.length, gpuQueue: gpuQueueOf(state) }),
           onRegistered: () => dispatcher?.poke(),
           onAddress: (node, address) => {
             if (execs.learn(node, address)) committer.setMeta('node_addresses', execs.book());

@@ -30,7 +30,7 @@ test('SIGKILL and restart: a GPU held by a job stays held, so no two jobs share 
   const b1 = await bob.request({ type: 'request', user: 'bob', jobId: 1, demand: demand(1), queueSize: 2 });
   assert.deepEqual(b1.type === 'granted' && b1.gpus, [1]);
   const b2 = await bob.request({ type: 'request', user: 'bob', jobId: 2, demand: demand(1), queueSize: 1 });
-  assert.equal(b2.type === 'refused' && b2.reason, 'no_node');
+  assert.equal(b2.type === 'refused' && b2.reason, 'no_gpu_room');
   // Alice's master comes back and reports her job with its GPU: kept; reported with another: refused.
   const alice2 = await mu.master('alice');
   const reg = await alice2.request({

@@ -37,7 +37,7 @@ test('two 1-GPU jobs get different devices of a 2-GPU node; a third waits until 
   assert.deepEqual(grantedGpus(s, 'alice', 1, 1), [0]);
   assert.deepEqual(grantedGpus(s, 'alice', 2, 1), [1]);
   const third = ask(s, 'alice', 3, 1);
-  assert.deepEqual(third.type === 'refused' && third.reason, 'no_node');
+  assert.deepEqual(third.type === 'refused' && third.reason, 'no_gpu_room'); // every GPU is in use
   send(s, { type: 'release', user: 'alice', jobId: 1, queueSize: 1 });
   assert.deepEqual(grantedGpus(s, 'alice', 3, 1), [0]);
   assertBalanced(s);
@@ -70,7 +70,7 @@ test('gpu_share=K: up to K jobs on one device, the idle devices first', () => {
   const got = [1, 2, 3, 4].map((j) => grantedGpus(s, 'alice', j, 1));
   assert.deepEqual(got, [[0], [1], [0], [1]]);
   const fifth = ask(s, 'alice', 5, 1);
-  assert.equal(fifth.type === 'refused' && fifth.reason, 'no_node');
+  assert.equal(fifth.type === 'refused' && fifth.reason, 'no_gpu_room');
   assert.deepEqual(auditCapacity(s), []);
 });
 
