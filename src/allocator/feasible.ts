@@ -8,7 +8,7 @@
 import { expressionNames, matchesNode, parseAttrExpr } from './attributes.js';
 import { MEM_RESERVE_GB, type AllocatorState, type NodeState } from './state.js';
 import { nodeGpuCount } from './gpus.js';
-import type { ClusterStatus } from '../protocol/cluster.js';
+import type { ClusterStatus, NodeView } from '../protocol/cluster.js';
 
 export interface FeasibilityDemand {
   cores: number;
@@ -85,6 +85,21 @@ function gpuProblem(fit: NodeState[], gpus: number, scope: string, narrowed: boo
 }
 
 /**
+ * Why a node with enough GPUs cannot give `gpus` of them now, or null: each
+ * device taking `share` jobs, fewer than `gpus` are free, and those held by
+ * processes outside qpy are named. An approximation from the status
+ * document's counts (it does not list the jobs on each device).
+ */
+function gpuWhy(n: NodeView, gpus: number): string | null {
+  if (gpus === 0 || n.gpus === undefined) return null;
+  const g = n.gpus;
+  const free = Math.max(0, Math.floor(((g.total - g.outsiders.length) * g.share - g.used) / g.share));
+  if (free >= gpus) return null;
+  const outside = g.outsiders.length > 0 ? `, GPU ${g.outsiders.join(', ')} held by a process outside qpy` : '';
+  return `${free} of ${g.total} GPUs free (busy with qpy jobs, yours or others'${outside})`;
+}
+
+/**
  * Why each node cannot take a job of `demand` for `user` now, one line per
  * node (`node2: unreachable for you: connection refused: …`), from the
  * status document alone (the master's view of the allocator): removed,
@@ -107,6 +122,9 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
       if (!n.up) return 'down (it does not answer)';
       if (!matchesNode(expr, n.name, n.attributes)) return `does not match "${(demand.attrs ?? '').trim()}"`;
       if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
+      const gpus = demand.gpus ?? 0;
+      if (gpus > (n.gpus?.total ?? 0))
+        return `has ${n.gpus === undefined ? 'no GPU' : `only ${n.gpus.total} GPU${n.gpus.total === 1 ? '' : 's'}`}`;
       const forJobs = n.totalMemGB - MEM_RESERVE_GB;
       if (forJobs <= demand.memGB)
         return (
@@ -125,7 +143,7 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
         );
       if (demand.cores === 1 && n.totalMemGB - n.usedMemGB <= demand.memGB)
         return `only ${gb(Math.max(0, n.totalMemGB - n.usedMemGB))} GB of memory really free now (measured)`;
-      return 'has room for it now';
+      return gpuWhy(n, demand.gpus ?? 0) ?? 'has room for it now';
     })();
     return `${n.name}: ${why}`;
   });

@@ -33,6 +33,11 @@ test('two 1-GPU jobs get different devices, a third waits for one, a job without
   assert.deepEqual([one[1], two[1]].sort(), ['0', '1']);
   assert.equal(seen(4), 'cvd=[] gpus=[unset]\n');
   assert.match(await u.ok(['check', '3']), /^3 \(queue\)/);
+  assert.match(
+    await u.ok(['status']),
+    /^GPUs: 2 of 2 in use\.\n {2}node localhost: 2 of 2 in use, 2 GPUs\n {2}user \S+: 2 in use, part 2$/m,
+  );
+  assert.match(await u.ok(['why', '3']), /Your share of the GPUs is in use \(or every GPU is\).*job 3 \(1 core and 0\.1 GB, 1 GPU\)/);
 
   writeFileSync(join(u.work, 'go1'), '');
   await waitFor(() => seen(3) !== '', { what: 'job 3 started once job 1 ended' });

@@ -10,7 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../helpers/prng.js';
 import { auditCapacity, nodeLoads } from '../../../src/allocator/accounting.js';
-import { checkFeasible } from '../../../src/allocator/feasible.js';
+import { checkFeasible, explainNodes } from '../../../src/allocator/feasible.js';
+import { buildStatus } from '../../../src/allocator/status.js';
+import { formatGpus } from '../../../src/cli/format-gpus.js';
 import { freeGpuIndices, nodeGpuCount, pickGpus } from '../../../src/allocator/gpus.js';
 import { setNodeMetrics, type AllocatorState } from '../../../src/allocator/state.js';
 import type { GpuDevice } from '../../../src/protocol/gpu.js';
@@ -218,4 +220,25 @@ test('a seeded random sequence keeps every device within its share, off outsider
     for (const h of held) send(s, { type: 'release', user: h.user, jobId: h.jobId, queueSize: 0 });
     for (const n of s.nodes) assert.equal(n.gpuUse.size, 0);
   }
+});
+
+test('status shows GPUs per node and per user; explainNodes says why a node cannot give N GPUs now', () => {
+  const s = allocator([node('g', 8, { gpus: 2 }), node('c', 8)]);
+  register(s, 'alice');
+  setNodeMetrics(s, 'g', { gpuOutsiders: [1] });
+  grantedGpus(s, 'alice', 1, 1);
+  const st = buildStatus(s);
+  assert.deepEqual(st.gpus, { total: 2, used: 1 });
+  assert.deepEqual(st.nodes[0]!.gpus, { total: 2, used: 1, share: 1, outsiders: [1] });
+  assert.equal(st.nodes[1]!.gpus, undefined);
+  assert.deepEqual(st.users[0]!.gpus, { used: 1, min: 0, extra: 2, queue: 0 });
+  assert.deepEqual(explainNodes(st, 'alice', { cores: 1, memGB: 1, attrs: null, gpus: 1 }), [
+    "g: 0 of 2 GPUs free (busy with qpy jobs, yours or others', GPU 1 held by a process outside qpy)",
+    'c: has no GPU',
+  ]);
+  assert.match(
+    formatGpus(st),
+    /^GPUs: 1 of 2 in use\.\n {2}node g: 1 of 2 in use, 2 GPUs; held by processes outside qpy: GPU 1\n {2}user alice: 1 in use, part 2\n$/,
+  );
+  assert.equal(formatGpus(buildStatus(allocator([node('c', 8)]))), '');
 });
