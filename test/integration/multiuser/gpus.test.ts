@@ -40,6 +40,8 @@ test('SIGKILL and restart: a GPU held by a job stays held, so no two jobs share 
     queueSize: 0,
   });
   assert.deepEqual(reg.type === 'registered' && reg.refused, []);
+  const report = await (await mu.admin()).request({ type: 'report', since: null, until: null });
+  assert.ok(report.type === 'report' && (report.report.total.gpuHours ?? 0) > 0, 'the ledger counts GPU-hours');
   const vars = await (await mu.admin()).request({ type: 'variables' });
   assert.match(vars.type === 'text' ? vars.text : '', /1: node = g1, n_cores = 1, mem = 1, gpus = 0/);
 });
