@@ -37,18 +37,30 @@ export function formatReport(r: UsageReport): string {
   const from = r.since === null ? 'the oldest record' : localMinute(r.since);
   const head = `Usage from ${from} to ${until}; rules: ${r.rules}, ${r.totalCores} core${r.totalCores === 1 ? '' : 's'} taking jobs.\n`;
   if (r.users.length === 0) return `${head}No slot was held in this period.\n`;
+  // GPU-HOURS only where some slot of the period held a GPU: the table stays as it was elsewhere.
+  const gpu = (h: number | undefined): string[] => (r.total.gpuHours === undefined ? [] : [hours(h ?? 0)]);
   const rows: string[][] = [
-    ['USER', 'CORE-HOURS', 'GB-HOURS', 'JOBS', 'FAILED', 'SHARE', 'ENTITLED'],
+    ['USER', 'CORE-HOURS', 'GB-HOURS', ...(r.total.gpuHours === undefined ? [] : ['GPU-HOURS']), 'JOBS', 'FAILED', 'SHARE', 'ENTITLED'],
     ...r.users.map((u) => [
       u.name,
       hours(u.coreHours),
       hours(u.gbHours),
+      ...gpu(u.gpuHours),
       String(u.jobs),
       String(u.failed),
       pct(u.share),
       pct(u.entitlement),
     ]),
-    ['total', hours(r.total.coreHours), hours(r.total.gbHours), String(r.total.jobs), String(r.total.failed), '', ''],
+    [
+      'total',
+      hours(r.total.coreHours),
+      hours(r.total.gbHours),
+      ...gpu(r.total.gpuHours),
+      String(r.total.jobs),
+      String(r.total.failed),
+      '',
+      '',
+    ],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) =>

@@ -25,6 +25,8 @@ const sameSpec = (a: NodeSpec, b: NodeSpec): boolean =>
   a.memGB === b.memGB &&
   a.prefMulticore === b.prefMulticore &&
   a.checkDir === b.checkDir &&
+  a.gpus === b.gpus &&
+  a.gpuShare === b.gpuShare &&
   a.attributes.join(',') === b.attributes.join(',');
 
 /** Make the node list `specs` (file order), keeping what runs; see the header. */

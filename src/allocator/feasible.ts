@@ -7,12 +7,15 @@
  */
 import { expressionNames, matchesNode, parseAttrExpr } from './attributes.js';
 import { MEM_RESERVE_GB, type AllocatorState, type NodeState } from './state.js';
-import type { ClusterStatus } from '../protocol/cluster.js';
+import { nodeGpuCount } from './gpus.js';
+import type { ClusterStatus, NodeView } from '../protocol/cluster.js';
 
 export interface FeasibilityDemand {
   cores: number;
   memGB: number;
   attrs: string | null;
+  /** GPUs (absent: none). */
+  gpus?: number;
 }
 
 /** A number of GB for people: at most two decimals, no trailing zeros. */
@@ -60,10 +63,40 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
     const largest = Math.max(...matching.map((n) => n.spec.cores));
     return `no node${scope} has ${demand.cores} cores (the largest has ${largest})`;
   }
-  if (withCores.some((n) => jobMemory(n) > demand.memGB)) return null;
-  const most = Math.max(...withCores.map(jobMemory));
-  const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
-  return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
+  const withMem = withCores.filter((n) => jobMemory(n) > demand.memGB);
+  if (withMem.length === 0) {
+    const most = Math.max(...withCores.map(jobMemory));
+    const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
+    return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
+  }
+  return gpuProblem(withMem, demand.gpus ?? 0, scope, withMem.length !== matching.length);
+}
+
+/** Why no node of `fit` (those that fit the job's cores and memory) has `gpus` GPUs, or null when one has. */
+function gpuProblem(fit: NodeState[], gpus: number, scope: string, narrowed: boolean): string | null {
+  if (!Number.isSafeInteger(gpus) || gpus < 0) return `a job asks for a whole number of GPUs, 0 or more, not ${gpus}`;
+  if (gpus === 0 || fit.some((n) => nodeGpuCount(n) >= gpus)) return null;
+  const most = Math.max(...fit.map(nodeGpuCount));
+  const where = narrowed ? ' with room for its cores and memory' : '';
+  return (
+    `no node${scope}${where} has ${gpus} GPU${gpus === 1 ? '' : 's'} ` +
+    `(${most === 0 ? 'none has any' : `the most any has is ${most}`}: a node's GPUs are its gpus= in the nodes file, or those nvidia-smi lists there)`
+  );
+}
+
+/**
+ * Why a node with enough GPUs cannot give `gpus` of them now, or null: each
+ * device taking `share` jobs, fewer than `gpus` are free, and those held by
+ * processes outside qpy are named. An approximation from the status
+ * document's counts (it does not list the jobs on each device).
+ */
+function gpuWhy(n: NodeView, gpus: number): string | null {
+  if (gpus === 0 || n.gpus === undefined) return null;
+  const g = n.gpus;
+  const free = Math.max(0, Math.floor(((g.total - g.outsiders.length) * g.share - g.used) / g.share));
+  if (free >= gpus) return null;
+  const outside = g.outsiders.length > 0 ? `, GPU ${g.outsiders.join(', ')} held by a process outside qpy` : '';
+  return `${free} of ${g.total} GPUs free (busy with qpy jobs, yours or others'${outside})`;
 }
 
 /**
@@ -89,6 +122,9 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
       if (!n.up) return 'down (it does not answer)';
       if (!matchesNode(expr, n.name, n.attributes)) return `does not match "${(demand.attrs ?? '').trim()}"`;
       if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
+      const gpus = demand.gpus ?? 0;
+      if (gpus > (n.gpus?.total ?? 0))
+        return `has ${n.gpus === undefined ? 'no GPU' : `only ${n.gpus.total} GPU${n.gpus.total === 1 ? '' : 's'}`}`;
       const forJobs = n.totalMemGB - MEM_RESERVE_GB;
       if (forJobs <= demand.memGB)
         return (
@@ -107,7 +143,7 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
         );
       if (demand.cores === 1 && n.totalMemGB - n.usedMemGB <= demand.memGB)
         return `only ${gb(Math.max(0, n.totalMemGB - n.usedMemGB))} GB of memory really free now (measured)`;
-      return 'has room for it now';
+      return gpuWhy(n, demand.gpus ?? 0) ?? 'has room for it now';
     })();
     return `${n.name}: ${why}`;
   });

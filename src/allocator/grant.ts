@@ -6,7 +6,9 @@
  * pass also requires the node to be up.
  */
 import type { ErrorCode } from '../protocol/error-codes.js';
-import { MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
+import { MAX_SLOT_CORES, MAX_SLOT_GPUS, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
+import { pickGpus } from './gpus.js';
+import { hasGpuRoom } from './gpu-share.js';
 import { matchesNode, parseAttrExpr, type AttrExpr } from './attributes.js';
 import { chargeSlot, releaseSlot } from './accounting.js';
 import {
@@ -69,7 +71,7 @@ export function hasRoom(state: AllocatorState, user: UserState, cores: number): 
  * with the most free cores (ties to the earliest) whose promised and real
  * memory both exceed the job's; otherwise (and for bigger jobs) the first up
  * node (not drained, still configured: see takesJobs) in file order with enough free cores and promised memory. Nodes in
- * `avoid` (those the user's master cannot reach) are skipped.
+ * `avoid` (those the user's master cannot reach) are skipped, and so are nodes without `gpus` free GPUs (gpus.ts).
  */
 export function chooseNode(
   state: AllocatorState,
@@ -77,8 +79,10 @@ export function chooseNode(
   memGB: number,
   expr: AttrExpr | null,
   avoid: ReadonlySet<string> = new Set(),
+  gpus = 0,
 ): NodeState | null {
-  const matches = (n: NodeState): boolean => !avoid.has(n.spec.name) && matchesNode(expr, n.spec.name, n.spec.attributes);
+  const matches = (n: NodeState): boolean =>
+    !avoid.has(n.spec.name) && matchesNode(expr, n.spec.name, n.spec.attributes) && (gpus === 0 || pickGpus(n, gpus) !== null);
   if (cores === 1) {
     let best: NodeState | null = null;
     let bestFree = 0;
@@ -102,11 +106,13 @@ export interface GrantDemand {
   cores: number;
   memGB: number;
   attrs: string | null;
+  /** GPUs (distinct devices of the node); absent: none. */
+  gpus?: number;
 }
 
 export type GrantResult =
   | { ok: true; slot: SlotRecord; node: NodeState }
-  | { ok: false; reason: 'no_room' | 'no_node' }
+  | { ok: false; reason: 'no_room' | 'no_gpu_room' | 'no_node' }
   | { ok: false; reason: 'invalid'; code: ErrorCode; message: string };
 
 /**
@@ -142,11 +148,21 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
       code: 'BAD_REQUEST',
       message: `a job may ask for at most ${MAX_SLOT_MEM_GB} GB, not ${demand.memGB}`,
     };
+  const gpus = demand.gpus ?? 0;
+  if (!Number.isSafeInteger(gpus) || gpus < 0 || gpus > MAX_SLOT_GPUS)
+    return {
+      ok: false,
+      reason: 'invalid',
+      code: 'BAD_REQUEST',
+      message: `GPUs must be a whole number from 0 to ${MAX_SLOT_GPUS}, not ${gpus}`,
+    };
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return { ok: false, reason: 'invalid', code: parsed.code, message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };
-  const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable);
+  if (!hasGpuRoom(state, user, gpus)) return { ok: false, reason: 'no_gpu_room' };
+  const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable, gpus);
   if (node === null) return { ok: false, reason: 'no_node' };
-  const slot = chargeSlot(state, user, { jobId, node: node.spec.name, cores: demand.cores, memGB: demand.memGB });
+  const devices = pickGpus(node, gpus) ?? [];
+  const slot = chargeSlot(state, user, { jobId, node: node.spec.name, cores: demand.cores, memGB: demand.memGB, gpus: devices });
   return { ok: true, slot, node };
 }

@@ -5,7 +5,8 @@
  */
 import type { AllocatorToMaster, MasterToAllocator } from '../protocol/master-allocator.js';
 import { QpyError } from '../errors.js';
-import { MAX_QUEUE_SIZE, MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
+import { MAX_QUEUE_SIZE, MAX_SLOT_CORES, MAX_SLOT_GPUS, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
+import { gpuUuidsOf } from './gpus.js';
 import { chargeSlot, releaseSlot, type SlotRequest } from './accounting.js';
 import { checkFeasible } from './feasible.js';
 import { parseAttrExpr } from './attributes.js';
@@ -47,6 +48,9 @@ function checkRegistration(msg: Msg<'register'>): string | null {
     if (!intIn(s.cores, 1, MAX_SLOT_CORES)) return `job ${s.jobId} is reported with ${s.cores} cores (1 to ${MAX_SLOT_CORES})`;
     if (!Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB)
       return `job ${s.jobId} is reported with ${s.memGB} GB of memory (0 to ${MAX_SLOT_MEM_GB})`;
+    const gpus = s.gpus ?? [];
+    if (gpus.length > MAX_SLOT_GPUS || gpus.some((g) => !intIn(g, 0, MAX_SLOT_GPUS - 1)) || new Set(gpus).size !== gpus.length)
+      return `job ${s.jobId} is reported with GPUs ${gpus.join(',')} (distinct device indices from 0 to ${MAX_SLOT_GPUS - 1})`;
   }
   return null;
 }
@@ -62,12 +66,16 @@ export interface HandleOptions {
   trustRegistrations: boolean;
 }
 
-const slotText = (s: SlotRequest): string => `${s.cores} core${s.cores === 1 ? '' : 's'} and ${s.memGB} GB on ${s.node}`;
+const gpuText = (gpus: readonly number[] | undefined): string =>
+  gpus === undefined || gpus.length === 0 ? '' : `, GPU${gpus.length === 1 ? '' : 's'} ${gpus.join(',')}`;
+const slotText = (s: SlotRequest): string => `${s.cores} core${s.cores === 1 ? '' : 's'} and ${s.memGB} GB on ${s.node}${gpuText(s.gpus)}`;
+const sameGpus = (a: readonly number[] | undefined, b: readonly number[] | undefined): boolean =>
+  (a ?? []).length === (b ?? []).length && (a ?? []).every((g, i) => g === (b ?? [])[i]);
 
 /** Why a reported slot is not one the allocator holds for this user, or null when it is. */
 function refusal(held: SlotRecord | undefined, r: SlotRequest): string | null {
   if (held === undefined) return `job ${r.jobId} holds no slot granted to this user (never granted, or already released)`;
-  if (held.node !== r.node || held.cores !== r.cores || held.memGB !== r.memGB) {
+  if (held.node !== r.node || held.cores !== r.cores || held.memGB !== r.memGB || !sameGpus(held.gpus, r.gpus)) {
     return `job ${r.jobId} was granted ${slotText(held)}, not ${slotText(r)}`;
   }
   return null;
@@ -93,6 +101,7 @@ function onRegister(state: AllocatorState, msg: Msg<'register'>, opts: HandleOpt
   if (problem !== null) return badRequest(msg.id, problem);
   const user: UserState = addUser(state, msg.user, msg.queueSize);
   user.queueSize = msg.queueSize;
+  user.gpu.queue = queueOf(msg.gpuQueue ?? 0);
   const reported = new Map(msg.running.map((s) => [s.jobId, s]));
   const refused: { jobId: number; reason: string }[] = [];
   if (opts.trustRegistrations) {
@@ -137,10 +146,22 @@ function onRequest(state: AllocatorState, msg: Msg<'request'>): AllocatorToMaste
     user.queueSize = queueOf(msg.queueSize);
     return { type: 'refused', id: msg.id, jobId: msg.jobId, reason: 'over_limits', problem: over };
   }
+  user.gpu.queue = queueOf(msg.gpuQueue ?? 0);
   const result = tryGrant(state, user, msg.jobId, msg.demand);
   if (result.ok) {
     user.queueSize = queueOf(msg.queueSize - 1);
-    return { type: 'granted', id: msg.id, jobId: msg.jobId, node: result.node.spec.name, address: result.node.spec.address };
+    if ((msg.demand.gpus ?? 0) > 0) user.gpu.queue = queueOf(user.gpu.queue - 1);
+    const { gpus } = result.slot;
+    const uuids = gpuUuidsOf(result.node, gpus);
+    return {
+      type: 'granted',
+      id: msg.id,
+      jobId: msg.jobId,
+      node: result.node.spec.name,
+      address: result.node.spec.address,
+      ...(gpus.length > 0 ? { gpus: [...gpus] } : {}),
+      ...(uuids === null ? {} : { gpuUuids: uuids }),
+    };
   }
   user.queueSize = queueOf(msg.queueSize);
   if (result.reason === 'invalid') return new QpyError(result.code, result.message).toReply(msg.id);
@@ -153,6 +174,7 @@ function onRelease(state: AllocatorState, msg: Msg<'release'>): AllocatorToMaste
   if (user === undefined) return notRegistered(msg.id, msg.user);
   const slot = releaseSlot(state, user, msg.jobId);
   user.queueSize = queueOf(msg.queueSize);
+  user.gpu.queue = queueOf(msg.gpuQueue ?? 0);
   if (slot !== null) pruneNode(state, slot.node);
   forgetIfIdle(state, user);
   return { type: 'released', id: msg.id, found: true };

@@ -4,6 +4,7 @@
  *
  *   node1 cores=6 address=localhost memory=32 attributes=big,infiband   (key=value, HEAD)
  *   node2 4 M address=host2 big fast                                   (legacy, manual)
+ *   gpu1 cores=32 gpus=4 gpu_share=2                                    (GPUs: issue 16)
  *
  * A line is legacy when its second token is an integer (the core count);
  * then a bare `M` marks the node preferred for multicore jobs and any other
@@ -27,12 +28,29 @@ export interface NodeConfig {
   prefMulticore: boolean;
   /** A directory whose disk usage `status` reports, or null. */
   checkDir: string | null;
+  /** `gpus=N`: the node's GPUs are devices 0..N−1; absent: those its probe finds (none until probed). */
+  gpus?: number;
+  /** `gpu_share=K`: at most K jobs on one GPU at a time; absent: 1 (a GPU is one job's). */
+  gpuShare?: number;
 }
 
 export type NodesFileResult = { ok: true; nodes: NodeConfig[] } | { ok: false; line: number; message: string };
 
 /** The keys a `key=value` token may use. */
-export const NODE_KEYS: readonly string[] = ['address', 'cores', 'memory', 'check_dir', 'pref_multicore', 'attributes'];
+export const NODE_KEYS: readonly string[] = [
+  'address',
+  'cores',
+  'memory',
+  'check_dir',
+  'pref_multicore',
+  'attributes',
+  'gpus',
+  'gpu_share',
+];
+
+/** The most GPUs one node may declare, and the most jobs one GPU may be shared by (sanity bounds). */
+export const MAX_NODE_GPUS = 1024;
+export const MAX_GPU_SHARE = 1024;
 
 class LineError extends Error {}
 
@@ -44,6 +62,12 @@ function parseCores(text: string, what: string): number {
   if (!Number.isSafeInteger(n) || n <= 0) {
     throw new LineError(`${what} must be a positive integer, got "${text}" (leave cores out to detect them on the node)`);
   }
+  return n;
+}
+
+function parseCount(text: string, key: string, min: number, max: number, what: string): number {
+  const n = POSITIVE_INT.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new LineError(`${key} must be ${what} to ${max}, got "${text}"`);
   return n;
 }
 
@@ -84,6 +108,12 @@ function applyKey(node: NodeConfig, seen: Set<string>, token: string): void {
       node.memGB = n;
       return;
     }
+    case 'gpus':
+      node.gpus = parseCount(value, 'gpus', 0, MAX_NODE_GPUS, 'a whole number of GPUs from 0');
+      return;
+    case 'gpu_share':
+      node.gpuShare = parseCount(value, 'gpu_share', 1, MAX_GPU_SHARE, 'the most jobs on one GPU, a whole number from 1');
+      return;
     case 'check_dir':
       node.checkDir = value;
       return;

@@ -3,9 +3,16 @@
  * cores each user is guaranteed (min) and may use beyond it (extra).
  *
  * File format: the first non-blank, non-comment line is
- * `even [minimum N]` or `explicit [minimum N]`. An explicit file then has one
- * line per user, `user spec` or `user=spec`, where spec is `[min+]N` or
- * `[min+]P%`. `#` starts a comment. An `even` file may hold nothing else.
+ * `even [minimum N] [gpu_minimum G]` or `explicit [minimum N] [gpu_minimum G]`.
+ * An explicit file then has one line per user, `user spec [gpus=spec]` or
+ * `user=spec [gpus=spec]`, where spec is `[min+]N` or `[min+]P%`. `#` starts
+ * a comment. An `even` file may hold nothing else.
+ *
+ * GPUs (issue 16) are shared by the same rules as cores, apart: `gpus=` is a
+ * user's part of the GPUs (its minimum and its extra, in GPUs or a percentage
+ * of the GPUs left after all GPU minimums), `gpu_minimum` the GPUs
+ * guaranteed to every user. An explicit file that gives no user `gpus=`
+ * shares the GPUs evenly (see gpuRules).
  *
  * Decisions where the original was broken or undocumented:
  * - The remainder of an explicit distribution is spread ±1 round-robin over
@@ -29,6 +36,8 @@ export interface RuleEntry {
   amount: number;
   percent: boolean;
   line: number;
+  /** `gpus=spec`: the user's part of the GPUs, as min/amount/percent are of the cores; absent: none given. */
+  gpus?: { min: number | null; amount: number; percent: boolean };
 }
 
 export interface Rules {
@@ -37,6 +46,8 @@ export interface Rules {
   minimum: number;
   /** Explicit lines, in file order (always empty for `even`). */
   entries: RuleEntry[];
+  /** GPUs guaranteed to every user unless a `gpus=min+…` overrides it; absent: 0. */
+  gpuMinimum?: number;
 }
 
 export interface Share {
@@ -59,45 +70,76 @@ function fail(line: number, message: string): RulesResult {
 }
 
 function parseHeader(tokens: string[], line: number): Rules | RulesResult {
-  const [type, word, count, ...extra] = tokens as [string, ...string[]];
+  const [type, ...rest] = tokens as [string, ...string[]];
   if (type !== 'even' && type !== 'explicit') {
     return fail(line, `unknown type of distribution "${type}" (expected "even" or "explicit")`);
   }
-  let minimum = 0;
-  if (word !== undefined) {
-    if (word !== 'minimum') return fail(line, `expected "minimum" after "${type}", got "${word}"`);
+  const rules: Rules = { type, minimum: 0, entries: [] };
+  const seen = new Set<string>();
+  for (let i = 0; i < rest.length; i += 2) {
+    const [word, count] = [rest[i]!, rest[i + 1]];
+    if ((word !== 'minimum' && word !== 'gpu_minimum') || seen.has(word))
+      return i === 0
+        ? fail(line, `expected "minimum" or "gpu_minimum" after "${type}", got "${word}"`)
+        : fail(line, `unexpected "${word}" after "${rest.slice(0, i).join(' ')}"`);
+    seen.add(word);
+    const what = word === 'minimum' ? 'cores' : 'GPUs';
     if (count === undefined || !NON_NEG_INT.test(count) || !Number.isSafeInteger(Number(count))) {
-      return fail(line, `"minimum" needs a non-negative integer number of cores, got ${count === undefined ? 'nothing' : `"${count}"`}`);
+      return fail(line, `"${word}" needs a non-negative integer number of ${what}, got ${count === undefined ? 'nothing' : `"${count}"`}`);
     }
-    minimum = Number(count);
-    if (extra.length > 0) return fail(line, `unexpected "${extra[0]}" after "minimum ${count}"`);
+    if (word === 'minimum') rules.minimum = Number(count);
+    else rules.gpuMinimum = Number(count);
   }
-  return { type, minimum, entries: [] };
+  return rules;
+}
+
+/** A share spec (`[min+]N` or `[min+]P%`) of `user`, for `what` (cores or GPUs), or the problem. */
+function parseSpec(spec: string, user: string, what: string): { min: number | null; amount: number; percent: boolean } | string {
+  const m = SPEC.exec(spec);
+  if (m === null) return `invalid share "${spec}" for user ${user} (expected N, P%, min+N or min+P%)`;
+  const amount = Number(m[2]);
+  const percent = m[3] === '%';
+  if (!percent && !Number.isInteger(amount)) return `the share of user ${user} must be a whole number of ${what} or a percentage`;
+  if (percent && amount > 100) return `the share of user ${user} is more than 100%`;
+  return { min: m[1] === undefined ? null : Number(m[1]), amount, percent };
 }
 
 function parseEntry(content: string, line: number): RuleEntry | RulesResult {
-  const tokens = content.split(/\s+/);
+  const all = content.split(/\s+/);
+  const gpuToken = all.length > 1 && all[all.length - 1]!.startsWith('gpus=') ? all[all.length - 1]! : null;
+  const tokens = gpuToken === null ? all : all.slice(0, -1);
+  const text = tokens.join(' ');
   let user: string;
   let spec: string;
-  if (tokens.length === 1 && content.includes('=')) {
-    const eq = content.indexOf('=');
-    user = content.slice(0, eq);
-    spec = content.slice(eq + 1);
+  if (tokens.length === 1 && text.includes('=')) {
+    const eq = text.indexOf('=');
+    user = text.slice(0, eq);
+    spec = text.slice(eq + 1);
   } else if (tokens.length === 2) {
     [user, spec] = tokens as [string, string];
   } else {
-    return fail(line, `expected "<user> <share>" or "<user>=<share>", got "${content}"`);
+    return fail(line, `expected "<user> <share> [gpus=<share>]" or "<user>=<share> [gpus=<share>]", got "${content}"`);
   }
   if (!USER.test(user)) return fail(line, `invalid user name "${user}"`);
-  const m = SPEC.exec(spec);
-  if (m === null) {
-    return fail(line, `invalid share "${spec}" for user ${user} (expected N, P%, min+N or min+P%)`);
+  const cores = parseSpec(spec, user, 'cores');
+  if (typeof cores === 'string') return fail(line, cores);
+  const entry: RuleEntry = { user, ...cores, line };
+  if (gpuToken !== null) {
+    const gpus = parseSpec(gpuToken.slice('gpus='.length), user, 'GPUs');
+    if (typeof gpus === 'string') return fail(line, `gpus=: ${gpus}`);
+    entry.gpus = gpus;
   }
-  const amount = Number(m[2]);
-  const percent = m[3] === '%';
-  if (!percent && !Number.isInteger(amount)) return fail(line, `the share of user ${user} must be a whole number of cores or a percentage`);
-  if (percent && amount > 100) return fail(line, `the share of user ${user} is more than 100%`);
-  return { user, min: m[1] === undefined ? null : Number(m[1]), amount, percent, line };
+  return entry;
+}
+
+/**
+ * The rules the GPUs are shared by: an explicit file's `gpus=` parts (a
+ * user without one gets the GPU minimum, as an unlisted user gets the
+ * core minimum), or an even split when no user has one.
+ */
+export function gpuRules(rules: Rules): Rules {
+  const entries = rules.entries.flatMap((e) => (e.gpus === undefined ? [] : [{ user: e.user, ...e.gpus, line: e.line }]));
+  return { type: entries.length > 0 ? 'explicit' : 'even', minimum: rules.gpuMinimum ?? 0, entries };
 }
 
 /** Parse a rules file. Errors name the 1-based line. */
@@ -124,6 +166,7 @@ export function parseRules(text: string): RulesResult {
 }
 
 const EXCEEDS = 'Requirement exceeds the number of cores';
+const EXCEEDS_GPUS = 'Requirement exceeds the number of GPUs';
 
 /**
  * Compute every registered user's min and extra from the rules, `totalCores`
@@ -131,7 +174,9 @@ const EXCEEDS = 'Requirement exceeds the number of cores';
  * decides who gets the remainder of an even split). Pure and always
  * terminating; see the header for the remainder rule.
  */
-export function distribute(rules: Rules, totalCores: number, usersInRegistrationOrder: string[]): DistributeResult {
+export function distribute(rules: Rules, totalCores: number, usersInRegistrationOrder: string[], gpus = false): DistributeResult {
+  const exceeds = gpus ? EXCEEDS_GPUS : EXCEEDS;
+  const unit = gpus ? 'GPUs' : 'cores';
   const users = usersInRegistrationOrder;
   const shares = new Map<string, Share>();
   for (const u of users) shares.set(u, { min: rules.minimum, extra: 0 });
@@ -139,7 +184,7 @@ export function distribute(rules: Rules, totalCores: number, usersInRegistration
   if (left < 0) {
     return {
       ok: false,
-      message: `${EXCEEDS}: ${users.length} users × minimum ${rules.minimum} = ${rules.minimum * users.length} > ${totalCores} cores`,
+      message: `${exceeds}: ${users.length} users × ${gpus ? 'gpu_minimum' : 'minimum'} ${rules.minimum} = ${rules.minimum * users.length} > ${totalCores} ${unit}`,
     };
   }
   if (rules.type === 'even') {
@@ -162,7 +207,7 @@ export function distribute(rules: Rules, totalCores: number, usersInRegistration
   }
   if (left < 0) {
     const mins = [...shares.values()].reduce((s, x) => s + x.min, 0);
-    return { ok: false, message: `${EXCEEDS}: the minimums add up to ${mins} > ${totalCores} cores` };
+    return { ok: false, message: `${exceeds}: the minimums add up to ${mins} > ${totalCores} ${unit}` };
   }
   const base = left;
   for (const e of listed) {

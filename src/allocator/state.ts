@@ -9,6 +9,7 @@ import type { NodeConfig } from './nodes-file.js';
 import { distribute, type Rules } from './rules.js';
 import { DEFAULT_LIMITS, type ClusterLimits } from './limits-file.js';
 import type { GpuDevice } from '../protocol/gpu.js';
+import { noGpus, recountGpus, redistributeGpus, type ClusterGpus, type UserGpus } from './gpu-share.js';
 
 /** Memory every node keeps back for its system: req_mem starts here (§3.3). */
 export const MEM_RESERVE_GB = 2.0;
@@ -44,6 +45,8 @@ export interface NodeState extends NodeMetrics {
   reqMemGB: number;
   /** Number of slots on the node (at 0, reqMemGB is reset exactly to the reserve). */
   slotCount: number;
+  /** Jobs holding each GPU of the node, by device index (devices no job holds are absent): see gpus.ts. */
+  gpuUse: Map<number, number>;
 }
 
 /** One granted slot. `minCores` is the part of it inside its owner's guarantee. */
@@ -53,6 +56,10 @@ export interface SlotRecord {
   cores: number;
   memGB: number;
   minCores: number;
+  /** The GPU device indices of the node that the job holds (empty: none). */
+  gpus: number[];
+  /** How many of them fall inside its owner's GPU guarantee (gpu-share.ts). */
+  minGpus: number;
 }
 
 export interface UserState {
@@ -70,6 +77,8 @@ export interface UserState {
   removed: boolean;
   /** Why its master cannot reach each node of `unreachable`, as it reported (for status and why). */
   unreachableReasons?: Map<string, string>;
+  /** Its GPU share and use (gpu-share.ts). */
+  gpu: UserGpus;
 }
 
 export interface AllocatorState {
@@ -92,6 +101,8 @@ export interface AllocatorState {
   distributionError: string | null;
   /** The administrator's limits (limits-file.ts); the embedded allocator keeps the defaults. */
   limits: ClusterLimits;
+  /** The GPU counters, as the four core counters above (gpu-share.ts). */
+  gpu: ClusterGpus;
 }
 
 /**
@@ -112,6 +123,7 @@ export function createAllocator(nodes: NodeSpec[], rules: Rules): AllocatorState
     usedMinCores: 0,
     distributionError: null,
     limits: DEFAULT_LIMITS,
+    gpu: { total: 0, used: 0, min: 0, usedMin: 0, error: null },
   };
   for (const spec of nodes) {
     if (state.nodeByName.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);
@@ -132,6 +144,7 @@ export function newNode(spec: NodeSpec): NodeState {
     usedCores: 0,
     reqMemGB: MEM_RESERVE_GB,
     slotCount: 0,
+    gpuUse: new Map(),
     up: true,
     load: 0,
     usedMemGB: 0,
@@ -150,6 +163,7 @@ export function takesJobs(node: NodeState): boolean {
 /** Σ cores of the nodes whose cores are shared out: configured and not drained (down nodes count: they come back). */
 export function recountCores(state: AllocatorState): void {
   state.totalCores = state.nodes.reduce((sum, n) => sum + (n.drained || n.removed ? 0 : n.spec.cores), 0);
+  recountGpus(state);
 }
 
 /** n_free_cores: cores neither held by qpy nor busy with outsiders (may be negative). */
@@ -176,7 +190,10 @@ export function setNodeMetrics(state: AllocatorState, name: string, metrics: Par
   if (metrics.usedMemGB !== undefined) node.usedMemGB = metrics.usedMemGB;
   if (metrics.outsiders !== undefined) node.outsiders = Math.max(0, Math.floor(metrics.outsiders));
   if (metrics.disk !== undefined) node.disk = metrics.disk;
-  if (metrics.gpuDevices !== undefined) node.gpuDevices = metrics.gpuDevices;
+  if (metrics.gpuDevices !== undefined) {
+    node.gpuDevices = metrics.gpuDevices;
+    if (recountGpus(state)) redistributeGpus(state); // a probe found GPUs (or lost them): the GPU shares change
+  }
   if (metrics.gpuOutsiders !== undefined) node.gpuOutsiders = [...metrics.gpuOutsiders];
   return true;
 }
@@ -214,6 +231,7 @@ export function redistribute(state: AllocatorState): void {
   }
   state.minCores = state.users.reduce((s, u) => s + u.min, 0);
   for (const u of state.users) reassignMinCores(state, u);
+  redistributeGpus(state);
 }
 
 /** Replace the rules (admin `distribute` after editing the file) and redistribute. */
@@ -229,7 +247,17 @@ export function setRules(state: AllocatorState, rules: Rules): void {
 export function addUser(state: AllocatorState, name: string, queueSize = 0): UserState {
   const known = state.userByName.get(name);
   if (known !== undefined) return known;
-  const user: UserState = { name, min: 0, extra: 0, usedCores: 0, queueSize, slots: new Map(), unreachable: new Set(), removed: false };
+  const user: UserState = {
+    name,
+    min: 0,
+    extra: 0,
+    usedCores: 0,
+    queueSize,
+    slots: new Map(),
+    unreachable: new Set(),
+    removed: false,
+    gpu: noGpus(),
+  };
   state.users.push(user);
   state.userByName.set(name, user);
   redistribute(state);

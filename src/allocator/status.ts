@@ -7,6 +7,15 @@ import { DEFAULT_LIMITS, sameLimits } from './limits-file.js';
 import { DEFAULT_JOB_MEM_GB, type ClusterStatus, type NodeView, type UserView } from '../protocol/cluster.js';
 import { MEM_RESERVE_GB, type AllocatorState, type NodeState, type UserState } from './state.js';
 import { formatGB } from './feasible.js';
+import { nodeGpuCount, nodeGpuShare } from './gpus.js';
+
+/** A node's GPUs as status shows them, or nothing when it has none and no job holds one. */
+function gpuView(n: NodeState): Pick<NodeView, 'gpus'> {
+  const total = nodeGpuCount(n);
+  const used = [...n.gpuUse.values()].reduce((a, b) => a + b, 0);
+  if (total === 0 && used === 0) return {};
+  return { gpus: { total, used, share: nodeGpuShare(n), outsiders: [...n.gpuOutsiders] } };
+}
 
 /** Users whose masters cannot reach node `name`, with the reason each gave. */
 function unreachableFor(users: readonly UserState[], name: string): { user: string; reason: string }[] {
@@ -34,6 +43,7 @@ function nodeView(n: NodeState, users: readonly UserState[]): NodeView {
     drained: n.drained,
     removed: n.removed,
     prefMulticore: n.spec.prefMulticore,
+    ...gpuView(n),
   };
 }
 
@@ -51,11 +61,15 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     queueSize: u.queueSize,
     minCores: u.min,
     extraCores: u.extra,
+    ...(state.gpu.total > 0 || u.gpu.used > 0
+      ? { gpus: { used: u.gpu.used, min: u.gpu.min, extra: u.gpu.extra, queue: u.gpu.queue } }
+      : {}),
   }));
   const warnings: string[] = [];
   if (state.distributionError !== null) {
     warnings.push(`the distribution rules could not be applied: ${state.distributionError}`);
   }
+  if (state.gpu.error !== null) warnings.push(`the distribution rules could not be applied to the GPUs: ${state.gpu.error}`);
   for (const u of state.users) {
     for (const s of u.slots.values()) {
       if (!state.nodeByName.has(s.node)) {
@@ -86,5 +100,6 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     usedCores: state.usedCores + outsiders,
     warnings,
     ...(sameLimits(state.limits, DEFAULT_LIMITS) ? {} : { limits: state.limits }),
+    ...(state.gpu.total > 0 || state.gpu.used > 0 ? { gpus: { total: state.gpu.total, used: state.gpu.used } } : {}),
   };
 }

@@ -25,6 +25,8 @@ export interface GrantRecord {
   user: string;
   cores: number;
   memGB: number;
+  /** GPUs the slot held (absent: none). */
+  gpus?: number;
   grantedAt: number;
   releasedAt: number | null;
   ended: string | null;
@@ -44,6 +46,7 @@ const HOUR_MS = 3_600_000;
 interface UserTally {
   coreMs: number;
   gbMs: number;
+  gpuMs: number;
   jobs: number;
   failed: number;
 }
@@ -67,12 +70,13 @@ export function tallyGrants(tally: ReportTally, rows: Iterable<GrantRecord>, per
     if (end <= start && !grantedInside) continue;
     let t = tally.get(r.user);
     if (t === undefined) {
-      t = { coreMs: 0, gbMs: 0, jobs: 0, failed: 0 };
+      t = { coreMs: 0, gbMs: 0, gpuMs: 0, jobs: 0, failed: 0 };
       tally.set(r.user, t);
     }
     if (end > start) {
       t.coreMs += r.cores * (end - start);
       t.gbMs += r.memGB * (end - start);
+      t.gpuMs += (r.gpus ?? 0) * (end - start);
     }
     if (grantedInside) {
       t.jobs++;
@@ -97,11 +101,13 @@ export function finishReport(tally: ReportTally, period: ReportPeriod, now: numb
   const entitled = entitlements(rules, totalCores, names);
   let coreMs = 0;
   let gbMs = 0;
+  let gpuMs = 0;
   let jobs = 0;
   let failed = 0;
   for (const t of tally.values()) {
     coreMs += t.coreMs;
     gbMs += t.gbMs;
+    gpuMs += t.gpuMs;
     jobs += t.jobs;
     failed += t.failed;
   }
@@ -111,6 +117,7 @@ export function finishReport(tally: ReportTally, period: ReportPeriod, now: numb
       name,
       coreHours: t.coreMs / HOUR_MS,
       gbHours: t.gbMs / HOUR_MS,
+      ...(gpuMs > 0 ? { gpuHours: t.gpuMs / HOUR_MS } : {}),
       jobs: t.jobs,
       failed: t.failed,
       share: coreMs > 0 ? t.coreMs / coreMs : 0,
@@ -126,7 +133,7 @@ export function finishReport(tally: ReportTally, period: ReportPeriod, now: numb
     rules: rules.type,
     totalCores,
     users,
-    total: { coreHours: coreMs / HOUR_MS, gbHours: gbMs / HOUR_MS, jobs, failed },
+    total: { coreHours: coreMs / HOUR_MS, gbHours: gbMs / HOUR_MS, ...(gpuMs > 0 ? { gpuHours: gpuMs / HOUR_MS } : {}), jobs, failed },
     capacityCoreHours: span === null ? null : (totalCores * span) / HOUR_MS,
   };
 }

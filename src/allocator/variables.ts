@@ -3,6 +3,7 @@
  * with their slots, as text for debugging. Pure: state in, text out.
  */
 import type { AllocatorState } from './state.js';
+import { nodeGpuIndices, nodeGpuShare } from './gpus.js';
 
 const pad = (name: string): string => name.padEnd(16);
 
@@ -37,6 +38,14 @@ export function formatVariables(state: AllocatorState): string {
         `  drained         = ${n.drained ? 'True' : 'False'}`,
         `  removed         = ${n.removed ? 'True' : 'False'}`,
       );
+      const gpus = nodeGpuIndices(n);
+      if (gpus.length > 0 || n.gpuUse.size > 0)
+        out.push(
+          `  gpus            = [${gpus.join(', ')}]`,
+          `  gpu_share       = ${nodeGpuShare(n)}`,
+          `  gpu_jobs        = {${[...n.gpuUse].map(([i, k]) => `${i}: ${k}`).join(', ')}}`,
+          `  gpu_outsiders   = [${n.gpuOutsiders.join(', ')}]`,
+        );
     }
   }
   out.push('');
@@ -52,7 +61,10 @@ export function formatVariables(state: AllocatorState): string {
         `  n_used_cores = ${u.usedCores}`,
         `  n_queue      = ${u.queueSize}`,
       );
-      for (const s of u.slots.values()) out.push(`          ${s.jobId}: node = ${s.node}, n_cores = ${s.cores}, mem = ${s.memGB}`);
+      for (const s of u.slots.values())
+        out.push(
+          `          ${s.jobId}: node = ${s.node}, n_cores = ${s.cores}, mem = ${s.memGB}${s.gpus.length > 0 ? `, gpus = ${s.gpus.join(',')}` : ''}`,
+        );
     }
   }
   return `${out.join('\n')}\n`;

@@ -7,6 +7,7 @@
  * scanned and a later line overrides an earlier one. Keys:
  *   n_cores | number of cores          positive integer
  *   mem | memory                       non-negative number (GB)
+ *   gpus                               non-negative integer (`sub -g`)
  *   node_attr | node attributes        attribute expression (whitespace-normalised)
  *   cpScript | cp_script | copy script true/false (any case)
  *   time                               a time limit as `sub -t` takes it (protocol/time-limit.ts)
@@ -28,6 +29,7 @@ import { NOTIFY_WHEN, type NotifyWhen } from '../protocol/job.js';
 export interface DirectiveValues {
   cores?: number;
   memGB?: number;
+  gpus?: number;
   attrs?: string;
   copyScript?: boolean;
   /** As written: `sub` reads it as it reads -t. */
@@ -41,13 +43,14 @@ export interface DirectiveValues {
 /** What `parseDirectives` returns; `line` is 1-based. */
 export type DirectivesParse = { ok: true; values: DirectiveValues } | { ok: false; message: string; line: number };
 
-type Key = 'cores' | 'memGB' | 'attrs' | 'copyScript' | 'time' | 'name' | 'out' | 'err' | 'notify';
+type Key = 'cores' | 'memGB' | 'gpus' | 'attrs' | 'copyScript' | 'time' | 'name' | 'out' | 'err' | 'notify';
 
 const KEYS: ReadonlyMap<string, Key> = new Map<string, Key>([
   ['n_cores', 'cores'],
   ['number of cores', 'cores'],
   ['mem', 'memGB'],
   ['memory', 'memGB'],
+  ['gpus', 'gpus'],
   ['node_attr', 'attrs'],
   ['node attributes', 'attrs'],
   ['cpScript', 'copyScript'],
@@ -71,6 +74,10 @@ function convert(key: Key, v: string): DirectiveValues[Key] | undefined {
     case 'cores': {
       const n = Number(v);
       return INT.test(v) && Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+    }
+    case 'gpus': {
+      const n = Number(v);
+      return /^[0-9]{1,9}$/.test(v) ? n : undefined;
     }
     case 'memGB': {
       const m = Number(v);

@@ -7,6 +7,7 @@
  * Fixed on purpose: with no nodes, `No nodes.` is followed by a newline
  * before the footer (the original ran them together, §9.2 item 25).
  */
+import { formatGpus } from './format-gpus.js';
 import { describeLimits } from '../allocator/limits-file.js';
 import type { ClusterStatus, NodeView, UserView } from '../protocol/cluster.js';
 
@@ -99,5 +100,5 @@ export function formatNodes(nodes: readonly NodeView[], usedCores: number, total
 export function formatStatus(status: ClusterStatus): string {
   const warnings = status.warnings.map((w) => `warning: ${w}\n`).join('');
   const limits = status.limits === undefined ? '' : `Limits: ${describeLimits(status.limits)}.\n`;
-  return `${formatUsers(status.users)}\n${formatNodes(status.nodes, status.usedCores, status.totalCores)}\n${limits}${warnings}`;
+  return `${formatUsers(status.users)}\n${formatNodes(status.nodes, status.usedCores, status.totalCores)}\n${formatGpus(status)}${limits}${warnings}`;
 }

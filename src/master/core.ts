@@ -10,7 +10,7 @@ import type { Listings } from './listings.js';
 import type { Staging } from './staging.js';
 
 /** Why a queued job did not start at its last request: the allocator's refusal, qpy-multiuser away, or this user refused by it. */
-export type Refusal = 'no_room' | 'no_node' | 'over_limits' | 'unreachable' | 'not_allowed';
+export type Refusal = 'no_room' | 'no_gpu_room' | 'no_node' | 'over_limits' | 'unreachable' | 'not_allowed';
 
 export interface MasterCore {
   state: MasterState;

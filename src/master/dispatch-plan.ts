@@ -55,17 +55,45 @@ export function demandOf(spec: JobSpec): Demand {
     attrs: spec.attrs,
     ...(spec.time !== undefined ? { time: spec.time } : {}),
     ...(spec.memLimit === true ? { memLimit: true } : {}),
+    ...(spec.gpus !== undefined && spec.gpus > 0 ? { gpus: spec.gpus } : {}),
   };
 }
 
-export function slotRequest(user: string, job: Job, queueSize: number): Omit<SlotRequest, 'id'> {
+export function slotRequest(user: string, job: Job, queueSize: number, gpuQueue = 0): Omit<SlotRequest, 'id'> {
   return {
     type: 'request',
     user,
     jobId: job.id,
     demand: demandOf(job.spec),
     queueSize,
+    ...(gpuQueue > 0 ? { gpuQueue } : {}),
   };
+}
+
+/**
+ * How many queued jobs ask for GPUs (sent with each request, so that a user
+ * with none lends its GPU share). A compact run of an array or a load is
+ * counted from its first member without reading the others. Walks the
+ * queue only while `state.gpuQueued`: a user who never asks for GPUs pays
+ * nothing.
+ */
+export function gpuQueueOf(state: MasterState): number {
+  if (!state.gpuQueued) return 0;
+  let n = 0;
+  const walk = state.queue.walk();
+  for (let it = walk.next(); !it.done; it = walk.next()) {
+    const id = it.value;
+    if (state.jobs.isCompactQueued(id)) {
+      // The group's members share its spec; those queued from here on in this run of IDs are all its own.
+      const end = Math.min(state.jobs.runEnd(id), walk.runLast);
+      if ((state.jobs.get(id)?.spec.gpus ?? 0) > 0) n += end - id + 1;
+      walk.skipThrough(end);
+      continue;
+    }
+    if ((state.jobs.get(id)?.spec.gpus ?? 0) > 0) n++;
+  }
+  if (n === 0) state.gpuQueued = false;
+  return n;
 }
 
 /** The walk of one pass over the queue, and what it does with the allocator's answers. */
@@ -76,6 +104,8 @@ export class PassPlan {
   private outcome: 'more' | 'enough' | 'abort' = 'more';
   /** The smallest core count refused for lack of room: no job as big is asked for in this pass. */
   private noRoomFrom = Infinity;
+  /** Likewise the smallest GPU count refused for lack of GPU room (no_gpu_room). */
+  private noGpuRoomFrom = Infinity;
   /** The walk over the queue as the pass began (jobs leave it as they start); never a copy, which a million-job queue would make slow. */
   private readonly walk: QueueWalk;
   /** Jobs of each capped array running now, counted once per pass, and only once a capped job is met. */
@@ -104,7 +134,8 @@ export class PassPlan {
       }
       const job = state.jobs.get(id);
       if (job?.state.type !== 'queue' || job.state.held) continue;
-      if (job.spec.cores >= this.noRoomFrom || (hasDeps(job.spec) && this.deps.of(job.spec).kind !== 'ready')) {
+      const gpuFull = (job.spec.gpus ?? 0) > 0 && (job.spec.gpus ?? 0) >= this.noGpuRoomFrom;
+      if (job.spec.cores >= this.noRoomFrom || gpuFull || (hasDeps(job.spec) && this.deps.of(job.spec).kind !== 'ready')) {
         this.walk.skipThrough(state.jobs.runEnd(id));
         continue;
       }
@@ -142,7 +173,8 @@ export class PassPlan {
         return 'more';
       }
       this.refusals.delete(job.id);
-      const started = update(this.state, life.start(current, reply.node, now));
+      const gpus = { ...(reply.gpus ? { gpus: reply.gpus } : {}), ...(reply.gpuUuids ? { gpuUuids: reply.gpuUuids } : {}) };
+      const started = update(this.state, life.start(current, reply.node, now, gpus));
       effects.push({ type: 'put', job: started, pos: null });
       this.granted.push(started);
       return 'more';
@@ -150,6 +182,7 @@ export class PassPlan {
     if (reply.type === 'refused') {
       this.refusals.set(job.id, reply.reason);
       if (reply.reason === 'no_room') this.noRoomFrom = Math.min(this.noRoomFrom, job.spec.cores);
+      if (reply.reason === 'no_gpu_room') this.noGpuRoomFrom = Math.min(this.noGpuRoomFrom, job.spec.gpus ?? 0);
       return this.noRoomFrom <= 1 ? 'enough' : 'more';
     }
     const unreachable = reply.type === 'error' && reply.code === 'ALLOCATOR_UNREACHABLE';

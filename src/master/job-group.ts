@@ -91,7 +91,7 @@ export function compactSlot(g: Group, job: Job): string | 1 | null {
   if (s.cwd !== b.cwd || s.cores !== b.cores || s.memGB !== b.memGB || s.attrs !== b.attrs) return null;
   if (s.priority !== b.priority || s.retries !== b.retries || s.notify !== b.notify) return null;
   if (s.name !== b.name || s.out !== b.out || s.err !== b.err) return null;
-  if (s.time !== b.time || s.memLimit !== b.memLimit) return null;
+  if (s.time !== b.time || s.memLimit !== b.memLimit || s.gpus !== b.gpus) return null;
   if (!sameRanges(s.after, b.after) || !sameRanges(s.afterok, b.afterok)) return null;
   if (b.group.kind === 'array') return s.command === b.command ? 1 : null;
   return s.command;

@@ -201,6 +201,11 @@ export class QueueWalk implements IterableIterator<number> {
     return { done: true, value: undefined };
   }
 
+  /** The last ID of the current run of consecutive IDs (valid after `next` returned one). */
+  get runLast(): number {
+    return this.ends[this.run] ?? 0;
+  }
+
   /** Skip the IDs up to `id` that remain in the current run. */
   skipThrough(id: number): void {
     if (this.run < this.starts.length && id >= this.next_) this.next_ = id + 1;

@@ -37,10 +37,24 @@ export function newJob(id: number, spec: JobSpec, now: number): Job {
   return { id, spec, queuedAt: now, state: QUEUED };
 }
 
-/** queue → running on `node`; the pid is learnt after the launch. */
-export function start(job: Job, node: string, now: number): Job {
+/** The GPUs a run holds (its grant's), as its states carry them: absent when none. */
+export interface RunGpus {
+  gpus?: number[];
+  gpuUuids?: string[];
+}
+
+/** The GPU fields of a state, to carry on to the next (none when it holds none). */
+function gpusOf(s: RunGpus): RunGpus {
+  return {
+    ...(s.gpus !== undefined && s.gpus.length > 0 ? { gpus: s.gpus } : {}),
+    ...(s.gpuUuids !== undefined && s.gpuUuids.length > 0 ? { gpuUuids: s.gpuUuids } : {}),
+  };
+}
+
+/** queue → running on `node` with the GPUs of its grant; the pid is learnt after the launch. */
+export function start(job: Job, node: string, now: number, gpus: RunGpus = {}): Job {
   expect(job, 'start', 'queue');
-  return { ...job, state: { type: 'running', node, startedAt: now, pid: null, killRequested: false } };
+  return { ...job, state: { type: 'running', node, startedAt: now, pid: null, killRequested: false, ...gpusOf(gpus) } };
 }
 
 /** starting → running: record the process group of a job whose launch its node confirmed. */
@@ -81,6 +95,7 @@ export function end(job: Job, outcome: Outcome, now: number, facts: EndFacts = {
     endedAt: Math.max(now, s.startedAt),
     outcome,
     ...(facts.usage ? { usage: facts.usage } : {}),
+    ...gpusOf(s),
   };
   if (s.killRequested) return { ...job, state: { type: 'killed', ...base } };
   if (facts.limit === 'time') return { ...job, state: { type: 'timeout', ...base } };
@@ -94,7 +109,10 @@ export function end(job: Job, outcome: Outcome, now: number, facts: EndFacts = {
 /** running → node_failed: its node stayed unreachable past the down timeout, so how it ends is unknown. */
 export function nodeFailed(job: Job, now: number): Job {
   const s = expect(job, 'fail the node of', 'running');
-  return { ...job, state: { type: 'node_failed', node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt) } };
+  return {
+    ...job,
+    state: { type: 'node_failed', node: s.node, startedAt: s.startedAt, endedAt: Math.max(now, s.startedAt), ...gpusOf(s) },
+  };
 }
 
 /** Hold (true) or release (false) a queued job: a held job stays queued but is never started. */

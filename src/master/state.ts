@@ -29,6 +29,8 @@ export interface MasterState {
    * job was queued. The next dispatch pass then looks (see queue-gates.ts).
    */
   depsChanged: boolean;
+  /** Set when a job asking for GPUs joins the queue: while set, a dispatch pass counts them (gpuQueueOf), and clears it at 0. */
+  gpuQueued: boolean;
 }
 
 export function emptyState(): MasterState {
@@ -40,6 +42,7 @@ export function emptyState(): MasterState {
     dependent: new Set(),
     active: new Set(),
     depsChanged: false,
+    gpuQueued: false,
   };
 }
 
@@ -88,6 +91,7 @@ export function restoreState(
   state.nextId = Math.max(Number.isSafeInteger(nextId) ? nextId : 1, maxId + 1, 1);
   state.paused = paused;
   state.depsChanged = state.dependent.size > 0;
+  state.gpuQueued = true; // the first pass counts them
   return state;
 }
 
@@ -126,6 +130,7 @@ function enqueue(state: MasterState, first: number, last: number, spec: JobSpec)
     if ((state.jobs.get(id)?.spec.priority ?? 0) < p) behind++;
     else break;
   state.queue.insertRun(state.queue.length - behind, first, last);
+  if ((spec.gpus ?? 0) > 0) state.gpuQueued = true;
   if (!hasDeps(spec)) return;
   for (let id = first; id <= last; id++) state.dependent.add(id);
   state.depsChanged = true;
@@ -160,6 +165,7 @@ export function update(state: MasterState, job: Job, { front = false, dequeued =
     if (front) state.queue.unshift(job.id);
     else state.queue.push(job.id);
     if (hasDeps(job.spec)) state.dependent.add(job.id);
+    if ((job.spec.gpus ?? 0) > 0) state.gpuQueued = true;
   }
   return job;
 }

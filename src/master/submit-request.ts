@@ -80,6 +80,7 @@ export function checkedSpec(core: MasterCore, t: Template, command: string, fact
   if (spec.memGB > 0 && core.settings.memLimit) spec.memLimit = true;
   for (const key of ['name', 'out', 'err'] as const) if (t[key] !== undefined) spec[key] = t[key];
   if (t.notify !== undefined) spec.notify = checkedNotify(core, t.notify);
+  if (t.gpus !== undefined && t.gpus !== 0) spec.gpus = t.gpus;
   const bad = validateSpec(spec) ?? facts.checkAttrs(spec.attrs);
   if (bad) throw bad;
   return spec;

@@ -6,10 +6,13 @@ import type { JobSpec } from '../protocol/job.js';
 import { namesProblem } from '../protocol/output-names.js';
 import { type QpyError, invalid } from '../errors.js';
 import { MAX_TIME_LIMIT } from '../protocol/time-limit.js';
+import { MAX_SLOT_GPUS } from '../protocol/master-allocator.js';
 
 /** The largest core count and memory one job may ask for (sanity bounds). */
 export const MAX_CORES = 100_000;
 export const MAX_MEM_GB = 1_000_000;
+/** The most GPUs one job may ask for (the wire's bound, MAX_SLOT_GPUS). */
+export const MAX_GPUS = MAX_SLOT_GPUS;
 
 export function validateSpec(spec: JobSpec): QpyError | null {
   if (spec.command.trim() === '') return invalid('the command is empty', 'usage: qpy sub [options] COMMAND [ARGS...]');
@@ -18,6 +21,9 @@ export function validateSpec(spec: JobSpec): QpyError | null {
   }
   if (!Number.isFinite(spec.memGB) || spec.memGB < 0 || spec.memGB > MAX_MEM_GB) {
     return invalid(`invalid memory: ${spec.memGB} (must be a number of GB, 0 or more)`);
+  }
+  if (spec.gpus !== undefined && (!Number.isSafeInteger(spec.gpus) || spec.gpus < 0 || spec.gpus > MAX_GPUS)) {
+    return invalid(`invalid number of GPUs: ${spec.gpus} (must be a whole number from 0 to ${MAX_GPUS})`);
   }
   if (spec.time !== undefined && (!Number.isSafeInteger(spec.time) || spec.time < 1 || spec.time > MAX_TIME_LIMIT)) {
     return invalid(`invalid time limit: ${spec.time} seconds (must be a whole number from 1 to ${MAX_TIME_LIMIT})`);

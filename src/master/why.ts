@@ -97,6 +97,11 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
       return say(
         `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`,
       );
+    case 'no_gpu_room':
+      return say(
+        `Your share of the GPUs is in use (or every GPU is), and no idle user has GPUs to lend: job ${jobId} ` +
+          `(${shape}, ${job.spec.gpus ?? 0} GPU${job.spec.gpus === 1 ? '' : 's'}) starts as GPUs are freed.`,
+      );
     case 'over_limits':
       return say(
         `qpy-multiuser refuses to start job ${jobId}: the administrator's limits changed since it was queued ` +

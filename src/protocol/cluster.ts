@@ -73,6 +73,12 @@ export const nodeViewSchema = obj({
    * or no /proc: not enforced); absent until it has started an agent there.
    */
   limits: optional(oneOf(LIMITS_METHODS)),
+  /**
+   * Its GPUs (issue 16), present when it has any or some job holds one:
+   * `total` devices, `used` jobs on them (each device takes up to `share`),
+   * `outsiders` the device indices a process outside qpy holds.
+   */
+  gpus: optional(obj({ total: int, used: int, share: int, outsiders: arrayOf(int) })),
 });
 export type NodeView = Infer<typeof nodeViewSchema>;
 
@@ -82,6 +88,8 @@ export const userViewSchema = obj({
   queueSize: int,
   minCores: int,
   extraCores: int,
+  /** Its GPUs (in jobs on GPUs), present where the cluster has GPUs: used now, and its part (min + extra). */
+  gpus: optional(obj({ used: int, min: int, extra: int, queue: int })),
 });
 export type UserView = Infer<typeof userViewSchema>;
 
@@ -96,5 +104,7 @@ export const clusterStatusSchema = obj({
   warnings: arrayOf(str),
   /** The administrator's limits, when qpy-multiuser sets any (absent: none, memory limits on). */
   limits: optional(clusterLimitsSchema),
+  /** The GPUs, present where any node has some: `total` = Σ devices × gpu_share of the nodes taking jobs, `used` = jobs on GPUs. */
+  gpus: optional(obj({ total: int, used: int })),
 });
 export type ClusterStatus = Infer<typeof clusterStatusSchema>;

@@ -105,8 +105,20 @@ export const jobSpecSchema = obj({
   err: optional(strMax(MAX_PATH_LENGTH)),
   /** `sub --notify`: when the notifyCommand and notifyMail settings are used for this job (absent: never). */
   notify: optional(oneOf(NOTIFY_WHEN)),
+  /** `sub -g N`: how many GPUs (distinct devices of its node); absent: none. */
+  gpus: optional(int),
 });
 export type JobSpec = Infer<typeof jobSpecSchema>;
+
+/**
+ * The GPUs a run was given (issue 16), from its grant: the device indices
+ * (CUDA_VISIBLE_DEVICES, QPY_GPUS) and, where its node's probe knew them,
+ * their UUIDs (QPY_GPU_UUIDS). Absent: the run holds no GPU.
+ */
+const runGpus = {
+  gpus: optional(arrayOf(int, 1024)),
+  gpuUuids: optional(arrayOf(strMax(256), 1024)),
+};
 
 /** Times are milliseconds since the epoch. */
 export const jobStateSchema = tagged({
@@ -120,12 +132,45 @@ export const jobStateSchema = tagged({
     pid: nullable(int),
     /** Set when a kill was asked for: the job ends as `killed` whatever its exit. */
     killRequested: bool,
+    ...runGpus,
   }),
-  done: obj({ type: literal('done'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
-  failed: obj({ type: literal('failed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
-  killed: obj({ type: literal('killed'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
+  done: obj({
+    type: literal('done'),
+    node: str,
+    startedAt: num,
+    endedAt: num,
+    outcome: outcomeSchema,
+    usage: optional(usageSchema),
+    ...runGpus,
+  }),
+  failed: obj({
+    type: literal('failed'),
+    node: str,
+    startedAt: num,
+    endedAt: num,
+    outcome: outcomeSchema,
+    usage: optional(usageSchema),
+    ...runGpus,
+  }),
+  killed: obj({
+    type: literal('killed'),
+    node: str,
+    startedAt: num,
+    endedAt: num,
+    outcome: outcomeSchema,
+    usage: optional(usageSchema),
+    ...runGpus,
+  }),
   /** Ended by its time limit (`spec.time`). */
-  timeout: obj({ type: literal('timeout'), node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) }),
+  timeout: obj({
+    type: literal('timeout'),
+    node: str,
+    startedAt: num,
+    endedAt: num,
+    outcome: outcomeSchema,
+    usage: optional(usageSchema),
+    ...runGpus,
+  }),
   /**
    * Ended by its memory limit: killed by its node agent above `spec.memGB`
    * (`by` absent), by the kernel within the job's cgroup, whose limit is
@@ -140,6 +185,7 @@ export const jobStateSchema = tagged({
     outcome: outcomeSchema,
     usage: optional(usageSchema),
     by: optional(oneOf(['kernel', 'cgroup'] as const)),
+    ...runGpus,
   }),
   /** `reason`: why it never ran when it was not killed (a dependency that did not succeed). */
   undone: obj({ type: literal('undone'), endedAt: num, reason: optional(strMax(1024)) }),
@@ -148,7 +194,7 @@ export const jobStateSchema = tagged({
    * ended is unknown. Anything of it still running when the node comes back
    * is killed then.
    */
-  node_failed: obj({ type: literal('node_failed'), node: str, startedAt: num, endedAt: num }),
+  node_failed: obj({ type: literal('node_failed'), node: str, startedAt: num, endedAt: num, ...runGpus }),
 });
 export type JobState = Infer<typeof jobStateSchema>;
 

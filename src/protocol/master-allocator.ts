@@ -34,16 +34,20 @@ const user = strMax(256);
 export const MAX_SLOT_CORES = 1_000_000;
 export const MAX_SLOT_MEM_GB = 1_000_000;
 export const MAX_QUEUE_SIZE = 1_000_000_000;
+/** The most GPUs one job may ask for, and the highest device index a node may have (nodes-file.ts MAX_NODE_GPUS). */
+export const MAX_SLOT_GPUS = 1024;
 const cores = intIn(1, MAX_SLOT_CORES);
 const memGB = numIn(0, MAX_SLOT_MEM_GB);
 const jobId = intIn(0, Number.MAX_SAFE_INTEGER);
 const queueSize = intIn(0, MAX_QUEUE_SIZE);
 const node = nameMax(256);
+/** GPU device indices on a node (CUDA_VISIBLE_DEVICES's numbers), distinct. */
+const gpuIndices = arrayOf(intIn(0, MAX_SLOT_GPUS - 1), MAX_SLOT_GPUS);
 /** A TLS certificate's SHA-256 fingerprint, `4B:EB:…:6D` (transport/pin.ts). */
 export const fingerprintSchema = strMax(128);
 
-/** A granted core/memory slot that a job holds on a node. */
-export const slotSchema = obj({ jobId, node, cores, memGB });
+/** A granted core/memory slot that a job holds on a node, and the GPUs it holds there (absent: none). */
+export const slotSchema = obj({ jobId, node, cores, memGB, gpus: optional(gpuIndices) });
 export type Slot = Infer<typeof slotSchema>;
 
 /** What a job needs, as the allocator sees it. */
@@ -55,21 +59,24 @@ export const demandSchema = obj({
   time: optional(int),
   /** Whether `memGB` limits its resident memory. */
   memLimit: optional(bool),
+  /** How many GPUs, distinct devices of one node (`sub -g`); absent: none. */
+  gpus: optional(intIn(0, MAX_SLOT_GPUS)),
 });
 export type Demand = Infer<typeof demandSchema>;
 
 export const masterToAllocatorSchema = tagged({
   /** Sent on (re)connect: the slots the master's running jobs hold. */
-  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize }),
+  register: obj({ type: literal('register'), id, user, running: arrayOf(slotSchema, 1_000_000), queueSize, gpuQueue: optional(queueSize) }),
   /** Ask for a slot for one queued job. */
-  request: obj({ type: literal('request'), id, user, jobId, demand: demandSchema, queueSize }),
+  /** `gpuQueue`: how many of the queued jobs ask for GPUs (counting this one if it does); absent: none (it lends its GPU share). */
+  request: obj({ type: literal('request'), id, user, jobId, demand: demandSchema, queueSize, gpuQueue: optional(queueSize) }),
   /**
    * A job ended: give its slot back. `ended`: how the run ended when it did
    * (its final status word: `done`, `failed`, `killed`, `node_failed`, …);
    * absent when the slot comes back unused (the job never started). Only
    * qpy-multiuser's ledger keeps it, to count failed jobs.
    */
-  release: obj({ type: literal('release'), id, user, jobId, queueSize, ended: optional(nameMax(32)) }),
+  release: obj({ type: literal('release'), id, user, jobId, queueSize, ended: optional(nameMax(32)), gpuQueue: optional(queueSize) }),
   /** Could any node ever run this? Asked at submission, so impossible jobs are refused at once. */
   feasible: obj({ type: literal('feasible'), id, user, demand: demandSchema }),
   status: obj({ type: literal('status'), id, user }),
@@ -84,7 +91,7 @@ export const masterToAllocatorSchema = tagged({
 });
 export type MasterToAllocator = Infer<typeof masterToAllocatorSchema>;
 
-export const REFUSALS = ['no_room', 'no_node', 'over_limits'] as const;
+export const REFUSALS = ['no_room', 'no_node', 'over_limits', 'no_gpu_room'] as const;
 
 export const allocatorToMasterSchema = tagged({
   /**
@@ -95,9 +102,23 @@ export const allocatorToMasterSchema = tagged({
    * allocator, which trusts its one master.
    */
   registered: obj({ type: literal('registered'), id, refused: arrayOf(obj({ jobId: int, reason: strMax(4096) }), 1_000_000) }),
-  granted: obj({ type: literal('granted'), id, jobId: int, node: strMax(256), address: strMax(1024) }),
   /**
-   * no_room: the user's share or the cluster is full now; no_node: no node
+   * `gpus`: the device indices the job is given on the node (absent: it asked
+   * for none); `gpuUuids`: their UUIDs in the same order, where the node's
+   * probe knows every one.
+   */
+  granted: obj({
+    type: literal('granted'),
+    id,
+    jobId: int,
+    node: strMax(256),
+    address: strMax(1024),
+    gpus: optional(gpuIndices),
+    gpuUuids: optional(arrayOf(strMax(256), MAX_SLOT_GPUS)),
+  }),
+  /**
+   * no_room: the user's share or the cluster is full now; no_gpu_room: the
+   * user's share of the GPUs, or every GPU, is in use now; no_node: no node
    * fits this job now; over_limits: the administrator's limits refuse it
    * (`problem` says how: it was queued before they changed).
    */

@@ -5,7 +5,7 @@
  * distribution rules entitle it to. The definitions are in
  * src/allocator/usage-report.ts, which computes it.
  */
-import { arrayOf, int, nullable, num, obj, oneOf, strMax, type Infer } from './schema.js';
+import { arrayOf, int, nullable, num, obj, oneOf, optional, strMax, type Infer } from './schema.js';
 
 /** One user's use over the period (or the whole cluster's, without name and shares). */
 const usageFields = {
@@ -13,6 +13,8 @@ const usageFields = {
   coreHours: num,
   /** Σ memory (GB) × hours held, clipped to the period. */
   gbHours: num,
+  /** Σ GPUs × hours held, clipped to the period; present when some slot of the period held a GPU. */
+  gpuHours: optional(num),
   /** Slots granted in the period (each run of a job: a run retried counts again). */
   jobs: int,
   /** Of those, the ones whose master said they ended other than `done` or `killed` (failed, node_failed, …). */

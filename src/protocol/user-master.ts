@@ -50,6 +50,8 @@ export const submitSchema = obj({
   err: optional(strMax(MAX_PATH_LENGTH)),
   /** `--notify WHEN` (see JobSpec). */
   notify: optional(oneOf(NOTIFY_WHEN)),
+  /** `-g N`: GPUs (see JobSpec). */
+  gpus: optional(int),
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -73,6 +75,8 @@ export const templateSchema = obj({
   out: optional(strMax(MAX_PATH_LENGTH)),
   err: optional(strMax(MAX_PATH_LENGTH)),
   notify: optional(oneOf(NOTIFY_WHEN)),
+  /** `sub -g N`: GPUs per job (absent: none). */
+  gpus: optional(int),
 });
 export type Template = Infer<typeof templateSchema>;
 

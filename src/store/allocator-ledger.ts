@@ -23,6 +23,8 @@ export interface LedgerGrant {
   node: string;
   cores: number;
   memGB: number;
+  /** How many GPUs the slot holds (absent: none). */
+  gpus?: number;
   /** ms since the epoch, the daemon's clock. */
   grantedAt: number;
 }
@@ -36,6 +38,7 @@ export interface LedgerGrant {
 export type LedgerCloser = 'release' | 'register' | 'reaped' | 'start';
 
 export interface LedgerRow extends LedgerGrant {
+  gpus: number;
   /** The store's row number (rows are read in this order). */
   row: number;
   /** null while the slot is held. */
@@ -46,7 +49,13 @@ export interface LedgerRow extends LedgerGrant {
 }
 
 /** The allocator store's schema version (PRAGMA user_version); 0 is a store from before the ledger. */
-export const ALLOCATOR_SCHEMA_VERSION = 1;
+export const ALLOCATOR_SCHEMA_VERSION = 2;
+
+/** Add a column unless the table has it already (a store whose ledger was rebuilt by hand, say). */
+function addColumn(db: Database.Database, table: string, column: string, decl: string): void {
+  const has = (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).some((c) => c.name === column);
+  if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+}
 
 /** migrations[i] takes the allocator store from version i to i + 1. */
 const migrations: ((db: Database.Database) => void)[] = [
@@ -60,6 +69,12 @@ const migrations: ((db: Database.Database) => void)[] = [
       CREATE INDEX ledger_open ON ledger (user, job_id) WHERE released IS NULL;
       CREATE INDEX ledger_released ON ledger (released);
     `),
+  // v2 (issue 16): the GPU device indices a slot holds ('0,3'; '' none), so a restart gives no GPU twice,
+  // and the GPUs of each grant, for GPU-hours.
+  (db) => {
+    addColumn(db, 'slots', 'gpus', "TEXT NOT NULL DEFAULT ''");
+    addColumn(db, 'ledger', 'gpus', 'INTEGER NOT NULL DEFAULT 0');
+  },
 ];
 
 /** Bring the allocator store to ALLOCATOR_SCHEMA_VERSION; refuses one made by a newer qpy. */
@@ -96,6 +111,7 @@ interface RawRow {
   node: string;
   cores: number;
   mem: number;
+  gpus: number;
   granted: number;
   released: number | null;
   ended: string | null;
@@ -104,12 +120,12 @@ interface RawRow {
 
 /** The ledger's statements over an open store (writes are run by the store inside its transactions). */
 export function ledgerStatements(db: Database.Database) {
-  const open = db.prepare('INSERT INTO ledger (user, job_id, node, cores, mem, granted) VALUES (?, ?, ?, ?, ?, ?)');
+  const open = db.prepare('INSERT INTO ledger (user, job_id, node, cores, mem, gpus, granted) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const close = db.prepare(
     'UPDATE ledger SET released = MAX(?, granted), ended = ?, closed_by = ? WHERE user = ? AND job_id = ? AND released IS NULL',
   );
   const openRows = db.prepare('SELECT user, job_id FROM ledger WHERE released IS NULL');
-  const COLUMNS = 'row, user, job_id, node, cores, mem, granted, released, ended, closed_by';
+  const COLUMNS = 'row, user, job_id, node, cores, mem, gpus, granted, released, ended, closed_by';
   // Both walk the index on `released`: a part costs the rows it returns, however old the ledger.
   const held = db.prepare(`SELECT ${COLUMNS} FROM ledger INDEXED BY ledger_released WHERE released IS NULL`);
   const page = db.prepare(
@@ -117,7 +133,7 @@ export function ledgerStatements(db: Database.Database) {
   );
   const prune = db.prepare('DELETE FROM ledger WHERE released IS NOT NULL AND released < ?');
   return {
-    open: (g: LedgerGrant) => open.run(g.user, g.jobId, g.node, g.cores, g.memGB, g.grantedAt),
+    open: (g: LedgerGrant) => open.run(g.user, g.jobId, g.node, g.cores, g.memGB, g.gpus ?? 0, g.grantedAt),
     close: (user: string, jobId: number, at: number, by: LedgerCloser, ended: string | null) => close.run(at, ended, by, user, jobId),
     openRows: () => (openRows.all() as { user: string; job_id: number }[]).map((r) => ({ user: r.user, jobId: r.job_id })),
     /**
@@ -135,6 +151,7 @@ export function ledgerStatements(db: Database.Database) {
         node: r.node,
         cores: r.cores,
         memGB: r.mem,
+        gpus: r.gpus,
         grantedAt: r.granted,
         releasedAt: r.released,
         ended: r.ended,

@@ -13,7 +13,7 @@
  * slot of a job that really runs is reported again by its master at its next
  * registration, and settled there like any other report.
  */
-import { MAX_SLOT_CORES, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
+import { MAX_SLOT_CORES, MAX_SLOT_GPUS, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
 import type { AllocatorSnapshot, StoredSlot } from './allocator-store.js';
 
 /** Longest user or node name the wire accepts (master-allocator.ts). */
@@ -30,6 +30,9 @@ export function slotProblem(s: StoredSlot): string | null {
   if (!intIn(s.cores, 1, MAX_SLOT_CORES)) return `the cores must be a whole number from 1 to ${MAX_SLOT_CORES}`;
   if (typeof s.memGB !== 'number' || !Number.isFinite(s.memGB) || s.memGB < 0 || s.memGB > MAX_SLOT_MEM_GB)
     return `the memory must be from 0 to ${MAX_SLOT_MEM_GB} GB`;
+  const gpus = s.gpus ?? [];
+  if (gpus.some((g) => !intIn(g, 0, MAX_SLOT_GPUS - 1)) || new Set(gpus).size !== gpus.length)
+    return `the GPUs must be distinct device indices from 0 to ${MAX_SLOT_GPUS - 1}`;
   return null;
 }
 

@@ -28,6 +28,8 @@ export interface StoredSlot {
   node: string;
   cores: number;
   memGB: number;
+  /** GPU device indices on the node (absent or empty: none). */
+  gpus?: number[];
 }
 
 export interface StoredInvite {
@@ -108,7 +110,7 @@ export function openAllocatorStore(path: string): AllocatorStore {
     ),
     delUser: db.prepare('DELETE FROM users WHERE name = ?'),
     delUserSlots: db.prepare('DELETE FROM slots WHERE user = ?'),
-    putSlot: db.prepare('INSERT OR REPLACE INTO slots (user, job_id, node, cores, mem) VALUES (?, ?, ?, ?, ?)'),
+    putSlot: db.prepare('INSERT OR REPLACE INTO slots (user, job_id, node, cores, mem, gpus) VALUES (?, ?, ?, ?, ?, ?)'),
     delSlot: db.prepare('DELETE FROM slots WHERE user = ? AND job_id = ?'),
     delSlotRow: db.prepare('DELETE FROM slots WHERE rowid = ?'),
     drain: db.prepare('INSERT OR IGNORE INTO drained (node) VALUES (?)'),
@@ -144,22 +146,30 @@ export function openAllocatorStore(path: string): AllocatorStore {
       setImmediate(flush);
     }
   };
-  const putSlot = (s: StoredSlot) => st.putSlot.run(s.user, s.jobId, s.node, s.cores, s.memGB);
+  const putSlot = (s: StoredSlot) => st.putSlot.run(s.user, s.jobId, s.node, s.cores, s.memGB, (s.gpus ?? []).join(','));
   return {
     load() {
       const users = (db.prepare('SELECT name, removed FROM users ORDER BY seq').all() as { name: string; removed: number }[]).map((u) => ({
         name: u.name,
         removed: u.removed !== 0,
       }));
-      const rows = db.prepare('SELECT rowid, user, job_id, node, cores, mem FROM slots ORDER BY rowid').all() as {
+      const rows = db.prepare('SELECT rowid, user, job_id, node, cores, mem, gpus FROM slots ORDER BY rowid').all() as {
         rowid: number;
         user: string;
         job_id: number;
         node: string;
         cores: number;
         mem: number;
+        gpus: string;
       }[];
-      const slots = rows.map((r) => ({ user: r.user, jobId: r.job_id, node: r.node, cores: r.cores, memGB: r.mem }));
+      const slots = rows.map((r) => ({
+        user: r.user,
+        jobId: r.job_id,
+        node: r.node,
+        cores: r.cores,
+        memGB: r.mem,
+        ...(r.gpus === '' ? {} : { gpus: r.gpus.split(',').map(Number) }),
+      }));
       const slotRows = rows.map((r) => r.rowid);
       const drained = (db.prepare('SELECT node FROM drained').all() as { node: string }[]).map((r) => r.node);
       const invites = (db.prepare('SELECT user, key, expires FROM invites').all() as { user: string; key: Buffer; expires: number }[]).map(

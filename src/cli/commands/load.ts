@@ -1,6 +1,6 @@
 /**
  * `qpy load FILE|-` (qdo's `load`): one job per line of FILE (or standard
- * input), all sharing the options (-n, -m, -t, -a, --priority, --retry, --after,
+ * input), all sharing the options (-n, -m, -g, -t, -a, --priority, --retry, --after,
  * --afterok, --name, --out, --err: `%a` is a job's line number among the
  * commands), submitted in one transaction: the lines go to the master in
  * parts, and only the last part commits them all. Blank lines and lines
@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import type { CommandDef } from '../command.js';
 import { invalid } from '../../errors.js';
 import { MAX_BULK_COMMANDS, MAX_REQUEST_BYTES_HINT } from '../../protocol/user-master.js';
-import { DEFAULT_CORES, DEFAULT_MEM_GB, parseCores, parseMem, sharedOptions } from './sub.js';
+import { DEFAULT_CORES, DEFAULT_MEM_GB, parseCores, parseGpus, parseMem, sharedOptions } from './sub.js';
 
 export const load: CommandDef = {
   name: 'load',
@@ -22,6 +22,7 @@ export const load: CommandDef = {
       .argument('<file>', 'the commands, one per line; - reads standard input')
       .option('-n, --cores <N>', `cores of each job (default ${DEFAULT_CORES})`)
       .option('-m, --mem <GB>', `memory of each job in GB (default ${DEFAULT_MEM_GB})`)
+      .option('-g, --gpus <N>', 'GPUs of each job (default 0)')
       .option('-t, --time <LIMIT>', 'time limit of each job (MM, HH:MM:SS, D-HH:MM:SS or none)')
       .option('-a, --attributes <EXPR>', 'node attribute expression for each job')
       .option('-p, --priority <N>', 'priority of each job')
@@ -41,6 +42,7 @@ export const load: CommandDef = {
       cores: opts['cores'] === undefined ? DEFAULT_CORES : parseCores(opts['cores'] as string),
       memGB: opts['mem'] === undefined ? DEFAULT_MEM_GB : parseMem(opts['mem'] as string),
       attrs: (opts['attributes'] as string | undefined) ?? null,
+      ...(opts['gpus'] === undefined || parseGpus(opts['gpus'] as string) === 0 ? {} : { gpus: parseGpus(opts['gpus'] as string) }),
       ...sharedOptions(opts),
     };
     const input: Readable = path === '-' ? process.stdin : createReadStream(path);

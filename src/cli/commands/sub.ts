@@ -1,5 +1,5 @@
 /**
- * `qpy sub [-n N] [-m GB] [-t LIMIT] [-a EXPR] [-W] COMMAND [ARGS...]`: submit a job.
+ * `qpy sub [-n N] [-m GB] [-g N] [-t LIMIT] [-a EXPR] [-W] COMMAND [ARGS...]`: submit a job.
  * Options end at the first non-option word or `--`. `#QPY` directives in a
  * script named as the first word apply where no flag was given (flags win).
  * `-W` then waits on the same connection (the `wait` request, answered when
@@ -24,6 +24,13 @@ import { NOTIFY_WHEN, type NotifyWhen } from '../../protocol/job.js';
 
 export const DEFAULT_CORES = 1;
 export const DEFAULT_MEM_GB = DEFAULT_JOB_MEM_GB;
+
+/** Parse a GPU count: a whole number ≥ 0 (`-g 1.5` and `-g -1` are refused). */
+export function parseGpus(raw: string, what = '-g'): number {
+  const t = raw.trim();
+  if (!/^\d{1,9}$/.test(t)) throw invalid(`${what} needs a whole number of GPUs, 0 or more, not '${raw}'`);
+  return Number(t);
+}
 
 /** Parse a core count: a whole number ≥ 1. */
 export function parseCores(raw: string, what = '-n'): number {
@@ -133,13 +140,14 @@ function readScript(path: string): string | null {
 
 export const sub: CommandDef = {
   name: 'sub',
-  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-t LIMIT] [-a EXPR] [-W] COMMAND [ARGS...]',
+  summary: 'Submit a job: qpy sub [-n CORES] [-m GB] [-g GPUS] [-t LIMIT] [-a EXPR] [-W] COMMAND [ARGS...]',
   configure(cmd: Command) {
     cmd
       .argument('<command...>', 'the command to run (one argument: a shell command line; several: words passed exactly)')
       .option('-n, --cores <N>', `number of cores (default ${DEFAULT_CORES})`)
       .option('-m, --mem <GB>', `memory in GB (default ${DEFAULT_MEM_GB})`)
       .addOption(new Option('--memory <GB>').hideHelp())
+      .option('-g, --gpus <N>', 'number of GPUs, distinct devices of its node, in CUDA_VISIBLE_DEVICES (default 0: it sees none)')
       .option('-t, --time <LIMIT>', 'time limit: MM, HH:MM:SS or D-HH:MM:SS (none: no limit; default: the defaultTime setting)')
       .option('-a, --attributes <EXPR>', 'node attribute expression, e.g. "big and not gpu"')
       .addOption(new Option('--node_attr <EXPR>').hideHelp())
@@ -164,11 +172,12 @@ export const sub: CommandDef = {
     // Options and their values first; then the command's name; then files.
     let i = 0;
     while (i < args.length && args[i]!.startsWith('-'))
-      i += /^-(n|m|t|a|p|J)$|^--(cores|mem|memory|time|attributes|node_attr|priority|after|afterok|retry|array|name|out|err|notify)$/.test(
-        args[i]!,
-      )
-        ? 2
-        : 1;
+      i +=
+        /^-(n|m|g|t|a|p|J)$|^--(cores|mem|memory|gpus|time|attributes|node_attr|priority|after|afterok|retry|array|name|out|err|notify)$/.test(
+          args[i]!,
+        )
+          ? 2
+          : 1;
     if (i > args.length) return { kind: 'none' }; // completing an option's value
     return i === args.length ? { kind: 'commands' } : { kind: 'files' };
   },
@@ -178,6 +187,7 @@ export const sub: CommandDef = {
     const attrFlag = (opts['attributes'] ?? opts['node_attr']) as string | undefined;
     let cores = opts['cores'] === undefined ? undefined : parseCores(opts['cores'] as string);
     let memGB = memFlag === undefined ? undefined : parseMem(memFlag);
+    let gpus = opts['gpus'] === undefined ? undefined : parseGpus(opts['gpus'] as string);
     let attrs = attrFlag;
     let notify: NotifyWhen | undefined;
     if (opts['copyScript'] && opts['originalScript'])
@@ -191,6 +201,7 @@ export const sub: CommandDef = {
       if (!d.ok) throw invalid(`${scriptWord(command)}, line ${d.line}: ${d.message}`);
       cores ??= d.values.cores;
       memGB ??= d.values.memGB;
+      gpus ??= d.values.gpus;
       attrs ??= d.values.attrs;
       copyScript ??= d.values.copyScript;
       if (opts['time'] === undefined && d.values.time !== undefined) opts['time'] = d.values.time;
@@ -202,6 +213,7 @@ export const sub: CommandDef = {
       cores: cores ?? DEFAULT_CORES,
       memGB: memGB ?? DEFAULT_MEM_GB,
       attrs: attrs ?? null,
+      ...(gpus === undefined || gpus === 0 ? {} : { gpus }),
       ...(notify === undefined ? {} : { notify }),
       ...sharedOptions(opts, named),
     };

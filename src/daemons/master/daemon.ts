@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../../transport/server.js';
 import { openJobStore, type JobStore } from '../../store/job-store.js';
 import { createCommitter, type Committer } from '../../store/group-commit.js';
 import { isFinal } from '../../master/lifecycle.js';
+import { gpuQueueOf } from '../../master/dispatch-plan.js';
 import { historyRecordsOf, rangeRecords, type RangeJobs } from '../../master/history.js';
 import { startHistoryPruner } from './history-pruner.js';
 import { restoreState, running, type MasterState } from '../../master/state.js';
@@ -128,7 +129,9 @@ function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): Committe
 /** The slots the running jobs hold, as the allocator registers them. */
 function runningSlots(state: MasterState): Slot[] {
   return running(state).flatMap((j) =>
-    j.state.type === 'running' ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB }] : [],
+    j.state.type === 'running'
+      ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB, ...(j.state.gpus ? { gpus: j.state.gpus } : {}) }]
+      : [],
   );
 }
 
@@ -178,7 +181,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
           joinAt: `${shared.address.includes(':') ? `[${shared.address}]` : shared.address}:${shared.port}`,
           user,
           log,
-          registration: () => ({ running: runningSlots(state), queueSize: state.queue.length }),
+          registration: () => ({ running: runningSlots(state), queueSize: state.queue.length, gpuQueue: gpuQueueOf(state) }),
           onRegistered: () => dispatcher?.poke(),
           onAddress: (node, address) => {
             if (execs.learn(node, address)) committer.setMeta('node_addresses', execs.book());

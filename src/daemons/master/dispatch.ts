@@ -9,7 +9,7 @@
  * in master/job-events.ts; this module carries it out.
  */
 import type { Job } from '../../protocol/job.js';
-import { PassPlan, passWanted, settleDependants, slotRequest } from '../../master/dispatch-plan.js';
+import { gpuQueueOf, PassPlan, passWanted, settleDependants, slotRequest } from '../../master/dispatch-plan.js';
 import type { Effect } from '../../master/effects.js';
 import { jobEnded, launched, launchFailed, launchFailureClass, type RunEnd } from '../../master/job-events.js';
 import type { AllocatorToMaster } from '../../protocol/master-allocator.js';
@@ -87,8 +87,9 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     // Requests are pipelined (up to REQUEST_WINDOW in flight, answered in order), so the releases
     // sent at the start of the pass and the requests that reuse their cores leave together.
     const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
+    const gpuQueue = gpuQueueOf(state);
     for (let job = plan.next(); job !== null; job = plan.next()) {
-      inflight.push({ job, reply: rt.allocator.request(slotRequest(rt.user, job, state.queue.length)) });
+      inflight.push({ job, reply: rt.allocator.request(slotRequest(rt.user, job, state.queue.length, gpuQueue)) });
       if (inflight.length >= REQUEST_WINDOW) {
         const first = inflight.shift()!;
         await answer(first.job, await first.reply);
@@ -130,6 +131,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
       jobId,
       queueSize: rt.state.queue.length,
       ...(ended !== undefined ? { ended } : {}),
+      ...(rt.state.gpuQueued ? { gpuQueue: gpuQueueOf(rt.state) } : {}),
     });
     if (reply.type === 'error') rt.log(`release of job ${jobId}: ${reply.message}`);
   }

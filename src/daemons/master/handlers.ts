@@ -105,7 +105,12 @@ async function why(ctx: MasterContext, jobId: number): Promise<string> {
     const step = explainWait(ctx, jobId, facts);
     if ('text' in step) return step.text;
     const job = ctx.state.jobs.get(jobId)!;
-    const demand = { cores: job.spec.cores, memGB: job.spec.memGB, attrs: job.spec.attrs };
+    const demand = {
+      cores: job.spec.cores,
+      memGB: job.spec.memGB,
+      attrs: job.spec.attrs,
+      ...(job.spec.gpus ? { gpus: job.spec.gpus } : {}),
+    };
     if (step.ask === 'feasible') facts.feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand });
     else {
       const reply = await ctx.allocator.request({ type: 'status', user: ctx.user });

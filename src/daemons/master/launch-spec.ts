@@ -4,6 +4,9 @@
  * directory, its output files, the QPY_* variables the job sees, and the
  * limits its node agent keeps (`-t`, and `-m` unless memory limits are off
  * for it), with the grace between TERM and KILL that `qpy kill` gives.
+ * GPUs: the devices of its grant in CUDA_VISIBLE_DEVICES and QPY_GPUS (their
+ * UUIDs in QPY_GPU_UUIDS where known); a job without GPUs gets an empty
+ * CUDA_VISIBLE_DEVICES, so that it sees none and cannot take one by accident.
  */
 import type { Job } from '../../protocol/job.js';
 import type { Settings } from '../../protocol/settings.js';
@@ -35,10 +38,21 @@ export function launchSpec(job: Job, node: string, user: string, settings: Setti
       ...(spec.name === undefined ? {} : { QPY_JOB_NAME: spec.name }),
       [TAG_VAR]: jobTag(user, job.id, attempt),
       ...(spec.time !== undefined ? { QPY_TIME_LIMIT: String(spec.time) } : {}),
+      ...gpuVariables(job),
     },
     ...(spec.time !== undefined ? { timeLimit: { seconds: spec.time, graceMs } } : {}),
     ...(spec.memLimit === true && spec.memGB > 0 ? { memLimit: { kb: Math.ceil(spec.memGB * GB_KB), graceMs } } : {}),
   };
+}
+
+/** CUDA_VISIBLE_DEVICES, QPY_GPUS and QPY_GPU_UUIDS of a job committed as running: see the header. */
+export function gpuVariables(job: Job): Record<string, string> {
+  const s = job.state;
+  const gpus = s.type === 'running' ? (s.gpus ?? []) : [];
+  if (gpus.length === 0) return { CUDA_VISIBLE_DEVICES: '' };
+  const list = gpus.join(',');
+  const uuids = s.type === 'running' ? s.gpuUuids : undefined;
+  return { CUDA_VISIBLE_DEVICES: list, QPY_GPUS: list, ...(uuids === undefined ? {} : { QPY_GPU_UUIDS: uuids.join(',') }) };
 }
 
 /** KiB in a GB as `-m` counts it (the allocator's GB are 2^30 bytes, as /proc reports memory in KiB). */

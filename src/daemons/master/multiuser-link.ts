@@ -46,7 +46,7 @@ export interface MultiuserLinkOptions {
   user: string;
   log: Log;
   /** What to register with: the running jobs' slots and the queue size, now. */
-  registration(): { running: Slot[]; queueSize: number };
+  registration(): { running: Slot[]; queueSize: number; gpuQueue?: number };
   /** After each successful registration, and whenever the daemon says room may have freed up: start a dispatch pass. */
   onRegistered(): void;
   /** Each granted node's address (the master keeps them to reach the node again after a restart). */

@@ -44,7 +44,7 @@ export function persistUser(ctx: MultiuserContext, name: string): void {
   ctx.store.putUser(name, u.removed);
   ctx.store.replaceSlots(
     name,
-    [...u.slots.values()].map((s) => ({ user: name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB })),
+    [...u.slots.values()].map((s) => ({ user: name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB, gpus: s.gpus })),
   );
 }
 
@@ -74,7 +74,8 @@ export async function handleMaster(ctx: MultiuserContext, msg: MasterToAllocator
     ctx.wake();
   } else if (msg.type === 'request' && reply.type === 'granted') {
     const slot = ctx.state.userByName.get(msg.user)?.slots.get(msg.jobId);
-    if (slot) ctx.store.putSlot({ user: msg.user, jobId: slot.jobId, node: slot.node, cores: slot.cores, memGB: slot.memGB });
+    if (slot)
+      ctx.store.putSlot({ user: msg.user, jobId: slot.jobId, node: slot.node, cores: slot.cores, memGB: slot.memGB, gpus: slot.gpus });
   }
   await ctx.store.commit();
   return reply;

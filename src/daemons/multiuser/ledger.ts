@@ -52,7 +52,15 @@ export function recordSlotChanges(ctx: MultiuserContext, before: SlotsBefore, by
     if (is !== undefined) opened.push(is);
   }
   for (const s of opened)
-    ctx.store.openGrant({ user: before.user, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB, grantedAt: now });
+    ctx.store.openGrant({
+      user: before.user,
+      jobId: s.jobId,
+      node: s.node,
+      cores: s.cores,
+      memGB: s.memGB,
+      gpus: s.gpus.length,
+      grantedAt: now,
+    });
 }
 
 /** Slots a dead master's user was reaped of: their rows close now. The caller commits. */
@@ -72,7 +80,7 @@ export function reconcileLedger(store: AllocatorStore, state: AllocatorState, no
   for (const u of state.users)
     for (const s of u.slots.values()) {
       if (open.delete(`${u.name}\0${s.jobId}`)) continue;
-      store.openGrant({ user: u.name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB, grantedAt: now });
+      store.openGrant({ user: u.name, jobId: s.jobId, node: s.node, cores: s.cores, memGB: s.memGB, gpus: s.gpus.length, grantedAt: now });
       opened++;
     }
   for (const key of open) {

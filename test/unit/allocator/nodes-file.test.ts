@@ -94,7 +94,11 @@ test('errors name the line and the problem', () => {
     ['node1 memory=-1', 1, /memory must be a positive number of GB/],
     ['node1 memory=lots', 1, /memory must be a positive number of GB, got "lots"/],
     ['node1 cores=2\n\nnode1 cores=3', 3, /node "node1" is already defined on line 1/],
-    ['node1 colour=red', 1, /unknown key "colour" \(known keys: address, cores, memory, check_dir, pref_multicore, attributes\)/],
+    [
+      'node1 colour=red',
+      1,
+      /unknown key "colour" \(known keys: address, cores, memory, check_dir, pref_multicore, attributes, gpus, gpu_share\)/,
+    ],
     ['node1 cores=2 big', 1, /expected a pair <key>=<value>, but got "big"/],
     ['node1 big', 1, /expected a pair <key>=<value>, but got "big"/],
     ['node1 pref_multicore=yes', 1, /pref_multicore must be true or false, got "yes"/],
@@ -121,4 +125,31 @@ test('errors name the line and the problem', () => {
 
 test('duplicate attributes on one node are kept once', () => {
   assert.deepEqual(nodes('n 2 big big attributes=big,fast')[0]!.attributes, ['big', 'fast']);
+});
+
+test('gpus= and gpu_share=: counted GPUs and jobs per GPU, in both syntaxes; absent keys stay absent', () => {
+  const [a, b, c] = nodes('a cores=8 gpus=4 gpu_share=2\nb 4 M gpus=0 big\nc cores=2\n');
+  assert.equal(a!.gpus, 4);
+  assert.equal(a!.gpuShare, 2);
+  assert.equal(b!.gpus, 0);
+  assert.equal(b!.gpuShare, undefined);
+  assert.deepEqual(b!.attributes, ['big']);
+  assert.equal('gpus' in c!, false);
+  assert.equal('gpuShare' in c!, false);
+});
+
+test('bad gpus= and gpu_share= values: one clear line each', () => {
+  for (const [text, part] of [
+    ['n gpus=-1', 'gpus must be a whole number of GPUs from 0 to 1024, got "-1"'],
+    ['n gpus=1.5', 'got "1.5"'],
+    ['n gpus=lots', 'got "lots"'],
+    ['n gpus=', '"gpus=" needs a value'],
+    ['n gpus=2000', 'got "2000"'],
+    ['n gpu_share=0', 'gpu_share must be the most jobs on one GPU, a whole number from 1 to 1024, got "0"'],
+    ['n gpus=1 gpus=2', '"gpus" is given twice'],
+  ] as const) {
+    const f = failure(text);
+    assert.equal(f.line, 1);
+    assert.ok(f.message.includes(part), `${text}: ${f.message}`);
+  }
 });

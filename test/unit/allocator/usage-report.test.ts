@@ -110,3 +110,27 @@ test('folding the rows in parts gives the report of all of them at once', () => 
   for (let i = 0; i < rows.length; i += 37) tallyGrants(tally, rows.slice(i, i + 37), period, 45 * H);
   assert.deepEqual(finishReport(tally, period, 45 * H, EVEN, 16), buildReport(rows, period, 45 * H, EVEN, 16));
 });
+
+test('GPU-hours: GPUs × hours held per user, only where some slot held a GPU; the table gains the column then', async () => {
+  const { formatReport } = await import('../../../src/admin-cli/format-report.js');
+  const r = buildReport(
+    [{ ...row('alice', 1, 1, 0, 2), gpus: 2 }, row('bob', 1, 1, 0, 1), { ...row('bob', 1, 1, 1, null), gpus: 1 }],
+    { since: null, until: 4 * H },
+    4 * H,
+    EVEN,
+    8,
+  );
+  assert.deepEqual(usageReportSchema(JSON.parse(JSON.stringify(r)), '$'), r);
+  assert.deepEqual(
+    r.users.map((u) => [u.name, u.gpuHours]),
+    [
+      ['bob', 3],
+      ['alice', 4],
+    ],
+  );
+  assert.equal(r.total.gpuHours, 7);
+  assert.match(formatReport(r), /USER +CORE-HOURS +GB-HOURS +GPU-HOURS +JOBS/);
+  const none = buildReport([row('bob', 1, 1, 0, 1)], { since: null, until: 4 * H }, 4 * H, EVEN, 8);
+  assert.equal(none.total.gpuHours, undefined);
+  assert.doesNotMatch(formatReport(none), /GPU-HOURS/);
+});
