@@ -198,7 +198,9 @@ export function wrapperArgs(input: WrapperInput): string[] {
   if (!cwd.startsWith('/')) throw new Error(`job directory must be absolute: ${cwd}`);
   if (out === '' || err === '') throw new Error('output file names must not be empty');
   const args = [runDir, key, String(jobId), cwd, command, out, err === out ? '' : err];
-  for (const [name, value] of Object.entries(env)) {
+  // The tag last, wherever the caller put it: a waiting agent takes the last word for its marker (agent-waiter.ts).
+  const vars = Object.entries(env).sort(([a], [b]) => Number(a === TAG_VAR) - Number(b === TAG_VAR));
+  for (const [name, value] of vars) {
     if (!ENV_NAME.test(name) || name.startsWith('_qw_')) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
     args.push(`${name}=${value}`);
   }

@@ -37,8 +37,9 @@ test('history lists what ended, after clean too, with status, ID, directory and 
 
   const doc = JSON.parse(await u.ok(['history', '--json'])) as Doc;
   assert.equal(doc.qpy, 1);
+  // In the order the runs ended: jobs 1 and 2 run side by side, so by ID here.
   assert.deepEqual(
-    doc.history.map((r) => [r.id, r.status, r.last]),
+    doc.history.map((r) => [r.id, r.status, r.last]).sort((a, b) => Number(a[0]) - Number(b[0])),
     [
       [1, 'done', undefined],
       [2, 'failed', undefined],

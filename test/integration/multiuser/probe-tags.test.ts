@@ -47,8 +47,10 @@ test('jobs of a waiting node agent are listed through its marker, by process gro
   const ended = new Set<number>();
   ex.onEnded((e) => ended.add(e.jobId));
   try {
-    // A plain command (exec'd directly: no wrapper carries its tag) and a shell line that spins.
-    const sleeper = await ex.launch({ jobId: 21, command: 'sleep 300', cwd: tmp.path, env: { QPY_TAG: 'bob:21:1' } });
+    // A plain command (exec'd directly: no wrapper carries its tag) and a shell line that spins; the
+    // tag among other variables (a master puts a time limit's and the GPUs' after it).
+    const env = { QPY_TAG: 'bob:21:1', QPY_TIME_LIMIT: '600', CUDA_VISIBLE_DEVICES: '' };
+    const sleeper = await ex.launch({ jobId: 21, command: 'sleep 300', cwd: tmp.path, env });
     const spinner = await ex.launch({ jobId: 22, command: 'while :; do :; done', cwd: tmp.path, env: { QPY_TAG: 'bob:22:2' } });
     const r = await waitFor(
       async () => {

@@ -5,6 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { parseSshG } from '../../../src/ssh/ssh-config.js';
 import { blobKeyType, checkHostKey, hostFieldMatches, knownHostsLine, knownHostsName } from '../../../src/ssh/known-hosts.js';
 import { agentCommand, frameRequests, launchCommand, parseAgentLine } from '../../../src/executor/agent-script.js';
+import { wrapperArgs } from '../../../src/executor/wrapper.js';
 
 const G = `user alice
 hostname 10.0.0.7
@@ -122,4 +123,17 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   assert.deepEqual(parseAgentLine('A 6 1'), { type: 'answer', tag: 6, yes: true });
   assert.deepEqual(parseAgentLine('D 7'), { type: 'done', tag: 7 });
   for (const bad of ['', 'S 1 2', 'E x 1', 'A 1 2', 'L 1 2 3', 'hello']) assert.equal(parseAgentLine(bad), null, bad);
+});
+
+test('the job tag is the last word of a launch, wherever the caller put it (the waiting agent lists it in its marker by that)', () => {
+  const args = wrapperArgs({
+    runDir: '/r',
+    key: '7',
+    jobId: 7,
+    cwd: '/w',
+    command: 'true',
+    env: { QPY_JOB_ID: '7', QPY_TAG: 'me:7:1', QPY_TIME_LIMIT: '60', CUDA_VISIBLE_DEVICES: '' },
+  });
+  assert.equal(args.at(-1), 'QPY_TAG=me:7:1');
+  assert.deepEqual(args.slice(-4, -1), ['QPY_JOB_ID=7', 'QPY_TIME_LIMIT=60', 'CUDA_VISIBLE_DEVICES=']);
 });
