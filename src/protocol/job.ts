@@ -120,6 +120,9 @@ const runGpus = {
   gpuUuids: optional(arrayOf(strMax(256), 1024)),
 };
 
+/** What every run that ended knows: where and when it ran, how it ended, and what it used. */
+const ranTo = { node: str, startedAt: num, endedAt: num, outcome: outcomeSchema, usage: optional(usageSchema) };
+
 /** Times are milliseconds since the epoch. */
 export const jobStateSchema = tagged({
   /** `held`: `qpy hold` keeps it queued but never started until `qpy release`. */
@@ -134,43 +137,11 @@ export const jobStateSchema = tagged({
     killRequested: bool,
     ...runGpus,
   }),
-  done: obj({
-    type: literal('done'),
-    node: str,
-    startedAt: num,
-    endedAt: num,
-    outcome: outcomeSchema,
-    usage: optional(usageSchema),
-    ...runGpus,
-  }),
-  failed: obj({
-    type: literal('failed'),
-    node: str,
-    startedAt: num,
-    endedAt: num,
-    outcome: outcomeSchema,
-    usage: optional(usageSchema),
-    ...runGpus,
-  }),
-  killed: obj({
-    type: literal('killed'),
-    node: str,
-    startedAt: num,
-    endedAt: num,
-    outcome: outcomeSchema,
-    usage: optional(usageSchema),
-    ...runGpus,
-  }),
+  done: obj({ type: literal('done'), ...ranTo, ...runGpus }),
+  failed: obj({ type: literal('failed'), ...ranTo, ...runGpus }),
+  killed: obj({ type: literal('killed'), ...ranTo, ...runGpus }),
   /** Ended by its time limit (`spec.time`). */
-  timeout: obj({
-    type: literal('timeout'),
-    node: str,
-    startedAt: num,
-    endedAt: num,
-    outcome: outcomeSchema,
-    usage: optional(usageSchema),
-    ...runGpus,
-  }),
+  timeout: obj({ type: literal('timeout'), ...ranTo, ...runGpus }),
   /**
    * Ended by its memory limit: killed by its node agent above `spec.memGB`
    * (`by` absent), by the kernel within the job's cgroup, whose limit is
@@ -179,11 +150,7 @@ export const jobStateSchema = tagged({
    */
   out_of_memory: obj({
     type: literal('out_of_memory'),
-    node: str,
-    startedAt: num,
-    endedAt: num,
-    outcome: outcomeSchema,
-    usage: optional(usageSchema),
+    ...ranTo,
     by: optional(oneOf(['kernel', 'cgroup'] as const)),
     ...runGpus,
   }),
