@@ -31,6 +31,8 @@ export interface NodeMetrics {
   gpuDevices: GpuDevice[] | null;
   /** Indices of GPUs in use by processes that are not qpy's jobs (outsiders): not given out meanwhile. */
   gpuOutsiders: number[];
+  /** Why the probe could not tell the GPUs (gpuDevices null: nvidia-smi failed or printed something unexpected), or null. */
+  gpuProblem: string | null;
 }
 
 export interface NodeState extends NodeMetrics {
@@ -152,6 +154,7 @@ export function newNode(spec: NodeSpec): NodeState {
     disk: null,
     gpuDevices: null,
     gpuOutsiders: [],
+    gpuProblem: null,
   };
 }
 
@@ -195,6 +198,7 @@ export function setNodeMetrics(state: AllocatorState, name: string, metrics: Par
     if (recountGpus(state)) redistributeGpus(state); // a probe found GPUs (or lost them): the GPU shares change
   }
   if (metrics.gpuOutsiders !== undefined) node.gpuOutsiders = [...metrics.gpuOutsiders];
+  if (metrics.gpuProblem !== undefined) node.gpuProblem = metrics.gpuProblem;
   return true;
 }
 

@@ -9,12 +9,22 @@ import { MEM_RESERVE_GB, type AllocatorState, type NodeState, type UserState } f
 import { formatGB } from './feasible.js';
 import { nodeGpuCount, nodeGpuShare } from './gpus.js';
 
-/** A node's GPUs as status shows them, or nothing when it has none and no job holds one. */
+/** A node's GPUs as status shows them, or nothing when it has none, no job holds one and its probe had no problem. */
 function gpuView(n: NodeState): Pick<NodeView, 'gpus'> {
   const total = nodeGpuCount(n);
   const used = [...n.gpuUse.values()].reduce((a, b) => a + b, 0);
-  if (total === 0 && used === 0) return {};
-  return { gpus: { total, used, share: nodeGpuShare(n), outsiders: [...n.gpuOutsiders] } };
+  const problem = n.gpuProblem === null ? {} : { problem: n.gpuProblem.slice(0, 1024) };
+  if (total === 0 && used === 0 && n.gpuProblem === null) return {};
+  return { gpus: { total, used, share: nodeGpuShare(n), outsiders: [...n.gpuOutsiders], ...problem } };
+}
+
+/** The warning for a node whose probe could not tell its GPUs, or null. */
+function gpuWarning(n: NodeState): string | null {
+  if (n.gpuProblem === null || n.removed) return null;
+  return n.spec.gpus === undefined
+    ? `node ${n.spec.name}: its GPUs are unknown, counted as 0: ${n.gpuProblem}`
+    : `node ${n.spec.name}: its probe could not read its GPUs (${n.gpuProblem}): ` +
+        `its gpus=${n.spec.gpus} stands, but processes outside qpy on them are not seen`;
 }
 
 /** Users whose masters cannot reach node `name`, with the reason each gave. */
@@ -50,9 +60,10 @@ function nodeView(n: NodeState, users: readonly UserState[]): NodeView {
 /**
  * A snapshot of the state as the wire's ClusterStatus. `usedCores` counts
  * qpy slots plus outsiders. Warnings report a failed distribution, slots
- * held on nodes that are no longer configured, nodes some user's master
- * cannot reach (with its reason), and nodes too small for a job of the
- * default memory once the system reserve is taken.
+ * held on nodes that are no longer configured, nodes whose GPUs the probe
+ * could not tell (with the reason), nodes some user's master cannot reach
+ * (with its reason), and nodes too small for a job of the default memory
+ * once the system reserve is taken.
  */
 export function buildStatus(state: AllocatorState): ClusterStatus {
   const users: UserView[] = state.users.map((u) => ({
@@ -80,6 +91,8 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     }
   }
   for (const n of state.nodes) {
+    const gpu = gpuWarning(n);
+    if (gpu !== null) warnings.push(gpu);
     for (const u of unreachableFor(state.users, n.spec.name))
       warnings.push(`node ${n.spec.name} is unreachable for ${u.user}: ${u.reason}`);
     // Probed nodes start at 0 GB until their probe answers: not flagged before.

@@ -11,7 +11,9 @@
  *   `%I` (` [` + `%J` + `]` for a named job), used by the default format to
  *   show a name (a job without one shows as it always did); and what a run used
  *   (protocol/usage.ts): `%W` wall time, `%U` CPU time, `%M` peak memory,
- *   `%C` CPU efficiency, `%P` memory efficiency.
+ *   `%C` CPU efficiency, `%P` memory efficiency; and the GPUs a run held
+ *   (issue 16): `%G` their device indices, `%g` `; GPUs ` + `%G` when it held
+ *   any (`qpy history`'s default format shows it).
  * - Times print in local time as `YYYY-MM-DD HH:MM:SS.ffffff` always with six
  *   fraction digits (jobs store milliseconds, so the last three are usually
  *   `000`); durations print like Python's timedelta but without the fraction:
@@ -128,7 +130,8 @@ function elapsed(job: Job, t: Times, now: number): string {
  * was not measured: `%W` wall time (so far, while it runs), `%U` CPU time
  * (user + system, `H:MM:SS.ff`), `%M` peak memory, PSS or resident (`60.0M`), `%C`
  * CPU efficiency (CPU ÷ cores × wall: `93.4%`), `%P` memory efficiency
- * (peak ÷ `-m`).
+ * (peak ÷ `-m`). `%G` the GPUs the run holds or held (`0,1`; `None`
+ * where none), `%g` `; GPUs ` + `%G` where it held any (else empty).
  * `idText` is what `%j` shows (`qpy history`: `5-900` for a record standing for a run of IDs).
  */
 export function formatJob(job: Job, fmt: string, now: number, note?: string, idText = String(job.id)): string {
@@ -147,6 +150,7 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string, idT
               ? limitReached(job, formatOutcome(t.outcome))
               : formatOutcome(t.outcome);
   const run = runFigures(job, now);
+  const gpus = 'gpus' in job.state && job.state.gpus !== undefined ? job.state.gpus.join(',') : '';
   const or = (x: number | null | undefined, show: (x: number) => string): string => (x === null || x === undefined ? 'None' : show(x));
   // A job run more than once says which run this is.
   const ended = job.attempts?.length ? [how, `attempt ${job.attempts.length + 1}`].filter((x) => x !== '').join('; ') : how;
@@ -200,6 +204,10 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string, idT
         return or(run?.cpuShare, formatShare);
       case 'P':
         return or(run?.memShare, formatShare);
+      case 'G':
+        return gpus === '' ? 'None' : gpus;
+      case 'g':
+        return gpus === '' ? '' : `; GPUs ${gpus}`;
       case '%':
         return '%';
       default:

@@ -4,7 +4,8 @@
  * `--query-compute-apps` (one process on a GPU a line), both printed with
  * `--format=csv,noheader,nounits`, as in the real output kept in
  * test/fixtures/gpu/. Pure text in, facts out; an answer that is not of
- * that shape never throws: the GPUs are then unknown (null).
+ * that shape never throws: the GPUs are then unknown (null), with the
+ * reason (`status` shows it).
  */
 import type { GpuDevice } from '../protocol/gpu.js';
 
@@ -51,23 +52,38 @@ function mib(field: string | undefined): number | null {
   return Number(field);
 }
 
+/** A line of nvidia-smi's as a reason shows it: printable, trimmed, at most 160 characters (its driver message whole), quoted. */
+export function quoteLine(line: string): string {
+  const clean = line.replace(/[^\x20-\x7e]/g, '?').trim();
+  return JSON.stringify(clean.length > 160 ? `${clean.slice(0, 157)}...` : clean);
+}
+
 /**
- * The GPUs of a `--query-gpu` answer (GPU_FIELDS). Blank lines are skipped;
- * any other line not of that shape, or an index seen twice, makes the whole
- * answer unknown (null): a GPU left out would be worse than none counted.
+ * The GPUs of a `--query-gpu` answer (GPU_FIELDS), or why it cannot be
+ * read. Blank lines are skipped; any other line not of that shape, or an
+ * index seen twice, makes the whole answer unknown: a GPU left out would
+ * be worse than none counted.
  */
-export function parseGpuList(text: string): GpuDevice[] | null {
+export function readGpuList(text: string): { devices: GpuDevice[] } | { problem: string } {
   const devices: GpuDevice[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const [index, uuid, name, total, used] = fieldsOf(line);
     const memoryMiB = mib(total);
     const usedMiB = mib(used);
-    if (!index || !/^[0-9]{1,3}$/.test(index) || !uuid || !UUID.test(uuid) || !name || memoryMiB === null || usedMiB === null) return null;
-    if (devices.some((d) => d.index === Number(index) || d.uuid === uuid)) return null;
+    if (!index || !/^[0-9]{1,3}$/.test(index) || !uuid || !UUID.test(uuid) || !name || memoryMiB === null || usedMiB === null)
+      return { problem: `nvidia-smi printed something unexpected: ${quoteLine(line)}` };
+    if (devices.some((d) => d.index === Number(index) || d.uuid === uuid))
+      return { problem: `nvidia-smi listed GPU ${index} (${quoteLine(uuid)}) twice` };
     devices.push({ index: Number(index), uuid, name, memoryMiB, usedMiB });
   }
-  return devices.sort((a, b) => a.index - b.index);
+  return { devices: devices.sort((a, b) => a.index - b.index) };
+}
+
+/** The GPUs of a `--query-gpu` answer, or null where readGpuList finds a problem. */
+export function parseGpuList(text: string): GpuDevice[] | null {
+  const r = readGpuList(text);
+  return 'devices' in r ? r.devices : null;
 }
 
 /**
@@ -109,11 +125,13 @@ export function gpuOutsiders(devices: readonly GpuDevice[], apps: readonly GpuAp
 export interface GpuFacts {
   gpuDevices: GpuDevice[] | null;
   gpuOutsiders: number[];
+  /** Why the GPUs are unknown (gpuDevices null after a probe), or null. */
+  gpuProblem: string | null;
 }
 
-const describeDevices = (d: GpuDevice[] | null): string =>
+const describeDevices = (d: GpuDevice[] | null, problem: string | null): string =>
   d === null
-    ? 'GPUs unknown (nvidia-smi failed or printed something unexpected)'
+    ? `GPUs unknown (${problem ?? 'nvidia-smi failed or printed something unexpected'})`
     : d.length === 0
       ? 'no GPU'
       : `${d.length} GPU${d.length === 1 ? '' : 's'} (${[...new Set(d.map((g) => g.name))].join(', ')})`;
@@ -125,7 +143,8 @@ const describeDevices = (d: GpuDevice[] | null): string =>
 export function gpuNews(before: GpuFacts | null, after: GpuFacts): string[] {
   const news: string[] = [];
   const ids = (d: GpuDevice[] | null): string => (d === null ? 'unknown' : d.map((g) => `${g.index}=${g.uuid}`).join(' '));
-  if (before === null || ids(before.gpuDevices) !== ids(after.gpuDevices)) news.push(describeDevices(after.gpuDevices));
+  if (before === null || ids(before.gpuDevices) !== ids(after.gpuDevices) || before.gpuProblem !== after.gpuProblem)
+    news.push(describeDevices(after.gpuDevices, after.gpuProblem));
   if ((before?.gpuOutsiders ?? []).join(',') !== after.gpuOutsiders.join(','))
     news.push(after.gpuOutsiders.length === 0 ? 'no GPU held by outsiders' : `GPUs held by outsiders: ${after.gpuOutsiders.join(', ')}`);
   return news;

@@ -12,7 +12,7 @@
  */
 import { parseJobTag, shellQuote, TAG_VAR } from './wrapper.js';
 import { AGENT_NAME } from './agent-script.js';
-import { APPS_QUERY, GPU_QUERY, gpuOutsiders, parseGpuApp, parseGpuList, type GpuApp, type GpuFacts } from './gpu-query.js';
+import { APPS_QUERY, GPU_QUERY, gpuOutsiders, parseGpuApp, quoteLine, readGpuList, type GpuApp, type GpuFacts } from './gpu-query.js';
 import type { GpuDevice } from '../protocol/gpu.js';
 
 /**
@@ -39,7 +39,8 @@ const GPU_LINES = [
   'case "$_tp" in *" $_pg "*) _w=$_pg; break;; *" $_ss "*) _w=$_ss; break;; esac',
   `case "$(tr '\\000' ' ' <"/proc/$_x/cmdline" 2>/dev/null)" in *${AGENT_NAME}*|*${TAG_VAR}=*) _w=qpy; break;; esac`,
   '_x=$_pp; done; echo "gpu-app $_w $_l"; done; echo gpu-apps-ok; fi',
-  'fi; fi',
+  // Failed (or stopped after 6 s: 124): its exit status and first line (nvidia-smi tells its trouble on stdout).
+  `else _rc=$?; printf 'gpus-failed %s %s\\n' "$_rc" "$(printf '%s\\n' "$_gq" | awk 'NF {print substr($0, 1, 200); exit}')"; fi; fi`,
 ];
 
 const BASE_LINES = [
@@ -110,13 +111,15 @@ export interface ProbeResult {
   gpuDevices: GpuDevice[] | null;
   /** The processes on those GPUs, each with its owner (gpu-query.ts); null where they are unknown. */
   gpuApps: GpuApp[] | null;
+  /** Why the GPUs are unknown (gpuDevices null), in words: `nvidia-smi failed (exit 9): "…"`; else null. */
+  gpuProblem: string | null;
 }
 
 const GB_IN_KB = 1024 * 1024;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** The GPU part of either probe's output (probeCommand, gpuProbeCommand). */
-export type GpuProbe = Pick<ProbeResult, 'gpuDevices' | 'gpuApps'>;
+export type GpuProbe = Pick<ProbeResult, 'gpuDevices' | 'gpuApps' | 'gpuProblem'>;
 
 /** The live jobs listed by `tag` lines, or null without `tags-ok` (the list is then unknown). */
 function tagsOf(lines: string[][]): LiveTag[] | null {
@@ -128,25 +131,37 @@ function tagsOf(lines: string[][]): LiveTag[] | null {
   return lines.some(([key]) => key === 'tags-ok') ? tags : null;
 }
 
+/** Why nvidia-smi gave no list, from the probe's `gpus-failed STATUS LINE` (absent: the probe stopped short). */
+function failedReason(line: string | undefined): string {
+  const m = /^gpus-failed ([0-9]{1,3}) ?(.*)$/.exec(line ?? '');
+  if (!m) return 'the probe stopped before nvidia-smi answered';
+  if (m[1] === '124') return 'nvidia-smi did not answer within 6 s';
+  return `nvidia-smi failed (exit ${m[1]})${m[2] ? `: ${quoteLine(m[2])}` : ''}`;
+}
+
 /**
  * The GPUs and their processes: none where the probe found no
  * `nvidia-smi`; unknown (null) where it failed, stopped short, or printed
- * something else than GPU_QUERY's shape. The processes are unknown where
- * the GPUs are, or where their query failed.
+ * something else than GPU_QUERY's shape, with the reason. The processes
+ * are unknown where the GPUs are, or where their query failed.
  */
 export function parseGpuProbe(text: string): GpuProbe {
   const lines = text.split('\n').map((l) => l.trim());
   const has = (word: string): boolean => lines.includes(word);
-  if (!has('gpu-smi')) return { gpuDevices: [], gpuApps: [] };
-  const gpuDevices = has('gpus-ok') ? parseGpuList(lines.flatMap((l) => (/^gpu( |$)/.test(l) ? [l.slice(4)] : [])).join('\n')) : null;
-  if (gpuDevices === null || !has('gpu-apps-ok')) return { gpuDevices, gpuApps: null };
+  if (!has('gpu-smi')) return { gpuDevices: [], gpuApps: [], gpuProblem: null };
+  const list = has('gpus-ok')
+    ? readGpuList(lines.flatMap((l) => (/^gpu( |$)/.test(l) ? [l.slice(4)] : [])).join('\n'))
+    : { problem: failedReason(lines.find((l) => l.startsWith('gpus-failed '))) };
+  if ('problem' in list) return { gpuDevices: null, gpuApps: null, gpuProblem: list.problem };
+  const gpuDevices = list.devices;
+  if (!has('gpu-apps-ok')) return { gpuDevices, gpuApps: null, gpuProblem: null };
   const tags = tagsOf(lines.map((l) => l.split(/\s+/))) ?? [];
   const jobOf = (group: number): LiveTag | undefined => tags.find((t) => t.pid === group);
   const gpuApps = lines.flatMap((l) => {
     const m = /^gpu-app (\S+) (.*)$/.exec(l);
     return (m && parseGpuApp(m[1]!, m[2]!, jobOf)) || [];
   });
-  return { gpuDevices, gpuApps };
+  return { gpuDevices, gpuApps, gpuProblem: null };
 }
 
 /** Parse the probe's output; null if it lacks cores, load or memory (the node is then treated as down). */
@@ -186,12 +201,16 @@ export function parseProbe(text: string): ProbeResult | null {
 
 /**
  * What a probe's GPU part sets on its node (allocator/state.ts
- * setNodeMetrics): the GPUs, and the outsiders' among them, as `ours`
- * tells whose processes are qpy's jobs. Where the processes are unknown the
- * outsiders are left as they were (absent); where the GPUs are, there are none.
+ * setNodeMetrics): the GPUs, why they are unknown, and the outsiders' among
+ * them, as `ours` tells whose processes are qpy's jobs. Where the processes
+ * are unknown the outsiders are left as they were (absent); where the GPUs
+ * are, there are none.
  */
-export function gpuMetrics(p: GpuProbe, ours: (owner: GpuApp['owner']) => boolean): Partial<GpuFacts> & { gpuDevices: GpuDevice[] | null } {
-  if (p.gpuDevices === null) return { gpuDevices: null, gpuOutsiders: [] };
-  if (p.gpuApps === null) return { gpuDevices: p.gpuDevices };
-  return { gpuDevices: p.gpuDevices, gpuOutsiders: gpuOutsiders(p.gpuDevices, p.gpuApps, ours) };
+export function gpuMetrics(
+  p: GpuProbe,
+  ours: (owner: GpuApp['owner']) => boolean,
+): Partial<GpuFacts> & Pick<GpuFacts, 'gpuDevices' | 'gpuProblem'> {
+  if (p.gpuDevices === null) return { gpuDevices: null, gpuOutsiders: [], gpuProblem: p.gpuProblem };
+  if (p.gpuApps === null) return { gpuDevices: p.gpuDevices, gpuProblem: null };
+  return { gpuDevices: p.gpuDevices, gpuOutsiders: gpuOutsiders(p.gpuDevices, p.gpuApps, ours), gpuProblem: null };
 }

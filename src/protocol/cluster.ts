@@ -2,7 +2,7 @@
  * The wire shapes of the cluster as the allocator sees it: nodes, users and
  * the status document shown by `qpy status` (and `qpy-admin status`).
  */
-import { arrayOf, bool, int, nullable, num, obj, oneOf, optional, str, type Infer } from './schema.js';
+import { arrayOf, bool, int, nullable, num, obj, oneOf, optional, str, strMax, type Infer } from './schema.js';
 
 /**
  * How a node's agent keeps limits and measures usage (executor/agent-script.ts,
@@ -76,9 +76,11 @@ export const nodeViewSchema = obj({
   /**
    * Its GPUs (issue 16), present when it has any or some job holds one:
    * `total` devices, `used` jobs on them (each device takes up to `share`),
-   * `outsiders` the device indices a process outside qpy holds.
+   * `outsiders` the device indices a process outside qpy holds; `problem`
+   * why its probe could not tell its GPUs (nvidia-smi failed or printed
+   * something unexpected: they count as 0 unless the nodes file says gpus=).
    */
-  gpus: optional(obj({ total: int, used: int, share: int, outsiders: arrayOf(int) })),
+  gpus: optional(obj({ total: int, used: int, share: int, outsiders: arrayOf(int), problem: optional(strMax(1024)) })),
 });
 export type NodeView = Infer<typeof nodeViewSchema>;
 

@@ -1,8 +1,9 @@
 /**
  * GPU detection on real sshd nodes, each with its own fake nvidia-smi first
  * on its PATH (sshd SetEnv): qpy-multiuser's probes find node2's 4 GPUs,
- * none on node3 (no nvidia-smi) and node4's unknown (nvidia-smi fails), as
- * `qpy-admin variables` shows; a process of no qpy job on a GPU makes it an
+ * none on node3 (no nvidia-smi) and node4's unknown (nvidia-smi fails, or
+ * prints nonsense), as `qpy-admin variables` shows, and `qpy-admin status`
+ * with the reason, node4 staying up; a process of no qpy job on a GPU makes it an
  * outsider's until it goes, while a qpy job's process does not. The master
  * without qpy-multiuser (the embedded default) finds the GPUs of the nodes
  * of its user's nodes file, and of this machine with the fake on its own
@@ -97,7 +98,28 @@ test('qpy-multiuser: GPUs per node from the probes; an outsider’s GPU is marke
   });
   if (!realSmi) assert.deepEqual(await gpus('node3'), { n: '0', outsiders: '' });
   assert.match(mu.log(), /node node2: 4 GPUs \(NVIDIA H100 80GB HBM3\)/);
-  assert.match(mu.log(), /node node4: GPUs unknown/);
+  assert.match(mu.log(), /node node4: GPUs unknown \(nvidia-smi failed \(exit 9\): "NVIDIA-SMI has failed because/);
+  // Its GPUs unknown, with the reason, in status and a warning; the probe stands (node4 is up).
+  const failed = 'nvidia-smi failed \\(exit 9\\): "NVIDIA-SMI has failed because .* installed and running\\."';
+  const st = await admin(mu, ['status']);
+  assert.match(st, new RegExp(`^ {2}node node4: GPUs unknown \\(${failed}\\)$`, 'm'));
+  assert.match(st, new RegExp(`^warning: node node4: its GPUs are unknown, counted as 0: ${failed}$`, 'm'));
+  assert.match(st, /^node4 +\d+ +2 /m); // listed, not (down)
+  smi.node4!.setMode('garbage');
+  const garbage = 'nvidia-smi printed something unexpected: "Failed to initialize NVML: Unknown Error"';
+  const json = await waitFor(
+    async () => {
+      const doc = JSON.parse(await admin(mu, ['status', '--json'])) as {
+        nodes: { name: string; up: boolean; gpus?: { problem?: string } }[];
+      };
+      const n4 = doc.nodes.find((n) => n.name === 'node4');
+      return n4?.gpus?.problem === garbage ? n4 : null;
+    },
+    { what: 'node4’s new reason in status --json', timeoutMs: 20_000 },
+  );
+  assert.equal(json.up, true);
+  assert.ok(mu.log().includes(`node node4: GPUs unknown (${garbage})`));
+  smi.node4!.setMode('fail');
 
   const other = stray();
   await using ann = await joinedUser(mu, 'ann', env);
@@ -139,6 +161,7 @@ test('the embedded default: the GPUs of the user’s nodes over SSH, and of this
     what: 'node2’s GPUs found, node4’s unknown and none on node3, in the master’s log',
     timeoutMs: 20_000,
   });
+  assert.match(await remote.ok(['status']), /^ {2}node node4: GPUs unknown \(nvidia-smi failed \(exit 9\): "NVIDIA-SMI has failed/m);
   // node3 has no nvidia-smi: looked at once, while node2 is probed again and again.
   await probedAgain(smi.node2!);
   if (!realSmi) assert.equal(sshd.cluster.connections(1), node3Logins + 1);

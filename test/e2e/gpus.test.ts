@@ -6,7 +6,7 @@
  * CUDA_VISIBLE_DEVICES set and empty; `-g` beyond the node is refused at
  * submission with the reason; bad `-g` values get one clear line; a
  * `#QPY gpus=` directive asks as `-g` does; check --json shows the request
- * and the devices of each run.
+ * and the devices of each run, and history's lines show them too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +52,11 @@ test('two 1-GPU jobs get different devices, a third waits for one, a job without
   assert.deepEqual(byId.get(3)!.state.gpus, [Number(one[1])]);
   assert.equal(byId.get(4)!.spec.gpus, undefined);
   assert.equal(byId.get(4)!.state.gpus, undefined);
+  // history: each run's GPUs in its line (the default format's %g), and by %G.
+  const history = await u.ok(['history']);
+  assert.match(history, new RegExp(`^3 \\(done\\):.* \\(on localhost; GPUs ${one[1]}; wd: `, 'm'));
+  assert.match(history, /^4 \(done\):.* \(on localhost; wd: /m);
+  assert.deepEqual((await u.ok(['history', '--format', '%j %G', '3', '4'])).split('\n').sort(), ['', `3 ${one[1]}`, '4 None']);
 });
 
 test('-g beyond every node is refused at submission with the reason; bad -g values; #QPY gpus=', { timeout: 60_000 }, async () => {

@@ -17,8 +17,8 @@ import type { MasterConnection } from '../connect.js';
 type HistoryReply = Extract<MasterToCli, { type: 'history' }>;
 type Query = Extract<CliToMaster, { type: 'history' }>['query'];
 
-/** The default line of a record: check's default with when it ended. */
-export const DEFAULT_HISTORY_FORMAT = '%j (%s):%c (on %n; wd: %d; ended %E%e)\n';
+/** The default line of a record: check's default with the GPUs it held (where any) and when it ended. */
+export const DEFAULT_HISTORY_FORMAT = '%j (%s):%c (on %n%g; wd: %d; ended %E%e)\n';
 
 /** `--format` as typed: `\n` and `\t` understood, and a newline added when it ends with none. */
 export function historyFormat(text: string | undefined): string {

@@ -60,7 +60,9 @@ export function startGpuProbes(opts: GpuProbeOptions): GpuProbes {
         const node = state.nodeByName.get(name);
         if (closed || !node) return;
         if (failing.delete(name)) log(`node ${name}: GPU probe works again`);
-        const before = seen.has(name) ? { gpuDevices: node.gpuDevices, gpuOutsiders: node.gpuOutsiders } : null;
+        const before = seen.has(name)
+          ? { gpuDevices: node.gpuDevices, gpuOutsiders: node.gpuOutsiders, gpuProblem: node.gpuProblem }
+          : null;
         seen.add(name);
         const found = parseGpuProbe(out);
         setNodeMetrics(

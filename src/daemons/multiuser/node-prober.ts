@@ -104,7 +104,7 @@ export function createProber(opts: ProberOptions): Prober {
       disk: r.disk,
     });
     // GPUs: a process of any qpy job (by its tag, or under a wrapper or an agent) is this daemon's own.
-    const before = gpuSeen.has(name) ? { gpuDevices: node.gpuDevices, gpuOutsiders: node.gpuOutsiders } : null;
+    const before = gpuSeen.has(name) ? { gpuDevices: node.gpuDevices, gpuOutsiders: node.gpuOutsiders, gpuProblem: node.gpuProblem } : null;
     setNodeMetrics(
       state,
       name,

@@ -4,7 +4,7 @@
  * a qpy job's when it is in a tagged job's process group (a wrapper's, or
  * one a node agent lists in its marker), an outsider's otherwise (a pid of
  * no process too); nvidia-smi failing, printing nonsense or hanging makes
- * the GPUs unknown, and without nvidia-smi there are none.
+ * the GPUs unknown, with the reason, and without nvidia-smi there are none.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +48,7 @@ test('GPUs counted; a tagged job’s child is qpy’s, a stray process and a gon
       ],
     );
     assert.deepEqual(p.gpuApps!.find((a) => a.pid === child)!.owner, { pid: job.pid, user: 'alice', jobId: 12, attempt: 1 });
-    assert.deepEqual(gpuMetrics(p, byQpy), { gpuDevices: p.gpuDevices, gpuOutsiders: [1, 3] });
+    assert.deepEqual(gpuMetrics(p, byQpy), { gpuDevices: p.gpuDevices, gpuOutsiders: [1, 3], gpuProblem: null });
     // Alice's own allocator claims her job; bob's counts it as an outsider's.
     assert.deepEqual(gpuMetrics(p, (o) => o !== null && o !== 'qpy' && o.user === 'bob').gpuOutsiders, [0, 1, 3]);
     // The whole probe carries the same GPU part.
@@ -93,13 +93,23 @@ test('a process of a job a node agent started (no wrapper: listed in its marker)
 test('nvidia-smi failing, printing nonsense or hanging: GPUs unknown; no nvidia-smi: none', { timeout: 60_000 }, async () => {
   await using tmp = tempDir();
   const smi = fakeNvidiaSmi(tmp.path, 2);
+  const unknown = (gpuProblem: string) => ({ gpuDevices: null, gpuApps: null, gpuProblem });
   smi.setMode('fail');
-  assert.deepEqual(await gpuProbe(tmp.path), { gpuDevices: null, gpuApps: null });
+  assert.deepEqual(
+    await gpuProbe(tmp.path),
+    unknown(
+      'nvidia-smi failed (exit 9): "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver. ' +
+        'Make sure that the latest NVIDIA driver is installed and running."',
+    ),
+  );
   smi.setMode('garbage');
-  assert.deepEqual(await gpuProbe(tmp.path), { gpuDevices: null, gpuApps: null });
+  assert.deepEqual(
+    await gpuProbe(tmp.path),
+    unknown('nvidia-smi printed something unexpected: "Failed to initialize NVML: Unknown Error"'),
+  );
   smi.setMode('hang'); // stopped after 6 s
   const t0 = Date.now();
-  assert.deepEqual(await gpuProbe(tmp.path), { gpuDevices: null, gpuApps: null });
+  assert.deepEqual(await gpuProbe(tmp.path), unknown('nvidia-smi did not answer within 6 s'));
   assert.ok(Date.now() - t0 < 15_000, `${Date.now() - t0} ms`);
   smi.setMode('ok');
   assert.equal((await gpuProbe(tmp.path)).gpuDevices!.length, 2);
@@ -116,6 +126,6 @@ test('nvidia-smi failing, printing nonsense or hanging: GPUs unknown; no nvidia-
     );
   const bare = { ...process.env, PATH: bin };
   const none = parseGpuProbe((await run('/bin/sh', ['-c', gpuProbeCommand()], { env: bare })).stdout);
-  assert.deepEqual(none, { gpuDevices: [], gpuApps: [] });
+  assert.deepEqual(none, { gpuDevices: [], gpuApps: [], gpuProblem: null });
   assert.equal(smi.calls(), calls);
 });

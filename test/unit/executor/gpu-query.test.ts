@@ -109,17 +109,27 @@ test('outsiders: the GPUs holding a process the caller does not claim, once each
 
 const BASE = 'cores 8\nload 1.5\nmem 16777216 8388608\n';
 
-test('the probe: no nvidia-smi is no GPU; nvidia-smi that failed or printed nonsense is unknown', () => {
+test('the probe: no nvidia-smi is no GPU; nvidia-smi that failed or printed nonsense is unknown, with the reason', () => {
   assert.deepEqual(parseProbe(BASE)!.gpuDevices, []);
   assert.deepEqual(parseProbe(BASE)!.gpuApps, []);
-  for (const gpuPart of [
-    'gpu-smi\n',
-    'gpu-smi\ngpu Failed to initialize NVML\ngpus-ok\ngpu-apps-ok\n',
-    'gpu-smi\ngpu 0, GPU-a, H100, 1, 0\n',
+  assert.equal(parseProbe(BASE)!.gpuProblem, null);
+  for (const [gpuPart, problem] of [
+    ['gpu-smi\n', 'the probe stopped before nvidia-smi answered'],
+    [
+      'gpu-smi\ngpu Failed to initialize NVML\ngpus-ok\ngpu-apps-ok\n',
+      'nvidia-smi printed something unexpected: "Failed to initialize NVML"',
+    ],
+    ['gpu-smi\ngpu 0, GPU-a, H100, 1, 0\n', 'the probe stopped before nvidia-smi answered'],
+    ['gpu-smi\ngpus-failed 9 No devices were found\n', 'nvidia-smi failed (exit 9): "No devices were found"'],
+    ['gpu-smi\ngpus-failed 127 \n', 'nvidia-smi failed (exit 127)'],
+    ['gpu-smi\ngpus-failed 124 \n', 'nvidia-smi did not answer within 6 s'],
+    ['gpu-smi\ngpu 0, GPU-a, H100, 1, 0\ngpu 0, GPU-b, H100, 1, 0\ngpus-ok\n', 'nvidia-smi listed GPU 0 ("GPU-b") twice'],
+    [`gpu-smi\ngpu \u0007${'x'.repeat(300)}\ngpus-ok\n`, `nvidia-smi printed something unexpected: "?${'x'.repeat(156)}..."`],
   ]) {
     const r = parseProbe(BASE + gpuPart)!;
     assert.equal(r.gpuDevices, null, gpuPart);
     assert.equal(r.gpuApps, null, gpuPart);
+    assert.equal(r.gpuProblem, problem);
     assert.equal(r.cores, 8); // the rest of the probe stands
   }
 });
