@@ -84,7 +84,12 @@ export function connectSsh(node: string, s: SshSettings, opts: ConnectOptions = 
       }
       return true;
     };
+    // A connection the server closes before it is ready (sshd starting or stopping, MaxStartups) gives
+    // ssh2 no 'error', only 'close', and clears its ready timeout: without this, the attempt never settled.
+    const closedEarly = () => reject(new QpyError('SSH_CONNECT', `${where}: the connection was closed before it was ready`));
+    client.once('close', closedEarly);
     client.once('ready', () => {
+      client.removeListener('close', closedEarly);
       client.removeAllListeners('error');
       client.on('error', () => undefined); // later errors surface as 'close'
       resolve(client);
