@@ -131,7 +131,9 @@ function elapsed(job: Job, t: Times, now: number): string {
  * (user + system, `H:MM:SS.ff`), `%M` peak memory, PSS or resident (`60.0M`), `%C`
  * CPU efficiency (CPU ÷ cores × wall: `93.4%`), `%P` memory efficiency
  * (peak ÷ `-m`). `%G` the GPUs the run holds or held (`0,1`; `None`
- * where none), `%g` `; GPUs ` + `%G` where it held any (else empty).
+ * where none), `%H` the GPU-hours of an ended run that held any (its GPUs ×
+ * its wall time, `0.50`; else `None`), `%g` `; GPUs ` + `%G` where it held
+ * any, and `, %H GPU-hours` once it has ended (else empty).
  * `idText` is what `%j` shows (`qpy history`: `5-900` for a record standing for a run of IDs).
  */
 export function formatJob(job: Job, fmt: string, now: number, note?: string, idText = String(job.id)): string {
@@ -151,6 +153,11 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string, idT
               : formatOutcome(t.outcome);
   const run = runFigures(job, now);
   const gpus = 'gpus' in job.state && job.state.gpus !== undefined ? job.state.gpus.join(',') : '';
+  // GPU-hours of a run that ended: its GPUs × its wall time (as qpy-admin report counts them).
+  const gpuHours =
+    gpus === '' || run === null || job.state.type === 'running' || !('gpus' in job.state)
+      ? null
+      : ((job.state.gpus?.length ?? 0) * (run.wallMs / 3_600_000)).toFixed(2);
   const or = (x: number | null | undefined, show: (x: number) => string): string => (x === null || x === undefined ? 'None' : show(x));
   // A job run more than once says which run this is.
   const ended = job.attempts?.length ? [how, `attempt ${job.attempts.length + 1}`].filter((x) => x !== '').join('; ') : how;
@@ -207,7 +214,9 @@ export function formatJob(job: Job, fmt: string, now: number, note?: string, idT
       case 'G':
         return gpus === '' ? 'None' : gpus;
       case 'g':
-        return gpus === '' ? '' : `; GPUs ${gpus}`;
+        return gpus === '' ? '' : `; GPUs ${gpus}${gpuHours === null ? '' : `, ${gpuHours} GPU-hours`}`;
+      case 'H':
+        return gpuHours ?? 'None';
       case '%':
         return '%';
       default:

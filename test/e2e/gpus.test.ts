@@ -52,11 +52,19 @@ test('two 1-GPU jobs get different devices, a third waits for one, a job without
   assert.deepEqual(byId.get(3)!.state.gpus, [Number(one[1])]);
   assert.equal(byId.get(4)!.spec.gpus, undefined);
   assert.equal(byId.get(4)!.state.gpus, undefined);
-  // history: each run's GPUs in its line (the default format's %g), and by %G.
+  // history: each run's GPUs and GPU-hours in its line (the default format's %g), and by %G and %H.
   const history = await u.ok(['history']);
-  assert.match(history, new RegExp(`^3 \\(done\\):.* \\(on localhost; GPUs ${one[1]}; wd: `, 'm'));
+  assert.match(history, new RegExp(`^3 \\(done\\):.* \\(on localhost; GPUs ${one[1]}, 0\\.\\d\\d GPU-hours; wd: `, 'm'));
   assert.match(history, /^4 \(done\):.* \(on localhost; wd: /m);
   assert.deepEqual((await u.ok(['history', '--format', '%j %G', '3', '4'])).split('\n').sort(), ['', `3 ${one[1]}`, '4 None']);
+  const hours = new Map(
+    (await u.ok(['history', '--format', '%j %H\n', '3', '4']))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]),
+  );
+  assert.equal(hours.get('4'), 'None');
+  assert.ok(Number(hours.get('3')) >= 0 && Number(hours.get('3')) < 0.1, `one GPU for seconds: ${hours.get('3')} GPU-hours`);
 });
 
 test('-g beyond every node is refused at submission with the reason; bad -g values; #QPY gpus=', { timeout: 60_000 }, async () => {
