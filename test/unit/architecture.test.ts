@@ -47,6 +47,7 @@ const DAEMON_ADAPTERS = [
   'config',
   'discovery',
   'accounts',
+  'web',
 ];
 
 const allowed: Record<string, string[]> = {
@@ -63,6 +64,8 @@ const allowed: Record<string, string[]> = {
   transport: ['transport', 'protocol', 'errors', 'accounts'],
   ssh: ['ssh', 'protocol', 'errors'],
   executor: ['executor', 'ssh', 'protocol', 'errors', 'file-range'],
+  // The web pages' rendering (pure text from state) and their HTTP edge.
+  web: ['web', 'protocol', 'errors'],
   // The two daemons wire cores to adapters. Neither reaches into the other; what both need is in daemons/shared.
   'daemons/shared': ['daemons/shared', 'allocator', 'protocol', 'errors', 'config', 'launch-master'],
   'daemons/master': ['daemons/master', 'master', 'launch-master', ...DAEMON_ADAPTERS],
