@@ -48,6 +48,8 @@ export interface MultiuserPaths {
   socket: string;
   /** The TLS private key and self-signed certificate, PEM in one file (0600), when listening off loopback. */
   tls: string;
+  /** Optional: whether qpy-multiuser serves the cluster page, and where (`on [ADDRESS:PORT]` or `off`). */
+  web: string;
 }
 
 export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
@@ -66,6 +68,7 @@ export function multiuserPaths(dir = multiuserDir()): MultiuserPaths {
     log: join(dir, 'multiuser.log'),
     socket: join(dir, 'multiuser.sock'),
     tls: join(dir, 'tls.pem'),
+    web: join(dir, 'web'),
   };
 }
 
@@ -157,6 +160,10 @@ export const timing = {
   /** At a certificate rotation, qpy-multiuser waits this long for its connected masters to store the new fingerprint. */
   get certificateConfirmMs() {
     return envInt('QPY_CERTIFICATE_CONFIRM_MS', 10_000);
+  },
+  /** How often qpy-multiuser samples its cores for the cluster page's plots (kept a day; every 30th a coarse mean, kept 8 days); 0: never. */
+  get webSampleMs() {
+    return envInt('QPY_WEB_SAMPLE_MS', 10_000);
   },
 };
 

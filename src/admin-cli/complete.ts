@@ -25,6 +25,7 @@ const ARGUMENTS: Record<string, Completer> = {
         ? { kind: 'words', words: [], from: 'users' }
         : { kind: 'none' },
   drain: nodeName,
+  web: (args) => (args.length === 0 ? { kind: 'words', words: ['on', 'off'] } : { kind: 'none' }),
   resume: nodeName,
   completion: (args) => (args.length === 0 ? { kind: 'words', words: ['bash'] } : { kind: 'none' }),
 };

@@ -167,6 +167,17 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
     },
   );
   add(
+    'web',
+    'Serve the cluster page (web on [ADDRESS:PORT], default 127.0.0.1:8340) or stop it (web off)',
+    async (mode, place) => {
+      if (mode !== 'on' && mode !== 'off') throw new QpyError('INVALID_ARGUMENT', `web ${mode}: say on [ADDRESS:PORT] or off`);
+      if (mode === 'off' && place !== undefined) throw new QpyError('INVALID_ARGUMENT', 'web off takes no address');
+      const r = await ask({ type: 'web', setting: place === undefined ? mode : `${mode} ${place}` });
+      if (r.type === 'webState') out(formatWebState(r.url));
+    },
+    ['<on|off>', '[address:port]'],
+  );
+  add(
     'drain',
     'Take no new jobs on NODE (running ones go on)',
     async (node) => {
@@ -187,6 +198,17 @@ export async function adminMain(argv: string[], daemonEntry: string): Promise<nu
 
   if (argv[2] === '__complete') return completeForShell(argv.slice(3), paths, program);
   return runProgram('qpy-admin', program, argv);
+}
+
+/** What `web` prints: where the page is, and on loopback how to reach it from another machine. */
+export function formatWebState(url: string | null): string {
+  if (url === null) return 'The cluster page is off.\n';
+  const m = /^https?:\/\/(127\.[0-9.]+|localhost|\[::1\]):([0-9]+)\/$/.exec(url);
+  const tunnel = m
+    ? `It listens on this machine only. From your own machine, open a tunnel and browse http://localhost:${m[2]}/ :\n` +
+      `    ssh -L ${m[2]}:${m[1]}:${m[2]} THIS_HOST\n`
+    : '';
+  return `The cluster page is served at ${url}\n${tunnel}`;
 }
 
 /** What `rotate-certificate` prints: the new fingerprint, who learnt it, who must join again. */

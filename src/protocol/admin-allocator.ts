@@ -35,6 +35,8 @@ export const adminToAllocatorSchema = tagged({
   rotateCertificate: obj({ type: literal('rotateCertificate'), id }),
   /** Each user's use of the cluster over [since, until) (ms since the epoch; since null: from the oldest row kept; until null: now). */
   report: obj({ type: literal('report'), id, since: nullable(moment), until: nullable(moment) }),
+  /** Serve the cluster page or stop it: `setting` is what the `web` file holds, `on [ADDRESS:PORT]` or `off`. */
+  web: obj({ type: literal('web'), id, setting: strMax(1100) }),
 });
 export type AdminToAllocator = Infer<typeof adminToAllocatorSchema>;
 
@@ -76,6 +78,8 @@ export const allocatorToAdminSchema = tagged({
     invitations: int,
   }),
   report: obj({ type: literal('report'), id, report: usageReportSchema }),
+  /** The cluster page is served at `url` (http://, or https:// off loopback), or off (null). */
+  webState: obj({ type: literal('webState'), id, url: nullable(strMax(2048)) }),
   error: errorReplySchema,
 });
 export type AllocatorToAdmin = Infer<typeof allocatorToAdminSchema>;

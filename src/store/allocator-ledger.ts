@@ -49,7 +49,7 @@ export interface LedgerRow extends LedgerGrant {
 }
 
 /** The allocator store's schema version (PRAGMA user_version); 0 is a store from before the ledger. */
-export const ALLOCATOR_SCHEMA_VERSION = 2;
+export const ALLOCATOR_SCHEMA_VERSION = 3;
 
 /** Add a column unless the table has it already (a store whose ledger was rebuilt by hand, say). */
 function addColumn(db: Database.Database, table: string, column: string, decl: string): void {
@@ -75,6 +75,15 @@ const migrations: ((db: Database.Database) => void)[] = [
     addColumn(db, 'slots', 'gpus', "TEXT NOT NULL DEFAULT ''");
     addColumn(db, 'ledger', 'gpus', 'INTEGER NOT NULL DEFAULT 0');
   },
+  // v3 (issue 17): the cluster page's utilisation series (allocator-samples.ts): level 0 one sample per
+  // interval (10 s) for a day, level 1 one per 30 intervals (5 min) for 8 days.
+  (db) =>
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS samples (
+        level INTEGER NOT NULL, at REAL NOT NULL, total INTEGER NOT NULL, outsiders REAL NOT NULL, users TEXT NOT NULL,
+        PRIMARY KEY (level, at)
+      );
+    `),
 ];
 
 /** Bring the allocator store to ALLOCATOR_SCHEMA_VERSION; refuses one made by a newer qpy. */

@@ -21,6 +21,7 @@ import {
   type LedgerGrant,
   type LedgerPage,
 } from './allocator-ledger.js';
+import { sampleStatements, type StoredSample } from './allocator-samples.js';
 
 export interface StoredSlot {
   user: string;
@@ -72,6 +73,12 @@ export interface AllocatorStore {
   ledgerPage(cursor: LedgerCursor | null, since: number, limit: number): LedgerPage;
   /** Delete the ledger rows released before `before`; resolves with how many, once durable. */
   pruneLedger(before: number): Promise<number>;
+  /** Add a utilisation sample at `level` (0: fine, 1: coarse; allocator-samples.ts). */
+  putSample(level: number, sample: StoredSample): void;
+  /** The samples of `level` from `since` on, oldest first (read at start). */
+  loadSamples(level: number, since: number): StoredSample[];
+  /** Delete the samples of `level` before `before`. */
+  pruneSamples(level: number, before: number): void;
   /** Resolves when every change asked for so far is durable. */
   commit(): Promise<void>;
   close(): void;
@@ -103,6 +110,7 @@ export function openAllocatorStore(path: string): AllocatorStore {
     },
   });
   const ledger = ledgerStatements(db);
+  const samples = sampleStatements(db);
   const st = {
     putUser: db.prepare(
       'INSERT INTO users (name, seq, removed) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM users), ?) ' +
@@ -207,6 +215,9 @@ export function openAllocatorStore(path: string): AllocatorStore {
       queue(() => (count = ledger.prune(before)));
       return this.commit().then(() => count);
     },
+    putSample: (level, sample) => queue(() => samples.put(level, sample)),
+    loadSamples: (level, since) => samples.load(level, since),
+    pruneSamples: (level, before) => queue(() => samples.prune(level, before)),
     commit() {
       if (!scheduled && pending.length === 0) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));

@@ -12,6 +12,7 @@ import type { AllocatorState } from '../../allocator/state.js';
 import type { AllocatorStore } from '../../store/allocator-store.js';
 import type { Log } from '../shared/log.js';
 import type { RotationResult } from './certificate-rotation.js';
+import type { WebSetting } from './web-file.js';
 
 export interface MultiuserContext {
   paths: MultiuserPaths;
@@ -38,4 +39,6 @@ export interface MultiuserContext {
   disconnectMasters(user: string, err: QpyError): number;
   /** Replace the TLS certificate (certificate-rotation.ts). */
   rotateCertificate?(): Promise<RotationResult>;
+  /** Serve the cluster page as `setting` says (web-control.ts): its URL, or null when off. */
+  setWeb?(setting: WebSetting): Promise<string | null>;
 }

@@ -37,6 +37,9 @@ import { certificateAtStart, type Certificate } from './tls-certificate.js';
 import { isLoopback } from '../../protocol/cluster.js';
 import { certificateRotator } from './certificate-rotation.js';
 import { pruneLedgerDaily, recordReaped } from './ledger.js';
+import { buildStatus } from '../../allocator/status.js';
+import { startSampling, type SampleSeries } from './web-samples.js';
+import { webControl } from './web-control.js';
 
 export interface MultiuserOptions {
   paths?: MultiuserPaths;
@@ -83,6 +86,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       prober?.close();
       deadMasters?.close();
       stopPruning?.();
+      series?.close();
+      await web.close();
       await server?.close();
       await store.commit().catch(() => undefined);
       store.close();
@@ -136,6 +141,17 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     ),
     disconnectMasters,
   };
+  let series: SampleSeries | null = null;
+  const web = webControl({
+    ctx,
+    status: () => {
+      const s = buildStatus(state);
+      return { ...s, warnings: [...ctx.problems.values(), ...s.warnings] };
+    },
+    series: () => series!,
+    tls: () => certificate?.pem ?? null,
+  });
+  ctx.setWeb = (setting) => web.set(setting);
   const startedAt = Date.now();
   const advertise = (port: number) =>
     writeDiscovery(paths.discovery, {
@@ -152,6 +168,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     masters: () => [...masters.keys()],
     install: (made) => {
       server!.setCertificate({ key: made.pem, cert: made.pem });
+      web.setCertificate(made.pem);
       certificate = made;
       ctx.listen.fingerprint = made.fingerprint;
       advertise(server!.port);
@@ -230,6 +247,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       wake();
     },
   });
+  series = startSampling({ state, store, intervalMs: timing.webSampleMs, now: Date.now, log, onSample: () => web.sampled() });
+  await web.applyFile();
   if (timing.ledgerDays > 0) stopPruning = pruneLedgerDaily(store, timing.ledgerDays, Date.now, log);
   advertise(server.port);
   log(

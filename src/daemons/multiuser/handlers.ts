@@ -25,6 +25,7 @@ import { hostPort, notAllowed, userKeyPath } from './auth.js';
 import type { Peer } from '../../transport/server.js';
 import type { MultiuserContext } from './context.js';
 import { makeReport, recordSlotChanges, slotsBefore } from './ledger.js';
+import { parseWebSetting } from './web-file.js';
 
 /** How long an invitation code stays valid. */
 export const INVITE_TTL_MS = 24 * 3600 * 1000;
@@ -104,7 +105,7 @@ function fileResult<T>(ctx: MultiuserContext, key: string, read: () => T & { tex
 /** An admin command. */
 export async function handleAdmin(ctx: MultiuserContext, msg: AdminToAllocator): Promise<AllocatorToAdmin> {
   const reply = await adminCommand(ctx, msg);
-  if (msg.type !== 'status' && msg.type !== 'variables' && msg.type !== 'report') ctx.wake();
+  if (msg.type !== 'status' && msg.type !== 'variables' && msg.type !== 'report' && msg.type !== 'web') ctx.wake();
   return reply;
 }
 
@@ -238,6 +239,10 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
     }
     case 'report':
       return { type: 'report', id: msg.id, report: await makeReport(ctx, msg.since, msg.until) };
+    case 'web': {
+      if (ctx.setWeb === undefined) throw new QpyError('INTERNAL', 'this daemon cannot serve the cluster page');
+      return { type: 'webState', id: msg.id, url: await ctx.setWeb(parseWebSetting(msg.setting)) };
+    }
     case 'finish':
       setImmediate(() => ctx.finish());
       return { type: 'finishing', id: msg.id, pid: process.pid };
