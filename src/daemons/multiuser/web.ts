@@ -25,6 +25,8 @@ import type { SampleSeries } from './web-samples.js';
 
 /** How often, at most, the event stream looks for a change of the tables. */
 const CHANGE_CHECK_MS = 250;
+/** Event streams open at most at once: a page left open in many tabs, or a hostile client, costs no more. */
+const MAX_STREAMS = 64;
 
 export interface WebServer {
   readonly url: string;
@@ -87,6 +89,10 @@ export async function startWebServer(d: WebDeps): Promise<WebServer> {
         return;
       case '/events': {
         if (!only([])) return;
+        if (clients.size >= MAX_STREAMS) {
+          send(res, 503, 'text/plain; charset=utf-8', `too many live pages open (${MAX_STREAMS}): try again later\n`);
+          return;
+        }
         const stream = eventStream(req, res, () => {
           clients.delete(stream);
           if (clients.size === 0 && checker !== null) {
