@@ -15,6 +15,15 @@ import type { JobStore } from '../../store/job-store.js';
 import type { AllocatorLink } from './allocator-link.js';
 import type { Waits } from './waits.js';
 import type { Log } from '../shared/log.js';
+import type { MasterToCli } from '../../protocol/user-master.js';
+
+/** The user's page (web.ts): served from the first `open`, told of every committed write. */
+export interface UserWebLink {
+  /** Serve the page (if not yet) and mint a one-time token: the `web` reply. */
+  open(id: number): Promise<Extract<MasterToCli, { type: 'web' }>>;
+  changed(): void;
+  close(): Promise<void>;
+}
 
 export interface Runtime extends MasterCore {
   committer: Committer;
@@ -65,4 +74,6 @@ export interface Dispatcher {
 /** What a CLI request's handler reads and changes. */
 export interface MasterContext extends Runtime {
   dispatcher: Dispatcher;
+  /** The user's web page (`qpy web`). */
+  web: UserWebLink;
 }

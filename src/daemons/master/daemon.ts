@@ -22,9 +22,8 @@ import { startHistoryPruner } from './history-pruner.js';
 import { restoreState, running, type MasterState } from '../../master/state.js';
 import type { Slot } from '../../protocol/master-allocator.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../protocol/settings.js';
-import { createAllocator, setNodeMetrics } from '../../allocator/state.js';
+import { createAllocator, setNodeMetrics, type NodeSpec } from '../../allocator/state.js';
 import { DEFAULT_RULES } from '../../allocator/rules.js';
-import type { NodeSpec } from '../../allocator/state.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { AllocatorLink } from './allocator-link.js';
 import { embeddedLink } from './embedded-allocator.js';
@@ -41,6 +40,7 @@ import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { startGpuProbes } from './gpu-probes.js';
 import { createWaits, type Waits } from './waits.js';
 import { handleCli } from './handlers.js';
+import { createUserWeb } from './web.js';
 import { withEvents } from './events.js';
 import { fileLog, type Log } from '../shared/log.js';
 
@@ -154,8 +154,9 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     log(`configuration problem: ${err.message}`);
   }
   const user = shared?.user ?? userName();
-  // Every committed write goes through the event log and the notifiers (events.ts).
-  const events = withEvents(store, { path: paths.events, user, state, settings: () => rt.settings, log, now: Date.now });
+  // Every committed write goes through the event log and the notifiers (events.ts); the user's page hears of it.
+  const web = createUserWeb(() => ctx);
+  const events = withEvents(store, { path: paths.events, user, state, settings: () => rt.settings, log, now: Date.now }, web.changed);
   const committer = onFinalCommitted(
     createCommitter(events.store, (err) => log(`store write failed: ${err.message}`)),
     waits,
@@ -254,7 +255,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     stopping ??= (async () => {
       rt.stopping = true;
       log('stopping (running jobs keep running)');
-      await server?.close();
+      await Promise.all([server?.close(), web.close()]);
       health?.close();
       gpus?.close();
       pruner.close();
@@ -271,7 +272,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     return stopping;
   };
 
-  const ctx: MasterContext = Object.assign(rt, { dispatcher: d });
+  const ctx: MasterContext = Object.assign(rt, { dispatcher: d, web });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
