@@ -39,6 +39,8 @@ export const USER_SCRIPT = `'use strict';
   }
   const events = new EventSource('/events');
   events.addEventListener('jobs', refresh);
+  events.addEventListener('open', () => { main.dataset.live = 'yes'; });
+  events.addEventListener('error', () => { main.dataset.live = 'no'; });
 
   // The buttons: confirm, then POST with the CSRF token.
   const dialog = document.getElementById('confirm');

@@ -49,6 +49,8 @@ export interface Runtime extends MasterCore {
   leftoverOn(jobId: number): string | null;
   /** Begin a graceful stop. */
   finish(): void;
+  /** The user's web page (`qpy web`), told of changes that are not written (a launch confirmed). */
+  web: UserWebLink;
 }
 
 /** Runs the queue (dispatch.ts): passes, launches, kills, ends and slot releases. */
@@ -74,6 +76,4 @@ export interface Dispatcher {
 /** What a CLI request's handler reads and changes. */
 export interface MasterContext extends Runtime {
   dispatcher: Dispatcher;
-  /** The user's web page (`qpy web`). */
-  web: UserWebLink;
 }

@@ -19,8 +19,7 @@ import { isFinal } from '../../master/lifecycle.js';
 import { gpuQueueOf } from '../../master/dispatch-plan.js';
 import { historyRecordsOf, rangeRecords, type RangeJobs } from '../../master/history.js';
 import { startHistoryPruner } from './history-pruner.js';
-import { restoreState, running, type MasterState } from '../../master/state.js';
-import type { Slot } from '../../protocol/master-allocator.js';
+import { restoreState, running, runningSlots } from '../../master/state.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../protocol/settings.js';
 import { createAllocator, setNodeMetrics, type NodeSpec } from '../../allocator/state.js';
 import { DEFAULT_RULES } from '../../allocator/rules.js';
@@ -126,15 +125,6 @@ function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): Committe
   };
 }
 
-/** The slots the running jobs hold, as the allocator registers them. */
-function runningSlots(state: MasterState): Slot[] {
-  return running(state).flatMap((j) =>
-    j.state.type === 'running'
-      ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB, ...(j.state.gpus ? { gpus: j.state.gpus } : {}) }]
-      : [],
-  );
-}
-
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
   const loaded = store.load();
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
@@ -216,6 +206,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     adoptFailures: new Set(),
     leftoverOn: (id: number) => health?.leftoverOn(id) ?? null,
     finish: () => void stop(),
+    web,
   };
   dispatcher = createDispatcher(rt);
   const d = dispatcher;
@@ -272,7 +263,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     return stopping;
   };
 
-  const ctx: MasterContext = Object.assign(rt, { dispatcher: d, web });
+  const ctx: MasterContext = Object.assign(rt, { dispatcher: d });
   server = await startServer<CliToMaster>({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
