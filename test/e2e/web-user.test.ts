@@ -68,7 +68,7 @@ async function confirmAction(page: Page, id: number, act: string): Promise<strin
 test('over sshd nodes: the page opens with a fresh qpy web URL, a job submitted from the CLI shows within 1 s without a reload, and Kill kills it', {
   skip: browserSkip || sshd.skip,
   timeout: 90_000,
-}, async () => {
+}, async (t) => {
   const nodes = sshd.cluster.nodes.map((n) => `${n.name} address=${n.name} cores=2 memory=64`).join('\n');
   await using u = qpyUser({ nodes: `${nodes}\n`, env: { QPY_SSH_CONFIG: sshd.cluster.sshConfig } });
   await using browser = await openBrowser();
@@ -83,6 +83,7 @@ test('over sshd nodes: the page opens with a fresh qpy web URL, a job submitted 
   await page.waitForSelector('tr[data-id="1"]', { timeout: 1_000 });
   const shownAfter = Date.now() - submitted;
   assert.ok(shownAfter <= 1_000, `shown after ${shownAfter} ms`);
+  t.diagnostic(`job 1 shown on the page ${shownAfter} ms after qpy sub returned`);
   assert.equal(await page.evaluate('window.notReloaded'), true, 'no reload');
   await rowStatus(page, 1, 'running', 20_000);
   // Its launch confirmed (in memory only, no write): `starting` becomes `running` on the page too.
