@@ -59,7 +59,7 @@ export function deniedNotice(denied: QpyError): string {
  * run), and the queued ones for `check queue` while the queue is short;
  * every job otherwise. In submission order.
  */
-function candidates(state: MasterState, sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
+export function candidates(state: MasterState, sel: Extract<CliToMaster, { type: 'check' }>['selector']): Iterable<Job> {
   const onlyActive =
     sel.dirs.length === 0 &&
     sel.ranges.length === 0 &&

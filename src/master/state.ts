@@ -4,6 +4,7 @@
  * return what changed, so the daemon knows what to commit; they never do I/O.
  */
 import type { Job, JobSpec } from '../protocol/job.js';
+import type { Slot } from '../protocol/master-allocator.js';
 import { QpyError } from '../errors.js';
 import { newJob } from './lifecycle.js';
 import { JobTable, type CompactRow, type GroupTemplate } from './job-table.js';
@@ -226,4 +227,13 @@ export function running(state: MasterState): Job[] {
     if (job?.state.type === 'running') out.push(job);
   }
   return out.sort((a, b) => a.id - b.id); // in submission order
+}
+
+/** The slots the running jobs hold, as the allocator registers them. */
+export function runningSlots(state: MasterState): Slot[] {
+  return running(state).flatMap((j) =>
+    j.state.type === 'running'
+      ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB, ...(j.state.gpus ? { gpus: j.state.gpus } : {}) }]
+      : [],
+  );
 }

@@ -141,6 +141,8 @@ export const cliToMasterSchema = tagged({
   jump: obj({ type: literal('jump'), id, ranges: arrayOf(tuple(int, int), 100_000), target: int }),
   /** A page of history (`qpy history`): the records the query matches, after its `after` position. */
   history: obj({ type: literal('history'), id, query: historyQuerySchema }),
+  /** `qpy web`: serve this user's page (started on the first ask) and mint a one-time token to open it with. */
+  web: obj({ type: literal('web'), id }),
 });
 export type CliToMaster = Infer<typeof cliToMasterSchema>;
 export type CliRequestType = CliToMaster['type'];
@@ -212,6 +214,8 @@ export const masterToCliSchema = tagged({
     settings: settingsSchema,
     more: optional(tuple(num, int)),
   }),
+  /** The user's page: on 127.0.0.1 at `port`, opened once with `token` (`/?token=`). */
+  web: obj({ type: literal('web'), id, port: int, token: strMax(256) }),
   /** A reply that is one sentence for the user. */
   text: obj({ type: literal('text'), id, text: strMax(64 * 1024) }),
   error: errorReplySchema,
@@ -239,6 +243,7 @@ export interface ReplyFor {
   output: Extract<MasterToCli, { type: 'output' }>;
   jump: Extract<MasterToCli, { type: 'text' }>;
   history: Extract<MasterToCli, { type: 'history' }>;
+  web: Extract<MasterToCli, { type: 'web' }>;
 }
 
 /** `check`'s status words: every status it shows. */

@@ -19,6 +19,7 @@ import { follow } from './follow.js';
 import { retry, rerun } from './retry.js';
 import { load } from './load.js';
 import { history } from './history.js';
+import { web } from './web.js';
 
 const tutorial = tutorialCommand(() => COMMANDS.map((c) => c.name));
 
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CommandDef[] = [
   wait,
   follow,
   why,
+  web,
   config,
   ctrlQueue,
   hold,

@@ -15,6 +15,15 @@ import type { JobStore } from '../../store/job-store.js';
 import type { AllocatorLink } from './allocator-link.js';
 import type { Waits } from './waits.js';
 import type { Log } from '../shared/log.js';
+import type { MasterToCli } from '../../protocol/user-master.js';
+
+/** The user's page (web.ts): served from the first `open`, told of every committed write. */
+export interface UserWebLink {
+  /** Serve the page (if not yet) and mint a one-time token: the `web` reply. */
+  open(id: number): Promise<Extract<MasterToCli, { type: 'web' }>>;
+  changed(): void;
+  close(): Promise<void>;
+}
 
 export interface Runtime extends MasterCore {
   committer: Committer;
@@ -40,6 +49,8 @@ export interface Runtime extends MasterCore {
   leftoverOn(jobId: number): string | null;
   /** Begin a graceful stop. */
   finish(): void;
+  /** The user's web page (`qpy web`), told of changes that are not written (a launch confirmed). */
+  web: UserWebLink;
 }
 
 /** Runs the queue (dispatch.ts): passes, launches, kills, ends and slot releases. */

@@ -19,12 +19,10 @@ import { isFinal } from '../../master/lifecycle.js';
 import { gpuQueueOf } from '../../master/dispatch-plan.js';
 import { historyRecordsOf, rangeRecords, type RangeJobs } from '../../master/history.js';
 import { startHistoryPruner } from './history-pruner.js';
-import { restoreState, running, type MasterState } from '../../master/state.js';
-import type { Slot } from '../../protocol/master-allocator.js';
+import { restoreState, running, runningSlots } from '../../master/state.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../protocol/settings.js';
-import { createAllocator, setNodeMetrics } from '../../allocator/state.js';
+import { createAllocator, setNodeMetrics, type NodeSpec } from '../../allocator/state.js';
 import { DEFAULT_RULES } from '../../allocator/rules.js';
-import type { NodeSpec } from '../../allocator/state.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { AllocatorLink } from './allocator-link.js';
 import { embeddedLink } from './embedded-allocator.js';
@@ -41,6 +39,7 @@ import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { startGpuProbes } from './gpu-probes.js';
 import { createWaits, type Waits } from './waits.js';
 import { handleCli } from './handlers.js';
+import { createUserWeb } from './web.js';
 import { withEvents } from './events.js';
 import { fileLog, type Log } from '../shared/log.js';
 
@@ -126,15 +125,6 @@ function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): Committe
   };
 }
 
-/** The slots the running jobs hold, as the allocator registers them. */
-function runningSlots(state: MasterState): Slot[] {
-  return running(state).flatMap((j) =>
-    j.state.type === 'running'
-      ? [{ jobId: j.id, node: j.state.node, cores: j.spec.cores, memGB: j.spec.memGB, ...(j.state.gpus ? { gpus: j.state.gpus } : {}) }]
-      : [],
-  );
-}
-
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
   const loaded = store.load();
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
@@ -154,8 +144,9 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     log(`configuration problem: ${err.message}`);
   }
   const user = shared?.user ?? userName();
-  // Every committed write goes through the event log and the notifiers (events.ts).
-  const events = withEvents(store, { path: paths.events, user, state, settings: () => rt.settings, log, now: Date.now });
+  // Every committed write goes through the event log and the notifiers (events.ts); the user's page hears of it.
+  const web = createUserWeb(() => ctx);
+  const events = withEvents(store, { path: paths.events, user, state, settings: () => rt.settings, log, now: Date.now }, web.changed);
   const committer = onFinalCommitted(
     createCommitter(events.store, (err) => log(`store write failed: ${err.message}`)),
     waits,
@@ -215,6 +206,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     adoptFailures: new Set(),
     leftoverOn: (id: number) => health?.leftoverOn(id) ?? null,
     finish: () => void stop(),
+    web,
   };
   dispatcher = createDispatcher(rt);
   const d = dispatcher;
@@ -254,7 +246,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
     stopping ??= (async () => {
       rt.stopping = true;
       log('stopping (running jobs keep running)');
-      await server?.close();
+      await Promise.all([server?.close(), web.close()]);
       health?.close();
       gpus?.close();
       pruner.close();

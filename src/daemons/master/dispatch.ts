@@ -118,6 +118,7 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     try {
       const { pid } = await rt.executor.launch(launchSpec(job, job.state.node, rt.user, rt.settings, rt.killGraceMs));
       runLogged(launched(rt.state, job.id, pid));
+      rt.web.changed(); // `starting` became `running`, kept in memory only
     } catch (err) {
       const failure = launchFailureClass(nodeNotReached(err), err instanceof QpyError ? err.code : null);
       runLogged(launchFailed(rt.state, job.id, failure, (err as Error).message, rt.now()));

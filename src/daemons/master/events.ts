@@ -35,7 +35,8 @@ export interface EventsOptions {
   now: () => number;
 }
 
-export function withEvents(store: JobStore, o: EventsOptions): Events {
+/** `onCommitted`: told after each committed write (the user's page listens). */
+export function withEvents(store: JobStore, o: EventsOptions, onCommitted: () => void = () => undefined): Events {
   const maxBytes = limits.eventLogBytes;
   let changes: StatusChanges | null = null;
   let file: EventFile | null = null;
@@ -91,6 +92,7 @@ export function withEvents(store: JobStore, o: EventsOptions): Events {
       history: store.history,
       write(batch) {
         store.write(batch); // throws if it fails: nothing is logged or notified
+        onCommitted();
         try {
           const at = new Date(o.now()).toISOString();
           logged(batch, at);

@@ -88,6 +88,8 @@ export async function handleCli(ctx: MasterContext, req: CliToMaster): Promise<M
       return decided(ctx, onFinish(ctx, req, process.pid));
     case 'history':
       return history(ctx, req);
+    case 'web':
+      return ctx.web.open(req.id);
   }
 }
 
