@@ -58,7 +58,10 @@ export function createAgentLink(opts: AgentLinkOptions): AgentLink {
   function session(): Promise<AgentSession> {
     if (closed) return Promise.reject(new Error('executor is closed'));
     if (agent) return Promise.resolve(agent);
-    if (failure && performance.now() < failure.retryAt) return Promise.reject(failure.error);
+    if (failure && performance.now() < failure.retryAt) {
+      reconnectLater(); // the next attempt stays scheduled, whoever asked
+      return Promise.reject(failure.error);
+    }
     opening ??= (async () => {
       try {
         const ch = await transport.open();
@@ -107,6 +110,10 @@ export function createAgentLink(opts: AgentLinkOptions): AgentLink {
       reconnectTimer = null;
       watch?.cancel();
       watch = null;
+      // Its time has come: a timer may fire a little before performance.now() reaches retryAt, and
+      // session() would then fail fast without trying, leaving no attempt scheduled (a master with
+      // no job on a node that went down never came back to it).
+      if (failure) failure.retryAt = 0;
       session().catch(() => undefined); // a failure schedules the next attempt
     }, wait);
     reconnectTimer.unref();
