@@ -6,10 +6,11 @@
  * lets the node declare CPUs and memory the machine may not have;
  * `ProctrackType=proctrack/linuxproc` needs no cgroups. The scheduler runs a
  * pass on every event (the defaults wait a second or more between passes).
- * Needs root: slurmd starts jobs as their user.
+ * Needs root: slurmd starts jobs as their user. Closing ends the daemons,
+ * then whatever of this Slurm is left (a job's slurmstepd, its processes).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,21 @@ function slurmConf(dir: string, node: string, ports: [number, number], cpus: num
   ].join('\n');
 }
 
+/** The processes of the Slurm configured by `conf` (daemons, slurmstepd and jobs: their environment names it), this one aside. */
+function processesOf(conf: string): number[] {
+  const mark = `SLURM_CONF=${conf}\0`;
+  return readdirSync('/proc')
+    .filter((n) => /^[0-9]+$/.test(n) && Number(n) !== process.pid)
+    .filter((n) => {
+      try {
+        return readFileSync(`/proc/${n}/environ`, 'latin1').includes(mark);
+      } catch {
+        return false; // gone, or not readable
+      }
+    })
+    .map(Number);
+}
+
 /** The last lines of each daemon's log, for a failure's message (the directory goes with it). */
 function logTails(dir: string): string {
   const tail = (f: string) =>
@@ -139,7 +155,15 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<Slurm> {
     // Each daemon gone (or 10 s passed) before its directory goes.
     const gone = daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? null : new Promise((r) => d.once('exit', r))));
     for (const d of daemons) d.kill('SIGTERM');
-    await Promise.race([Promise.all(gone), delay(10_000)]);
+    await Promise.race([Promise.all(gone), delay(10_000, undefined, { ref: false })]);
+    // A job's slurmstepd (and the job) can outlive slurmd when it ends at once: whatever is left goes too.
+    for (const pid of processesOf(conf)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   };
   const run = (file: string, args: string[]) => runCommand(file, args, env, dir);
