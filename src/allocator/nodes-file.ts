@@ -12,9 +12,14 @@
  * Blank lines and `#` comments (whole-line or trailing) are allowed; a `#`
  * therefore cannot appear inside a value. Every problem is reported with its
  * line number, and nothing is half-loaded: the result is all nodes or an error.
+ * A `pool …` line (pool-line.ts) declares a pool of Slurm nodes instead; it
+ * is kept beside the nodes, not turned into one.
  */
 import { configLines } from './config-lines.js';
 import { ATTR_KEYWORDS, isValidAttrName } from './attributes.js';
+import { isPoolLine, LineError, parsePoolLine, type PoolConfig } from './pool-line.js';
+
+export type { PoolConfig } from './pool-line.js';
 
 /** One node as written in the file. `cores`/`memGB` null: detect on the node. */
 export interface NodeConfig {
@@ -34,7 +39,8 @@ export interface NodeConfig {
   gpuShare?: number;
 }
 
-export type NodesFileResult = { ok: true; nodes: NodeConfig[] } | { ok: false; line: number; message: string };
+/** The nodes, and beside them the pools (`pool` lines, pool-line.ts), each in file order. */
+export type NodesFileResult = { ok: true; nodes: NodeConfig[]; pools: PoolConfig[] } | { ok: false; line: number; message: string };
 
 /** The keys a `key=value` token may use. */
 export const NODE_KEYS: readonly string[] = [
@@ -51,8 +57,6 @@ export const NODE_KEYS: readonly string[] = [
 /** The most GPUs one node may declare, and the most jobs one GPU may be shared by (sanity bounds). */
 export const MAX_NODE_GPUS = 1024;
 export const MAX_GPU_SHARE = 1024;
-
-class LineError extends Error {}
 
 const POSITIVE_INT = /^[0-9]+$/;
 const POSITIVE_NUM = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
@@ -168,21 +172,29 @@ function parseLine(tokens: string[]): NodeConfig {
  */
 export function parseNodesFile(text: string): NodesFileResult {
   const nodes: NodeConfig[] = [];
-  const firstLine = new Map<string, number>();
+  const pools: PoolConfig[] = [];
+  // Nodes and pools share one name space: a pilot's node will be named after its pool.
+  const firstLine = new Map<string, { line: number; what: string }>();
   for (const { lineNo, words } of configLines(text)) {
-    let node: NodeConfig;
+    let entry: { node: NodeConfig } | { pool: PoolConfig };
     try {
-      node = parseLine(words);
+      entry = isPoolLine(words) ? { pool: parsePoolLine(words, lineNo) } : { node: parseLine(words) };
     } catch (err) {
       if (err instanceof LineError) return { ok: false, line: lineNo, message: `line ${lineNo}: ${err.message}` };
       throw err;
     }
-    const earlier = firstLine.get(node.name);
+    const [name, what] = 'node' in entry ? [entry.node.name, 'node'] : [entry.pool.name, 'pool'];
+    const earlier = firstLine.get(name);
     if (earlier !== undefined) {
-      return { ok: false, line: lineNo, message: `line ${lineNo}: node "${node.name}" is already defined on line ${earlier}` };
+      return {
+        ok: false,
+        line: lineNo,
+        message: `line ${lineNo}: ${what} "${name}" is already defined on line ${earlier.line}${earlier.what === what ? '' : ` (as a ${earlier.what})`}`,
+      };
     }
-    firstLine.set(node.name, lineNo);
-    nodes.push(node);
+    firstLine.set(name, { line: lineNo, what });
+    if ('node' in entry) nodes.push(entry.node);
+    else pools.push(entry.pool);
   }
-  return { ok: true, nodes };
+  return { ok: true, nodes, pools };
 }

@@ -39,6 +39,7 @@ function moduleOf(path: string): string {
 const DAEMON_ADAPTERS = [
   'daemons/shared',
   'allocator',
+  'pool',
   'store',
   'transport',
   'executor',
@@ -55,6 +56,8 @@ const allowed: Record<string, string[]> = {
   errors: ['protocol'],
   allocator: ['allocator', 'protocol', 'errors'],
   master: ['master', 'protocol', 'errors'],
+  // Slurm pools (issue 18): Slurm's command lines and outputs, pure; a pool is declared in a nodes file (allocator).
+  pool: ['pool', 'allocator', 'protocol', 'errors'],
   config: ['protocol', 'errors'],
   accounts: ['errors'],
   discovery: ['protocol', 'errors', 'config', 'accounts'],
@@ -75,7 +78,7 @@ const allowed: Record<string, string[]> = {
   // The admin CLI reads the admin's own files (allowed_users) with the allocator's parsers.
   'admin-cli': ['admin-cli', 'cli', 'allocator', 'protocol', 'errors', 'config', 'discovery', 'transport', 'launch-master', 'accounts'],
 };
-const PURE = new Set(['protocol', 'allocator', 'master']);
+const PURE = new Set(['protocol', 'allocator', 'master', 'pool']);
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -59,6 +59,11 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
 export function parseNodeSpecs(text: string, path: string, probed = false): NodeSpec[] {
   const parsed = parseNodesFile(text);
   if (!parsed.ok) throw new QpyError('NODES_FILE', `${path}, ${parsed.message}`);
+  // Parsed and checked (issue 18), but no daemon runs pools yet: refused, rather than silently left unused.
+  const pool = parsed.pools[0];
+  if (pool !== undefined) {
+    throw new QpyError('NODES_FILE', `${path}, line ${pool.line}: pools are not supported yet`, `remove the line "pool ${pool.name} …"`);
+  }
   const nodes: NodeSpec[] = [];
   for (const n of parsed.nodes) {
     if (probed && !isLocalAddress(n.address)) nodes.push({ ...n, cores: n.cores ?? 0, memGB: n.memGB ?? 0 });
