@@ -15,8 +15,18 @@ export function tempDir(prefix = 'qpy-test-'): TempDir {
   return {
     path,
     async [Symbol.asyncDispose]() {
-      // Retried: a process of the test (a SIGKILLed master's node agent, say) may still be writing a file as it exits.
-      rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+      // Retried for up to 15 s: a process of the test may still be writing a file as it exits (a node
+      // agent reached over SSH, which outlives its SIGKILLed master until it has recorded its jobs' ends).
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        try {
+          rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     },
   };
 }
