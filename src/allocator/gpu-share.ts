@@ -12,6 +12,7 @@
  */
 import { nodeGpuCount, nodeGpuShare, type GpuNode } from './gpus.js';
 import { distribute, gpuRules, type Rules } from './rules.js';
+import { borrowable } from './lending.js';
 
 /** A user's GPU share and use. */
 export interface UserGpus {
@@ -118,23 +119,12 @@ export function globalFreeGpus(state: ShareState): number {
 
 /** As borrowableCores: the unused GPU extra of users with no GPU job waiting, split between `user` and the others waiting at their share. */
 export function borrowableGpus(state: ShareState, user: ShareUser): number {
-  let competitors = 1;
-  let rank = 0;
-  let lendable = 0;
-  let before = true;
-  for (const o of state.users) {
-    if (o === user) {
-      before = false;
-      continue;
-    }
-    const g = o.gpu;
-    if (g.queue > 0 && g.used >= g.min + g.extra) {
-      competitors++;
-      if (before) rank++;
-    } else if (g.queue === 0) lendable += Math.max(0, Math.min(g.extra + g.min - g.used, g.extra));
-  }
-  const each = Math.floor(lendable / competitors);
-  return lendable > 0 && rank < lendable - each * competitors ? each + 1 : each;
+  return borrowable(
+    state.users,
+    user,
+    (o) => o.gpu,
+    (s) => Math.max(0, Math.min(s.extra + s.min - s.used, s.extra)),
+  );
 }
 
 /** Step A for GPUs: may `user` take `gpus` more GPUs now? Always for none. */

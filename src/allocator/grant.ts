@@ -9,6 +9,7 @@ import type { ErrorCode } from '../protocol/error-codes.js';
 import { MAX_SLOT_CORES, MAX_SLOT_GPUS, MAX_SLOT_MEM_GB } from '../protocol/master-allocator.js';
 import { pickGpus } from './gpus.js';
 import { hasGpuRoom } from './gpu-share.js';
+import { borrowable } from './lending.js';
 import { matchesNode, parseAttrExpr, type AttrExpr } from './attributes.js';
 import { chargeSlot, releaseSlot } from './accounting.js';
 import {
@@ -38,22 +39,13 @@ export function globalFreeCores(state: AllocatorState): number {
  * goes one core each to the earliest-registered competitors.
  */
 export function borrowableCores(state: AllocatorState, user: UserState): number {
-  let competitors = 1;
-  let rank = 0; // competitors registered before `user`
-  let lendable = 0;
-  let before = true;
-  for (const o of state.users) {
-    if (o === user) {
-      before = false;
-      continue;
-    }
-    if (o.queueSize > 0 && o.usedCores >= o.min + o.extra) {
-      competitors++;
-      if (before) rank++;
-    } else if (o.queueSize === 0) lendable += Math.min(o.extra + o.min - o.usedCores, o.extra);
-  }
-  const each = Math.floor(lendable / competitors);
-  return lendable > 0 && rank < lendable - each * competitors ? each + 1 : each;
+  // An idle user above its share (it borrowed) lends less than nothing: what it holds beyond is no one's to lend.
+  return borrowable(
+    state.users,
+    user,
+    (o) => ({ queue: o.queueSize, used: o.usedCores, min: o.min, extra: o.extra }),
+    (s) => Math.min(s.extra + s.min - s.used, s.extra),
+  );
 }
 
 /** Step A: is there room for `user` to take `cores` more cores now? */

@@ -21,6 +21,20 @@ import { ERROR_CODES } from './error-codes.js';
 import { HISTORY_PAGE, MAX_RECORD_TEXT, historyQuerySchema } from './history.js';
 
 const id = int;
+
+/** How each job runs, as `sub` and a bulk submission's template both give it (see JobSpec). */
+const runOptions = {
+  /** `-t`: the time limit in seconds; 0: none (`-t none`); absent: the defaultTime setting. */
+  time: optional(int),
+  /** `--name`, `--out`, `--err`. */
+  name: optional(strMax(MAX_JOB_NAME_LENGTH)),
+  out: optional(strMax(MAX_PATH_LENGTH)),
+  err: optional(strMax(MAX_PATH_LENGTH)),
+  /** `--notify WHEN`. */
+  notify: optional(oneOf(NOTIFY_WHEN)),
+  /** `-g N`: GPUs per job (absent: none). */
+  gpus: optional(int),
+};
 /** Longest note entry one `qpy notes ID text…` may add. */
 /** Most bytes of output one `output` reply carries. */
 export const OUTPUT_CHUNK = 256 * 1024;
@@ -42,16 +56,7 @@ export const submitSchema = obj({
   retries: optional(int),
   /** `--priority N` (higher starts first; absent: 0). */
   priority: optional(int),
-  /** `-t`: the time limit in seconds; 0: none (`-t none`); absent: the defaultTime setting. */
-  time: optional(int),
-  /** `--name`, `--out`, `--err` (see JobSpec). */
-  name: optional(strMax(MAX_JOB_NAME_LENGTH)),
-  out: optional(strMax(MAX_PATH_LENGTH)),
-  err: optional(strMax(MAX_PATH_LENGTH)),
-  /** `--notify WHEN` (see JobSpec). */
-  notify: optional(oneOf(NOTIFY_WHEN)),
-  /** `-g N`: GPUs (see JobSpec). */
-  gpus: optional(int),
+  ...runOptions,
   /** -c (true) or -o (false); absent: the copyScripts setting. */
   copyScript: optional(bool),
   /** The script the command's first word names (absolute path), and where that word ends in `command`. */
@@ -69,14 +74,7 @@ export const templateSchema = obj({
   retries: optional(int),
   after: optional(arrayOf(tuple(int, int), 10_000)),
   afterok: optional(arrayOf(tuple(int, int), 10_000)),
-  time: optional(int),
-  /** `--name`, `--out`, `--err` (see JobSpec). */
-  name: optional(strMax(MAX_JOB_NAME_LENGTH)),
-  out: optional(strMax(MAX_PATH_LENGTH)),
-  err: optional(strMax(MAX_PATH_LENGTH)),
-  notify: optional(oneOf(NOTIFY_WHEN)),
-  /** `sub -g N`: GPUs per job (absent: none). */
-  gpus: optional(int),
+  ...runOptions,
 });
 export type Template = Infer<typeof templateSchema>;
 

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait.js';
 
 export interface TempDir extends AsyncDisposable {
   readonly path: string;
@@ -17,16 +18,15 @@ export function tempDir(prefix = 'qpy-test-'): TempDir {
     async [Symbol.asyncDispose]() {
       // Retried for up to 15 s: a process of the test may still be writing a file as it exits (a node
       // agent reached over SSH, which outlives its SIGKILLed master until it has recorded its jobs' ends).
-      const deadline = Date.now() + 15_000;
-      for (;;) {
+      const removed = () => {
         try {
           rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
-          return;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 100));
+          return true;
+        } catch {
+          return false;
         }
-      }
+      };
+      await waitFor(removed, { what: `${path} removed`, timeoutMs: 15_000, intervalMs: 100 });
     },
   };
 }
