@@ -24,6 +24,8 @@ export interface UserPaths {
   scripts: string;
   /** The event log: one JSON line per job status change (manual/files.md), rotated to events.jsonl.1 … */
   events: string;
+  /** The user's Slurm pools: each one's pilot script and Slurm output, `pools/NAME/` (issue 18). */
+  pools: string;
 }
 
 /** The files of the administrator's directory (the qpy-multiuser daemon's). */
@@ -95,6 +97,7 @@ export function userPaths(dir = userDir()): UserPaths {
     multiuserKey: join(dir, 'multiuser.key'),
     scripts: join(dir, 'scripts'),
     events: join(dir, 'events.jsonl'),
+    pools: join(dir, 'pools'),
   };
 }
 
@@ -164,6 +167,14 @@ export const timing = {
   /** How often qpy-multiuser samples its cores for the cluster page's plots (kept a day; every 30th a coarse mean, kept 8 days); 0: never. */
   get webSampleMs() {
     return envInt('QPY_WEB_SAMPLE_MS', 10_000);
+  },
+  /** The least time between two `squeue` of one Slurm pool (issue 18): Slurm's sites rate-limit it. */
+  get poolPollMs() {
+    return envInt('QPY_POOL_POLL_MS', 10_000);
+  },
+  /** How often a Slurm pool's runner decides (submit, join, drain, end pilots). */
+  get poolTickMs() {
+    return envInt('QPY_POOL_TICK_MS', 1000);
   },
 };
 

@@ -48,6 +48,11 @@ export function reloadNodes(state: AllocatorState, specs: readonly NodeSpec[]): 
   }
   for (const old of state.nodes) {
     if (wanted.has(old.spec.name)) continue;
+    // A Slurm pilot's node is its pool runner's to add and take out (pilot-nodes.ts), not the file's.
+    if (old.pilot !== null && !old.removed) {
+      nodes.push(old);
+      continue;
+    }
     if (!old.removed) diff.removed.push(old.spec.name);
     old.removed = true;
     if (old.slotCount > 0) nodes.push(old);

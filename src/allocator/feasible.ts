@@ -1,12 +1,15 @@
 /**
- * Feasibility: could any configured node ever run a job, whatever is running
+ * Feasibility: could any configured node (or a Slurm pool's pilot) ever run a job, whatever is running
  * now? Asked at submission so an impossible job (too many cores, too much
  * memory, an attribute no node has, an invalid expression) is refused at
  * once with a sentence saying why, instead of waiting in the queue forever.
  * Also, for `qpy why`, why each node cannot take a job now (explainNodes).
  */
 import { expressionNames, matchesNode, parseAttrExpr } from './attributes.js';
-import { MEM_RESERVE_GB, type AllocatorState, type NodeState } from './state.js';
+import { MEM_RESERVE_GB, newNode, type AllocatorState, type NodeState } from './state.js';
+import { pilotSpec } from './pilot-nodes.js';
+import { endMarginMs } from './pool-line.js';
+import { pilotTimeWhy, poolLines } from './pool-why.js';
 import { nodeGpuCount } from './gpus.js';
 import type { ClusterStatus, NodeView } from '../protocol/cluster.js';
 
@@ -16,6 +19,15 @@ export interface FeasibilityDemand {
   attrs: string | null;
   /** GPUs (absent: none). */
   gpus?: number;
+  /** Its time limit in seconds (absent: none): a Slurm pool counts only if its pilots' time leaves room for it. */
+  time?: number;
+}
+
+/** The node each Slurm pool could bring (named as the pool), for the pools whose pilots' time fits a job of `time` s. */
+function poolNodes(state: AllocatorState, time: number | undefined): NodeState[] {
+  return state.pools
+    .filter((p) => time === undefined || time * 1000 <= p.timeLimitS * 1000 - endMarginMs(p.timeLimitS))
+    .map((p) => newNode(pilotSpec({ name: p.name, address: '', pool: p.name, cores: p.cores, memGB: p.memGB })));
 }
 
 /** A number of GB for people: at most two decimals, no trailing zeros. */
@@ -41,7 +53,7 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return parsed.message;
   const expr = parsed.expr;
-  const configured = state.nodes.filter((n) => !n.removed);
+  const configured = [...state.nodes.filter((n) => !n.removed), ...poolNodes(state, demand.time)];
   if (configured.length === 0) return 'no nodes are configured';
 
   const matching = configured.filter((n) => matchesNode(expr, n.spec.name, n.spec.attributes));
@@ -113,38 +125,42 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
   const expr = parsed.ok ? parsed.expr : null;
   const gb = formatGB;
   const reserve = `${gb(MEM_RESERVE_GB)} GB reserved for the system`;
-  return status.nodes.map((n) => {
-    const why = ((): string => {
-      if (n.removed) return 'removed from the cluster by the administrator (it takes no new jobs)';
-      if (n.drained) return 'drained by the administrator (it takes no new jobs)';
-      const mine = n.unreachableFor?.find((u) => u.user === user);
-      if (mine) return `unreachable for you: ${mine.reason}`;
-      if (!n.up) return 'down (it does not answer)';
-      if (!matchesNode(expr, n.name, n.attributes)) return `does not match "${(demand.attrs ?? '').trim()}"`;
-      if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
-      const gpus = demand.gpus ?? 0;
-      if (gpus > (n.gpus?.total ?? 0))
-        return `has ${n.gpus === undefined ? 'no GPU' : `only ${n.gpus.total} GPU${n.gpus.total === 1 ? '' : 's'}`}`;
-      const forJobs = n.totalMemGB - MEM_RESERVE_GB;
-      if (forJobs <= demand.memGB)
-        return (
-          `can never run it: ${gb(n.totalMemGB)} GB of memory, ${reserve}, leaves ${gb(Math.max(0, forJobs))} GB for jobs, ` +
-          `and a job needs more than its ${gb(demand.memGB)} GB`
-        );
-      const freeCores = n.cores - n.usedCores - n.outsiders;
-      if (freeCores < demand.cores)
-        return `${Math.max(0, freeCores)} of ${n.cores} cores free${n.outsiders > 0 ? ` (${n.outsiders} busy with processes not started by qpy)` : ''}`;
-      const avail = n.totalMemGB - n.reqMemGB;
-      if (avail <= demand.memGB)
-        return (
-          `${freeCores} cores free, but only ${gb(Math.max(0, avail))} GB of memory free for jobs ` +
-          `(${gb(n.totalMemGB)} GB, ${reserve}, ${gb(n.reqMemGB - MEM_RESERVE_GB)} GB promised to running jobs), ` +
-          `and a job needs more than its ${gb(demand.memGB)} GB`
-        );
-      if (demand.cores === 1 && n.totalMemGB - n.usedMemGB <= demand.memGB)
-        return `only ${gb(Math.max(0, n.totalMemGB - n.usedMemGB))} GB of memory really free now (measured)`;
-      return gpuWhy(n, demand.gpus ?? 0) ?? 'has room for it now';
-    })();
-    return `${n.name}: ${why}`;
-  });
+  return status.nodes
+    .map((n) => {
+      const why = ((): string => {
+        if (n.removed) return 'removed from the cluster by the administrator (it takes no new jobs)';
+        if (n.drained) return 'drained by the administrator (it takes no new jobs)';
+        const mine = n.unreachableFor?.find((u) => u.user === user);
+        if (mine) return `unreachable for you: ${mine.reason}`;
+        if (!n.up) return 'down (it does not answer)';
+        const tooLate = pilotTimeWhy(n, demand.time);
+        if (tooLate !== null) return tooLate;
+        if (!matchesNode(expr, n.name, n.attributes)) return `does not match "${(demand.attrs ?? '').trim()}"`;
+        if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
+        const gpus = demand.gpus ?? 0;
+        if (gpus > (n.gpus?.total ?? 0))
+          return `has ${n.gpus === undefined ? 'no GPU' : `only ${n.gpus.total} GPU${n.gpus.total === 1 ? '' : 's'}`}`;
+        const forJobs = n.totalMemGB - MEM_RESERVE_GB;
+        if (forJobs <= demand.memGB)
+          return (
+            `can never run it: ${gb(n.totalMemGB)} GB of memory, ${reserve}, leaves ${gb(Math.max(0, forJobs))} GB for jobs, ` +
+            `and a job needs more than its ${gb(demand.memGB)} GB`
+          );
+        const freeCores = n.cores - n.usedCores - n.outsiders;
+        if (freeCores < demand.cores)
+          return `${Math.max(0, freeCores)} of ${n.cores} cores free${n.outsiders > 0 ? ` (${n.outsiders} busy with processes not started by qpy)` : ''}`;
+        const avail = n.totalMemGB - n.reqMemGB;
+        if (avail <= demand.memGB)
+          return (
+            `${freeCores} cores free, but only ${gb(Math.max(0, avail))} GB of memory free for jobs ` +
+            `(${gb(n.totalMemGB)} GB, ${reserve}, ${gb(n.reqMemGB - MEM_RESERVE_GB)} GB promised to running jobs), ` +
+            `and a job needs more than its ${gb(demand.memGB)} GB`
+          );
+        if (demand.cores === 1 && n.totalMemGB - n.usedMemGB <= demand.memGB)
+          return `only ${gb(Math.max(0, n.totalMemGB - n.usedMemGB))} GB of memory really free now (measured)`;
+        return gpuWhy(n, demand.gpus ?? 0) ?? 'has room for it now';
+      })();
+      return `${n.name}: ${why}`;
+    })
+    .concat(poolLines(status.pools ?? []));
 }

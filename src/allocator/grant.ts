@@ -72,9 +72,13 @@ export function chooseNode(
   expr: AttrExpr | null,
   avoid: ReadonlySet<string> = new Set(),
   gpus = 0,
+  time?: number,
 ): NodeState | null {
   const matches = (n: NodeState): boolean =>
-    !avoid.has(n.spec.name) && matchesNode(expr, n.spec.name, n.spec.attributes) && (gpus === 0 || pickGpus(n, gpus) !== null);
+    !avoid.has(n.spec.name) &&
+    matchesNode(expr, n.spec.name, n.spec.attributes) &&
+    (gpus === 0 || pickGpus(n, gpus) !== null) &&
+    fitsTime(n, time);
   if (cores === 1) {
     let best: NodeState | null = null;
     let bestFree = 0;
@@ -94,10 +98,18 @@ export function chooseNode(
   return null;
 }
 
+/** Whether a job of `time` seconds (undefined: no `--time`) may start on the node before its end (a pilot's: issue 18). */
+export function fitsTime(n: NodeState, time: number | undefined): boolean {
+  if (n.jobTime === null) return true;
+  return time === undefined ? n.jobTime.untimed : time <= n.jobTime.maxS;
+}
+
 export interface GrantDemand {
   cores: number;
   memGB: number;
   attrs: string | null;
+  /** Its time limit in seconds (absent: none): a pilot near its end takes only jobs that fit. */
+  time?: number;
   /** GPUs (distinct devices of the node); absent: none. */
   gpus?: number;
 }
@@ -152,7 +164,7 @@ export function tryGrant(state: AllocatorState, user: UserState, jobId: number, 
   if (!parsed.ok) return { ok: false, reason: 'invalid', code: parsed.code, message: parsed.message };
   if (!hasRoom(state, user, demand.cores)) return { ok: false, reason: 'no_room' };
   if (!hasGpuRoom(state, user, gpus)) return { ok: false, reason: 'no_gpu_room' };
-  const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable, gpus);
+  const node = chooseNode(state, demand.cores, demand.memGB, parsed.expr, user.unreachable, gpus, demand.time);
   if (node === null) return { ok: false, reason: 'no_node' };
   const devices = pickGpus(node, gpus) ?? [];
   const slot = chargeSlot(state, user, { jobId, node: node.spec.name, cores: demand.cores, memGB: demand.memGB, gpus: devices });

@@ -46,6 +46,19 @@ const MAX_IDLE_MIN = 7 * 24 * 60;
 
 export class LineError extends Error {}
 
+/**
+ * How long before its limit a pilot "nears" it and takes no job without a
+ * `--time`: a tenth of the pool's time, at most 10 minutes (ms).
+ */
+export function nearEndMs(timeLimitS: number): number {
+  return Math.min(600_000, timeLimitS * 100);
+}
+
+/** What a job's `--time` must leave free before a pilot's end: a twentieth of the pool's time, at most 30 s (ms). */
+export function endMarginMs(timeLimitS: number): number {
+  return Math.min(30_000, timeLimitS * 50);
+}
+
 /** Is this line (its words) a pool line rather than a node named `pool`? */
 export function isPoolLine(words: readonly string[]): boolean {
   const second = words[1];

@@ -9,6 +9,7 @@ import type { NodeConfig } from './nodes-file.js';
 import { distribute, type Rules } from './rules.js';
 import { DEFAULT_LIMITS, type ClusterLimits } from './limits-file.js';
 import type { GpuDevice } from '../protocol/gpu.js';
+import type { PoolView } from '../protocol/cluster.js';
 import { noGpus, recountGpus, redistributeGpus, type ClusterGpus, type UserGpus } from './gpu-share.js';
 
 /** Memory every node keeps back for its system: req_mem starts here (§3.3). */
@@ -49,6 +50,14 @@ export interface NodeState extends NodeMetrics {
   slotCount: number;
   /** Jobs holding each GPU of the node, by device index (devices no job holds are absent): see gpus.ts. */
   gpuUse: Map<number, number>;
+  /** A Slurm pilot's node (issue 18): its pool and Slurm job; null for a node of the nodes file. */
+  pilot: { pool: string; jobId: string } | null;
+  /**
+   * The longest job (its `--time`, seconds) the node still takes, and whether
+   * a job without `--time` may start there; null: no bound (a pilot's runner
+   * sets it as the pilot nears its time limit).
+   */
+  jobTime: { maxS: number; untimed: boolean } | null;
 }
 
 /** One granted slot. `minCores` is the part of it inside its owner's guarantee. */
@@ -105,6 +114,8 @@ export interface AllocatorState {
   limits: ClusterLimits;
   /** The GPU counters, as the four core counters above (gpu-share.ts). */
   gpu: ClusterGpus;
+  /** The Slurm pools and their pilots, as their runner last set them (issue 18); empty without pools. */
+  pools: PoolView[];
 }
 
 /**
@@ -126,6 +137,7 @@ export function createAllocator(nodes: NodeSpec[], rules: Rules): AllocatorState
     distributionError: null,
     limits: DEFAULT_LIMITS,
     gpu: { total: 0, used: 0, min: 0, usedMin: 0, error: null },
+    pools: [],
   };
   for (const spec of nodes) {
     if (state.nodeByName.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);
@@ -155,6 +167,8 @@ export function newNode(spec: NodeSpec): NodeState {
     gpuDevices: null,
     gpuOutsiders: [],
     gpuProblem: null,
+    pilot: null,
+    jobTime: null,
   };
 }
 

@@ -54,6 +54,7 @@ function nodeView(n: NodeState, users: readonly UserState[]): NodeView {
     removed: n.removed,
     prefMulticore: n.spec.prefMulticore,
     ...gpuView(n),
+    ...(n.pilot === null ? {} : { pilot: { ...n.pilot, maxJobS: n.jobTime?.maxS ?? null, untimed: n.jobTime?.untimed ?? true } }),
   };
 }
 
@@ -96,7 +97,7 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     for (const u of unreachableFor(state.users, n.spec.name))
       warnings.push(`node ${n.spec.name} is unreachable for ${u.user}: ${u.reason}`);
     // Probed nodes start at 0 GB until their probe answers: not flagged before.
-    if (!n.removed && n.spec.memGB > 0 && n.spec.memGB - MEM_RESERVE_GB <= DEFAULT_JOB_MEM_GB) {
+    if (!n.removed && n.pilot === null && n.spec.memGB > 0 && n.spec.memGB - MEM_RESERVE_GB <= DEFAULT_JOB_MEM_GB) {
       warnings.push(
         `node ${n.spec.name} is too small for a default job: ${formatGB(n.spec.memGB)} GB of memory ` +
           `less the ${formatGB(MEM_RESERVE_GB)} GB system reserve leaves ${formatGB(Math.max(0, n.spec.memGB - MEM_RESERVE_GB))} GB, ` +
@@ -114,5 +115,6 @@ export function buildStatus(state: AllocatorState): ClusterStatus {
     warnings,
     ...(sameLimits(state.limits, DEFAULT_LIMITS) ? {} : { limits: state.limits }),
     ...(state.gpu.total > 0 || state.gpu.used > 0 ? { gpus: { total: state.gpu.total, used: state.gpu.used } } : {}),
+    ...(state.pools.length > 0 ? { pools: state.pools } : {}),
   };
 }

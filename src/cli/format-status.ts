@@ -8,6 +8,7 @@
  * before the footer (the original ran them together, §9.2 item 25).
  */
 import { formatGpus } from './format-gpus.js';
+import { formatPools } from './format-pools.js';
 import { describeLimits } from '../allocator/limits-file.js';
 import type { ClusterStatus, NodeView, UserView } from '../protocol/cluster.js';
 
@@ -97,8 +98,8 @@ export function formatNodes(nodes: readonly NodeView[], usedCores: number, total
  * The full status text: users section, newline, nodes section, newline, then
  * `warning: <w>\n` for each warning.
  */
-export function formatStatus(status: ClusterStatus): string {
+export function formatStatus(status: ClusterStatus, now = Date.now()): string {
   const warnings = status.warnings.map((w) => `warning: ${w}\n`).join('');
   const limits = status.limits === undefined ? '' : `Limits: ${describeLimits(status.limits)}.\n`;
-  return `${formatUsers(status.users)}\n${formatNodes(status.nodes, status.usedCores, status.totalCores)}\n${formatGpus(status)}${limits}${warnings}`;
+  return `${formatUsers(status.users)}\n${formatNodes(status.nodes, status.usedCores, status.totalCores)}\n${formatGpus(status)}${formatPools(status, now)}${limits}${warnings}`;
 }

@@ -168,6 +168,27 @@ export function requeueFirst(state: MasterState, ids: readonly number[]): Effect
   return ids.map((id): Effect => ({ type: 'put', job: state.jobs.get(id)!, pos: 'first' }));
 }
 
+/**
+ * Its node is gone for good, and nothing of these node_failed jobs is left
+ * there (a Slurm pilot that ended, issue 18): each with `--retry` left is
+ * queued again under its ID, its run kept as an attempt.
+ */
+export function retryNodeGone(state: MasterState, ids: readonly number[], now: number): Effect[] {
+  const effects: Effect[] = [];
+  for (const id of ids) {
+    const job = state.jobs.get(id);
+    if (job === undefined || !life.retriesLeftAfterNodeGone(job)) continue;
+    const again = update(state, life.requeueFinal(job, now));
+    const attempt = (again.attempts?.length ?? 0) + 1;
+    effects.push(
+      { type: 'log', text: `job ${id} node_failed; queued again (attempt ${attempt} of ${(job.spec.retries ?? 0) + 1})` },
+      { type: 'put', job: again, pos: queuePos(again) },
+    );
+  }
+  if (effects.length > 0) effects.push({ type: 'dispatch' });
+  return effects;
+}
+
 /** Its node stayed unreachable past the down timeout: each of its running jobs becomes node_failed. The IDs failed. */
 export function failNodeJobs(state: MasterState, node: string, now: number): { failed: number[]; effects: Effect[] } {
   const failed: number[] = [];

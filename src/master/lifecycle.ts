@@ -145,6 +145,16 @@ export function requeueFinal(job: Job, now: number): Job {
   return { ...queued, attempts: [...attempts, attempt] };
 }
 
+/**
+ * Should a node_failed job be queued again by itself (`--retry N`)? Only
+ * when its node is known to be gone for good with nothing of the job left
+ * (a Slurm pilot that ended, issue 18): a node that merely stopped answering
+ * may still run it.
+ */
+export function retriesLeftAfterNodeGone(job: Job): boolean {
+  return job.state.type === 'node_failed' && (job.attempts?.length ?? 0) < (job.spec.retries ?? 0);
+}
+
 /** Should a job that just ended be queued again by itself (`--retry N`, a failure, not a kill)? */
 export function retriesLeft(job: Job): boolean {
   return job.state.type === 'failed' && (job.attempts?.length ?? 0) < (job.spec.retries ?? 0);

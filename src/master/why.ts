@@ -25,7 +25,7 @@ export interface WhyFacts {
   reachable: boolean;
   /** The allocator's answer to `feasible` for this job. */
   feasible?: AllocatorToMaster;
-  /** One line per node saying why it cannot take the job now (allocator/feasible.ts explainNodes; empty without a status). */
+  /** One line per node saying why it cannot take the job now, then one per Slurm pool (allocator/feasible.ts explainNodes; empty without a status). */
   nodes?: string[];
 }
 
@@ -93,10 +93,15 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
       return say(UNREACHABLE);
     case 'not_allowed':
       return say(`Job ${jobId} cannot start: qpy-multiuser refused this user at its last request.`);
-    case 'no_room':
+    case 'no_room': {
+      // Slurm pools (issue 18) grow the cluster: what their pilots are doing is said too.
+      if (facts.nodes === undefined) return { ask: 'nodes' };
+      const pools = facts.nodes.filter((l) => l.startsWith('pool '));
       return say(
-        `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.`,
+        `Your share of the cluster is in use, and no idle user has cores to lend: job ${jobId} (${shape}) starts as cores are freed.` +
+          pools.map((l) => `\n  ${l}`).join(''),
       );
+    }
     case 'no_gpu_room':
       return say(
         `Your share of the GPUs is in use (or every GPU is), and no idle user has GPUs to lend: job ${jobId} ` +

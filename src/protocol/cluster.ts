@@ -2,7 +2,7 @@
  * The wire shapes of the cluster as the allocator sees it: nodes, users and
  * the status document shown by `qpy status` (and `qpy-admin status`).
  */
-import { arrayOf, bool, int, nullable, num, obj, oneOf, optional, str, strMax, type Infer } from './schema.js';
+import { arrayOf, bool, int, literal, nullable, num, obj, oneOf, optional, str, strMax, type Infer } from './schema.js';
 
 /**
  * How a node's agent keeps limits and measures usage (executor/agent-script.ts,
@@ -81,6 +81,12 @@ export const nodeViewSchema = obj({
    * something unexpected: they count as 0 unless the nodes file says gpus=).
    */
   gpus: optional(obj({ total: int, used: int, share: int, outsiders: arrayOf(int), problem: optional(strMax(1024)) })),
+  /**
+   * A pilot's node (issue 18): the pool it belongs to and the Slurm job
+   * holding it; `maxJobS` the longest `--time` it still takes, `untimed`
+   * whether a job without one may start (false once it nears its limit).
+   */
+  pilot: optional(obj({ pool: str, jobId: str, maxJobS: nullable(int), untimed: bool })),
 });
 export type NodeView = Infer<typeof nodeViewSchema>;
 
@@ -95,6 +101,45 @@ export const userViewSchema = obj({
 });
 export type UserView = Infer<typeof userViewSchema>;
 
+/** One pilot of a Slurm pool (issue 18), as its pool runner last knew it. */
+export const pilotViewSchema = obj({
+  /** Slurm's job ID. */
+  jobId: strMax(64),
+  /** Slurm's state at the last `squeue` (PENDING, RUNNING, …); SUBMITTED before any listing showed it. */
+  state: strMax(64),
+  /** Why Slurm keeps it pending (`Resources`, `Priority`, …), or null. */
+  reason: nullable(strMax(256)),
+  /** The host Slurm gave it, or null. */
+  host: nullable(strMax(256)),
+  /** Its node in the node list once joined, else null. */
+  node: nullable(strMax(256)),
+  /** When its time limit runs out (ms since the epoch), or null while unknown. */
+  endsAt: nullable(num),
+  /** reach=agent: whether its agent is connected now. */
+  connected: bool,
+  /** Why qpy is ending it (`idle`, `time`, `surplus`), or null. */
+  ending: nullable(strMax(32)),
+});
+export type PilotView = Infer<typeof pilotViewSchema>;
+
+/** A Slurm pool (a `pool` line of the nodes file) and its pilots. */
+export const poolViewSchema = obj({
+  name: strMax(256),
+  kind: literal('slurm'),
+  partition: strMax(256),
+  /** The most pilots at once, and what each asks for. */
+  maxNodes: int,
+  cores: int,
+  memGB: num,
+  timeLimitS: int,
+  idleMin: num,
+  reach: oneOf(['ssh', 'agent'] as const),
+  pilots: arrayOf(pilotViewSchema, 100_000),
+  /** The last failure of sbatch, squeue or scancel, or null. */
+  problem: nullable(strMax(4096)),
+});
+export type PoolView = Infer<typeof poolViewSchema>;
+
 export const clusterStatusSchema = obj({
   users: arrayOf(userViewSchema),
   nodes: arrayOf(nodeViewSchema),
@@ -108,5 +153,7 @@ export const clusterStatusSchema = obj({
   limits: optional(clusterLimitsSchema),
   /** The GPUs, present where any node has some: `total` = Σ devices × gpu_share of the nodes taking jobs, `used` = jobs on GPUs. */
   gpus: optional(obj({ total: int, used: int })),
+  /** The Slurm pools (issue 18), present where the nodes file declares any. */
+  pools: optional(arrayOf(poolViewSchema, 1000)),
 });
 export type ClusterStatus = Infer<typeof clusterStatusSchema>;

@@ -70,7 +70,7 @@ const allowed: Record<string, string[]> = {
   // The web pages' rendering (pure text from state) and their HTTP edge.
   web: ['web', 'protocol', 'errors'],
   // The two daemons wire cores to adapters. Neither reaches into the other; what both need is in daemons/shared.
-  'daemons/shared': ['daemons/shared', 'allocator', 'protocol', 'errors', 'config', 'launch-master'],
+  'daemons/shared': ['daemons/shared', 'allocator', 'pool', 'protocol', 'errors', 'config', 'launch-master'],
   'daemons/master': ['daemons/master', 'master', 'launch-master', 'file-range', ...DAEMON_ADAPTERS],
   'daemons/multiuser': ['daemons/multiuser', ...DAEMON_ADAPTERS],
   // The CLI's tab completion reads the personal nodes file with the allocator's parser when no master runs.

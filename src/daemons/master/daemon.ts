@@ -37,6 +37,8 @@ import { createDispatcher } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { startGpuProbes } from './gpu-probes.js';
+import { POOLS_KEY, startUserPools } from './pools.js';
+import type { PoolConfig } from '../../allocator/pool-line.js';
 import { createWaits, type Waits } from './waits.js';
 import { handleCli } from './handlers.js';
 import { createUserWeb } from './web.js';
@@ -135,9 +137,10 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   let configProblem: QpyError | null = null;
   let shared: MultiuserFile | null = null;
   let nodes: NodeSpec[] = [];
+  let pools: PoolConfig[] = [];
   try {
     shared = readMultiuserFile(paths.multiuser);
-    if (shared === null) nodes = loadEmbeddedNodes(paths.nodes).nodes;
+    if (shared === null) ({ nodes, pools } = loadEmbeddedNodes(paths.nodes));
   } catch (err) {
     if (!(err instanceof QpyError)) throw err;
     configProblem = err;
@@ -226,6 +229,11 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   // daemon is told by the link on each connection); then the jobs are re-adopted.
   const adopted = running(state);
   if (embedded) await link.request({ type: 'register', user, running: runningSlots(state), queueSize: state.queue.length });
+  // The user's Slurm pools: pilots that joined in an earlier life are nodes again before adoption.
+  const poolRunner =
+    embedded && pools.length > 0
+      ? startUserPools({ pools, state: embedded, paths, user, log, saved: loaded.meta.get(POOLS_KEY), rt, execs, health: () => health, d })
+      : null;
   // From here on, link losses and recoveries of remote nodes are acted on (see node-health.ts).
   health = createNodeHealth(rt, d, {
     nodes: execs.names(),
@@ -249,6 +257,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       await Promise.all([server?.close(), web.close()]);
       health?.close();
       gpus?.close();
+      poolRunner?.close();
       pruner.close();
       await d.idle();
       link.close?.();
@@ -284,7 +293,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   });
   const where = shared
     ? `qpy-multiuser at ${shared.address}:${shared.port} as ${user}`
-    : `nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}`;
+    : `nodes: ${nodes.map((n) => `${n.name}(${n.cores})`).join(' ') || 'none'}${pools.map((p) => ` pool ${p.name}(${p.maxNodes}×${p.cores})`).join('')}`;
   log(`started: pid ${process.pid}, port ${server.port}, ${state.jobs.size} jobs (${adopted.length} running), ${where}`);
   d.poke();
   return { port: server.port, pid: process.pid, log, stopped, stop };

@@ -10,7 +10,7 @@
  * `leftovers`, written in the same commit as their node_failed state), so a
  * restarted master still reclaims them, even after they were cleaned.
  */
-import { failNodeJobs } from '../../master/job-events.js';
+import { failNodeJobs, retryNodeGone } from '../../master/job-events.js';
 import {
   downDeadline,
   LINK_UP,
@@ -35,6 +35,12 @@ export interface NodeHealth {
   link(node: string, problem: string | null): void;
   /** The node where what is left of this node_failed job has not been killed yet, or null. */
   leftoverOn(jobId: number): string | null;
+  /**
+   * A node that will not come back (a Slurm pilot that ended, issue 18): its
+   * running jobs become node_failed now, and what is left of them is killed
+   * if the node still answers (its host may outlive the pilot).
+   */
+  gone(node: string, why: string): void;
   close(): void;
 }
 
@@ -158,22 +164,23 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   }
 
   /** Every running job of a down node becomes node_failed (master/job-events.ts) and gives its slot back. */
-  function failJobs(node: string): void {
+  function failJobs(node: string, why = 'is down'): number[] {
     const { failed, effects } = failNodeJobs(rt.state, node, rt.now());
-    if (failed.length === 0) return;
+    if (failed.length === 0) return failed;
     const ids = leftovers.get(node) ?? new Set<number>();
     for (const id of failed) ids.add(id);
     leftovers.set(node, ids);
     void carryOut(rt, dispatcher, [
       ...effects,
       { type: 'setMeta', key: LEFTOVERS_KEY, value: formatLeftovers(leftovers) },
-      { type: 'log', text: `node ${node} is down: job${failed.length === 1 ? '' : 's'} ${failed.join(' ')} now node_failed` },
+      { type: 'log', text: `node ${node} ${why}: job${failed.length === 1 ? '' : 's'} ${failed.join(' ')} now node_failed` },
     ]);
     void rt.committer
       .flush()
       .catch(() => undefined)
       .then(() => Promise.all(failed.map((id) => dispatcher.release(id, 'node_failed'))))
       .finally(() => dispatcher.poke());
+    return failed;
   }
 
   /**
@@ -182,7 +189,7 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
    * again while anything of it lives, up to KILL_ROUNDS times. The node takes
    * jobs again once that is done.
    */
-  async function reclaim(node: string): Promise<void> {
+  async function reclaim(node: string, gone = false): Promise<void> {
     const ids = [...(leftovers.get(node) ?? [])];
     try {
       for (const id of ids) {
@@ -214,14 +221,17 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
         if (gone) leftovers.get(node)?.delete(id);
       }
     } catch (err) {
-      apply(node, linkLost(linkOf(node), (err as Error).message, rt.now()));
+      if (gone) {
+        rt.log(`node ${node} is gone and does not answer (${(err as Error).message}): what is left of its jobs is not checked`);
+        leftovers.delete(node);
+      } else apply(node, linkLost(linkOf(node), (err as Error).message, rt.now()));
       return;
     } finally {
       rt.committer.setMeta(LEFTOVERS_KEY, formatLeftovers(leftovers));
     }
-    if ((leftovers.get(node)?.size ?? 0) === 0) leftovers.delete(node);
+    if ((leftovers.get(node)?.size ?? 0) === 0 || gone) leftovers.delete(node);
     await rt.committer.flush().catch(() => undefined);
-    apply(node, linkReclaimed(linkOf(node)));
+    if (!gone) apply(node, linkReclaimed(linkOf(node)));
   }
 
   // Nodes with leftovers from an earlier life start as down and are reclaimed at once (or when they answer).
@@ -235,6 +245,18 @@ export function createNodeHealth(rt: Runtime, dispatcher: Dispatcher, opts: Node
   return {
     link(node, problem) {
       apply(node, problem === null ? linkBack(linkOf(node)) : linkLost(linkOf(node), problem, rt.now()));
+    },
+    gone(node, why) {
+      if (closed) return;
+      const t = timers.get(node);
+      if (t) clearTimeout(t);
+      timers.delete(node);
+      links.delete(node);
+      const failed = failJobs(node, `is gone (${why})`);
+      // Once what is left of them is killed (or the node no longer answers: its pilot took them along), --retry applies.
+      const retry = () => void carryOut(rt, dispatcher, retryNodeGone(rt.state, failed, rt.now()));
+      if (leftovers.has(node)) void reclaim(node, true).then(retry);
+      else retry();
     },
     leftoverOn(jobId) {
       for (const [node, ids] of leftovers) if (ids.has(jobId)) return node;

@@ -9,6 +9,7 @@ import { availableParallelism, totalmem, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseNodesFile } from '../../allocator/nodes-file.js';
 import type { NodeSpec } from '../../allocator/state.js';
+import type { PoolConfig } from '../../allocator/pool-line.js';
 import { QpyError } from '../../errors.js';
 import { isLocalAddress } from '../../protocol/cluster.js';
 
@@ -35,18 +36,18 @@ export function defaultNodes(): NodeSpec[] {
  * Read the personal nodes file at `path`. Missing file: the default node.
  * A bad file is a QpyError (NODES_FILE) naming the line.
  */
-export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: boolean } {
+export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; pools: PoolConfig[]; fromFile: boolean } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { nodes: defaultNodes(), fromFile: false };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { nodes: defaultNodes(), pools: [], fromFile: false };
     throw new QpyError('NODES_FILE', `cannot read ${path}: ${(err as Error).message}`);
   }
-  const nodes = parseNodeSpecs(text, path);
-  if (nodes.length === 0)
+  const { nodes, pools } = parseNodesAndPools(text, path);
+  if (nodes.length === 0 && pools.length === 0)
     throw new QpyError('NODES_FILE', `${path} lists no nodes`, `remove the file to use this machine (${hostname()}) alone`);
-  return { nodes, fromFile: true };
+  return { nodes, pools, fromFile: true };
 }
 
 /**
@@ -56,14 +57,9 @@ export function loadEmbeddedNodes(path: string): { nodes: NodeSpec[]; fromFile: 
  * daemon probes its nodes): it then starts at 0 until its probe answers.
  * Problems are NODES_FILE errors.
  */
-export function parseNodeSpecs(text: string, path: string, probed = false): NodeSpec[] {
+export function parseNodesAndPools(text: string, path: string, probed = false): { nodes: NodeSpec[]; pools: PoolConfig[] } {
   const parsed = parseNodesFile(text);
   if (!parsed.ok) throw new QpyError('NODES_FILE', `${path}, ${parsed.message}`);
-  // Parsed and checked (issue 18), but no daemon runs pools yet: refused, rather than silently left unused.
-  const pool = parsed.pools[0];
-  if (pool !== undefined) {
-    throw new QpyError('NODES_FILE', `${path}, line ${pool.line}: pools are not supported yet`, `remove the line "pool ${pool.name} …"`);
-  }
   const nodes: NodeSpec[] = [];
   for (const n of parsed.nodes) {
     if (probed && !isLocalAddress(n.address)) nodes.push({ ...n, cores: n.cores ?? 0, memGB: n.memGB ?? 0 });
@@ -77,6 +73,27 @@ export function parseNodeSpecs(text: string, path: string, probed = false): Node
       }
       nodes.push({ ...n, cores: n.cores, memGB: n.memGB });
     } else nodes.push({ ...n, cores: n.cores ?? availableParallelism(), memGB: n.memGB ?? localMachineGB() });
+  }
+  const taken = new Set(nodes.map((n) => n.name));
+  for (const pool of parsed.pools) {
+    // A pilot's node is POOL-JOBID: a node of the file named so would clash with it.
+    const clash = [...taken].find((name) => name.startsWith(`${pool.name}-`) && /^[0-9]+$/.test(name.slice(pool.name.length + 1)));
+    if (clash !== undefined)
+      throw new QpyError('NODES_FILE', `${path}, line ${pool.line}: node ${clash} has the name a pilot of pool ${pool.name} would get`);
+  }
+  return { nodes, pools: parsed.pools };
+}
+
+/** As parseNodesAndPools, for qpy-multiuser, which does not run pools: a pool line is refused. */
+export function parseNodeSpecs(text: string, path: string, probed = false): NodeSpec[] {
+  const { nodes, pools } = parseNodesAndPools(text, path, probed);
+  const pool = pools[0];
+  if (pool !== undefined) {
+    throw new QpyError(
+      'NODES_FILE',
+      `${path}, line ${pool.line}: qpy-multiuser does not run Slurm pools yet`,
+      `remove the line "pool ${pool.name} …"; each user can put it in their own nodes file`,
+    );
   }
   return nodes;
 }

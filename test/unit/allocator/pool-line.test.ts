@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNodesFile, type PoolConfig } from '../../../src/allocator/nodes-file.js';
-import { parseNodeSpecs } from '../../../src/daemons/shared/embedded-nodes.js';
+import { parseNodeSpecs, parseNodesAndPools } from '../../../src/daemons/shared/embedded-nodes.js';
 import { QpyError } from '../../../src/errors.js';
 
 function parsed(text: string) {
@@ -93,12 +93,27 @@ test('every problem is one line naming its line number', () => {
   assert.match(failure(`${LINE}\ncpu cores=1`), /^line 2: node "cpu" is already defined on line 1 \(as a pool\)$/);
 });
 
-test('the daemons refuse a nodes file with a pool, naming its line: pools do not run yet', () => {
+test('a master reads its pools beside its nodes; a pilot-like node name clashing with a pool is refused', () => {
+  const { nodes, pools } = parseNodesAndPools(`node1 cores=1 memory=1\n${LINE}\n`, '/home/u/.qpy/nodes');
+  assert.deepEqual(
+    nodes.map((n) => n.name),
+    ['node1'],
+  );
+  assert.equal(pools.length, 1);
+  assert.throws(
+    () => parseNodesAndPools(`gpu-12 cores=1 memory=1\npool gpu slurm partition=p nodes=1 cores=1 memory=1 time=01:00:00\n`, 'f'),
+    /f, line 2: node gpu-12 has the name a pilot of pool gpu would get/,
+  );
+});
+
+test('qpy-multiuser refuses a nodes file with a pool, naming its line', () => {
   for (const probed of [false, true]) {
     assert.throws(
       () => parseNodeSpecs(`node1 cores=1 memory=1\n${LINE}\n`, '/etc/qpy/nodes', probed),
       (err: unknown) =>
-        err instanceof QpyError && err.code === 'NODES_FILE' && err.message === '/etc/qpy/nodes, line 2: pools are not supported yet',
+        err instanceof QpyError &&
+        err.code === 'NODES_FILE' &&
+        err.message === '/etc/qpy/nodes, line 2: qpy-multiuser does not run Slurm pools yet',
     );
   }
 });
