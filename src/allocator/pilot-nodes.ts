@@ -46,6 +46,14 @@ export function joinPilot(state: AllocatorState, p: PilotNode): void {
   } else {
     const node = newNode(pilotSpec(p));
     node.pilot = { pool: p.pool, jobId: p.jobId };
+    // Slots restored before the node was known again (a daemon's restart) are counted on it now.
+    for (const u of state.users)
+      for (const slot of u.slots.values())
+        if (slot.node === p.name) {
+          node.usedCores += slot.cores;
+          node.reqMemGB += slot.memGB;
+          node.slotCount++;
+        }
     state.nodes.push(node);
     state.nodeByName.set(p.name, node);
   }

@@ -141,9 +141,16 @@ export const allocatorToMasterSchema = tagged({
    * `certificateStored`.
    */
   certificate: obj({ type: literal('certificate'), fingerprint: fingerprintSchema }),
+  /**
+   * Pushed (no id) by qpy-multiuser when a node is gone for good: the Slurm
+   * pilot holding it ended (issue 18). The master's running jobs there
+   * become node_failed at once, what is left of them is killed if the host
+   * still answers, and `--retry` applies.
+   */
+  nodeGone: obj({ type: literal('nodeGone'), node, reason: strMax(1024) }),
   error: errorReplySchema,
 });
-/** Every frame a master may receive: the replies, and the `wake` and `certificate` pushes. */
+/** Every frame a master may receive: the replies, and the `wake`, `certificate` and `nodeGone` pushes. */
 export type AllocatorFrame = Infer<typeof allocatorToMasterSchema>;
 /** The reply to a request. */
-export type AllocatorToMaster = Exclude<AllocatorFrame, { type: 'wake' | 'certificate' }>;
+export type AllocatorToMaster = Exclude<AllocatorFrame, { type: 'wake' | 'certificate' | 'nodeGone' }>;

@@ -3,7 +3,7 @@
  * changes incompatibly; peers with another version are refused with a clear
  * VERSION_MISMATCH error telling the user what to restart.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** The release, as in package.json (a unit test keeps them equal); `qpy --version` prints it. */
 export const QPY_VERSION = '0.1.0';

@@ -180,6 +180,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
           onAddress: (node, address) => {
             if (execs.learn(node, address)) committer.setMeta('node_addresses', execs.book());
           },
+          onNodeGone: (node, reason) => health?.gone(node, reason),
         });
 
   const settings = loadSettings(loaded.meta.get('settings'), log);

@@ -51,6 +51,8 @@ export interface MultiuserLinkOptions {
   onRegistered(): void;
   /** Each granted node's address (the master keeps them to reach the node again after a restart). */
   onAddress(node: string, address: string): void;
+  /** qpy-multiuser says a node is gone for good (a Slurm pilot ended): its jobs are node_failed. */
+  onNodeGone?(node: string, reason: string): void;
   /** For a wss:// URL: the pinned certificate (master-nodes.ts filePin). */
   pin?: LinkPin;
   /** Where the daemon is (`host:port`), for the hint to join again. */
@@ -162,6 +164,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
         onPush: (frame) => {
           if (frame.type === 'wake') opts.onRegistered();
           if (frame.type === 'certificate') storeCertificate(c, frame.fingerprint);
+          if (frame.type === 'nodeGone') opts.onNodeGone?.(frame.node, frame.reason);
         },
         onClose: (err?: QpyError) => {
           if (conn !== c) return;
@@ -251,7 +254,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
       }
       try {
         const reply = await c.request(message);
-        if (reply.type === 'wake' || reply.type === 'certificate') return unreachable(0); // never a reply: the schema allows these only as pushes
+        if (reply.type === 'wake' || reply.type === 'certificate' || reply.type === 'nodeGone') return unreachable(0); // never a reply: the schema allows these only as pushes
         if (reply.type === 'granted') opts.onAddress(reply.node, reply.address);
         if (message.type === 'request' && denied?.from === 'request') allowed();
         return reply;

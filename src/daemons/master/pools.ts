@@ -9,6 +9,7 @@ import type { PoolConfig } from '../../allocator/pool-line.js';
 import type { AllocatorState } from '../../allocator/state.js';
 import { timing, type UserPaths } from '../../config.js';
 import { startPoolRunner, type PoolRunner } from '../shared/pool-runner.js';
+import { holdingScript } from '../shared/pool-scripts.js';
 import type { Log } from '../shared/log.js';
 import type { Dispatcher, Runtime } from './context.js';
 import type { NodeHealth } from './node-health.js';
@@ -16,19 +17,6 @@ import type { NodeExecutors } from './nodes.js';
 
 /** The meta key of the saved pilots. */
 export const POOLS_KEY = 'pools';
-
-/** The batch script of a pilot reached over SSH: it only holds its node until qpy ends it or its time runs out. */
-export function holdingScript(pool: PoolConfig): string {
-  return [
-    '#!/bin/sh',
-    `# A pilot of qpy's Slurm pool ${pool.name}: it holds this node for qpy, which reaches it over SSH,`,
-    '# until qpy ends it (scancel) or its time limit comes.',
-    `echo "qpy pilot $SLURM_JOB_ID of pool ${pool.name} on $(hostname)"`,
-    "trap 'exit 0' TERM INT",
-    'while :; do sleep 60 & wait $!; done',
-    '',
-  ].join('\n');
-}
 
 export interface UserPoolsOptions {
   pools: PoolConfig[];

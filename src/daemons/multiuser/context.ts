@@ -13,6 +13,7 @@ import type { AllocatorStore } from '../../store/allocator-store.js';
 import type { Log } from '../shared/log.js';
 import type { RotationResult } from './certificate-rotation.js';
 import type { WebSetting } from './web-file.js';
+import type { PoolConfig } from '../../allocator/pool-line.js';
 
 export interface MultiuserContext {
   paths: MultiuserPaths;
@@ -37,6 +38,8 @@ export interface MultiuserContext {
   removedUsers: Set<string>;
   /** Close every connection of `user`'s masters, sending `err` first; how many were closed. */
   disconnectMasters(user: string, err: QpyError): number;
+  /** The Slurm pools in force (read at start: a reload that changes them says so in `problems`). */
+  pools: readonly PoolConfig[];
   /** Replace the TLS certificate (certificate-rotation.ts). */
   rotateCertificate?(): Promise<RotationResult>;
   /** Serve the cluster page as `setting` says (web-control.ts): its URL, or null when off. */

@@ -26,6 +26,7 @@ import { startServer, type Peer, type RunningServer } from '../../transport/serv
 import { capacityFromProbes } from './config.js';
 import { restoreAllocation } from './restore.js';
 import { listenError, readOptional } from './listen-address.js';
+import { poolsOf, startGroupPools, type GroupPools } from './pools.js';
 import { createProber, type Prober } from './node-prober.js';
 import { handleAdmin, handleJoin, handleMaster, persistUser } from './handlers.js';
 import type { MultiuserContext } from './context.js';
@@ -84,6 +85,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     stopping ??= (async () => {
       log('stopping');
       prober?.close();
+      groupPools?.runner?.close();
       deadMasters?.close();
       stopPruning?.();
       series?.close();
@@ -121,6 +123,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
     });
   };
   let prober: Prober | null = null;
+  let groupPools: GroupPools | null = null;
   let deadMasters: DeadMasterWatch | null = null;
   let stopPruning: (() => void) | null = null;
   const ctx: MultiuserContext = {
@@ -140,6 +143,7 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
       [...meta].filter(([k, v]) => k.startsWith('removed_user:') && v !== '').map(([k]) => k.slice('removed_user:'.length)),
     ),
     disconnectMasters,
+    pools: poolsOf(nodesText ?? meta.get('last_good_nodes')),
   };
   let series: SampleSeries | null = null;
   const web = webControl({
@@ -213,6 +217,10 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
         rotator.disconnected(peer);
       },
     });
+  // The group's Slurm pools: pilots that joined in an earlier life are nodes again before masters register.
+  groupPools = startGroupPools(ctx, [...ctx.pools], (node, reason) => {
+    for (const peer of masters.keys()) peer.send({ type: 'nodeGone', node, reason });
+  });
   try {
     server = await listen(Number.isSafeInteger(savedPort) && savedPort > 0 && savedPort < 65536 ? savedPort : 0);
   } catch (err) {
@@ -254,7 +262,8 @@ async function run(paths: MultiuserPaths, store: AllocatorStore, log: Log): Prom
   log(
     `started: pid ${process.pid}, ${host}:${server.port}` +
       `${certificate ? ` (TLS, certificate SHA-256 ${certificate.fingerprint})` : ''}, ` +
-      `nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}, rules: ${state.rules.type}`,
+      `nodes: ${state.nodes.map((n) => `${n.spec.name}(${n.spec.cores})`).join(' ') || 'none'}` +
+      `${ctx.pools.map((p) => ` pool ${p.name}(${p.maxNodes}×${p.cores})`).join('')}, rules: ${state.rules.type}`,
   );
   return { port: server.port, pid: process.pid, log, stopped, stop };
 }

@@ -19,6 +19,7 @@ import type { AdminToAllocator, AllocatorToAdmin, AllocatorToJoin, JoinToAllocat
 import type { ClusterStatus } from '../../protocol/cluster.js';
 import { readKey, replaceKey } from '../../transport/key.js';
 import { inviteKey, newInviteCode, sealUserKey } from '../../transport/invite.js';
+import { poolsOf, samePools } from './pools.js';
 import { capacityFromProbes, editAllowedUsersFile, readLimits, readNodes, readRules } from './config.js';
 import { describeLimits } from '../../allocator/limits-file.js';
 import { hostPort, notAllowed, userKeyPath } from './auth.js';
@@ -127,6 +128,11 @@ async function adminCommand(ctx: MultiuserContext, msg: AdminToAllocator): Promi
         return { ...spec, cores: probed.cores ? old.spec.cores : spec.cores, memGB: probed.memory ? old.spec.memGB : spec.memGB };
       });
       const diff = reloadNodes(state, kept);
+      if (samePools(poolsOf(text), ctx.pools)) ctx.problems.delete('pools');
+      else {
+        ctx.problems.set('pools', 'the pool lines of the nodes file changed: they take effect when qpy-multiuser restarts');
+        ctx.log('nodes reloaded: the pool lines changed; the pools in force stay until qpy-multiuser restarts');
+      }
       ctx.probe([...diff.added, ...diff.changed]);
       for (const name of diff.removed) store.setDrained(name, false);
       await store.commit();

@@ -84,16 +84,26 @@ export function parseNodesAndPools(text: string, path: string, probed = false): 
   return { nodes, pools: parsed.pools };
 }
 
-/** As parseNodesAndPools, for qpy-multiuser, which does not run pools: a pool line is refused. */
+/**
+ * As parseNodesAndPools, for qpy-multiuser, which runs the pools of its
+ * file (issue 18) under the administrator's account: their pilots run as
+ * the administrator, so users' jobs must reach them over SSH, each under
+ * its own user; `reach=agent` is refused.
+ */
 export function parseNodeSpecs(text: string, path: string, probed = false): NodeSpec[] {
-  const { nodes, pools } = parseNodesAndPools(text, path, probed);
-  const pool = pools[0];
-  if (pool !== undefined) {
+  return parseGroupNodes(text, path, probed).nodes;
+}
+
+/** parseNodeSpecs with the pools too. */
+export function parseGroupNodes(text: string, path: string, probed = false): { nodes: NodeSpec[]; pools: PoolConfig[] } {
+  const parsed = parseNodesAndPools(text, path, probed);
+  const agent = parsed.pools.find((p) => p.reach === 'agent');
+  if (agent !== undefined) {
     throw new QpyError(
       'NODES_FILE',
-      `${path}, line ${pool.line}: qpy-multiuser does not run Slurm pools yet`,
-      `remove the line "pool ${pool.name} …"; each user can put it in their own nodes file`,
+      `${path}, line ${agent.line}: pool ${agent.name} of qpy-multiuser needs reach=ssh (reach=agent is the default)`,
+      "its pilots run under this account, and each user's jobs must run under their own, reached over SSH",
     );
   }
-  return nodes;
+  return parsed;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNodesFile, type PoolConfig } from '../../../src/allocator/nodes-file.js';
-import { parseNodeSpecs, parseNodesAndPools } from '../../../src/daemons/shared/embedded-nodes.js';
+import { parseGroupNodes, parseNodeSpecs, parseNodesAndPools } from '../../../src/daemons/shared/embedded-nodes.js';
 import { QpyError } from '../../../src/errors.js';
 
 function parsed(text: string) {
@@ -106,14 +106,18 @@ test('a master reads its pools beside its nodes; a pilot-like node name clashing
   );
 });
 
-test('qpy-multiuser refuses a nodes file with a pool, naming its line', () => {
-  for (const probed of [false, true]) {
-    assert.throws(
-      () => parseNodeSpecs(`node1 cores=1 memory=1\n${LINE}\n`, '/etc/qpy/nodes', probed),
-      (err: unknown) =>
-        err instanceof QpyError &&
-        err.code === 'NODES_FILE' &&
-        err.message === '/etc/qpy/nodes, line 2: qpy-multiuser does not run Slurm pools yet',
-    );
-  }
+test('qpy-multiuser takes a pool reached over SSH, and refuses one reached through its pilot, naming its line', () => {
+  const ssh = `node1 cores=1 memory=1\npool p slurm partition=q nodes=2 cores=4 memory=8 time=01:00:00 reach=ssh\n`;
+  assert.equal(parseGroupNodes(ssh, '/etc/qpy/nodes', true).pools.length, 1);
+  assert.deepEqual(
+    parseNodeSpecs(ssh, '/etc/qpy/nodes', true).map((n) => n.name),
+    ['node1'],
+  );
+  assert.throws(
+    () => parseNodeSpecs(`node1 cores=1 memory=1\n${LINE}\n`, '/etc/qpy/nodes'),
+    (err: unknown) =>
+      err instanceof QpyError &&
+      err.code === 'NODES_FILE' &&
+      /^\/etc\/qpy\/nodes, line 2: pool \S+ of qpy-multiuser needs reach=ssh/.test(err.message),
+  );
 });
