@@ -143,3 +143,32 @@ test('why tells of a pilot Slurm keeps pending, with its job ID and reason', { s
   assert.match(why, new RegExp(`pool p: waiting for Slurm to start a pilot \\(job ${id}, pending: Resources\\)`));
   assert.match(await u.ok(['status']), new RegExp(`pilot ${id}: PENDING \\(Resources\\)`));
 });
+
+test('SIGKILL the master while jobs run on a pilot: the restarted master knows the pilot again and adopts them', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
+  await using u = poolUser(slurm, `pool p slurm partition=${slurm.partition} nodes=1 cores=2 memory=0.5 time=00:10:00 idle=5 reach=ssh`);
+  await u.ok(['sub', '--array', '1-2', '-m', '0.1', 'while [ ! -e go ]; do sleep 0.1; done; exit $QPY_JOB_ID']);
+  await waitFor(async () => [...checkStatuses(await u.ok(['check'])).values()].every((j) => j.status === 'running'), {
+    what: 'both jobs running on the pilot',
+    timeoutMs: 60_000,
+  });
+  u.killMaster();
+  const check = checkStatuses(await u.ok(['check'])); // a new master
+  assert.deepEqual(
+    [...check.values()].map((j) => j.status),
+    ['running', 'running'],
+  );
+  writeFileSync(join(u.work, 'go'), '');
+  const final = await waitFor(
+    async () => {
+      const m = checkStatuses(await u.ok(['check']));
+      return [...m.values()].every((j) => j.status === 'failed') ? m : null;
+    },
+    { what: 'both jobs ended with their own exit codes', timeoutMs: 30_000 },
+  );
+  for (const id of [1, 2]) assert.ok(final.get(id)!.line.endsWith(`; exit ${id})`), final.get(id)!.line);
+  assert.equal((await pilots(slurm)).length, 1, 'the pilot was kept: it is the same one');
+});
