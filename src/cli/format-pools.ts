@@ -5,7 +5,7 @@
  * pending, its host and node once it runs, its time left), and the last
  * failure of Slurm's commands.
  */
-import type { ClusterStatus, PilotView } from '../protocol/cluster.js';
+import { PILOT_ENDING, type ClusterStatus, type PilotView } from '../protocol/cluster.js';
 
 /** `m:ss` or `h:mm:ss` of a time left (never negative). */
 function left(ms: number): string {
@@ -21,8 +21,7 @@ function pilotLine(p: PilotView, now: number): string {
   if (p.host !== null) parts.push(`on ${p.host}`);
   if (p.node !== null) parts.push(`as node ${p.node}`);
   if (p.endsAt !== null && p.node !== null) parts.push(`${left(p.endsAt - now)} left`);
-  if (p.ending !== null)
-    parts.push(`ending (${p.ending === 'idle' ? 'idle' : p.ending === 'time' ? 'near its time limit' : 'not needed'})`);
+  if (p.ending !== null) parts.push(`ending (${PILOT_ENDING[p.ending] ?? p.ending})`);
   return `    ${parts.join(', ')}`;
 }
 

@@ -122,6 +122,14 @@ export const pilotViewSchema = obj({
 });
 export type PilotView = Infer<typeof pilotViewSchema>;
 
+/** Why qpy ends a pilot (PilotView.ending), in words: for `qpy status` and the web pages. */
+export const PILOT_ENDING: Readonly<Record<string, string>> = {
+  idle: 'idle',
+  time: 'near its time limit',
+  surplus: 'not needed',
+  shutdown: 'qpy is stopping',
+};
+
 /** A Slurm pool (a `pool` line of the nodes file) and its pilots. */
 export const poolViewSchema = obj({
   name: strMax(256),

@@ -1,13 +1,15 @@
 /**
  * The cluster page served by qpy-multiuser (issue 17), rendered from the
  * status document `qpy-admin status --json` prints (protocol/cluster.ts):
- * the nodes and users tables, and the page around them. Pure text. The
- * page is public to whoever reaches it: it shows counts and marks only,
+ * the nodes and users tables, the Slurm pools (pool-section.ts) where the
+ * status has any, and the page around them. Pure text: `now` is passed in.
+ * The page is public to whoever reaches it: it shows counts and marks only,
  * never a warning's free text (which may name paths or jobs), a node's
- * address, or anything of a job but its cores.
+ * address (nor a pilot's host), or anything of a job but its cores.
  */
 import type { ClusterStatus, NodeView, UserView } from '../protocol/cluster.js';
 import { html, page, raw, type Html } from './html.js';
+import { poolsSection } from './pool-section.js';
 
 /** The plots' layout: each plot with its caption, its table beside it. */
 const PLOT_STYLE = `figure { display: flex; flex-wrap: wrap; gap: .5em 1.5em; align-items: flex-start; margin: 1em 0; }
@@ -52,8 +54,8 @@ function userRow(u: UserView): Html {
 <td class="num" data-k="queue">${u.queueSize}</td></tr>`;
 }
 
-/** The live part of the page: the totals line and the nodes and users tables (what the event stream sends again). */
-export function clusterTables(s: ClusterStatus): Html {
+/** The live part of the page: the totals line, the nodes and users tables and the pools (what the event stream sends again). */
+export function clusterTables(s: ClusterStatus, now: number): Html {
   const gpus = s.gpus === undefined ? '' : `, GPUs ${s.gpus.used}/${s.gpus.total} in use`;
   const warn = s.warnings.length === 0 ? '' : ` ${s.warnings.length} warning${s.warnings.length === 1 ? '' : 's'}: see qpy-admin status.`;
   return html`<p id="totals">Cores <span data-k="used">${s.usedCores}</span>/<span data-k="total">${s.totalCores}</span> in use${gpus}.${warn}</p>
@@ -66,16 +68,17 @@ export function clusterTables(s: ClusterStatus): Html {
 <table id="users" aria-labelledby="users-h"><thead><tr><th scope="col">User</th><th scope="col" class="num">Cores entitled</th>
 <th scope="col" class="num">Cores in use</th><th scope="col" class="num">GPUs entitled</th><th scope="col" class="num">GPUs in use</th>
 <th scope="col" class="num">Jobs queued</th></tr></thead>
-<tbody>${s.users.length === 0 ? html`<tr><td colspan="6">No users registered.</td></tr>` : s.users.map(userRow)}</tbody></table>`;
+<tbody>${s.users.length === 0 ? html`<tr><td colspan="6">No users registered.</td></tr>` : s.users.map(userRow)}</tbody></table>
+<div id="pools">${poolsSection(s.pools, now, 'cluster')}</div>`;
 }
 
 /** The whole page `/`: the live tables, then the plots (rendered apart: cluster-plot.ts), and a form for the report. */
-export function clusterPage(s: ClusterStatus, plots: Html): string {
+export function clusterPage(s: ClusterStatus, plots: Html, now: number): string {
   return page(
     'qpy cluster',
     html`<style>${raw(PLOT_STYLE)}</style><h1>qpy cluster</h1>
 <p class="muted" id="live-note" aria-live="polite">Live: the tables update by themselves.</p>
-<div id="live">${clusterTables(s)}</div>
+<div id="live">${clusterTables(s, now)}</div>
 <h2 id="util-h">Utilisation</h2>
 <div id="plots">${plots}</div>
 <h2 id="report-h">Report</h2>

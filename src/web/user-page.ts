@@ -3,13 +3,17 @@
  * the filter form, the jobs table (real headers; each row's details and
  * usage in the figures `qpy check` shows, protocol/usage.ts) with its
  * kill / hold / release / retry buttons, and the confirmation dialog those
- * open. The script (user-script.ts) swaps the table's body for a fresh one
- * when the master says its jobs changed. Pure: `now` is passed in.
+ * open, and the Slurm pools section (pool-section.ts) where the master's
+ * allocator has pools. The script (user-script.ts) swaps the table's body
+ * for a fresh one when the master says its jobs changed, and the pools
+ * section when they change. Pure: `now` is passed in.
  */
 import { shownStatus, type Job } from '../protocol/job.js';
 import { SELECTOR_WORDS, type Selector } from '../protocol/selector.js';
 import { formatCpuTime, formatDuration, formatKB, formatOutcome, formatShare, NODE_WENT_DOWN, runFigures } from '../protocol/usage.js';
+import type { PoolView } from '../protocol/cluster.js';
 import { html, page, type Html } from './html.js';
+import { poolsSection } from './pool-section.js';
 
 export const USER_SCRIPT_PATH = '/user.js';
 
@@ -21,6 +25,8 @@ export interface JobsView {
   matched: number;
   selector: Selector;
   paused: boolean;
+  /** The allocator's Slurm pools (none: no section). */
+  pools: readonly PoolView[];
   csrf: string;
   now: number;
 }
@@ -124,6 +130,7 @@ export function jobsPage(view: JobsView): string {
 <th scope="col">ID</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Command</th><th scope="col">Directory</th>
 <th scope="col">Asked for</th><th scope="col">Node</th><th scope="col">Submitted</th><th scope="col" class="num">Wall time</th>
 <th scope="col" class="num">CPU time (efficiency)</th><th scope="col" class="num">Peak memory (of asked)</th><th scope="col">Actions</th>
-</tr></thead><tbody id="jobs-body">${jobRows(view)}</tbody></table></main>`;
+</tr></thead><tbody id="jobs-body">${jobRows(view)}</tbody></table>
+<div id="pools">${poolsSection(view.pools, view.now, 'user')}</div></main>`;
   return page(`qpy: jobs of ${view.user}`, body, USER_SCRIPT_PATH);
 }

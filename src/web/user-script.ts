@@ -2,7 +2,8 @@
  * The user's page's script, served by the master as `/user.js` (plain
  * JavaScript, no build step, nothing from elsewhere). It listens to the
  * master's events (`/events`) and, when the jobs change, fetches the page
- * again and swaps in its table (or the job's details): no reload. Each
+ * again and swaps in its table (or the job's details): no reload; when the
+ * Slurm pools change, the event brings their section, put in as is. Each
  * button opens the confirmation dialog; on Yes it POSTs the action with the
  * session's CSRF token and shows the master's answer. On a job's page it
  * follows the job's output as `qpy follow` does.
@@ -16,8 +17,8 @@ export const USER_SCRIPT = `'use strict';
   const message = document.getElementById('message');
   const say = (text) => { if (message) message.textContent = text; };
 
-  // Swap in fresh parts of this page: the table and its summary, or the job's details and buttons.
-  const parts = jobId ? ['job', 'actions'] : ['summary', 'jobs-body'];
+  // Swap in fresh parts of this page: the table, its summary and the pools, or the job's details and buttons.
+  const parts = jobId ? ['job', 'actions'] : ['summary', 'jobs-body', 'pools'];
   let busy = false;
   let again = false;
   async function refresh() {
@@ -39,6 +40,11 @@ export const USER_SCRIPT = `'use strict';
   }
   const events = new EventSource('/events');
   events.addEventListener('jobs', refresh);
+  // The Slurm pools section, rendered (and escaped) by the master.
+  events.addEventListener('pools', (ev) => {
+    const here = document.getElementById('pools');
+    if (here && !jobId) here.innerHTML = JSON.parse(ev.data);
+  });
   events.addEventListener('open', () => { main.dataset.live = 'yes'; });
   events.addEventListener('error', () => { main.dataset.live = 'no'; });
 

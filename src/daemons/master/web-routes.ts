@@ -1,6 +1,7 @@
 /**
  * The user's page's routes, for a request that has its session (web.ts
- * checks that first): the jobs page with `check`'s filters, a job's page and
+ * checks that first): the jobs page with `check`'s filters (and the Slurm
+ * pools, from the allocator's status: web-pools.ts), a job's page and
  * its output (the `output` request `qpy follow` sends, through the same
  * handler), and the buttons' POST (with the session's CSRF token, as the
  * request the CLI's command sends). Unknown paths are 404, bad filters 400.
@@ -20,6 +21,7 @@ import { jobsPage, ROWS_SHOWN } from '../../web/user-page.js';
 import { jobPage } from '../../web/user-job-page.js';
 import { actionAnswer, actionRequest } from '../../web/user-actions.js';
 import type { MasterContext } from './context.js';
+import { allocatorPools } from './web-pools.js';
 
 type Handle = (req: CliToMaster) => Promise<MasterToCli>;
 
@@ -42,13 +44,14 @@ export async function routeUser(
   return job![2] === undefined ? jobDetail(ctx, session, id, res) : output(ctx, handle, id, url, res);
 }
 
-/** The jobs page: one pass over the in-memory jobs, as `check` makes it. */
-function jobsList(ctx: MasterContext, session: Session, url: URL, res: ServerResponse): void {
+/** The jobs page: one pass over the in-memory jobs, as `check` makes it, and the allocator's pools. */
+async function jobsList(ctx: MasterContext, session: Session, url: URL, res: ServerResponse): Promise<void> {
   const f = parseFilters(url.searchParams);
   if (!f.ok) {
     sendError(res, 400, `Bad filter: ${f.message}.`);
     return;
   }
+  const pools = (await allocatorPools(ctx)) ?? [];
   const { state } = ctx;
   const plan = planCheck(candidates(state, f.selector), f.selector, state.queue, 'jobs', CHECK_LIMIT, state.nextId);
   const jobs = plan.ids.slice(0, ROWS_SHOWN).flatMap((i) => state.jobs.get(i) ?? []);
@@ -60,6 +63,7 @@ function jobsList(ctx: MasterContext, session: Session, url: URL, res: ServerRes
       matched: plan.matched,
       selector: f.selector,
       paused: state.paused,
+      pools,
       csrf: session.csrf,
       now: ctx.now(),
     }),

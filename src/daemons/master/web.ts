@@ -7,7 +7,8 @@
  * too. Pages are rendered from the in-memory jobs (one read per request, no
  * store access, nothing that waits on dispatch); buttons and output go
  * through the master's own request handler (`handle`), as the CLI's do.
- * When a write is committed, `changed` tells every open page (SSE).
+ * When a write is committed, `changed` tells every open page (SSE); the
+ * Slurm pools are watched while a page listens (web-pools.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { USER_SCRIPT } from '../../web/user-script.js';
 import type { MasterContext, UserWebLink } from './context.js';
 import { routeUser } from './web-routes.js';
 import { handleCli } from './handlers.js';
+import { watchPools } from './web-pools.js';
 
 /** How long after a committed write the open pages hear of it (many writes, one event). */
 const CHANGE_COALESCE_MS = 100;
@@ -34,6 +36,9 @@ export function createUserWeb(ctxOf: () => MasterContext): UserWebLink {
   let starting: Promise<UserAuth> | null = null;
   const streams = new Set<EventStream>();
   let pending: NodeJS.Timeout | null = null;
+  const pools = watchPools(ctxOf, (section) => {
+    for (const s of streams) s.send('pools', section);
+  });
 
   const forbidden = (res: ServerResponse, why: string) =>
     sendError(res, 403, `Forbidden: ${why}. Open the page with a fresh link from: qpy web`);
@@ -53,8 +58,12 @@ export function createUserWeb(ctxOf: () => MasterContext): UserWebLink {
     if (url.pathname === '/events') {
       if (req.method !== 'GET') return sendError(res, 405, 'Use GET.');
       if (streams.size >= MAX_STREAMS) return send(res, 429, 'text/plain; charset=utf-8', 'Too many pages open.\n');
-      const s = eventStream(req, res, () => streams.delete(s));
+      const s = eventStream(req, res, () => {
+        streams.delete(s);
+        if (streams.size === 0) pools.stop();
+      });
       streams.add(s);
+      pools.start();
       return;
     }
     const origin = req.headers.origin;
@@ -102,6 +111,7 @@ export function createUserWeb(ctxOf: () => MasterContext): UserWebLink {
     },
     async close() {
       if (pending !== null) clearTimeout(pending);
+      pools.stop();
       const s = server;
       if (s === null) return;
       await new Promise<void>((ok) => {

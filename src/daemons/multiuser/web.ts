@@ -52,7 +52,7 @@ export async function startWebServer(d: WebDeps): Promise<WebServer> {
   let lastTables = '';
   let checker: NodeJS.Timeout | null = null;
   const plots = () => utilisationPlots(d.series.fine, d.series.coarse, d.ctx.now()).text;
-  const tables = () => clusterTables(d.status()).text;
+  const tables = () => clusterTables(d.status(), d.ctx.now()).text;
   const check = () => {
     const t = tables();
     if (t === lastTables) return;
@@ -82,7 +82,10 @@ export async function startWebServer(d: WebDeps): Promise<WebServer> {
     };
     switch (url.pathname) {
       case '/':
-        if (only([])) sendHtml(res, clusterPage(d.status(), utilisationPlots(d.series.fine, d.series.coarse, d.ctx.now())));
+        if (only([])) {
+          const now = d.ctx.now();
+          sendHtml(res, clusterPage(d.status(), utilisationPlots(d.series.fine, d.series.coarse, now), now));
+        }
         return;
       case '/cluster.js':
         if (only([])) send(res, 200, 'text/javascript; charset=utf-8', CLUSTER_SCRIPT);

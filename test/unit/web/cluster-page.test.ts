@@ -68,7 +68,7 @@ const status: ClusterStatus = {
 };
 
 test('the tables: every number of the status, names escaped, marks, and no warning text, reason or address', () => {
-  const t = clusterTables(status).text;
+  const t = clusterTables(status, 0).text;
   assert.match(t, /<th scope="row">n&lt;1&gt;<\/th>/);
   assert.match(t, /data-k="cores">3\/8</);
   assert.match(t, /data-k="mem">12\.5\/64</);
@@ -77,7 +77,7 @@ test('the tables: every number of the status, names escaped, marks, and no warni
   assert.match(t, /data-k="entitled">4<.*data-k="cores">3<.*data-k="gpu-entitled">2<.*data-k="gpus">1<.*data-k="queue">2</s);
   assert.match(t, /1 warning: see qpy-admin status\./);
   for (const s of ['secret', 'id_ed25519', '10.0.0.9', 'job 12', '<b']) assert.ok(!t.includes(s), s);
-  const page = clusterPage(status, utilisationPlots([], [], 0));
+  const page = clusterPage(status, utilisationPlots([], [], 0), 0);
   assert.match(page, /<script src="\/cluster\.js" defer><\/script>/);
   assert.match(page, /Last hour: no samples yet\./);
 });

@@ -111,6 +111,7 @@ test('the page: a real table, escaped commands, each row its buttons', () => {
     matched: 3,
     selector: { statuses: [], dirs: [], ranges: [] },
     paused: false,
+    pools: [],
     csrf: 'C',
     now: 1000,
   });
