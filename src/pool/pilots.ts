@@ -119,3 +119,17 @@ export function pilotConnected(pilots: Map<string, Pilot>, jobId: string, host: 
   }
   return p;
 }
+
+/**
+ * A pilot (reach=ssh) left word that it started on Slurm's node `host` (its
+ * file in the pool's directory): it runs, ahead of the next listing. False
+ * if qpy does not know it (yet) or knew it started.
+ */
+export function pilotStarted(pilots: Map<string, Pilot>, jobId: string, host: string): boolean {
+  const p = pilots.get(jobId);
+  if (p === undefined || started(p) || p.ending !== null) return false;
+  p.slurmState = 'RUNNING';
+  p.reason = null;
+  p.host = host;
+  return true;
+}

@@ -30,10 +30,10 @@ const pilots = async (slurm: Slurm): Promise<string[]> =>
     .split('\n')
     .filter((l) => l.includes('qpy-pilot-'));
 
-function poolUser(slurm: Slurm, line: string) {
+function poolUser(slurm: Slurm, line: string, env: NodeJS.ProcessEnv = {}) {
   return qpyUser({
     nodes: `${line}\n`,
-    env: { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfigFor(slurm), QPY_POOL_POLL_MS: '500', QPY_NODE_DOWN_AFTER_MS: '5000' },
+    env: { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfigFor(slurm), QPY_POOL_POLL_MS: '500', QPY_NODE_DOWN_AFTER_MS: '5000', ...env },
   });
 }
 
@@ -171,4 +171,28 @@ test('SIGKILL the master while jobs run on a pilot: the restarted master knows t
   );
   for (const id of [1, 2]) assert.ok(final.get(id)!.line.endsWith(`; exit ${id})`), final.get(id)!.line);
   assert.equal((await pilots(slurm)).length, 1, 'the pilot was kept: it is the same one');
+});
+
+test('a pilot that starts is known at once from the word it leaves, not at the next squeue', { skip, timeout: 120_000 }, async () => {
+  await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
+  const blocker = (
+    await slurm.run('sbatch', [
+      '--parsable',
+      '--cpus-per-task=2',
+      '--mem=100M',
+      `--output=${join(slurm.dir, 'out', 'b.out')}`,
+      '--wrap=sleep 300',
+    ])
+  ).trim();
+  // One squeue a minute: the test would time out waiting for the second one.
+  await using u = poolUser(slurm, `pool p slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 reach=ssh`, {
+    QPY_POOL_POLL_MS: '60000',
+  });
+  await u.ok(['sub', '-m', '0.1', 'true']);
+  await waitFor(async () => /pilot \d+: SUBMITTED/.test(await u.ok(["status"])), { what: "the pilot submitted", timeoutMs: 30_000 });
+  await slurm.run('scancel', [blocker]);
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'done', {
+    what: 'the job done on the pilot, well before a second squeue',
+    timeoutMs: 30_000,
+  });
 });

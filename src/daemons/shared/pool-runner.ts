@@ -10,14 +10,12 @@
  * joined are saved by the owner (`save`), so that after a restart their
  * nodes are known again before running jobs are adopted.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolConfig } from '../../allocator/pool-line.js';
 import { joinPilot, leavePilot, setJobTime, setPools } from '../../allocator/pilot-nodes.js';
 import { nodeFreeCores, type AllocatorState } from '../../allocator/state.js';
-import type { PoolView } from '../../protocol/cluster.js';
-import { applyListing, newPilot, pilotConnected } from '../../pool/pilots.js';
+import { applyListing, newPilot, pilotConnected, pilotStarted, started } from '../../pool/pilots.js';
 import { goneEffects, newPoolRun, planTick, type PoolEffect, type PoolRun } from '../../pool/plan.js';
 import {
   parseSbatchParsable,
@@ -28,6 +26,9 @@ import {
   type SlurmCommand,
 } from '../../pool/slurm-cli.js';
 import { restorePilots, savedPilots } from '../../pool/saved.js';
+import { view } from '../../pool/view.js';
+import { runSlurm } from './slurm-commands.js';
+import { readStarts } from './pool-scripts.js';
 import type { Log } from './log.js';
 
 export interface PoolRunnerOptions {
@@ -44,8 +45,8 @@ export interface PoolRunnerOptions {
   pollMs: number;
   /** Time between two ticks of the plan (ms). */
   tickMs: number;
-  /** The pilot's batch script (its text). */
-  script(pool: PoolConfig): string;
+  /** The pilot's batch script (its text); `dir` is the pool's directory. */
+  script(pool: PoolConfig, dir: string): string;
   /** The address masters reach a pilot's node at. */
   address(pool: PoolConfig, jobId: string, host: string): string;
   onJoin(node: string, address: string): void;
@@ -67,44 +68,8 @@ export interface PoolRunner {
   close(): void;
 }
 
-const COMMAND_TIMEOUT_MS = 60_000;
 /** After a failed sbatch: wait 10 s, doubling to 5 minutes. */
 const SUBMIT_BACKOFF_MS = [10_000, 300_000] as const;
-
-function runSlurm(cmd: SlurmCommand, cwd: string, env: NodeJS.ProcessEnv | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd.file, cmd.args, { cwd, env, timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd.file} failed: ${(stderr.trim() || err.message).split('\n')[0]}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-function view(run: PoolRun): PoolView {
-  const { config } = run;
-  return {
-    name: config.name,
-    kind: 'slurm',
-    partition: config.partition,
-    maxNodes: config.maxNodes,
-    cores: config.cores,
-    memGB: config.memGB,
-    timeLimitS: config.timeLimitS,
-    idleMin: config.idleMin,
-    reach: config.reach,
-    problem: run.problem,
-    pilots: [...run.pilots.values()].map((p) => ({
-      jobId: p.jobId,
-      state: p.slurmState ?? 'SUBMITTED',
-      reason: p.reason,
-      host: p.host,
-      node: p.node,
-      endsAt: p.endsAt,
-      connected: p.connected,
-      ending: p.ending,
-    })),
-  };
-}
 
 export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
   const runs = new Map(opts.pools.map((c) => [c.name, newPoolRun(c)]));
@@ -116,7 +81,7 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
   for (const run of runs.values()) {
     mkdirSync(poolDir(run.config.name), { recursive: true, mode: 0o700 });
     const script = join(poolDir(run.config.name), 'pilot.sh');
-    writeFileSync(script, opts.script(run.config), { mode: 0o700 });
+    writeFileSync(script, opts.script(run.config, poolDir(run.config.name)), { mode: 0o700 });
     chmodSync(script, 0o700);
   }
 
@@ -205,7 +170,10 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
         const rows = parseSqueuePilots(out);
         if (!rows.ok) throw new Error(rows.message);
         const gone = applyListing(run.pilots, rows.value, listedAt);
-        for (const p of gone) opts.log(`pool ${name}: pilot ${p.jobId} has ended`);
+        for (const p of gone) {
+          opts.log(`pool ${name}: pilot ${p.jobId} has ended`);
+          rmSync(join(poolDir(name), `started-${p.jobId}`), { force: true });
+        }
         if (carryOut(run, goneEffects(gone))) opts.onChange();
         if (gone.length > 0) persist();
         if (run.problem?.startsWith('squeue')) run.problem = null;
@@ -237,6 +205,8 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
     const now = opts.now();
     let changed = false;
     for (const run of runs.values()) {
+      if (run.config.reach === 'ssh' && [...run.pilots.values()].some((p) => !started(p) && p.ending === null))
+        for (const [jobId, host] of readStarts(poolDir(run.config.name), (id) => run.pilots.has(id))) pilotStarted(run.pilots, jobId, host);
       const last = lastPoll.get(run.config.name);
       if (last === undefined || (run.pilots.size > 0 && now - last >= opts.pollMs)) poll(run);
       const before = joinedCount(run);
