@@ -11,6 +11,7 @@ import { pilotSpec } from './pilot-nodes.js';
 import { endMarginMs } from './pool-line.js';
 import { pilotTimeWhy, poolLines } from './pool-why.js';
 import { nodeGpuCount } from './gpus.js';
+import { formatTimeLimit } from '../protocol/time-limit.js';
 import type { ClusterStatus, NodeView } from '../protocol/cluster.js';
 
 export interface FeasibilityDemand {
@@ -23,11 +24,14 @@ export interface FeasibilityDemand {
   time?: number;
 }
 
-/** The node each Slurm pool could bring (named as the pool), for the pools whose pilots' time fits a job of `time` s. */
-function poolNodes(state: AllocatorState, time: number | undefined): NodeState[] {
-  return state.pools
-    .filter((p) => time === undefined || time * 1000 <= p.timeLimitS * 1000 - endMarginMs(p.timeLimitS))
-    .map((p) => newNode(pilotSpec({ name: p.name, address: '', pool: p.name, cores: p.cores, memGB: p.memGB })));
+/** The node each Slurm pool could bring (named as the pool), with the longest `--time` (s) a fresh pilot takes. */
+function poolNodes(state: AllocatorState): Map<NodeState, number> {
+  return new Map(
+    state.pools.map((p) => [
+      newNode(pilotSpec({ name: p.name, address: '', pool: p.name, cores: p.cores, memGB: p.memGB })),
+      Math.floor((p.timeLimitS * 1000 - endMarginMs(p.timeLimitS)) / 1000),
+    ]),
+  );
 }
 
 /** A number of GB for people: at most two decimals, no trailing zeros. */
@@ -53,7 +57,8 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
   const parsed = parseAttrExpr(demand.attrs);
   if (!parsed.ok) return parsed.message;
   const expr = parsed.expr;
-  const configured = [...state.nodes.filter((n) => !n.removed), ...poolNodes(state, demand.time)];
+  const pools = poolNodes(state);
+  const configured = [...state.nodes.filter((n) => !n.removed), ...pools.keys()];
   if (configured.length === 0) return 'no nodes are configured';
 
   const matching = configured.filter((n) => matchesNode(expr, n.spec.name, n.spec.attributes));
@@ -81,7 +86,17 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
     const coresScope = withCores.length === matching.length ? '' : ` with ${demand.cores} cores`;
     return `no node${scope}${coresScope} has more than ${formatGB(Math.max(0, most))} GB of memory for jobs`;
   }
-  return gpuProblem(withMem, demand.gpus ?? 0, scope, withMem.length !== matching.length);
+  // A pool's pilots end at their time limit: a job whose --time does not fit before it can never run there.
+  const maxTime = (n: NodeState): number => pools.get(n) ?? Infinity;
+  const inTime = withMem.filter((n) => demand.time === undefined || demand.time <= maxTime(n));
+  if (inTime.length === 0) {
+    const longest = Math.max(...withMem.map(maxTime));
+    return (
+      `no node${scope} can run a job of -t ${formatTimeLimit(demand.time!)}: ` +
+      `a Slurm pool's pilot leaves at most ${formatTimeLimit(longest)} for a job (its time= less a safety margin)`
+    );
+  }
+  return gpuProblem(inTime, demand.gpus ?? 0, scope, inTime.length !== matching.length);
 }
 
 /** Why no node of `fit` (those that fit the job's cores and memory) has `gpus` GPUs, or null when one has. */

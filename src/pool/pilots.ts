@@ -73,8 +73,10 @@ export const started = (p: Pilot): boolean => p.slurmState !== null && STARTED_S
  * Apply a listing of the pool's pilots taken at `listedAt` (the moment the
  * `squeue` started). Pilots it shows are updated, and unknown ones adopted
  * (qpy restarted while they were queued or running); a known pilot it does
- * not show, or shows ended, is gone, unless it was submitted after the
- * listing began. Returns the pilots that are gone (removed from `pilots`).
+ * not show, or shows ended, is gone, unless qpy learnt of it after the
+ * listing began or at that very millisecond (the listing may have missed
+ * it: the next one judges it). Returns the pilots that are gone (removed
+ * from `pilots`).
  */
 export function applyListing(pilots: Map<string, Pilot>, rows: readonly PilotRow[], listedAt: number): Pilot[] {
   const seen = new Set<string>();
@@ -93,7 +95,7 @@ export function applyListing(pilots: Map<string, Pilot>, rows: readonly PilotRow
   }
   const gone: Pilot[] = [];
   for (const p of pilots.values()) {
-    if (seen.has(p.jobId) || p.since > listedAt) continue;
+    if (seen.has(p.jobId) || p.since >= listedAt) continue;
     gone.push(p);
   }
   for (const p of gone) pilots.delete(p.jobId);

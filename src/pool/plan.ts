@@ -73,7 +73,8 @@ export function planTick(run: PoolRun, use: (node: string) => NodeUse | null, qu
     if (p.node !== null) effects.push({ type: 'leave', node: p.node, jobId: p.jobId, failed: false, why: text });
   };
   let freeCores = 0;
-  let pendingCores = 0;
+  // Pilots being submitted are coming like pending ones: without them each tick while an sbatch runs would submit another.
+  let pendingCores = run.submitting * config.cores;
   for (const p of run.pilots.values()) {
     if (mayJoin(config, p)) {
       p.node = pilotNode(config.name, p.jobId);
@@ -90,7 +91,8 @@ export function planTick(run: PoolRun, use: (node: string) => NodeUse | null, qu
     p.idleSince = u.slots > 0 ? null : (p.idleSince ?? now);
     const left = p.endsAt === null ? config.timeLimitS * 1000 : p.endsAt - now;
     const near = left < nearEndMs(config.timeLimitS);
-    if (u.slots === 0 && p.idleSince !== null && now - p.idleSince >= config.idleMin * 60_000) {
+    // Idle means seen idle at an earlier tick too: with idle=0, a node that just joined gets its chance to take a job.
+    if (u.slots === 0 && p.idleSince !== null && now > p.idleSince && now - p.idleSince >= config.idleMin * 60_000) {
       end(p, 'idle', `idle for ${config.idleMin} min`);
       continue;
     }
