@@ -189,7 +189,7 @@ test('a pilot that starts is known at once from the word it leaves, not at the n
     QPY_POOL_POLL_MS: '60000',
   });
   await u.ok(['sub', '-m', '0.1', 'true']);
-  await waitFor(async () => /pilot \d+: SUBMITTED/.test(await u.ok(["status"])), { what: "the pilot submitted", timeoutMs: 30_000 });
+  await waitFor(async () => /pilot \d+: SUBMITTED/.test(await u.ok(['status'])), { what: 'the pilot submitted', timeoutMs: 30_000 });
   await slurm.run('scancel', [blocker]);
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'done', {
     what: 'the job done on the pilot, well before a second squeue',

@@ -68,6 +68,8 @@ export interface PoolRunner {
   close(): void;
 }
 
+/** A pilot qpy ended that Slurm still lists this long after its scancel is cancelled again. */
+const RECANCEL_MS = 60_000;
 /** After a failed sbatch: wait 10 s, doubling to 5 minutes. */
 const SUBMIT_BACKOFF_MS = [10_000, 300_000] as const;
 
@@ -101,10 +103,7 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
           break;
         case 'cancel':
           opts.log(`pool ${name}: ending pilot${e.jobIds.length === 1 ? '' : 's'} ${e.jobIds.join(' ')} (scancel)`);
-          void runSlurm(scancelPilots(e.jobIds), poolDir(name), opts.env).catch((err: Error) => {
-            run.problem = err.message;
-            opts.log(`pool ${name}: ${err.message}`);
-          });
+          cancel(run, e.jobIds);
           break;
         case 'join': {
           const address = opts.address(run.config, e.jobId, e.host);
@@ -131,6 +130,16 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
     return changed;
   }
 
+  /** When each pilot qpy ends was last cancelled: one a listing still shows a minute later is cancelled again. */
+  const cancelledAt = new Map<string, number>();
+  function cancel(run: PoolRun, jobIds: string[]): void {
+    for (const id of jobIds) cancelledAt.set(id, opts.now());
+    void runSlurm(scancelPilots(jobIds), poolDir(run.config.name), opts.env).catch((err: Error) => {
+      run.problem = err.message;
+      opts.log(`pool ${run.config.name}: ${err.message}`);
+    });
+  }
+
   function submit(run: PoolRun): void {
     const { config } = run;
     run.submitting++;
@@ -140,7 +149,8 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
       .then((out) => {
         const id = parseSbatchParsable(out);
         if (!id.ok) throw new Error(id.message);
-        run.pilots.set(id.value, newPilot(id.value, opts.now()));
+        // A listing may have adopted it already, while sbatch was answering: that record stays.
+        if (!run.pilots.has(id.value)) run.pilots.set(id.value, newPilot(id.value, opts.now()));
         run.problem = null;
         backoff.delete(config.name);
         opts.log(`pool ${config.name}: pilot ${id.value} submitted (sbatch)`);
@@ -170,7 +180,16 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
         const rows = parseSqueuePilots(out);
         if (!rows.ok) throw new Error(rows.message);
         const gone = applyListing(run.pilots, rows.value, listedAt);
+        const again = [...run.pilots.values()].filter(
+          (p) => p.ending !== null && listedAt - (cancelledAt.get(p.jobId) ?? 0) >= RECANCEL_MS,
+        );
+        if (again.length > 0)
+          cancel(
+            run,
+            again.map((p) => p.jobId),
+          );
         for (const p of gone) {
+          cancelledAt.delete(p.jobId);
           opts.log(`pool ${name}: pilot ${p.jobId} has ended`);
           rmSync(join(poolDir(name), `started-${p.jobId}`), { force: true });
         }
