@@ -28,6 +28,12 @@ export interface PoolRun {
   retryAt: number;
   /** The last failure of `sbatch`, `squeue` or `scancel`, for status and why; null once one succeeds. */
   problem: string | null;
+  /**
+   * How many jobs waited when a pilot ended idle under them (they fit
+   * elsewhere, or nowhere in the pool): no pilot is submitted again until
+   * that number changes; null when no pilot idled away under waiting jobs.
+   */
+  idledAt: number | null;
 }
 
 export type PoolEffect =
@@ -44,7 +50,7 @@ export type PoolEffect =
 
 /** A new pool, with no pilot yet. */
 export function newPoolRun(config: PoolConfig): PoolRun {
-  return { config, pilots: new Map(), submitting: 0, retryAt: 0, problem: null };
+  return { config, pilots: new Map(), submitting: 0, retryAt: 0, problem: null, idledAt: null };
 }
 
 /** The node name of a pilot: the pool's name and the Slurm job ID. */
@@ -94,6 +100,7 @@ export function planTick(run: PoolRun, use: (node: string) => NodeUse | null, qu
     // Idle means seen idle at an earlier tick too: with idle=0, a node that just joined gets its chance to take a job.
     if (u.slots === 0 && p.idleSince !== null && now > p.idleSince && now - p.idleSince >= config.idleMin * 60_000) {
       end(p, 'idle', `idle for ${config.idleMin} min`);
+      if (queued > 0) run.idledAt = queued;
       continue;
     }
     if (u.slots === 0 && near) {
@@ -104,10 +111,11 @@ export function planTick(run: PoolRun, use: (node: string) => NodeUse | null, qu
     effects.push({ type: 'jobTime', node: p.node, maxS, untimed: !near });
     if (!near) freeCores += u.freeCores;
   }
+  if (run.idledAt !== null && queued !== run.idledAt) run.idledAt = null;
   if (queued === 0) {
     // No work waits: pilots still queued in Slurm are not wanted (the newest first, all of them).
     for (const p of [...run.pilots.values()].reverse()) if (live(p) && p.node === null) end(p, 'surplus', 'no work waits');
-  } else if (now >= run.retryAt) {
+  } else if (now >= run.retryAt && run.idledAt === null) {
     const shortfall = queued - pendingCores - freeCores;
     const livePilots = [...run.pilots.values()].filter(live).length;
     const room = config.maxNodes - livePilots - run.submitting;

@@ -112,6 +112,18 @@ test('idle: a joined pilot ends after idle= minutes with no job, not before', ()
   assert.equal(run.pilots.get('1')!.ending, 'idle');
 });
 
+test('idle under waiting jobs: no pilot replaces it until the number of waiting jobs changes', () => {
+  // 2 jobs wait that the pilot cannot take (say, too big for it): it idles away.
+  const run = poolRun({}, [joined('1', 2 * HOUR, 0)]);
+  const ended = planTick(run, uses({ 'p-1': { slots: 0, freeCores: 0 } }), 2, 10 * MIN);
+  assert.equal(run.pilots.get('1')!.ending, 'idle');
+  assert.equal(submitted(ended), 0);
+  run.pilots.delete('1');
+  assert.equal(submitted(planTick(run, uses(), 2, 11 * MIN)), 0, 'the same 2 jobs wait: no new pilot');
+  assert.equal(submitted(planTick(run, uses(), 3, 12 * MIN)), 1, 'a new job: pilots again');
+  assert.equal(run.idledAt, null);
+});
+
 test('idle: a fraction of a minute works', () => {
   const run = poolRun({ idleMin: 0.5 }, [joined('1', 2 * HOUR, 0)]);
   assert.equal(of(planTick(run, uses(), 0, 29_999), 'leave').length, 0);
@@ -141,8 +153,8 @@ test('idle=0: a pilot that joins is not ended in the same tick, before it could 
   assert.equal(submitted(first), 0, 'its cores cover the job');
   assert.deepEqual(
     planTick(run, uses(), 1, 1000).map((e) => e.type),
-    ['leave', 'submit', 'cancel'],
-    'still idle a tick later: it ends (and a new pilot is wanted)',
+    ['leave', 'cancel'],
+    'still idle a tick later: it ends (and, since the job did not take it, no pilot replaces it)',
   );
 });
 
@@ -223,7 +235,8 @@ test('a joined node the allocator no longer knows counts as empty', () => {
 });
 
 test('effects come in order: joins and time bounds, then the submit, then one cancel', () => {
-  const run = poolRun({ maxNodes: 4 }, [joined('1', 2 * HOUR, 0), running('2'), joined('3', 2 * HOUR, null)]);
+  // Pilot 1 is empty near its end: it leaves (an idle end under waiting jobs would hold submissions back).
+  const run = poolRun({ maxNodes: 4 }, [joined('1', 15 * MIN, null), running('2'), joined('3', 2 * HOUR, null)]);
   const effects = planTick(run, uses({ 'p-3': { slots: 1, freeCores: 0 } }), 9, 10 * MIN);
   assert.deepEqual(
     effects.map((e) => e.type),
