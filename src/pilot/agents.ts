@@ -28,6 +28,7 @@ export interface PilotAgents {
 
 export function pilotAgents(send: (req: PilotRequest) => void): PilotAgents {
   const agents = new Map<number, AgentChannel>();
+  const starting = new Map<number, { input: string[]; end: boolean }>();
   let over = false;
 
   const sendText = (channel: number, stream: 'stdout' | 'stderr', text: string) => {
@@ -36,15 +37,19 @@ export function pilotAgents(send: (req: PilotRequest) => void): PilotAgents {
   };
 
   function open(channel: number, shell: 'auto' | 'sh'): void {
-    if (agents.has(channel)) return;
-    if (agents.size >= MAX_AGENTS) {
+    if (agents.has(channel) || starting.has(channel)) return;
+    if (agents.size + starting.size >= MAX_AGENTS) {
       send({ type: 'agentGone', channel, why: `this pilot runs ${MAX_AGENTS} agents already` });
       return;
     }
+    // Input (and an end) that comes while the agent is being spawned waits for it, in order.
+    const early: { input: string[]; end: boolean } = { input: [], end: false };
+    starting.set(channel, early);
     localTransport(shell)
       .open()
       .then(
         (ch) => {
+          starting.delete(channel);
           if (over) return ch.end();
           agents.set(channel, ch);
           ch.onStdout((text) => !over && sendText(channel, 'stdout', text));
@@ -54,8 +59,11 @@ export function pilotAgents(send: (req: PilotRequest) => void): PilotAgents {
             agents.delete(channel);
             if (!over) send({ type: 'agentGone', channel, why: why.slice(0, 4096) });
           });
+          for (const text of early.input) ch.write(text);
+          if (early.end) ch.end();
         },
         (err: unknown) => {
+          starting.delete(channel);
           if (!over) send({ type: 'agentGone', channel, why: `cannot start the node agent: ${(err as Error).message}`.slice(0, 4096) });
         },
       );
@@ -76,8 +84,10 @@ export function pilotAgents(send: (req: PilotRequest) => void): PilotAgents {
         case 'agentOpen':
           return open(frame.channel, frame.shell);
         case 'agentInput':
+          starting.get(frame.channel)?.input.push(frame.text);
           return agents.get(frame.channel)?.write(frame.text);
         case 'agentEnd':
+          if (starting.has(frame.channel)) starting.get(frame.channel)!.end = true;
           return agents.get(frame.channel)?.end();
         case 'readRange':
           return read(frame.ref, frame.path, frame.offset, frame.max);
