@@ -3,7 +3,8 @@
  * master's side), the pilot program as a real child process, and an
  * executor over the link. Jobs launched, ended with their statuses, their
  * output read, one killed; the pilot SIGKILLed (the link's loss seen) and
- * started again (the job started before is seen to end); `pilotEnd`.
+ * started again (the job started before is seen to end); `pilotEnd`; the
+ * master restarting (the pilot finds the new hub through its file).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,5 +91,38 @@ test('a pilot SIGKILLed: the link reports the loss; started again, the link is b
     assert.equal(await pilot.exited, 0);
     await ex.close();
     await h.hub.close();
+  }
+});
+
+test('the master restarts: the pilot reads its file again, finds the new port and secret, and a running job is adopted', async () => {
+  await using tmp = tempDir();
+  const first = await startHub(tmp.path);
+  const fingerprint = first.hub.fingerprint;
+  const pilot = startPilotProcess(first.file);
+  const runDir = join(tmp.path, 'run');
+  const one = pilotExecutor(first, runDir);
+  let second: Awaited<ReturnType<typeof startHub>> | undefined;
+  let two: ReturnType<typeof pilotExecutor> | undefined;
+  try {
+    await waitFor(() => first.hub.connected('p1', '101'), { what: 'the pilot connected' });
+    const flag = join(tmp.path, 'go');
+    const { pid } = await one.ex.launch(spec(5, `while [ ! -e '${flag}' ]; do sleep 0.05; done; exit 5`, tmp.path));
+    await one.ex.close();
+    await first.hub.close();
+
+    // The next master's hub: the same certificate (kept in the qpy directory), another port and secret.
+    second = await startHub(tmp.path);
+    assert.equal(second.hub.fingerprint, fingerprint);
+    await waitFor(() => second!.hub.connected('p1', '101'), { what: 'the pilot back on the new hub', timeoutMs: 20_000 });
+    two = pilotExecutor(second, runDir);
+    const { ended } = collect(two.ex);
+    assert.equal(await two.ex.adopt(5, pid), 'running');
+    writeFileSync(flag, '');
+    assert.deepEqual((await ended(5)).outcome, { type: 'exit', code: 5 });
+  } finally {
+    pilot.child.kill('SIGTERM');
+    assert.equal(await pilot.exited, 0);
+    await two?.ex.close();
+    await second?.hub.close();
   }
 });
