@@ -9,7 +9,7 @@ export const PROTOCOL_VERSION = 6;
 export const QPY_VERSION = '0.1.0';
 
 /** Who is on the other end of a link. */
-export const ROLES = ['user', 'master', 'admin', 'join'] as const;
+export const ROLES = ['user', 'master', 'admin', 'join', 'pilot'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Largest frame a daemon accepts from a client (requests are small). */

@@ -67,10 +67,12 @@ const allowed: Record<string, string[]> = {
   transport: ['transport', 'protocol', 'errors', 'accounts'],
   ssh: ['ssh', 'protocol', 'errors'],
   executor: ['executor', 'ssh', 'protocol', 'errors', 'file-range'],
+  // A Slurm pilot's program (issue 18, reach=agent): the node agent on its node, served over a link back to the master.
+  pilot: ['pilot', 'protocol', 'errors', 'transport', 'executor', 'file-range'],
   // The web pages' rendering (pure text from state) and their HTTP edge.
   web: ['web', 'protocol', 'errors'],
   // The two daemons wire cores to adapters. Neither reaches into the other; what both need is in daemons/shared.
-  'daemons/shared': ['daemons/shared', 'allocator', 'pool', 'protocol', 'errors', 'config', 'launch-master'],
+  'daemons/shared': ['daemons/shared', 'allocator', 'pool', 'protocol', 'errors', 'config', 'launch-master', 'transport'],
   'daemons/master': ['daemons/master', 'master', 'launch-master', 'file-range', ...DAEMON_ADAPTERS],
   'daemons/multiuser': ['daemons/multiuser', ...DAEMON_ADAPTERS],
   // The CLI's tab completion reads the personal nodes file with the allocator's parser when no master runs.

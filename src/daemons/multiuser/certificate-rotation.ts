@@ -10,7 +10,7 @@
  */
 import { QpyError } from '../../errors.js';
 import type { Peer } from '../../transport/server.js';
-import { makeCertificate, saveCertificate, type Certificate } from './tls-certificate.js';
+import { makeCertificate, saveCertificate, type Certificate } from '../shared/tls-certificate.js';
 
 export interface RotationDeps {
   /** tls.pem. */

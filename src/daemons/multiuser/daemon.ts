@@ -34,7 +34,7 @@ import { watchDeadMasters, type DeadMasterWatch } from './dead-masters.js';
 import { keyFor, wrongKey } from './auth.js';
 import { fileLog, type Log } from '../shared/log.js';
 import { prepareAdminDir } from './admin-dir.js';
-import { certificateAtStart, type Certificate } from './tls-certificate.js';
+import { certificateAtStart, type Certificate } from '../shared/tls-certificate.js';
 import { isLoopback } from '../../protocol/cluster.js';
 import { certificateRotator } from './certificate-rotation.js';
 import { pruneLedgerDaily, recordReaped } from './ledger.js';

@@ -1,7 +1,9 @@
 /**
  * The executor conformance suite: one set of tests that every transport must
  * pass (conformance-local.test.ts: the agent as a child process;
- * conformance-ssh.test.ts: the agent on a real sshd node), each with the
+ * conformance-ssh.test.ts: the agent on a real sshd node;
+ * pilot/conformance-pilot.test.ts: the agent served by a Slurm pilot's
+ * program over its link back to the master), each with the
  * agent under bash and under a POSIX sh. Launch, end status, output reading,
  * kill (TERM, then KILL after the grace), adoption by a new executor, the
  * reused-group guard, liveness probes, the agent's death, and the output

@@ -17,7 +17,7 @@ import { connect } from '../../../src/transport/client.js';
 import { wsSocket } from '../../../src/transport/ws-socket.js';
 import { lightSocket } from '../../../src/transport/light-socket.js';
 import { fingerprintOfBytes } from '../../../src/transport/pin.js';
-import { makeCertificate, type Certificate } from '../../../src/daemons/multiuser/tls-certificate.js';
+import { makeCertificate, type Certificate } from '../../../src/daemons/shared/tls-certificate.js';
 import { cliToMasterSchema, masterToCliSchema, type CliToMaster, type MasterToCli } from '../../../src/protocol/user-master.js';
 import { QpyError } from '../../../src/errors.js';
 

@@ -1,12 +1,14 @@
 /**
- * qpy-multiuser's TLS identity, used when it listens off loopback: a private
- * key (EC P-256) and a self-signed certificate, made at the first start that
- * needs them by the openssl command (Node's crypto writes no X.509), kept
- * together in `tls.pem` in the admin directory (mode 0600, key first). There
- * is no CA: masters and `qpy join` pin the certificate's SHA-256 fingerprint,
- * which the join code carries (transport/invite.ts, transport/pin.ts). Its
- * expiry date is never checked (pinning replaces it); `qpy-admin
- * rotate-certificate` replaces it (certificate-rotation.ts).
+ * A daemon's TLS identity: a private key (EC P-256) and a self-signed
+ * certificate, made at the first start that needs them by the openssl
+ * command (Node's crypto writes no X.509), kept together in one file (mode
+ * 0600, key first). There is no CA: peers pin the certificate's SHA-256
+ * fingerprint (transport/pin.ts), and its expiry date is never checked.
+ * qpy-multiuser keeps `tls.pem` in the admin directory when it listens off
+ * loopback (the join code carries the fingerprint; `qpy-admin
+ * rotate-certificate` replaces it: multiuser/certificate-rotation.ts); a
+ * master keeps `pilot-tls.pem` for the links of its Slurm pilots (the pilot
+ * file carries the fingerprint: master/pilot-hub.ts).
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -37,8 +39,11 @@ export function parseCertificate(pem: string, where: string): Certificate {
   }
 }
 
-/** The certificate at `path`, or null if there is none; one readable by others or damaged is a QpyError. */
-export function loadCertificate(path: string): Certificate | null {
+/**
+ * The certificate at `path`, or null if there is none; one readable by others or damaged is a QpyError
+ * (`replaceHint`: how to replace it, for the hint).
+ */
+export function loadCertificate(path: string, replaceHint = 'qpy-admin rotate-certificate'): Certificate | null {
   let text: string;
   try {
     const mode = statSync(path).mode & 0o777;
@@ -46,7 +51,7 @@ export function loadCertificate(path: string): Certificate | null {
       throw new QpyError(
         'UNAUTHENTICATED',
         `the TLS key ${path} is open to other users (mode ${mode.toString(8)})`,
-        `run: chmod 600 ${path}, and rotate it if anyone may have read it: qpy-admin rotate-certificate`,
+        `run: chmod 600 ${path}, and replace it if anyone may have read it (${replaceHint})`,
       );
     text = readFileSync(path, 'utf8');
   } catch (err) {
@@ -74,8 +79,8 @@ const run = (cmd: string, args: string[]): Promise<void> =>
     });
   });
 
-/** A new key and self-signed certificate, made by openssl in a private scratch directory beside `path`. */
-export async function makeCertificate(path: string): Promise<Certificate> {
+/** A new key and self-signed certificate named `commonName`, made by openssl in a private scratch directory beside `path`. */
+export async function makeCertificate(path: string, commonName = 'qpy-multiuser'): Promise<Certificate> {
   const scratch = mkdtempSync(join(dirname(path), '.tls-'));
   try {
     const key = join(scratch, 'key.pem');
@@ -95,7 +100,7 @@ export async function makeCertificate(path: string): Promise<Certificate> {
       '-days',
       '3650',
       '-subj',
-      '/CN=qpy-multiuser',
+      `/CN=${commonName}`,
       '-batch',
     ]);
     return parseCertificate(readFileSync(key, 'utf8') + readFileSync(crt, 'utf8'), 'the certificate openssl made');
@@ -127,10 +132,14 @@ export function saveCertificate(path: string, cert: Certificate): void {
 }
 
 /** The certificate to start with: the one kept, else a new one (saved, and logged with its fingerprint). */
-export async function certificateAtStart(path: string, log: (line: string) => void): Promise<Certificate> {
-  const kept = loadCertificate(path);
+export async function certificateAtStart(
+  path: string,
+  log: (line: string) => void,
+  who: { commonName: string; replaceHint: string } = { commonName: 'qpy-multiuser', replaceHint: 'qpy-admin rotate-certificate' },
+): Promise<Certificate> {
+  const kept = loadCertificate(path, who.replaceHint);
   if (kept) return kept;
-  const made = await makeCertificate(path);
+  const made = await makeCertificate(path, who.commonName);
   saveCertificate(path, made);
   log(`made a TLS key and self-signed certificate (${path}), SHA-256 fingerprint ${made.fingerprint}`);
   return made;
