@@ -3,7 +3,7 @@
  * cluster, one pilot job per node, rather than a machine named in the file.
  *
  *   pool NAME slurm partition=PART nodes=MAX cores=C memory=M time=HH:MM:SS
- *        [idle=MINUTES] [account=A] [qos=Q] [reach=ssh|agent]
+ *        [idle=MINUTES] [account=A] [qos=Q] [reach=ssh|agent] [back=HOST[:PORT]]
  *
  * A line is a pool line when its first word is `pool` and its second is a
  * bare word that is not a number: `pool cores=4` and `pool 4 M` stay nodes
@@ -32,11 +32,13 @@ export interface PoolConfig {
   qos: string | null;
   /** How jobs reach a pilot's node: over SSH like any node, or through the node agent the pilot runs. */
   reach: 'ssh' | 'agent';
+  /** reach=agent: where pilots connect back to (a host name or address, and a port; 0: any free port); null: this machine's host name. */
+  back: { host: string; port: number } | null;
   /** Its line in the file. */
   line: number;
 }
 
-export const POOL_KEYS: readonly string[] = ['partition', 'nodes', 'cores', 'memory', 'time', 'idle', 'account', 'qos', 'reach'];
+export const POOL_KEYS: readonly string[] = ['partition', 'nodes', 'cores', 'memory', 'time', 'idle', 'account', 'qos', 'reach', 'back'];
 const REQUIRED = ['partition', 'nodes', 'cores', 'memory', 'time'];
 /** `idle=` left out. */
 export const DEFAULT_POOL_IDLE_MIN = 10;
@@ -126,6 +128,8 @@ export function parsePoolLine(words: readonly string[], line: number): PoolConfi
   const reach = values.get('reach') ?? 'agent';
   if (reach !== 'ssh' && reach !== 'agent') throw new LineError(`pool ${name}: reach must be ssh or agent, got "${reach}"`);
   const idle = values.get('idle');
+  const back = values.get('back');
+  if (back !== undefined && reach !== 'agent') throw new LineError(`pool ${name}: back= is for reach=agent (where pilots connect back to)`);
   return {
     name,
     kind: 'slurm',
@@ -138,6 +142,17 @@ export function parsePoolLine(words: readonly string[], line: number): PoolConfi
     account: slurmName('account'),
     qos: slurmName('qos'),
     reach,
+    back: back === undefined ? null : backAddress(back, name),
     line,
   };
+}
+
+/** `HOST` or `HOST:PORT` (`[V6]:PORT` for an IPv6 address with a port). */
+function backAddress(value: string, name: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*))(?::([0-9]{1,5}))?$/.exec(value);
+  const host = m?.[1] ?? m?.[2];
+  const port = m?.[3] === undefined ? 0 : Number(m[3]);
+  if (host === undefined || port > 65535 || (m?.[2]?.includes(':') === true && m[3] !== undefined))
+    throw new LineError(`pool ${name}: back must be HOST or HOST:PORT (where pilots connect back to), got "${value}"`);
+  return { host, port };
 }

@@ -14,16 +14,14 @@ import { cliToMasterSchema, type CliToMaster } from '../../protocol/user-master.
 import { ensurePrivateDir, loadOrCreateKey, readKey } from '../../transport/key.js';
 import { startServer, type RunningServer } from '../../transport/server.js';
 import { openJobStore, type JobStore } from '../../store/job-store.js';
-import { createCommitter, type Committer } from '../../store/group-commit.js';
-import { isFinal } from '../../master/lifecycle.js';
+import { createCommitter } from '../../store/group-commit.js';
 import { gpuQueueOf } from '../../master/dispatch-plan.js';
-import { historyRecordsOf, rangeRecords, type RangeJobs } from '../../master/history.js';
 import { startHistoryPruner } from './history-pruner.js';
 import { restoreState, running, runningSlots } from '../../master/state.js';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '../../protocol/settings.js';
 import { createAllocator, setNodeMetrics, type NodeSpec } from '../../allocator/state.js';
 import { DEFAULT_RULES } from '../../allocator/rules.js';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AllocatorLink } from './allocator-link.js';
 import { embeddedLink } from './embedded-allocator.js';
 import { multiuserLink } from './multiuser-link.js';
@@ -37,9 +35,10 @@ import { createDispatcher } from './dispatch.js';
 import { adoptRunning } from './adopt.js';
 import { createNodeHealth, type NodeHealth } from './node-health.js';
 import { startGpuProbes } from './gpu-probes.js';
-import { POOLS_KEY, startUserPools } from './pools.js';
+import { pilotExecutors, POOLS_KEY, startPilotHub, startUserPools } from './pools.js';
+import { onFinalCommitted } from './final-commits.js';
 import type { PoolConfig } from '../../allocator/pool-line.js';
-import { createWaits, type Waits } from './waits.js';
+import { createWaits } from './waits.js';
 import { handleCli } from './handlers.js';
 import { createUserWeb } from './web.js';
 import { withEvents } from './events.js';
@@ -91,42 +90,6 @@ function loadSettings(text: string | undefined, log: Log): Settings {
   }
 }
 
-/**
- * What goes with a job's write: the history rows of a run that ended, in the
- * same commit (see master/history.ts). And what follows a job's final state
- * once it is committed: its script copy goes (it may be needed until then: a
- * relaunch, an adoption), and `qpy wait` requests hear of it.
- */
-function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): Committer {
-  return {
-    ...c,
-    putJob(job, pos) {
-      c.putJob(job, pos);
-      c.putHistory(historyRecordsOf(job));
-      if (!isFinal(job)) return;
-      const copy = job.spec.copy?.path;
-      // A job's end waits up to the commit window for company, unless a reply waits on it (`qpy sub -W`, `qpy wait`).
-      void (waits.awaitsOnly(job.id) ? c.flush() : c.flushSoon()).then(
-        () => {
-          if (copy !== undefined) rmSync(copy, { force: true });
-          waits.final(job.id);
-        },
-        () => undefined,
-      );
-    },
-    unqueueRange(first, last, at) {
-      c.unqueueRange(first, last, at);
-      c.putHistory(rangeRecords(jobs, first, last));
-      void c.flushSoon().then(
-        () => {
-          for (let id = first; id <= last; id++) waits.final(id);
-        },
-        () => undefined,
-      );
-    },
-  };
-}
-
 async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opts: MasterOptions): Promise<RunningMaster> {
   const loaded = store.load();
   const state = restoreState(loaded.jobs, loaded.queue, Number(loaded.meta.get('next_id') ?? 1), loaded.meta.get('paused') === 'true');
@@ -157,11 +120,14 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   );
   let health: NodeHealth | null = null;
   let dispatcher: Dispatcher | null = null;
+  // Pilots of Slurm pools reached through their agent connect back to this hub.
+  const hub = shared === null ? await startPilotHub(pools, paths, log) : null;
   const execs = nodeExecutors(
     shared ? parseAddressBook(loaded.meta.get('node_addresses')) : addressesOf(nodes),
     paths.run,
     timing.pollMs,
     (node, problem) => health?.link(node, problem),
+    pilotExecutors(hub, paths.run, timing.pollMs),
   );
   const executor = execs.executor;
   const embedded = shared === null ? createAllocator(nodes, DEFAULT_RULES) : null;
@@ -233,7 +199,19 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
   // The user's Slurm pools: pilots that joined in an earlier life are nodes again before adoption.
   const poolRunner =
     embedded && pools.length > 0
-      ? startUserPools({ pools, state: embedded, paths, user, log, saved: loaded.meta.get(POOLS_KEY), rt, execs, health: () => health, d })
+      ? startUserPools({
+          pools,
+          state: embedded,
+          paths,
+          user,
+          log,
+          saved: loaded.meta.get(POOLS_KEY),
+          rt,
+          execs,
+          health: () => health,
+          d,
+          hub,
+        })
       : null;
   // From here on, link losses and recoveries of remote nodes are acted on (see node-health.ts).
   health = createNodeHealth(rt, d, {
@@ -259,6 +237,7 @@ async function run(paths: UserPaths, store: JobStore, key: Buffer, log: Log, opt
       health?.close();
       gpus?.close();
       poolRunner?.close();
+      await hub?.close();
       pruner.close();
       await d.idle();
       link.close?.();

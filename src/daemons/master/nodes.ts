@@ -3,7 +3,8 @@
  * (the user's `nodes` file, or this machine) or the shared qpy-multiuser
  * daemon named by `multiuser.json` (written by `qpy join`). Either way, each
  * node gets one executor, made when first needed: the shared local executor
- * for nodes at this machine, an SSH executor per remote node. With
+ * for nodes at this machine, an SSH executor per remote node, and one over
+ * its pilot's link for a Slurm pilot's node reached through its agent. With
  * qpy-multiuser, nodes are learnt from grants; their addresses are kept in
  * the store so a restarted master reaches its running jobs again before
  * qpy-multiuser answers.
@@ -121,6 +122,8 @@ export function nodeExecutors(
   runDir: string,
   pollMs: number,
   onLink: (node: string, problem: string | null) => void,
+  /** The executor of a node at an address neither local nor SSH (a Slurm pilot's agent: `pilot:POOL/JOBID`), or undefined. */
+  other?: (node: string, address: string, onLink: (problem: string | null) => void) => Executor | undefined,
 ): NodeExecutors {
   const addresses = new Map(known);
   let local: Executor | null = null;
@@ -131,7 +134,9 @@ export function nodeExecutors(
     if (isLocalAddress(address)) return (local ??= createLocalExecutor({ runDir, nodeName: node, pollMs }));
     const r = remote.get(node);
     if (r && r.address === address) return r.ex;
-    const ex = createSshExecutor({ nodeName: node, address, runDir, pollMs, onLink: (problem) => onLink(node, problem) });
+    const ex =
+      other?.(node, address, (problem) => onLink(node, problem)) ??
+      createSshExecutor({ nodeName: node, address, runDir, pollMs, onLink: (problem) => onLink(node, problem) });
     remote.set(node, { address, ex });
     return ex;
   };

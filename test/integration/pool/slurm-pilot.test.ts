@@ -36,6 +36,7 @@ test('a pilot submitted by sbatch runs on the node as squeue shows it, and scanc
     account: null,
     qos: null,
     reach: 'agent',
+    back: null,
     line: 1,
   };
   const run = (c: SlurmCommand) => slurm.run(c.file, c.args);

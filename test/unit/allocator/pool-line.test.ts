@@ -37,6 +37,7 @@ test('a pool line with the required keys: kept beside the nodes, with its defaul
       account: null,
       qos: null,
       reach: 'agent',
+      back: null,
       line: 3,
     } satisfies PoolConfig,
   ]);
@@ -120,4 +121,15 @@ test('qpy-multiuser takes a pool reached over SSH, and refuses one reached throu
       err.code === 'NODES_FILE' &&
       /^\/etc\/qpy\/nodes, line 2: pool \S+ of qpy-multiuser needs reach=ssh/.test(err.message),
   );
+});
+
+test('back=: where pilots reached through their agent connect back to', () => {
+  const back = (v: string) => parsed(`pool p slurm partition=q nodes=1 cores=1 memory=1 time=01:00:00 back=${v}\n`).pools[0]!.back;
+  assert.deepEqual(back('login1'), { host: 'login1', port: 0 });
+  assert.deepEqual(back('10.0.0.5:9000'), { host: '10.0.0.5', port: 9000 });
+  assert.deepEqual(back('[fe80::1]:443'), { host: 'fe80::1', port: 443 });
+  assert.deepEqual(back('fe80::1'), { host: 'fe80::1', port: 0 });
+  assert.equal(parsed('pool p slurm partition=q nodes=1 cores=1 memory=1 time=01:00:00\n').pools[0]!.back, null);
+  assert.match(failure('pool p slurm partition=q nodes=1 cores=1 memory=1 time=01:00:00 back=h:99999'), /back must be HOST or HOST:PORT/);
+  assert.match(failure('pool p slurm partition=q nodes=1 cores=1 memory=1 time=01:00:00 reach=ssh back=h'), /back= is for reach=agent/);
 });

@@ -21,6 +21,7 @@ export function pool(over: Partial<PoolConfig> = {}): PoolConfig {
     account: null,
     qos: null,
     reach: 'ssh',
+    back: null,
     line: 1,
     ...over,
   };

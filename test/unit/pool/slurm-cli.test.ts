@@ -24,6 +24,7 @@ const POOL: PoolConfig = {
   account: null,
   qos: null,
   reach: 'agent',
+  back: null,
   line: 1,
 };
 
