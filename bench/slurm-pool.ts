@@ -1,7 +1,7 @@
 /**
  * bench/slurm-pool (issue 18): the same JOBS `true` jobs (default 1,000) run
  * as plain Slurm (one `sbatch --array`) and through a qpy pool on that Slurm
- * (a user's own `pool` line, reach=ssh: one pilot of all the node's CPUs,
+ * (a user's own `pool` line: one pilot of all the node's CPUs, reached over SSH, then the same reached through its pilot, reach=agent;
  * `qpy sub --array`), in turns, on the tests' real one-node Slurm
  * (test/helpers/slurm.ts) and one loopback sshd node named as the Slurm node
  * (as test/e2e/slurm-pool.test.ts does). For each: jobs/s from submission to
@@ -173,8 +173,9 @@ const sshd = await startCluster(1).catch(async (err: unknown) => {
   await slurm.close();
   throw err;
 });
-const rows: { plain: Row[]; pool: Row[] } = { plain: [], pool: [] };
+const rows: { plain: Row[]; pool: Row[]; agent: Row[] } = { plain: [], pool: [], agent: [] };
 let u: BenchUser | null = null;
+let ua: BenchUser | null = null;
 try {
   const version = (await slurm.run('sinfo', ['-V'])).trim();
   const conf = readFileSync(slurm.conf, 'utf8');
@@ -195,6 +196,15 @@ try {
   });
   const started = await u.qpy(['check']); // the master starts, and the pool runner's first squeue (no pilot yet) is behind us
   if (started.code !== 0) throw new Error(`qpy check: ${started.stderr}`);
+  // The same pool reached through its pilot (reach=agent): no SSH; the pilot connects back to the master.
+  const callsA = join(slurm.dir, 'calls-agent');
+  const binA = join(slurm.dir, 'bin-agent');
+  mkdirSync(binA);
+  await countingWrappers(binA, callsA);
+  const lineA = line.replace('reach=ssh', 'reach=agent back=127.0.0.1');
+  ua = benchUser(`${lineA}\n`, { SLURM_CONF: slurm.conf, PATH: `${binA}:${process.env['PATH']}` });
+  const startedA = await ua.qpy(['check']);
+  if (startedA.code !== 0) throw new Error(`qpy check: ${startedA.stderr}`);
 
   console.log(
     `bench/slurm-pool — ${conditions()}; load average ${loadavg()
@@ -203,14 +213,16 @@ try {
   );
   console.log(`${version}, one node of ${CPUS} CPUs (test/helpers/slurm.ts): ${sched.join(' ')}`);
   console.log(
-    `${JOBS} \`true\` jobs, ${REPS} repetition(s) in turns (medians); qpy: \`${line}\`, one sshd node, squeue polled at the default rate`,
+    `${JOBS} \`true\` jobs, ${REPS} repetition(s) in turns (medians); qpy: \`${line}\` over one sshd node, and the same with reach=agent back=127.0.0.1; squeue polled at the default rate`,
   );
   for (let r = 0; r < REPS; r++) {
     rows.plain.push(await plain(slurm, script));
     rows.pool.push(await pool(slurm, u, calls));
+    rows.agent.push(await pool(slurm, ua, callsA));
   }
 } finally {
   if (u) closeUser(u);
+  if (ua) closeUser(ua);
   await sshd.close();
   await slurm.close();
 }
@@ -232,13 +244,18 @@ const print = (label: string, rs: Row[]) =>
   );
 print('plain sbatch --array', rows.plain);
 print('qpy pool (1 pilot, ssh)', rows.pool);
-const ratio = (f: (r: Row) => number) => {
-  const x = fig(rows.pool, f) / fig(rows.plain, f);
+print('qpy pool (1 pilot, agent)', rows.agent);
+const ratio = (of: Row[], f: (r: Row) => number) => {
+  const x = fig(of, f) / fig(rows.plain, f);
   return x >= 0.1 ? x.toFixed(2) : x.toPrecision(2);
 };
-console.log(
-  `${'ratio pool / plain'.padEnd(26)} ${ratio((r) => r.rate).padStart(7)}  ${ratio((r) => r.fromStart).padStart(14)}  ${''.padStart(11)}  ${ratio((r) => r.rpcs).padStart(10)}  ${ratio(per1000).padStart(15)}`,
-);
+for (const [label, of] of [
+  ['ratio pool ssh / plain', rows.pool],
+  ['ratio pool agent / plain', rows.agent],
+] as const)
+  console.log(
+    `${label.padEnd(26)} ${ratio(of, (r) => r.rate).padStart(7)}  ${ratio(of, (r) => r.fromStart).padStart(14)}  ${''.padStart(11)}  ${ratio(of, (r) => r.rpcs).padStart(10)}  ${ratio(of, per1000).padStart(15)}`,
+  );
 const last = { plain: rows.plain.at(-1)!, pool: rows.pool.at(-1)! };
 console.log(`\nRPCs by type (last repetition; sdiag's own ${'REQUEST_STATS_INFO'} left out):`);
 console.log(`  plain: ${topTypes(last.plain.byType)}`);
