@@ -82,7 +82,8 @@ export function planTick(run: PoolRun, use: (node: string) => NodeUse | null, qu
   // Pilots being submitted are coming like pending ones: without them each tick while an sbatch runs would submit another.
   let pendingCores = run.submitting * config.cores;
   for (const p of run.pilots.values()) {
-    if (mayJoin(config, p)) {
+    const joining = mayJoin(config, p);
+    if (joining) {
       p.node = pilotNode(config.name, p.jobId);
       p.idleSince = now;
       p.endsAt ??= now + config.timeLimitS * 1000;
@@ -93,7 +94,8 @@ export function planTick(run: PoolRun, use: (node: string) => NodeUse | null, qu
       pendingCores += config.cores;
       continue;
     }
-    const u = use(p.node) ?? { slots: 0, freeCores: 0 };
+    // A node joining in this tick is not in the allocator yet: all its cores are free.
+    const u = use(p.node) ?? { slots: 0, freeCores: joining ? config.cores : 0 };
     p.idleSince = u.slots > 0 ? null : (p.idleSince ?? now);
     const left = p.endsAt === null ? config.timeLimitS * 1000 : p.endsAt - now;
     const near = left < nearEndMs(config.timeLimitS);

@@ -196,3 +196,33 @@ test('a pilot that starts is known at once from the word it leaves, not at the n
     timeoutMs: 30_000,
   });
 });
+
+test('a pilot near its end takes no job whose -t would outlast it: that job runs on the next pilot', {
+  skip,
+  timeout: 150_000,
+}, async () => {
+  await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
+  // 1-minute pilots (Slurm counts limits in whole minutes): a job must end 3 s before its pilot; in its last 6 s a pilot takes no job.
+  await using u = poolUser(slurm, `pool p slurm partition=${slurm.partition} nodes=2 cores=1 memory=0.5 time=00:01:00 idle=5 reach=ssh`);
+  await u.ok(['sub', '-m', '0.1', '-t', '0:50', 'sleep 30']);
+  const first = await waitFor(
+    async () => {
+      const j = checkStatuses(await u.ok(['check'])).get(1);
+      return j?.status === 'running' ? /on (p-\d+);/.exec(j.line)?.[1] : undefined;
+    },
+    { what: 'job 1 running on a pilot', timeoutMs: 30_000 },
+  );
+  await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'done', { what: 'job 1 done', timeoutMs: 50_000 });
+  // At most about 30 s are left to the first pilot: a job of 40 s waits, and says why.
+  await u.ok(['sub', '-m', '0.1', '-t', '0:40', 'true']);
+  const why = await u.ok(['why', '2']);
+  assert.match(why, new RegExp(`${first}: its Slurm pilot \\(job \\d+\\) ends too soon for a job of -t`), why);
+  const second = await waitFor(
+    async () => {
+      const j = checkStatuses(await u.ok(['check'])).get(2);
+      return j?.status === 'done' ? /on (p-\d+);/.exec(j.line)?.[1] : undefined;
+    },
+    { what: 'job 2 done on the next pilot', timeoutMs: 90_000 },
+  );
+  assert.notEqual(second, first);
+});

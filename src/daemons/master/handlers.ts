@@ -14,6 +14,7 @@ import { onConfig, onFinish, onJobIds, onNotes, outputPlan, statusReply, waitedR
 import { onClean, onHold, onJump, onKill, onPause, onRequeue } from '../../master/queue-requests.js';
 import { explainWait, type WhyFacts } from '../../master/why.js';
 import { explainNodes } from '../../allocator/feasible.js';
+import { demandOf } from '../../master/dispatch-plan.js';
 import type { MasterContext } from './context.js';
 import { carryOut } from './effects.js';
 import { historyReply } from '../../master/history.js';
@@ -107,12 +108,7 @@ async function why(ctx: MasterContext, jobId: number): Promise<string> {
     const step = explainWait(ctx, jobId, facts);
     if ('text' in step) return step.text;
     const job = ctx.state.jobs.get(jobId)!;
-    const demand = {
-      cores: job.spec.cores,
-      memGB: job.spec.memGB,
-      attrs: job.spec.attrs,
-      ...(job.spec.gpus ? { gpus: job.spec.gpus } : {}),
-    };
+    const demand = demandOf(job.spec);
     if (step.ask === 'feasible') facts.feasible = await ctx.allocator.request({ type: 'feasible', user: ctx.user, demand });
     else {
       const reply = await ctx.allocator.request({ type: 'status', user: ctx.user });

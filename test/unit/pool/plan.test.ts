@@ -255,3 +255,13 @@ test('gone: a joined pilot qpy did not end leaves as failed; one qpy ended, or n
   ]);
   assert.deepEqual(goneEffects([]), []);
 });
+
+test('submit: a pilot joining in this tick counts its cores as free (the allocator does not have its node yet)', () => {
+  const run = poolRun({}, [running('1')]);
+  const effects = planTick(run, () => null, 1, 0);
+  assert.deepEqual(
+    effects.map((e) => e.type),
+    ['join', 'jobTime'],
+  );
+  assert.equal(submitted(effects), 0);
+});
