@@ -89,7 +89,9 @@ export function createDispatcher(rt: Runtime): Dispatcher {
     const inflight: { job: Job; reply: Promise<AllocatorToMaster> }[] = [];
     const gpuQueue = gpuQueueOf(state);
     for (let job = plan.next(); job !== null; job = plan.next()) {
-      inflight.push({ job, reply: rt.allocator.request(slotRequest(rt.user, job, state.queue.length, gpuQueue)) });
+      // The queue as it will be if the requests in flight are granted: a grant's reply counts this one out too.
+      const queued = state.queue.length - inflight.length;
+      inflight.push({ job, reply: rt.allocator.request(slotRequest(rt.user, job, queued, gpuQueue)) });
       if (inflight.length >= REQUEST_WINDOW) {
         const first = inflight.shift()!;
         await answer(first.job, await first.reply);
