@@ -58,6 +58,10 @@ function limitSentence(job: Job): string | null {
   );
 }
 
+const overLimits = (jobId: number): string =>
+  `qpy-multiuser refuses to start job ${jobId}: the administrator's limits changed since it was queued ` +
+  `(see them with qpy status). Kill it, and submit it again within them.`;
+
 export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): WhyStep {
   const { state } = core;
   const job = state.jobs.get(jobId);
@@ -80,6 +84,8 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
   }
   if (facts.denied !== null) return say(deniedWhy(jobId, facts.denied));
   if (!facts.reachable) return say(UNREACHABLE);
+  // Said before feasibility, which would name the limit without saying that it changed.
+  if (core.refusals.get(jobId) === 'over_limits') return say(overLimits(jobId));
   const feasible = facts.feasible;
   if (feasible === undefined) return { ask: 'feasible' };
   if (feasible.type === 'error' && feasible.code === 'ALLOCATOR_UNREACHABLE') return say(UNREACHABLE);
@@ -108,10 +114,7 @@ export function explainWait(core: MasterCore, jobId: number, facts: WhyFacts): W
           `(${shape}, ${job.spec.gpus ?? 0} GPU${job.spec.gpus === 1 ? '' : 's'}) starts as GPUs are freed.`,
       );
     case 'over_limits':
-      return say(
-        `qpy-multiuser refuses to start job ${jobId}: the administrator's limits changed since it was queued ` +
-          `(see them with qpy status). Kill it, and submit it again within them.`,
-      );
+      return say(overLimits(jobId));
     case 'no_node':
       if (facts.nodes === undefined) return { ask: 'nodes' };
       return say(`No node can take job ${jobId} (${shape}) now; it starts when one can:${facts.nodes.map((l) => `\n  ${l}`).join('')}`);
