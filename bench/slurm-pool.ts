@@ -22,7 +22,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { procTable } from '../test/helpers/procs.js';
-import { runCommand, slurmMissing, startSlurm, type Slurm } from '../test/helpers/slurm.js';
+import { runCommand, slurmMissing, startSlurm, type Slurm, sshConfigForNode } from '../test/helpers/slurm.js';
 import { SSHD, startCluster } from '../test/helpers/sshd-cluster.js';
 import { benchUser, BENCH_BASE, conditions, type BenchUser } from './lib.js';
 import { jobCount, parseSdiag, topTypes, workloadRpcs, type Sdiag } from './sdiag.js';
@@ -182,8 +182,7 @@ try {
   const sched = conf.split('\n').filter((l) => /^(Scheduler|Select)/.test(l));
   const script = join(slurm.dir, 'true.sh');
   writeFileSync(script, '#!/bin/sh\ntrue\n', { mode: 0o755 });
-  const sshConfig = join(slurm.dir, 'ssh_config');
-  writeFileSync(sshConfig, readFileSync(sshd.sshConfig, 'utf8').replace(/^Host node2$/m, `Host ${slurm.node}`));
+  const sshConfig = sshConfigForNode(slurm, sshd.sshConfig);
   const calls = join(slurm.dir, 'calls');
   const bin = join(slurm.dir, 'bin');
   mkdirSync(bin);

@@ -10,17 +10,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import { checkStatuses, qpyRunning, qpyUser } from '../helpers/qpy.js';
-import { slurmMissing, startSlurm, type Slurm } from '../helpers/slurm.js';
+import { pilotLines, slurmMissing, startSlurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = slurmMissing() ?? false;
 
-const pilots = async (slurm: Slurm): Promise<string[]> =>
-  (await slurm.run('squeue', ['--noheader', `--user=${userInfo().username}`, '--format=%i %T %j']))
-    .split('\n')
-    .filter((l) => l.includes('qpy-pilot-'));
+const pilots = pilotLines;
 
 test('pilots that connect back run 200 jobs each exactly once, with output, then end when idle', { skip, timeout: 180_000 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });

@@ -7,12 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { admin, joinedUser, testMultiuser } from '../helpers/multiuser.js';
 import { checkStatuses } from '../helpers/qpy.js';
-import { slurmMissing, startSlurm } from '../helpers/slurm.js';
+import { slurmMissing, sshConfigForNode, startSlurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(1);
@@ -20,8 +18,7 @@ const skip = sshd.skip || slurmMissing() || false;
 
 test('two users share a pool of qpy-multiuser; a cancelled pilot fails its jobs in their masters', { skip, timeout: 180_000 }, async () => {
   await using slurm = await startSlurm({ cpus: 4, memoryMB: 4096 });
-  const sshConfig = join(slurm.dir, 'ssh_config');
-  writeFileSync(sshConfig, readFileSync(sshd.cluster.sshConfig, 'utf8').replace(/^Host node2$/m, `Host ${slurm.node}`));
+  const sshConfig = sshConfigForNode(slurm, sshd.cluster.sshConfig);
   const env = { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfig, QPY_POOL_POLL_MS: '500', QPY_PROBE_MS: '0' };
   await using mu = testMultiuser({
     nodes: `pool grp slurm partition=${slurm.partition} nodes=2 cores=2 memory=1 time=00:10:00 idle=5 reach=ssh\n`,

@@ -9,31 +9,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { checkStatuses, qpyUser } from '../helpers/qpy.js';
-import { slurmMissing, startSlurm, type Slurm } from '../helpers/slurm.js';
+import { pilotLines, slurmMissing, sshConfigForNode, startSlurm, type Slurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(1);
 const skip = sshd.skip || slurmMissing() || false;
 
-/** An ssh_config where the Slurm node's name reaches the first sshd node. */
-function sshConfigFor(slurm: Slurm): string {
-  const path = join(slurm.dir, 'ssh_config');
-  writeFileSync(path, readFileSync(sshd.cluster.sshConfig, 'utf8').replace(/^Host node2$/m, `Host ${slurm.node}`));
-  return path;
-}
-
-const pilots = async (slurm: Slurm): Promise<string[]> =>
-  (await slurm.run('squeue', ['--noheader', `--user=${userInfo().username}`, '--format=%i %T %j']))
-    .split('\n')
-    .filter((l) => l.includes('qpy-pilot-'));
+const pilots = pilotLines;
 
 function poolUser(slurm: Slurm, line: string, env: NodeJS.ProcessEnv = {}) {
   return qpyUser({
     nodes: `${line}\n`,
-    env: { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfigFor(slurm), QPY_POOL_POLL_MS: '500', QPY_NODE_DOWN_AFTER_MS: '5000', ...env },
+    env: {
+      SLURM_CONF: slurm.conf,
+      QPY_SSH_CONFIG: sshConfigForNode(slurm, sshd.cluster.sshConfig),
+      QPY_POOL_POLL_MS: '500',
+      QPY_NODE_DOWN_AFTER_MS: '5000',
+      ...env,
+    },
   });
 }
 

@@ -8,14 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Page } from 'puppeteer-core';
 import { browserSkip, openBrowser, shot } from '../helpers/browser.js';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { qpyUser } from '../helpers/qpy.js';
-import { slurmMissing, startSlurm, type Slurm } from '../helpers/slurm.js';
+import { slurmMissing, startSlurm, type Slurm, sshConfigForNode } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(1);
@@ -28,13 +28,6 @@ async function keep(page: Page, dir: string, name: string): Promise<void> {
     mkdirSync(out, { recursive: true });
     copyFileSync(path, join(out, basename(path)));
   }
-}
-
-/** An ssh_config where the Slurm node's name reaches the sshd node. */
-function sshConfigFor(slurm: Slurm): string {
-  const path = join(slurm.dir, 'ssh_config');
-  writeFileSync(path, readFileSync(sshd.cluster.sshConfig, 'utf8').replace(/^Host node2$/m, `Host ${slurm.node}`));
-  return path;
 }
 
 /** The pool's pilots in Slurm: their job IDs. */
@@ -67,7 +60,7 @@ test("the user's page shows a pool's pilot, its Slurm job ID PENDING with Slurm'
   ).trim();
   await using u = qpyUser({
     nodes: `pool p slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 idle=5 reach=ssh\n`,
-    env: { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfigFor(slurm), QPY_POOL_POLL_MS: '500' },
+    env: { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfigForNode(slurm, sshd.cluster.sshConfig), QPY_POOL_POLL_MS: '500' },
   });
   await u.ok(['sub', '-m', '0.1', 'true']);
   const id = await waitFor(async () => (await pilotIds(slurm))[0] ?? null, { what: 'a pilot in Slurm', timeoutMs: 30_000 });

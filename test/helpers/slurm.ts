@@ -12,7 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -185,4 +185,21 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<Slurm> {
     throw err;
   }
   return { dir, conf, node, partition, env, run, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * An ssh_config (written in Slurm's directory) in which the Slurm node's name
+ * reaches a test sshd node: `clusterConfig` (sshd-cluster.ts's) with its
+ * `Host node2` renamed, so that a pool reached over SSH finds its pilot's host.
+ */
+export function sshConfigForNode(slurm: Slurm, clusterConfig: string): string {
+  const path = join(slurm.dir, 'ssh_config');
+  writeFileSync(path, readFileSync(clusterConfig, 'utf8').replace(/^Host node2$/m, `Host ${slurm.node}`));
+  return path;
+}
+
+/** The pilots of qpy's pools that this Slurm holds now (any pool, this user's): `JOBID STATE NAME` lines. */
+export async function pilotLines(slurm: Slurm): Promise<string[]> {
+  const out = await slurm.run('squeue', ['--noheader', `--user=${userInfo().username}`, '--format=%i %T %j']);
+  return out.split('\n').filter((l) => l.includes('qpy-pilot-'));
 }

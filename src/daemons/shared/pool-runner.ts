@@ -17,14 +17,7 @@ import { joinPilot, leavePilot, setJobTime, setPools } from '../../allocator/pil
 import { nodeFreeCores, type AllocatorState } from '../../allocator/state.js';
 import { applyListing, newPilot, pilotConnected, pilotStarted, started } from '../../pool/pilots.js';
 import { goneEffects, newPoolRun, planTick, type PoolEffect, type PoolRun } from '../../pool/plan.js';
-import {
-  parseSbatchParsable,
-  parseSqueuePilots,
-  sbatchPilot,
-  scancelPilots,
-  squeuePilots,
-  type SlurmCommand,
-} from '../../pool/slurm-cli.js';
+import { parseSbatchParsable, parseSqueuePilots, sbatchPilot, scancelPilots, squeuePilots } from '../../pool/slurm-cli.js';
 import { restorePilots, savedPilots } from '../../pool/saved.js';
 import { view } from '../../pool/view.js';
 import { runSlurm } from './slurm-commands.js';

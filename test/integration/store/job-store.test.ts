@@ -243,7 +243,13 @@ test('a job put again within one commit window: only the last version is written
   await using t = tempDir();
   const store = openJobStore(join(t.path, 'master.db'));
   const seen: string[][] = [];
-  const watching = { ...store, write: (b: Batch) => (seen.push(b.passed.map((j) => `${j.id} ${j.state.type}`)), store.write(b)) };
+  const watching = {
+    ...store,
+    write: (b: Batch) => {
+      seen.push(b.passed.map((j) => `${j.id} ${j.state.type}`));
+      return store.write(b);
+    },
+  };
   const c = createCommitter(watching, () => undefined);
   const failed: Job = { ...job(1), state: { type: 'failed', node: 'n', startedAt: 1, endedAt: 2, outcome: { type: 'exit', code: 4 } } };
   c.putJob(job(1), 1);
