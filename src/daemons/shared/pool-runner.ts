@@ -221,10 +221,9 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
         for (const [jobId, host] of readStarts(poolDir(run.config.name), (id) => run.pilots.has(id))) pilotStarted(run.pilots, jobId, host);
       const last = lastPoll.get(run.config.name);
       if (last === undefined || (run.pilots.size > 0 && now - last >= opts.pollMs)) poll(run);
-      const before = joinedCount(run);
       changed = carryOut(run, planTick(run, use, queued(), now)) || changed;
-      if (joinedCount(run) !== before) persist();
     }
+    persist(); // when what is saved changed: a pilot joined, or is being ended
     publish();
     if (changed) opts.onChange();
   }
@@ -263,5 +262,3 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
     },
   };
 }
-
-const joinedCount = (run: PoolRun): number => [...run.pilots.values()].filter((p) => p.node !== null).length;
