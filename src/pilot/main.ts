@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { QpyError } from '../errors.js';
+import { SLURM_JOB_ID } from '../protocol/pilot.js';
 import { readPilotFile } from './pilot-file.js';
 import { startPilot } from './pilot.js';
 
@@ -21,7 +22,7 @@ function fail(err: unknown): never {
 const [path, ...rest] = process.argv.slice(2);
 if (path === undefined || rest.length > 0) fail(new QpyError('INVALID_ARGUMENT', 'usage: node pilot/main.js PILOT-FILE'));
 const jobId = process.env['SLURM_JOB_ID'] ?? '';
-if (!/^[0-9A-Za-z_.-]{1,64}$/.test(jobId))
+if (!SLURM_JOB_ID.test(jobId))
   fail(new QpyError('INVALID_ARGUMENT', 'SLURM_JOB_ID is not set (or not a job ID)', 'the pilot runs as a Slurm batch job'));
 let first: ReturnType<typeof readPilotFile>;
 try {

@@ -16,6 +16,10 @@ export const MAX_RANGE_BYTES = 512 * 1024;
 /** A pool's name and a Slurm job ID, as a pilot names them. */
 export const MAX_POOL_NAME = 64;
 export const MAX_SLURM_JOB_ID = 64;
+/** A Slurm job ID as a pilot says it (pilotHello's `jobId`, SLURM_JOB_ID): digits only, as qpy's pilots' IDs are. */
+export const SLURM_JOB_ID = /^[0-9]{1,64}$/;
+/** A node's host name as a pilot says it (pilotHello's `host`): letters, digits, `.`, `-`, `_`. */
+export const PILOT_HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}$/;
 
 const id = int;
 const channel = intIn(1, Number.MAX_SAFE_INTEGER);
@@ -23,7 +27,10 @@ const ref = intIn(1, Number.MAX_SAFE_INTEGER);
 const why = strMax(4096);
 
 export const pilotToMasterSchema = tagged({
-  /** First, once per connection: who this pilot is (`pool` must be the user it authenticated as). Answered `pilotWelcome`. */
+  /**
+   * First, once per connection: who this pilot is (`pool` must be the user it authenticated as, `jobId`
+   * match SLURM_JOB_ID, `host` PILOT_HOST: else BAD_REQUEST). Answered `pilotWelcome`.
+   */
   pilotHello: obj({
     type: literal('pilotHello'),
     id,

@@ -10,8 +10,8 @@ import WebSocket from 'ws';
 import type { FrameSocket, SocketFactory } from './frame-socket.js';
 import { checkPin, type PinOptions } from './pin.js';
 
-/** ws's `createConnection` for a pinned TLS connection. */
-function pinnedTls(pin: PinOptions) {
+/** ws's `createConnection` for a pinned TLS connection (also the fuzzer's raw links). */
+export function pinnedTls(pin: PinOptions) {
   return (options: ConnectionOptions) => {
     const socket = tlsConnect({ ...options, rejectUnauthorized: false });
     socket.once('secureConnect', () => {

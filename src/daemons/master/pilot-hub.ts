@@ -17,7 +17,7 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { QpyError } from '../../errors.js';
 import type { AgentTransport } from '../../executor/agent-link.js';
 import type { AgentShell } from '../../executor/agent-script.js';
-import { pilotToMasterSchema, type PilotFile, type PilotToMaster } from '../../protocol/pilot.js';
+import { PILOT_HOST, pilotToMasterSchema, SLURM_JOB_ID, type PilotFile, type PilotToMaster } from '../../protocol/pilot.js';
 import { startServer, type Peer, type RunningServer } from '../../transport/server.js';
 import type { Log } from '../shared/log.js';
 import { certificateAtStart, type Certificate } from '../shared/tls-certificate.js';
@@ -77,6 +77,9 @@ export async function createPilotHub(opts: PilotHubOptions): Promise<PilotHub> {
   function hello(req: Extract<PilotToMaster, { type: 'pilotHello' }>, peer: Peer): object {
     if (req.pool !== peer.user) throw new QpyError('BAD_REQUEST', `this connection authenticated for pool ${peer.user}, not ${req.pool}`);
     if (byPeer.has(peer)) throw new QpyError('BAD_REQUEST', 'pilotHello was already said on this connection');
+    // The job ID and host become a node's name and what `qpy status` shows: a Slurm job ID and a host name only.
+    if (!SLURM_JOB_ID.test(req.jobId)) throw new QpyError('BAD_REQUEST', 'jobId is not a Slurm job ID (digits)');
+    if (!PILOT_HOST.test(req.host)) throw new QpyError('BAD_REQUEST', 'host is not a host name (letters, digits, ".", "-", "_")');
     const key = keyOf(req.pool, req.jobId);
     const old = pilots.get(key);
     if (old) {

@@ -58,11 +58,11 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     if (report.findings.length < 200) report.findings.push(`${t.name}: ${what}`);
   };
   const links = new Map<FuzzTarget, RawLink>();
-  const isPush = (text: string) => /^\{"type":"wake"\}$/.test(text);
+  const isWake = (text: string) => /^\{"type":"wake"\}$/.test(text);
   const linkFor = async (t: FuzzTarget): Promise<RawLink> => {
     const l = links.get(t);
     if (l && !l.closed) return l;
-    const fresh = await openRawLink(t.url(), { key: t.key(), role: t.role, user: t.user }, isPush);
+    const fresh = await openRawLink(t.url(), { key: t.key(), role: t.role, user: t.user }, t.isPush ?? isWake, t.pin?.());
     links.set(t, fresh);
     return fresh;
   };
@@ -91,6 +91,11 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     const link = await linkFor(t);
     const out = await link.exchange(frame, timeout);
     checkAnswer(t, frame, want, out, timeout, report.answers, (what) => find(t, what));
+    const reply = want.accepted && out.replies[0] !== undefined ? parseFrame(out.replies[0], t.replySchema, Number.MAX_SAFE_INTEGER) : null;
+    if (reply?.ok && t.relink?.(reply.value as Record<string, unknown>, rng)) {
+      link.close();
+      links.delete(t);
+    }
   };
 
   /** One frame on a fresh link before authenticating: anything but an error and the close is a finding. */
@@ -124,7 +129,7 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
     bump(report.tried, `${t.name} ${frame.kind}`);
     let link: RawLink;
     try {
-      link = await openRawLink(t.url(), null);
+      link = await openRawLink(t.url(), null, undefined, t.pin?.());
     } catch (err) {
       return find(t, `cannot open an unauthenticated link: ${(err as Error).message}`);
     }
@@ -155,10 +160,12 @@ export async function fuzzFrames(opts: FuzzOptions): Promise<FuzzReport> {
           user: t.user,
           replySchema: t.replySchema as Schema<{ type: string }>,
           timeoutMs: timeout,
+          ...(t.pin ? { pin: t.pin() } : {}),
         });
         try {
           const r = await c.request(t.status as never, timeout);
-          if (r.type !== 'status') find(t, `a status request got ${r.type}`);
+          const want = t.statusReply ?? 'status';
+          if (r.type !== want) find(t, `a ${String(t.status['type'])} request got ${r.type}, not ${want}`);
         } finally {
           c.close();
         }

@@ -4,10 +4,13 @@
  * handshake is done by hand (transport/auth.ts proofs) when a key is given,
  * else the link stops after `hello`, for frames sent before authenticating.
  * The real client (transport/client.ts) would refuse to send most of these.
+ * A wss:// URL (the master's pilot hub) needs the certificate's pin.
  */
 import WebSocket from 'ws';
 import { clientProof, freshNonce, sameMac, serverProof } from '../../../src/transport/auth.js';
 import { PROTOCOL_VERSION, type Role } from '../../../src/protocol/version.js';
+import { pinnedTls } from '../../../src/transport/ws-socket.js';
+import type { PinOptions } from '../../../src/transport/pin.js';
 import type { Frame } from './frames.js';
 
 /** What came back for one frame: replies (in order), and how the link ended if it did. */
@@ -31,10 +34,23 @@ export interface RawAuth {
   user: string;
 }
 
-/** Open a link to `url`; with `auth`, authenticate first. `isPush`: messages to skip (pushes such as `wake`). */
-export function openRawLink(url: string, auth: RawAuth | null, isPush: (text: string) => boolean = () => false): Promise<RawLink> {
+/**
+ * Open a link to `url`; with `auth`, authenticate first. `isPush`: messages to skip (pushes such as `wake`);
+ * `pin`: the server's certificate, for a wss:// URL.
+ */
+export function openRawLink(
+  url: string,
+  auth: RawAuth | null,
+  isPush: (text: string) => boolean = () => false,
+  pin?: PinOptions,
+): Promise<RawLink> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: 1 << 30,
+      handshakeTimeout: 10_000,
+      ...(pin ? { createConnection: pinnedTls(pin) as never } : {}),
+    });
     const inbox: string[] = [];
     let closeCode: number | null = null;
     let wake: (() => void) | null = null;

@@ -2,7 +2,7 @@
  * What the pilot link refuses, and what never crashes the hub: a pilot file
  * with a wrong secret or a wrong certificate fingerprint (the pilot keeps
  * trying, and connects once the file is right again), a bad pilot file or
- * no SLURM_JOB_ID (one line, exit 1), garbage frames, requests before
+ * no SLURM_JOB_ID (one line, exit 1), garbage frames, a hello whose job ID or host is none, requests before
  * `pilotHello`, a hello for another pool, an unknown pool, and a second
  * connection claiming the same job (it replaces the first).
  */
@@ -72,6 +72,7 @@ test('a bad pilot file, or no SLURM_JOB_ID: one line on stderr, exit 1', async (
   cases.push([file('field.json', JSON.stringify({ ...valid, port: 0 })), '1', /\$\.port: expected an integer from 1 to 65535/]);
   cases.push([file('fp.json', JSON.stringify({ ...valid, fingerprint: 'x' })), '1', /"fingerprint" is not a SHA-256 fingerprint/]);
   cases.push([file('ok.json', JSON.stringify(valid)), null, /^qpy-pilot: SLURM_JOB_ID is not set/]);
+  cases.push([join(tmp.path, 'ok.json'), '12_3', /^qpy-pilot: SLURM_JOB_ID is not set \(or not a job ID\)/]);
   for (const [path, jobId, expected] of cases) {
     const p = startPilotProcess(path, jobId);
     assert.equal(await p.exited, 1, path);
@@ -115,6 +116,16 @@ test('the hub survives garbage, requests before hello, another pool’s hello, a
     const a = await open('p1', good.secret, (err) => (aClosed = err ? `${err.code}: ${err.message}` : 'closed'));
     await assert.rejects(a.request({ type: 'agentGone', channel: 1, why: 'x' }), { code: 'BAD_REQUEST', message: 'say pilotHello first' });
     await assert.rejects(a.request({ type: 'pilotHello', pool: 'other', jobId: '5', host: 'h' }), { code: 'BAD_REQUEST' });
+    // A job ID or host that is none (found by the frame fuzzer: they named nodes, `a-C TWIQ0I`, and `qpy status`
+    // printed the host's terminal escapes raw): refused, nothing joins.
+    await assert.rejects(a.request({ type: 'pilotHello', pool: 'p1', jobId: 'C TWIQ0I', host: 'h' }), {
+      code: 'BAD_REQUEST',
+      message: 'jobId is not a Slurm job ID (digits)',
+    });
+    await assert.rejects(a.request({ type: 'pilotHello', pool: 'p1', jobId: '5', host: 'n\u001b[31m\u202e' }), {
+      code: 'BAD_REQUEST',
+      message: /^host is not a host name/,
+    });
     await assert.rejects(a.request({ type: 'agentOutput', channel: 0 } as never), { code: 'BAD_REQUEST' });
     await assert.rejects(a.request({ type: 'nonsense' } as never), { code: 'BAD_FRAME' });
     await a.request({ type: 'pilotHello', pool: 'p1', jobId: '5', host: 'first' });
