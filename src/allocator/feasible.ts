@@ -34,6 +34,15 @@ function poolNodes(state: AllocatorState): Map<NodeState, number> {
   );
 }
 
+/**
+ * A name or expression of the job's, quoted for a message: at most 200
+ * characters (an expression may be 4096, and a message must stay within
+ * what its reply may carry).
+ */
+function quoted(text: string): string {
+  return `"${text.length > 200 ? `${text.slice(0, 200)}…` : text}"`;
+}
+
 /** A number of GB for people: at most two decimals, no trailing zeros. */
 export function formatGB(gb: number): string {
   return String(Math.round(gb * 100) / 100);
@@ -66,15 +75,15 @@ export function checkFeasible(state: AllocatorState, demand: FeasibilityDemand):
   if (matching.length === 0) {
     const known = (name: string): boolean => configured.some((n) => n.spec.name === name || n.spec.attributes.includes(name));
     const unknown = expressionNames(expr).filter((name) => !known(name));
-    if (expr !== null && expr.kind === 'attr') return `no node has attribute "${expr.name}"`;
+    if (expr !== null && expr.kind === 'attr') return `no node has attribute ${quoted(expr.name)}`;
     const why =
       unknown.length === 0
         ? ''
-        : ` (no node has ${unknown.length === 1 ? 'attribute' : 'attributes'} ${unknown.map((u) => `"${u}"`).join(', ')})`;
-    return `no node matches the attributes "${text}"${why}`;
+        : ` (no node has ${unknown.length === 1 ? 'attribute' : 'attributes'} ${unknown.slice(0, 5).map(quoted).join(', ')}${unknown.length > 5 ? ', …' : ''})`;
+    return `no node matches the attributes ${quoted(text)}${why}`;
   }
 
-  const scope = expr === null ? '' : ` matching "${text}"`;
+  const scope = expr === null ? '' : ` matching ${quoted(text)}`;
   const withCores = matching.filter((n) => n.spec.cores >= demand.cores);
   if (withCores.length === 0) {
     const largest = Math.max(...matching.map((n) => n.spec.cores));
@@ -150,7 +159,7 @@ export function explainNodes(status: ClusterStatus, user: string, demand: Feasib
         if (!n.up) return 'down (it does not answer)';
         const tooLate = pilotTimeWhy(n, demand.time);
         if (tooLate !== null) return tooLate;
-        if (!matchesNode(expr, n.name, n.attributes)) return `does not match "${(demand.attrs ?? '').trim()}"`;
+        if (!matchesNode(expr, n.name, n.attributes)) return `does not match ${quoted((demand.attrs ?? '').trim())}`;
         if (n.cores < demand.cores) return `has only ${n.cores} core${n.cores === 1 ? '' : 's'}`;
         const gpus = demand.gpus ?? 0;
         if (gpus > (n.gpus?.total ?? 0))

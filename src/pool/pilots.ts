@@ -104,15 +104,15 @@ export function applyListing(pilots: Map<string, Pilot>, rows: readonly PilotRow
 
 /**
  * A pilot's agent said hello from `host` (reach=agent): it runs, whatever the
- * last listing said. An unknown one is adopted (it was submitted by an
- * earlier life of qpy). Returns the pilot.
+ * last listing said. Only a pilot qpy knows (submitted, or shown by a
+ * listing of its pool's jobs) counts: Slurm vouches for each pilot, so a
+ * hello with another job ID (a stale pilot file, a forged one) adds no node.
+ * Returns the pilot, or null for an unknown one (the caller keeps the hello
+ * until a listing shows that job).
  */
-export function pilotConnected(pilots: Map<string, Pilot>, jobId: string, host: string, now: number): Pilot {
-  let p = pilots.get(jobId);
-  if (p === undefined) {
-    p = newPilot(jobId, now);
-    pilots.set(jobId, p);
-  }
+export function pilotConnected(pilots: Map<string, Pilot>, jobId: string, host: string): Pilot | null {
+  const p = pilots.get(jobId);
+  if (p === undefined) return null;
   p.connected = true;
   p.host = host;
   if (!started(p)) {

@@ -71,6 +71,8 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
   const polling = new Set<string>();
   const lastPoll = new Map<string, number>();
   const backoff = new Map<string, number>();
+  /** Hellos of pilots no listing had shown yet (pool/jobId → host): they count once one does. */
+  const unknownHellos = new Map<string, string>();
   let closed = false;
   const poolDir = (name: string) => join(opts.dir, name);
   for (const run of runs.values()) {
@@ -173,6 +175,10 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
         const rows = parseSqueuePilots(out);
         if (!rows.ok) throw new Error(rows.message);
         const gone = applyListing(run.pilots, rows.value, listedAt);
+        for (const [key, host] of unknownHellos) {
+          const [pool, jobId] = key.split('/') as [string, string];
+          if (pool === name && pilotConnected(run.pilots, jobId, host) !== null) unknownHellos.delete(key);
+        }
         const again = [...run.pilots.values()].filter(
           (p) => p.ending !== null && listedAt - (cancelledAt.get(p.jobId) ?? 0) >= RECANCEL_MS,
         );
@@ -248,10 +254,14 @@ export function startPoolRunner(opts: PoolRunnerOptions): PoolRunner {
     connected(pool, jobId, host) {
       const run = runs.get(pool);
       if (run === undefined || closed) return;
-      pilotConnected(run.pilots, jobId, host, opts.now());
+      if (pilotConnected(run.pilots, jobId, host) === null) {
+        // Not a pilot Slurm has shown yet: its hello counts once a listing shows that job.
+        unknownHellos.set(`${pool}/${jobId}`, host);
+      }
       tick();
     },
     disconnected(pool, jobId) {
+      unknownHellos.delete(`${pool}/${jobId}`);
       const p = runs.get(pool)?.pilots.get(jobId);
       if (p !== undefined) p.connected = false;
       publish();

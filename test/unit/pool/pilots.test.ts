@@ -124,16 +124,23 @@ test('applyListing: a pilot submitted after the listing started (or at its very 
   );
 });
 
-test('pilotConnected: an unknown pilot is adopted as running on its host, connected', () => {
+test('pilotConnected: an unknown pilot is not taken on (Slurm vouches for pilots: a listing must show it first)', () => {
   const pilots = map();
-  const p = pilotConnected(pilots, '9', 'c3', 777);
-  assert.equal(pilots.get('9'), p);
-  assert.deepEqual(p, { ...newPilot('9', 777), slurmState: 'RUNNING', host: 'c3', connected: true });
+  assert.equal(pilotConnected(pilots, '9', 'c3'), null);
+  assert.equal(pilots.size, 0);
+  applyListing(pilots, [row('9', 'RUNNING', { node: 'c3', timeLeftS: 60 })], 1000);
+  assert.deepEqual(pilotConnected(pilots, '9', 'c3'), {
+    ...newPilot('9', 1000),
+    slurmState: 'RUNNING',
+    host: 'c3',
+    endsAt: 61_000,
+    connected: true,
+  });
 });
 
 test('pilotConnected: a pilot Slurm still listed as pending runs now', () => {
   const pilots = map(pending('1', 5));
-  const p = pilotConnected(pilots, '1', 'c1', 1000);
+  const p = pilotConnected(pilots, '1', 'c1')!;
   assert.deepEqual(p, { ...pending('1', 5), slurmState: 'RUNNING', reason: null, host: 'c1', connected: true });
   assert.ok(started(p));
 });
@@ -141,13 +148,13 @@ test('pilotConnected: a pilot Slurm still listed as pending runs now', () => {
 test("pilotConnected: a running pilot keeps Slurm's state and its fields; the host is where its agent says", () => {
   const sig = { ...running('1', 'old', 5000), slurmState: 'SIGNALING' };
   const pilots = map(sig, joined('2', 9000, null));
-  pilotConnected(pilots, '1', 'new', 1000);
+  pilotConnected(pilots, '1', 'new');
   assert.deepEqual(pilots.get('1'), { ...sig, host: 'new', connected: true });
-  const p2 = pilotConnected(pilots, '2', 'h2', 1000);
+  const p2 = pilotConnected(pilots, '2', 'h2');
   assert.deepEqual(p2, { ...joined('2', 9000, null), connected: true });
 });
 
 test('pilotConnected: a pilot qpy is ending stays ending', () => {
   const pilots = map({ ...pending('1'), ending: 'surplus' });
-  assert.equal(pilotConnected(pilots, '1', 'c1', 0).ending, 'surplus');
+  assert.equal(pilotConnected(pilots, '1', 'c1')!.ending, 'surplus');
 });

@@ -182,7 +182,7 @@ function run(seed: number, steps: number): Map<string, number> {
         const up = [...slurm].filter(([id, j]) => j.state === 'RUNNING' && pool.pilots.has(id));
         if (config.reach !== 'agent' || up.length === 0) break;
         const [id, j] = rng.pick(up);
-        pilotConnected(pool.pilots, id, j.host!, now);
+        pilotConnected(pool.pilots, id, j.host!);
         break;
       }
       case 'jobs': {
