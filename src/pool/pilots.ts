@@ -47,7 +47,7 @@ export interface Pilot {
   /** While joined and holding no job: since when (ms); null while it runs jobs or has not joined. */
   idleSince: number | null;
   /** qpy asked Slurm to end it (scancel), and why. */
-  ending: 'idle' | 'time' | 'surplus' | 'shutdown' | null;
+  ending: 'idle' | 'time' | 'surplus' | null;
 }
 
 /** A pilot as qpy first knows it: just submitted, or found in a listing after a restart. */

@@ -127,7 +127,6 @@ export const PILOT_ENDING: Readonly<Record<string, string>> = {
   idle: 'idle',
   time: 'near its time limit',
   surplus: 'not needed',
-  shutdown: 'qpy is stopping',
 };
 
 /** A Slurm pool (a `pool` line of the nodes file) and its pilots. */
