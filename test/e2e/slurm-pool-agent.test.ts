@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkStatuses, qpyRunning, qpyUser } from '../helpers/qpy.js';
+import { checkStatuses, nodeOnceJob, qpyRunning, qpyUser } from '../helpers/qpy.js';
 import { pilotLines, slurmMissing, startSlurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -56,13 +56,7 @@ test('reach=agent: output followed through the link; a cancelled pilot fails its
     env: { SLURM_CONF: slurm.conf, QPY_POOL_POLL_MS: '500', QPY_NODE_DOWN_AFTER_MS: '60000' },
   });
   await u.ok(['sub', '-m', '0.1', '--retry', '1', 'echo "attempt $QPY_ATTEMPT on $QPY_NODE"; [ "$QPY_ATTEMPT" = 2 ] || sleep 300']);
-  const first = await waitFor(
-    async () => {
-      const j = checkStatuses(await u.ok(['check'])).get(1);
-      return j?.status === 'running' ? /on (a-\d+);/.exec(j.line)?.[1] : undefined;
-    },
-    { what: 'job 1 running on a pilot', timeoutMs: 60_000 },
-  );
+  const first = await nodeOnceJob(u, 1, 'running', 60_000);
   // The master reads a job's output on its node: here, through the pilot's link.
   const follow = qpyRunning(u, ['follow', '1']);
   await waitFor(() => follow.out().includes(`attempt 1 on ${first}`), { what: 'its output followed through the pilot', timeoutMs: 20_000 });

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useCluster } from '../helpers/sshd-cluster.js';
-import { checkStatuses, qpyUser } from '../helpers/qpy.js';
-import { pilotLines, slurmMissing, sshConfigForNode, startSlurm, type Slurm } from '../helpers/slurm.js';
+import { checkStatuses, nodeOnceJob, qpyUser } from '../helpers/qpy.js';
+import { occupySlurm, pilotLines, slurmMissing, sshConfigForNode, startSlurm, type Slurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(1);
@@ -117,13 +117,7 @@ test('scancel of a pilot under a running job: node_failed, retried on another pi
 test('why tells of a pilot Slurm keeps pending, with its job ID and reason', { skip, timeout: 120_000 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
   // Something else holds the whole Slurm node.
-  await slurm.run('sbatch', [
-    '--parsable',
-    '--cpus-per-task=2',
-    '--mem=100M',
-    `--output=${join(slurm.dir, 'out', 'blocker.out')}`,
-    '--wrap=sleep 300',
-  ]);
+  await occupySlurm(slurm, 2);
   await using u = poolUser(slurm, `pool p slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 reach=ssh`);
   await u.ok(['sub', '-m', '0.1', 'true']);
   const why = await waitFor(
@@ -169,15 +163,7 @@ test('SIGKILL the master while jobs run on a pilot: the restarted master knows t
 
 test('a pilot that starts is known at once from the word it leaves, not at the next squeue', { skip, timeout: 120_000 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
-  const blocker = (
-    await slurm.run('sbatch', [
-      '--parsable',
-      '--cpus-per-task=2',
-      '--mem=100M',
-      `--output=${join(slurm.dir, 'out', 'b.out')}`,
-      '--wrap=sleep 300',
-    ])
-  ).trim();
+  const blocker = await occupySlurm(slurm, 2);
   // One squeue a minute: the test would time out waiting for the second one.
   await using u = poolUser(slurm, `pool p slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 reach=ssh`, {
     QPY_POOL_POLL_MS: '60000',
@@ -199,24 +185,12 @@ test('a pilot near its end takes no job whose -t would outlast it: that job runs
   // 1-minute pilots (Slurm counts limits in whole minutes): a job must end 3 s before its pilot; in its last 6 s a pilot takes no job.
   await using u = poolUser(slurm, `pool p slurm partition=${slurm.partition} nodes=2 cores=1 memory=0.5 time=00:01:00 idle=5 reach=ssh`);
   await u.ok(['sub', '-m', '0.1', '-t', '0:50', 'sleep 30']);
-  const first = await waitFor(
-    async () => {
-      const j = checkStatuses(await u.ok(['check'])).get(1);
-      return j?.status === 'running' ? /on (p-\d+);/.exec(j.line)?.[1] : undefined;
-    },
-    { what: 'job 1 running on a pilot', timeoutMs: 30_000 },
-  );
+  const first = await nodeOnceJob(u, 1, 'running', 30_000);
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'done', { what: 'job 1 done', timeoutMs: 50_000 });
   // At most about 30 s are left to the first pilot: a job of 40 s waits, and says why.
   await u.ok(['sub', '-m', '0.1', '-t', '0:40', 'true']);
   const why = await u.ok(['why', '2']);
   assert.match(why, new RegExp(`${first}: its Slurm pilot \\(job \\d+\\) ends too soon for a job of -t`), why);
-  const second = await waitFor(
-    async () => {
-      const j = checkStatuses(await u.ok(['check'])).get(2);
-      return j?.status === 'done' ? /on (p-\d+);/.exec(j.line)?.[1] : undefined;
-    },
-    { what: 'job 2 done on the next pilot', timeoutMs: 90_000 },
-  );
+  const second = await nodeOnceJob(u, 2, 'done', 90_000);
   assert.notEqual(second, first);
 });

@@ -15,7 +15,7 @@ import type { Page } from 'puppeteer-core';
 import { browserSkip, openBrowser, shot } from '../helpers/browser.js';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { qpyUser } from '../helpers/qpy.js';
-import { slurmMissing, startSlurm, type Slurm, sshConfigForNode } from '../helpers/slurm.js';
+import { slurmMissing, startSlurm, type Slurm, sshConfigForNode, occupySlurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(1);
@@ -49,15 +49,7 @@ test("the user's page shows a pool's pilot, its Slurm job ID PENDING with Slurm'
 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
   // Another Slurm job holds the whole node: the pilot stays pending.
-  const blocker = (
-    await slurm.run('sbatch', [
-      '--parsable',
-      '--cpus-per-task=2',
-      '--mem=100M',
-      `--output=${join(slurm.dir, 'out', 'blocker.out')}`,
-      '--wrap=sleep 300',
-    ])
-  ).trim();
+  const blocker = await occupySlurm(slurm, 2);
   await using u = qpyUser({
     nodes: `pool p slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 idle=5 reach=ssh\n`,
     env: { SLURM_CONF: slurm.conf, QPY_SSH_CONFIG: sshConfigForNode(slurm, sshd.cluster.sshConfig), QPY_POOL_POLL_MS: '500' },

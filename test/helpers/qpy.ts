@@ -161,3 +161,15 @@ export function checkStatuses(check: string): Map<number, { status: string; line
   }
   return m;
 }
+
+/** Once `check` shows job `id` as `status`, the node it runs or ran on (its `on NODE;`). */
+export function nodeOnceJob(u: Pick<QpyUser, 'ok'>, id: number, status: string, timeoutMs: number): Promise<string> {
+  return waitFor(
+    async () => {
+      const j = checkStatuses(await u.ok(['check'])).get(id);
+      // The last `(on NODE;`: the command, earlier on the line, may hold the same words.
+      return j?.status === status ? [...j.line.matchAll(/\(on ([^\s;]+);/g)].at(-1)?.[1] : undefined;
+    },
+    { what: `job ${id} ${status}, and its node`, timeoutMs },
+  );
+}

@@ -203,3 +203,15 @@ export async function pilotLines(slurm: Slurm): Promise<string[]> {
   const out = await slurm.run('squeue', ['--noheader', `--user=${userInfo().username}`, '--format=%i %T %j']);
   return out.split('\n').filter((l) => l.includes('qpy-pilot-'));
 }
+
+/** A Slurm job that holds `cpus` CPUs of the node for 5 minutes (so that pilots stay pending): its ID. */
+export async function occupySlurm(slurm: Slurm, cpus: number): Promise<string> {
+  const args = [
+    '--parsable',
+    `--cpus-per-task=${cpus}`,
+    '--mem=100M',
+    `--output=${join(slurm.dir, 'out', 'blocker-%j.out')}`,
+    '--wrap=sleep 300',
+  ];
+  return (await slurm.run('sbatch', args)).trim();
+}
