@@ -8,11 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Page } from 'puppeteer-core';
-import { browserSkip, openBrowser, shot } from '../helpers/browser.js';
+import { browserSkip, keepShot, openBrowser } from '../helpers/browser.js';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { qpyUser } from '../helpers/qpy.js';
 import { slurmMissing, startSlurm, type Slurm, sshConfigForNode, occupySlurm } from '../helpers/slurm.js';
@@ -20,15 +18,6 @@ import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(1);
 const skip = browserSkip || sshd.skip || slurmMissing() || false;
-
-async function keep(page: Page, dir: string, name: string): Promise<void> {
-  const path = await shot(page, dir, name);
-  const out = process.env['QPY_TEST_ARTIFACTS'];
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    copyFileSync(path, join(out, basename(path)));
-  }
-}
 
 /** The pool's pilots in Slurm: their job IDs. */
 const pilotIds = async (slurm: Slurm): Promise<string[]> =>
@@ -73,7 +62,7 @@ test("the user's page shows a pool's pilot, its Slurm job ID PENDING with Slurm'
     new RegExp(`Partition ${slurm.partition}; up to 1 pilot`),
   );
   assert.deepEqual(await pilotRow(page, id), { state: 'PENDING', reason: 'Resources', host: '', node: '', left: '', ending: '' });
-  await keep(page, u.home, 'user-page-pool-pending');
+  await keepShot(page, u.home, 'user-page-pool-pending');
 
   // The node is free: Slurm starts the pilot, and the page follows without a reload (the `pools` event says so too).
   await page.evaluate(
@@ -90,5 +79,5 @@ test("the user's page shows a pool's pilot, its Slurm job ID PENDING with Slurm'
   assert.match(row['left'] ?? '', /^([0-9] min|10 min|under 1 min)$/);
   assert.equal(await page.evaluate('window.notReloaded'), true, 'no reload');
   await page.waitForFunction(`window.poolEvents.some((s) => s.includes('data-pilot="${id}" data-state="RUNNING"'))`, { timeout: 5_000 });
-  await keep(page, u.home, 'user-page-pool-running');
+  await keepShot(page, u.home, 'user-page-pool-running');
 });

@@ -10,24 +10,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { browserSkip, openBrowser, shot } from '../helpers/browser.js';
+import { browserSkip, keepShot, openBrowser } from '../helpers/browser.js';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { checkStatuses, qpyUser, type QpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sshd = useCluster(2);
-
-async function keep(page: Page, dir: string, name: string): Promise<void> {
-  const path = await shot(page, dir, name);
-  const out = process.env['QPY_TEST_ARTIFACTS'];
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    copyFileSync(path, join(out, basename(path)));
-  }
-}
 
 /** A fresh URL from `qpy web`, and its origin. */
 async function webUrl(u: QpyUser): Promise<{ url: string; origin: string }> {
@@ -94,14 +85,14 @@ test('over sshd nodes: the page opens with a fresh qpy web URL, a job submitted 
   const jobPage = await browser.newPage();
   await jobPage.goto(`${new URL(page.url()).origin}/job/1`);
   await jobPage.waitForFunction(`/hello from node[12]/.test(document.getElementById('output')?.textContent ?? '')`, { timeout: 10_000 });
-  await keep(jobPage, u.home, 'user-job-running');
+  await keepShot(jobPage, u.home, 'user-job-running');
   await jobPage.close();
 
-  await keep(page, u.home, 'user-page-running');
+  await keepShot(page, u.home, 'user-page-running');
   assert.match(await confirmAction(page, 1, 'kill'), /Killing job 1/);
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'killed', { what: 'job 1 killed', timeoutMs: 15_000 });
   await rowStatus(page, 1, 'killed', 5_000);
-  await keep(page, u.home, 'user-page-killed');
+  await keepShot(page, u.home, 'user-page-killed');
 });
 
 test('hold, release and retry from the page, each confirmed; Escape cancels; filters narrow the table', {
@@ -126,7 +117,7 @@ test('hold, release and retry from the page, each confirmed; Escape cancels; fil
   assert.match(await confirmAction(page, 1, 'hold'), /held/i);
   await page.waitForFunction(`/queue \\(held\\)/.test(document.querySelector('tr[data-id="1"] .status')?.textContent ?? '')`);
   assert.match(checkStatuses(await u.ok(['check'])).get(1)!.line, /held/);
-  await keep(page, u.home, 'user-page-held');
+  await keepShot(page, u.home, 'user-page-held');
   assert.match(await confirmAction(page, 1, 'release'), /released/i);
   await page.waitForSelector('tr[data-id="1"] button[data-act="hold"]');
   assert.doesNotMatch(checkStatuses(await u.ok(['check'])).get(1)!.line, /held/);
@@ -141,7 +132,7 @@ test('hold, release and retry from the page, each confirmed; Escape cancels; fil
   // The filters, as check's: only failed jobs; a bad one is 400.
   await page.goto(`${new URL(page.url()).origin}/?status=failed`);
   assert.deepEqual(await page.$$eval('#jobs-body tr', (rows) => rows.map((r) => r.getAttribute('data-id'))), ['2']);
-  await keep(page, u.home, 'user-page-filtered');
+  await keepShot(page, u.home, 'user-page-filtered');
   assert.equal(await status(page, 1), null);
 });
 
@@ -195,5 +186,5 @@ test("what is refused: a URL used twice, another user's token or cookie, no sess
   const res = await page.goto(a.url);
   assert.equal(res?.status(), 403);
   assert.match(await page.$eval('body', (e) => e.textContent ?? ''), /qpy web/);
-  await keep(page, ann.home, 'user-page-refused');
+  await keepShot(page, ann.home, 'user-page-refused');
 });

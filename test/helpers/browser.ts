@@ -5,8 +5,8 @@
  * that reason; .ci/run installs it). Each page's screenshot goes under the
  * test's temp dir as an artifact (`shot`).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -39,4 +39,17 @@ export async function shot(page: Page, dir: string, name: string): Promise<strin
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * Save what `page` shows as `dir/name.png` (shot), and copy it to
+ * $QPY_TEST_ARTIFACTS when set (CI keeps it).
+ */
+export async function keepShot(page: Page, dir: string, name: string): Promise<void> {
+  const path = await shot(page, dir, name);
+  const out = process.env['QPY_TEST_ARTIFACTS'];
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    copyFileSync(path, join(out, basename(path)));
+  }
 }

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatPools } from '../../../src/cli/format-pools.js';
-import type { ClusterStatus, PilotView, PoolView } from '../../../src/protocol/cluster.js';
+import type { ClusterStatus, PoolView } from '../../../src/protocol/cluster.js';
+import { pilotView, poolView } from '../allocator/pool-fixtures.js';
 
 const status = (pools?: PoolView[]): ClusterStatus => ({
   users: [],
@@ -13,32 +14,9 @@ const status = (pools?: PoolView[]): ClusterStatus => ({
   ...(pools === undefined ? {} : { pools }),
 });
 
-const pool = (over: Partial<PoolView> = {}): PoolView => ({
-  name: 'big',
-  kind: 'slurm',
-  partition: 'batch',
-  maxNodes: 2,
-  cores: 32,
-  memGB: 7.5,
-  timeLimitS: 86_400,
-  idleMin: 10,
-  reach: 'ssh',
-  pilots: [],
-  problem: null,
-  ...over,
-});
-
-const pilot = (jobId: string, over: Partial<PilotView> = {}): PilotView => ({
-  jobId,
-  state: 'PENDING',
-  reason: null,
-  host: null,
-  node: null,
-  endsAt: null,
-  connected: false,
-  ending: null,
-  ...over,
-});
+const pool = (over: Partial<PoolView> = {}): PoolView =>
+  poolView({ name: 'big', maxNodes: 2, cores: 32, memGB: 7.5, timeLimitS: 86_400, ...over });
+const pilot = pilotView;
 
 test('no pools: no section', () => {
   assert.equal(formatPools(status(), 0), '');
