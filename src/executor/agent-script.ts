@@ -38,7 +38,7 @@
  */
 import type { LimitsMethod } from '../protocol/cluster.js';
 import { isRunKey, parseEndNotice, RUN_KEY, shellQuote, WRAPPER, WRAPPER_NAME, type EndNotice } from './wrapper.js';
-import { WAITER } from './agent-waiter.js';
+import { FRAME_HEADER, WAITER } from './agent-waiter.js';
 import { directArgv } from './direct-exec.js';
 
 /**
@@ -150,12 +150,17 @@ export function agentInit(runDir: string): string {
 
 /**
  * Requests of one moment as the agent is sent them: as they are to an agent
- * that reads lines, in one frame to one that reads blocks (`_q_b <bytes>;`
- * then the requests; read with LC_ALL=C, so bytes are counted, whatever the
- * node's locale).
+ * that reads lines, in one frame to one that reads blocks: a header of
+ * FRAME_HEADER bytes, `_q_b <bytes>;` (ASCII, so bytes and characters agree
+ * in any locale), then the requests (read with LC_ALL=C, so bytes are
+ * counted, whatever the node's locale). A fixed header is read with one
+ * read(2): a line is read one byte per read(2) from a pipe.
  */
 export function frameRequests(requests: string, reader: AgentReader): string {
-  return reader === 'block' ? `_q_b ${Buffer.byteLength(requests)};\n${requests}` : requests;
+  if (reader !== 'block') return requests;
+  const header = `_q_b ${String(Buffer.byteLength(requests)).padStart(FRAME_HEADER - 6)};`;
+  if (header.length !== FRAME_HEADER) throw new Error('frame too long');
+  return header + requests;
 }
 
 /** How an agent keeps time and memory limits and measures usage (its `R` line): from /proc, or not at all. */

@@ -65,6 +65,9 @@
 import { WRAPPER_NAME } from './wrapper.js';
 import { CGROUP } from './agent-cgroup.js';
 
+/** The length of a frame's header (`_q_b <bytes>;`, the count padded with blanks; frameRequests in agent-script.ts). */
+export const FRAME_HEADER = 16;
+
 const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
   "trap '' PIPE",
@@ -96,11 +99,11 @@ const LINES = [
   // files (relative to the directory or absolute; $8 empty: into $7's), then NAME=VALUE words. Claim
   // first; a claim that exists already (a master blocked this launch) ends it at once, status 125,
   // with nothing run.
-  `_q_run() { [ -z "$_q_cgp" ] || { echo $BASHPID >"$_q_cgp/cgroup.procs"; } 2>/dev/null; trap - PIPE; exec 8>&- 9>&- {_q_nul}<&-; _q_start $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
-    `_qw_f=$RUN/$1.run; _qw_wd=$3; _qw_c=$4; _qw_x=$5; _qw_so=$7; _qw_se=$8; shift 8; ` +
+  `_q_run() { [ -z "$_q_cgp" ] || { echo $BASHPID >"$_q_cgp/cgroup.procs"; } 2>/dev/null; trap - PIPE; exec 8>&- 9>&- {_q_nul}<&-; _q_start1 $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
+    `_qw_f=$RUN/$1.run _qw_wd=$3 _qw_c=$4 _qw_x=$5 _qw_so=$7 _qw_se=$8; shift 8; ` +
     `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
     `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
-    `for _qw_v do export "$_qw_v"; done; ` +
+    `[ $# -eq 0 ] || export -- "$@"; ` +
     // A program that is neither a binary nor a #! script is run by sh, as sh -c would (bash's exec would run it itself).
     `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) if hash -- "$_qw_p" 2>/dev/null; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi;; esac; _qw_h=; ` +
     `{ read -r -N 2 _qw_h <"$_qw_p"; } 2>/dev/null || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) exec -- "\${_qw_w[@]}";; esac; fi; ` +
@@ -108,10 +111,10 @@ const LINES = [
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
   // Limits \`SECONDS:GRACE_MS:KB\` ($5, either end may be empty): a deadline (_q_dl, microseconds) and a
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
-  `_q_launch() { _t=$1; _n=$2; shift 2; _i=$1; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
+  `_q_launch() { _t=$1 _n=$2 _i=$3; shift 2; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
     // With no job running, what the agent's children used so far is no job's (see _q_end).
     `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_clock; _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
-    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; _q_ct[$!]=$_q_us; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
+    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k _q_ct[$!]=$_q_us; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
     `case $5 in *:*:*) _c_l=\${5%%:*}; _c_r=\${5#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
     `[ -z "$_c_l" ] || { _c_l=$((_q_us + _c_l * 1000000)); _q_dl[$!]=$_c_l:$_c_g; [ -n "$_q_dn" ] && [ "$_q_dn" -le "$_c_l" ] || _q_dn=$_c_l; }; ` +
     `[ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
@@ -128,6 +131,9 @@ const LINES = [
   // The agent's reaped children's CPU ticks so far, in _q_ku _q_ks: one \`read\` of the fields when the
   // agent's own name has no blank (_q_kf, found once: it never execs), as at every job's end.
   `_q_kf=; read -r _y _c _y <"/proc/$$/stat" && case $_c in *')') _q_kf=1;; esac`,
+  // The start time of process $1 in _qs as _q_start, by one \`read\` of the fields while its name is the agent's and
+  // has no blank (a child of this agent before its exec): a pattern on the whole line costs three times as much.
+  `_q_start1() { if [ -n "$_q_kf" ]; then _qs=; { read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y <"/proc/$1/stat"; } 2>/dev/null; [ -n "$_qs" ]; else _q_start "$1"; fi; }`,
   `_q_kcpu() { if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _q_ku _q_ks _y <"/proc/$$/stat"; else _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; fi; }`,
   // Sample live job $1, a child of this agent: its CPU ticks (false if it is gone, a zombie, or not ours).
   `_q_cpu() { _q_stat "$1" || return 1; case $_st in Z|X) return 1;; esac; [ "$_pp" = $$ ] || return 1; _q_cu[$1]=$((_ut + _cu)); _q_cs[$1]=$((_sy + _cs)); _q_ct[$1]=$_q_us; }`,
@@ -170,15 +176,15 @@ const LINES = [
   // read, until none has), so that this read counts exactly these jobs: a job leaves _q_kid as soon as
   // it is waited for, and only those left are looked at again. Sets _w (the status of $1). Its
   // messages go nowhere (the sweep's redirection).
-  `_q_end() { _q_idle=0; _e_w=0; _e_bu=0; _e_bs=0; _e_ok=; _e_all=(); _e_ks=(); _e_ws=(); while [ $# -gt 0 ]; do ` +
+  `_q_end() { _q_idle=0 _e_w=0 _e_bu=0 _e_bs=0 _e_ok= _e_all=() _e_ks=() _e_ws=(); while [ $# -gt 0 ]; do ` +
     `for _e_p; do wait "$_e_p"; _e_ws+=($?); _e_all+=("$_e_p"); _e_ks+=("\${_q_kid[$_e_p]}"); unset "_q_kid[$_e_p]"; ` +
     `(( _e_bu += \${_q_cu[$_e_p]:-0}, _e_bs += \${_q_cs[$_e_p]:-0}, _e_w += (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000 )); done; ` +
     `_q_kcpu || { _e_ok=; break; }; _e_ok=1; set --; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || set -- "$@" "$_c_p"; done; done; ` +
-    `_e_du=0; _e_ds=0; [ -z "$_e_ok" ] || (( _e_du = _q_ku - _q_au - _e_bu, _e_ds = _q_ks - _q_as - _e_bs, _q_au = _q_ku, _q_as = _q_ks )); ` +
+    `_e_du=0 _e_ds=0; [ -z "$_e_ok" ] || (( _e_du = _q_ku - _q_au - _e_bu, _e_ds = _q_ks - _q_as - _e_bs, _q_au = _q_ku, _q_as = _q_ks )); ` +
     `(( _e_du >= 0 || (_e_du = 0), _e_ds >= 0 || (_e_ds = 0), _e_w > 0 || (_e_w = 1) )); ` +
-    `_e_oc=; for _e_i in "\${!_e_all[@]}"; do _e_p=\${_e_all[_e_i]}; _w=\${_e_ws[_e_i]}; _c_k=\${_e_ks[_e_i]}; _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}}; _e_x=; ` +
+    `_e_oc=; for _e_i in "\${!_e_all[@]}"; do _e_p=\${_e_all[_e_i]} _w=\${_e_ws[_e_i]} _c_k=\${_e_ks[_e_i]} _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}} _e_x=; ` +
     // KILLed, not by this agent: by the kernel's OOM killer if it killed anything since the sample before the last.
-    `_q_cge "$_e_p"; if [ -z "$_c_r" ] && [ "$_w" = 137 ]; then [ -n "$_e_oc" ] || { _q_oomc; _e_oc=1; }; [ "$_q_oom" -le "$_q_oom1" ] || _c_r=' oom'; fi; ` +
+    `[ -z "\${_q_cgk[$_e_p]-}" ] || _q_cge "$_e_p"; if [ "$_w" = 137 ] && [ -z "$_c_r" ]; then [ -n "$_e_oc" ] || { _q_oomc; _e_oc=1; }; [ "$_q_oom" -le "$_q_oom1" ] || _c_r=' oom'; fi; ` +
     `if [ -n "$_e_ok" ]; then (( _e_t = (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000, _e_u = (\${_q_cu[$_e_p]:-0} + _e_du * _e_t / _e_w) * 1000 / _q_hz, ` +
     `_e_s = (\${_q_cs[$_e_p]:-0} + _e_ds * _e_t / _e_w) * 1000 / _q_hz )); _e_x=" $_e_u $_e_s\${_q_pk[$_e_p]:+ \${_q_pk[$_e_p]}}"; fi; ` +
     `unset "_q_dl[$_e_p]" "_q_ml[$_e_p]" "_q_tk[$_e_p]" "_q_why[$_e_p]" "_q_cu[$_e_p]" "_q_cs[$_e_p]" "_q_ct[$_e_p]" "_q_pk[$_e_p]"; ` +
@@ -214,15 +220,16 @@ const LINES = [
   // or an end, then twice as late each time nothing happened, up to 0.1 s: a short job's end is told
   // at once, a long one's costs ten looks a second (about 0.3 ms of CPU). Each look checks every job,
   // so with many jobs it starts later (0.1 ms a job). With no job, 0.5 s.
-  `_q_wake() { _c_n=\${#_q_kid[@]}; if [ "$_c_n" = 0 ]; then _q_to=0.5; return; fi; _c_t=$(( 500 << _q_idle )); [ "$_c_t" -ge $((_c_n * 100)) ] || _c_t=$((_c_n * 100)); [ "$_c_t" -le 100000 ] || _c_t=100000; [ "$_q_idle" -ge 8 ] || _q_idle=$((_q_idle + 1)); printf -v _q_to '0.%06d' "$_c_t"; }`,
-  // The loop reads frame headers (\`_q_b N;\`, see frameRequests). A partial line read before the
-  // timeout is kept for the next read; but bash 5.2 may report a timeout for a line whose newline it
-  // has just read, so a header is complete once it ends with \`;\`, whatever the status (a newline
-  // left over is then an empty line). A read that fails (status 1) with nothing read three times in
-  // a row is the end of input.
-  `_q_loop() { _q_acc=; _q_idle=0; _q_z=0; while :; do _q_wake; _q_in=; if IFS= read -r -t $_q_to _q_in; then _q_st=0; else _q_st=$?; fi; _q_acc=$_q_acc$_q_in; ` +
-    `if [ $_q_st = 0 ] || case $_q_acc in *';') true;; *) false;; esac; then _q_idle=0; _q_z=0; _q_in=$_q_acc; _q_acc=; eval "$_q_in"; _q_reap; ` +
-    `elif [ $_q_st -gt 128 ]; then _q_reap wake; elif [ -n "$_q_in" ]; then _q_z=0; elif [ $_q_z -lt 2 ]; then _q_z=$((_q_z + 1)); else break; fi; done; _q_drain; }`,
+  `_q_wake() { _c_n=\${#_q_kid[@]}; if [ "$_c_n" = 0 ]; then _q_to=0.5; return; fi; (( _c_t = 500 << _q_idle, _c_t >= _c_n * 100 || (_c_t = _c_n * 100), _c_t <= 100000 || (_c_t = 100000), _q_idle >= 8 || (_q_idle += 1) )); printf -v _q_to '0.%06d' "$_c_t"; }`,
+  // The loop reads frame headers (\`_q_b N;\` in FRAME_HEADER bytes, see frameRequests) with one
+  // \`read -N\`. Part of a header read before the timeout is kept, and the rest is read before
+  // anything else: the rest may be in bash's input buffer, which a read of a file would overwrite
+  // (see "Reading files"). Bash 5.2 may report a timeout for a read that is complete, so a header is
+  // complete once all its bytes are there, whatever the status. A read that fails (status 1) with
+  // nothing read three times in a row is the end of input.
+  `_q_loop() { _q_acc=; _q_idle=0; _q_z=0; while :; do _q_wake; _q_in=; if IFS= read -r -N $((${FRAME_HEADER} - \${#_q_acc})) -t $_q_to _q_in; then _q_st=0; else _q_st=$?; fi; _q_acc=$_q_acc$_q_in; ` +
+    `if [ \${#_q_acc} -ge ${FRAME_HEADER} ]; then _q_idle=0; _q_z=0; _q_in=$_q_acc; _q_acc=; eval "$_q_in"; _q_reap; ` +
+    `elif [ -n "$_q_in" ]; then _q_z=0; elif [ $_q_st -gt 128 ]; then _q_reap wake; elif [ $_q_z -lt 2 ]; then _q_z=$((_q_z + 1)); else break; fi; done; _q_drain; }`,
   // At end of input: answer no one, record every job still running as it ends (keeping its limits),
   // then go. It looks every 0.1 s, sleeping in a read of a pipe that nobody writes (no fork).
   `_q_drain() { exec >/dev/null 2>&1; _q_mk=1; _q_reap now; exec {_q_sl}<> <(:); while [ \${#_q_kid[@]} -gt 0 ]; do read -r -t 0.1 -u "$_q_sl" _q_x; _q_reap wake; done; _q_reap now; exec 8>&- 9>&-; }`,

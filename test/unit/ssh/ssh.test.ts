@@ -104,7 +104,7 @@ test('agent commands quote their arguments and refuse anything odd; its lines pa
   );
   assert.throws(() => agentCommand.check(2, [{ key: '1 x', pid: 40 }]));
   assert.equal(agentCommand.remove(3, [4, 5]), '_q_rm 3 4 5\n');
-  assert.equal(frameRequests('_q_kill 1 TERM 42\né\n', 'block'), '_q_b 21;\n_q_kill 1 TERM 42\né\n');
+  assert.equal(frameRequests('_q_kill 1 TERM 42\né\n', 'block'), '_q_b         21;_q_kill 1 TERM 42\né\n');
   assert.equal(frameRequests('_q_kill 1 TERM 42\n', 'line'), '_q_kill 1 TERM 42\n');
   assert.deepEqual(parseAgentLine('R 99'), { type: 'ready', pid: 99, reader: 'line', limits: 'none' });
   assert.deepEqual(parseAgentLine('R 99 block'), { type: 'ready', pid: 99, reader: 'block', limits: 'none' });
