@@ -58,3 +58,13 @@ export function descendants(root: number, keep: (p: Proc) => boolean): number[] 
   for (let k = 0; k < out.length; k++) for (const c of children.get(out[k]!) ?? []) if (keep(c)) out.push(c.pid);
   return out;
 }
+
+/**
+ * SIGKILL process group `pgid`. Refuses anything but a real group id: a pid
+ * of 0 or undefined would make `process.kill(-pgid)` signal the test
+ * runner's own group, and end the whole run without a word.
+ */
+export function killGroup(pgid: number | undefined): void {
+  if (pgid === undefined || !Number.isSafeInteger(pgid) || pgid <= 1) throw new Error(`not a process group: ${pgid}`);
+  process.kill(-pgid, 'SIGKILL');
+}

@@ -17,6 +17,7 @@ import { agentWith } from '../../helpers/agent-settings.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { bare, collect, spec } from './util.js';
+import { killGroup } from '../../helpers/procs.js';
 
 /** A directory laid out as the cgroup2 mount, with the agent's own cgroup (this process's) delegated. */
 function fakeCgroupRoot(root: string, controllers: string): string {
@@ -52,7 +53,7 @@ test('a delegated cgroup v2 subtree: the agent moves to a leaf, and each job wit
     );
     // The kernel's part: an OOM kill within the group, the job KILLed.
     writeFileSync(join(group, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 1\n');
-    process.kill(-job.pid, 'SIGKILL');
+    killGroup(job.pid);
     assert.deepEqual(bare(await ended(1)), { jobId: 1, outcome: { type: 'signal', signal: 'KILL' }, limit: 'cgroup' });
     // No memory limit, no group; a group whose job ended by itself reads no limit, with no memory.events at all.
     await ex.launch(spec(2, 'exit 3', tmp.path));

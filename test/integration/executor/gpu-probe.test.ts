@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { gpuMetrics, gpuProbeCommand, parseGpuProbe, parseProbe, probeCommand } from '../../../src/executor/node-probe.js';
 import { createLocalExecutor } from '../../../src/executor/local.js';
 import { fakeNvidiaSmi } from '../../helpers/fake-nvidia-smi.js';
-import { procTable } from '../../helpers/procs.js';
+import { killGroup, procTable } from '../../helpers/procs.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -57,8 +57,8 @@ test('GPUs counted; a tagged job’s child is qpy’s, a stray process and a gon
     smi.setApps([]);
     assert.deepEqual(gpuMetrics(await gpuProbe(tmp.path), byQpy).gpuOutsiders, []);
   } finally {
-    process.kill(-job.pid!, 'SIGKILL');
-    process.kill(-stray.pid!, 'SIGKILL');
+    killGroup(job.pid);
+    killGroup(stray.pid);
   }
 });
 

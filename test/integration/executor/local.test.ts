@@ -10,6 +10,7 @@ import { createLocalExecutor } from '../../../src/executor/local.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { childrenOf, collect, groupMembers, spec } from './util.js';
+import { killGroup } from '../../helpers/procs.js';
 
 function setup(dir: string) {
   const ex = createLocalExecutor({ runDir: join(dir, 'run'), nodeName: 'node1', pollMs: 50 });
@@ -25,7 +26,7 @@ test('a command killed by an external kill -9 is reported as signal KILL', async
   assert.deepEqual((await ended(3)).outcome, { type: 'signal', signal: 'KILL' });
   await ex.kill(3, pid, 1_000); // the job ended: kill() must not signal its group any more
   assert.notDeepEqual(groupMembers(pid), []);
-  process.kill(-pid, 'SIGKILL'); // clean up the orphan
+  killGroup(pid); // clean up the orphan
   await ex.close();
 });
 

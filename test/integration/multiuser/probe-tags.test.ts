@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createLocalExecutor } from '../../../src/executor/local.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
+import { killGroup } from '../../helpers/procs.js';
 
 const run = promisify(execFile);
 const probe = async () => parseProbe((await run('/bin/sh', ['-c', probeCommand(null)])).stdout)!;
@@ -34,8 +35,8 @@ test('a tagged busy job is listed and counted as qpy’s; an untagged busy proce
       { pid: job.pid, user: 'alice', jobId: 12, attempt: 1 },
     );
   } finally {
-    process.kill(-job.pid!, 'SIGKILL');
-    process.kill(-other.pid!, 'SIGKILL');
+    killGroup(job.pid);
+    killGroup(other.pid);
   }
 });
 
