@@ -10,27 +10,16 @@
  * floor under the agent. REPS rounds (default 3), the two in turns; medians.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTracker } from '../src/executor/tracker.js';
 import { localTransport } from '../src/executor/local.js';
 import { BENCH_BASE, conditions } from './lib.js';
-import { parentOf } from '../test/helpers/procs.js';
+import { cpuMs as cpu, parentOf } from '../test/helpers/procs.js';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 3000);
 const LANES = Number(process.env['BENCH_LANES'] ?? 8);
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** A process's own and its reaped children's CPU, in ms. */
-function cpu(pid: number): { own: number; children: number } {
-  const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = s
-    .slice(s.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  return { own: (f[11]! + f[12]!) * TICK_MS, children: (f[13]! + f[14]!) * TICK_MS };
-}
 
 interface Round {
   rate: number;

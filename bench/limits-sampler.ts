@@ -8,25 +8,17 @@
  * (default 10) is printed, as a share of one core. Target (issue 15): the
  * sampler costs at most 1 % of one core with 64 running jobs.
  */
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTracker } from '../src/executor/tracker.js';
 import { localTransport } from '../src/executor/local.js';
 import { agentWith } from '../test/helpers/agent-settings.js';
 import type { LaunchSpec } from '../src/executor/executor.js';
 import { BENCH_BASE, conditions } from './lib.js';
-import { parentOf } from '../test/helpers/procs.js';
+import { cpuMs, parentOf } from '../test/helpers/procs.js';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 64);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** The agent's own CPU ticks (not its reaped children's). */
-function ownTicks(pid: number): number {
-  const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 
 type Phase = 'none' | 'usage' | 'limits';
 
@@ -45,9 +37,9 @@ async function phase(what: Phase): Promise<number> {
     }
     const agent = parentOf(pids[0]!);
     await new Promise((r) => setTimeout(r, 2000)); // the launches' own work is over
-    const t0 = ownTicks(agent);
+    const t0 = cpuMs(agent).own;
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    const share = ((ownTicks(agent) - t0) * TICK_MS) / (SECONDS * 1000);
+    const share = (cpuMs(agent).own - t0) / (SECONDS * 1000);
     for (const [i, pid] of pids.entries()) await ex.kill(i + 1, pid, 1000);
     return share;
   } finally {

@@ -32,10 +32,21 @@ export function procTable(): Proc[] {
   return out;
 }
 
+/** The fields of /proc/PID/stat after the name: [0] is field 3 (the state). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** The parent of a process (the agent, for a job or its wrapper). */
 export function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number(statFields(pid)[1]);
+}
+
+/** A process's CPU time in ms (user + system; clock ticks of 10 ms): its own, and its reaped children's. */
+export function cpuMs(pid: number): { own: number; children: number } {
+  const f = statFields(pid).map(Number);
+  return { own: (f[11]! + f[12]!) * 10, children: (f[13]! + f[14]!) * 10 };
 }
 
 const live = (p: Proc): boolean => p.state !== 'Z' && p.state !== 'X';
