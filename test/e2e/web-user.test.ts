@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { browserSkip, keepShot, openBrowser } from '../helpers/browser.js';
+import { browserSkip, clickLive, keepShot, openBrowser } from '../helpers/browser.js';
 import { useCluster } from '../helpers/sshd-cluster.js';
 import { checkStatuses, qpyUser, type QpyUser } from '../helpers/qpy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -45,7 +45,7 @@ const rowStatus = (page: Page, id: number, status: string, timeout = 20_000) =>
 
 /** Click a row's button, then choose Yes in the dialog from the keyboard. */
 async function confirmAction(page: Page, id: number, act: string): Promise<string> {
-  await page.click(`tr[data-id="${id}"] button[data-act="${act}"]`);
+  await clickLive(page, `tr[data-id="${id}"] button[data-act="${act}"]`);
   await page.waitForSelector('#confirm[open]');
   assert.match(await page.$eval('#confirm-text', (e) => e.textContent ?? ''), new RegExp(`job ${id}\\?`));
   await page.focus('#confirm-yes');
@@ -108,7 +108,7 @@ test('hold, release and retry from the page, each confirmed; Escape cancels; fil
   await page.waitForSelector('tr[data-id="1"]');
 
   // Escape closes the dialog and nothing happens.
-  await page.click('tr[data-id="1"] button[data-act="kill"]');
+  await clickLive(page, 'tr[data-id="1"] button[data-act="kill"]');
   await page.waitForSelector('#confirm[open]');
   await page.keyboard.press('Escape');
   await page.waitForSelector('#confirm:not([open])');

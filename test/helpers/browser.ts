@@ -53,3 +53,19 @@ export async function keepShot(page: Page, dir: string, name: string): Promise<v
     copyFileSync(path, join(out, basename(path)));
   }
 }
+
+/**
+ * Click `selector`. A page whose own script redraws rows on every event
+ * (Server-Sent Events) may replace the element between puppeteer's finding
+ * and clicking it ("Node is detached from document"): then it is found and
+ * clicked again, a few times at most.
+ */
+export async function clickLive(page: Page, selector: string): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await page.click(selector);
+    } catch (err) {
+      if (tries >= 5 || !/detached/i.test(String(err))) throw err;
+    }
+  }
+}
