@@ -11,19 +11,24 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkStatuses, nodeOnceJob, qpyRunning, qpyUser } from '../helpers/qpy.js';
-import { pilotLines, slurmMissing, startSlurm } from '../helpers/slurm.js';
+import { pilotLines, slurmMissing, startSlurm, type Slurm } from '../helpers/slurm.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = slurmMissing() ?? false;
+
+/** A user whose pool `a` (reach=agent, pilots connecting back to 127.0.0.1) has `keys` beside its partition. */
+function agentPoolUser(slurm: Slurm, keys: string, env: NodeJS.ProcessEnv = {}) {
+  return qpyUser({
+    nodes: `pool a slurm partition=${slurm.partition} ${keys} back=127.0.0.1\n`,
+    env: { SLURM_CONF: slurm.conf, QPY_POOL_POLL_MS: '500', ...env },
+  });
+}
 
 const pilots = pilotLines;
 
 test('pilots that connect back run 200 jobs each exactly once, with output, then end when idle', { skip, timeout: 180_000 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
-  await using u = qpyUser({
-    nodes: `pool a slurm partition=${slurm.partition} nodes=2 cores=1 memory=0.5 time=00:10:00 idle=0.05 back=127.0.0.1\n`,
-    env: { SLURM_CONF: slurm.conf, QPY_POOL_POLL_MS: '500' },
-  });
+  await using u = agentPoolUser(slurm, 'nodes=2 cores=1 memory=0.5 time=00:10:00 idle=0.05');
   await u.ok(['sub', '--array', '1-200', '-m', '0.1', 'echo $QPY_JOB_ID >> ran; echo "out of $QPY_JOB_ID"']);
   await waitFor(
     async () => {
@@ -51,10 +56,7 @@ test('reach=agent: output followed through the link; a cancelled pilot fails its
   timeout: 180_000,
 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
-  await using u = qpyUser({
-    nodes: `pool a slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 idle=5 back=127.0.0.1\n`,
-    env: { SLURM_CONF: slurm.conf, QPY_POOL_POLL_MS: '500', QPY_NODE_DOWN_AFTER_MS: '60000' },
-  });
+  await using u = agentPoolUser(slurm, 'nodes=1 cores=1 memory=0.5 time=00:10:00 idle=5', { QPY_NODE_DOWN_AFTER_MS: '60000' });
   await u.ok(['sub', '-m', '0.1', '--retry', '1', 'echo "attempt $QPY_ATTEMPT on $QPY_NODE"; [ "$QPY_ATTEMPT" = 2 ] || sleep 300']);
   const first = await nodeOnceJob(u, 1, 'running', 60_000);
   // The master reads a job's output on its node: here, through the pilot's link.
@@ -79,10 +81,7 @@ test('reach=agent: the master SIGKILLed while a job runs on a pilot; the pilot c
   timeout: 120_000,
 }, async () => {
   await using slurm = await startSlurm({ cpus: 2, memoryMB: 2048 });
-  await using u = qpyUser({
-    nodes: `pool a slurm partition=${slurm.partition} nodes=1 cores=1 memory=0.5 time=00:10:00 idle=5 back=127.0.0.1\n`,
-    env: { SLURM_CONF: slurm.conf, QPY_POOL_POLL_MS: '500' },
-  });
+  await using u = agentPoolUser(slurm, 'nodes=1 cores=1 memory=0.5 time=00:10:00 idle=5');
   await u.ok(['sub', '-m', '0.1', 'while [ ! -e go ]; do sleep 0.1; done; exit 3']);
   await waitFor(async () => checkStatuses(await u.ok(['check'])).get(1)?.status === 'running', {
     what: 'job 1 running',
