@@ -158,7 +158,7 @@ export function agentInit(runDir: string): string {
  */
 export function frameRequests(requests: string, reader: AgentReader): string {
   if (reader !== 'block') return requests;
-  const header = `_q_b ${String(Buffer.byteLength(requests)).padStart(FRAME_HEADER - 6)};`;
+  const header = `_q_b ${String(Buffer.byteLength(requests)).padStart(FRAME_HEADER - '_q_b ;'.length)};`;
   if (header.length !== FRAME_HEADER) throw new Error('frame too long');
   return header + requests;
 }
