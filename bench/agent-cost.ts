@@ -7,10 +7,14 @@
  * the claim, output files and exec, and `/bin/true` itself), and this
  * process's (the tracker) per job. Beside it, the same number of forks,
  * execs and reaps of `/bin/true` by a plain bash (no claim, no files): the
- * floor under the agent. REPS rounds (default 3), the two in turns; medians.
+ * floor under the agent. And what a local agent that is not a shell could
+ * reach at best: this process spawns the same jobs (Node's child_process,
+ * libuv's fork and exec) with the same file work (a claim created
+ * exclusively, the output files, the end appended; no start time, limits or
+ * usage). REPS rounds (default 3), the three in turns; medians.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, mkdtempSync, openSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTracker } from '../src/executor/tracker.js';
 import { localTransport } from '../src/executor/local.js';
@@ -20,6 +24,7 @@ import { cpuMs as cpu, parentOf } from '../test/helpers/procs.js';
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 3000);
 const LANES = Number(process.env['BENCH_LANES'] ?? 8);
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
+const NODE_ROUND = '--node-round';
 
 interface Round {
   rate: number;
@@ -83,13 +88,65 @@ function bashRound(): Round {
   return { rate: JOBS / (ms / 1000), agent: ((su + ss) * 1000) / JOBS, jobs: ((cu + cs) * 1000) / JOBS, tracker: 0 };
 }
 
+/** The same jobs spawned by this process (Node), with a claim, output files and an end record each: parent and children per job. */
+async function nodeRound(): Promise<Round> {
+  const dir = realpathSync(mkdtempSync(join(BENCH_BASE, 'qpy-agent-cost-node-')));
+  const run = (id: number) =>
+    new Promise<void>((resolve, reject) => {
+      const out = openSync(join(dir, `job_${id}.out`), 'w');
+      const err = openSync(join(dir, `job_${id}.err`), 'w');
+      const child = spawn('/bin/true', [], {
+        cwd: dir,
+        detached: true,
+        stdio: ['ignore', out, err],
+        env: { ...process.env, QPY_JOB_ID: String(id) },
+      });
+      closeSync(out);
+      closeSync(err);
+      const claim = openSync(join(dir, `${id}.run`), 'wx');
+      writeSync(claim, `${child.pid}\n`);
+      closeSync(claim);
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        appendFileSync(join(dir, `${id}.run`), `exit ${code}\n`);
+        resolve();
+      });
+    });
+  try {
+    const p0 = cpu(process.pid);
+    const t0 = performance.now();
+    let next = 1;
+    const lane = async () => {
+      while (next <= JOBS) await run(next++);
+    };
+    await Promise.all(Array.from({ length: LANES }, lane));
+    const ms = performance.now() - t0;
+    const p1 = cpu(process.pid);
+    return { rate: JOBS / (ms / 1000), agent: (p1.own - p0.own) / JOBS, jobs: (p1.children - p0.children) / JOBS, tracker: 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** nodeRound in a Node process of its own (the agent's exit, reaped here later, must not count as its children's time). */
+function nodeRoundApart(): Round {
+  const r = spawnSync(process.execPath, [process.argv[1]!, NODE_ROUND], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the Node round failed (exit ${r.status})`);
+  return JSON.parse(r.stdout) as Round;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+if (process.argv[2] === NODE_ROUND) {
+  console.log(JSON.stringify(await nodeRound()));
+  process.exit(0);
+}
 console.log(`bench/agent-cost — ${conditions()}`);
 console.log(`${JOBS} × /bin/true, ${LANES} at once, ${REPS} round(s) in turns, medians; CPU from /proc (ticks of 10 ms)`);
-const rounds: { agent: Round[]; bash: Round[] } = { agent: [], bash: [] };
+const rounds: { agent: Round[]; bash: Round[]; node: Round[] } = { agent: [], bash: [], node: [] };
 for (let i = 0; i < REPS; i++) {
   rounds.agent.push(await agentRound());
   rounds.bash.push(bashRound());
+  rounds.node.push(nodeRoundApart());
 }
 const row = (name: string, rs: Round[], tracker: boolean) =>
   console.log(
@@ -100,3 +157,4 @@ const row = (name: string, rs: Round[], tracker: boolean) =>
   );
 row('node agent (parent: the agent)', rounds.agent, true);
 row('plain bash fork-exec (the floor)', rounds.bash, false);
+row('Node spawn, same files (no shell)', rounds.node, false);

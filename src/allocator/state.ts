@@ -52,11 +52,8 @@ export interface NodeState extends NodeMetrics {
   gpuUse: Map<number, number>;
   /** A Slurm pilot's node (issue 18): its pool and Slurm job; null for a node of the nodes file. */
   pilot: { pool: string; jobId: string } | null;
-  /**
-   * The longest job (its `--time`, seconds) the node still takes, and whether
-   * a job without `--time` may start there; null: no bound (a pilot's runner
-   * sets it as the pilot nears its time limit).
-   */
+  /** The longest job (its `--time`, seconds) the node still takes, and whether one without `--time` may
+   * start there; null: no bound (a pilot's runner sets it as the pilot nears its time limit). */
   jobTime: { maxS: number; untimed: boolean } | null;
 }
 
@@ -118,11 +115,8 @@ export interface AllocatorState {
   pools: PoolView[];
 }
 
-/**
- * A fresh allocator over resolved nodes, with no users yet (the master of the
- * embedded default registers its single user). Nodes start up and idle; the
- * daemon corrects that with `setNodeMetrics` after probing.
- */
+/** A fresh allocator over resolved nodes, with no users yet (the master of the embedded default registers
+ * its single user). Nodes start up and idle; the daemon corrects that with `setNodeMetrics` after probing. */
 export function createAllocator(nodes: NodeSpec[], rules: Rules): AllocatorState {
   const state: AllocatorState = {
     nodes: [],
