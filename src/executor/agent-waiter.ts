@@ -196,8 +196,10 @@ const LINES = [
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
   `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_zend "$1" 2>/dev/null; }`,
   // Sweep: record every child that has gone. It reads the clock once (_q_us) for the limits and the
-  // marker too. At most every 1 ms (bash 5: EPOCHREALTIME) unless $1 is
-  // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too).
+  // marker too. At most every 2 ms (bash 5: EPOCHREALTIME) unless $1 is
+  // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too):
+  // a sweep after every request, as short jobs end one by one, costs more (1 ms: about 5 % more of the
+  // agent's CPU per job), and the loop's wake 0.5 ms after a request sweeps anyway.
   // One redirection for the whole sweep, the ends and limits included: one on each \`kill\` would cost
   // five system calls a job. \`kill -0\` finds a job gone once bash has reaped it, which it does when
   // SIGCHLD comes; but a bash was seen with SIGCHLD blocked for good (its zombies never reaped), so
@@ -206,7 +208,7 @@ const LINES = [
   // agent's children's CPU time is read right after. Without /proc (\`_QK\` none, agent-script.ts)
   // there is nothing to sample, and a job whose state cannot be read is not taken for gone: the
   // sweep would otherwise wait for a live job, and the agent stall until it ended.
-  `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 1000)); ` +
+  `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 2000)); ` +
     `{ _c_g=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _c_g="$_c_g $_c_p"; done; [ -z "$_c_g" ] || _q_end $_c_g; ` +
     `if [ "$_QK" != none ] && [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_oom1=$_q_oom; _q_oomc; [ \${#_q_cgd[@]} -eq 0 ] || _q_cgx; _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
