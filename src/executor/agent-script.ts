@@ -107,6 +107,10 @@ const FUNCTIONS = [
   `_q_rm() { _t=$1; shift; _l=; for _i do _n=0; _k=$_i; while [ -e "$RUN/$_k.run" ]; do _l="$_l $_k"; _n=$((_n+1)); _k=$_i.a$_n; done; done; set --; for _k in $_l; do set -- "$@" "$RUN/$_k.run"; done; [ $# -eq 0 ] || rm -f -- "$@"; echo "A $_t 1"; }`,
 ];
 
+/** The frame reader: a frame of $1 bytes read and run (`prefix`: an assignment for the read). */
+const frameReader = (prefix: string) =>
+  `_q_b() { while read -r -u $_q_nul _q_s; do :; done; ${prefix}read -r -N "$1" _q_s && eval "$_q_s"; }`;
+
 /**
  * Bash 4.4 or later (the agent's shell wherever bash is installed) also:
  * - reads framed requests: bash reads a script from a pipe ONE BYTE per
@@ -120,7 +124,11 @@ const BASH_ONLY = [
   // files"), and `read -N` takes from it before stdin: emptied first, by reading /dev/null (a
   // descriptor kept open for it, closed in every job) to its end.
   'exec {_q_nul}</dev/null',
-  `_q_b() { while read -r -u $_q_nul _q_s; do :; done; LC_ALL=C read -r -N "$1" _q_s && eval "$_q_s"; }`,
+  // The agent works in the C locale (bytes, as a frame counts them; and a pattern on a /proc line costs
+  // a third of what it costs in UTF-8: about 5 % of the agent's CPU per job): LC_ALL set for this
+  // shell only, never exported, so every job gets the locale the agent was given. Where LC_ALL is set
+  // already it stays, and only the frame is read in C.
+  `if [ -z "\${LC_ALL+x}" ]; then LC_ALL=C; ${frameReader('')}; else ${frameReader('LC_ALL=C ')}; fi`,
   WAITER,
 ].join('\n');
 

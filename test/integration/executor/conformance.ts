@@ -80,6 +80,10 @@ export function conformance(tr: TransportUnderTest): void {
       await ex.launch(spec(17, './missing-program a', wd));
       assert.deepEqual((await ended(17)).outcome, { type: 'exit', code: 127 });
       assert.match(readFileSync(join(wd, 'job_17.err'), 'utf8'), /missing-program/);
+      // The agent works in the C locale, but never passes it on: a job gets the locale it was given.
+      await ex.launch(spec(18, `printf '%s' "\${LC_ALL-unset}"`, wd));
+      assert.deepEqual((await ended(18)).outcome, { type: 'exit', code: 0 });
+      if (process.env['LC_ALL'] === undefined) assert.equal(readFileSync(join(wd, 'job_18.out'), 'utf8'), 'unset');
       await closeAll();
     });
 
