@@ -98,23 +98,32 @@ const LINES = [
   // empty: sh runs the line), $6 the limits (the agent's business), $7 and $8 the output and error
   // files (relative to the directory or absolute; $8 empty: into $7's), then NAME=VALUE words. Claim
   // first; a claim that exists already (a master blocked this launch) ends it at once, status 125,
-  // with nothing run.
-  `_q_run() { [ -z "$_q_cgp" ] || { echo $BASHPID >"$_q_cgp/cgroup.procs"; } 2>/dev/null; trap - PIPE; exec 8>&- 9>&- {_q_nul}<&-; _q_start1 $BASHPID; set -C; { echo "$BASHPID\${_qs:+ $_qs}" >"$RUN/$1.run"; } 2>/dev/null || exit 125; set +C; ` +
-    `_qw_f=$RUN/$1.run _qw_wd=$3 _qw_c=$4 _qw_x=$5 _qw_so=$7 _qw_se=$8; shift 8; ` +
-    `cd "$_qw_wd" 2>/dev/null || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e" >>"$_qw_f"; exit 126; }; ` +
-    `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
+  // with nothing run. Its descriptors are set by \`exec\` alone: a redirection on a command costs
+  // three times the system calls, as bash saves and restores the descriptor. First its errors go
+  // nowhere, the agent's descriptors close, and its input is its own /proc stat (its start time, read
+  // with no redirection; the agent's own stdin, its requests, is never read here). Then the claim is
+  // its output (where an error before the job's output files is recorded), the job's variables are
+  // exported, the program is checked, and the output files are opened last.
+  `_q_run() { exec 2>/dev/null >&2 8>&- 9>&- {_q_nul}<&- <"/proc/$BASHPID/stat" || exec 2>/dev/null >&2 8>&- 9>&- {_q_nul}<&- </dev/null; [ -z "$_q_cgp" ] || echo $BASHPID >"$_q_cgp/cgroup.procs"; trap - PIPE; ` +
+    // The start time: one \`read\` of the fields while the process's name is the agent's own and has no blank (_q_kf):
+    // a pattern on the whole line (_q_start) costs three times as much.
+    `_qs=; if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y; else _q_start $BASHPID; fi; ` +
+    `set -C; exec >"$RUN/$1.run" || exit 125; set +C; echo "$BASHPID\${_qs:+ $_qs}"; ` +
+    `_qw_f=$RUN/$1.run _qw_wd=$3 _qw_c=$4 _qw_x=$5 _qw_so=$7 _qw_se=$8 _qw_d=; shift 8; ` +
+    `cd "$_qw_wd" || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e"; exit 126; }; ` +
     `[ $# -eq 0 ] || export -- "$@"; ` +
     // A program that is neither a binary nor a #! script is run by sh, as sh -c would (bash's exec would run it itself).
-    `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) if hash -- "$_qw_p" 2>/dev/null; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi;; esac; _qw_h=; ` +
-    `{ read -r -N 2 _qw_h <"$_qw_p"; } 2>/dev/null || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) exec -- "\${_qw_w[@]}";; esac; fi; ` +
-    `exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
+    `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) if hash -- "$_qw_p"; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi;; esac; _qw_h=; ` +
+    `{ exec <"$_qw_p" && read -r -N 2 _qw_h; } || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) _qw_d=1;; esac; fi; ` +
+    `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
+    `[ -z "$_qw_d" ] || exec -- "\${_qw_w[@]}"; exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
   // Limits \`SECONDS:GRACE_MS:KB\` ($5, either end may be empty): a deadline (_q_dl, microseconds) and a
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
   `_q_launch() { _t=$1 _n=$2 _i=$3; shift 2; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
     // With no job running, what the agent's children used so far is no job's (see _q_end).
     `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_clock; _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
-    `_q_run "$_k" "$@" >/dev/null 2>&1 </dev/null & _q_kid[$!]=$_k _q_ct[$!]=$_q_us; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
+    `_q_run "$_k" "$@" & _q_kid[$!]=$_k _q_ct[$!]=$_q_us; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
     `case $5 in *:*:*) _c_l=\${5%%:*}; _c_r=\${5#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
     `[ -z "$_c_l" ] || { _c_l=$((_q_us + _c_l * 1000000)); _q_dl[$!]=$_c_l:$_c_g; [ -n "$_q_dn" ] && [ "$_q_dn" -le "$_c_l" ] || _q_dn=$_c_l; }; ` +
     `[ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
@@ -131,9 +140,6 @@ const LINES = [
   // The agent's reaped children's CPU ticks so far, in _q_ku _q_ks: one \`read\` of the fields when the
   // agent's own name has no blank (_q_kf, found once: it never execs), as at every job's end.
   `_q_kf=; read -r _y _c _y <"/proc/$$/stat" && case $_c in *')') _q_kf=1;; esac`,
-  // The start time of process $1 in _qs as _q_start, by one \`read\` of the fields while its name is the agent's and
-  // has no blank (a child of this agent before its exec): a pattern on the whole line costs three times as much.
-  `_q_start1() { if [ -n "$_q_kf" ]; then _qs=; { read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y <"/proc/$1/stat"; } 2>/dev/null; [ -n "$_qs" ]; else _q_start "$1"; fi; }`,
   `_q_kcpu() { if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _q_ku _q_ks _y <"/proc/$$/stat"; else _q_stat $$ && _q_ku=$_cu && _q_ks=$_cs; fi; }`,
   // Sample live job $1, a child of this agent: its CPU ticks (false if it is gone, a zombie, or not ours).
   `_q_cpu() { _q_stat "$1" || return 1; case $_st in Z|X) return 1;; esac; [ "$_pp" = $$ ] || return 1; _q_cu[$1]=$((_ut + _cu)); _q_cs[$1]=$((_sy + _cs)); _q_ct[$1]=$_q_us; }`,
