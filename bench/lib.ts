@@ -83,11 +83,19 @@ export function summary(samples: number[]): string {
 }
 
 export function conditions(): string {
+  const create = fileCreateMicros();
   return (
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-    `Node ${process.version}, ${new Date().toISOString()}; files under ${BENCH_BASE} (creating a file there: ${fileCreateMicros()} µs)`
+    `Node ${process.version}, ${new Date().toISOString()}; files under ${BENCH_BASE} (creating a file there: ${create} µs` +
+    `${Number(create) > SLOW_CREATE_US ? `: slow, so a job's three files weigh on its figures; BENCH_DIR=/dev/shm gives figures free of it` : ''})`
   );
 }
+
+/**
+ * Creating a file slower than this (µs) is flagged: an ext4 without a journal, after many files were
+ * deleted, skips the inodes freed in the last 30 s and creates each new file at up to 1 ms.
+ */
+const SLOW_CREATE_US = 200;
 
 /** Mean cost of creating (and removing) a small file under BENCH_BASE: file systems differ by 20x on some VMs. */
 export function fileCreateMicros(n = 500): string {
