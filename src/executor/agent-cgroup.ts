@@ -37,7 +37,8 @@ const LINES = [
     `{ mkdir -p "$_d/qpy-agent" && echo $$ >"$_d/qpy-agent/cgroup.procs"; } 2>/dev/null || return 1; ` +
     `if ! { echo +memory >"$_d/cgroup.subtree_control"; } 2>/dev/null; then { echo $$ >"$_d/cgroup.procs"; rmdir "$_d/qpy-agent"; } 2>/dev/null; return 1; fi; _q_cg=$_d; }`,
   // Before a job's fork: a group for the job of key $1 with a limit of $2 kB, in _q_cgp (empty if none
-  // could be made: its limit is then kept by sampling alone). Its child joins it first thing once its descriptors are set (_q_run).
+  // could be made: its limit is then kept by sampling alone). Its child joins it first thing once its
+  // descriptors are set (_q_run).
   `_q_cgj() { _q_cgp=$_q_cg/job-$1; { mkdir "$_q_cgp" && echo $(($2 * 1024)) >"$_q_cgp/memory.max"; } 2>/dev/null || { rmdir "$_q_cgp" 2>/dev/null; _q_cgp=; return 1; }; ` +
     `{ echo 0 >"$_q_cgp/memory.swap.max"; echo 1 >"$_q_cgp/memory.oom.group"; } 2>/dev/null; return 0; }`,
   // At the end of job $1 (a pid): if its group counted an OOM kill, _c_r says ` cgroup`; the group is

@@ -100,11 +100,11 @@ const LINES = [
   // first; a claim that exists already (a master blocked this launch) ends it at once, status 125,
   // with nothing run. Its descriptors are set by \`exec\` alone: a redirection on a command costs
   // three times the system calls, as bash saves and restores the descriptor. First its errors go
-  // nowhere, the agent's descriptors close, and its input is its own /proc stat (its start time, read
-  // with no redirection; the agent's own stdin, its requests, is never read here). Then the claim is
+  // nowhere, the agent's descriptors close, and its input is /dev/null (never the agent's own, its
+  // requests), then its own /proc stat (its start time, read with no redirection). Then the claim is
   // its output (where an error before the job's output files is recorded), the job's variables are
   // exported, the program is checked, and the output files are opened last.
-  `_q_run() { exec 2>/dev/null >&2 8>&- 9>&- {_q_nul}<&- <"/proc/$BASHPID/stat" || exec 2>/dev/null >&2 8>&- 9>&- {_q_nul}<&- </dev/null; [ -z "$_q_cgp" ] || echo $BASHPID >"$_q_cgp/cgroup.procs"; trap - PIPE; ` +
+  `_q_run() { exec 2>/dev/null >&2 8>&- 9>&- {_q_nul}<&- </dev/null; exec <"/proc/$BASHPID/stat"; [ -z "$_q_cgp" ] || echo $BASHPID >"$_q_cgp/cgroup.procs"; trap - PIPE; ` +
     // The start time: one \`read\` of the fields while the process's name is the agent's own and has no blank (_q_kf):
     // a pattern on the whole line (_q_start) costs three times as much.
     `_qs=; if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y; else _q_start $BASHPID; fi; ` +
