@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createLocalExecutor } from '../../../src/executor/local.js';
+import { createLocalExecutor, localTransport } from '../../../src/executor/local.js';
+import { createTracker } from '../../../src/executor/tracker.js';
+import { readFileSync, realpathSync } from 'node:fs';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 import { childrenOf, collect, groupMembers, spec } from './util.js';
@@ -73,4 +75,24 @@ test('throughput: 200 true jobs all end with exit 0', async () => {
   }
   console.log(`# 200 true jobs launched and ended in ${ms.toFixed(0)} ms (${((200 / ms) * 1000).toFixed(0)} jobs/s)`);
   await ex.close();
+});
+
+test('an agent given LC_ALL keeps it: its jobs see it, and frames of multibyte text are counted in bytes', {
+  timeout: 30_000,
+}, async () => {
+  // Without LC_ALL the agent works in C, never passing it on (the conformance suite checks that).
+  await using tmp = tempDir();
+  const env = { ...process.env, LC_ALL: 'C.UTF-8' };
+  const ex = createTracker({ nodeName: 'node1', runDir: realpathSync(tmp.path), transport: localTransport('auto', env) });
+  const { ended } = collect(ex);
+  try {
+    await ex.launch(spec(5, `printf '%s|%s|%s' "$LC_ALL" "$ODD" 'ü→ü'`, tmp.path, { ODD: 'é…€' }));
+    await ex.launch(spec(6, `printf '%s' 'ok'`, tmp.path));
+    assert.deepEqual((await ended(5)).outcome, { type: 'exit', code: 0 });
+    assert.equal(readFileSync(join(tmp.path, 'job_5.out'), 'utf8'), 'C.UTF-8|é…€|ü→ü');
+    assert.deepEqual((await ended(6)).outcome, { type: 'exit', code: 0 });
+    assert.equal(readFileSync(join(tmp.path, 'job_6.out'), 'utf8'), 'ok');
+  } finally {
+    await ex.close();
+  }
 });
