@@ -33,6 +33,15 @@ interface Round {
   tracker: number;
 }
 
+/** Jobs 1…JOBS, LANES at once: each lane runs its next job once its last one has ended. */
+async function inLanes(job: (id: number) => Promise<void>): Promise<void> {
+  let next = 1;
+  const lane = async () => {
+    while (next <= JOBS) await job(next++);
+  };
+  await Promise.all(Array.from({ length: LANES }, lane));
+}
+
 async function agentRound(): Promise<Round> {
   const dir = realpathSync(mkdtempSync(join(BENCH_BASE, 'qpy-agent-cost-')));
   const ex = createTracker({ nodeName: 'bench', runDir: join(dir, 'run'), transport: localTransport('auto') });
@@ -56,11 +65,7 @@ async function agentRound(): Promise<Round> {
     const a0 = cpu(agent);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    let next = 1;
-    const lane = async () => {
-      while (next <= JOBS) await (await launch(next++)).ended;
-    };
-    await Promise.all(Array.from({ length: LANES }, lane));
+    await inLanes(async (id) => (await launch(id)).ended);
     const ms = performance.now() - t0;
     const a1 = cpu(agent);
     const c1 = process.cpuUsage(c0);
@@ -115,11 +120,7 @@ async function nodeRound(): Promise<Round> {
   try {
     const p0 = cpu(process.pid);
     const t0 = performance.now();
-    let next = 1;
-    const lane = async () => {
-      while (next <= JOBS) await run(next++);
-    };
-    await Promise.all(Array.from({ length: LANES }, lane));
+    await inLanes(run);
     const ms = performance.now() - t0;
     const p1 = cpu(process.pid);
     return { rate: JOBS / (ms / 1000), agent: (p1.own - p0.own) / JOBS, jobs: (p1.children - p0.children) / JOBS, tracker: 0 };
