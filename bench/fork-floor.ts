@@ -9,59 +9,34 @@
  * submitting client is shown apart), divided by the jobs.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, SSHD } from '../test/helpers/sshd-cluster.js';
+import { cpuMs, procTable } from '../test/helpers/procs.js';
 import { benchUser, conditions, type BenchUser } from './lib.js';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 1000);
 const SLOTS = Number(process.env['BENCH_SLOTS'] ?? 8);
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-interface Stat {
-  ppid: number;
-  own: number;
-  children: number;
-}
-
-function stats(): Map<number, Stat> {
-  const out = new Map<number, Stat>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    let s: string;
-    try {
-      s = readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(name), { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) });
-  }
-  return out;
-}
 
 /** CPU ms of the trees under `roots` (the roots' own time only where `ownToo`), reaped children included. */
 function treeCpu(roots: number[], ownToo: (pid: number) => boolean): number {
-  const all = stats();
+  const all = new Map(procTable().map((p) => [p.pid, p]));
   const kids = new Map<number, number[]>();
   for (const [pid, s] of all) kids.set(s.ppid, [...(kids.get(s.ppid) ?? []), pid]);
-  let ticks = 0;
+  let ms = 0;
   const seen = new Set<number>();
   const walk = (pid: number) => {
     if (seen.has(pid)) return;
     seen.add(pid);
     const s = all.get(pid);
     if (!s) return;
-    ticks += s.children + (ownToo(pid) ? s.own : 0);
+    ms += s.cpu.children + (ownToo(pid) ? s.cpu.own : 0);
     for (const k of kids.get(pid) ?? []) walk(k);
   };
   for (const r of roots) walk(r);
-  return ticks * TICK_MS;
+  return ms;
 }
-
-/** CPU ms of one process itself. */
-const ownTicks = (pid: number): number => (stats().get(pid)?.own ?? 0) * TICK_MS;
 
 const ownCpu = (): number => {
   const u = process.cpuUsage();
@@ -96,7 +71,7 @@ async function qpyRun(u: BenchUser): Promise<Result> {
   const roots = [process.pid, masterPid(u)];
   const own = (p: number) => p !== process.pid;
   const c0 = treeCpu(roots, own);
-  const m0 = ownTicks(roots[1]!);
+  const m0 = cpuMs(roots[1]!).own;
   const k0 = ownCpu();
   const t0 = Date.now();
   const acks: Promise<unknown>[] = [];
@@ -110,7 +85,7 @@ async function qpyRun(u: BenchUser): Promise<Result> {
   }
   const cpu = treeCpu(roots, own) - c0;
   const client = ownCpu() - k0;
-  const master = ownTicks(roots[1]!) - m0;
+  const master = cpuMs(roots[1]!).own - m0;
   const check = await c.request({ type: 'check', selector: all });
   const jobs = check.type === 'jobs' ? check.jobs : [];
   const bad = jobs.filter((j) => j.state.type !== 'done').length;

@@ -12,41 +12,49 @@ export interface Proc {
   /** One-letter state: R, S, D, Z (zombie), X (dead)… */
   state: string;
   comm: string;
+  /** CPU time in ms (user + system; clock ticks of 10 ms): its own, and its reaped children's. */
+  cpu: { own: number; children: number };
 }
+
+/** One process's /proc/PID/stat text (fields after the name from [0], field 3, the state). */
+function parseStat(pid: number, stat: string): Proc {
+  const close = stat.lastIndexOf(')');
+  const f = stat.slice(close + 2).split(' ');
+  const n = (i: number) => Number(f[i]);
+  return {
+    pid,
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    state: f[0]!,
+    ppid: n(1),
+    pgid: n(2),
+    cpu: { own: (n(11) + n(12)) * 10, children: (n(13) + n(14)) * 10 },
+  };
+}
+
+const procOf = (pid: number): Proc => parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'latin1'));
 
 /** Every process that could be read (one that exits while being read is skipped). */
 export function procTable(): Proc[] {
   const out: Proc[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
-    let stat: string;
     try {
-      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      out.push(procOf(Number(name)));
     } catch {
       continue;
     }
-    const close = stat.lastIndexOf(')');
-    const f = stat.slice(close + 2).split(' ');
-    out.push({ pid: Number(name), comm: stat.slice(stat.indexOf('(') + 1, close), state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]) });
   }
   return out;
 }
 
-/** The fields of /proc/PID/stat after the name: [0] is field 3 (the state). */
-function statFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 /** The parent of a process (the agent, for a job or its wrapper). */
 export function parentOf(pid: number): number {
-  return Number(statFields(pid)[1]);
+  return procOf(pid).ppid;
 }
 
-/** A process's CPU time in ms (user + system; clock ticks of 10 ms): its own, and its reaped children's. */
+/** A process's CPU time in ms: its own, and its reaped children's. */
 export function cpuMs(pid: number): { own: number; children: number } {
-  const f = statFields(pid).map(Number);
-  return { own: (f[11]! + f[12]!) * 10, children: (f[13]! + f[14]!) * 10 };
+  return procOf(pid).cpu;
 }
 
 const live = (p: Proc): boolean => p.state !== 'Z' && p.state !== 'X';
