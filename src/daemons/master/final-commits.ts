@@ -23,8 +23,9 @@ export function onFinalCommitted(c: Committer, waits: Waits, jobs: RangeJobs): C
       c.putHistory(historyRecordsOf(job));
       if (!isFinal(job)) return;
       const copy = job.spec.copy?.path;
-      // A job's end waits up to the commit window for company, unless a reply waits on it (`qpy sub -W`, `qpy wait`).
-      void (waits.awaitsOnly(job.id) ? c.flush() : c.flushSoon()).then(
+      // A job's end waits up to the commit window for company, unless a reply waits on it (`qpy sub -W`,
+      // `qpy wait`): on it alone, or on it and others whose ends are written in the same window.
+      void (waits.written(job.id) ? c.flush() : c.flushSoon()).then(
         () => {
           if (copy !== undefined) rmSync(copy, { force: true });
           waits.final(job.id);
