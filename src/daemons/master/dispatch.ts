@@ -21,18 +21,20 @@ import { carryOut } from './effects.js';
 import { launchSpec } from './launch-spec.js';
 
 /**
- * Smallest gap between the starts of two dispatch passes: 1 ms. It was 5 ms
+ * Smallest gap between the starts of two dispatch passes: 2 ms. It was 5 ms
  * while each pass's commit was an fsync, so that one pass started several
  * jobs; once that commit survived a crash without one (group-commit.ts), 5 ms
  * only delayed every job (370 → 650 jobs/s of `/bin/true` at 8 slots), and
  * it became none. But with none, short jobs ending one by one cost a pass
- * each: a commit, an allocator round and an agent frame per job. 1 ms lets
- * the ends of that moment share them, and delays a start by 1 ms at most,
- * only just after another pass: measured 791 → 879 jobs/s (medians of 3, in
- * turns), the master's CPU per job 0.45 → 0.37 ms and the agent's 0.72 →
- * 0.65 ms. An end alone (nothing ran in the last 1 ms) is not delayed.
+ * each: a commit, an allocator round and an agent frame per job. A gap lets
+ * the ends of that moment share them, and delays a start only just after
+ * another pass: 1 ms gave 791 → 879 jobs/s (medians of 3, in turns), the
+ * master's CPU per job 0.45 → 0.37 ms and the agent's 0.72 → 0.65 ms; 2 ms
+ * then gave 52-53 % → 56-58 % of the `xargs -P` floor in bench/peers (two
+ * runs of each, in turns), while 3 ms left the CPU idle longer for no more.
+ * An end alone (no pass in the last 2 ms) is not delayed.
  */
-const PASS_GAP_MS = 1;
+const PASS_GAP_MS = 2;
 /** Slot requests one pass keeps in flight. */
 const REQUEST_WINDOW = 32;
 
