@@ -58,6 +58,13 @@
  * file goes to its end (stat, statm: one line; status: all of it), and the
  * frame reader empties the buffer first (agent-script.ts, `_q_b`).
  *
+ * Cost: bash copies a function's whole body at each call, and after a fork
+ * every page that copy writes is a page fault (a third of the agent's CPU
+ * per job is such faults). So what runs per job is kept in few, small
+ * functions: rare paths (limits, the once-a-second sample, an OOM check, a
+ * job directory's error) are functions of their own, called only when
+ * needed, and the loop's timeout and the clock are written inline.
+ *
  * Given to `eval` in bash; every name starts with `_q`, and the child's own
  * names after it exported the job's variables start with `_qw_` (names a job
  * variable may not have, see wrapper.ts).
@@ -67,6 +74,11 @@ import { CGROUP } from './agent-cgroup.js';
 
 /** The length of a frame's header (`_q_b <bytes>;`, the count padded with blanks; frameRequests in agent-script.ts). */
 export const FRAME_HEADER = 16;
+
+/** The request loop's timeout in _q_to, from the jobs running and _q_idle (see _q_loop). */
+const LOOP_TIMEOUT =
+  `_c_n=\${#_q_kid[@]}; if [ "$_c_n" = 0 ]; then _q_to=0.5; else (( _c_t = 500 << _q_idle, _c_t >= _c_n * 100 || (_c_t = _c_n * 100), ` +
+  `_c_t <= 100000 || (_c_t = 100000), _q_idle >= 8 || (_q_idle += 1) )); printf -v _q_to '0.%06d' "$_c_t"; fi;`;
 
 const LINES = [
   // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
@@ -110,23 +122,29 @@ const LINES = [
     `_qs=; if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y; else _q_start $BASHPID; fi; ` +
     `set -C; exec >"$RUN/$1.run" || exit 125; set +C; echo "$BASHPID\${_qs:+ $_qs}"; ` +
     `_qw_f=$RUN/$1.run _qw_wd=$3 _qw_c=$4 _qw_x=$5 _qw_so=$7 _qw_se=$8 _qw_d=; shift 8; ` +
-    `cd "$_qw_wd" || { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e"; exit 126; }; ` +
+    `cd "$_qw_wd" || _q_cwde; ` +
     `[ $# -eq 0 ] || export -- "$@"; ` +
     // A program that is neither a binary nor a #! script is run by sh, as sh -c would (bash's exec would run it itself).
-    `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) if hash -- "$_qw_p"; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi;; esac; _qw_h=; ` +
+    `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) _q_path;; esac; _qw_h=; ` +
     `{ exec <"$_qw_p" && read -r -N 2 _qw_h; } || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) _qw_d=1;; esac; fi; ` +
     `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
     `[ -z "$_qw_d" ] || exec -- "\${_qw_w[@]}"; exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
+  // In the child (_q_run): why the job's directory cannot be entered, and end (kept out of _q_run, which
+  // bash copies at every call); and where program $_qw_p is found in PATH (empty if nowhere).
+  `_q_cwde() { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e"; exit 126; }`,
+  `_q_path() { if hash -- "$_qw_p"; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi; }`,
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
   // Limits \`SECONDS:GRACE_MS:KB\` ($5, either end may be empty): a deadline (_q_dl, microseconds) and a
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
   `_q_launch() { _t=$1 _n=$2 _i=$3; shift 2; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
     // With no job running, what the agent's children used so far is no job's (see _q_end).
-    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_clock; _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
+    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock; _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
     `_q_run "$_k" "$@" & _q_kid[$!]=$_k _q_ct[$!]=$_q_us; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
-    `case $5 in *:*:*) _c_l=\${5%%:*}; _c_r=\${5#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
-    `[ -z "$_c_l" ] || { _c_l=$((_q_us + _c_l * 1000000)); _q_dl[$!]=$_c_l:$_c_g; [ -n "$_q_dn" ] && [ "$_q_dn" -le "$_c_l" ] || _q_dn=$_c_l; }; ` +
-    `[ -z "$_c_m" ] || _q_ml[$!]=$_c_m:$_c_g;; esac; echo "S $_t $! $_k"; }`,
+    `case $5 in *:*:*) _q_lim "$5" $!;; esac; echo "S $_t $! $_k"; }`,
+  // The limits $1 of job $2 just started (see _q_launch).
+  `_q_lim() { _c_l=\${1%%:*}; _c_r=\${1#*:}; _c_g=$((\${_c_r%%:*} * 1000)); _c_m=\${_c_r#*:}; ` +
+    `[ -z "$_c_l" ] || { _c_l=$((_q_us + _c_l * 1000000)); _q_dl[$2]=$_c_l:$_c_g; [ -n "$_q_dn" ] && [ "$_q_dn" -le "$_c_l" ] || _q_dn=$_c_l; }; ` +
+    `[ -z "$_c_m" ] || _q_ml[$2]=$_c_m:$_c_g; }`,
   // The clock in microseconds, in _q_us (bash 5: EPOCHREALTIME; bash 4.4: whole seconds).
   `_q_clock() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || { printf -v _q_us '%(%s)T' -1; _q_us=\${_q_us}000000; }; }`,
   // Fields of /proc/$1/stat: state _st, parent _pp, CPU ticks _ut _sy (its own) _cu _cs (its reaped
@@ -190,12 +208,14 @@ const LINES = [
     `(( _e_du >= 0 || (_e_du = 0), _e_ds >= 0 || (_e_ds = 0), _e_w > 0 || (_e_w = 1) )); ` +
     `_e_oc=; for _e_i in "\${!_e_all[@]}"; do _e_p=\${_e_all[_e_i]} _w=\${_e_ws[_e_i]} _c_k=\${_e_ks[_e_i]} _c_r=\${_q_why[$_e_p]:+ \${_q_why[$_e_p]}} _e_x=; ` +
     // KILLed, not by this agent: by the kernel's OOM killer if it killed anything since the sample before the last.
-    `[ -z "\${_q_cgk[$_e_p]-}" ] || _q_cge "$_e_p"; if [ "$_w" = 137 ] && [ -z "$_c_r" ]; then [ -n "$_e_oc" ] || { _q_oomc; _e_oc=1; }; [ "$_q_oom" -le "$_q_oom1" ] || _c_r=' oom'; fi; ` +
+    `[ -z "\${_q_cgk[$_e_p]-}" ] || _q_cge "$_e_p"; [ "$_w" != 137 ] || [ -n "$_c_r" ] || _q_oomk; ` +
     `if [ -n "$_e_ok" ]; then (( _e_t = (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000, _e_u = (\${_q_cu[$_e_p]:-0} + _e_du * _e_t / _e_w) * 1000 / _q_hz, ` +
     `_e_s = (\${_q_cs[$_e_p]:-0} + _e_ds * _e_t / _e_w) * 1000 / _q_hz )); _e_x=" $_e_u $_e_s\${_q_pk[$_e_p]:+ \${_q_pk[$_e_p]}}"; fi; ` +
     `unset "_q_dl[$_e_p]" "_q_ml[$_e_p]" "_q_tk[$_e_p]" "_q_why[$_e_p]" "_q_cu[$_e_p]" "_q_cs[$_e_p]" "_q_ct[$_e_p]" "_q_pk[$_e_p]"; ` +
     `[ -z "\${_q_tg[$_e_p]-}" ] || { unset "_q_tg[$_e_p]"; _q_mk=1; }; ` +
     `echo "\${_e_x:+usage$_e_x$_q_nl}exit $_w$_c_r" >>"$RUN/$_c_k.run"; echo "E $_c_k $_w$_c_r$_e_x"; done; _w=\${_e_ws[0]}; }`,
+  // A job KILLed (in _q_end), not by this agent: by the OOM killer if the kernel's count grew since the sample before the last.
+  `_q_oomk() { [ -n "$_e_oc" ] || { _q_oomc; _e_oc=1; }; [ "$_q_oom" -le "$_q_oom1" ] || _c_r=' oom'; }`,
   // The same for children $@ found gone another way (_q_sample, _q_live): a zombie's last figures are
   // read before it is waited for (exact, where bash has not reaped it yet).
   `_q_zend() { _q_clock; for _e_p; do _q_stat "$_e_p" && [ "$_st" = Z ] && [ "$_pp" = $$ ] && { _q_cu[$_e_p]=$((_ut + _cu)); _q_cs[$_e_p]=$((_sy + _cs)); _q_ct[$_e_p]=$_q_us; }; done; _q_end "$@"; }`,
@@ -214,9 +234,12 @@ const LINES = [
   // agent's children's CPU time is read right after. Without /proc (\`_QK\` none, agent-script.ts)
   // there is nothing to sample, and a job whose state cannot be read is not taken for gone: the
   // sweep would otherwise wait for a live job, and the agent stall until it ended.
-  `_q_reap() { _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 2000)); ` +
+  `_q_reap() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 2000)); ` +
     `{ _c_g=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _c_g="$_c_g $_c_p"; done; [ -z "$_c_g" ] || _q_end $_c_g; ` +
-    `if [ "$_QK" != none ] && [ "$_q_us" -ge "\${_c_zn:-0}" ]; then _c_zn=$((_q_us + _q_sn)); _q_oom1=$_q_oom; _q_oomc; [ \${#_q_cgd[@]} -eq 0 ] || _q_cgx; _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; fi; _q_limits; } 2>/dev/null; _q_mark "$1"; }`,
+    `[ "$_QK" = none ] || [ "$_q_us" -lt "\${_c_zn:-0}" ] || _q_sweep1; [ \${#_q_dl[@]} -eq 0 ] && [ \${#_q_tk[@]} -eq 0 ] || _q_limits; } 2>/dev/null; ` +
+    `[ "$_q_us" -lt "$_q_mt" ] && [ "$1" != now ] || _q_mark "$1"; }`,
+  // The sweep's once-a-second part (_q_reap): the OOM count, cgroups gone, and a sample of every job.
+  `_q_sweep1() { _c_zn=$((_q_us + _q_sn)); _q_oom1=$_q_oom; _q_oomc; [ \${#_q_cgd[@]} -eq 0 ] || _q_cgx; _q_gone=(); _q_sample; [ \${#_q_gone[@]} -eq 0 ] || _q_zend "\${!_q_gone[@]}"; }`,
   // The marker, at the sweep's clock: a new one when the list changed, at most once a second unless $1
   // is \`now\`. The one before it is closed only then, or a second later when nothing changed
   // (\`_q_old\`), so a complete list is always there, and a stale one goes within a second or two.
@@ -227,16 +250,17 @@ const LINES = [
   // once \`wait PID\` reaps, and does not cut a \`read -t\` short anyway). It looks 0.5 ms after a request
   // or an end, then twice as late each time nothing happened, up to 0.1 s: a short job's end is told
   // at once, a long one's costs ten looks a second (about 0.3 ms of CPU). Each look checks every job,
-  // so with many jobs it starts later (0.1 ms a job). With no job, 0.5 s.
-  `_q_wake() { _c_n=\${#_q_kid[@]}; if [ "$_c_n" = 0 ]; then _q_to=0.5; return; fi; (( _c_t = 500 << _q_idle, _c_t >= _c_n * 100 || (_c_t = _c_n * 100), _c_t <= 100000 || (_c_t = 100000), _q_idle >= 8 || (_q_idle += 1) )); printf -v _q_to '0.%06d' "$_c_t"; }`,
+  // so with many jobs it starts later (0.1 ms a job). With no job, 0.5 s. Written into the loop (LOOP_TIMEOUT),
+  // not a function: bash copies a function's body at every call, and each copy, after a fork, costs page faults.
   // The loop reads frame headers (\`_q_b N;\` in FRAME_HEADER bytes, see frameRequests) with one
   // \`read -N\`. Part of a header read before the timeout is kept, and the rest is read before
   // anything else: the rest may be in bash's input buffer, which a read of a file would overwrite
   // (see "Reading files"). Bash 5.2 may report a timeout for a read that is complete, so a header is
   // complete once all its bytes are there, whatever the status. A read that fails (status 1) with
-  // nothing read three times in a row is the end of input.
-  `_q_loop() { _q_acc=; _q_idle=0; _q_z=0; while :; do _q_wake; _q_in=; if IFS= read -r -N $((${FRAME_HEADER} - \${#_q_acc})) -t $_q_to _q_in; then _q_st=0; else _q_st=$?; fi; _q_acc=$_q_acc$_q_in; ` +
-    `if [ \${#_q_acc} -ge ${FRAME_HEADER} ]; then _q_idle=0; _q_z=0; _q_in=$_q_acc; _q_acc=; eval "$_q_in"; _q_reap; ` +
+  // nothing read three times in a row is the end of input. A frame's header is run as _q_b's call, with no
+  // \`eval\` (anything else is eval'd).
+  `_q_loop() { _q_acc=; _q_idle=0; _q_z=0; while :; do ${LOOP_TIMEOUT} _q_in=; if IFS= read -r -N $((${FRAME_HEADER} - \${#_q_acc})) -t $_q_to _q_in; then _q_st=0; else _q_st=$?; fi; _q_acc=$_q_acc$_q_in; ` +
+    `if [ \${#_q_acc} -ge ${FRAME_HEADER} ]; then _q_idle=0; _q_z=0; _q_in=$_q_acc; _q_acc=; case $_q_in in '_q_b '*';') _q_b \${_q_in:5:${FRAME_HEADER - 6}};; *) eval "$_q_in";; esac; _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] && [ "$_q_us" -lt "\${_c_next:-0}" ] || _q_reap; ` +
     `elif [ -n "$_q_in" ]; then _q_z=0; elif [ $_q_st -gt 128 ]; then _q_reap wake; elif [ $_q_z -lt 2 ]; then _q_z=$((_q_z + 1)); else break; fi; done; _q_drain; }`,
   // At end of input: answer no one, record every job still running as it ends (keeping its limits),
   // then go. It looks every 0.1 s, sleeping in a read of a pipe that nobody writes (no fork).
