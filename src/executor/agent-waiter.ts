@@ -75,6 +75,9 @@ import { CGROUP } from './agent-cgroup.js';
 /** The length of a frame's header (`_q_b <bytes>;`, the count padded with blanks; frameRequests in agent-script.ts). */
 export const FRAME_HEADER = 16;
 
+/** The clock read inline, in _q_us (where EPOCHREALTIME is missing, bash 4.4, through _q_clock). */
+const NOW = '_q_us=${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock;';
+
 /** The request loop's timeout in _q_to, from the jobs running and _q_idle (see _q_loop). */
 const LOOP_TIMEOUT =
   `_c_n=\${#_q_kid[@]}; if [ "$_c_n" = 0 ]; then _q_to=0.5; else (( _c_t = 500 << _q_idle, _c_t >= _c_n * 100 || (_c_t = _c_n * 100), ` +
@@ -138,7 +141,7 @@ const LINES = [
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
   `_q_launch() { _t=$1 _n=$2 _i=$3; shift 2; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
     // With no job running, what the agent's children used so far is no job's (see _q_end).
-    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock; _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
+    `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; ${NOW} _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
     `_q_run "$_k" "$@" & _q_kid[$!]=$_k _q_ct[$!]=$_q_us; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
     `case $5 in *:*:*) _q_lim "$5" $!;; esac; echo "S $_t $! $_k"; }`,
   // The limits $1 of job $2 just started (see _q_launch).
@@ -222,10 +225,11 @@ const LINES = [
   // The wait status of a gone process $1 when it is a child of this agent (recording its end), else empty.
   `_q_status() { _w=; [ -z "\${_q_kid[$1]-}" ] || _q_zend "$1" 2>/dev/null; }`,
   // Sweep: record every child that has gone. It reads the clock once (_q_us) for the limits and the
-  // marker too. At most every 2 ms (bash 5: EPOCHREALTIME) unless $1 is
-  // set (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at once too):
-  // a sweep after every request, as short jobs end one by one, costs more (1 ms: about 5 % more of the
-  // agent's CPU per job), and the loop's wake 0.5 ms after a request sweeps anyway.
+  // marker too. After a request the loop sweeps at most every 2 ms (_c_next, set here; bash 5:
+  // EPOCHREALTIME), checked before the call, which bash would copy for nothing; with $1 set it sweeps
+  // every time (\`wake\`: the loop woke; \`now\`: the master has gone, and the marker is made again at
+  // once too): a sweep after every request, as short jobs end one by one, costs more (1 ms: about 5 %
+  // more of the agent's CPU per job), and the loop's wake 0.5 ms after a request sweeps anyway.
   // One redirection for the whole sweep, the ends and limits included: one on each \`kill\` would cost
   // five system calls a job. \`kill -0\` finds a job gone once bash has reaped it, which it does when
   // SIGCHLD comes; but a bash was seen with SIGCHLD blocked for good (its zombies never reaped), so
@@ -234,7 +238,7 @@ const LINES = [
   // agent's children's CPU time is read right after. Without /proc (\`_QK\` none, agent-script.ts)
   // there is nothing to sample, and a job whose state cannot be read is not taken for gone: the
   // sweep would otherwise wait for a live job, and the agent stall until it ended.
-  `_q_reap() { _q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock; if [ -z "$1" ] && [ -n "\${EPOCHREALTIME-}" ] && [ "$_q_us" -lt "\${_c_next:-0}" ]; then return; fi; _c_next=$((_q_us + 2000)); ` +
+  `_q_reap() { ${NOW} _c_next=$((_q_us + 2000)); ` +
     `{ _c_g=; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || _c_g="$_c_g $_c_p"; done; [ -z "$_c_g" ] || _q_end $_c_g; ` +
     `[ "$_QK" = none ] || [ "$_q_us" -lt "\${_c_zn:-0}" ] || _q_sweep1; [ \${#_q_dl[@]} -eq 0 ] && [ \${#_q_tk[@]} -eq 0 ] || _q_limits; } 2>/dev/null; ` +
     `[ "$_q_us" -lt "$_q_mt" ] && [ "$1" != now ] || _q_mark "$1"; }`,
