@@ -71,8 +71,10 @@ export function readHidden(input: RawInput, output: Writable, prompt: string): P
       finish();
       resolve(state.line);
     };
-    output.write(prompt);
+    // Echo off before the prompt shows: a code pasted the moment the prompt
+    // appears must not reach a terminal that still echoes.
     input.setRawMode(true);
+    output.write(prompt);
     input.on('data', onData);
     input.on('end', onEnd);
     input.resume();

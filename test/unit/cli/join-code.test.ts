@@ -75,7 +75,15 @@ test('a terminal: a prompt, raw mode (no echo) while typing and restored after, 
   const out = new PassThrough();
   let written = '';
   out.on('data', (d) => (written += d));
+  // Echo is off before the prompt shows, so a code pasted at once is not echoed.
+  let rawAtPrompt: boolean[] | undefined;
+  const write = out.write.bind(out);
+  out.write = ((chunk: never, ...rest: never[]) => {
+    rawAtPrompt ??= [...tty.modes];
+    return write(chunk, ...rest);
+  }) as typeof out.write;
   const code = readJoinCode(tty, out);
+  assert.deepEqual(rawAtPrompt, [true]);
   tty.write(CODE.slice(0, 10));
   tty.write(`${CODE.slice(10)}x\x7f\r`);
   assert.equal(await code, CODE);
