@@ -67,13 +67,27 @@ const IN_SCOPE =
   `${SCOPE} true >/dev/null 2>&1 </dev/null; then _s="${SCOPE}"; fi`;
 
 /**
+ * Bash keeps the statuses of exited children in a table of as many entries
+ * as the process limit it finds at its start (up to 32768: 512 kB, every page
+ * written), and each job's fork copies the table's page table entries and its
+ * exec tears them down again: about 20 µs a job. So bash starts under a soft
+ * `ulimit -u` (dash: `-p`) of CHILD_TABLE (a table of 128 kB, far more statuses than an
+ * agent ever leaves unwaited for: it waits for each job within a sweep), and
+ * the agent's first line gives the limit back (`_q_np`), before any fork.
+ */
+const CHILD_TABLE = 8192;
+const SMALL_TABLE =
+  `_q_f=-u; _q_np=$(ulimit -S -u 2>/dev/null) || { _q_f=-p; _q_np=$(ulimit -S -p 2>/dev/null); }; ` +
+  `if [ "$_q_np" = unlimited ] || [ "$_q_np" -gt ${CHILD_TABLE} ] 2>/dev/null; then ulimit -S $_q_f ${CHILD_TABLE} && export _q_np; fi`;
+
+/**
  * The agent's command line (for `sh -c`, or what an SSH channel executes:
  * the login shell, maybe csh, only runs `exec sh -c '…'`); the shell it
  * starts then reads its script on stdin.
  */
 export function agentCommandLine(shell: AgentShell): string {
   if (shell === 'sh') return `exec sh -s ${AGENT_NAME}`;
-  return `exec sh -c '${IN_SCOPE}; if command -v bash >/dev/null 2>&1; then exec $_s bash --norc --noprofile -s ${AGENT_NAME}; fi; exec sh -s ${AGENT_NAME}'`;
+  return `exec sh -c '${IN_SCOPE}; if command -v bash >/dev/null 2>&1; then ${SMALL_TABLE}; exec $_s bash --norc --noprofile -s ${AGENT_NAME}; fi; exec sh -s ${AGENT_NAME}'`;
 }
 
 /** Functions every agent defines; `$RUN` is the run directory on the node. */
@@ -138,6 +152,7 @@ const POSIX_IDENT = `_q_ident() { case "$(tr '\\000' '\\001' <"/proc/$1/cmdline"
 /** The agent's first input: settings, checks, functions, then `R <pid> <reader>` (and its request loop). */
 export function agentInit(runDir: string): string {
   return [
+    `[ -z "\${_q_np-}" ] || { ulimit -S -u "$_q_np"; unset _q_np; }`,
     `RUN=${shellQuote(runDir)}`,
     `W=${shellQuote(WRAPPER)}`,
     `_x=$(printf '\\001')`,

@@ -76,7 +76,7 @@ import { CGROUP } from './agent-cgroup.js';
 export const FRAME_HEADER = 16;
 
 /** The clock read inline, in _q_us (where EPOCHREALTIME is missing, bash 4.4, through _q_clock). */
-const NOW = '_q_us=${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock;';
+const NOW = `_q_us=\${EPOCHREALTIME//[!0-9]/}; [ -n "$_q_us" ] || _q_clock;`;
 
 /** The request loop's timeout in _q_to, from the jobs running and _q_idle (see _q_loop). */
 const LOOP_TIMEOUT =
@@ -84,8 +84,9 @@ const LOOP_TIMEOUT =
   `_c_t <= 100000 || (_c_t = 100000), _q_idle >= 8 || (_q_idle += 1) )); printf -v _q_to '0.%06d' "$_c_t"; fi;`;
 
 const LINES = [
-  // The agent ignores SIGPIPE (a master gone must not kill it while it writes); its children reset it.
-  "trap '' PIPE",
+  // A master gone must not kill the agent with SIGPIPE while it writes: a trap that does nothing. (An
+  // ignored signal would stay ignored in every job; a trapped one is reset in the child that runs one.)
+  'trap : PIPE',
   // Per job, by pid: run key, tag, deadline, memory limit, KILL time, limit that stopped it; CPU ticks
   // (user, system) at its last sample and when (µs), peak kB; and the jobs a sample found gone.
   'declare -A _q_kid _q_tg _q_dl _q_ml _q_tk _q_why _q_cu _q_cs _q_ct _q_pk _q_gone',
@@ -116,30 +117,30 @@ const LINES = [
   // with nothing run. Its descriptors are set by \`exec\` alone: a redirection on a command costs
   // three times the system calls, as bash saves and restores the descriptor. First its errors go
   // nowhere, the agent's descriptors close, and its input is /dev/null (never the agent's own, its
-  // requests), then its own /proc stat (its start time, read with no redirection). Then the claim is
-  // its output (where an error before the job's output files is recorded), the job's variables are
-  // exported, the program is checked, and the output files are opened last.
-  `_q_run() { exec 2>/dev/null >&2 8>&- 9>&- {_q_nul}<&- </dev/null; exec <"/proc/$BASHPID/stat"; [ -z "$_q_cgp" ] || echo $BASHPID >"$_q_cgp/cgroup.procs"; trap - PIPE; ` +
+  // requests: the agent's /dev/null descriptor), then its own /proc stat (its start time, read with no
+  // redirection). Then the claim is its output (where an error before the job's output files is
+  // recorded; noclobber only for it, lest an exported SHELLOPTS carry it into a job's scripts), the
+  // job's variables are exported, the program is checked, and the output files are opened last. Every command here costs
+  // twice, as bash copies the body at the call and the copy writes memory the child shares with the
+  // agent: so nothing is copied into variables, and what \`read\` sets is not cleared first.
+  `_q_run() { exec 2>/dev/null >&2 <&$_q_nul 8>&- 9>&- {_q_nul}<&-; exec <"/proc/$BASHPID/stat"; [ -z "$_q_cgp" ] || echo $BASHPID >"$_q_cgp/cgroup.procs"; ` +
     // The start time: one \`read\` of the fields while the process's name is the agent's own and has no blank (_q_kf):
     // a pattern on the whole line (_q_start) costs three times as much.
-    `_qs=; if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y; else _q_start $BASHPID; fi; ` +
-    `set -C; exec >"$RUN/$1.run" || exit 125; set +C; echo "$BASHPID\${_qs:+ $_qs}"; ` +
-    `_qw_f=$RUN/$1.run _qw_wd=$3 _qw_c=$4 _qw_x=$5 _qw_so=$7 _qw_se=$8 _qw_d=; shift 8; ` +
-    `cd "$_qw_wd" || _q_cwde; ` +
-    `[ $# -eq 0 ] || export -- "$@"; ` +
+    `if [ -n "$_q_kf" ]; then read -r _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _y _qs _y; else _q_start $BASHPID; fi; ` +
+    `set -C; exec >"$RUN/$1.run" || exit 125; set +C; echo "$BASHPID\${_qs:+ $_qs}"; cd "$3" || _q_cwde "$3"; [ $# -lt 9 ] || export -- "\${@:9}"; ` +
     // A program that is neither a binary nor a #! script is run by sh, as sh -c would (bash's exec would run it itself).
-    `if [ -n "$_qw_x" ]; then eval "_qw_w=($_qw_x)"; _qw_p=\${_qw_w[0]}; case $_qw_p in */*) ;; *) _q_path;; esac; _qw_h=; ` +
-    `{ exec <"$_qw_p" && read -r -N 2 _qw_h; } || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) _qw_d=1;; esac; fi; ` +
-    `if [ -n "$_qw_se" ]; then exec </dev/null >"$_qw_so" 2>"$_qw_se"; else exec </dev/null >"$_qw_so" 2>&1; fi || { echo "error output" >>"$_qw_f"; exit 126; }; ` +
-    `[ -z "$_qw_d" ] || exec -- "\${_qw_w[@]}"; exec /bin/sh -c "$_qw_c" ${WRAPPER_NAME}; }`,
+    `if [ -n "$5" ]; then eval "_qw_w=($5)"; case \${_qw_w[0]} in */*) _qw_p=\${_qw_w[0]};; *) _q_path;; esac; ` +
+    `read -r -N 2 _qw_h <"$_qw_p" || _qw_h=x; case $_qw_h in '#!'|$'\\x7f'E|x) _qw_d=1;; esac; fi; ` +
+    `if [ -n "$8" ]; then exec </dev/null >"$7" 2>"$8"; else exec </dev/null >"$7" 2>&1; fi || { echo "error output" >>"$RUN/$1.run"; exit 126; }; ` +
+    `[ -z "$_qw_d" ] || exec -- "\${_qw_w[@]}"; exec /bin/sh -c "$4" ${WRAPPER_NAME}; }`,
   // In the child (_q_run): why the job's directory cannot be entered, and end (kept out of _q_run, which
   // bash copies at every call); and where program $_qw_p is found in PATH (empty if nowhere).
-  `_q_cwde() { _qw_e=cwd-missing; [ -e "$_qw_wd" ] && _qw_e=cwd-notdir; [ -d "$_qw_wd" ] && _qw_e=cwd-denied; echo "error $_qw_e"; exit 126; }`,
-  `_q_path() { if hash -- "$_qw_p"; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi; }`,
+  `_q_cwde() { _qw_e=cwd-missing; [ -e "$1" ] && _qw_e=cwd-notdir; [ -d "$1" ] && _qw_e=cwd-denied; echo "error $_qw_e"; exit 126; }`,
+  `_q_path() { _qw_p=\${_qw_w[0]}; if hash -- "$_qw_p"; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi; }`,
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.
   // Limits \`SECONDS:GRACE_MS:KB\` ($5, either end may be empty): a deadline (_q_dl, microseconds) and a
   // memory ceiling (_q_ml, kB), each with the grace between TERM and KILL.
-  `_q_launch() { _t=$1 _n=$2 _i=$3; shift 2; while :; do if [ "$_n" = 0 ]; then _k=$_i; else _k=$_i.a$_n; fi; [ -e "$RUN/$_k.run" ] || break; _n=$((_n+1)); done; ` +
+  `_q_launch() { _t=$1 _n=$2 _k=$3; shift 2; [ "$_n" = 0 ] || _k=$1.a$_n; while [ -e "$RUN/$_k.run" ]; do _n=$((_n+1)); _k=$1.a$_n; done; ` +
     // With no job running, what the agent's children used so far is no job's (see _q_end).
     `[ \${#_q_kid[@]} -gt 0 ] || ! _q_kcpu || { _q_au=$_q_ku; _q_as=$_q_ks; }; ${NOW} _q_cgp=; [ -z "$_q_cg" ] || case $5 in *:*:?*) _q_cgj "$_k" "\${5##*:}";; esac; ` +
     `_q_run "$_k" "$@" & _q_kid[$!]=$_k _q_ct[$!]=$_q_us; [ -z "$_q_cgp" ] || _q_cgk[$!]=$_q_cgp; case \${!#} in QPY_TAG=*) _q_tg[$!]=\${!#}@$!; _q_mk=1;; esac; ` +
@@ -204,7 +205,7 @@ const LINES = [
   // it is waited for, and only those left are looked at again. Sets _w (the status of $1). Its
   // messages go nowhere (the sweep's redirection).
   `_q_end() { _q_idle=0 _e_w=0 _e_bu=0 _e_bs=0 _e_ok= _e_all=() _e_ks=() _e_ws=(); while [ $# -gt 0 ]; do ` +
-    `for _e_p; do wait "$_e_p"; _e_ws+=($?); _e_all+=("$_e_p"); _e_ks+=("\${_q_kid[$_e_p]}"); unset "_q_kid[$_e_p]"; ` +
+    `for _e_p; do wait "$_e_p"; _e_ws+=($?) _e_all+=("$_e_p") _e_ks+=("\${_q_kid[$_e_p]}"); unset "_q_kid[$_e_p]"; ` +
     `(( _e_bu += \${_q_cu[$_e_p]:-0}, _e_bs += \${_q_cs[$_e_p]:-0}, _e_w += (_q_us - \${_q_ct[$_e_p]:-$_q_us}) / 1000 )); done; ` +
     `_q_kcpu || { _e_ok=; break; }; _e_ok=1; set --; for _c_p in "\${!_q_kid[@]}"; do kill -0 "$_c_p" || set -- "$@" "$_c_p"; done; done; ` +
     `_e_du=0 _e_ds=0; [ -z "$_e_ok" ] || (( _e_du = _q_ku - _q_au - _e_bu, _e_ds = _q_ks - _q_as - _e_bs, _q_au = _q_ku, _q_as = _q_ks )); ` +

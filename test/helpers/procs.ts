@@ -41,7 +41,7 @@ export function procTable(): Proc[] {
     try {
       out.push(procOf(Number(name)));
     } catch {
-      continue;
+      // gone while listed
     }
   }
   return out;

@@ -12,7 +12,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readText } from '../../../src/executor/run-files.js';
 import { join } from 'node:path';
 import type { Executor } from '../../../src/executor/executor.js';
 import type { AgentShell } from '../../../src/executor/agent-script.js';
@@ -38,6 +39,17 @@ export interface TransportUnderTest {
 }
 
 const SHELLS: AgentShell[] = ['auto', 'sh'];
+
+/** This process's descriptors past 2 that a child it starts inherits (no close-on-exec). */
+function inheritedDescriptors(): Set<string> {
+  const CLOEXEC = 0o2000000;
+  return new Set(
+    readdirSync('/proc/self/fd').filter((fd) => {
+      const flags = /^flags:\s*([0-7]+)/m.exec(readText(`/proc/self/fdinfo/${fd}`) ?? '')?.[1];
+      return Number(fd) > 2 && flags !== undefined && (Number.parseInt(flags, 8) & CLOEXEC) === 0;
+    }),
+  );
+}
 
 export function conformance(tr: TransportUnderTest): void {
   const open: Executor[] = [];
@@ -84,6 +96,33 @@ export function conformance(tr: TransportUnderTest): void {
       await ex.launch(spec(18, `printf '%s' "\${LC_ALL-unset}"`, wd));
       assert.deepEqual((await ended(18)).outcome, { type: 'exit', code: 0 });
       if (process.env['LC_ALL'] === undefined) assert.equal(readFileSync(join(wd, 'job_18.out'), 'utf8'), 'unset');
+      await closeAll();
+    });
+
+    test(name('a job inherits none of its agent’s descriptors, no ignored SIGPIPE, and no limit of the agent’s start'), {
+      skip,
+    }, async () => {
+      await using tmp = tempDir();
+      const { ex, ended } = make(join(tmp.path, 'run'), { agentShell });
+      // Exec'd directly under a bash agent, through sh under an sh agent.
+      await ex.launch(spec(20, 'ls /proc/self/fd', tmp.path));
+      await ex.launch(spec(21, 'cat /proc/self/status /proc/self/limits', tmp.path));
+      for (const id of [20, 21]) assert.deepEqual((await ended(id)).outcome, { type: 'exit', code: 0 });
+      // ls's own descriptor for the directory is the only one past 2, but for those this test process
+      // passes to every child it starts (a local agent is one) without close-on-exec: the environment's.
+      const passedOn = inheritedDescriptors();
+      const fds = readFileSync(join(tmp.path, 'job_20.out'), 'utf8').split('\n').filter(Boolean);
+      assert.deepEqual(
+        fds.filter((fd) => !passedOn.has(fd)),
+        ['0', '1', '2', '3'],
+      );
+      const status = readFileSync(join(tmp.path, 'job_21.out'), 'utf8');
+      const ignored = /^SigIgn:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+      assert.ok(ignored !== undefined);
+      assert.equal(BigInt(`0x${ignored}`) & (1n << 12n), 0n, `SIGPIPE ignored: SigIgn ${ignored}`);
+      // A bash agent starts under a lower process limit (a smaller table of its children), then gives it back.
+      const maxProcesses = (text: string) => /^Max processes\s+(\S+)/m.exec(text)?.[1];
+      assert.equal(maxProcesses(status), maxProcesses(readFileSync('/proc/self/limits', 'utf8')));
       await closeAll();
     });
 
