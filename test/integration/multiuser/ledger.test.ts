@@ -91,7 +91,7 @@ test('a SIGKILL of qpy-multiuser loses no row and doubles none: held slots stay 
   const bob2 = await mu.master('bob');
   await bob2.request({ type: 'register', user: 'bob', running: [], queueSize: 0 });
   const bobClosed = Date.now();
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 200)); // alice holds hers longer than bob: a duration, not a wait
   await alice2.request({ type: 'release', user: 'alice', jobId: 1, queueSize: 0, ended: 'done' });
   const after = Date.now();
 
