@@ -9,8 +9,11 @@
  * cannot reach.
  *
  * While the daemon is away: running jobs go on; a request for a slot is
- * answered ALLOCATOR_UNREACHABLE (the job waits); a release is dropped (the
- * next registration settles it); a submission is accepted unchecked.
+ * answered ALLOCATOR_UNREACHABLE (the job waits); a release is answered at
+ * once, and sent once a registration is done (`unsent`): the next
+ * registration settles a job that ended before it was made, but one made
+ * while the job still ran lists it, and the daemon would keep its slot
+ * charged; a submission is accepted unchecked.
  *
  * When the daemon says this user may not use the cluster (NOT_ALLOWED at the
  * handshake, to the registration or to a request), or keeps refusing the
@@ -99,6 +102,12 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
   let keyRefusals = 0;
   let deniedTimer: NodeJS.Timeout | null = null;
   const reachability = new Map<string, { reachable: boolean; reason?: string }>();
+  /**
+   * Releases asked while no connection was registered, by job: sent once one is. A registration
+   * under way may have listed their jobs as running (the daemon would keep their slots charged);
+   * for a job it did not list, the daemon finds no slot, and nothing changes.
+   */
+  const unsent = new Map<number, AllocatorRequest>();
   let markFirst!: () => void;
   const firstAttempt = new Promise<void>((r) => (markFirst = r));
 
@@ -180,6 +189,8 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
       await c.request({ type: 'register', user: opts.user, ...opts.registration() }, 30_000);
       for (const [node, r] of reachability) await c.request({ type: 'nodeLink', user: opts.user, node, ...r });
       conn = c;
+      for (const release of unsent.values()) void c.request(release).catch(() => undefined);
+      unsent.clear();
       retryMs = RETRY_MIN_MS;
       if (denied?.from === 'handshake') allowed();
       keyRefusals = 0;
@@ -246,7 +257,10 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
         );
       const c = conn;
       if (c === null) {
-        if (message.type === 'release') return { type: 'released', id: 0, found: true };
+        if (message.type === 'release') {
+          unsent.set(message.jobId, message);
+          return { type: 'released', id: 0, found: true };
+        }
         if (message.type === 'feasible') return { type: 'feasibility', id: 0, problem: null };
         if (message.type === 'nodeLink') return { type: 'noted', id: 0 };
         if (denied !== null) return denied.error.toReply(0);
