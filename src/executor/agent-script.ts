@@ -71,9 +71,10 @@ const IN_SCOPE =
  * as the process limit it finds at its start (up to 32768: 512 kB, every page
  * written), and each job's fork copies the table's page table entries and its
  * exec tears them down again: about 20 µs a job. So bash starts under a soft
- * `ulimit -u` (dash: `-p`) of CHILD_TABLE (a table of 128 kB, far more statuses than an
- * agent ever leaves unwaited for: it waits for each job within a sweep), and
- * the agent's first line gives the limit back (`_q_np`), before any fork.
+ * `ulimit -u` (dash: `-p`) of CHILD_TABLE (a table of 128 kB, far more
+ * statuses than an agent ever leaves unwaited for: it waits for each job
+ * within a sweep), and the agent's first line gives the limit back (`_q_np`),
+ * before any fork.
  */
 const CHILD_TABLE = 8192;
 const SMALL_TABLE =

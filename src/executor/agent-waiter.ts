@@ -120,9 +120,10 @@ const LINES = [
   // requests: the agent's /dev/null descriptor), then its own /proc stat (its start time, read with no
   // redirection). Then the claim is its output (where an error before the job's output files is
   // recorded; noclobber only for it, lest an exported SHELLOPTS carry it into a job's scripts), the
-  // job's variables are exported, the program is checked, and the output files are opened last. Every command here costs
-  // twice, as bash copies the body at the call and the copy writes memory the child shares with the
-  // agent: so nothing is copied into variables, and what \`read\` sets is not cleared first.
+  // job's variables are exported, the program is checked, and the output files are opened last.
+  // Every command here costs twice, as bash copies the body at the call and the copy writes memory
+  // the child shares with the agent: so nothing is copied into variables, and what \`read\` sets is
+  // not cleared first.
   `_q_run() { exec 2>/dev/null >&2 <&$_q_nul 8>&- 9>&- {_q_nul}<&-; exec <"/proc/$BASHPID/stat"; [ -z "$_q_cgp" ] || echo $BASHPID >"$_q_cgp/cgroup.procs"; ` +
     // The start time: one \`read\` of the fields while the process's name is the agent's own and has no blank (_q_kf):
     // a pattern on the whole line (_q_start) costs three times as much.
@@ -134,7 +135,8 @@ const LINES = [
     `if [ -n "$8" ]; then exec </dev/null >"$7" 2>"$8"; else exec </dev/null >"$7" 2>&1; fi || { echo "error output" >>"$RUN/$1.run"; exit 126; }; ` +
     `[ -z "$_qw_d" ] || exec -- "\${_qw_w[@]}"; exec /bin/sh -c "$4" ${WRAPPER_NAME}; }`,
   // In the child (_q_run): why the job's directory cannot be entered, and end (kept out of _q_run, which
-  // bash copies at every call); and where program $_qw_p is found in PATH (empty if nowhere).
+  // bash copies at every call); and where the program \${_qw_w[0]} is found in PATH, in _qw_p (empty
+  // if nowhere).
   `_q_cwde() { _qw_e=cwd-missing; [ -e "$1" ] && _qw_e=cwd-notdir; [ -d "$1" ] && _qw_e=cwd-denied; echo "error $_qw_e"; exit 126; }`,
   `_q_path() { _qw_p=\${_qw_w[0]}; if hash -- "$_qw_p"; then _qw_p=\${BASH_CMDS[$_qw_p]-}; else _qw_p=; fi; }`,
   // Start job $3 under its next free run key from attempt $2 on; $4 on are _q_run's arguments after the key.

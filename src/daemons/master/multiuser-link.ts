@@ -107,7 +107,7 @@ export function multiuserLink(opts: MultiuserLinkOptions): MultiuserLink {
    * under way may have listed their jobs as running (the daemon would keep their slots charged);
    * for a job it did not list, the daemon finds no slot, and nothing changes.
    */
-  const unsent = new Map<number, AllocatorRequest>();
+  const unsent = new Map<number, Extract<AllocatorRequest, { type: 'release' }>>();
   let markFirst!: () => void;
   const firstAttempt = new Promise<void>((r) => (markFirst = r));
 

@@ -56,6 +56,7 @@ test('a job that ends while the link registers (listed as running by it) is rele
     // The daemon is SIGKILLed and started again: it restores the slot from its store, and the link registers again.
     await mu.kill();
     assert.equal((await mu.start()).code, 0);
+    admin.close();
     admin = await mu.admin();
     await waitFor(() => registrations >= 2 && link.reachable?.() === true, { what: 'the link registered again' });
     await waitFor(async () => (await usedCores()) === 0, { what: 'the slot of the job that ended released' });
